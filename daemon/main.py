@@ -1,0 +1,80 @@
+"""The daemon's lifecycle: lock, store, server, signals, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from oxymus import __version__
+from oxymus.config import Config
+from oxymus.paths import Paths
+from oxymus.store.migrations import SchemaError
+from oxymus.store.repos import Store
+from oxymus.daemon import logs
+from oxymus.daemon.events import EventBus
+from oxymus.daemon.lock import AlreadyRunning, ProfileLock
+from oxymus.daemon.rpc import RpcServer
+from oxymus.daemon.service import Service
+from oxymus.daemon.watcher import CaptureWatcher
+
+log = logging.getLogger("oxymus.daemon")
+
+
+def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
+    """Run until SIGTERM/SIGINT or `daemon.shutdown`; returns the exit status."""
+    paths.ensure()
+    lock = ProfileLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"oxymus daemon: already running: {exc}", file=sys.stderr)
+        return 1
+    try:
+        logs.setup(
+            paths.log_file, config.daemon.log_level, to_stderr=foreground,
+            max_bytes=config.daemon.log_max_bytes, backups=config.daemon.log_backups,
+        )
+        return asyncio.run(_serve(paths, config))
+    except SchemaError as exc:
+        log.error("%s", exc)
+        print(f"oxymus daemon: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        lock.release()
+
+
+async def _serve(paths: Paths, config: Config) -> int:
+    # We hold the lock, so any socket file here is a leftover from a daemon that died.
+    if os.path.exists(paths.socket):
+        log.warning("removing stale socket %s left by a previous daemon", paths.socket)
+        os.unlink(paths.socket)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    store = await Store.open(paths.db_file)
+    bus = EventBus()
+    watcher = CaptureWatcher(store, bus)
+    service = Service(store, watcher, paths.socket, stop)
+    server = RpcServer(paths.socket, bus, service.handlers())
+    service.server = server
+    await watcher.start()
+    await server.start()
+    log.info(
+        "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
+        __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: finishing in-flight requests")
+        bus.publish("daemon.stopping", {})
+        await server.close()
+        await watcher.stop()
+        await store.close()
+        log.info("stopped")
+    return 0

@@ -1,0 +1,63 @@
+"""Publishes `capture.added` for every new capture, whoever wrote it.
+
+The daemon's own writes poke it at once; writes by other processes (`oxymus
+capture` while the daemon was down or unreachable, a future drop folder) are
+noticed through `PRAGMA data_version`, which changes when another connection
+commits. One place publishes, in seq order, so events are neither lost nor doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from oxymus.daemon.events import EventBus
+from oxymus.store.repos import Store
+
+log = logging.getLogger("oxymus.daemon.watcher")
+
+
+class CaptureWatcher:
+    def __init__(self, store: Store, bus: EventBus, interval: float = 0.25):
+        self.store = store
+        self.bus = bus
+        self.interval = interval
+        self.last_seq = 0
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.last_seq = await self.store.captures.max_seq()
+        self._data_version = await self.store.data_version()
+        self.task = asyncio.create_task(self._loop(), name="capture-watcher")
+
+    async def poke(self) -> None:
+        async with self.lock:
+            while True:
+                new = await self.store.captures.since(self.last_seq)
+                for capture in new:
+                    self.bus.publish("capture.added", capture.model_dump(mode="json"))
+                    self.last_seq = capture.seq
+                if len(new) < 1000:
+                    return
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                version = await self.store.data_version()
+                if version != self._data_version:
+                    self._data_version = version
+                    await self.poke()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("watching for external writes failed; will retry")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass

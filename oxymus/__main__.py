@@ -1,0 +1,5 @@
+import sys
+
+from oxymus.cli import main
+
+sys.exit(main())

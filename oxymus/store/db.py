@@ -1,0 +1,35 @@
+"""Opening the database: the same pragmas for every connection, sync or async."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from oxymus.store.migrations import migrate
+
+# synchronous=FULL: a commit is on disk (one WAL fsync) before we acknowledge it.
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def apply_pragmas(db: sqlite3.Connection) -> None:
+    for pragma in PRAGMAS:
+        db.execute(pragma)
+
+
+def connect(path: str, *, migrate_schema: bool = True) -> sqlite3.Connection:
+    """A stdlib connection in autocommit mode (explicit transactions), migrated."""
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    try:
+        apply_pragmas(db)
+        if migrate_schema:
+            migrate(db, path=path)
+    except BaseException:
+        db.close()
+        raise
+    return db

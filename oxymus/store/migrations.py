@@ -1,0 +1,105 @@
+"""Versioned schema: an ordered list of small named steps, tracked in PRAGMA user_version.
+
+Append new steps; never edit a released one. Each step runs in its own
+IMMEDIATE transaction together with the version bump, so a crash mid-migration
+leaves the previous version intact, and two processes starting at once (the
+daemon and an offline `oxymus capture`) serialise instead of racing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable, NamedTuple
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of Oxymus."""
+
+
+class Migration(NamedTuple):
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _m001_captures(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE captures (
+            seq        INTEGER PRIMARY KEY,          -- arrival order, for 'since' queries
+            id         TEXT NOT NULL UNIQUE,         -- ULID, chosen by the writer (idempotent retries)
+            text       TEXT NOT NULL,
+            source     TEXT NOT NULL,
+            created_at TEXT NOT NULL,                -- UTC ISO-8601, ms, Z
+            status     TEXT NOT NULL DEFAULT 'open'
+                       CHECK (status IN ('open', 'triaged', 'archived'))
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX captures_by_status ON captures(status, seq)")
+
+
+def _m002_audit_log(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            seq      INTEGER PRIMARY KEY,
+            ts       TEXT NOT NULL,
+            actor    TEXT NOT NULL,
+            verb     TEXT NOT NULL,
+            subject  TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            details  TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX audit_by_trace ON audit_log(trace_id, seq)")
+    # Append-only is enforced by the database, not by convention.
+    db.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("001_captures", _m001_captures),
+    Migration("002_audit_log", _m002_audit_log),
+]
+
+LATEST = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection, target: int = LATEST, path: str = "") -> list[str]:
+    """Bring `db` (an autocommit connection) up to `target`; return the names applied."""
+    current = schema_version(db)
+    if current > LATEST:
+        raise SchemaError(
+            f"{path or 'database'}: schema version {current} is newer than this Oxymus "
+            f"understands ({LATEST}); upgrade Oxymus instead of downgrading the data"
+        )
+    applied: list[str] = []
+    while current < target:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            current = schema_version(db)
+            if current >= target:
+                db.execute("COMMIT")
+                break
+            step = MIGRATIONS[current]
+            step.apply(db)
+            db.execute(f"PRAGMA user_version = {current + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(step.name)
+        current += 1
+    return applied

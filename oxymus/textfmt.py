@@ -1,0 +1,28 @@
+"""Small text helpers shared by the CLI and the TUI (no UI imports)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def local_time(iso_utc: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC timestamp in the machine's local zone."""
+    dt = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    return dt.astimezone().strftime(fmt)
+
+
+def one_line(text: str, width: int) -> str:
+    """The text on one line, cut to `width` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+def duration(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"

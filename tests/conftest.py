@@ -1,0 +1,121 @@
+"""Shared fixtures: a throwaway profile under OXYMUS_HOME and a real daemon process.
+
+Profiles live in short /tmp paths because a Unix socket path must fit in 108 bytes.
+Nothing here sleeps to wait for state: helpers poll for a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from oxymus import paths as paths_mod
+from oxymus.client import Connection, DaemonUnavailable, connect
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def home(monkeypatch) -> Path:
+    """A fresh profile directory, set as OXYMUS_HOME for this test and its subprocesses."""
+    d = Path(tempfile.mkdtemp(prefix="ox-", dir="/tmp"))
+    monkeypatch.setenv("OXYMUS_HOME", str(d))
+    monkeypatch.delenv("OXYMUS_CONFIG", raising=False)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def profile(home) -> paths_mod.Paths:
+    return paths_mod.resolve({"OXYMUS_HOME": str(home)})
+
+
+def run_cli(*args: str, input: bytes | str | None = None, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    """Run the real `oxymus` command line in a subprocess (same interpreter, same venv)."""
+    if isinstance(input, str):
+        input = input.encode()
+    return subprocess.run(
+        [sys.executable, "-m", "oxymus", *args], input=input, capture_output=True,
+        env=env or os.environ.copy(), timeout=timeout,
+    )
+
+
+class DaemonProcess:
+    """A real daemon (`python -m oxymus daemon`) running on a test profile."""
+
+    def __init__(self, paths: paths_mod.Paths):
+        self.paths = paths
+        self.proc: subprocess.Popen | None = None
+        self.stderr_path = Path(paths.home or "/tmp") / "daemon.stderr"
+
+    def start(self, timeout: float = 15.0) -> "DaemonProcess":
+        self.stderr_file = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oxymus", "daemon"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr_file,
+            env={**os.environ, "OXYMUS_HOME": self.paths.home},
+        )
+        wait_for(self._answers, timeout, what=f"the daemon to answer (stderr: {self.stderr_path})")
+        return self
+
+    def _answers(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"daemon exited with {self.proc.returncode}: {self.stderr_path.read_text()}")
+        try:
+            with connect(self.paths.socket, timeout=1.0) as conn:
+                return conn.call("status")["pid"] == self.proc.pid
+        except (DaemonUnavailable, OSError):
+            return False
+
+    def client(self, name: str = "pytest") -> Connection:
+        return connect(self.paths.socket, name)
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def stop(self) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+        finally:
+            self.stderr_file.close()
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def daemon(profile) -> DaemonProcess:
+    d = DaemonProcess(profile).start()
+    yield d
+    d.stop()
