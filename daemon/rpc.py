@@ -141,7 +141,11 @@ class RpcServer:
             log.warning("refused a connection from uid %d (only uid %d may connect)", uid, self.allowed_uid)
             try:
                 await session.send(wire.error(None, wire.RpcError(wire.FORBIDDEN, f"uid {uid} may not use this daemon")))
-            except ConnectionError:
+                # Closing with the peer's request unread would reset the connection before it
+                # reads our answer; half-close and swallow what it sent (bounded) first.
+                writer.write_eof()
+                await asyncio.wait_for(reader.read(wire.MAX_LINE), timeout=1.0)
+            except (ConnectionError, asyncio.TimeoutError):
                 pass
             writer.close()
             return

@@ -29,7 +29,7 @@ def parse(argv: list[str]) -> tuple[list[str], str, bool] | None:
     as_json = False
     it = iter(argv)
     for arg in it:
-        if words or arg == "-" or not arg.startswith("-"):
+        if arg == "-" or not arg.startswith("-"):
             words.append(arg)
         elif arg == "--":
             words.extend(it)
