@@ -1,0 +1,101 @@
+"""Import direction and the weight of the capture path, checked by a machine.
+
+- The core (oxymus.*), the daemon and the connectors never import Textual or the TUI.
+- The TUI never imports the store, the daemon or a connector: it reaches data only
+  through the daemon's clients.
+- `oxymus capture` imports neither pydantic, asyncio, argparse nor Textual: its
+  start-up budget is twice a bare interpreter's, and this keeps it honest without
+  a timed assertion.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import oxymus
+import oxymus.connectors
+import oxymus.daemon
+import oxymus.tui
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules(package) -> list[str]:
+    return [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+
+
+def _headless_modules() -> list[str]:
+    core = [m for m in _modules(oxymus) if not m.startswith(("oxymus.tui", "oxymus.daemon", "oxymus.connectors"))]
+    core = [m for m in core if m not in ("oxymus.__main__", "oxymus.demo")]
+    return ["oxymus", *core, "oxymus.daemon", *_modules(oxymus.daemon), "oxymus.connectors", *_modules(oxymus.connectors)]
+
+
+def test_headless_modules_never_import_textual():
+    modules = _headless_modules()
+    assert "oxymus.daemon.main" in modules and "oxymus.store.repos" in modules
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'textual' or m.startswith('oxymus.tui'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
+FORBIDDEN_FOR_TUI = ("oxymus.store", "oxymus.daemon", "oxymus.connectors", "aiosqlite", "sqlite3")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_tui_reaches_data_only_through_the_client():
+    files = sorted((ROOT / "tui").rglob("*.py"))
+    assert files, "the TUI package has modules"
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(n for n in _imports(f) if n.startswith(FORBIDDEN_FOR_TUI))
+        for f in files
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_core_never_imports_a_concrete_connector_or_the_daemon():
+    # The one exception: the CLI's `daemon` command starts the daemon (a lazy import).
+    allowed = {("oxymus/cli.py", "oxymus.daemon"), ("oxymus/cli.py", "oxymus.daemon.main")}
+    offenders = [
+        (str(f.relative_to(ROOT)), name)
+        for f in sorted((ROOT / "oxymus").rglob("*.py"))
+        for name in sorted(_imports(f))
+        if name.startswith(("oxymus.connectors.", "oxymus.daemon"))
+        and (str(f.relative_to(ROOT)), name) not in allowed
+    ]
+    assert offenders == []
+
+
+def test_capture_path_stays_light(home):
+    """Run the real capture (daemon down, then up is covered by the bench) and list what it imported."""
+    code = (
+        "import sys, json\n"
+        "from oxymus.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        "code = main(['capture', 'weigh', 'me'])\n"
+        "sys.stdout = sys.__stdout__\n"
+        "heavy = ('pydantic', 'asyncio', 'argparse', 'textual', 'aiosqlite', 'platformdirs')\n"
+        "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] in heavy)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [0, []]
