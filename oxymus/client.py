@@ -8,7 +8,6 @@ The TUI uses `oxymus.async_client`, which speaks the same wire format.
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 from oxymus import PROTOCOL_VERSION, wire
 
@@ -43,7 +42,7 @@ class Connection:
     def close(self) -> None:
         self.sock.close()
 
-    def pipeline(self, calls: list[tuple[str, dict | None]]) -> list[Any]:
+    def pipeline(self, calls: list[tuple[str, dict | None]]) -> list[object]:
         """Send every call at once, then read the replies: one round trip for several calls.
 
         Raises the first error reply as wire.RpcError after reading them all.
@@ -69,7 +68,7 @@ class Connection:
             raise DaemonUnavailable(f"lost the connection to the daemon on {self.path} ({exc})") from None
         return [wire.unwrap(replies[i]) for i in ids]
 
-    def call(self, method: str, params: dict | None = None) -> Any:
+    def call(self, method: str, params: dict | None = None) -> object:
         return self.pipeline([(method, params)])[0]
 
     def read_event(self) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from oxymus.clock import now_iso
 
@@ -11,5 +10,5 @@ INSERT = "INSERT INTO audit_log (ts, actor, verb, subject, trace_id, details) VA
 COLUMNS = "seq, ts, actor, verb, subject, trace_id, details"
 
 
-def statement(*, actor: str, verb: str, subject: str, trace_id: str, details: dict[str, Any] | None = None) -> tuple[str, tuple]:
+def statement(*, actor: str, verb: str, subject: str, trace_id: str, details: dict[str, object] | None = None) -> tuple[str, tuple]:
     return INSERT, (now_iso(), actor, verb, subject, trace_id, json.dumps(details or {}, sort_keys=True, ensure_ascii=False))

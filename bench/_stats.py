@@ -1,0 +1,39 @@
+"""Tiny statistics helpers shared by the bench scripts (stdlib only).
+
+Percentiles use the nearest-rank method: the p-th percentile of n sorted samples
+is the sample at rank ceil(p/100 * n) (1-based). It always returns a value that
+was actually measured, needs no interpolation, and is what most latency tools
+report. The median here is the nearest-rank p50 (for an even n, the lower of
+the two middle samples), so every figure in a table comes from the same rule.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile, 0 < p <= 100."""
+    if not samples:
+        raise ValueError("percentile of no samples")
+    if not 0 < p <= 100:
+        raise ValueError(f"percentile must be in (0, 100], got {p}")
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(samples: Iterable[float], points: Iterable[float] = (50, 90, 99)) -> dict[str, float]:
+    """{"n", "p50", "p90", ..., "min", "max"} for the given samples."""
+    values = list(samples)
+    out: dict[str, float] = {"n": len(values)}
+    for p in points:
+        out[f"p{p:g}"] = percentile(values, p)
+    out["min"] = min(values)
+    out["max"] = max(values)
+    return out
+
+
+def ns_to_ms(values: Iterable[int]) -> list[float]:
+    return [v / 1e6 for v in values]

@@ -1,0 +1,454 @@
+"""How fast is `oxymus capture`? Whole-process start-up and socket round trips, in one run.
+
+Run with the project's venv (its interpreter is the one measured):
+
+    .venv/bin/python bench/capture.py [--runs N] [--calls N] [--warmup N] [--json]
+
+What it measures
+----------------
+1. The floor: whole-process wall time of `python -c "import sqlite3"` with the
+   venv's interpreter (sys.executable when run as above). That is the least any
+   Python CLI that can write to SQLite pays: interpreter start-up, `site` (with the
+   venv's .pth files, including the editable-install finder the console script
+   also gets) and the sqlite3 extension module. Nothing Oxymus can do makes a
+   capture cheaper than that, so it is the yardstick: the target is a capture
+   within 2x the floor's median.
+2. `oxymus capture x` through the venv's console script (`.venv/bin/oxymus`, not
+   `python -m`, because that is what people type), whole-process wall time:
+   - daemon UP: the capture goes over the Unix socket (hello + capture.add
+     pipelined in one round trip);
+   - daemon DOWN: the CLI opens the SQLite file itself and writes the same row.
+   Both with OXYMUS_HOME pointing at temp profiles (no platformdirs import) and
+   both again without OXYMUS_HOME, where paths come from platformdirs: the XDG_*
+   variables point into a temp dir, so nothing touches the real home.
+   The five process measurements are interleaved (and their order rotated each
+   iteration) so machine drift hits them all alike. Each case has its own profile
+   because one profile cannot have its daemon both up and down at once.
+3. Socket round trip: over ONE connection (oxymus.client), `--calls` sequential
+   `capture.add` calls, each timed with perf_counter_ns; target p99 < 5 ms. As
+   same-run baselines, the same number of `status` calls (one `PRAGMA
+   user_version` read, no write) and `hello` calls (no store access at all), so
+   the cost of the durable write shows up as the difference.
+
+Percentiles are nearest-rank (see bench/_stats.py); "median" is p50. Expect the
+figures to move 10-50% between runs on a laptop or a shared machine; compare
+ratios taken in the same run rather than absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _stats import ns_to_ms, percentile, summary  # noqa: E402
+
+TARGET_RATIO = 2.0  # capture median / floor median
+TARGET_P99_MS = 5.0  # capture.add round trip over an open connection
+PROC_TIMEOUT = 60.0
+
+ENV_VARS = ("OXYMUS_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME")
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- profiles
+
+
+class Profile:
+    """One temp profile: its environment for subprocesses and where its files are."""
+
+    def __init__(self, name: str, label: str, env: dict[str, str], daemon: bool):
+        self.name = name
+        self.label = label
+        self.env = env
+        self.daemon = daemon
+        self.pid: int | None = None
+        self.started = False
+
+    def paths(self):
+        if "OXYMUS_HOME" in self.env:
+            from oxymus import paths as paths_mod
+
+            return paths_mod.resolve(self.env)
+        return resolve_platformdirs(self)
+
+
+def base_env(pyc_prefix: str | None) -> dict[str, str]:
+    """The parent's environment minus anything that picks a profile.
+
+    With `pyc_prefix`, bytecode caching is switched on (PYTHONDONTWRITEBYTECODE
+    dropped) with the .pyc files written under that temp dir, never into the tree.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    env.pop("PYTHONSTARTUP", None)
+    if pyc_prefix is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pyc_prefix
+    return env
+
+
+def home_profile(root: str, name: str, label: str, daemon: bool, pyc_prefix: str | None) -> Profile:
+    home = os.path.join(root, name)
+    os.makedirs(home, mode=0o700)
+    env = base_env(pyc_prefix)
+    env["OXYMUS_HOME"] = home
+    return Profile(name, label, env, daemon)
+
+
+def xdg_profile(root: str, name: str, label: str, daemon: bool, pyc_prefix: str | None) -> Profile:
+    top = os.path.join(root, name)
+    env = base_env(pyc_prefix)
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ):
+        d = os.path.join(top, sub)
+        os.makedirs(d, mode=0o700)
+        os.chmod(d, 0o700)
+        env[var] = d
+    return Profile(name, label, env, daemon)
+
+
+def resolve_platformdirs(profile: Profile):
+    """The paths platformdirs gives under `profile.env` (imports platformdirs here, not in the timed runs)."""
+    saved = {k: os.environ.get(k) for k in ENV_VARS}
+    try:
+        for k in ENV_VARS:
+            if k in profile.env:
+                os.environ[k] = profile.env[k]
+            else:
+                os.environ.pop(k, None)
+        from oxymus import paths as paths_mod
+
+        return paths_mod.resolve()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# ---------------------------------------------------------------- processes
+
+
+def run(cmd: list[str], env: dict[str, str], what: str) -> tuple[int, subprocess.CompletedProcess]:
+    """Run to completion, stdout/stderr captured; (wall ns, result). Raises on a non-zero exit."""
+    t0 = time.perf_counter_ns()
+    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROC_TIMEOUT)
+    elapsed = time.perf_counter_ns() - t0
+    if proc.returncode != 0:
+        raise BenchError(
+            f"{what} exited with status {proc.returncode}: {' '.join(cmd)}\n"
+            f"stdout: {proc.stdout.decode(errors='replace').strip()}\n"
+            f"stderr: {proc.stderr.decode(errors='replace').strip()}"
+        )
+    return elapsed, proc
+
+
+def daemon_up(oxymus: str, profile: Profile) -> None:
+    run([oxymus, "up"], profile.env, f"oxymus up ({profile.label})")
+    profile.started = True
+    _, proc = run([oxymus, "status", "--json"], profile.env, f"oxymus status ({profile.label})")
+    status = json.loads(proc.stdout)
+    profile.pid = int(status["pid"])
+
+
+def daemon_down(oxymus: str, profile: Profile) -> str | None:
+    """Stop the profile's daemon; a warning string if that needed more than `oxymus down`."""
+    if not profile.started:
+        return None
+    try:
+        run([oxymus, "down"], profile.env, f"oxymus down ({profile.label})")
+        return None
+    except (BenchError, subprocess.TimeoutExpired) as exc:
+        if profile.pid is None:
+            return f"could not stop the daemon of {profile.label}: {exc}"
+        try:
+            os.kill(profile.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return None
+        return f"`oxymus down` failed for {profile.label}; sent SIGTERM to pid {profile.pid}: {exc}"
+
+
+def capture_cmd(oxymus: str) -> list[str]:
+    return [oxymus, "capture", "x"]
+
+
+def check_capture(proc: subprocess.CompletedProcess, label: str) -> None:
+    out = proc.stdout.decode().strip()
+    if len(out) != 26:
+        raise BenchError(f"capture ({label}) printed {out!r}, expected a ULID")
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def measure_processes(python: str, oxymus: str, profiles: list[Profile], runs: int, warmup: int) -> dict[str, list[int]]:
+    floor_cmd = [python, "-c", "import sqlite3"]
+    cases: list[tuple[str, list[str], dict[str, str], str]] = [("floor", floor_cmd, profiles[0].env, "floor")]
+    for p in profiles:
+        cases.append((p.name, capture_cmd(oxymus), p.env, p.label))
+    samples: dict[str, list[int]] = {name: [] for name, *_ in cases}
+    total = warmup + runs
+    for i in range(total):
+        shift = i % len(cases)
+        for name, cmd, env, label in cases[shift:] + cases[:shift]:
+            elapsed, proc = run(cmd, env, label)
+            if name != "floor":
+                check_capture(proc, label)
+            if i >= warmup:
+                samples[name].append(elapsed)
+        if sys.stderr.isatty():
+            print(f"\r  process runs: {i + 1}/{total}", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    return samples
+
+
+def measure_socket(profile: Profile, calls: int) -> dict[str, list[int]]:
+    from oxymus.client import connect, hello_params
+    from oxymus.ulid import new_ulid
+
+    sock = profile.paths().socket
+    out: dict[str, list[int]] = {"capture.add": [], "status": [], "hello": []}
+    clock = time.perf_counter_ns
+    with connect(sock, "oxymus-bench") as conn:
+        for i in range(min(50, calls)):  # warm up the connection and the daemon's code paths
+            conn.call("capture.add", {"text": f"bench warmup {i}", "source": "bench", "id": new_ulid()})
+            conn.call("status")
+            conn.call("hello", hello_params("oxymus-bench"))
+        add = out["capture.add"]
+        for i in range(calls):
+            params = {"text": f"bench {i}", "source": "bench", "id": new_ulid()}
+            t0 = clock()
+            conn.call("capture.add", params)
+            add.append(clock() - t0)
+        status = out["status"]
+        for _ in range(calls):
+            t0 = clock()
+            conn.call("status")
+            status.append(clock() - t0)
+        hello = out["hello"]
+        hp = hello_params("oxymus-bench")
+        for _ in range(calls):
+            t0 = clock()
+            conn.call("hello", hp)
+            hello.append(clock() - t0)
+    return out
+
+
+def count_captures(db_file: str, source: str | None = None) -> int:
+    conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    try:
+        if source is None:
+            return conn.execute("SELECT count(*) FROM captures").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM captures WHERE source = ?", (source,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt_ms(v: float) -> str:
+    return f"{v:7.2f}"
+
+
+def render(report: dict) -> str:
+    lines = []
+    env = report["environment"]
+    lines.append(f"Oxymus capture benchmark  {report['when']}")
+    lines.append(f"python {env['python_version']} ({env['python']}), {env['platform']}, {env['cpus']} CPUs, load {env['loadavg']}")
+    lines.append(f"console script: {env['oxymus']}")
+    lines.append(f"bytecode: {env['bytecode']}")
+    proc = report["process"]
+    lines.append(f"{proc['runs']} runs per row after {proc['warmup']} warm-up runs, interleaved; wall time of the whole process")
+    lines.append("")
+    lines.append(f"{'whole process':50} {'median':>7} {'p90':>7} {'min':>7} {'max':>7}  {'x floor':>7}")
+    lines.append("-" * 92)
+    for row in proc["rows"]:
+        ratio = row["ratio_to_floor"]
+        mark = "" if row["name"] == "floor" else ("  ok" if ratio <= TARGET_RATIO else "  OVER TARGET")
+        lines.append(
+            f"{row['label']:50} {fmt_ms(row['median_ms'])} {fmt_ms(row['p90_ms'])} "
+            f"{fmt_ms(row['min_ms'])} {fmt_ms(row['max_ms'])}  {ratio:6.2f}x{mark}"
+        )
+    lines.append(f"(ms; target: each capture median within {TARGET_RATIO:g}x the floor median)")
+    lines.append("")
+    sock = report["socket"]
+    lines.append(f"socket round trip, one connection, {sock['calls']} sequential calls each (daemon: {sock['profile']})")
+    lines.append(f"{'method':50} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+    lines.append("-" * 92)
+    for row in sock["rows"]:
+        mark = ""
+        if row["method"] == "capture.add":
+            mark = "  ok" if row["p99_ms"] < TARGET_P99_MS else "  OVER TARGET"
+        lines.append(
+            f"{row['label']:50} {fmt_ms(row['p50_ms'])} {fmt_ms(row['p90_ms'])} "
+            f"{fmt_ms(row['p99_ms'])} {fmt_ms(row['max_ms'])}{mark}"
+        )
+    lines.append(f"(ms; target: capture.add p99 under {TARGET_P99_MS:g} ms)")
+    for check in report["checks"]:
+        lines.append(f"check: {check}")
+    for warning in report["warnings"]:
+        lines.append(f"WARNING: {warning}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=40, help="measured runs per process row (default 40)")
+    ap.add_argument("--warmup", type=int, default=3, help="unmeasured warm-up runs per process row (default 3)")
+    ap.add_argument("--calls", type=int, default=1000, help="round trips per socket method (default 1000)")
+    ap.add_argument("--json", action="store_true", help="print JSON on stdout (the table then goes to stderr)")
+    ap.add_argument(
+        "--env-bytecode",
+        action="store_true",
+        help="keep this environment's bytecode settings (e.g. PYTHONDONTWRITEBYTECODE=1, so every run "
+        "compiles the project from source); by default .pyc files are cached in the temp dir",
+    )
+    args = ap.parse_args(argv)
+    if args.runs < 1 or args.calls < 1 or args.warmup < 0:
+        ap.error("--runs and --calls must be >= 1, --warmup >= 0")
+
+    python = sys.executable
+    oxymus = os.path.join(os.path.dirname(python), "oxymus")
+    if not os.access(oxymus, os.X_OK):
+        print(f"no oxymus console script next to {python}; run this with the project's venv python", file=sys.stderr)
+        return 2
+
+    root = tempfile.mkdtemp(prefix="oxb-", dir="/tmp")
+    os.chmod(root, 0o700)
+    pyc = None if args.env_bytecode else os.path.join(root, "pyc")
+    profiles = [
+        home_profile(root, "up", "capture, OXYMUS_HOME, daemon up", True, pyc),
+        home_profile(root, "down", "capture, OXYMUS_HOME, daemon down (direct SQLite)", False, pyc),
+        xdg_profile(root, "xup", "capture, platformdirs/XDG, daemon up", True, pyc),
+        xdg_profile(root, "xdown", "capture, platformdirs/XDG, daemon down", False, pyc),
+    ]
+    if args.env_bytecode:
+        bytecode = "as in this environment (PYTHONDONTWRITEBYTECODE=%s)" % (os.environ.get("PYTHONDONTWRITEBYTECODE") or "unset")
+    else:
+        bytecode = "cached (.pyc written under the temp dir, PYTHONDONTWRITEBYTECODE ignored)"
+    warnings: list[str] = []
+    checks: list[str] = []
+    try:
+        for p in profiles:
+            if p.daemon:
+                daemon_up(oxymus, p)
+        proc_samples = measure_processes(python, oxymus, profiles, args.runs, args.warmup)
+        if sys.stderr.isatty():
+            print(f"  socket round trips: {args.calls} x 3 methods", file=sys.stderr)
+        sock_samples = measure_socket(profiles[0], args.calls)
+
+        # Sanity: every timed capture landed in its own profile's database, the daemon-up
+        # profiles have a live socket, and the daemon-down ones never had one.
+        per_row = args.runs + args.warmup
+        for p in profiles:
+            paths = p.paths()
+            n = count_captures(paths.db_file, "cli")
+            if n != per_row:
+                warnings.append(f"{p.label}: {n} captures in {paths.db_file}, expected {per_row}")
+            if p.daemon and not os.path.exists(paths.socket):
+                warnings.append(f"{p.label}: no socket at {paths.socket}")
+            if not p.daemon and os.path.exists(paths.socket):
+                warnings.append(f"{p.label}: a socket exists at {paths.socket}; was a daemon running?")
+        up_db = profiles[0].paths().db_file
+        n_bench = count_captures(up_db, "bench")
+        checks.append(f"{per_row} captures per process row and {n_bench} bench captures landed in their databases")
+    finally:
+        for p in profiles:
+            w = daemon_down(oxymus, p)
+            if w:
+                warnings.append(w)
+        shutil.rmtree(root, ignore_errors=True)
+
+    floor_ms = ns_to_ms(proc_samples["floor"])
+    floor_median = percentile(floor_ms, 50)
+    rows = []
+    for name, label in [("floor", 'floor: python -c "import sqlite3"')] + [(p.name, p.label) for p in profiles]:
+        ms = ns_to_ms(proc_samples[name])
+        s = summary(ms, (50, 90))
+        rows.append({
+            "name": name,
+            "label": label,
+            "median_ms": s["p50"],
+            "p90_ms": s["p90"],
+            "min_ms": s["min"],
+            "max_ms": s["max"],
+            "ratio_to_floor": s["p50"] / floor_median,
+            "within_target": name == "floor" or s["p50"] / floor_median <= TARGET_RATIO,
+            "samples_ms": [round(v, 3) for v in ms],
+        })
+    sock_rows = []
+    for method, label in [
+        ("capture.add", "capture.add (durable write)"),
+        ("status", "status (reads PRAGMA user_version, no write)"),
+        ("hello", "hello (no store access)"),
+    ]:
+        ms = ns_to_ms(sock_samples[method])
+        s = summary(ms, (50, 90, 99))
+        sock_rows.append({
+            "method": method,
+            "label": label,
+            "p50_ms": s["p50"],
+            "p90_ms": s["p90"],
+            "p99_ms": s["p99"],
+            "max_ms": s["max"],
+            "min_ms": s["min"],
+        })
+    sock_rows[0]["within_target"] = sock_rows[0]["p99_ms"] < TARGET_P99_MS
+
+    report = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "environment": {
+            "python": python,
+            "python_version": platform.python_version(),
+            "oxymus": oxymus,
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "bytecode": bytecode,
+        },
+        "targets": {"capture_ratio_to_floor": TARGET_RATIO, "capture_add_p99_ms": TARGET_P99_MS},
+        "process": {"runs": args.runs, "warmup": args.warmup, "rows": rows},
+        "socket": {"calls": args.calls, "profile": "OXYMUS_HOME", "rows": sock_rows},
+        "checks": checks,
+        "warnings": warnings,
+    }
+    table = render(report)
+    if args.json:
+        print(table, file=sys.stderr)
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    else:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"\nbench/capture.py: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,34 @@
+"""`oxymus demo` seeds its own profile idempotently and starts its daemon."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import run_cli
+from oxymus import demo
+
+
+def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
+    demo_home = home / "demo-profile"
+    env = {**os.environ}
+    env.pop("OXYMUS_HOME")
+    first = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"({len(demo.SAMPLE_CAPTURES)} sample captures added)" in first.stdout.decode()
+    demo_env = {**env, "OXYMUS_HOME": str(demo_home)}
+    try:
+        status = json.loads(run_cli("status", "--json", env=demo_env).stdout)
+        assert status["running"] and status["database"] == str(demo_home / "data" / "oxymus.db")
+        inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
+        assert len(inbox) == len(demo.SAMPLE_CAPTURES)
+        assert [c["created_at"] for c in inbox] == sorted((c["created_at"] for c in inbox), reverse=True)
+        # Refreshing adds nothing twice, and keeps what the user captured in the demo.
+        assert run_cli("capture", "my own note in the demo", env=demo_env).returncode == 0
+        again = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
+        assert again.returncode == 0 and "(0 sample captures added)" in again.stdout.decode()
+        inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
+        assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
+    finally:
+        run_cli("down", env=demo_env)
+    assert not (home / "data").exists(), "the demo never touches the other profile"
