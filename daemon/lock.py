@@ -10,19 +10,13 @@ from __future__ import annotations
 import fcntl
 import os
 
+from oxymus.pidfile import read_pid
+
 
 class AlreadyRunning(Exception):
     def __init__(self, pid: int | None, path: str):
         self.pid = pid
         super().__init__(f"another daemon{f' (pid {pid})' if pid else ''} holds {path}")
-
-
-def read_pid(path: str) -> int | None:
-    try:
-        with open(path) as fh:
-            return int(fh.read().strip() or 0) or None
-    except (OSError, ValueError):
-        return None
 
 
 class ProfileLock:

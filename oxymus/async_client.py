@@ -44,6 +44,8 @@ class AsyncClient:
             reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(path, limit=wire.MAX_LINE + 1), timeout)
         except (FileNotFoundError, ConnectionRefusedError, ConnectionResetError, asyncio.TimeoutError) as exc:
             raise DaemonUnavailable(f"no daemon is listening on {path} ({type(exc).__name__})") from None
+        except OSError as exc:  # e.g. a path too long for AF_UNIX, or no permission
+            raise DaemonUnavailable(f"cannot connect to {path}: {exc.strerror or exc}") from None
         self = cls(reader, writer, path)
         try:
             self.hello = await self.call("hello", hello_params(client), HelloResult, timeout=timeout)
@@ -107,10 +109,12 @@ class AsyncClient:
     async def status(self) -> StatusResult:
         return await self.call("status", None, StatusResult)
 
-    async def capture_add(self, text: str, source: str = "tui") -> CaptureAddResult:
+    async def capture_add(self, text: str, source: str = "tui", capture_id: str | None = None) -> CaptureAddResult:
+        """Store a capture. Pass the same `capture_id` to retry safely after a lost reply."""
         from oxymus.ulid import new_ulid
 
-        return await self.call("capture.add", {"text": text, "source": source, "id": new_ulid()}, CaptureAddResult)
+        params = {"text": text, "source": source, "id": capture_id or new_ulid()}
+        return await self.call("capture.add", params, CaptureAddResult)
 
     async def inbox(self, status: str = "open", limit: int = 500) -> InboxListResult:
         return await self.call("inbox.list", {"status": status, "limit": limit}, InboxListResult)

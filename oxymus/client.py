@@ -29,6 +29,9 @@ class Connection:
         except socket.timeout:
             self.sock.close()
             raise DaemonUnavailable(f"the daemon on {path} did not accept the connection in time") from None
+        except OSError as exc:  # e.g. a path too long for AF_UNIX, or no permission
+            self.sock.close()
+            raise DaemonUnavailable(f"cannot connect to {path}: {exc.strerror or exc}") from None
         self._buf = b""
         self._next_id = 0
         self.events: list[dict] = []

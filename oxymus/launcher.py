@@ -63,7 +63,12 @@ def _start_error(paths: Paths, headline: str) -> str:
     return f"{headline}" + (f":\n{tail}" if tail else f"; see {paths.log_file}")
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, lock_file: str) -> bool:
+    """Is the daemon `pid` still running? It clears the pid in its lock file as its last act."""
+    from oxymus.pidfile import read_pid
+
+    if read_pid(lock_file) != pid:
+        return False
     try:
         # Reap it if it is our own child (the TUI starts the daemon), so it is not a zombie.
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -76,7 +81,16 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed daemon whose parent (say, a TUI) has not reaped it yet is gone for our purposes."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def stop(paths: Paths, timeout: float = 15.0) -> int | None:
@@ -92,11 +106,11 @@ def stop(paths: Paths, timeout: float = 15.0) -> int | None:
         pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not _alive(pid, paths.lock_file):
             return pid
         time.sleep(0.02)
     # It did not stop in time: SIGTERM takes the same graceful path.
     os.kill(pid, signal.SIGTERM)
-    while _alive(pid) and time.monotonic() < deadline + 5:
+    while _alive(pid, paths.lock_file) and time.monotonic() < deadline + 5:
         time.sleep(0.05)
     return pid

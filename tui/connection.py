@@ -1,0 +1,332 @@
+"""The one place the TUI talks to the daemon.
+
+`DaemonConnection` is owned by the App and run as a worker. It starts the daemon
+when asked (in a thread, so the UI never blocks), connects, subscribes to events,
+loads the inbox, and keeps an outbox of captures the user typed until the daemon
+has stored them. It reports everything as past-tense messages (see messages.py)
+posted to the screens that listen; screens never do IO themselves.
+
+When the daemon cannot be reached, or the connection drops, it retries forever
+with backoff (0.5 s doubling to 5 s by default); a successful connection resets
+the backoff. It starts the daemon only until it has connected once: after that a
+daemon that went away was most likely stopped on purpose (`oxymus down`), so the
+TUI waits for it to come back instead of fighting the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Any, Callable
+
+from pydantic import ValidationError
+from textual.message_pump import MessagePump
+
+from oxymus import launcher
+from oxymus.async_client import AsyncClient
+from oxymus.client import DaemonUnavailable
+from oxymus.models import Capture
+from oxymus.paths import Paths
+from oxymus.tui.messages import (
+    CaptureAdded,
+    CaptureFailed,
+    CaptureQueued,
+    Connected,
+    Connecting,
+    ConnectionMessage,
+    Disconnected,
+    InboxLoaded,
+)
+from oxymus.ulid import new_ulid
+from oxymus.wire import RpcError
+
+log = logging.getLogger("oxymus.tui.connection")
+
+TOPICS = ["capture.*", "daemon.*"]
+CAPTURE_SOURCE = "tui"
+
+
+class DaemonConnection:
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        start_daemon: bool = True,
+        retry_initial: float = 0.5,
+        retry_max: float = 5.0,
+        client_name: str = "oxymus-tui",
+    ) -> None:
+        self.paths = paths
+        self.socket = paths.socket
+        self.start_daemon = start_daemon
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.client_name = client_name
+        self.listeners: list[MessagePump] = []
+        self.client: AsyncClient | None = None
+        self.connected = False
+        self.ever_connected = False
+        # The open captures as last known (kept while disconnected), by id.
+        self.inbox: dict[str, Capture] = {}
+        # Captures the user submitted that the daemon has not confirmed yet, by id (a ULID
+        # chosen here, so re-sending after a reconnect cannot make a duplicate).
+        self.outbox: dict[str, str] = {}
+        self._loaded = False
+        self._live: dict[str, Capture] = {}
+        self._drop_reason: str | None = None
+        self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self.connected_once_this_session = False
+
+    # ---- what screens call -------------------------------------------------
+
+    def listen(self, target: MessagePump) -> None:
+        """Send `target` every message from now on, starting with a replay of the current state."""
+        if target in self.listeners:
+            return
+        self.listeners.append(target)
+        cls, args = self._status
+        target.post_message(cls(*args))
+        if self.inbox or self._loaded:
+            target.post_message(InboxLoaded(self._sorted_inbox()))
+        for capture_id, text in self.outbox.items():
+            target.post_message(CaptureQueued(capture_id, text))
+
+    def unlisten(self, target: MessagePump) -> None:
+        if target in self.listeners:
+            self.listeners.remove(target)
+
+    def add_capture(self, text: str) -> str:
+        """Queue a capture for the daemon and return its id; it is sent now if connected, else on reconnect."""
+        if not text.strip():
+            raise ValueError("nothing to capture: the text is empty")
+        capture_id = new_ulid()
+        self.outbox[capture_id] = text
+        self._emit(CaptureQueued, capture_id, text)
+        if self.client is not None and self._loaded:
+            self._spawn(self._send_quietly(self.client, capture_id, text))
+        return capture_id
+
+    def refresh(self) -> None:
+        """Reload the inbox if connected; otherwise stop waiting and retry the daemon now."""
+        if self.client is not None and self._loaded:
+            self._spawn(self._reload_quietly(self.client))
+        else:
+            self._wake.set()
+
+    # ---- the loop -----------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve, and reconnect forever (until cancelled)."""
+        delay = self.retry_initial
+        try:
+            while True:
+                try:
+                    reason = await self._session()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never let a surprise kill the loop (and the UI with it)
+                    log.exception("connection session failed")
+                    reason = f"{type(exc).__name__}: {exc}"
+                if self.connected_once_this_session:
+                    delay = self.retry_initial
+                self._set_status(Disconnected, self.socket, _short(reason, self.socket), delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, self.retry_max)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _session(self) -> str:
+        """One connection, from connecting to its end. Returns why it ended (or failed)."""
+        self.connected_once_this_session = False
+        starting = self.start_daemon and not self.ever_connected
+        self._set_status(Connecting, self.socket, starting)
+        try:
+            if starting:
+                started = await _in_thread(launcher.start, self.paths)
+                _reap_when_it_exits(int(started.get("pid", 0)))
+            client = await AsyncClient.connect(self.socket, client=self.client_name)
+        except launcher.StartFailed as exc:
+            return f"could not start the daemon: {exc}"
+        except DaemonUnavailable as exc:
+            return str(exc)
+        except RpcError as exc:
+            return f"the daemon refused the handshake: {exc.message}"
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        self._drop_reason = None
+        self._loaded = False
+        self._live = {}
+        pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
+        try:
+            # Let the pump send `subscribe` before `inbox.list` (a connection answers in
+            # order), so a capture stored in between is never missed.
+            sent = client.next_id
+            while client.next_id == sent and not pump.done():
+                await asyncio.sleep(0)
+            self.client = client
+            await self._load(client)
+            self.connected = self.ever_connected = self.connected_once_this_session = True
+            self._set_status(Connected, self.socket)
+            await self._flush_outbox(client)
+            await pump  # until the connection ends
+            return self._drop_reason or "the connection to the daemon was lost"
+        except DaemonUnavailable as exc:
+            return self._drop_reason or str(exc)
+        except RpcError as exc:
+            return f"the daemon answered with an error: {exc.message}"
+        finally:
+            self.client = None
+            self.connected = False
+            self._loaded = False
+            pump.cancel()
+            try:
+                await pump
+            except BaseException:
+                pass
+            await client.close()
+
+    async def _pump(self, client: AsyncClient) -> None:
+        async for event in client.subscribe(TOPICS):
+            if event.topic == "capture.added":
+                try:
+                    capture = Capture.model_validate(event.data)
+                except ValidationError:
+                    log.warning("ignored a malformed capture.added event: %r", event.data)
+                    continue
+                self._seen(capture)
+            elif event.topic == "daemon.stopping":
+                self._drop_reason = "the daemon is shutting down"
+
+    async def _load(self, client: AsyncClient) -> None:
+        self._loaded = False
+        self._live = {}
+        result = await client.inbox()
+        merged = {c.id: c for c in result.captures}
+        for capture in self._live.values():  # stored after the list was read
+            if capture.status == "open":
+                merged.setdefault(capture.id, capture)
+        self.inbox = merged
+        self._loaded = True
+        for capture_id in list(self.outbox):
+            if capture_id in merged:
+                del self.outbox[capture_id]
+        self._emit(InboxLoaded, self._sorted_inbox())
+
+    def _seen(self, capture: Capture) -> None:
+        """A capture the daemon has stored, from an event or a reply. Shown once, whatever repeats it."""
+        if not self._loaded:
+            self._live[capture.id] = capture
+            return
+        self.outbox.pop(capture.id, None)
+        if capture.status != "open" or capture.id in self.inbox:
+            return
+        self.inbox[capture.id] = capture
+        self._emit(CaptureAdded, capture)
+
+    async def _flush_outbox(self, client: AsyncClient) -> None:
+        for capture_id, text in list(self.outbox.items()):
+            await self._send(client, capture_id, text)
+
+    async def _send(self, client: AsyncClient, capture_id: str, text: str) -> None:
+        """Send one capture; DaemonUnavailable leaves it in the outbox for the next connection."""
+        try:
+            result = await client.capture_add(text, CAPTURE_SOURCE, capture_id)
+        except RpcError as exc:
+            if capture_id in self.outbox:
+                del self.outbox[capture_id]
+                self._emit(CaptureFailed, capture_id, text, exc.message)
+            return
+        self._seen(result.capture)
+
+    async def _send_quietly(self, client: AsyncClient, capture_id: str, text: str) -> None:
+        try:
+            await self._send(client, capture_id, text)
+        except DaemonUnavailable:
+            pass  # kept in the outbox; sent again after reconnecting
+
+    async def _reload_quietly(self, client: AsyncClient) -> None:
+        try:
+            await self._load(client)
+            await self._flush_outbox(client)
+        except (DaemonUnavailable, RpcError):
+            pass  # the session loop notices the drop and reports it
+
+    # ---- plumbing -----------------------------------------------------------
+
+    def _sorted_inbox(self) -> list[Capture]:
+        return sorted(self.inbox.values(), key=lambda c: c.seq, reverse=True)
+
+    def _set_status(self, cls: type[ConnectionMessage], *args: Any) -> None:
+        self._status = (cls, args)
+        self._emit(cls, *args)
+
+    def _emit(self, cls: type[ConnectionMessage], *args: Any) -> None:
+        for target in list(self.listeners):
+            target.post_message(cls(*args))
+
+    async def _sleep(self, delay: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except asyncio.TimeoutError:
+            pass
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking call in a daemon thread: the UI keeps running, and quitting never waits for it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def work() -> None:
+        try:
+            value, error = fn(*args), None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            value, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:
+            pass  # the loop is gone: the app has quit
+
+    threading.Thread(target=work, name=f"oxymus-tui-{getattr(fn, '__name__', 'call')}", daemon=True).start()
+    return await future
+
+
+def _reap_when_it_exits(pid: int) -> None:
+    """If the daemon is our child (we just started it), collect its exit status as soon as it ends.
+
+    Otherwise a stopped daemon lingers as a zombie of the TUI, and `oxymus down` run
+    elsewhere (which polls until the pid is gone) waits for its full timeout.
+    """
+
+    def wait() -> None:
+        try:
+            os.waitpid(pid, 0)
+        except (ChildProcessError, OSError):
+            pass  # not our child (it was already running), or already collected
+
+    if pid > 0:
+        threading.Thread(target=wait, name="oxymus-tui-reaper", daemon=True).start()
+
+
+def _short(reason: str, socket: str) -> str:
+    """One line, without repeating the socket path (the status bar already shows it)."""
+    reason = reason.replace(f" on {socket}", "").replace(socket, "the socket")
+    return " ".join(reason.split())

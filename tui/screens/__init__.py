@@ -1,0 +1,1 @@
+"""One module per section of the TUI, plus modal dialogs. Screens render messages; they do no IO."""

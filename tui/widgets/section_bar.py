@@ -1,0 +1,31 @@
+"""The title line: the app's name, the sections with their keys, and the section's own summary."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class SectionBar(Horizontal):
+    def __init__(self, sections: Iterable[tuple[str, str, str]], current: str, **kwargs) -> None:
+        """`sections` are (name, key, label) in display order; `current` is the name shown as active."""
+        super().__init__(**kwargs)
+        self.sections = list(sections)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield Label("Oxymus", id="brand")
+        tabs = Text()
+        for name, key, label in self.sections:
+            style = "reverse bold" if name == self.current else ""
+            tabs.append(f" {key} {label} ", style=style)
+            tabs.append(" ")
+        yield Label(tabs, id="sections")
+        yield Label("", id="summary")
+
+    def set_summary(self, text: str) -> None:
+        self.query_one("#summary", Label).update(text)

@@ -1,0 +1,30 @@
+"""The one-line connection status at the bottom of every section."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    """Says plainly whether the daemon is reachable, and what the TUI is doing about it."""
+
+    DEFAULT_CLASSES = "-connecting"
+
+    def show_connecting(self, socket: str, starting: bool) -> None:
+        verb = "Starting the daemon" if starting else "Connecting to the daemon"
+        self._set("-connecting", f"{verb} at {socket}…")
+
+    def show_connected(self) -> None:
+        self._set("-connected", "Connected to the daemon.")
+
+    def show_disconnected(self, socket: str, reason: str, retry_in: float) -> None:
+        self._set("-unreachable", f"Daemon unreachable at {socket} — retrying in {retry_in:g}s ({reason})")
+
+    def _set(self, state: str, text: str) -> None:
+        self.remove_class("-connecting", "-connected", "-unreachable")
+        self.add_class(state)
+        self.update(text)
+
+    @property
+    def text(self) -> str:
+        return str(self.render())
