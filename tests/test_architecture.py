@@ -80,7 +80,7 @@ def test_core_never_imports_a_concrete_connector_or_the_daemon():
         (str(f.relative_to(ROOT)), name)
         for f in sorted((ROOT / "oxymus").rglob("*.py"))
         for name in sorted(_imports(f))
-        if name.startswith(("oxymus.connectors.", "oxymus.daemon.")) or name == "oxymus.daemon"
+        if (name.startswith(("oxymus.connectors.", "oxymus.daemon.")) or name == "oxymus.daemon")
         and (str(f.relative_to(ROOT)), name) not in allowed
     ]
     assert offenders == []
