@@ -9,7 +9,7 @@ import signal
 import sys
 
 from oxymus import __version__
-from oxymus.config import Config
+from oxymus.config import CoreConfig as Config
 from oxymus.paths import Paths
 from oxymus.store.migrations import SchemaError
 from oxymus.store.repos import Store

@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import typing
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 
 class Section(BaseModel):
@@ -31,10 +35,76 @@ class DaemonConfig(Section):
     log_backups: int = Field(default=3, ge=0, le=100, description="rotated log files kept")
 
 
-class Config(Section):
-    """All of Oxymus' settings. Unknown keys are errors, so a typo never silently does nothing."""
+class TimeConfig(Section):
+    """How times are shown and how floating times are read."""
+
+    zone: str | None = Field(
+        default=None, description="IANA time zone, e.g. \"Europe/Berlin\" (default: the system's zone)",
+        examples=["Europe/Berlin"],
+    )
+
+    @field_validator("zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')") from None
+        return value
+
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.zone) if self.zone else system_zone()
+
+
+def system_zone() -> ZoneInfo:
+    """The machine's zone as a ZoneInfo (TZ, then /etc/localtime), UTC if it cannot be told."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    candidates = [name] if name else []
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for candidate in candidates:
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+class CoreConfig(Section):
+    """The core's settings; connector sections are added by `model()`."""
 
     daemon: DaemonConfig = Field(default_factory=DaemonConfig, description="the daemon process")
+    time: TimeConfig = Field(default_factory=TimeConfig, description="time zone")
+
+
+_model: type[CoreConfig] | None = None
+
+
+def model() -> type[CoreConfig]:
+    """The whole config tree: the core sections plus one optional section per installed connector.
+
+    A connector's section is None until the user writes it: a source that is not
+    configured is not polled. Unknown top-level tables are errors, like unknown keys.
+    """
+    global _model
+    if _model is None:
+        from oxymus.sources import connectors
+
+        sections: dict[str, Any] = {}
+        for name, cls in connectors().items():
+            doc = (cls.__doc__ or name).strip().splitlines()[0]
+            sections[name] = (Optional[cls.Config], Field(default=None, description=doc))
+        _model = create_model("Config", __base__=CoreConfig, **sections)
+    return _model
+
+
+def defaults() -> CoreConfig:
+    return model()()
 
 
 class ConfigError(Exception):
@@ -46,13 +116,13 @@ class ConfigError(Exception):
         super().__init__(f"{where}: {key + ': ' if key else ''}{message}")
 
 
-def load(path: str) -> Config:
+def load(path: str) -> CoreConfig:
     """The config at `path`, or the defaults if it does not exist."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
-        return Config()
+        return defaults()
     except OSError as exc:
         raise ConfigError(path, f"cannot read: {exc.strerror}") from None
     try:
@@ -63,7 +133,7 @@ def load(path: str) -> Config:
     return parse(text, path)
 
 
-def parse(text: str, path: str = "config.toml") -> Config:
+def parse(text: str, path: str = "config.toml") -> CoreConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -73,11 +143,11 @@ def parse(text: str, path: str = "config.toml") -> Config:
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
         raise ConfigError(path, f"TOML syntax error: {msg}", line=line) from None
     try:
-        return Config.model_validate(data)
+        return model().model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = [p for p in err["loc"]]
-        key = ".".join(str(p) for p in loc)
+        loc = list(err["loc"])
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         message = _describe(err)
         extra = len(exc.errors()) - 1
         if extra:
@@ -89,8 +159,9 @@ def _describe(err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key"
     value = err.get("input")
-    shown = f" (got {value!r})" if not isinstance(value, dict) and value is not None else ""
-    return f"{err['msg']}{shown}"
+    message = err["msg"].removeprefix("Value error, ")
+    shown = f" (got {value!r})" if not isinstance(value, (dict, list)) and value is not None and repr(value) not in message else ""
+    return f"{message}{shown}"
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -136,22 +207,66 @@ def locate(text: str, loc: list[Any]) -> int | None:
 
 
 def default_toml() -> str:
-    """A commented config.toml with every setting at its default, built from the model."""
+    """A commented config.toml built from the model: core settings at their defaults,
+    connector sections as commented-out examples to fill in."""
     lines = [
-        "# Oxymus configuration. Every key is optional; these are the defaults.",
+        "# Oxymus configuration. Every key is optional; the values shown are the defaults.",
         "# Reference: docs/reference.md (generated from the same models).",
         "",
     ]
-    for name, field in Config.model_fields.items():
-        section = field.annotation
-        assert isinstance(section, type) and issubclass(section, BaseModel)
+    for name, field in model().model_fields.items():
+        section = _section_model(field.annotation)
+        is_core = name in CoreConfig.model_fields
+        prefix = "" if is_core else "# "
         lines.append(f"# {field.description or name}")
-        lines.append(f"[{name}]")
-        for key, sub in section.model_fields.items():
-            lines.append(f"# {sub.description}")
-            lines.append(f"{key} = {_toml_value(sub.get_default(call_default_factory=True))}")
+        lines += _toml_table(name, section, prefix)
         lines.append("")
     return "\n".join(lines)
+
+
+def _toml_table(name: str, section: type[BaseModel], prefix: str, array: bool = False) -> list[str]:
+    lines = [f"{prefix}[[{name}]]" if array else f"{prefix}[{name}]"]
+    nested: list[tuple[str, type[BaseModel], bool]] = []
+    own = [k for k in section.model_fields if k not in SOURCE_KEYS] + [k for k in section.model_fields if k in SOURCE_KEYS]
+    for key in own:
+        sub = section.model_fields[key]
+        inner = _section_model(sub.annotation)
+        if inner is not None:
+            nested.append((f"{name}.{key}", inner, _is_list(sub.annotation)))
+            continue
+        default = sub.get_default(call_default_factory=True)
+        example = sub.examples[0] if sub.examples else None
+        lines.append(f"{prefix}# {sub.description}")
+        if sub.is_required():
+            lines.append(f"{prefix}{key} = {_toml_value(example if example is not None else '')}")
+        elif default is None:
+            # No default to show: a commented example (or nothing to write at all).
+            if example is not None:
+                lines.append(f"{prefix}# {key} = {_toml_value(example)}")
+        else:
+            lines.append(f"{prefix}{key} = {_toml_value(default)}")
+    for key, inner, is_array in nested:
+        lines.append("")
+        lines += _toml_table(key, inner, prefix, array=is_array)
+    return lines
+
+
+SOURCE_KEYS = ("interval", "stale_after")
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel inside `X`, `X | None` or `list[X]`, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _section_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _toml_value(value: Any) -> str:
@@ -167,12 +282,22 @@ def _toml_value(value: Any) -> str:
 
 
 def fields() -> list[tuple[str, Any]]:
-    """Every (dotted key, FieldInfo) in the tree, for docs and the docs-drift test."""
-    out = []
-    for name, field in Config.model_fields.items():
-        section = field.annotation
-        for key, sub in section.model_fields.items():  # type: ignore[union-attr]
-            out.append((f"{name}.{key}", sub))
+    """Every (dotted key, FieldInfo) in the tree, for docs and the docs-drift test.
+
+    Keys inside repeatable tables are written `calendar.ics[].path`.
+    """
+    out: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, section: type[BaseModel]) -> None:
+        for key, field in section.model_fields.items():
+            inner = _section_model(field.annotation)
+            dotted = f"{prefix}.{key}" if prefix else key
+            if inner is None:
+                out.append((dotted, field))
+            else:
+                walk(dotted + ("[]" if _is_list(field.annotation) else ""), inner)
+
+    walk("", model())
     return out
 
 

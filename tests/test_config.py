@@ -9,12 +9,12 @@ from conftest import run_cli
 
 
 def test_missing_file_means_defaults(tmp_path):
-    assert config.load(str(tmp_path / "nope.toml")) == config.Config()
+    assert config.load(str(tmp_path / "nope.toml")) == config.defaults()
 
 
 def test_default_toml_round_trips_and_documents_every_key():
     text = config.default_toml()
-    assert config.parse(text) == config.Config()
+    assert config.parse(text) == config.defaults()
     for key, field in config.fields():
         assert key.split(".")[-1] + " = " in text
         assert field.description and field.description in text
@@ -79,7 +79,7 @@ def test_init_writes_a_valid_commented_default_and_keeps_an_existing_one(home):
     result = run_cli("init")
     assert result.returncode == 0, result.stderr
     written = (home / "config" / "config.toml").read_text()
-    assert config.parse(written) == config.Config() and written.startswith("#")
+    assert config.parse(written) == config.defaults() and written.startswith("#")
     (home / "config" / "config.toml").write_text("[daemon]\nlog_level = \"debug\"\n")
     result = run_cli("init")
     assert result.returncode == 0 and "already exists" in result.stdout.decode()

@@ -1,0 +1,31 @@
+"""github: pull requests that need me, my pull requests' CI, issues assigned to me."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from oxymus.sources import Source, SourceSettings
+
+
+class GitHubConfig(SourceSettings):
+    """`[github]`: the API to ask. The token comes from the keyring (`github`) or GITHUB_TOKEN."""
+
+    api_url: str = Field(default="https://api.github.com", description="API base URL (GitHub Enterprise: https://HOST/api/v3)")
+    interval: float = Field(default=300, ge=5, description="seconds between polls")
+    stale_after: float = Field(default=1800, ge=10, description="seconds after which the source's state is reported stale")
+    max_items: int = Field(default=100, ge=1, le=1000, description="at most this many pull requests or issues per query")
+
+
+class GitHubConnector:
+    """GitHub (or GitHub Enterprise)"""
+
+    name: ClassVar[str] = "github"
+    Config: ClassVar[type[GitHubConfig]] = GitHubConfig
+
+    @classmethod
+    def sources(cls, config: GitHubConfig) -> list[Source]:
+        from oxymus.connectors.github.source import GitHubSource
+
+        return [GitHubSource(config)]

@@ -1,0 +1,168 @@
+"""The connector contract: how a source of state plugs into Oxymus.
+
+A *connector* (one module or small package under `connectors/`, or a third-party
+package) is registered under the entry point group `oxymus.connectors`; its name is
+also the name of its config section (`[git]`, `[calendar]`, ...). From its
+validated config it makes one or more *sources*, each polled on its own schedule by
+the daemon's coordinator.
+
+`poll()` reads and never has side effects. It returns typed state items, or raises
+one of the two error classes below; anything else it raises is a bug, which the
+coordinator logs with its traceback and treats as a failure like the others.
+
+Connector modules are imported when the config is loaded, so they must stay
+light at import time: import clients such as caldav or github inside `poll()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENTRY_POINT_GROUP = "oxymus.connectors"
+
+
+class SourceError(Exception):
+    """A poll that failed for a reason the user can read; str() is the message shown."""
+
+
+class SourceUnavailable(SourceError):
+    """Transient: server down, timeout, 5xx, rate limited, a file briefly unreadable.
+
+    The coordinator backs off exponentially (with jitter, up to a cap) and keeps
+    trying. `retry_after` (seconds), when the server said so, is honoured.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NeedsHuman(SourceError):
+    """Only the person can fix it: bad credentials, a missing token or password.
+
+    Retried at the backoff cap (so it recovers once fixed) and shown prominently.
+    """
+
+
+class StateItem(BaseModel):
+    """One fact from a source, as of `observed_at`.
+
+    `key` is stable across polls (a repo path, an event UID plus its occurrence
+    start, a PR's URL), so the store can tell what changed. `starts_at`/`ends_at`
+    (UTC ISO-8601) are set for things that happen at a time (events, deadlines,
+    bills due) so a day's view is a range query. `error` marks an item-level
+    problem (one repo path that vanished) while the rest of the source is fine.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    kind: str = Field(description="e.g. git.repo, calendar.event, calendar.deadline, github.pr, bills.due")
+    key: str
+    observed_at: str
+    starts_at: str | None = None
+    ends_at: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class PollResult(BaseModel):
+    items: list[StateItem] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="problems that did not stop the poll, each naming its file/line or item (a skipped bad event)",
+    )
+
+
+class PollContext:
+    """What a poll may use. Time comes from here (tests freeze it); secrets come from the keyring."""
+
+    def __init__(
+        self,
+        *,
+        zone: ZoneInfo,
+        config_dir: Path,
+        now: Callable[[], dt.datetime] | None = None,
+        secret: Callable[[str], str | None] | None = None,
+        timeout: float = 20.0,
+    ):
+        self.zone = zone
+        self.config_dir = config_dir
+        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._secret = secret or (lambda name: None)
+        self.timeout = timeout
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware (UTC)."""
+        return self._now()
+
+    def today(self) -> dt.date:
+        """Today's date in the user's zone."""
+        return self.now().astimezone(self.zone).date()
+
+    def secret(self, name: str) -> str | None:
+        """A secret from the OS keyring (service "oxymus"), or None if it is not stored."""
+        return self._secret(name)
+
+    def resolve(self, path: str) -> Path:
+        """A user-given path: `~` expanded, relative paths taken from the config dir."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.config_dir / p
+
+
+class SourceSettings(BaseModel):
+    """Settings every source takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interval: float = Field(default=300, ge=5, description="seconds between polls")
+    stale_after: float = Field(default=1800, ge=10, description="seconds after which the source's state is reported stale")
+
+
+@runtime_checkable
+class Source(Protocol):
+    """One pollable thing made from a connector's config (a calendar, all the repos)."""
+
+    id: str  # unique in the profile: "git", "calendar.personal", "github"
+    interval: float
+    stale_after: float
+
+    async def poll(self, ctx: PollContext) -> PollResult: ...
+
+
+class Connector(Protocol):
+    name: ClassVar[str]
+    Config: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def sources(cls, config: Any) -> list[Source]: ...
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """An aware datetime as the store's UTC ISO-8601 form (ms, Z)."""
+    moment = moment.astimezone(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_registry: dict[str, type] | None = None
+
+
+def connectors() -> dict[str, type]:
+    """Every installed connector class by name (built-ins and plugins alike), loaded once."""
+    global _registry
+    if _registry is None:
+        found: dict[str, type] = {}
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            cls = ep.load()
+            if getattr(cls, "name", None) != ep.name:
+                raise RuntimeError(f"connector entry point {ep.name!r} loads {cls!r}, whose name is {getattr(cls, 'name', None)!r}")
+            found[ep.name] = cls
+        _registry = found
+    return _registry
