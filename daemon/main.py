@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from oxymus import __version__
 from oxymus.config import CoreConfig as Config
@@ -19,6 +20,9 @@ from oxymus.daemon.lock import AlreadyRunning, ProfileLock
 from oxymus.daemon.rpc import RpcServer
 from oxymus.daemon.service import Service
 from oxymus.daemon.watcher import CaptureWatcher
+from oxymus.daemon.coordinator import Coordinator
+from oxymus.sources import NeedsHuman
+from oxymus import secrets
 
 log = logging.getLogger("oxymus.daemon")
 
@@ -59,11 +63,13 @@ async def _serve(paths: Paths, config: Config) -> int:
     store = await Store.open(paths.db_file)
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
-    service = Service(store, watcher, paths.socket, stop)
+    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
+    service = Service(store, watcher, coordinator, paths.socket, stop)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
     await watcher.start()
     await server.start()
+    await coordinator.start()
     log.info(
         "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
         __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
@@ -73,8 +79,17 @@ async def _serve(paths: Paths, config: Config) -> int:
     finally:
         log.info("stopping: finishing in-flight requests")
         bus.publish("daemon.stopping", {})
+        await coordinator.stop()
         await server.close()
         await watcher.stop()
         await store.close()
         log.info("stopped")
     return 0
+
+
+def keyring_secret(name: str) -> str | None:
+    """Secrets for sources; a missing keyring is something only the person can fix."""
+    try:
+        return secrets.get(name)
+    except secrets.SecretStoreUnavailable as exc:
+        raise NeedsHuman(str(exc)) from None

@@ -67,6 +67,18 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print JSON (a list of captures)")
     p.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
 
+    p = command("today", cmd_today, "the day: events, deadlines, bills, repos and PRs needing you, and how fresh each source is")
+    p.add_argument("--date", help="another day, as YYYY-MM-DD (default: today in the configured zone)")
+    p.add_argument("--json", action="store_true", help="print JSON (the shape is documented in README.md)")
+
+    p = command("refresh", cmd_refresh, "poll sources now (all, one source id, or every source of a connector)")
+    p.add_argument("source", nargs="?", help="e.g. git, github, bills, calendar, calendar.personal")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("secret", cmd_secret, "store or remove a secret in the OS keyring (passwords, tokens)")
+    p.add_argument("action", choices=["set", "delete"], help="set reads the value from the terminal (or stdin)")
+    p.add_argument("name", help="e.g. github, calendar.work")
+
     p = command("status", cmd_status, "is the daemon running: pid, uptime, socket, database, schema version")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -151,6 +163,90 @@ def _inbox_offline(paths, limit: int) -> list[dict]:
     return [capture_sql.row_to_dict(r) for r in rows]
 
 
+def _daemon_call(method: str, params: dict | None = None, timeout: float = 120.0):
+    """Call the daemon; None (with a message) when it is not running."""
+    from oxymus.client import DaemonUnavailable, connect
+
+    paths = _paths()
+    try:
+        with connect(paths.socket, timeout=timeout) as conn:
+            return conn.call(method, params)
+    except DaemonUnavailable:
+        print("oxymus: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
+        return None
+
+
+def cmd_today(args) -> int:
+    from oxymus import wire
+
+    try:
+        result = _daemon_call("today.get", {"date": args.date} if args.date else {})
+    except wire.RpcError as exc:
+        print(f"oxymus today: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    if result is None:
+        return EXIT_NOT_RUNNING
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    from oxymus.today import Today
+    from oxymus.today_text import render
+
+    print(render(Today.model_validate(result)))
+    return EXIT_OK
+
+
+def cmd_refresh(args) -> int:
+    from oxymus import wire
+
+    try:
+        result = _daemon_call("state.refresh", {"source": args.source} if args.source else {})
+    except wire.RpcError as exc:
+        print(f"oxymus refresh: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    if result is None:
+        return EXIT_NOT_RUNNING
+    if args.json:
+        _print_json(result)
+    else:
+        from oxymus.models import SourceView
+        from oxymus.today_text import freshness
+
+        views = [SourceView.model_validate(s) for s in result["sources"]]
+        if not views:
+            print("no sources configured")
+        width = max((len(v.source) for v in views), default=0)
+        for v in views:
+            print(f"{v.source:<{width}}  {v.item_count:>5} items  {freshness(v)}")
+    failing = any(s["consecutive_failures"] for s in result["sources"])
+    return EXIT_FAIL if failing else EXIT_OK
+
+
+def cmd_secret(args) -> int:
+    from oxymus import secrets
+
+    try:
+        if args.action == "delete":
+            found = secrets.delete(args.name)
+            print(f"deleted {args.name}" if found else f"{args.name} was not stored")
+            return EXIT_OK
+        if sys.stdin.isatty():
+            import getpass
+
+            value = getpass.getpass(f"{args.name}: ")
+        else:
+            value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            print("oxymus secret: empty value; nothing stored", file=sys.stderr)
+            return EXIT_USAGE
+        secrets.set(args.name, value)
+    except secrets.SecretStoreUnavailable as exc:
+        print(f"oxymus secret: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"stored {args.name} in the keyring")
+    return EXIT_OK
+
+
 def cmd_status(args) -> int:
     from oxymus import launcher
 
@@ -168,6 +264,15 @@ def cmd_status(args) -> int:
     print(f"socket:   {st['socket']}")
     print(f"database: {st['database']} (schema v{st['schema_version']})")
     print(f"clients:  {st['clients']} connected, {st['subscribers']} subscribed")
+    if st.get("sources"):
+        from oxymus.models import SourceView
+        from oxymus.today_text import freshness
+
+        print("sources:")
+        views = [SourceView.model_validate(s) for s in st["sources"]]
+        width = max(len(v.source) for v in views)
+        for v in views:
+            print(f"  {v.source:<{width}}  {freshness(v)}")
     return EXIT_OK
 
 

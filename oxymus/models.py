@@ -34,3 +34,56 @@ class AuditEvent(BaseModel):
     subject: str = Field(description="the id of what it happened to")
     trace_id: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+HealthStatus = Literal["pending", "ok", "stale", "failing", "needs_human"]
+ErrorClass = Literal["unavailable", "needs_human", "bug"]
+
+
+class SourceHealth(BaseModel):
+    """How fresh and how well one source is, as the coordinator keeps it."""
+
+    source: str
+    interval: float = Field(description="seconds between polls")
+    stale_after: float = Field(description="seconds after the last success when the state counts as stale")
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    error_class: ErrorClass | None = Field(default=None, description="the last failure's kind: unavailable, needs_human or bug")
+    consecutive_failures: int = 0
+    next_attempt: str | None = None
+    item_count: int = 0
+    suspect: str | None = Field(default=None, description="set while a sudden empty answer is held back, awaiting a second poll")
+    warnings: list[str] = Field(default_factory=list)
+
+    def status_at(self, now_iso: str) -> HealthStatus:
+        if self.consecutive_failures:
+            return "needs_human" if self.error_class == "needs_human" else "failing"
+        if self.last_success is None:
+            return "pending"
+        return "stale" if age_seconds(self.last_success, now_iso) > self.stale_after else "ok"
+
+    def view(self, now_iso: str) -> "SourceView":
+        return SourceView(
+            **self.model_dump(), status=self.status_at(now_iso),
+            age_s=None if self.last_success is None else round(age_seconds(self.last_success, now_iso), 1),
+            stale=self.last_success is not None and age_seconds(self.last_success, now_iso) > self.stale_after,
+        )
+
+
+class SourceView(SourceHealth):
+    """SourceHealth as shown to clients: with its status and age at the time of asking."""
+
+    status: HealthStatus
+    age_s: float | None = Field(description="seconds since the last successful poll")
+    stale: bool = Field(description="older than stale_after (also true while failing, once old enough)")
+
+
+def age_seconds(then_iso: str, now_iso: str) -> float:
+    from datetime import datetime
+
+    def parse(s: str) -> datetime:
+        return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+    return (parse(now_iso) - parse(then_iso)).total_seconds()

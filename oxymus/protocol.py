@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus import PROTOCOL_VERSION
-from oxymus.models import Capture, CaptureStatus
+from oxymus.models import Capture, CaptureStatus, SourceView
+from oxymus.today import Today
 
 
 class Params(BaseModel):
@@ -80,6 +81,7 @@ class StatusResult(BaseModel):
     schema_version: int
     clients: int
     subscribers: int
+    sources: list[SourceView] = Field(default_factory=list, description="per-source health")
 
 
 class CaptureAddParams(Params):
@@ -110,6 +112,18 @@ class SubscribeResult(BaseModel):
     topics: list[str]
 
 
+class TodayParams(Params):
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default: today in the configured zone")
+
+
+class RefreshParams(Params):
+    source: str | None = Field(default=None, description="a source id, or a connector name for all its sources; default: all")
+
+
+class SourcesResult(BaseModel):
+    sources: list[SourceView]
+
+
 class ShutdownResult(BaseModel):
     stopping: bool = True
 
@@ -128,6 +142,9 @@ METHODS: dict[str, Method] = {
         Method(name="status", summary="pid, uptime, socket, database and schema version", params=NoParams, result=StatusResult),
         Method(name="capture.add", summary="store a capture durably; idempotent on a client-chosen id", params=CaptureAddParams, result=CaptureAddResult),
         Method(name="inbox.list", summary="captures by status, newest first", params=InboxListParams, result=InboxListResult),
+        Method(name="today.get", summary="the day: events, deadlines, bills, repos and PRs needing attention, source freshness", params=TodayParams, result=Today),
+        Method(name="state.refresh", summary="poll sources now and wait for the result", params=RefreshParams, result=SourcesResult),
+        Method(name="state.sources", summary="every configured source's health and freshness", params=NoParams, result=SourcesResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -135,5 +152,7 @@ METHODS: dict[str, Method] = {
 
 EVENT_TOPICS: dict[str, str] = {
     "capture.added": "a capture was stored (data: the capture)",
+    "state.changed": "a source's items changed (data: source, added, changed, removed)",
+    "source.health": "a source was polled (data: its SourceView: status, age, last error, next attempt)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

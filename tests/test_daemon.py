@@ -16,7 +16,7 @@ import pytest
 from conftest import DaemonProcess, run_cli, wait_for
 from oxymus import PROTOCOL_VERSION, wire
 from oxymus.client import Connection, DaemonUnavailable, connect
-from oxymus.store import db
+from oxymus.store import db, migrations
 from oxymus.ulid import new_ulid
 
 
@@ -49,7 +49,7 @@ def test_status_reports_pid_uptime_socket_database_and_schema(daemon):
         st = c.call("status")
     assert st["pid"] == daemon.proc.pid
     assert st["socket"] == daemon.paths.socket and st["database"] == daemon.paths.db_file
-    assert st["schema_version"] == 2 and st["uptime_s"] >= 0 and st["protocol"] == PROTOCOL_VERSION
+    assert st["schema_version"] == migrations.LATEST and st["uptime_s"] >= 0 and st["protocol"] == PROTOCOL_VERSION
     result = run_cli("status", "--json")
     assert result.returncode == 0
     assert json.loads(result.stdout)["running"] is True

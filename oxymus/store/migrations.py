@@ -69,9 +69,64 @@ def _m002_audit_log(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_state(db: sqlite3.Connection) -> None:
+    # A cache of what sources reported: rebuildable by polling again, so it can be
+    # replaced wholesale per source; first_seen/changed_at say what is new.
+    db.execute(
+        """
+        CREATE TABLE state_items (
+            source      TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            observed_at TEXT NOT NULL,
+            first_seen  TEXT NOT NULL,
+            changed_at  TEXT NOT NULL,
+            starts_at   TEXT,
+            ends_at     TEXT,
+            data        TEXT NOT NULL CHECK (json_valid(data)),
+            error       TEXT,
+            PRIMARY KEY (source, key)
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX state_by_start ON state_items(starts_at) WHERE starts_at IS NOT NULL")
+    db.execute("CREATE INDEX state_by_kind ON state_items(kind, source)")
+    db.execute(
+        """
+        CREATE TABLE source_health (
+            source               TEXT PRIMARY KEY,
+            last_attempt         TEXT,
+            last_success         TEXT,
+            last_error           TEXT,
+            last_error_at        TEXT,
+            error_class          TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt         TEXT,
+            item_count           INTEGER NOT NULL DEFAULT 0,
+            suspect              TEXT,
+            warnings             TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(warnings))
+        ) STRICT
+        """
+    )
+    # Paid bills are Oxymus' own records (bills.toml only says what is owed and when).
+    db.execute(
+        """
+        CREATE TABLE bill_payments (
+            bill    TEXT NOT NULL,
+            due     TEXT NOT NULL,
+            paid_at TEXT NOT NULL,
+            amount  REAL,
+            note    TEXT,
+            PRIMARY KEY (bill, due)
+        ) STRICT
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
+    Migration("003_state", _m003_state),
 ]
 
 LATEST = len(MIGRATIONS)

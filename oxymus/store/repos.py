@@ -9,7 +9,9 @@ from typing import Any
 
 import aiosqlite
 
-from oxymus.models import AuditEvent, Capture
+from oxymus.clock import now_iso
+from oxymus.models import AuditEvent, Capture, SourceHealth
+from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
 from oxymus.store.db import PRAGMAS, connect
 from oxymus.ulid import new_ulid
@@ -28,6 +30,7 @@ class Store:
         self.write_lock = asyncio.Lock()
         self.captures = CaptureRepo(self)
         self.audit = AuditLog(self)
+        self.state = StateRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":
@@ -125,3 +128,142 @@ class AuditLog:
             AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6]))
             for r in rows
         ]
+
+
+class StateDiff:
+    __slots__ = ("added", "changed", "removed")
+
+    def __init__(self, added: int = 0, changed: int = 0, removed: int = 0):
+        self.added, self.changed, self.removed = added, changed, removed
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"added": self.added, "changed": self.changed, "removed": self.removed}
+
+
+class StateRepo:
+    """State items per source, and each source's health. Replacing a source's items is one transaction."""
+
+    ITEM_COLUMNS = "source, key, kind, observed_at, starts_at, ends_at, data, error, first_seen, changed_at"
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def replace(self, source: str, items: list[StateItem]) -> StateDiff:
+        """Make `items` the source's whole state. Unchanged rows keep their first_seen and changed_at."""
+        existing = {
+            key: (kind, starts, ends, data, error)
+            for key, kind, starts, ends, data, error in await self.store.fetchall(
+                "SELECT key, kind, starts_at, ends_at, data, error FROM state_items WHERE source = ?", (source,)
+            )
+        }
+        now = now_iso()
+        diff = StateDiff()
+        statements: list[tuple[str, tuple]] = []
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                continue  # a source that repeats a key: the first wins, deterministically
+            seen.add(item.key)
+            data = json.dumps(item.data, sort_keys=True, ensure_ascii=False, default=str)
+            row = (item.kind, item.starts_at, item.ends_at, data, item.error)
+            old = existing.get(item.key)
+            if old is None:
+                diff.added += 1
+            elif old != row:
+                diff.changed += 1
+            if old != row:
+                statements.append((
+                    "INSERT INTO state_items (source, key, kind, observed_at, starts_at, ends_at, data, error, first_seen, changed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET "
+                    "kind = excluded.kind, observed_at = excluded.observed_at, starts_at = excluded.starts_at, "
+                    "ends_at = excluded.ends_at, data = excluded.data, error = excluded.error, changed_at = excluded.changed_at",
+                    (source, item.key, *row[:1], item.observed_at, *row[1:], now, now),
+                ))
+        for key in existing.keys() - seen:
+            diff.removed += 1
+            statements.append(("DELETE FROM state_items WHERE source = ? AND key = ?", (source, key)))
+        if statements:
+            await self.store.transaction(statements)
+        return diff
+
+    async def items(
+        self, *, kinds: list[str] | None = None, sources: list[str] | None = None,
+        start: str | None = None, end: str | None = None, limit: int = 100_000,
+    ) -> list[StateItem]:
+        """Items filtered by kind/source; with start/end, those whose [starts_at, ends_at) overlaps [start, end)."""
+        where, params = [], []
+        if kinds:
+            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params += kinds
+        if sources:
+            where.append(f"source IN ({', '.join('?' * len(sources))})")
+            params += sources
+        if end is not None:
+            where.append("starts_at < ?")
+            params.append(end)
+        if start is not None:
+            # Zero-length items (a deadline at an instant) count when they fall inside.
+            where.append("(ends_at > ? OR (ends_at = starts_at AND starts_at >= ?))")
+            params += [start, start]
+        sql = "SELECT source, key, kind, observed_at, starts_at, ends_at, data, error FROM state_items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY starts_at, source, key LIMIT ?"
+        rows = await self.store.fetchall(sql, (*params, limit))
+        return [
+            StateItem(source=r[0], key=r[1], kind=r[2], observed_at=r[3], starts_at=r[4], ends_at=r[5], data=json.loads(r[6]), error=r[7])
+            for r in rows
+        ]
+
+    async def count(self, source: str) -> int:
+        row = await self.store.fetchone("SELECT count(*) FROM state_items WHERE source = ?", (source,))
+        return row[0] if row else 0
+
+    async def forget_sources_except(self, keep: set[str]) -> list[str]:
+        """Drop the state of sources no longer configured (the config is the truth)."""
+        rows = await self.store.fetchall("SELECT source FROM source_health UNION SELECT DISTINCT source FROM state_items")
+        gone = sorted({r[0] for r in rows} - keep)
+        if gone:
+            marks = ", ".join("?" * len(gone))
+            await self.store.transaction([
+                (f"DELETE FROM state_items WHERE source IN ({marks})", tuple(gone)),
+                (f"DELETE FROM source_health WHERE source IN ({marks})", tuple(gone)),
+            ])
+        return gone
+
+    async def load_health(self, source: str) -> dict | None:
+        row = await self.store.fetchone(
+            "SELECT last_attempt, last_success, last_error, last_error_at, error_class, consecutive_failures, "
+            "next_attempt, item_count, suspect, warnings FROM source_health WHERE source = ?", (source,)
+        )
+        if row is None:
+            return None
+        keys = ("last_attempt", "last_success", "last_error", "last_error_at", "error_class", "consecutive_failures",
+                "next_attempt", "item_count", "suspect", "warnings")
+        out = dict(zip(keys, row))
+        out["warnings"] = json.loads(out["warnings"])
+        return out
+
+    async def save_health(self, h: SourceHealth) -> None:
+        await self.store.transaction([(
+            "INSERT INTO source_health (source, last_attempt, last_success, last_error, last_error_at, error_class, "
+            "consecutive_failures, next_attempt, item_count, suspect, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source) DO UPDATE SET last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
+            "last_error = excluded.last_error, last_error_at = excluded.last_error_at, error_class = excluded.error_class, "
+            "consecutive_failures = excluded.consecutive_failures, next_attempt = excluded.next_attempt, "
+            "item_count = excluded.item_count, suspect = excluded.suspect, warnings = excluded.warnings",
+            (h.source, h.last_attempt, h.last_success, h.last_error, h.last_error_at, h.error_class,
+             h.consecutive_failures, h.next_attempt, h.item_count, h.suspect, json.dumps(h.warnings, ensure_ascii=False)),
+        )])
+
+    async def payments(self, bills: list[str]) -> dict[tuple[str, str], str]:
+        """(bill, due) -> paid_at for the given bills."""
+        if not bills:
+            return {}
+        rows = await self.store.fetchall(
+            f"SELECT bill, due, paid_at FROM bill_payments WHERE bill IN ({', '.join('?' * len(bills))})", tuple(bills)
+        )
+        return {(b, d): p for b, d, p in rows}

@@ -1,0 +1,505 @@
+"""iCalendar text to occurrences in a time window: decoding, parsing, recurrence expansion.
+
+Pure code with no Oxymus imports, shared by every calendar source (files, vdir
+folders, URLs, CalDAV), so RRULE/RDATE/EXDATE/RECURRENCE-ID, time zones and
+all-day rules are the same whatever the data came from. The servers' own
+expansion is never used.
+
+Rules, in one place:
+
+- Parsing is tolerant. One bad event (a line that is not iCalendar, a date that
+  does not parse, an RRULE that makes no sense) is skipped with a warning naming
+  the origin, the line of its BEGIN and its UID; the rest loads. When the whole
+  document is unusable (not iCalendar at all, cut off before END:VCALENDAR,
+  empty) `IcsError` says why and where.
+- Bytes are read as UTF-8; anything else falls back to Windows-1252 (then
+  Latin-1, which cannot fail) with a warning naming the first bad line.
+- Times: a TZID the system knows (IANA names, Windows names icalendar maps, or a
+  VTIMEZONE in the document) is honoured; floating times and unknown TZIDs are
+  read in the user's zone (an unknown TZID also gives a warning).
+- All-day events run from local midnight of their first day to local midnight
+  of the day after their last (DTEND is exclusive, as in iCalendar); no DTEND
+  means DURATION, else one day. A timed event without DTEND or DURATION lasts 0 s.
+- Cancelled events and cancelled single occurrences are dropped.
+- An occurrence's identity is its UID and its RECURRENCE-ID (the slot it had in
+  the series, so a moved meeting keeps its identity), as a UTC time or a date.
+- To-dos: only open ones (not COMPLETED/CANCELLED, no COMPLETED date) with a DUE.
+  A single to-do is kept whenever it is due before the window ends, overdue
+  ones included; a repeating one gives one deadline per occurrence in the window.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events as rie
+import x_wr_timezone
+
+MAX_DESCRIPTION = 2000
+_ESSENTIAL = {"UID", "DTSTART", "DTEND", "DUE", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", None}
+_TIME_PROPS = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
+_PROPERTY_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^:]*)?:")
+_UID_LINE = re.compile(r"^UID(;[^:]*)?:(.*)$", re.IGNORECASE)
+
+
+class IcsError(Exception):
+    """The whole document is unusable; the message names the line when there is one."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The span to expand, as aware datetimes, and the zone for floating times."""
+
+    start: dt.datetime
+    end: dt.datetime
+    zone: ZoneInfo
+
+    @classmethod
+    def of_days(cls, first: dt.date, last: dt.date, zone: ZoneInfo) -> "Window":
+        """From local midnight of `first` to local midnight after `last` (both days included)."""
+        return cls(local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone), zone)
+
+
+@dataclass
+class EventOccurrence:
+    uid: str
+    occurrence: str  # the RECURRENCE-ID (or start) as "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ"
+    summary: str
+    start: dt.date | dt.datetime  # a date when all_day, else aware in the window's zone
+    end: dt.date | dt.datetime
+    starts_at: dt.datetime  # aware UTC
+    ends_at: dt.datetime
+    all_day: bool
+    recurring: bool
+    status: str | None = None
+    location: str | None = None
+    description: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class TodoDue:
+    uid: str
+    occurrence: str | None  # None for a single to-do; the occurrence id for a repeating one
+    summary: str
+    due: dt.date | dt.datetime  # a date when all_day, else aware in the window's zone
+    starts_at: dt.datetime  # aware UTC: the due moment, or local midnight starting an all-day due date
+    ends_at: dt.datetime  # the due moment, or the next local midnight for an all-day due date
+    all_day: bool
+    recurring: bool
+    status: str | None = None
+    priority: int | None = None
+
+
+@dataclass
+class Expansion:
+    events: list[EventOccurrence] = field(default_factory=list)
+    todos: list[TodoDue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+
+
+def utc_key(moment: dt.date | dt.datetime) -> str:
+    """An occurrence id: "YYYY-MM-DD" for a date, "YYYY-MM-DDTHH:MM:SSZ" for an aware time."""
+    if isinstance(moment, dt.datetime):
+        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat()
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Text from bytes, and a warning (without origin) when it was not UTF-8."""
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec).lstrip("\ufeff"), None
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+    try:
+        text, name = data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        text, name = data.decode("latin-1"), "Latin-1"
+    return text, f"line {line}: not valid UTF-8, read as {name}"
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Item:
+    component: icalendar.cal.Component
+    line: int | None  # 1-based line of its BEGIN
+
+
+@dataclass
+class _Parsed:
+    calendar: icalendar.Calendar  # calendar-level properties and VTIMEZONEs
+    items: list[_Item]
+    lines: list[str] = field(default_factory=list)
+
+
+def _begin_lines(lines: list[str], name: str) -> list[int]:
+    target = f"BEGIN:{name}"
+    return [i + 1 for i, line in enumerate(lines) if line.strip().upper() == target]
+
+
+def _where(origin: str, line: int | None, uid: str | None) -> str:
+    place = origin + (f" line {line}" if line else "")
+    return f"{place} (UID {uid})" if uid else place
+
+
+def parse(text: str, origin: str, warnings: list[str]) -> list[_Parsed]:
+    """Parse a document into calendars; salvage what can be read when it does not parse whole."""
+    if not text.strip():
+        raise IcsError(f"{origin}: is empty")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    begins = sum(1 for line in lines if line.strip().upper() == "BEGIN:VCALENDAR")
+    ends = sum(1 for line in lines if line.strip().upper() == "END:VCALENDAR")
+    if begins == 0:
+        raise IcsError(f"{origin} line 1: not an iCalendar document (no BEGIN:VCALENDAR)")
+    if ends < begins:
+        raise IcsError(f"{origin} line {len(lines)}: ends before END:VCALENDAR (cut off?)")
+    try:
+        calendars = icalendar.Calendar.from_ical(text, multiple=True)
+    except ValueError as e:
+        return [_salvage(lines, origin, str(e), warnings)]
+    if not calendars:
+        raise IcsError(f"{origin}: no calendar in the document")
+    event_lines = iter(_begin_lines(lines, "VEVENT"))
+    todo_lines = iter(_begin_lines(lines, "VTODO"))
+    return [_items_of(cal, event_lines, todo_lines, lines) for cal in calendars]
+
+
+def _items_of(cal, event_lines, todo_lines, lines: list[str]) -> _Parsed:
+    """Pair each VEVENT/VTODO with the line of its BEGIN (document order), applying X-WR-TIMEZONE."""
+    if cal.get("X-WR-TIMEZONE"):
+        # Google-style exports: UTC and floating times belong to this zone (wall-clock RRULEs)
+        cal = x_wr_timezone.to_standard(cal)
+    items = []
+    for comp in cal.walk():
+        if comp.name == "VEVENT":
+            items.append(_Item(comp, next(event_lines, None)))
+        elif comp.name == "VTODO":
+            items.append(_Item(comp, next(todo_lines, None)))
+    return _Parsed(cal, items, lines)
+
+
+def _salvage(lines: list[str], origin: str, error: str, warnings: list[str]) -> _Parsed:
+    """Parse block by block after the document as a whole failed: keep every block that reads."""
+    cal = icalendar.Calendar()
+    blocks: list[tuple[int, str, list[str]]] = []  # (line, name, lines)
+    stack: list[str] = []
+    current: list[str] = []
+    start = 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r")
+        upper = line.strip().upper()
+        if not stack:
+            if upper == "BEGIN:VCALENDAR":
+                stack.append("VCALENDAR")
+            elif upper:
+                warnings.append(f"{origin} line {number}: outside any calendar, ignored")
+            continue
+        if len(stack) == 1:  # calendar level
+            if upper.startswith("BEGIN:"):
+                stack.append(upper[6:])
+                current, start = [line], number
+            elif upper == "END:VCALENDAR":
+                stack.pop()
+            elif line[:1] in (" ", "\t"):
+                pass  # continuation of a calendar-level property
+            elif _PROPERTY_LINE.match(line):
+                if upper.startswith(("X-WR-TIMEZONE", "X-WR-CALNAME", "CALSCALE")):
+                    name, _, value = line.partition(":")
+                    cal.add(name.split(";")[0], value.strip())
+            elif upper:
+                warnings.append(f"{origin} line {number}: not an iCalendar line, ignored")
+            continue
+        current.append(line)
+        if upper.startswith("BEGIN:"):
+            stack.append(upper[6:])
+        elif upper.startswith("END:"):
+            stack.pop()
+            if len(stack) == 1:
+                blocks.append((start, current[0].strip().upper()[6:], current))
+    event_lines: list[int] = []
+    todo_lines: list[int] = []
+    for start, name, block in blocks:
+        try:
+            comp = icalendar.cal.Component.from_ical("\r\n".join(block))
+        except ValueError as e:
+            uid = next((m.group(2).strip() for b in block if (m := _UID_LINE.match(b))), None)
+            warnings.append(f"{_where(origin, start, uid)}: {name} skipped: {e}")
+            continue
+        if name in ("VTIMEZONE", "VEVENT", "VTODO"):
+            cal.add_component(comp)
+            (event_lines if name == "VEVENT" else todo_lines if name == "VTODO" else []).append(start)
+    parsed = _items_of(cal, iter(event_lines), iter(todo_lines), lines)
+    if not parsed.items and not any(True for _ in cal.walk("VTIMEZONE")):
+        raise IcsError(f"{origin}: cannot be read: {error}")
+    return parsed
+
+
+# ---------------------------------------------------------------- expansion
+
+
+def expand_ics(data: bytes | str, origin: str, window: Window) -> Expansion:
+    """Everything one document holds for `window`: event occurrences, open to-dos, warnings."""
+    out = Expansion()
+    if isinstance(data, bytes):
+        text, problem = decode(data)
+        if problem:
+            out.warnings.append(f"{origin} {problem}")
+    else:
+        text = data
+    for parsed in parse(text, origin, out.warnings):
+        _expand_calendar(parsed, origin, window, out)
+    return out
+
+
+def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansion) -> None:
+    groups: dict[tuple[str, str], list[_Item]] = defaultdict(list)
+    for item in parsed.items:
+        comp = item.component
+        uid = _text(comp, "UID")
+        if not uid:
+            uid = "nouid-" + hashlib.sha1(comp.to_ical()).hexdigest()[:16]
+            comp["UID"] = uid
+        problem = _fatal_problem(comp)
+        if problem:
+            line = _bad_line(parsed.lines, item.line, *problem) or item.line
+            out.warnings.append(f"{_where(origin, line, uid)}: {comp.name} skipped: {problem[1]}")
+            continue
+        for name, message in getattr(comp, "errors", None) or []:
+            out.warnings.append(f"{_where(origin, item.line, uid)}: {name}: {message} (ignored)")
+        groups[(comp.name, uid)].append(item)
+    if not groups:
+        return
+    lo = (window.start.astimezone(window.zone).replace(tzinfo=None)) - dt.timedelta(days=2)
+    hi = (window.end.astimezone(window.zone).replace(tzinfo=None)) + dt.timedelta(days=2)
+    for (name, uid), items in groups.items():
+        first = min((i.line for i in items if i.line), default=None)
+        where = _where(origin, first, uid)
+        comps = [i.component for i in items]
+        for tzid in _unknown_tzids(comps):
+            begin = next((i.line for i in items if i.line), None)
+            line = _line_of(parsed.lines, begin, lambda t, tzid=tzid: f"TZID={tzid}" in t or f'TZID="{tzid}"' in t)
+            out.warnings.append(
+                f"{_where(origin, line or first, uid)}: unknown time zone {tzid!r}, times read as {window.zone.key} local time"
+            )
+        try:
+            if name == "VEVENT":
+                out.events.extend(_event_occurrences(uid, comps, window, lo, hi))
+            else:
+                out.todos.extend(_todo_dues(uid, comps, window, lo, hi))
+        except Exception as e:  # noqa: BLE001 - one bad series must never stop the rest
+            out.warnings.append(f"{where}: {name} skipped: {type(e).__name__}: {e}")
+
+
+_QUOTED = re.compile(r"'([^']{3,})'")
+
+
+def _line_of(lines: list[str], begin: int | None, found) -> int | None:
+    """The first line from a component's BEGIN to its END for which `found(line)` holds."""
+    if not begin:
+        return None
+    for number in range(begin, len(lines) + 1):
+        text = lines[number - 1]
+        if found(text):
+            return number
+        if text.strip().upper() in ("END:VEVENT", "END:VTODO"):
+            return None
+    return None
+
+
+def _bad_line(lines: list[str], begin: int | None, prop: str | None, message: str) -> int | None:
+    """The line a problem is on: the property's line, or the line a parse error quotes."""
+    if prop is not None:
+        return _line_of(lines, begin, lambda t: t.strip().upper().startswith((prop + ":", prop + ";")))
+    match = _QUOTED.search(message)
+    if match is None:
+        return None
+    snippet = match.group(1).strip()
+    return _line_of(lines, begin, lambda t: snippet in t)
+
+
+def _fatal_problem(comp) -> tuple[str | None, str] | None:
+    """(property or None, message) when the component cannot be used at all."""
+    for name, message in getattr(comp, "errors", None) or []:
+        if name in _ESSENTIAL:
+            return name, (f"{name}: {message}" if name else message)
+    if comp.name == "VEVENT" and comp.get("DTSTART") is None:
+        return None, "no DTSTART"
+    for prop in _TIME_PROPS:
+        value = comp.get(prop)
+        if value is None:
+            continue
+        try:
+            for v in value if isinstance(value, list) else [value]:
+                v.dt  # noqa: B018 - a broken value raises here
+        except Exception as e:  # noqa: BLE001
+            return prop, f"{prop}: {e}"
+    return None
+
+
+def _unknown_tzids(comps) -> list[str]:
+    found: list[str] = []
+    for comp in comps:
+        for prop in (*_TIME_PROPS, "EXDATE", "RDATE"):
+            values = comp.get(prop)
+            for v in values if isinstance(values, list) else [values]:
+                if v is None:
+                    continue
+                tzid = v.params.get("TZID") if hasattr(v, "params") else None
+                if not tzid or tzid in found:
+                    continue
+                moments = getattr(v, "dts", None)
+                moments = [m.dt for m in moments] if moments else [v.dt]
+                if any(isinstance(m, dt.datetime) and m.tzinfo is None for m in moments):
+                    found.append(str(tzid))
+    return found
+
+
+def _is_recurring(comps) -> bool:
+    return any(c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID") for c in comps)
+
+
+def _localize(moment: dt.date | dt.datetime, zone: ZoneInfo) -> dt.date | dt.datetime:
+    if isinstance(moment, dt.datetime):
+        return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    return moment
+
+
+def _event_occurrences(uid: str, comps, window: Window, lo, hi) -> Iterable[EventOccurrence]:
+    zone = window.zone
+    recurring = _is_recurring(comps)
+    series = rie.Series([rie.EventAdapter(c) for c in comps])
+    for occ in series.between(lo, hi):
+        comp = occ.as_component(False)
+        status = _text(comp, "STATUS").upper() or None
+        if status == "CANCELLED":
+            continue
+        start, end = occ.start, occ.end
+        all_day = not isinstance(start, dt.datetime)
+        if all_day:
+            if isinstance(end, dt.datetime):
+                end = _localize(end, zone).date()
+            if end <= start:
+                end = start + dt.timedelta(days=1)
+            starts_at, ends_at = local_midnight(start, zone), local_midnight(end, zone)
+        else:
+            start = _localize(start, zone)
+            end = _localize(end, zone) if isinstance(end, dt.datetime) else local_midnight(end, zone)
+            if end < start:
+                end = start
+            starts_at, ends_at = start, end
+        starts_at, ends_at = starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
+        if not _overlaps(starts_at, ends_at, window):
+            continue
+        rid = comp.get("RECURRENCE-ID")
+        slot = _localize(rid.dt, zone) if rid is not None else start
+        description = _text(comp, "DESCRIPTION") or None
+        if description and len(description) > MAX_DESCRIPTION:
+            description = description[: MAX_DESCRIPTION - 1] + "…"
+        yield EventOccurrence(
+            uid=uid,
+            occurrence=utc_key(slot),
+            summary=_text(comp, "SUMMARY"),
+            start=start,
+            end=end,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            all_day=all_day,
+            recurring=recurring,
+            status=status,
+            location=_text(comp, "LOCATION") or None,
+            description=description,
+            url=_text(comp, "URL") or None,
+        )
+
+
+def _overlaps(starts_at: dt.datetime, ends_at: dt.datetime, window: Window) -> bool:
+    if starts_at >= window.end:
+        return False
+    return ends_at > window.start or (ends_at == starts_at and starts_at >= window.start)
+
+
+def _todo_open(comp) -> bool:
+    status = _text(comp, "STATUS").upper()
+    return status not in ("COMPLETED", "CANCELLED") and comp.get("COMPLETED") is None
+
+
+def _todo_dues(uid: str, comps, window: Window, lo, hi) -> Iterable[TodoDue]:
+    zone = window.zone
+    if not any(c.get("DUE") is not None for c in comps):
+        return
+    if not _is_recurring(comps):
+        comp = comps[0]
+        if _todo_open(comp) and comp.get("DUE") is not None:
+            due = _due(uid, None, comp, comp["DUE"].dt, False, zone)
+            if due.starts_at < window.end:
+                yield due
+        return
+    series = rie.Series([rie.TodoAdapter(c) for c in comps])
+    for occ in series.between(lo, hi):
+        comp = occ.as_component(False)
+        if not _todo_open(comp) or comp.get("DUE") is None:
+            continue
+        rid = comp.get("RECURRENCE-ID")
+        slot = _localize(rid.dt if rid is not None else occ.start, zone)
+        due = _due(uid, utc_key(slot), comp, occ.end, True, zone)
+        if _overlaps(due.starts_at, due.ends_at, window):
+            yield due
+
+
+def _due(uid: str, occurrence: str | None, comp, moment, recurring: bool, zone: ZoneInfo) -> TodoDue:
+    all_day = not isinstance(moment, dt.datetime)
+    if all_day:
+        starts_at = local_midnight(moment, zone)
+        ends_at = local_midnight(moment + dt.timedelta(days=1), zone)
+        due = moment
+    else:
+        due = _localize(moment, zone)
+        starts_at = ends_at = due
+    try:
+        priority = int(comp.get("PRIORITY", 0)) or None
+    except (TypeError, ValueError):
+        priority = None
+    return TodoDue(
+        uid=uid,
+        occurrence=occurrence,
+        summary=_text(comp, "SUMMARY"),
+        due=due,
+        starts_at=starts_at.astimezone(dt.timezone.utc),
+        ends_at=ends_at.astimezone(dt.timezone.utc),
+        all_day=all_day,
+        recurring=recurring,
+        status=_text(comp, "STATUS").upper() or None,
+        priority=priority,
+    )
+
+
+def _text(comp, name: str) -> str:
+    value = comp.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value).strip()

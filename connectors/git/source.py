@@ -1,0 +1,373 @@
+"""The `git` source: one `git.repo` state item per watched repository.
+
+Which repositories: every path in `[git].repos`, plus each direct subfolder of a
+`[git].roots` folder that holds a `.git` (a directory, or a file as in linked
+worktrees and submodules), deduplicated by real path.
+
+Per repository a poll runs two read-only git processes side by side (never through
+a shell, each killed after a timeout), at most `concurrency` repositories at once:
+
+- `git status --porcelain=v2 --branch --show-stash`: branch, upstream, ahead and
+  behind, stashes, staged/unstaged/untracked/conflicted counts;
+- `git log -1`: the last commit's abbreviated id, time and subject.
+
+The operation under way (merge, rebase, am, cherry-pick, revert, bisect) is read
+from marker files in the git dir. Nothing is written: `GIT_OPTIONAL_LOCKS=0` keeps
+`git status` from refreshing the index, so no `index.lock` is ever taken.
+
+A repository that is missing, unreadable, not a repository, or where git fails,
+times out or prints something unexpected becomes an item with `error` set (the
+message names the path as the user wrote it); the others report normally. The
+poll as a whole fails (SourceUnavailable) only when git is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import signal
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oxymus.connectors.git import porcelain
+from oxymus.sources import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
+
+if TYPE_CHECKING:
+    from oxymus.connectors.git import GitConfig
+
+KIND_REPO = "git.repo"
+KIND_ROOT = "git.root"
+COMMAND_TIMEOUT = 10.0  # seconds for one git process
+
+Operation = Literal["merge", "rebase", "am", "cherry-pick", "revert", "bisect"]
+
+
+class RepoStatus(BaseModel):
+    """The `data` of a `git.repo` item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="the repository's real path (symlinks resolved); also the item's key")
+    name: str = Field(description="the folder's name")
+    branch: str | None = Field(description="the checked-out branch; None when HEAD is detached")
+    detached: bool = Field(description="HEAD is detached (also during a rebase or a bisect)")
+    head: str | None = Field(description="HEAD's abbreviated commit id; None before the first commit")
+    upstream: str | None = Field(description="the branch's upstream, e.g. origin/main; None if it has none")
+    upstream_gone: bool = Field(description="an upstream is configured but its branch no longer exists")
+    ahead: int = Field(description="commits on the branch that its upstream lacks (unpushed)")
+    behind: int = Field(description="commits on the upstream that the branch lacks (as of the last fetch)")
+    staged: int = Field(description="paths with changes in the index")
+    unstaged: int = Field(description="tracked paths with changes in the working tree not in the index")
+    untracked: int = Field(description="untracked paths (an untracked folder counts once)")
+    conflicted: int = Field(description="unmerged paths")
+    stashes: int = Field(description="entries in the stash")
+    operation: Operation | None = Field(description="a stopped operation under way: merge, rebase, am, cherry-pick, revert, bisect")
+    last_commit_at: str | None = Field(description="HEAD's committer time, UTC ISO-8601; None before the first commit")
+    last_commit_subject: str | None = Field(description="HEAD's subject line; None before the first commit")
+    needs_attention: bool = Field(description="attention is not empty")
+    attention: list[str] = Field(description='short reasons to look at the repository, e.g. "3 unpushed commits"')
+
+
+@dataclass
+class Target:
+    """A repository to poll (or a configured path that turned out not to be one)."""
+
+    path: Path  # as resolved from the config; git runs in real_path
+    real_path: Path
+    label: str  # how messages name it: the user's spelling, e.g. ~/code/blog
+    kind: str = KIND_REPO
+    error: str | None = None  # set: report this instead of polling
+
+
+@dataclass
+class Run:
+    """One finished git process, or why it did not finish."""
+
+    returncode: int = -1
+    stdout: bytes = b""
+    stderr: bytes = b""
+    problem: str | None = None  # timed out, could not start
+
+    def failure(self, what: str) -> str | None:
+        if self.problem is not None:
+            return f"{what} {self.problem}"
+        if self.returncode != 0:
+            return f"{what} failed: {_git_message(self.stderr, self.returncode)}"
+        return None
+
+
+def text(value: str | os.PathLike) -> str:
+    """A path (or name) as valid UTF-8 text: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(value).decode("utf-8", errors="replace")
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _git_message(stderr: bytes, returncode: int) -> str:
+    """The line of git's stderr that says what went wrong (its `fatal:` line if any)."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+    chosen = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
+    for prefix in ("fatal: ", "error: "):
+        if chosen.startswith(prefix):
+            chosen = chosen[len(prefix):]
+            break
+    if not chosen:
+        return f"exit status {returncode}"
+    return chosen if len(chosen) <= 240 else chosen[:239] + "…"
+
+
+# ------------------------------------------------------------------ discovery
+
+
+def _missing(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such directory"
+    if isinstance(exc, NotADirectoryError):
+        return "no such directory (a parent is not a directory)"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _repo_problem(path: Path) -> str | None:
+    """Why `path` cannot be polled as a repository, or None if it looks like one."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return _missing(exc)
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a directory"
+    try:
+        os.stat(path / ".git")
+    except (FileNotFoundError, NotADirectoryError):
+        return "not a git repository"
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    return None
+
+
+def _join_label(root_label: str, name: str) -> str:
+    return root_label.rstrip("/") + "/" + name if root_label.rstrip("/") else "/" + name
+
+
+def discover(repos: list[str], roots: list[str], resolve: Callable[[str], Path]) -> tuple[list[Target], list[str]]:
+    """The targets of a poll, in config order (roots' repos by name), and warnings."""
+    targets: list[Target] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+
+    def add(target: Target) -> None:
+        key = os.fspath(target.real_path)
+        if key not in seen:
+            seen.add(key)
+            targets.append(target)
+
+    for raw in repos:
+        path = resolve(raw)
+        real = Path(os.path.realpath(path))
+        problem = _repo_problem(path)
+        add(Target(path, real, raw, error=f"{raw}: {problem}" if problem else None))
+
+    for raw in roots:
+        root = resolve(raw)
+        try:
+            with os.scandir(root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except NotADirectoryError as exc:
+            problem = "not a directory" if os.path.exists(root) else _missing(exc)
+            add(Target(root, Path(os.path.realpath(root)), raw, KIND_ROOT, f"{raw}: {problem}"))
+            continue
+        except OSError as exc:
+            add(Target(root, Path(os.path.realpath(root)), raw, KIND_ROOT, f"{raw}: {_missing(exc)}"))
+            continue
+        for entry in entries:
+            label = _join_label(raw, text(entry.name))
+            try:
+                if not entry.is_dir():
+                    continue
+                os.stat(os.path.join(entry.path, ".git"))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # a plain folder, or a symlink to nowhere
+            except OSError as exc:
+                warnings.append(f"{label}: skipped, {(exc.strerror or str(exc)).lower()}")
+                continue
+            path = root / entry.name
+            add(Target(path, Path(os.path.realpath(path)), label))
+    return targets, warnings
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    """Kill git and anything it started (it leads its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+async def run_git(git: str, repo: Path, args: tuple[str, ...], env: dict[str, str], timeout: float) -> Run:
+    """Run `git -C repo args...`; never raises except when cancelled (git is then killed)."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            git, "-C", repo, *args,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, start_new_session=True,
+        )
+    except OSError as exc:
+        return Run(problem=f"could not start git: {exc.strerror or exc}")
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        _kill(proc)
+        await proc.wait()
+        return Run(problem=f"timed out after {timeout:g} s")
+    except BaseException:
+        _kill(proc)
+        raise
+    return Run(proc.returncode if proc.returncode is not None else -1, out, err)
+
+
+def _operation(worktree: Path) -> str | None:
+    """The operation under way; None also when the git dir cannot be read (git then
+    fails too, and that is the error reported)."""
+    try:
+        git_dir = porcelain.find_git_dir(worktree)
+        return porcelain.operation_in_progress(git_dir) if git_dir is not None else None
+    except OSError:
+        return None
+
+
+# ------------------------------------------------------------------ items
+
+
+def attention(s: RepoStatus, changes: int) -> list[str]:
+    """Short reasons a person should look at the repository, most pressing first.
+
+    `changes` counts status entries (changed tracked paths plus untracked ones), as
+    `git status --short | wc -l` would; conflicts have their own reason.
+    """
+    out: list[str] = []
+    if s.operation is not None:
+        out.append(f"{s.operation} in progress")
+    if s.conflicted:
+        out.append(_plural(s.conflicted, "conflicted file"))
+    if s.detached and s.operation not in ("rebase", "am", "bisect"):  # those detach HEAD by design
+        out.append("detached HEAD")
+    if changes:
+        out.append(_plural(changes, "uncommitted change"))
+    if s.ahead:
+        out.append(_plural(s.ahead, "unpushed commit"))
+    if s.behind:
+        out.append(f"behind upstream by {s.behind}")
+    if s.upstream_gone:
+        out.append(f"upstream {s.upstream} is gone")
+    return out
+
+
+def repo_status(target: Target, st: porcelain.Status, last: porcelain.LastCommit | None, operation: str | None) -> RepoStatus:
+    status = RepoStatus(
+        path=text(target.real_path),
+        name=text(target.real_path.name),
+        branch=st.head,
+        detached=st.detached,
+        head=last.short if last else (st.oid[:7] if st.oid else None),
+        upstream=st.upstream,
+        upstream_gone=st.upstream_gone,
+        ahead=st.ahead,
+        behind=st.behind,
+        staged=st.staged,
+        unstaged=st.unstaged,
+        untracked=st.untracked,
+        conflicted=st.conflicted,
+        stashes=st.stashes,
+        operation=operation,
+        last_commit_at=utc_iso(dt.datetime.fromtimestamp(last.time, dt.timezone.utc)) if last else None,
+        last_commit_subject=last.subject if last else None,
+        needs_attention=False,
+        attention=[],
+    )
+    reasons = attention(status, st.changed + st.untracked)
+    return status.model_copy(update={"attention": reasons, "needs_attention": bool(reasons)})
+
+
+class GitSource:
+    """All the configured repositories, polled together."""
+
+    id = "git"
+
+    def __init__(self, config: GitConfig, *, command_timeout: float = COMMAND_TIMEOUT):
+        self.config = config
+        self.interval = config.interval
+        self.stale_after = config.stale_after
+        self.command_timeout = command_timeout
+
+    async def poll(self, ctx: PollContext) -> PollResult:
+        git = shutil.which("git")
+        if git is None:
+            raise SourceUnavailable("git is not installed: no `git` program on PATH")
+        targets, warnings = await asyncio.to_thread(discover, list(self.config.repos), list(self.config.roots), ctx.resolve)
+        observed = utc_iso(ctx.now())
+        timeout = min(self.command_timeout, ctx.timeout)
+        limit = asyncio.Semaphore(self.config.concurrency)
+        base_env = dict(os.environ)
+
+        async def one(target: Target) -> StateItem:
+            if target.error is not None:
+                return self._error(target, observed, target.error)
+            async with limit:
+                env = porcelain.git_env(base_env, target.real_path)
+                status_run, log_run, operation = await asyncio.gather(
+                    run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout),
+                    run_git(git, target.real_path, porcelain.LOG_ARGS, env, timeout),
+                    asyncio.to_thread(_operation, target.real_path),
+                )
+            return self._item(target, observed, status_run, log_run, operation)
+
+        items = await asyncio.gather(*(one(t) for t in targets))
+        return PollResult(items=list(items), warnings=warnings)
+
+    def _item(self, target: Target, observed: str, status_run: Run, log_run: Run, operation: str | None) -> StateItem:
+        failure = status_run.failure("git status")
+        if failure is not None and b"not a git repository" in status_run.stderr:
+            # the folder has a .git, but git does not recognise it (HEAD or the like is broken)
+            failure = "not a git repository (git does not recognise its .git)"
+        if failure is not None:
+            return self._error(target, observed, f"{target.label}: {failure}")
+        try:
+            st = porcelain.parse_status(status_run.stdout.decode("utf-8", errors="replace"))
+        except porcelain.ParseError as exc:
+            return self._error(target, observed, f"{target.label}: could not parse git status output: {exc}")
+        last = None
+        if st.oid is not None:  # before the first commit git log fails, as it should
+            failure = log_run.failure("git log")
+            if failure is not None:
+                return self._error(target, observed, f"{target.label}: {failure}")
+            try:
+                last = porcelain.parse_log(log_run.stdout)
+            except porcelain.ParseError as exc:
+                return self._error(target, observed, f"{target.label}: could not parse git log output: {exc}")
+        status = repo_status(target, st, last, operation)
+        return StateItem(source=self.id, kind=KIND_REPO, key=status.path, observed_at=observed, data=status.model_dump())
+
+    def _error(self, target: Target, observed: str, message: str) -> StateItem:
+        key = text(target.path)
+        return StateItem(
+            source=self.id, kind=target.kind, key=key, observed_at=observed,
+            data={"path": key, "name": text(target.path.name)}, error=message,
+        )
