@@ -40,6 +40,10 @@ def home(monkeypatch) -> Path:
     d = Path(tempfile.mkdtemp(prefix="ox-", dir="/tmp"))
     monkeypatch.setenv("OXYMUS_HOME", str(d))
     monkeypatch.delenv("OXYMUS_CONFIG", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    # Secrets go to a throwaway file keyring inside the profile, never the real one.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(d / "xdg-data"))
     yield d
     shutil.rmtree(d, ignore_errors=True)
 
@@ -47,6 +51,14 @@ def home(monkeypatch) -> Path:
 @pytest.fixture
 def profile(home) -> paths_mod.Paths:
     return paths_mod.resolve({"OXYMUS_HOME": str(home)})
+
+
+def write_config(paths: paths_mod.Paths, text: str, **files: str) -> None:
+    """Write the profile's config.toml, and other files (e.g. bills_toml=...) into its config dir."""
+    os.makedirs(paths.config_dir, exist_ok=True)
+    Path(paths.config_file).write_text(text)
+    for name, content in files.items():
+        Path(paths.config_dir, name.replace("_toml", ".toml").replace("_ics", ".ics")).write_text(content)
 
 
 def run_cli(*args: str, input: bytes | str | None = None, env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
