@@ -56,7 +56,7 @@ import pytest
 DOCS = "https://docs.github.com/rest"
 EPOCH = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.timezone.utc)  # the fake's first timestamp
 
-FaultKind = Literal["unauthorized", "rate_limited", "too_many_requests", "bad_gateway", "malformed", "slow"]
+FaultKind = Literal["unauthorized", "rate_limited", "too_many_requests", "bad_gateway", "malformed", "slow", "error"]
 
 
 # ---------------------------------------------------------------- state
@@ -154,6 +154,7 @@ class RecordedRequest:
     status: int
     if_none_match: str | None
     body: Any = None  # the parsed JSON body of a POST
+    user_agent: str | None = None
 
     @property
     def conditional(self) -> bool:
@@ -167,6 +168,8 @@ class Fault:
     retry_after: int | None = None  # too_many_requests: the Retry-After header
     delay: float = 0.0  # slow: seconds before answering
     body: bytes | None = None  # malformed: the bytes sent (default: truncated JSON)
+    status: int = 500  # error: the status sent
+    message: str = ""  # error: GitHub's `message`
 
 
 class GitHubState:
@@ -269,20 +272,21 @@ class GitHubState:
     # -- faults and the request log
 
     def fail_next(self, kind: FaultKind, times: int = 1, *, path: str | None = None, retry_after: int | None = None,
-                  delay: float = 0.0, body: bytes | None = None) -> None:
+                  delay: float = 0.0, body: bytes | None = None, status: int = 500, message: str = "") -> None:
         """Make the next `times` requests (whose path contains `path`, if given) fail this way.
 
         unauthorized: 401 Bad credentials. rate_limited: 403 with X-RateLimit-Remaining: 0
         (the bucket itself is left alone; set `state.core.remaining = 0` for a real
         exhaustion). too_many_requests: 429 with Retry-After (default 60). bad_gateway:
         502 with an HTML body. malformed: 200 with a body that is not JSON (or `body`).
-        slow: answer normally after `delay` seconds. Faults cost no quota.
+        slow: answer normally after `delay` seconds. error: `status` with GitHub's error
+        body saying `message` (a 404, or a 403 for an SSO-protected org). Faults cost no quota.
         """
         if kind not in FaultKind.__args__:  # type: ignore[attr-defined]
             raise ValueError(f"unknown fault {kind!r}; one of {FaultKind.__args__}")  # type: ignore[attr-defined]
         with self.lock:
             for _ in range(times):
-                self._faults.append(Fault(kind, path, retry_after, delay, body))
+                self._faults.append(Fault(kind, path, retry_after, delay, body, status, message))
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
@@ -621,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault = None
         if fault is not None:
             status = self._fault(fault, path)
-            state.record(RecordedRequest(method, path, query, status, inm))
+            state.record(RecordedRequest(method, path, query, status, inm, user_agent=self.headers.get("User-Agent")))
             return
 
         with state.lock:
@@ -650,7 +654,8 @@ class _Handler(BaseHTTPRequestHandler):
             if charged and not not_modified:  # a 304 to a conditional request is free, as on GitHub
                 bucket.remaining = max(0, bucket.remaining - 1)
             headers = {**self._rate_headers(bucket), **extra}
-            state.record(RecordedRequest(method, path, query, 304 if not_modified else status, inm, body_in))
+            state.record(RecordedRequest(method, path, query, 304 if not_modified else status, inm, body_in,
+                                         self.headers.get("User-Agent")))
         if etag:
             headers["ETag"] = etag
         self._send(304 if not_modified else status, None if not_modified else payload, headers)
@@ -679,6 +684,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "too_many_requests":
             headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 60)
             status, body = 429, _error(429, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.").body
+        elif fault.kind == "error":
+            status, body = fault.status, _error(fault.status, fault.message or "Server Error").body
         elif fault.kind == "bad_gateway":
             page = b"<html><body><h1>502 Bad Gateway</h1>The server received an invalid response.</body></html>\n"
             self._send(502, page, {**headers, "Content-Type": "text/html"})

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -405,16 +407,55 @@ async def test_corrupted_repository_is_an_error_and_others_still_report(tmp_path
     assert items[1].error is None
 
 
+POLL_SCRIPT = """
+import asyncio, json, sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from oxymus.connectors.git import GitConfig
+from oxymus.connectors.git.source import GitSource
+from oxymus.sources import PollContext
+ctx = PollContext(zone=ZoneInfo("UTC"), config_dir=Path(sys.argv[1]))
+result = asyncio.run(GitSource(GitConfig(repos=sys.argv[2:])).poll(ctx))
+print(json.dumps([[i.key, i.error] for i in result.items]))
+"""
+
+
+def poll_without_root_powers(tmp_path: Path, repos: list[Path]) -> list[list]:
+    """Poll in a child process that keeps uid 0 but loses the capabilities that let
+    root read through permission bits, so chmod 000 bites as it would for a user."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and setpriv is not installed")
+    drop = "-dac_override,-dac_read_search"
+    proc = subprocess.run(
+        [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}", sys.executable, "-c", POLL_SCRIPT, str(tmp_path), *map(str, repos)],
+        capture_output=True, text=True, timeout=30,
+    )
+    if proc.returncode != 0 and proc.stderr.startswith("setpriv"):
+        pytest.skip(f"cannot drop capabilities here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
 async def test_unreadable_repository(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads through chmod 000")
-    repo = make_repo(tmp_path / "locked")
-    repo.chmod(0)
+    locked = make_repo(tmp_path / "locked")  # the folder itself
+    hidden = make_repo(tmp_path / "hidden")  # only its .git
+    good = make_repo(tmp_path / "good")
+    locked.chmod(0)
+    (hidden / ".git").chmod(0)
     try:
-        (item,) = await poll(tmp_path, [repo])
+        if os.geteuid() == 0:
+            got = poll_without_root_powers(tmp_path, [locked, hidden, good])
+        else:
+            got = [[i.key, i.error] for i in await poll(tmp_path, [locked, hidden, good])]
     finally:
-        repo.chmod(stat.S_IRWXU)
-    assert item.error == f"{repo}: permission denied"
+        locked.chmod(stat.S_IRWXU)
+        (hidden / ".git").chmod(stat.S_IRWXU)
+    assert got == [
+        [str(locked), f"{locked}: permission denied"],
+        [str(hidden), f"{hidden}: permission denied (cannot read its .git)"],
+        [str(good), None],
+    ]
 
 
 async def test_git_not_installed(tmp_path, monkeypatch):

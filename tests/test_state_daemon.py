@@ -87,7 +87,7 @@ def test_state_changes_are_pushed_to_subscribers(bills_daemon):
             f'[[bill]]\nname = "Insurance"\namount = 120\nschedule = "once"\ndate = "{(TODAY + dt.timedelta(days=1)).isoformat()}"\n'))
         c.call("state.refresh", {"source": "bills"})
         topics = {}
-        while "state.changed" not in topics:
+        while not {"state.changed", "source.health"} <= topics.keys():
             event = c.read_event()
             topics[event["topic"]] = event["data"]
     assert topics["state.changed"]["source"] == "bills" and topics["state.changed"]["added"] >= 1

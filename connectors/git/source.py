@@ -243,6 +243,16 @@ async def run_git(git: str, repo: Path, args: tuple[str, ...], env: dict[str, st
     return Run(proc.returncode if proc.returncode is not None else -1, out, err)
 
 
+def _readable_git_dir(worktree: Path) -> bool:
+    try:
+        git_dir = porcelain.find_git_dir(worktree)
+    except OSError:
+        return False
+    if git_dir is None:
+        return os.access(worktree / ".git", os.R_OK)
+    return os.access(git_dir, os.R_OK | os.X_OK) and os.access(git_dir / "HEAD", os.R_OK)
+
+
 def _operation(worktree: Path) -> str | None:
     """The operation under way; None also when the git dir cannot be read (git then
     fails too, and that is the error reported)."""
@@ -345,8 +355,11 @@ class GitSource:
     def _item(self, target: Target, observed: str, status_run: Run, log_run: Run, operation: str | None) -> StateItem:
         failure = status_run.failure("git status")
         if failure is not None and b"not a git repository" in status_run.stderr:
-            # the folder has a .git, but git does not recognise it (HEAD or the like is broken)
-            failure = "not a git repository (git does not recognise its .git)"
+            # the folder has a .git, but git does not recognise it: unreadable, or broken
+            if _readable_git_dir(target.real_path):
+                failure = "not a git repository (git does not recognise its .git)"
+            else:
+                failure = "permission denied (cannot read its .git)"
         if failure is not None:
             return self._error(target, observed, f"{target.label}: {failure}")
         try:

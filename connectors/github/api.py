@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import http
 import json
+import math
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -129,7 +130,7 @@ def malformed(url: str, detail: str) -> SourceUnavailable:
     return SourceUnavailable(f"GitHub answered with a malformed body from {url}: {detail}")
 
 
-def _validation_summary(error: ValidationError) -> str:
+def validation_summary(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
@@ -163,10 +164,11 @@ class GitHubApi:
 
     def __init__(self, *, base_url: str, token: str, timeout: float):
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        # PyGithub asserts an int timeout (per connect and per read): whole seconds, rounded up.
+        self.timeout = max(1, math.ceil(timeout))
         # retry=None: PyGithub's default retry sleeps until the rate limit resets (up
         # to an hour) inside a poll; the coordinator owns backoff. No request spacing.
-        self.github = Github(base_url=self.base_url, auth=Auth.Token(token), retry=None, timeout=timeout,  # type: ignore[arg-type]
+        self.github = Github(base_url=self.base_url, auth=Auth.Token(token), retry=None, timeout=self.timeout,
                              seconds_between_requests=None, seconds_between_writes=None, per_page=100)
         self.rate: dict[str, RateState] = {}
         self._cache: dict[str, _Cached] = {}
@@ -208,7 +210,7 @@ class GitHubApi:
         try:
             parsed = model.model_validate(json.loads(body))
         except ValueError as e:  # json.JSONDecodeError and pydantic's ValidationError are ValueErrors
-            detail = _validation_summary(e) if isinstance(e, ValidationError) else f"not JSON ({e})"
+            detail = validation_summary(e) if isinstance(e, ValidationError) else f"not JSON ({e})"
             raise malformed(url, detail) from None
         etag = response_headers.get("etag")
         if etag:
