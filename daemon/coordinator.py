@@ -28,7 +28,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from oxymus.config import CoreConfig
 from oxymus.models import SourceHealth, SourceView
-from oxymus.sources import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, connectors, utc_iso
+from oxymus.sources import (
+    BrokenSource,
+    NeedsHuman,
+    PollContext,
+    PollResult,
+    Source,
+    SourceUnavailable,
+    broken_connectors,
+    connectors,
+    utc_iso,
+)
 from oxymus.store.repos import Store
 from oxymus.daemon.events import EventBus
 
@@ -44,10 +54,18 @@ POLL_TIMEOUT_FACTOR = 3  # a whole poll may take this many times the per-request
 def build_sources(config: CoreConfig) -> list[Source]:
     """Every source the config asks for, from every installed connector."""
     sources: list[Source] = []
+    for name, error in broken_connectors().items():
+        if getattr(config, name, None) is not None:
+            sources.append(BrokenSource(name, error))
     for name, cls in connectors().items():
         section = getattr(config, name, None)
-        if section is not None:
+        if section is None:
+            continue
+        try:
             sources.extend(cls.sources(section))
+        except Exception as exc:  # one connector's bug must not keep the others (or the daemon) down
+            log.exception("connector %s could not set up its sources", name)
+            sources.append(BrokenSource(name, f"connector {name!r} could not start: {type(exc).__name__}: {exc}"))
     ids = [s.id for s in sources]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:

@@ -67,16 +67,18 @@ async def _serve(paths: Paths, config: Config) -> int:
     service = Service(store, watcher, coordinator, paths.socket, stop)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
-    await watcher.start()
-    await server.start()
-    await coordinator.start()
-    log.info(
-        "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
-        __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
-    )
     try:
+        await watcher.start()
+        await server.start()
+        await coordinator.start()
+        log.info(
+            "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
+            __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
+        )
         await stop.wait()
     finally:
+        # Also on a failed start: an open store keeps a non-daemon thread alive and the
+        # process would hang instead of exiting with its error.
         log.info("stopping: finishing in-flight requests")
         bus.publish("daemon.stopping", {})
         await coordinator.stop()

@@ -93,12 +93,15 @@ def model() -> type[CoreConfig]:
     """
     global _model
     if _model is None:
-        from oxymus.sources import connectors
+        from oxymus.sources import broken_connectors, connectors
 
         sections: dict[str, Any] = {}
         for name, cls in connectors().items():
             doc = (cls.__doc__ or name).strip().splitlines()[0]
             sections[name] = (Optional[cls.Config], Field(default=None, description=doc))
+        for name in broken_connectors():
+            # Keep its section loadable; the daemon reports the connector as broken.
+            sections[name] = (Optional[dict[str, Any]], Field(default=None, description=f"{name} (connector failed to load)"))
         _model = create_model("Config", __base__=CoreConfig, **sections)
     return _model
 

@@ -53,6 +53,140 @@ def seed(paths: paths_mod.Paths) -> int:
     return added
 
 
+DEMO_CONFIG = """\
+# The demo profile's config: its sources are files made by `oxymus demo`.
+[time]
+# zone: the machine's
+
+[git]
+roots = ["{files}/code"]
+interval = 30
+
+[[calendar.ics]]
+path = "{files}/cal/personal.ics"
+name = "personal"
+interval = 60
+
+[bills]
+file = "bills.toml"
+window_days = 14
+"""
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Demo Person", "GIT_AUTHOR_EMAIL": "demo@example.org",
+    "GIT_COMMITTER_NAME": "Demo Person", "GIT_COMMITTER_EMAIL": "demo@example.org",
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def _git(cwd: str, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd, check=True, capture_output=True, env={**os.environ, **GIT_ENV},
+    )
+
+
+def _write(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def seed_repos(files: str) -> None:
+    """Three repositories in the states a real week leaves them in (made once, kept after)."""
+    code, remotes = os.path.join(files, "code"), os.path.join(files, "remotes")
+    blog = os.path.join(code, "blog")
+    if not os.path.isdir(os.path.join(blog, ".git")):
+        os.makedirs(remotes, exist_ok=True)
+        _git(remotes, "init", "--bare", "-q", "blog.git")
+        _write(os.path.join(blog, "content", "posts", "hello.md"), "---\ntitle: Hello\n---\nFirst post.\n")
+        _git(code, "init", "-q", "blog")
+        _git(blog, "add", "-A")
+        _git(blog, "commit", "-q", "-m", "First post")
+        _git(blog, "remote", "add", "origin", os.path.join(remotes, "blog.git"))
+        _git(blog, "push", "-q", "-u", "origin", "main")
+        for title in ("Draft: plans that attach to something real", "Fix typos in the about page"):
+            _write(os.path.join(blog, "content", "posts", title.split(":")[0].lower().replace(" ", "-") + ".md"), f"# {title}\n")
+            _git(blog, "add", "-A")
+            _git(blog, "commit", "-q", "-m", title)
+        _write(os.path.join(blog, "config.toml"), "baseURL = 'https://example.org/'\ntitle = 'Notes'\n")
+    site = os.path.join(code, "website")
+    if not os.path.isdir(os.path.join(site, ".git")):
+        _write(os.path.join(site, "index.html"), "<h1>Hi</h1>\n")
+        _git(code, "init", "-q", "website")
+        _git(site, "add", "-A")
+        _git(site, "commit", "-q", "-m", "Landing page")
+        _git(site, "checkout", "-q", "-b", "redesign")
+        _write(os.path.join(site, "style.css"), "body { font-family: serif; }\n")
+        _git(site, "add", "style.css")
+        _write(os.path.join(site, "notes.txt"), "ideas for the new layout\n")
+        _write(os.path.join(site, "index.html"), "<h1>Hello</h1>\n")
+        _git(site, "stash", "push", "-q", "-m", "half-done header")
+        _write(os.path.join(site, "index.html"), "<h1>Hello again</h1>\n")
+    dots = os.path.join(code, "dotfiles")
+    if not os.path.isdir(os.path.join(dots, ".git")):
+        _write(os.path.join(dots, ".vimrc"), "set number\n")
+        _git(code, "init", "-q", "dotfiles")
+        _git(dots, "add", "-A")
+        _git(dots, "commit", "-q", "-m", "vimrc")
+
+
+def calendar_ics(today) -> str:
+    """A personal calendar around `today`: a weekly standup, a focus block, a call, a conference, a to-do."""
+    import datetime as dt
+
+    def d(days: int) -> str:
+        return (today + dt.timedelta(days=days)).strftime("%Y%m%d")
+
+    started = today - dt.timedelta(weeks=6)
+    stamp = "20260101T000000Z"
+    return "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Oxymus//demo//EN",
+        "BEGIN:VEVENT", "UID:standup@demo", f"DTSTAMP:{stamp}", "SUMMARY:Standup with the client team",
+        f"DTSTART:{started:%Y%m%d}T093000", f"DTEND:{started:%Y%m%d}T094500", "RRULE:FREQ=WEEKLY",
+        "LOCATION:video call", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:focus@demo", f"DTSTAMP:{stamp}", "SUMMARY:Deep work: chapter 3",
+        f"DTSTART:{d(0)}T100000", f"DTEND:{d(0)}T120000", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:ana@demo", f"DTSTAMP:{stamp}", "SUMMARY:Call with Ana about the workshop",
+        f"DTSTART:{d(0)}T140000", f"DTEND:{d(0)}T143000", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:conf@demo", f"DTSTAMP:{stamp}", "SUMMARY:PyCon DE (remote talks)",
+        f"DTSTART;VALUE=DATE:{d(-1)}", f"DTEND;VALUE=DATE:{d(2)}", "END:VEVENT",
+        "BEGIN:VTODO", "UID:abstract@demo", f"DTSTAMP:{stamp}", "SUMMARY:Submit the talk abstract",
+        f"DUE:{d(2)}T180000", "STATUS:NEEDS-ACTION", "END:VTODO",
+        "END:VCALENDAR", "",
+    ])
+
+
+def bills_toml(today) -> str:
+    import datetime as dt
+
+    soon = today + dt.timedelta(days=4)
+    return (
+        "# Bills for the demo: one due soon, one overdue, one on autopay.\n"
+        f'[[bill]]\nname = "Rent"\namount = 950.00\ncurrency = "EUR"\nschedule = "monthly"\nday = {soon.day}\n'
+        f'start = {soon.isoformat()}\nurl = "https://bank.example.org"\n\n'
+        f'[[bill]]\nname = "Domain renewal oxymus.dev"\namount = 12.00\ncurrency = "EUR"\nschedule = "once"\n'
+        f'date = "{(today - dt.timedelta(days=3)).isoformat()}"\nnotes = "auto-renew is off since the card changed"\n\n'
+        '[[bill]]\nname = "Phone"\namount = 25.00\ncurrency = "EUR"\nschedule = "monthly"\nday = 15\nautopay = true\n'
+    )
+
+
+def seed_sources(paths: paths_mod.Paths) -> None:
+    """Real sources for the demo: repos, a calendar file and bills, written relative to today."""
+    import datetime as dt
+
+    from oxymus.config import system_zone
+
+    files = os.path.join(paths.home or paths.data_dir, "files")
+    today = dt.datetime.now(system_zone()).date()
+    seed_repos(files)
+    _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
+    _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
+    _write(paths.config_file, DEMO_CONFIG.format(files=files))
+
+
 def run(home: str | None = None, open_tui: bool = True) -> int:
     from oxymus import launcher
 
@@ -60,6 +194,7 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     os.environ[paths_mod.ENV_HOME] = home
     paths = paths_mod.resolve()
     added = seed(paths)
+    seed_sources(paths)
     print(f"demo profile: {home} ({added} sample captures added)")
     try:
         status = launcher.start(paths)

@@ -152,17 +152,42 @@ def utc_iso(moment: dt.datetime) -> str:
 
 
 _registry: dict[str, type] | None = None
+_broken: dict[str, str] = {}
 
 
 def connectors() -> dict[str, type]:
-    """Every installed connector class by name (built-ins and plugins alike), loaded once."""
+    """Every installed connector class by name (built-ins and plugins alike), loaded once.
+
+    A connector that fails to load is left out and remembered in `broken_connectors()`,
+    so one bad plugin cannot stop the config from loading or the daemon from starting.
+    """
     global _registry
     if _registry is None:
         found: dict[str, type] = {}
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            cls = ep.load()
-            if getattr(cls, "name", None) != ep.name:
-                raise RuntimeError(f"connector entry point {ep.name!r} loads {cls!r}, whose name is {getattr(cls, 'name', None)!r}")
+            try:
+                cls = ep.load()
+                if getattr(cls, "name", None) != ep.name:
+                    raise TypeError(f"it loads {cls!r}, whose name is {getattr(cls, 'name', None)!r}, not {ep.name!r}")
+            except Exception as exc:
+                _broken[ep.name] = f"connector {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
+                continue
             found[ep.name] = cls
         _registry = found
     return _registry
+
+
+def broken_connectors() -> dict[str, str]:
+    """name -> why it could not be loaded."""
+    connectors()
+    return dict(_broken)
+
+
+class BrokenSource:
+    """Stands in for a source whose connector could not be set up: every poll reports why."""
+
+    def __init__(self, source_id: str, error: str, interval: float = 300, stale_after: float = 1800):
+        self.id, self.error, self.interval, self.stale_after = source_id, error, interval, stale_after
+
+    async def poll(self, ctx: PollContext) -> PollResult:
+        raise SourceUnavailable(self.error)
