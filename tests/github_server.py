@@ -20,7 +20,9 @@ every request is recorded there, and faults can be queued for the next requests.
         assert all(r.status == 304 for r in gh.state.requests_since(mark))
 
 In a test module, `from github_server import github_server  # noqa: F401` brings in
-the pytest fixture of the same name (a fresh server per test).
+the pytest fixture of the same name (a fresh server per test). For a frozen clock,
+`serve(GitHubState(clock=lambda: FROZEN.timestamp()))`: rate-limit windows then
+reset by that clock, so `retry_after` comes out exact.
 
 Endpoints (GET unless said): /user, /rate_limit, /search/issues (the qualifiers
 `is:open|closed|pr|issue`, `author:`, `assignee:`, `review-requested:` (each with

@@ -180,3 +180,40 @@ async def test_sources_no_longer_configured_are_forgotten(tmp_path):
         assert await store.state.items() == []
     finally:
         await store.close()
+
+
+async def test_a_connector_that_cannot_start_is_a_failing_source_not_a_dead_daemon(tmp_path, monkeypatch):
+    class Exploding:
+        name = "boom"
+
+        @classmethod
+        def sources(cls, config):
+            raise RuntimeError("missing dependency")
+
+    class Fine:
+        name = "fine"
+
+        @classmethod
+        def sources(cls, config):
+            return [FakeSource("fine")]
+
+    monkeypatch.setattr(coord_mod, "connectors", lambda: {"boom": Exploding, "fine": Fine})
+    monkeypatch.setattr(coord_mod, "broken_connectors", lambda: {"plugin": "connector 'plugin' failed to load: ImportError: x"})
+
+    class Cfg:
+        boom = fine = plugin = object()
+        time = config_mod.defaults().time
+
+    sources = build_sources(Cfg())
+    assert [s.id for s in sources] == ["plugin", "boom", "fine"]
+    store = await Store.open(str(tmp_path / "x.db"))
+    try:
+        coordinator = Coordinator(store, EventBus(), config_mod.defaults(), tmp_path, timeout=1)
+        monkeypatch.setattr(coord_mod, "build_sources", lambda config: sources)
+        await coordinator.start(schedule=False)
+        view = await coordinator.poll("boom")
+        assert view.status == "failing" and "could not start: RuntimeError: missing dependency" in view.last_error
+        view = await coordinator.poll("plugin")
+        assert "failed to load: ImportError" in view.last_error
+    finally:
+        await store.close()

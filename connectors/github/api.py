@@ -72,9 +72,8 @@ class SearchItem(Wire):
 
     @property
     def repo(self) -> str:
-        """"owner/name", from `repository_url` (…/repos/owner/name)."""
-        tail = self.repository_url.rstrip("/").rsplit("/repos/", 1)[-1]
-        return tail
+        """The repository as owner/name, from `repository_url` (…/repos/owner/name)."""
+        return self.repository_url.rstrip("/").rsplit("/repos/", 1)[-1]
 
 
 class SearchPage(Wire):
@@ -197,7 +196,7 @@ class GitHubApi:
             raise SourceUnavailable(f"GitHub did not answer within {self.timeout:g} s: GET {url}") from None
         except requests.ConnectionError as e:
             raise SourceUnavailable(f"cannot reach GitHub: GET {url}: {_reason(e)}") from None
-        except (requests.RequestException, OSError) as e:
+        except (requests.RequestException, OSError, RuntimeError) as e:  # RuntimeError: PyGithub refusing a redirect
             raise SourceUnavailable(f"GitHub request failed: GET {url}: {e}") from None
         self.requests += 1
         self._note_rate(response_headers)
@@ -299,18 +298,15 @@ def _phrase(status: int) -> str:
         return "(unknown status)"
 
 
-def _reason(error: Exception) -> str:
-    """The innermost cause of a requests error: 'Connection refused' rather than a pool repr."""
-    inner: BaseException = error
-    while inner.__cause__ is not None or inner.__context__ is not None or (inner.args and isinstance(inner.args[0], BaseException)):
-        if inner.args and isinstance(inner.args[0], BaseException):
-            inner = inner.args[0]
-        else:
-            inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
-    reason = getattr(inner, "reason", None)
-    if isinstance(reason, BaseException):
-        inner = reason
-    text = str(inner)
-    if "Connection refused" in text or isinstance(inner, ConnectionRefusedError):
-        return "connection refused"
-    return text.rsplit(": ", 1)[-1] if text else type(inner).__name__
+def _reason(error: BaseException) -> str:
+    """The innermost cause of a requests error ("connection refused"), not a connection pool's repr."""
+    inner = error
+    for _ in range(8):
+        if isinstance(inner, ConnectionRefusedError):
+            return "connection refused"
+        wrapped = inner.args[0] if inner.args and isinstance(inner.args[0], BaseException) else None
+        nxt = getattr(inner, "reason", None) or wrapped or inner.__cause__ or inner.__context__
+        if not isinstance(nxt, BaseException):
+            break
+        inner = nxt
+    return str(inner) or type(inner).__name__
