@@ -494,6 +494,37 @@ async def test_git_that_hangs_is_killed_and_reported(tmp_path, monkeypatch):
     assert item.error == f"{repo}: git status timed out after 0.3 s"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def until(predicate, what: str, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+async def test_cancelled_poll_kills_git(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "r")
+    pidfile = tmp_path / "git.pid"
+    fake_git(tmp_path, monkeypatch, f'echo $$ > "{pidfile}"; exec sleep 30')
+    task = asyncio.create_task(poll(tmp_path, [repo]))
+    await until(lambda: pidfile.exists() and pidfile.read_text().strip(), "git to start")
+    pid = int(pidfile.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await until(lambda: not _alive(pid), f"git (pid {pid}) to be killed")
+
+
 async def test_unparsable_git_output_is_an_error_item(tmp_path, monkeypatch):
     repo = make_repo(tmp_path / "r")
     fake_git(tmp_path, monkeypatch, "printf '# branch.oid abc\\n# branch.head main\\nwhat is this\\n'; exit 0")
@@ -599,3 +630,30 @@ async def test_forty_repositories_polled_concurrently(tmp_path, monkeypatch):
     assert all(i.error is None for i in items)
     assert [i.data["name"] for i in items if i.data["needs_attention"]] == ["repo07"]
     assert 1 < most <= 4
+
+
+async def test_log_runs_again_only_when_head_moves(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "r")
+    calls: list[str] = []
+    real_run = git_source.run_git
+
+    async def recording_run(git_path, where, args, env, timeout):
+        calls.append(args[1])
+        return await real_run(git_path, where, args, env, timeout)
+
+    monkeypatch.setattr(git_source, "run_git", recording_run)
+    source = GitSource(GitConfig(repos=[str(repo)]))
+
+    async def subject() -> str:
+        (item,) = (await source.poll(ctx(tmp_path))).items
+        return item.data["last_commit_subject"]
+
+    assert await subject() == "commit 0"
+    assert calls == ["status", "log"]
+    assert await subject() == "commit 0"
+    assert calls == ["status", "log", "status"]
+    git(repo, "commit", "-q", "--amend", "-m", "amended")
+    assert await subject() == "amended"
+    assert calls == ["status", "log", "status", "status", "log"]
+    assert await subject() == "amended"
+    assert calls[-2:] == ["log", "status"]

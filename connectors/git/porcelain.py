@@ -14,9 +14,10 @@ from pathlib import Path
 # `--no-optional-locks` is GIT_OPTIONAL_LOCKS=0 as a flag: status must not refresh
 # and write the index (or take index.lock) behind the user's back.
 STATUS_ARGS = ("--no-optional-locks", "status", "--porcelain=v2", "--branch", "--show-stash")
-# %h: abbreviated the way this repo's git abbreviates; %ct: committer time (epoch);
-# %s: subject. A subject cannot contain NUL, so NUL separates the fields.
-LOG_ARGS = ("--no-optional-locks", "log", "-1", "--no-show-signature", "--format=%h%x00%ct%x00%s")
+# %H: the commit (so the answer can be remembered by it); %h: abbreviated the way
+# this repository's git abbreviates; %ct: committer time (epoch); %s: subject.
+# A subject cannot contain NUL, so NUL separates the fields.
+LOG_ARGS = ("--no-optional-locks", "log", "-1", "--no-show-signature", "--format=%H%x00%h%x00%ct%x00%s")
 
 # Variables that would point git at another repository than the one named by -C.
 REPO_ENV_VARS = (
@@ -133,28 +134,28 @@ def parse_status(text: str) -> Status:
     return st
 
 
-@dataclass
+@dataclass(frozen=True)
 class LastCommit:
+    oid: str
     short: str
     time: int  # seconds since the epoch
     subject: str
 
 
 def parse_log(raw: bytes) -> LastCommit:
-    """One `%h%x00%ct%x00%s` line. The subject's bytes are whatever the commit holds,
-    so they are decoded leniently."""
-    line = raw.rstrip(b"\n")
-    parts = line.split(b"\x00")
-    if len(parts) != 3:
+    """One `%H%x00%h%x00%ct%x00%s` line. The subject's bytes are whatever the commit
+    holds, so they are decoded leniently."""
+    parts = raw.rstrip(b"\n").split(b"\x00")
+    if len(parts) != 4:
         raise ParseError(f"unexpected git log output {raw[:80]!r}")
     try:
-        short = parts[0].decode("ascii")
-        when = int(parts[1])
+        oid, short = parts[0].decode("ascii"), parts[1].decode("ascii")
+        when = int(parts[2])
     except (UnicodeDecodeError, ValueError):
         raise ParseError(f"unexpected git log output {raw[:80]!r}") from None
-    if not short:
+    if not oid or not short:
         raise ParseError(f"unexpected git log output {raw[:80]!r}")
-    return LastCommit(short, when, parts[2].decode("utf-8", errors="replace"))
+    return LastCommit(oid, short, when, parts[3].decode("utf-8", errors="replace"))
 
 
 def find_git_dir(worktree: Path) -> Path | None:

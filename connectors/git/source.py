@@ -4,12 +4,14 @@ Which repositories: every path in `[git].repos`, plus each direct subfolder of a
 `[git].roots` folder that holds a `.git` (a directory, or a file as in linked
 worktrees and submodules), deduplicated by real path.
 
-Per repository a poll runs two read-only git processes side by side (never through
-a shell, each killed after a timeout), at most `concurrency` repositories at once:
+Per repository a poll runs read-only git processes (never through a shell, each
+killed after a timeout), at most `concurrency` repositories at once:
 
-- `git status --porcelain=v2 --branch --show-stash`: branch, upstream, ahead and
-  behind, stashes, staged/unstaged/untracked/conflicted counts;
-- `git log -1`: the last commit's abbreviated id, time and subject.
+- `git status --porcelain=v2 --branch --show-stash`: HEAD's commit, branch,
+  upstream, ahead and behind, stashes, staged/unstaged/untracked/conflicted counts;
+- `git log -1`: the HEAD commit's abbreviated id, time and subject; only when HEAD
+  is not the commit it was at the previous poll (a commit never changes, so its
+  details are remembered by id), which makes most polls one process per repository.
 
 The operation under way (merge, rebase, am, cherry-pick, revert, bisect) is read
 from marker files in the git dir. Nothing is written: `GIT_OPTIONAL_LOCKS=0` keeps
@@ -84,6 +86,7 @@ class Target:
     label: str  # how messages name it: the user's spelling, e.g. ~/code/blog
     kind: str = KIND_REPO
     error: str | None = None  # set: report this instead of polling
+    operation: str | None = None  # read from the git dir just before git runs
 
 
 @dataclass
@@ -263,6 +266,16 @@ def _operation(worktree: Path) -> str | None:
         return None
 
 
+def prepare(repos: list[str], roots: list[str], resolve: Callable[[str], Path]) -> tuple[list[Target], list[str]]:
+    """`discover`, then each repository's operation under way: all of the poll's
+    file system reads except git's own, in one go (the poll runs this in a thread)."""
+    targets, warnings = discover(repos, roots, resolve)
+    for t in targets:
+        if t.error is None:
+            t.operation = _operation(t.real_path)
+    return targets, warnings
+
+
 # ------------------------------------------------------------------ items
 
 
@@ -317,7 +330,12 @@ def repo_status(target: Target, st: porcelain.Status, last: porcelain.LastCommit
 
 
 class GitSource:
-    """All the configured repositories, polled together."""
+    """All the configured repositories, polled together.
+
+    Between polls it remembers only what `git log` said about each repository's
+    HEAD commit, keyed by the commit id (a commit never changes), so while HEAD
+    stays put a repository costs one git process per poll instead of two.
+    """
 
     id = "git"
 
@@ -326,57 +344,67 @@ class GitSource:
         self.interval = config.interval
         self.stale_after = config.stale_after
         self.command_timeout = command_timeout
+        self._heads: dict[Path, porcelain.LastCommit] = {}  # real path -> its HEAD commit at the last poll
 
     async def poll(self, ctx: PollContext) -> PollResult:
         git = shutil.which("git")
         if git is None:
             raise SourceUnavailable("git is not installed: no `git` program on PATH")
-        targets, warnings = await asyncio.to_thread(discover, list(self.config.repos), list(self.config.roots), ctx.resolve)
+        targets, warnings = await asyncio.to_thread(prepare, list(self.config.repos), list(self.config.roots), ctx.resolve)
         observed = utc_iso(ctx.now())
         timeout = min(self.command_timeout, ctx.timeout)
         limit = asyncio.Semaphore(self.config.concurrency)
         base_env = dict(os.environ)
+        known, heads = self._heads, {}
 
         async def one(target: Target) -> StateItem:
             if target.error is not None:
                 return self._error(target, observed, target.error)
             async with limit:
                 env = porcelain.git_env(base_env, target.real_path)
-                status_run, log_run, operation = await asyncio.gather(
-                    run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout),
-                    run_git(git, target.real_path, porcelain.LOG_ARGS, env, timeout),
-                    asyncio.to_thread(_operation, target.real_path),
-                )
-            return self._item(target, observed, status_run, log_run, operation)
+                message, st = self._status(target, await run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout))
+                if st is None:
+                    return self._error(target, observed, message)
+                last = None
+                if st.oid is not None:  # None before the first commit, where git log fails
+                    last = known.get(target.real_path)
+                    if last is None or last.oid != st.oid:
+                        message, last = self._log(target, await run_git(git, target.real_path, porcelain.LOG_ARGS, env, timeout))
+                        if last is None:
+                            return self._error(target, observed, message)
+                    heads[target.real_path] = last
+            status = repo_status(target, st, last, target.operation)
+            return StateItem(source=self.id, kind=KIND_REPO, key=status.path, observed_at=observed, data=status.model_dump())
 
         items = await asyncio.gather(*(one(t) for t in targets))
+        self._heads = heads
         return PollResult(items=list(items), warnings=warnings)
 
-    def _item(self, target: Target, observed: str, status_run: Run, log_run: Run, operation: str | None) -> StateItem:
-        failure = status_run.failure("git status")
-        if failure is not None and b"not a git repository" in status_run.stderr:
+    @staticmethod
+    def _status(target: Target, run: Run) -> tuple[str, porcelain.Status | None]:
+        failure = run.failure("git status")
+        if failure is not None and b"not a git repository" in run.stderr:
             # the folder has a .git, but git does not recognise it: unreadable, or broken
             if _readable_git_dir(target.real_path):
                 failure = "not a git repository (git does not recognise its .git)"
             else:
                 failure = "permission denied (cannot read its .git)"
         if failure is not None:
-            return self._error(target, observed, f"{target.label}: {failure}")
+            return f"{target.label}: {failure}", None
         try:
-            st = porcelain.parse_status(status_run.stdout.decode("utf-8", errors="replace"))
+            return "", porcelain.parse_status(run.stdout.decode("utf-8", errors="replace"))
         except porcelain.ParseError as exc:
-            return self._error(target, observed, f"{target.label}: could not parse git status output: {exc}")
-        last = None
-        if st.oid is not None:  # before the first commit git log fails, as it should
-            failure = log_run.failure("git log")
-            if failure is not None:
-                return self._error(target, observed, f"{target.label}: {failure}")
-            try:
-                last = porcelain.parse_log(log_run.stdout)
-            except porcelain.ParseError as exc:
-                return self._error(target, observed, f"{target.label}: could not parse git log output: {exc}")
-        status = repo_status(target, st, last, operation)
-        return StateItem(source=self.id, kind=KIND_REPO, key=status.path, observed_at=observed, data=status.model_dump())
+            return f"{target.label}: could not parse git status output: {exc}", None
+
+    @staticmethod
+    def _log(target: Target, run: Run) -> tuple[str, porcelain.LastCommit | None]:
+        failure = run.failure("git log")
+        if failure is not None:
+            return f"{target.label}: {failure}", None
+        try:
+            return "", porcelain.parse_log(run.stdout)
+        except porcelain.ParseError as exc:
+            return f"{target.label}: could not parse git log output: {exc}", None
 
     def _error(self, target: Target, observed: str, message: str) -> StateItem:
         key = text(target.path)
