@@ -55,3 +55,14 @@ def test_architecture_doc_states_the_invariants():
     text = (ROOT / "ARCHITECTURE.md").read_text()
     for phrase in ("never import Textual", "only through the daemon", "policy plane"):
         assert phrase in text, phrase
+
+
+def test_today_json_shape_is_documented_in_the_readme():
+    from oxymus import today
+    from oxymus.models import SourceView
+
+    section = README.split("### `oxymus today --json`", 1)[1].split("\n### ", 1)[0]
+    for model in (today.Today, today.TodayEvent, today.TodayDeadline, today.TodayBill, today.TodayRepo,
+                  today.TodayPullRequest, today.TodayProblem, SourceView):
+        for name in model.model_fields:
+            assert f"`{name}" in section, f"{model.__name__}.{name} is not in README's today --json table"

@@ -1,6 +1,7 @@
 """The TUI driven headless through Textual's Pilot, against a real daemon process.
 
-Nothing sleeps to wait for state: `until` polls a condition with a deadline,
+The app opens on Today (tests/test_tui_today.py); these tests switch to the Inbox
+with `2` first. Nothing sleeps to wait for state: `until` polls a condition with a deadline,
 letting the app run between checks (`pilot.pause`).
 """
 
@@ -22,6 +23,7 @@ from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.messages import CaptureAdded, Connected, Disconnected
 from oxymus.tui.screens.capture import EMPTY_REFUSED, CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
+from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (100, 30)
 TUI_DIR = Path(__file__).resolve().parent.parent / "tui"
@@ -55,7 +57,7 @@ def texts(app: OxymusApp) -> list[str]:
 
 
 def status(app: OxymusApp) -> str:
-    return inbox(app).status_bar.text
+    return app.screen_stack[0].status_bar.text
 
 
 def stored(daemon_or_paths) -> list[dict]:
@@ -66,9 +68,18 @@ def stored(daemon_or_paths) -> list[dict]:
         return conn.call("inbox.list", {"status": "open", "limit": 500})["captures"]
 
 
-async def connected(pilot, timeout: float = 10.0):
+async def connected(pilot, timeout: float = 10.0, section: str = "inbox"):
     app = pilot.app
     await until(pilot, lambda: app.connection.connected and "Connected" in status(app), timeout, "the TUI to connect")
+    if section == "inbox":
+        await open_inbox(pilot)
+
+
+async def open_inbox(pilot):
+    app = pilot.app
+    assert isinstance(app.screen_stack[0], TodayScreen), "the app opens on Today"
+    await pilot.press("2")
+    await until(pilot, lambda: isinstance(app.screen_stack[0], InboxScreen), what="the inbox (key 2)")
 
 
 async def test_inbox_shows_existing_captures_newest_first(daemon):
@@ -171,7 +182,7 @@ async def test_rejected_capture_is_reported_and_dropped(daemon):
 async def test_q_quits(daemon, key):
     app = create_app(daemon.paths, start_daemon=False)
     async with app.run_test(size=SIZE) as pilot:
-        await connected(pilot)
+        await connected(pilot, section="today")
         await pilot.press(key)
         await until(pilot, lambda: not app.is_running, 5, "the app to exit")
     assert app.return_code == 0
@@ -182,6 +193,7 @@ async def test_unreachable_then_daemon_starts_then_reconnects(profile):
     async with app.run_test(size=SIZE) as pilot:
         expected = f"Daemon unreachable at {profile.socket} — retrying in"
         await until(pilot, lambda: expected in status(app), 3, "the unreachable message")
+        await open_inbox(pilot)
         # Still responsive: the dialog opens, and a capture typed now waits in the outbox.
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, CaptureScreen), what="the capture dialog")
@@ -229,6 +241,9 @@ async def test_start_daemon_starts_it(profile):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "Connected" in status(app), 20, "the TUI to start the daemon and connect")
+            await until(pilot, lambda: "No sources configured" in str(app.screen.query_one("#today-sources").render()),
+                        what="Today, with the hint for a fresh profile")
+            await open_inbox(pilot)
             assert texts(app) == []
     finally:
         await asyncio.to_thread(run_cli, "down")

@@ -2,11 +2,13 @@
 
 Everything shown must be stable: captures are seeded with fixed ids (so fixed
 times) and shown in UTC, and the unreachable state uses a fixed profile path
-that never exists.
+that never exists. The Today screenshot shows a day built by hand (fixed date,
+ages and times) posted as the daemon's answer, with the display clock frozen.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 
@@ -14,8 +16,13 @@ import pytest
 
 from conftest import DaemonProcess
 from oxymus import paths as paths_mod
+from oxymus.models import SourceView
+from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
 from oxymus.tui.app import create_app
+from oxymus.tui.messages import TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
+from oxymus.tui.screens.inbox import InboxScreen
+from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (100, 30)
 # 2025-03-14 09:26:53 UTC, then a few minutes and hours apart.
@@ -63,7 +70,16 @@ def seeded_daemon(profile, utc):
 
 def _inbox_ready(app) -> bool:
     screen = app.screen_stack[0]
-    return app.connection.connected and "Connected" in screen.status_bar.text and screen.table.row_count == len(SEED)
+    return (
+        isinstance(screen, InboxScreen) and app.connection.connected and "Connected" in screen.status_bar.text
+        and screen.table.row_count == len(SEED)
+    )
+
+
+async def _open_inbox(pilot):
+    await until(pilot, lambda: pilot.app.connection.connected, what="the connection")
+    await pilot.press("2")
+    await until(pilot, lambda: _inbox_ready(pilot.app), what="the seeded inbox")
 
 
 def test_snapshot_inbox(seeded_daemon, snap_compare):
@@ -71,7 +87,7 @@ def test_snapshot_inbox(seeded_daemon, snap_compare):
 
     async def run_before(pilot):
         await pilot.pause()
-        await until(pilot, lambda: _inbox_ready(app), what="the seeded inbox")
+        await _open_inbox(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -81,7 +97,7 @@ def test_snapshot_capture_dialog(seeded_daemon, snap_compare):
 
     async def run_before(pilot):
         await pilot.pause()
-        await until(pilot, lambda: _inbox_ready(app), what="the seeded inbox")
+        await _open_inbox(pilot)
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, CaptureScreen), what="the capture dialog")
         await pilot.press(*"pick up the parcel")
@@ -98,5 +114,79 @@ def test_snapshot_daemon_unreachable(utc, snap_compare):
     async def run_before(pilot):
         await pilot.pause()
         await until(pilot, lambda: "unreachable" in app.screen_stack[0].status_bar.text, what="the unreachable message")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# ---- Today: a day built by hand, so every date, time and age is fixed ----------
+
+NOW = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc)  # 10:30 in Berlin
+RECEIVED = NOW.timestamp() - 3  # the answer arrived three seconds before the screenshot
+
+
+def _utc(local: str) -> str:
+    """A Berlin wall time in November (UTC+1) as the daemon's UTC timestamp."""
+    return (dt.datetime.fromisoformat(local) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _source(name: str, status: str, age: float | None, **extra) -> SourceView:
+    last = None if age is None else (NOW - dt.timedelta(seconds=age)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return SourceView(source=name, interval=300, stale_after=3600, last_success=last, status=status, age_s=age,
+                      stale=status == "stale", **extra)
+
+
+def handcrafted_day() -> Today:
+    event = lambda key, summary, start, end, s, e, **kw: TodayEvent(  # noqa: E731
+        key=key, summary=summary, start=start, end=end, source="calendar.personal", starts_at=_utc(s), ends_at=_utc(e), **kw)
+    return Today(
+        date="2026-11-21", zone="Europe/Berlin", generated_at="2026-11-21T09:29:57.000Z",
+        events=[
+            event("e1", "Offsite in Leipzig", "2026-11-20", "2026-11-22", "2026-11-20T00:00", "2026-11-23T00:00",
+                  all_day=True, day_of=[2, 3]),
+            event("e2", "Standup", "09:00", "09:15", "2026-11-21T09:00", "2026-11-21T09:15", recurring=True),
+            event("e3", "Dentist", "10:00", "11:00", "2026-11-21T10:00", "2026-11-21T11:00", location="Torstr. 12"),
+            event("e4", "Late party", "22:00", "2026-11-22 02:00", "2026-11-21T22:00", "2026-11-22T02:00", day_of=[1, 2]),
+        ],
+        deadlines=[
+            TodayDeadline(key="d1", summary="Send the tax return", due="2026-11-20 17:00", overdue=True, days_left=-1,
+                          source="calendar.work"),
+            TodayDeadline(key="d2", summary="Invoice for October", due="2026-11-24 12:00", overdue=False, days_left=3,
+                          source="calendar.work"),
+        ],
+        bills=[
+            TodayBill(bill="water", name="Water", amount=48.2, currency="EUR", due="2026-11-14", status="overdue", days_left=-7),
+            TodayBill(bill="gym", name="Gym", amount=30, currency="EUR", due="2026-11-21", status="due_today", days_left=0),
+            TodayBill(bill="rent", name="Rent", amount=950, currency="EUR", due="2026-11-25", status="upcoming", days_left=4),
+        ],
+        repos=[TodayRepo(name="blog", path="/code/blog", branch="main", attention=["2 unpushed commits"])],
+        pull_requests=[
+            TodayPullRequest(title="Add feeds", repo="me/blog", number=4, url="u1", why="review requested"),
+            TodayPullRequest(title="Fix the build", repo="me/site", number=9, url="u2", why="CI failing", ci="failure",
+                             failing_checks=["lint", "test"]),
+        ],
+        issues_assigned=3,
+        problems=[TodayProblem(source="bills", key="error:0", message="bills.toml:9: bill 'Domain': amount: not a number")],
+        sources=[
+            _source("git", "ok", 12.0),
+            _source("calendar.personal", "stale", 7260.0),
+            _source("github", "failing", 7500.0, consecutive_failures=3, last_error="GitHub refused the token (401)",
+                    error_class="unavailable", next_attempt="2026-11-21T09:34:00.000Z"),
+            _source("bills", "ok", 30.0),
+        ],
+    )
+
+
+def test_snapshot_today(utc, daemon, snap_compare):
+    # A real daemon with no sources (so it never sends another day), and a frozen display clock.
+    app = create_app(daemon.paths, start_daemon=False, clock=lambda: NOW.timestamp())
+    day = handcrafted_day()
+
+    async def run_before(pilot):
+        await pilot.pause()
+        screen = app.screen_stack[0]
+        assert isinstance(screen, TodayScreen)
+        await until(pilot, lambda: app.connection.connected and screen.today is not None, what="the daemon's day")
+        screen.post_message(TodayLoaded(day, RECEIVED))
+        await until(pilot, lambda: screen.today is day and "Connected" in screen.status_bar.text, what="the day shown")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

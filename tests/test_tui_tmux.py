@@ -77,14 +77,18 @@ def _quote(part: str) -> str:
 
 def test_tui_in_tmux_captures_and_quits(tmux, home):
     tmux.start([sys.executable, "-m", "oxymus"], {"OXYMUS_HOME": str(home)})
-    tmux.wait_for(lambda s: "Inbox" in s and "Connected to the daemon" in s, 20, "the inbox, connected")
+    tmux.wait_for(lambda s: "1 Today" in s and "Connected to the daemon" in s, 20, "Today, connected")
+    tmux.wait_for(lambda s: "No sources configured" in s, what="Today's hint for a fresh profile")
 
-    tmux.keys("c")
+    tmux.keys("c")  # capture works from any section
     tmux.wait_for(lambda s: "Capture a thought" in s, what="the capture dialog")
     tmux.keys("bought milk from tmux", literal=True)
     tmux.keys("Enter")
+    tmux.wait_for(lambda s: "Capture a thought" not in s and "No sources configured" in s, what="back on Today")
+
+    tmux.keys("2")
     screen = tmux.wait_for(
-        lambda s: "bought milk from tmux" in s and "Capture a thought" not in s and "sending…" not in s,
+        lambda s: "bought milk from tmux" in s and "sending…" not in s,
         what="the stored capture in the inbox",
     )
     assert "1 open" in screen

@@ -10,7 +10,9 @@ SectionScreen subclass and add a Section to SECTIONS.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 from textual.app import App
 from textual.binding import Binding
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from oxymus.paths import Paths
 from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.screens.inbox import InboxScreen
+from oxymus.tui.screens.today import TodayScreen
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,9 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("inbox", "1", "Inbox", InboxScreen),
-    # Later: Section("today", "2", "Today", TodayScreen), Plans, Approvals, Memory, Activity.
+    Section("today", "1", "Today", TodayScreen),  # the first is the screen shown on start
+    Section("inbox", "2", "Inbox", InboxScreen),
+    # Later: Plans, Approvals, Memory, Activity.
 )
 
 
@@ -45,9 +49,11 @@ class OxymusApp(App[int]):
         *(Binding(s.key, f"section('{s.name}')", s.label, show=False) for s in SECTIONS),
     ]
 
-    def __init__(self, connection: DaemonConnection) -> None:
+    def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.connection = connection
+        # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
+        self.clock = clock
 
     def on_mount(self) -> None:
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
@@ -69,10 +75,15 @@ def create_app(
     start_daemon: bool = True,
     retry_initial: float = 0.5,
     retry_max: float = 5.0,
+    clock: Callable[[], float] | None = None,
 ) -> OxymusApp:
-    """The TUI for a profile. With start_daemon, the daemon is started (in the background) if it is not running."""
+    """The TUI for a profile. With start_daemon, the daemon is started (in the background) if it is not running.
+
+    `clock` (tests only) replaces time.time for what the screens display, so a
+    screenshot of ages and times can be the same on every run.
+    """
     connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max)
-    return OxymusApp(connection)
+    return OxymusApp(connection, clock=clock or time.time)
 
 
 def run(paths: Paths) -> int:

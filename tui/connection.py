@@ -2,8 +2,8 @@
 
 `DaemonConnection` is owned by the App and run as a worker. It starts the daemon
 when asked (in a thread, so the UI never blocks), connects, subscribes to events,
-loads the inbox, and keeps an outbox of captures the user typed until the daemon
-has stored them. It reports everything as past-tense messages (see messages.py)
+loads the inbox and the day (`today.get`), and keeps an outbox of captures the
+user typed until the daemon has stored them. It reports everything as past-tense messages (see messages.py)
 posted to the screens that listen; screens never do IO themselves.
 
 When the daemon cannot be reached, or the connection drops, it retries forever
@@ -11,14 +11,24 @@ with backoff (0.5 s doubling to 5 s by default); a successful connection resets
 the backoff. It starts the daemon only until it has connected once: after that a
 daemon that went away was most likely stopped on purpose (`oxymus down`), so the
 TUI waits for it to come back instead of fighting the user.
+
+The day is loaded after connecting, again whenever a source changed or was polled
+(`state.changed`, `source.health`; a burst within TODAY_DEBOUNCE seconds costs one
+reload), and when the date changes in the day's zone (checked every
+DATE_CHECK_INTERVAL seconds against the wall clock, so a machine waking from sleep
+past midnight catches up). `refresh_state()` asks the daemon to poll every source
+now, on a connection of its own, so the main one keeps answering while it polls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import threading
+import time
+from zoneinfo import ZoneInfo
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -29,6 +39,8 @@ from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
 from oxymus.paths import Paths
+from oxymus.protocol import SourcesResult
+from oxymus.today import Today
 from oxymus.tui.messages import (
     CaptureAdded,
     CaptureFailed,
@@ -38,14 +50,22 @@ from oxymus.tui.messages import (
     ConnectionMessage,
     Disconnected,
     InboxLoaded,
+    RefreshFinished,
+    RefreshStarted,
+    TodayFailed,
+    TodayLoaded,
 )
 from oxymus.ulid import new_ulid
 from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
-TOPICS = ["capture.*", "daemon.*"]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*"]
 CAPTURE_SOURCE = "tui"
+TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
+TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
+DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
+REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 
 
 class DaemonConnection:
@@ -57,6 +77,8 @@ class DaemonConnection:
         retry_initial: float = 0.5,
         retry_max: float = 5.0,
         client_name: str = "oxymus-tui",
+        clock: Callable[[], float] = time.time,
+        date_check_interval: float = DATE_CHECK_INTERVAL,
     ) -> None:
         self.paths = paths
         self.socket = paths.socket
@@ -64,6 +86,8 @@ class DaemonConnection:
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.client_name = client_name
+        self.clock = clock
+        self.date_check_interval = date_check_interval
         self.listeners: list[MessagePump] = []
         self.client: AsyncClient | None = None
         self.connected = False
@@ -75,6 +99,14 @@ class DaemonConnection:
         self.outbox: dict[str, str] = {}
         self._loaded = False
         self._live: dict[str, Capture] = {}
+        # The day as last loaded (kept while disconnected), and when its reply arrived.
+        self.today: Today | None = None
+        self.today_received_at = 0.0
+        self.today_error: str | None = None
+        self.refreshing = False
+        self._today_wanted = asyncio.Event()
+        self._today_requested = 0  # tickets: an older reply never replaces a newer one
+        self._today_shown = 0
         self._drop_reason: str | None = None
         self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
         self._wake = asyncio.Event()
@@ -94,6 +126,12 @@ class DaemonConnection:
             target.post_message(InboxLoaded(self._sorted_inbox()))
         for capture_id, text in self.outbox.items():
             target.post_message(CaptureQueued(capture_id, text))
+        if self.today is not None:
+            target.post_message(TodayLoaded(self.today, self.today_received_at))
+        if self.today_error is not None:
+            target.post_message(TodayFailed(self.today_error))
+        if self.refreshing:
+            target.post_message(RefreshStarted())
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -116,6 +154,20 @@ class DaemonConnection:
             self._spawn(self._reload_quietly(self.client))
         else:
             self._wake.set()
+
+    def refresh_state(self) -> None:
+        """Ask the daemon to poll every source now (without blocking); the day is reloaded when it is done.
+
+        Not connected: stop waiting and retry the daemon now. Already refreshing: nothing more.
+        """
+        if self.client is None or not self._loaded:
+            self._wake.set()
+            return
+        if self.refreshing:
+            return
+        self.refreshing = True
+        self._emit(RefreshStarted)
+        self._spawn(self._refresh_state())
 
     # ---- the loop -----------------------------------------------------------
 
@@ -161,7 +213,9 @@ class DaemonConnection:
         self._drop_reason = None
         self._loaded = False
         self._live = {}
+        self._today_wanted.clear()
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
+        days: asyncio.Task | None = None
         try:
             # Let the pump send `subscribe` before `inbox.list` (a connection answers in
             # order), so a capture stored in between is never missed.
@@ -170,9 +224,11 @@ class DaemonConnection:
                 await asyncio.sleep(0)
             self.client = client
             await self._load(client)
+            await self._load_today(client)
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
+            days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -183,11 +239,14 @@ class DaemonConnection:
             self.client = None
             self.connected = False
             self._loaded = False
-            pump.cancel()
-            try:
-                await pump
-            except BaseException:
-                pass
+            for task in (pump, days):
+                if task is None:
+                    continue
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
             await client.close()
 
     async def _pump(self, client: AsyncClient) -> None:
@@ -199,6 +258,8 @@ class DaemonConnection:
                     log.warning("ignored a malformed capture.added event: %r", event.data)
                     continue
                 self._seen(capture)
+            elif event.topic in TODAY_TOPICS:
+                self._today_wanted.set()
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
 
@@ -216,6 +277,66 @@ class DaemonConnection:
             if capture_id in merged:
                 del self.outbox[capture_id]
         self._emit(InboxLoaded, self._sorted_inbox())
+
+    async def _load_today(self, client: AsyncClient) -> None:
+        """Fetch the day and tell the listeners. An error answer is reported, not raised (the inbox still works)."""
+        self._today_requested += 1
+        ticket = self._today_requested
+        try:
+            today = await client.call("today.get", {}, Today)
+        except RpcError as exc:
+            self.today_error = exc.message
+            self._emit(TodayFailed, exc.message)
+            return
+        except ValidationError as exc:
+            self.today_error = f"the daemon's answer to today.get was not understood ({exc.error_count()} error(s))"
+            self._emit(TodayFailed, self.today_error)
+            return
+        if ticket < self._today_shown:
+            return  # a newer reply was already shown
+        self._today_shown = ticket
+        self.today, self.today_received_at, self.today_error = today, self.clock(), None
+        self._emit(TodayLoaded, today, self.today_received_at)
+
+    async def _keep_today(self, client: AsyncClient) -> None:
+        """Reload the day after events (debounced) and when the date changes; runs for one connection."""
+        while True:
+            try:
+                await asyncio.wait_for(self._today_wanted.wait(), self.date_check_interval)
+            except asyncio.TimeoutError:
+                if not date_changed(self.today, self.clock()):
+                    continue
+            else:
+                await asyncio.sleep(TODAY_DEBOUNCE)  # let the rest of a burst arrive
+            self._today_wanted.clear()
+            try:
+                await self._load_today(client)
+            except DaemonUnavailable:
+                return  # the session notices the drop and reports it
+
+    async def _refresh_state(self) -> None:
+        """`state.refresh` on a connection of its own (it takes as long as the slowest source), then reload the day."""
+        error: str | None = None
+        try:
+            try:
+                side = await AsyncClient.connect(self.socket, client=f"{self.client_name}-refresh")
+                try:
+                    await side.call("state.refresh", {}, SourcesResult, timeout=REFRESH_TIMEOUT)
+                finally:
+                    await side.close()
+            except RpcError as exc:
+                error = exc.message
+            except (DaemonUnavailable, OSError) as exc:
+                error = _short(str(exc), self.socket)
+            client = self.client
+            if client is not None and self._loaded:
+                self._today_wanted.clear()  # this reload covers what the polls announced so far
+                await self._load_today(client)
+        except DaemonUnavailable:
+            pass  # the session loop notices the drop and reports it
+        finally:
+            self.refreshing = False
+            self._emit(RefreshFinished, error)
 
     def _seen(self, capture: Capture) -> None:
         """A capture the daemon has stored, from an event or a reply. Shown once, whatever repeats it."""
@@ -324,6 +445,17 @@ def _reap_when_it_exits(pid: int) -> None:
 
     if pid > 0:
         threading.Thread(target=wait, name="oxymus-tui-reaper", daemon=True).start()
+
+
+def date_changed(today: Today | None, now: float) -> bool:
+    """Whether the date in the day's zone is no longer the day shown (midnight passed)."""
+    if today is None:
+        return False
+    try:
+        local = dt.datetime.fromtimestamp(now, ZoneInfo(today.zone))
+    except (ValueError, KeyError, OSError):  # a zone this machine does not know: use its own
+        local = dt.datetime.fromtimestamp(now)
+    return local.date().isoformat() != today.date
 
 
 def _short(reason: str, socket: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from oxymus.models import Capture
+from oxymus.today import Today
 
 
 class ConnectionMessage(Message):
@@ -76,3 +77,37 @@ class CaptureFailed(ConnectionMessage):
         self.capture_id = capture_id
         self.text = text
         self.reason = reason
+
+
+class TodayLoaded(ConnectionMessage):
+    """The day as the daemon computed it; replaces whatever was shown.
+
+    `received_at` is the wall-clock time (epoch seconds) the reply arrived: a source's
+    age now is its `age_s` plus the seconds elapsed since then, so ages tick without
+    asking the daemon again.
+    """
+
+    def __init__(self, today: Today, received_at: float) -> None:
+        super().__init__()
+        self.today = today
+        self.received_at = received_at
+
+
+class TodayFailed(ConnectionMessage):
+    """The daemon could not give the day (for example: a daemon too old to know `today.get`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class RefreshStarted(ConnectionMessage):
+    """The user asked for every source to be polled now; the daemon is polling."""
+
+
+class RefreshFinished(ConnectionMessage):
+    """The poll asked for ended (and the day was reloaded); `error` says why it could not run, if so."""
+
+    def __init__(self, error: str | None = None) -> None:
+        super().__init__()
+        self.error = error

@@ -9,9 +9,10 @@ Rules, in one place:
 
 - Parsing is tolerant. One bad event (a line that is not iCalendar, a date that
   does not parse, an RRULE that makes no sense) is skipped with a warning naming
-  the origin, the line of its BEGIN and its UID; the rest loads. When the whole
-  document is unusable (not iCalendar at all, cut off before END:VCALENDAR,
-  empty) `IcsError` says why and where.
+  the origin, the line (of the bad property when known, else of its BEGIN) and
+  its UID; the rest loads. Stray lines between components are ignored with a
+  warning. When the whole document is unusable (not iCalendar at all, cut off
+  before END:VCALENDAR, empty) `IcsError` says why and where.
 - Bytes are read as UTF-8; anything else falls back to Windows-1252 (then
   Latin-1, which cannot fail) with a warning naming the first bad line.
 - Times: a TZID the system knows (IANA names, Windows names icalendar maps, or a
@@ -140,24 +141,48 @@ def decode(data: bytes) -> tuple[str, str | None]:
 
 
 # ---------------------------------------------------------------- parsing
+#
+# The document is cut into its top-level components by a line scanner, and each
+# component is parsed on its own: a broken one costs only itself, every warning
+# knows its line, and a single event that clearly lies outside the window (no
+# recurrence, dates more than two days away) is never parsed at all, which keeps
+# a 10 MB feed of years of history fast.
 
 
 @dataclass
 class _Item:
     component: icalendar.cal.Component
-    line: int | None  # 1-based line of its BEGIN
+    line: int  # 1-based line of its BEGIN
 
 
 @dataclass
 class _Parsed:
     calendar: icalendar.Calendar  # calendar-level properties and VTIMEZONEs
     items: list[_Item]
-    lines: list[str] = field(default_factory=list)
+    lines: list[str]
 
 
-def _begin_lines(lines: list[str], name: str) -> list[int]:
-    target = f"BEGIN:{name}"
-    return [i + 1 for i, line in enumerate(lines) if line.strip().upper() == target]
+@dataclass
+class _Block:
+    name: str
+    line: int
+    lines: list[str]
+
+    def logical(self) -> list[str]:
+        """Unfolded lines (RFC 5545 folding: a continuation starts with a space or tab)."""
+        out: list[str] = []
+        for line in self.lines:
+            if line[:1] in (" ", "\t") and out:
+                out[-1] += line[1:]
+            else:
+                out.append(line)
+        return out
+
+    def uid(self) -> str | None:
+        for line in self.logical():
+            if m := _UID_LINE.match(line):
+                return m.group(2).strip()
+        return None
 
 
 def _where(origin: str, line: int | None, uid: str | None) -> str:
@@ -165,96 +190,146 @@ def _where(origin: str, line: int | None, uid: str | None) -> str:
     return f"{place} (UID {uid})" if uid else place
 
 
-def parse(text: str, origin: str, warnings: list[str]) -> list[_Parsed]:
-    """Parse a document into calendars; salvage what can be read when it does not parse whole."""
+def _split(lines: list[str], origin: str, warnings: list[str]) -> list[tuple[list[str], list[_Block]]]:
+    """Cut a document into calendars: (calendar-level property lines, top-level blocks)."""
+    calendars: list[tuple[list[str], list[_Block]]] = []
+    outside: list[int] = []
+    junk: list[int] = []
+    header: list[str] = []
+    blocks: list[_Block] = []
+    block: _Block | None = None
+    depth = 0  # 0 outside, 1 in VCALENDAR, 2+ inside a component
+    for number, line in enumerate(lines, 1):
+        upper = line.strip().upper()
+        if depth == 0:
+            if upper == "BEGIN:VCALENDAR":
+                depth, header, blocks = 1, [], []
+            elif upper:
+                outside.append(number)
+            continue
+        if depth == 1:
+            if upper == "END:VCALENDAR":
+                calendars.append((header, blocks))
+                depth = 0
+            elif upper.startswith("BEGIN:"):
+                block = _Block(upper[6:], number, [line])
+                depth = 2
+            elif upper.startswith("END:"):
+                junk.append(number)
+            elif line[:1] in (" ", "\t") or _PROPERTY_LINE.match(line):
+                header.append(line)
+            elif upper:
+                junk.append(number)
+            continue
+        if upper == "END:VCALENDAR":  # a component that never ended
+            warnings.append(f"{_where(origin, block.line, block.uid())}: {block.name} has no END, skipped")
+            calendars.append((header, blocks))
+            depth = 0
+            continue
+        block.lines.append(line)
+        if upper.startswith("BEGIN:"):
+            depth += 1
+        elif upper.startswith("END:"):
+            depth -= 1
+            if depth == 1:
+                blocks.append(block)
+    if depth:
+        raise IcsError(f"{origin} line {len(lines)}: ends before END:VCALENDAR (cut off?)")
+    if outside:
+        warnings.append(f"{origin} line {outside[0]}: {_lines(outside)} outside any calendar, ignored")
+    if junk:
+        warnings.append(f"{origin} line {junk[0]}: {_lines(junk)} not iCalendar, ignored")
+    return calendars
+
+
+def _lines(numbers: list[int]) -> str:
+    return "1 line" if len(numbers) == 1 else f"{len(numbers)} lines"
+
+
+_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DURATION = re.compile(r"^[+]?P(?:(\d+)W)?(?:(\d+)D)?(T.*)?$")
+_RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
+
+
+def _clearly_outside(block: _Block, first: dt.date, last: dt.date) -> bool:
+    """A single (non-recurring) VEVENT whose dates are more than two days outside [first, last]."""
+    start = end = None
+    duration = None
+    for line in block.logical():
+        name, _, value = line.partition(":")
+        name = name.split(";", 1)[0].strip().upper()
+        if name in _RECURRENCE:
+            return False
+        if name in ("DTSTART", "DTEND"):
+            m = _DATE.match(value.strip())
+            if not m:
+                return False
+            try:
+                day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return False
+            if name == "DTSTART":
+                start = day
+            else:
+                end = day
+        elif name == "DURATION":
+            m = _DURATION.match(value.strip())
+            if not m:
+                return False
+            duration = dt.timedelta(weeks=int(m[1] or 0), days=int(m[2] or 0) + (1 if m[3] else 0))
+    if start is None:
+        return False
+    if end is None:
+        end = start + (duration or dt.timedelta(days=1))
+    margin = dt.timedelta(days=2)
+    return end + margin < first or start - margin > last
+
+
+def _parse_block(block: _Block, origin: str, warnings: list[str]):
+    try:
+        return icalendar.cal.Component.from_ical("\r\n".join(block.lines))
+    except ValueError as e:
+        warnings.append(f"{_where(origin, block.line, block.uid())}: {block.name} skipped: {e}")
+        return None
+
+
+def parse(text: str, origin: str, warnings: list[str], window: "Window | None" = None) -> list[_Parsed]:
+    """Parse a document into calendars, keeping every component that reads (see the rules above)."""
     if not text.strip():
         raise IcsError(f"{origin}: is empty")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    begins = sum(1 for line in lines if line.strip().upper() == "BEGIN:VCALENDAR")
-    ends = sum(1 for line in lines if line.strip().upper() == "END:VCALENDAR")
-    if begins == 0:
-        raise IcsError(f"{origin} line 1: not an iCalendar document (no BEGIN:VCALENDAR)")
-    if ends < begins:
-        raise IcsError(f"{origin} line {len(lines)}: ends before END:VCALENDAR (cut off?)")
-    try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except ValueError as e:
-        return [_salvage(lines, origin, str(e), warnings)]
-    if not calendars:
-        raise IcsError(f"{origin}: no calendar in the document")
-    event_lines = iter(_begin_lines(lines, "VEVENT"))
-    todo_lines = iter(_begin_lines(lines, "VTODO"))
-    return [_items_of(cal, event_lines, todo_lines, lines) for cal in calendars]
-
-
-def _items_of(cal, event_lines, todo_lines, lines: list[str]) -> _Parsed:
-    """Pair each VEVENT/VTODO with the line of its BEGIN (document order), applying X-WR-TIMEZONE."""
-    if cal.get("X-WR-TIMEZONE"):
-        # Google-style exports: UTC and floating times belong to this zone (wall-clock RRULEs)
-        cal = x_wr_timezone.to_standard(cal)
-    items = []
-    for comp in cal.walk():
-        if comp.name == "VEVENT":
-            items.append(_Item(comp, next(event_lines, None)))
-        elif comp.name == "VTODO":
-            items.append(_Item(comp, next(todo_lines, None)))
-    return _Parsed(cal, items, lines)
-
-
-def _salvage(lines: list[str], origin: str, error: str, warnings: list[str]) -> _Parsed:
-    """Parse block by block after the document as a whole failed: keep every block that reads."""
-    cal = icalendar.Calendar()
-    blocks: list[tuple[int, str, list[str]]] = []  # (line, name, lines)
-    stack: list[str] = []
-    current: list[str] = []
-    start = 0
-    for number, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r")
-        upper = line.strip().upper()
-        if not stack:
-            if upper == "BEGIN:VCALENDAR":
-                stack.append("VCALENDAR")
-            elif upper:
-                warnings.append(f"{origin} line {number}: outside any calendar, ignored")
-            continue
-        if len(stack) == 1:  # calendar level
-            if upper.startswith("BEGIN:"):
-                stack.append(upper[6:])
-                current, start = [line], number
-            elif upper == "END:VCALENDAR":
-                stack.pop()
-            elif line[:1] in (" ", "\t"):
-                pass  # continuation of a calendar-level property
-            elif _PROPERTY_LINE.match(line):
-                if upper.startswith(("X-WR-TIMEZONE", "X-WR-CALNAME", "CALSCALE")):
-                    name, _, value = line.partition(":")
-                    cal.add(name.split(";")[0], value.strip())
-            elif upper:
-                warnings.append(f"{origin} line {number}: not an iCalendar line, ignored")
-            continue
-        current.append(line)
-        if upper.startswith("BEGIN:"):
-            stack.append(upper[6:])
-        elif upper.startswith("END:"):
-            stack.pop()
-            if len(stack) == 1:
-                blocks.append((start, current[0].strip().upper()[6:], current))
-    event_lines: list[int] = []
-    todo_lines: list[int] = []
-    for start, name, block in blocks:
+    if not any(line.strip().upper() == "BEGIN:VCALENDAR" for line in lines):
+        start = next((line.strip() for line in lines if line.strip()), "")[:60]
+        raise IcsError(f"{origin} line 1: not an iCalendar document (no BEGIN:VCALENDAR; it starts with {start!r})")
+    if window is not None:
+        first = window.start.astimezone(window.zone).date()
+        last = window.end.astimezone(window.zone).date()
+    result = []
+    for header, blocks in _split(lines, origin, warnings):
         try:
-            comp = icalendar.cal.Component.from_ical("\r\n".join(block))
+            cal = icalendar.Calendar.from_ical("\r\n".join(["BEGIN:VCALENDAR", *header, "END:VCALENDAR"]))
         except ValueError as e:
-            uid = next((m.group(2).strip() for b in block if (m := _UID_LINE.match(b))), None)
-            warnings.append(f"{_where(origin, start, uid)}: {name} skipped: {e}")
-            continue
-        if name in ("VTIMEZONE", "VEVENT", "VTODO"):
-            cal.add_component(comp)
-            (event_lines if name == "VEVENT" else todo_lines if name == "VTODO" else []).append(start)
-    parsed = _items_of(cal, iter(event_lines), iter(todo_lines), lines)
-    if not parsed.items and not any(True for _ in cal.walk("VTIMEZONE")):
-        raise IcsError(f"{origin}: cannot be read: {error}")
-    return parsed
+            warnings.append(f"{origin}: calendar properties ignored: {e}")
+            cal = icalendar.Calendar()
+        # time zones first: a custom TZID must be known before the times that use it are read
+        for block in blocks:
+            if block.name == "VTIMEZONE" and (comp := _parse_block(block, origin, warnings)) is not None:
+                cal.add_component(comp)
+        kept: list[int] = []
+        for block in blocks:
+            if block.name not in ("VEVENT", "VTODO"):
+                continue
+            if block.name == "VEVENT" and window is not None and _clearly_outside(block, first, last):
+                continue
+            if (comp := _parse_block(block, origin, warnings)) is not None:
+                cal.add_component(comp)
+                kept.append(block.line)
+        if cal.get("X-WR-TIMEZONE"):
+            # Google-style exports: UTC and floating times belong to this zone (wall-clock RRULEs)
+            cal = x_wr_timezone.to_standard(cal)
+        comps = [c for c in cal.subcomponents if c.name in ("VEVENT", "VTODO")]
+        result.append(_Parsed(cal, [_Item(c, line) for c, line in zip(comps, kept)], lines))
+    return result
 
 
 # ---------------------------------------------------------------- expansion
@@ -269,7 +344,7 @@ def expand_ics(data: bytes | str, origin: str, window: Window) -> Expansion:
             out.warnings.append(f"{origin} {problem}")
     else:
         text = data
-    for parsed in parse(text, origin, out.warnings):
+    for parsed in parse(text, origin, out.warnings, window):
         _expand_calendar(parsed, origin, window, out)
     return out
 
@@ -299,16 +374,15 @@ def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansio
         where = _where(origin, first, uid)
         comps = [i.component for i in items]
         for tzid in _unknown_tzids(comps):
-            begin = next((i.line for i in items if i.line), None)
-            line = _line_of(parsed.lines, begin, lambda t, tzid=tzid: f"TZID={tzid}" in t or f'TZID="{tzid}"' in t)
+            line = _line_of(parsed.lines, first, lambda t, tzid=tzid: f"TZID={tzid}" in t or f'TZID="{tzid}"' in t)
             out.warnings.append(
                 f"{_where(origin, line or first, uid)}: unknown time zone {tzid!r}, times read as {window.zone.key} local time"
             )
-        try:
+        try:  # materialized first, so a series that fails half-way adds nothing
             if name == "VEVENT":
-                out.events.extend(_event_occurrences(uid, comps, window, lo, hi))
+                out.events.extend(list(_event_occurrences(uid, comps, window, lo, hi)))
             else:
-                out.todos.extend(_todo_dues(uid, comps, window, lo, hi))
+                out.todos.extend(list(_todo_dues(uid, comps, window, lo, hi)))
         except Exception as e:  # noqa: BLE001 - one bad series must never stop the rest
             out.warnings.append(f"{where}: {name} skipped: {type(e).__name__}: {e}")
 

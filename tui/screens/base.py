@@ -1,4 +1,4 @@
-"""What every section shares: the title line, the status bar, the footer, and listening to the connection."""
+"""What every section shares: the title line, the status bar, the footer, `c` to capture, and listening to the connection."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from oxymus.tui.messages import Connected, Connecting, Disconnected
+from oxymus.tui.messages import Connected, Connecting, Disconnected, RefreshFinished, RefreshStarted
+from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.widgets import SectionBar, StatusBar
 
 if TYPE_CHECKING:
@@ -17,9 +19,10 @@ if TYPE_CHECKING:
 
 
 class SectionScreen(Screen):
-    """A top-level section (Inbox, later Today, Plans, ...). Subclasses set SECTION and compose_body()."""
+    """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
+    BINDINGS = [Binding("c", "capture", "Capture")]
 
     @property
     def oxymus(self) -> "OxymusApp":
@@ -40,6 +43,14 @@ class SectionScreen(Screen):
     def on_unmount(self) -> None:
         self.oxymus.connection.unlisten(self)
 
+    def action_capture(self) -> None:
+        """Capture a thought, from any section: the dialog, then the connection's outbox."""
+        self.app.push_screen(CaptureScreen(), self._captured)
+
+    def _captured(self, text: str | None) -> None:
+        if text:
+            self.oxymus.connection.add_capture(text)
+
     @property
     def status_bar(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
@@ -55,3 +66,11 @@ class SectionScreen(Screen):
     @on(Disconnected)
     def _disconnected(self, message: Disconnected) -> None:
         self.status_bar.show_disconnected(message.socket, message.reason, message.retry_in)
+
+    @on(RefreshStarted)
+    def _refresh_started(self, message: RefreshStarted) -> None:
+        self.status_bar.show_refreshing(True)
+
+    @on(RefreshFinished)
+    def _refresh_finished(self, message: RefreshFinished) -> None:
+        self.status_bar.show_refreshing(False)

@@ -1,4 +1,4 @@
-"""The Inbox section: open captures, newest first, updated live; `c` captures a new one."""
+"""The Inbox section: open captures, newest first, updated live; `c` captures a new one, `r` reloads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from textual.widgets import Label
 
 from oxymus.tui.messages import CaptureAdded, CaptureFailed, CaptureQueued, InboxLoaded
 from oxymus.tui.screens.base import SectionScreen
-from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.widgets import CaptureTable, SectionBar
 
 WAITING = "Waiting for the daemon…"
@@ -18,10 +17,7 @@ EMPTY = "Nothing in the inbox. Press c to capture a thought."
 
 class InboxScreen(SectionScreen):
     SECTION = "inbox"
-    BINDINGS = [
-        Binding("c", "capture", "Capture"),
-        Binding("r", "refresh", "Refresh"),
-    ]
+    BINDINGS = [Binding("r", "refresh", "Reload")]
 
     def compose_body(self) -> ComposeResult:
         table = CaptureTable(id="inbox-table")
@@ -32,13 +28,6 @@ class InboxScreen(SectionScreen):
     @property
     def table(self) -> CaptureTable:
         return self.query_one("#inbox-table", CaptureTable)
-
-    def action_capture(self) -> None:
-        self.app.push_screen(CaptureScreen(), self._captured)
-
-    def _captured(self, text: str | None) -> None:
-        if text:
-            self.oxymus.connection.add_capture(text)
 
     def action_refresh(self) -> None:
         self.oxymus.connection.refresh()
