@@ -134,13 +134,9 @@ def build(
             if event is not None:
                 events.append(event)
         elif item.kind == "calendar.deadline" and item.starts_at:
-            due = _parse(item.starts_at).astimezone(zone)
-            days_left = (due.date() - day).days
-            if days_left <= DEADLINE_DAYS:
-                deadlines.append(TodayDeadline(
-                    **item.data, key=item.key, source=item.source, due=due.strftime("%Y-%m-%d %H:%M"),
-                    overdue=due < now, days_left=days_left,
-                ))
+            deadline = _deadline(item, day, now, zone)
+            if deadline.days_left <= DEADLINE_DAYS:
+                deadlines.append(deadline)
         elif item.kind == "bills.due":
             bills.append(_bill(item, day, payments))
         elif item.kind == "git.repo":
@@ -188,6 +184,22 @@ def _event(item: StateItem, day: dt.date, day_start: dt.datetime, day_end: dt.da
         **data, key=item.key, source=item.source, start=shown_start, end=shown_end, all_day=all_day,
         day_of=[(day - first).days + 1, span] if span > 1 else None,
         starts_at=item.starts_at or "", ends_at=item.ends_at or "",
+    )
+
+
+def _deadline(item: StateItem, day: dt.date, now: dt.datetime, zone: ZoneInfo) -> TodayDeadline:
+    """An all-day deadline is due by the end of its day; a timed one at its moment."""
+    data = {k: v for k, v in item.data.items() if k not in ("due", "all_day")}
+    due = _parse(item.starts_at or "").astimezone(zone)
+    if item.data.get("all_day"):
+        end_of_day = _parse(item.ends_at or item.starts_at or "")
+        return TodayDeadline(
+            **data, key=item.key, source=item.source, due=due.date().isoformat(),
+            overdue=end_of_day <= now, days_left=(due.date() - day).days,
+        )
+    return TodayDeadline(
+        **data, key=item.key, source=item.source, due=due.strftime("%Y-%m-%d %H:%M"),
+        overdue=due < now, days_left=(due.date() - day).days,
     )
 
 

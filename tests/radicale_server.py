@@ -2,8 +2,8 @@
 
 Radicale runs as a child process (`python -m radicale`, the same interpreter as the
 tests) on a free loopback port with its own storage folder and no config file
-from the machine. Readiness is an HTTP request retried until a deadline, never a
-sleep. Three ways to use it:
+from the machine. Readiness is polled (an HTTP request retried until a deadline),
+never a fixed sleep. Three ways to use it:
 
     # 1. a context manager, anywhere
     with radicale_server(tmp_path) as server:
@@ -17,6 +17,10 @@ sleep. Three ways to use it:
 
     # 3. by hand, to stop and restart it inside a test (same port, same storage)
     server.stop(); ...; server.start()
+
+    # seeding data: a caldav client for the server
+    with server.client("me", "s3cret") as client:
+        client.principal().make_calendar(name="Work").add_event(ICS_TEXT)
 
 With `users=None` the server takes any login (`--auth-type none`); with a
 `{"user": "password"}` mapping it checks them against a plain htpasswd file.
@@ -64,6 +68,7 @@ class RadicaleServer:
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = self.folder / "radicale.log"
+        self._answered = False  # once it has run on `port`, a restart must keep that port
 
     @property
     def url(self) -> str:
@@ -110,11 +115,16 @@ class RadicaleServer:
             finally:
                 log.close()
             if self._wait_ready(deadline):
+                self._answered = True
                 return self
-            # It exited early. The port may have been taken again after a restart
-            # (TIME_WAIT or a neighbour): retry until the deadline.
+            # It exited early, most likely because someone else took the port in the
+            # meantime. A first start moves to another port; a restart keeps its port
+            # (clients know it) and tries again until the deadline.
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Radicale did not start on port {self.port}: {self.log()}")
+            if not self._answered:
+                self.port = free_port()
+            time.sleep(0.05)  # between attempts to bind, not a wait for state
 
     def _wait_ready(self, deadline: float) -> bool:
         while True:
@@ -151,6 +161,12 @@ class RadicaleServer:
     def restart(self, timeout: float = 15.0) -> "RadicaleServer":
         self.stop()
         return self.start(timeout)
+
+    def client(self, username: str = "me", password: str = "x", timeout: float = 10.0):
+        """A caldav `DAVClient` for this server (any password works with auth none)."""
+        import caldav
+
+        return caldav.DAVClient(url=self.url, username=username, password=password, timeout=timeout)
 
     def log(self) -> str:
         """What the server wrote to stderr/stdout so far (for failure messages)."""

@@ -78,13 +78,20 @@ def test_attention_items_and_problems():
                   data={"title": "Green", "repo": "me/site", "number": 10, "url": "u3", "ci": "success"}),
         StateItem(source="github", kind="github.issue", key="u4", observed_at=utc_iso(NOW), data={"title": "Bug"}),
         StateItem(source="calendar.team", kind="calendar.deadline", key="todo:1", observed_at=utc_iso(NOW),
-                  starts_at=local("2026-11-20T17:00"), ends_at=local("2026-11-20T17:00"), data={"summary": "Send slides"}),
+                  starts_at=local("2026-11-20T17:00"), ends_at=local("2026-11-20T17:00"),
+                  data={"summary": "Send slides", "due": "2026-11-20T17:00:00+01:00", "all_day": False}),
+        StateItem(source="calendar.team", kind="calendar.deadline", key="todo:2", observed_at=utc_iso(NOW),
+                  starts_at=local("2026-11-21T00:00"), ends_at=local("2026-11-22T00:00"),
+                  data={"summary": "Pay the invoice", "due": "2026-11-21", "all_day": True}),
     ]
     t = build(items)
     assert [(r.name, r.error) for r in t.repos] == [("gone", "/code/gone: no such directory"), ("blog", None)]
     assert [(p.number, p.why) for p in t.pull_requests] == [(4, "review requested"), (9, "CI failing")]
     assert t.issues_assigned == 1
-    assert [(d.summary, d.overdue, d.days_left) for d in t.deadlines] == [("Send slides", True, -1)]
+    assert [(d.summary, d.due, d.overdue, d.days_left) for d in t.deadlines] == [
+        ("Send slides", "2026-11-20 17:00", True, -1),
+        ("Pay the invoice", "2026-11-21", False, 0),  # all-day: due by the end of the day, not at midnight
+    ]
     assert [p.message for p in t.problems] == ["/code/gone: no such directory"]
     text = render(t)
     for expected in ("Saturday 21 November 2026 (Europe/Berlin)", "blog (main): 2 unpushed commits",

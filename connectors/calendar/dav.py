@@ -1,0 +1,142 @@
+"""CalDAV: list a user's calendars and fetch their raw iCalendar objects (blocking: call in a thread).
+
+No Oxymus imports: failures become `DavError` with a `kind` ("login", "unavailable",
+"bad-response"), and the caller maps them. Objects come back as the server
+stores them (masters with their overrides, VTIMEZONEs included), never expanded
+by the server, so the one expansion in `expand.py` applies to CalDAV and ICS alike.
+
+Why the synchronous client in a thread rather than `caldav.aio`: the sync
+`DAVClient` is caldav's long-standing, most-exercised path; a poll makes a handful
+of requests every few minutes, so a worker thread costs nothing, and the parsing
+and expansion after the download are CPU work that belongs off the event loop anyway.
+Every request carries `timeout`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+
+class DavError(Exception):
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class DavObject:
+    collection: str  # the calendar's display name (or the last part of its URL)
+    href: str
+    data: str
+
+
+@dataclass
+class DavFetch:
+    objects: list[DavObject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def fetch_calendars(
+    url: str,
+    username: str,
+    password: str,
+    *,
+    timeout: float,
+    start: dt.datetime,
+    end: dt.datetime,
+    only: list[str] | None = None,
+) -> DavFetch:
+    """Events overlapping [start, end) and all open to-dos, from every calendar (or those named in `only`)."""
+    import caldav
+    from caldav.lib import error as caldav_error
+    from lxml import etree
+
+    shown = _display(url)
+    try:
+        with caldav.DAVClient(url=url, username=username, password=password, timeout=timeout) as client:
+            return _fetch(client, shown, start, end, only or [])
+    except caldav_error.AuthorizationError as e:
+        status = e.status or (403 if "forbidden" in (e.reason or "").lower() else 401)
+        raise DavError("login", f"the server refused the login for {username} ({status})", status=status) from None
+    except caldav_error.DAVError as e:
+        # caldav puts the server's "STATUS REASON\n\nBODY" in `reason` or, from some paths, in args[0]
+        detail = e.reason if e.reason and e.reason != "no reason" else (e.args[0] if e.args else "")
+        first = next((line.strip() for line in str(detail or "").splitlines() if line.strip()), "")[:200]
+        status = e.status or _status_of(first)
+        if status and not first.startswith(str(status)):
+            first = f"HTTP {status} {first}".strip()
+        retry = getattr(e, "retry_after_seconds", None)
+        raise DavError("unavailable", f"{shown} answered {first or type(e).__name__}", status=status, retry_after=retry) from None
+    except etree.LxmlError as e:
+        raise DavError("bad-response", f"{shown} sent a malformed response: {e}") from None
+    except OSError as e:  # niquests' errors (connection refused, timeouts) are OSErrors
+        raise DavError("unavailable", f"cannot reach {shown}: {_network_reason(e, timeout)}") from None
+
+
+def _fetch(client, shown: str, start: dt.datetime, end: dt.datetime, only: list[str]) -> DavFetch:
+    out = DavFetch()
+    calendars = client.principal().calendars()
+    named = []
+    for cal in calendars:
+        ident = unquote(urlsplit(str(cal.url)).path.rstrip("/").rsplit("/", 1)[-1])
+        try:
+            display = cal.get_display_name()
+        except Exception:  # noqa: BLE001 - a missing display name is not an error
+            display = None
+        named.append((display or ident, ident, cal))
+    if only:
+        wanted = {n.casefold() for n in only}
+        found = {n.casefold() for name, ident, _ in named for n in (name, ident)}
+        for name in only:
+            if name.casefold() not in found:
+                have = ", ".join(sorted(name for name, _, _ in named)) or "none"
+                out.warnings.append(f"{shown}: no calendar named {name!r} (the server has: {have})")
+        named = [item for item in named if item[0].casefold() in wanted or item[1].casefold() in wanted]
+    if not calendars:
+        out.warnings.append(f"{shown}: the server lists no calendars for this user")
+    # One more day on each side: the server reads floating times and all-day
+    # events in its own zone; expand.py filters to the exact window.
+    start, end = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    for name, _, cal in named:
+        seen: set[str] = set()
+        events = cal.search(start=start, end=end, event=True, expand=False, post_filter=False)
+        todos = cal.search(todo=True, include_completed=False)
+        for obj in [*events, *todos]:
+            href = str(obj.url)
+            if href in seen:
+                continue
+            seen.add(href)
+            data = obj.data
+            if isinstance(data, bytes):
+                data = data.decode("utf-8", errors="replace")
+            out.objects.append(DavObject(name, href, data or ""))
+    return out
+
+
+def _display(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def _status_of(reason: str | None) -> int | None:
+    head = (reason or "").strip()[:3]
+    return int(head) if head.isdigit() else None
+
+
+def _network_reason(e: OSError, timeout: float) -> str:
+    text = f"{type(e).__name__}: {e}"
+    lowered = text.lower()
+    if "timeout" in lowered or "timed out" in lowered:
+        return f"timed out after {timeout:g} s"
+    if "refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "getaddrinfo" in lowered or "nodename" in lowered:
+        return "cannot resolve the host name"
+    return text[:300]

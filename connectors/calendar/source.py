@@ -1,0 +1,311 @@
+"""The calendar sources: Oxymus glue around `fetch` (HTTP), `dav` (CalDAV) and `expand` (iCalendar).
+
+- `IcsSource` reads a local .ics file, a vdir folder (one .ics file per item, or
+  one subfolder of them per calendar, as khal and vdirsyncer keep them) or an
+  http(s)/webcal URL.
+- `CalDavSource` reads every calendar of a CalDAV account (or the ones named),
+  with the password from the keyring entry `calendar.NAME`.
+
+Both expand over the window [today - past_days, today + future_days] in the
+person's zone and return `calendar.event` items (one per occurrence) and
+`calendar.deadline` items (open to-dos with a due date); see `models.py` for the
+data and keys, and `expand.py` for the time rules. Blocking work (HTTP, CalDAV,
+file reads, parsing) runs in a worker thread. Problems that cost one event or one
+file are warnings naming the file or URL and the line or UID; a source that cannot
+be read at all raises `SourceUnavailable` (the previous state is kept) or, for a
+refused login or missing password, `NeedsHuman`.
+
+Imported by `CalendarConnector.sources()` at config load: keep module-level
+imports light (icalendar and caldav are imported inside the poll).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from oxymus.connectors.calendar import CalDavEntry, IcsEntry
+from oxymus.connectors.calendar.models import CalendarEvent, Deadline
+from oxymus.sources import NeedsHuman, PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
+
+if TYPE_CHECKING:
+    from oxymus.connectors.calendar.expand import Expansion, Window
+
+__all__ = ["CalDavSource", "CalendarEvent", "Deadline", "IcsSource", "MAX_BYTES"]
+
+NO_TITLE = "(no title)"
+MAX_BYTES = 50 * 2**20  # a feed or file bigger than this is refused with a clear message
+_URL_SCHEMES = ("http://", "https://", "webcal://", "webcals://")
+
+
+@dataclass
+class _Document:
+    """One expanded iCalendar document and where it came from."""
+
+    expansion: Expansion
+    collection: str | None
+    href: str | None
+
+
+class _CalendarSource:
+    def __init__(self, entry: IcsEntry | CalDavEntry, window: tuple[int, int]):
+        self.entry = entry
+        self.name = entry.source_name()
+        self.id = f"calendar.{self.name}"
+        self.interval = entry.interval
+        self.stale_after = entry.stale_after
+        self.past_days, self.future_days = window
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+    def _window(self, ctx: PollContext) -> Window:
+        from oxymus.connectors.calendar.expand import Window
+
+        today = ctx.today()
+        return Window.of_days(
+            today - dt.timedelta(days=self.past_days), today + dt.timedelta(days=self.future_days), ctx.zone
+        )
+
+    def _result(self, ctx: PollContext, documents: list[_Document], warnings: list[str]) -> PollResult:
+        observed = utc_iso(ctx.now())
+        zone = ctx.zone
+        items: dict[str, StateItem] = {}
+        for doc in documents:
+            warnings.extend(doc.expansion.warnings)
+            for ev in doc.expansion.events:
+                key = f"{ev.uid}@{ev.occurrence}"
+                if key in items:  # the same event in two calendars of one source: one item
+                    continue
+                data = CalendarEvent(
+                    uid=ev.uid,
+                    summary=ev.summary or NO_TITLE,
+                    start=_local_iso(ev.start, zone),
+                    end=_local_iso(ev.end, zone),
+                    all_day=ev.all_day,
+                    calendar=self.name,
+                    collection=doc.collection,
+                    recurring=ev.recurring,
+                    status=ev.status,
+                    location=ev.location,
+                    description=ev.description,
+                    url=ev.url,
+                    href=doc.href,
+                )
+                items[key] = StateItem(
+                    source=self.id, kind="calendar.event", key=key, observed_at=observed,
+                    starts_at=utc_iso(ev.starts_at), ends_at=utc_iso(ev.ends_at), data=data.model_dump(mode="json"),
+                )
+            for todo in doc.expansion.todos:
+                key = f"todo:{todo.uid}" + (f"@{todo.occurrence}" if todo.occurrence else "")
+                if key in items:
+                    continue
+                data = Deadline(
+                    uid=todo.uid,
+                    summary=todo.summary or NO_TITLE,
+                    due=_local_iso(todo.due, zone),
+                    all_day=todo.all_day,
+                    calendar=self.name,
+                    collection=doc.collection,
+                    priority=todo.priority,
+                    status=todo.status,
+                    recurring=todo.recurring,
+                    href=doc.href,
+                )
+                items[key] = StateItem(
+                    source=self.id, kind="calendar.deadline", key=key, observed_at=observed,
+                    starts_at=utc_iso(todo.starts_at), ends_at=utc_iso(todo.ends_at), data=data.model_dump(mode="json"),
+                )
+        ordered = sorted(items.values(), key=lambda i: (i.starts_at or "", i.kind, i.key))
+        return PollResult(items=ordered, warnings=warnings)
+
+
+def _local_iso(value: dt.date | dt.datetime, zone) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(zone).isoformat()
+    return value.isoformat()
+
+
+# ---------------------------------------------------------------- ICS files, vdir folders, URLs
+
+
+class IcsSource(_CalendarSource):
+    """A local .ics file, a vdir folder, or an http(s)/webcal URL."""
+
+    def __init__(self, entry: IcsEntry, window: tuple[int, int]):
+        super().__init__(entry, window)
+        self.path = entry.path
+        self.is_url = entry.path.strip().lower().startswith(_URL_SCHEMES)
+        # conditional GET state for URLs: an unchanged feed costs one 304
+        self._etag: str | None = None
+        self._last_modified: str | None = None
+        self._body: bytes | None = None
+
+    async def poll(self, ctx: PollContext) -> PollResult:
+        window = self._window(ctx)
+        if self.is_url:
+            return await asyncio.to_thread(self._poll_url, ctx, window)
+        return await asyncio.to_thread(self._poll_path, ctx, ctx.resolve(self.path), window)
+
+    # -- URL
+
+    def _poll_url(self, ctx: PollContext, window) -> PollResult:
+        from oxymus.connectors.calendar import fetch
+
+        url = fetch.http_url(self.path.strip())
+        shown = fetch.display_url(url)
+        try:
+            got = fetch.fetch(
+                url, timeout=ctx.timeout, max_bytes=MAX_BYTES,
+                etag=self._etag if self._body is not None else None,
+                last_modified=self._last_modified if self._body is not None else None,
+            )
+        except fetch.FetchError as e:
+            if e.status in (401, 403, 410):
+                hint = "the link may have been reset or removed: check the URL" if e.status == 410 else (
+                    "the feed needs a login or the private link was reset: check the URL"
+                )
+                raise NeedsHuman(f"{self.id}: {e} ({hint})") from None
+            raise SourceUnavailable(f"{self.id}: {e}", retry_after=e.retry_after) from None
+        if got.body is None:
+            body = self._body  # 304: unchanged since the last poll
+        else:
+            body = got.body
+        if body is None:  # a 304 we did not ask for
+            raise SourceUnavailable(f"{self.id}: {shown} answered 304 Not Modified to a plain request")
+        result = self._expand_one(ctx, body, shown, window, None, None)
+        # remember the body only once it has been read successfully
+        self._body, self._etag, self._last_modified = body, got.etag, got.last_modified
+        return result
+
+    # -- files and folders
+
+    def _poll_path(self, ctx: PollContext, path: Path, window) -> PollResult:
+        if path.is_dir():
+            return self._poll_vdir(ctx, path, window)
+        try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                raise SourceUnavailable(f"{self.id}: {path} is {_size(size)}, over the limit of {_size(MAX_BYTES)}")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceUnavailable(f"{self.id}: {path} not found") from None
+        except OSError as e:
+            raise SourceUnavailable(f"{self.id}: cannot read {path}: {e.strerror or e}") from None
+        return self._expand_one(ctx, data, str(path), window, None, str(path))
+
+    def _expand_one(self, ctx, data: bytes, origin: str, window, collection, href) -> PollResult:
+        from oxymus.connectors.calendar.expand import IcsError, expand_ics
+
+        try:
+            expansion = expand_ics(data, origin, window)
+        except IcsError as e:
+            # unreadable as a whole: keep the previous state until it is fixed
+            raise SourceUnavailable(f"{self.id}: {e}") from None
+        return self._result(ctx, [_Document(expansion, collection, href)], [])
+
+    def _poll_vdir(self, ctx: PollContext, folder: Path, window) -> PollResult:
+        from oxymus.connectors.calendar.expand import IcsError, expand_ics
+
+        warnings: list[str] = []
+        documents: list[_Document] = []
+        try:
+            collections = [(folder, _display_name(folder))]
+            collections += [
+                (sub, _display_name(sub) or sub.name)
+                for sub in sorted(folder.iterdir())
+                if sub.is_dir() and not sub.name.startswith(".")
+            ]
+        except OSError as e:
+            raise SourceUnavailable(f"{self.id}: cannot list {folder}: {e.strerror or e}") from None
+        files = 0
+        for path, collection in collections:
+            try:
+                entries = sorted(p for p in path.iterdir() if p.suffix.lower() == ".ics" and not p.name.startswith("."))
+            except OSError as e:
+                warnings.append(f"{path}: cannot list: {e.strerror or e}")
+                continue
+            for item in entries:
+                files += 1
+                try:
+                    if item.stat().st_size > MAX_BYTES:
+                        warnings.append(f"{item}: over the limit of {_size(MAX_BYTES)}, skipped")
+                        continue
+                    data = item.read_bytes()
+                except FileNotFoundError:
+                    continue  # removed while we read the folder (a sync in progress)
+                except OSError as e:
+                    warnings.append(f"{item}: cannot read: {e.strerror or e}")
+                    continue
+                try:
+                    expansion = expand_ics(data, str(item), window)
+                except IcsError as e:
+                    warnings.append(f"{e}; file skipped")
+                    continue
+                documents.append(_Document(expansion, collection, str(item)))
+        if files == 0:
+            warnings.append(f"{folder}: no .ics files in this folder or its subfolders")
+        return self._result(ctx, documents, warnings)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n} bytes"
+
+
+def _display_name(folder: Path) -> str | None:
+    """vdirsyncer keeps a calendar's name in a `displayname` file."""
+    try:
+        name = (folder / "displayname").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return name or None
+
+
+# ---------------------------------------------------------------- CalDAV
+
+
+class CalDavSource(_CalendarSource):
+    """Every calendar of a CalDAV account (or those in `calendars`); password from the keyring."""
+
+    def __init__(self, entry: CalDavEntry, window: tuple[int, int]):
+        super().__init__(entry, window)
+        self.url = entry.url
+        self.username = entry.username
+        self.calendars = list(entry.calendars)
+
+    @property
+    def secret_name(self) -> str:
+        return f"calendar.{self.name}"
+
+    async def poll(self, ctx: PollContext) -> PollResult:
+        password = ctx.secret(self.secret_name)
+        if password is None:
+            raise NeedsHuman(
+                f"no password stored for {self.secret_name}: run `oxymus secret set {self.secret_name}`"
+            )
+        return await asyncio.to_thread(self._poll, ctx, password, self._window(ctx))
+
+    def _poll(self, ctx: PollContext, password: str, window) -> PollResult:
+        from oxymus.connectors.calendar.dav import DavError, fetch_calendars
+        from oxymus.connectors.calendar.expand import IcsError, expand_ics
+
+        try:
+            fetched = fetch_calendars(
+                self.url, self.username, password, timeout=ctx.timeout,
+                start=window.start, end=window.end, only=self.calendars,
+            )
+        except DavError as e:
+            if e.kind == "login":
+                raise NeedsHuman(f"{self.id}: {e}") from None
+            raise SourceUnavailable(f"{self.id}: {e}", retry_after=e.retry_after) from None
+        warnings = list(fetched.warnings)
+        documents = []
+        for obj in fetched.objects:
+            try:
+                documents.append(_Document(expand_ics(obj.data, obj.href, window), obj.collection, obj.href))
+            except IcsError as e:
+                warnings.append(f"{e}; object skipped")
+        return self._result(ctx, documents, warnings)
