@@ -45,16 +45,17 @@ def year_of_events(start: dt.date) -> tuple[str, int]:
     end = start + dt.timedelta(days=366)
 
     def add(uid: str, first: dt.datetime, minutes: int, rrule: str | None, summary: str) -> None:
-        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp}", f"SUMMARY:{summary}",
-                  f"DTSTART;TZID={ZONE}:{first:%Y%m%dT%H%M%S}",
-                  f"DTEND;TZID={ZONE}:{first + dt.timedelta(minutes=minutes):%Y%m%dT%H%M%S}"]
+        lines.extend(["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{stamp}", f"SUMMARY:{summary}",
+                      f"DTSTART;TZID={ZONE}:{first:%Y%m%dT%H%M%S}",
+                      f"DTEND;TZID={ZONE}:{first + dt.timedelta(minutes=minutes):%Y%m%dT%H%M%S}"])
         if rrule:
             lines.append(f"RRULE:{rrule}")
         lines.append("END:VEVENT")
 
+    monday = start + dt.timedelta(days=-start.weekday() % 7)  # DTSTART is always an occurrence: start on a weekday
     for i in range(4):  # weekday dailies
-        add(f"daily-{i}", dt.datetime.combine(start, dt.time(8 + i, 0)), 15, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", f"Daily {i}")
-        expected += sum(1 for n in range(366) if (start + dt.timedelta(days=n)).weekday() < 5)
+        add(f"daily-{i}", dt.datetime.combine(monday, dt.time(8 + i, 0)), 15, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", f"Daily {i}")
+        expected += sum(1 for n in range((end - monday).days) if (monday + dt.timedelta(days=n)).weekday() < 5)
     for i in range(16):  # weeklies on varying days
         first = dt.datetime.combine(start + dt.timedelta(days=i % 7), dt.time(13 + i % 5, 30))
         add(f"weekly-{i}", first, 60, "FREQ=WEEKLY", f"Weekly {i}")

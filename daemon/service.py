@@ -110,7 +110,7 @@ class Service:
         items += await state.items(kinds=[
             "bills.due", "bills.error", "git.repo", "git.root", "github.review_request", "github.pr", "github.issue",
         ])
-        items += [i for i in await state.items(kinds=None) if i.error and i.kind.startswith("calendar.")]
+        items += [i for i in await state.items(errors_only=True) if i.kind.startswith("calendar.")]
         payments = await state.payments(sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"}))
         return today_mod.build(day, zone, now, items, self.coordinator.views(), payments)
 

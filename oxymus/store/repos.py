@@ -191,10 +191,12 @@ class StateRepo:
 
     async def items(
         self, *, kinds: list[str] | None = None, sources: list[str] | None = None,
-        start: str | None = None, end: str | None = None, limit: int = 100_000,
+        start: str | None = None, end: str | None = None, errors_only: bool = False, limit: int = 100_000,
     ) -> list[StateItem]:
         """Items filtered by kind/source; with start/end, those whose [starts_at, ends_at) overlaps [start, end)."""
         where, params = [], []
+        if errors_only:
+            where.append("error IS NOT NULL")
         if kinds:
             where.append(f"kind IN ({', '.join('?' * len(kinds))})")
             params += kinds
