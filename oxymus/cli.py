@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = getattr(args, "handler", None) or cmd_tui
     try:
         return handler(args)
+    except _Exit as exc:
+        return exc.code
     except KeyboardInterrupt:
         return 130
     except _errors() as exc:
@@ -163,8 +165,16 @@ def _inbox_offline(paths, limit: int) -> list[dict]:
     return [capture_sql.row_to_dict(r) for r in rows]
 
 
-def _daemon_call(method: str, params: dict | None = None, timeout: float = 120.0):
-    """Call the daemon; None (with a message) when it is not running."""
+class _Exit(Exception):
+    """Ends a command with this status (after its message was printed)."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+def _daemon_call(command: str, method: str, params: dict | None = None, timeout: float = 120.0):
+    """Call the daemon for `oxymus COMMAND`; prints why and exits when it cannot."""
+    from oxymus import wire
     from oxymus.client import DaemonUnavailable, connect
 
     paths = _paths()
@@ -172,20 +182,15 @@ def _daemon_call(method: str, params: dict | None = None, timeout: float = 120.0
         with connect(paths.socket, timeout=timeout) as conn:
             return conn.call(method, params)
     except DaemonUnavailable:
-        print("oxymus: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
-        return None
+        print(f"oxymus {command}: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
+        raise _Exit(EXIT_NOT_RUNNING) from None
+    except wire.RpcError as exc:
+        print(f"oxymus {command}: {exc.message}", file=sys.stderr)
+        raise _Exit(EXIT_USAGE) from None
 
 
 def cmd_today(args) -> int:
-    from oxymus import wire
-
-    try:
-        result = _daemon_call("today.get", {"date": args.date} if args.date else {})
-    except wire.RpcError as exc:
-        print(f"oxymus today: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
-    if result is None:
-        return EXIT_NOT_RUNNING
+    result = _daemon_call("today", "today.get", {"date": args.date} if args.date else {})
     if args.json:
         _print_json(result)
         return EXIT_OK
@@ -197,15 +202,7 @@ def cmd_today(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    from oxymus import wire
-
-    try:
-        result = _daemon_call("state.refresh", {"source": args.source} if args.source else {})
-    except wire.RpcError as exc:
-        print(f"oxymus refresh: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
-    if result is None:
-        return EXIT_NOT_RUNNING
+    result = _daemon_call("refresh", "state.refresh", {"source": args.source} if args.source else {})
     if args.json:
         _print_json(result)
     else:

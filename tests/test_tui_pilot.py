@@ -241,7 +241,7 @@ async def test_start_daemon_starts_it(profile):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: "Connected" in status(app), 20, "the TUI to start the daemon and connect")
-            await until(pilot, lambda: "No sources configured" in str(app.screen.query_one("#today-sources").render()),
+            await until(pilot, lambda: "No sources configured" in app.screen.query_one("#today-sources").text,
                         what="Today, with the hint for a fresh profile")
             await open_inbox(pilot)
             assert texts(app) == []

@@ -2,6 +2,7 @@
 
 from oxymus.tui.widgets.capture_table import CaptureTable
 from oxymus.tui.widgets.section_bar import SectionBar
+from oxymus.tui.widgets.sources_panel import SourcesPanel
 from oxymus.tui.widgets.status_bar import StatusBar
 
-__all__ = ["CaptureTable", "SectionBar", "StatusBar"]
+__all__ = ["CaptureTable", "SectionBar", "SourcesPanel", "StatusBar"]
