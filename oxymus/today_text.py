@@ -8,7 +8,8 @@ from oxymus.textfmt import duration, one_line
 from oxymus.today import Today
 
 
-def _days(n: int) -> str:
+def relative_day(n: int) -> str:
+    """"today", "tomorrow", "in 3 days", "2 days ago"."""
     if n == 0:
         return "today"
     if n == 1:
@@ -43,12 +44,12 @@ def render(today: Today) -> str:
     if today.deadlines:
         out += ["", "Deadlines"]
         for d in today.deadlines:
-            out.append(f"  {'OVERDUE ' if d.overdue else ''}{d.due}  {one_line(d.summary, 60)} ({_days(d.days_left)})")
+            out.append(f"  {'OVERDUE ' if d.overdue else ''}{d.due}  {one_line(d.summary, 60)} ({relative_day(d.days_left)})")
     if today.bills:
         out += ["", "Bills"]
         for b in today.bills:
             label = {"overdue": "OVERDUE", "due_today": "DUE TODAY", "upcoming": "upcoming", "paid": "paid", "autopay": "autopay"}[b.status]
-            out.append(f"  {label:<9}  {b.name}  {b.amount:,.2f} {b.currency}  due {b.due} ({_days(b.days_left)})")
+            out.append(f"  {label:<9}  {b.name}  {b.amount:,.2f} {b.currency}  due {b.due} ({relative_day(b.days_left)})")
     if today.repos:
         out += ["", "Repos needing attention"]
         for r in today.repos:
