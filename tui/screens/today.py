@@ -26,7 +26,7 @@ from oxymus.tui.widgets import SectionBar, SourcesPanel
 from oxymus.tui.widgets import today_panels as panels
 
 WAITING = "Waiting for the daemon…"
-NARROW = 100  # columns: below this the sources panel goes under the day instead of beside it
+NARROW = 120  # columns: below this the sources panel goes under the day instead of beside it (bill lines need ~75)
 TICK = 1.0  # seconds between re-renders of the ages
 
 

@@ -43,7 +43,8 @@ def _parse(iso: str) -> dt.datetime | None:
 
 
 def _section(title: str, count: int | None = None) -> Text:
-    text = Text(title, style=TITLE)
+    # A line that does not fit is cut with an ellipsis: wrapping would split "in 2 days" across lines.
+    text = Text(title, style=TITLE, no_wrap=True, overflow="ellipsis")
     if count is not None:
         text.append(f" {count}", style=DIM)
     return text
