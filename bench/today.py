@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"calendar: {expected} occurrences expected over 366 days, {stored} stored; {events_today} today")
+    print(f"calendar: {expected} occurrences generated for the next 366 days, {stored} stored (the window includes its last day); {events_today} today")
     print(f"calendar poll (parse + expand + store), {args.polls} polls: p50 {report['calendar_poll_ms']['p50']:.1f} ms, p90 {report['calendar_poll_ms']['p90']:.1f} ms")
     print(f"{'whole process, ' + str(args.runs) + ' runs':<40} {'p50 ms':>8} {'p90 ms':>8}")
     labels = {"floor": 'python -c "import sqlite3"', "status": "oxymus status --json (baseline)",
