@@ -64,7 +64,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
     coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
-    service = Service(store, watcher, coordinator, paths.socket, stop)
+    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
     try:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from oxymus import wire
 from oxymus.protocol import METHODS, Request
+from oxymus.memory import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
@@ -205,7 +206,7 @@ class RpcServer:
             return wire.result(req.id, result.model_dump(mode="json"))
         except wire.RpcError as err:
             return wire.error(req_id, err)
-        except CaptureError as exc:
+        except (CaptureError, MemoryError_) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
             log.exception("internal error handling a request from %s", session.name)

@@ -26,6 +26,8 @@ from oxymus.protocol import (
     SubscribeResult,
     TodayParams,
 )
+from oxymus import memory as mem
+from oxymus import protocol as proto
 from oxymus import today as today_mod
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.store.repos import Store
@@ -36,8 +38,11 @@ log = logging.getLogger("oxymus.daemon.service")
 
 
 class Service:
-    def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event):
+    def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
+                 bus=None, memory_config=None):
         self.store = store
+        self.bus = bus
+        self.memory_config = memory_config
         self.coordinator = coordinator
         self.watcher = watcher
         self.socket_path = socket_path
@@ -55,6 +60,15 @@ class Service:
             "today.get": self.today,
             "state.refresh": self.refresh,
             "state.sources": self.sources,
+            "memory.search": self.memory_search,
+            "memory.add": self.memory_add,
+            "memory.get": self.memory_get,
+            "memory.edit": self.memory_edit,
+            "memory.forget": self.memory_forget,
+            "memory.budget": self.memory_budget,
+            "memory.export": self.memory_export,
+            "memory.import": self.memory_import,
+            "inbox.triage": self.inbox_triage,
             "subscribe": self.subscribe,
             "daemon.shutdown": self.shutdown,
         }
@@ -93,7 +107,12 @@ class Service:
         return CaptureAddResult(capture=capture, created=created)
 
     async def inbox_list(self, session: Session, p: InboxListParams) -> InboxListResult:
-        return InboxListResult(captures=await self.store.captures.list(p.status, p.limit))
+        captures = await self.store.captures.list(p.status, p.limit)
+        links = {}
+        if p.status == "triaged":
+            for capture in captures:
+                links[capture.id] = await self.store.captures.links(capture.id)
+        return InboxListResult(captures=captures, links=links)
 
     async def today(self, session: Session, p: TodayParams) -> today_mod.Today:
         zone = self.coordinator.zone
@@ -123,6 +142,75 @@ class Service:
 
     async def sources(self, session: Session, p: NoParams) -> SourcesResult:
         return SourcesResult(sources=self.coordinator.views())
+
+    # --- memory -------------------------------------------------------------------------------
+
+    def _publish(self, topic: str, data: dict) -> None:
+        if self.bus is not None:
+            self.bus.publish(topic, data)
+
+    async def memory_search(self, session: Session, p: proto.MemorySearchParams) -> proto.MemorySearchResult:
+        hits = await self.store.memory.search(p.query, kind=p.kind, tier=p.tier, tag=p.tag, limit=p.limit)
+        return proto.MemorySearchResult(hits=hits)
+
+    async def memory_add(self, session: Session, p: proto.MemoryAddParams) -> mem.MemoryRecord:
+        if p.capture_id:
+            await self._open_capture(p.capture_id)
+        record = await self.store.memory.add(p.record, p.provenance, actor=session.client, capture_id=p.capture_id)
+        self._publish("memory.changed", {"id": record.id, "verb": "added"})
+        if p.capture_id:
+            self._publish("capture.triaged", {"id": p.capture_id, "to": "memory", "target": record.id})
+        return record
+
+    async def memory_get(self, session: Session, p: proto.MemoryIdParams) -> proto.MemoryGetResult:
+        record = await self.store.memory.get(p.id)
+        return proto.MemoryGetResult(record=record, history=await self.store.memory.history(record.id))
+
+    async def memory_edit(self, session: Session, p: proto.MemoryEditParams) -> mem.MemoryRecord:
+        record = await self.store.memory.edit(p.id, p.changes, actor=session.client)
+        self._publish("memory.changed", {"id": record.id, "verb": "edited"})
+        return record
+
+    async def memory_forget(self, session: Session, p: proto.MemoryForgetParams) -> proto.MemoryForgetResult:
+        record = await self.store.memory.forget(p.id, purge=p.purge, actor=session.client)
+        self._publish("memory.changed", {"id": p.id.upper(), "verb": "purged" if p.purge else "forgotten"})
+        return proto.MemoryForgetResult(record=record, purged=p.purge)
+
+    async def memory_budget(self, session: Session, p: NoParams) -> mem.BudgetReport:
+        limit = self.memory_config.hot_budget_words if self.memory_config else 1500
+        return await self.store.memory.budget(limit)
+
+    async def memory_export(self, session: Session, p: NoParams) -> proto.MemoryRecordsResult:
+        return proto.MemoryRecordsResult(records=await self.store.memory.export_all())
+
+    async def memory_import(self, session: Session, p: proto.MemoryImportParams) -> proto.MemoryImportResult:
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        for entry in p.entries:
+            counts[await self.store.memory.import_entry(entry, actor=session.client)] += 1
+        if counts["added"] or counts["updated"]:
+            self._publish("memory.changed", {"id": None, "verb": "imported", **counts})
+        return proto.MemoryImportResult(**counts)
+
+    async def _open_capture(self, capture_id: str):
+        capture = await self.store.captures.get(capture_id)
+        if capture is None:
+            raise wire.RpcError(wire.INVALID_INPUT, f"no capture {capture_id!r}")
+        if capture.status != "open":
+            raise wire.RpcError(wire.INVALID_INPUT, f"capture {capture.id} is already {capture.status}")
+        return capture
+
+    async def inbox_triage(self, session: Session, p: proto.InboxTriageParams) -> proto.InboxTriageResult:
+        capture = await self._open_capture(p.capture_id)
+        if p.to == "archive":
+            await self.store.captures.set_status(capture.id, "archived", actor=session.client)
+            self._publish("capture.triaged", {"id": capture.id, "to": "archive", "target": None})
+            return proto.InboxTriageResult(capture_id=capture.id, to="archive")
+        fields = p.record or mem.RecordFields(title=capture.text.splitlines()[0][: mem.MAX_TITLE], body=capture.text)
+        provenance = mem.Provenance(source="capture", ref=capture.id, note=f"captured {capture.created_at} via {capture.source}")
+        record = await self.store.memory.add(fields, provenance, actor=session.client, capture_id=capture.id)
+        self._publish("memory.changed", {"id": record.id, "verb": "added"})
+        self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
+        return proto.InboxTriageResult(capture_id=capture.id, to="memory", target_id=record.id)
 
     async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:
         session.subscribe(p.topics)

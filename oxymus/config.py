@@ -35,6 +35,14 @@ class DaemonConfig(Section):
     log_backups: int = Field(default=3, ge=0, le=100, description="rotated log files kept")
 
 
+class MemoryConfig(Section):
+    """Canonical memory: how much stays hot and how records age."""
+
+    hot_budget_words: int = Field(default=1500, ge=100, le=100_000, description="words hot memory may hold (what every agent prompt carries)")
+    hot_days: int = Field(default=14, ge=1, le=3650, description="days untouched before a hot record ages to warm")
+    warm_days: int = Field(default=120, ge=1, le=36500, description="further days untouched before a warm record ages to cold")
+
+
 class TimeConfig(Section):
     """How times are shown and how floating times are read."""
 
@@ -80,6 +88,7 @@ class CoreConfig(Section):
 
     daemon: DaemonConfig = Field(default_factory=DaemonConfig, description="the daemon process")
     time: TimeConfig = Field(default_factory=TimeConfig, description="time zone")
+    memory: MemoryConfig = Field(default_factory=MemoryConfig, description="canonical memory")
 
 
 _model: type[CoreConfig] | None = None

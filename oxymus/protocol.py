@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from oxymus import PROTOCOL_VERSION
 from oxymus.models import Capture, CaptureStatus, SourceView
 from oxymus.today import Today
+from oxymus import memory as mem
 
 
 class Params(BaseModel):
@@ -102,6 +103,7 @@ class InboxListParams(Params):
 
 class InboxListResult(BaseModel):
     captures: list[Capture]
+    links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
 
 
 class SubscribeParams(Params):
@@ -122,6 +124,74 @@ class RefreshParams(Params):
 
 class SourcesResult(BaseModel):
     sources: list[SourceView]
+
+
+class MemorySearchParams(Params):
+    query: str = Field(default="", max_length=1000, description="words to find; empty lists the most recently touched")
+    kind: str | None = None
+    tier: mem.Tier | None = None
+    tag: str | None = None
+    limit: int = Field(default=20, ge=1, le=500)
+
+
+class MemorySearchResult(BaseModel):
+    hits: list[mem.MemoryHit]
+
+
+class MemoryAddParams(Params):
+    record: mem.RecordFields
+    provenance: mem.Provenance = Field(default_factory=mem.Provenance)
+    capture_id: str | None = Field(default=None, description="the capture this record comes from: it is linked and marked triaged")
+
+
+class MemoryIdParams(Params):
+    id: str = Field(min_length=1, max_length=64)
+
+
+class MemoryGetResult(BaseModel):
+    record: mem.MemoryRecord
+    history: list[mem.MemoryVersion]
+
+
+class MemoryEditParams(Params):
+    id: str = Field(min_length=1, max_length=64)
+    changes: mem.RecordChanges
+
+
+class MemoryForgetParams(Params):
+    id: str = Field(min_length=1, max_length=64)
+    purge: bool = Field(default=False, description="really delete the record and its history")
+
+
+class MemoryForgetResult(BaseModel):
+    record: mem.MemoryRecord | None = Field(description="the archived record; null when purged")
+    purged: bool
+
+
+class MemoryRecordsResult(BaseModel):
+    records: list[mem.MemoryRecord]
+
+
+class MemoryImportParams(Params):
+    entries: list[mem.VaultEntry] = Field(max_length=10_000)
+
+
+class MemoryImportResult(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+
+
+class InboxTriageParams(Params):
+    capture_id: str = Field(min_length=1, max_length=64)
+    to: Literal["memory", "archive"] = Field(description="what the capture becomes")
+    record: mem.RecordFields | None = Field(default=None, description="for to=memory (default: the capture's text as a fact)")
+
+
+class InboxTriageResult(BaseModel):
+    capture_id: str
+    to: str
+    target_id: str | None = None
 
 
 class ShutdownResult(BaseModel):
@@ -145,6 +215,15 @@ METHODS: dict[str, Method] = {
         Method(name="today.get", summary="the day: events, deadlines, bills, repos and PRs needing attention, source freshness", params=TodayParams, result=Today),
         Method(name="state.refresh", summary="poll sources now and wait for the result", params=RefreshParams, result=SourcesResult),
         Method(name="state.sources", summary="every configured source's health and freshness", params=NoParams, result=SourcesResult),
+        Method(name="memory.search", summary="full-text search of live memory, ranked by relevance, tier and recency", params=MemorySearchParams, result=MemorySearchResult),
+        Method(name="memory.add", summary="add a record (optionally from a capture, which it links and triages)", params=MemoryAddParams, result=mem.MemoryRecord),
+        Method(name="memory.get", summary="one record with its capture links and whole version history", params=MemoryIdParams, result=MemoryGetResult),
+        Method(name="memory.edit", summary="change a record; the previous text stays in its history", params=MemoryEditParams, result=mem.MemoryRecord),
+        Method(name="memory.forget", summary="archive a record to cold and out of retrieval (purge: delete it for real)", params=MemoryForgetParams, result=MemoryForgetResult),
+        Method(name="memory.budget", summary="how full hot memory is against its word budget", params=NoParams, result=mem.BudgetReport),
+        Method(name="memory.export", summary="every live record with its links (the CLI writes the Markdown vault)", params=NoParams, result=MemoryRecordsResult),
+        Method(name="memory.import", summary="upsert records read from a Markdown vault, matched by id", params=MemoryImportParams, result=MemoryImportResult),
+        Method(name="inbox.triage", summary="turn a capture into a memory record (linked both ways) or archive it", params=InboxTriageParams, result=InboxTriageResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -154,5 +233,7 @@ EVENT_TOPICS: dict[str, str] = {
     "capture.added": "a capture was stored (data: the capture)",
     "state.changed": "a source's items changed (data: source, added, changed, removed)",
     "source.health": "a source was polled (data: its SourceView: status, age, last error, next attempt)",
+    "memory.changed": "a memory record was added, edited, forgotten or purged (data: id, verb)",
+    "capture.triaged": "a capture left the inbox (data: id, to, target)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

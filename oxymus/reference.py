@@ -28,7 +28,12 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def cli_commands() -> list[str]:
-    return list(_subcommands(build_parser()))
+    """Every command, nested ones as "memory search"."""
+    out = []
+    for name, sub in _subcommands(build_parser()).items():
+        out.append(name)
+        out += [f"{name} {subname}" for subname in _subcommands(sub)]
+    return out
 
 
 def _type_name(annotation: object) -> str:
@@ -62,6 +67,8 @@ def render() -> str:
     out += ["```", parser.format_help().rstrip(), "```", ""]
     for name, sub in _subcommands(parser).items():
         out += [f"### `oxymus {name}`", "", "```", sub.format_help().rstrip(), "```", ""]
+        for subname, subsub in _subcommands(sub).items():
+            out += [f"#### `oxymus {name} {subname}`", "", "```", subsub.format_help().rstrip(), "```", ""]
     out += [
         "Exit status: 0 success, 1 failure, 2 bad usage, input or config, 3 daemon not running (`status`).",
         "",

@@ -123,10 +123,91 @@ def _m003_state(db: sqlite3.Connection) -> None:
     )
 
 
+def _m004_memory(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE memory_records (
+            seq        INTEGER PRIMARY KEY,          -- the FTS rowid
+            id         TEXT NOT NULL UNIQUE,         -- ULID
+            kind       TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            body       TEXT NOT NULL DEFAULT '',
+            tags       TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+            tier       TEXT NOT NULL DEFAULT 'warm' CHECK (tier IN ('hot', 'warm', 'cold')),
+            archived   INTEGER NOT NULL DEFAULT 0,   -- forgotten: out of retrieval, history kept
+            provenance TEXT NOT NULL CHECK (json_valid(provenance)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            touched_at TEXT NOT NULL,                -- last edited or opened: what tiers age by
+            version    INTEGER NOT NULL DEFAULT 1,
+            -- kind and tier as search tokens, so filters narrow the MATCH itself
+            meta       TEXT GENERATED ALWAYS AS ('kind' || kind || ' tier' || tier) VIRTUAL
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX memory_by_tier ON memory_records(tier, archived, touched_at)")
+    # Every version of every record, the first included: an edit never destroys text.
+    db.execute(
+        """
+        CREATE TABLE memory_versions (
+            record_id  TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            kind       TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            tags       TEXT NOT NULL,
+            tier       TEXT NOT NULL,
+            archived   INTEGER NOT NULL,
+            changed_at TEXT NOT NULL,
+            actor      TEXT NOT NULL,
+            note       TEXT,
+            PRIMARY KEY (record_id, version)
+        ) STRICT
+        """
+    )
+    # External-content FTS over live records only (forgotten ones leave the index),
+    # kept in step by triggers; touching a record (touched_at) does not re-index it.
+    db.execute(
+        "CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, tags, meta, content='memory_records', "
+        "content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    cols = "title, body, tags, meta"
+    db.execute(
+        f"CREATE TRIGGER memory_fts_insert AFTER INSERT ON memory_records WHEN new.archived = 0 BEGIN "
+        f"INSERT INTO memory_fts(rowid, {cols}) VALUES (new.seq, new.title, new.body, new.tags, new.meta); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER memory_fts_delete AFTER DELETE ON memory_records WHEN old.archived = 0 BEGIN "
+        f"INSERT INTO memory_fts(memory_fts, rowid, {cols}) VALUES ('delete', old.seq, old.title, old.body, old.tags, old.meta); END"
+    )
+    # One trigger, two statements in order: separate triggers would fire in an
+    # unspecified order, and indexing the new text before removing the old corrupts FTS.
+    db.execute(
+        f"CREATE TRIGGER memory_fts_update AFTER UPDATE OF kind, title, body, tags, tier, archived ON memory_records BEGIN "
+        f"INSERT INTO memory_fts(memory_fts, rowid, {cols}) "
+        f"SELECT 'delete', old.seq, old.title, old.body, old.tags, old.meta WHERE old.archived = 0; "
+        f"INSERT INTO memory_fts(rowid, {cols}) SELECT new.seq, new.title, new.body, new.tags, new.meta WHERE new.archived = 0; "
+        f"END"
+    )
+    db.execute(
+        """
+        CREATE TABLE capture_links (
+            capture_id  TEXT NOT NULL,
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('memory', 'plan_action')),
+            target_id   TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (capture_id, target_kind, target_id)
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX capture_links_by_target ON capture_links(target_kind, target_id)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
     Migration("003_state", _m003_state),
+    Migration("004_memory", _m004_memory),
 ]
 
 LATEST = len(MIGRATIONS)

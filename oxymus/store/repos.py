@@ -14,6 +14,7 @@ from oxymus.models import AuditEvent, Capture, SourceHealth
 from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
 from oxymus.store.db import PRAGMAS, connect
+from oxymus.store.memory_repo import MemoryRepo
 from oxymus.ulid import new_ulid
 
 
@@ -31,6 +32,7 @@ class Store:
         self.captures = CaptureRepo(self)
         self.audit = AuditLog(self)
         self.state = StateRepo(self)
+        self.memory = MemoryRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":
@@ -103,6 +105,22 @@ class CaptureRepo:
     async def since(self, seq: int, limit: int = 1000) -> list[Capture]:
         rows = await self.store.fetchall(capture_sql.SELECT_SINCE, (seq, limit))
         return [Capture(**capture_sql.row_to_dict(r)) for r in rows]
+
+    async def links(self, capture_id: str):
+        """What this capture became (the other direction of MemoryRecord.links)."""
+        from oxymus.memory import CaptureLink
+
+        rows = await self.store.fetchall(
+            "SELECT capture_id, target_kind, target_id, created_at FROM capture_links WHERE capture_id = ? ORDER BY created_at",
+            (capture_id.upper(),),
+        )
+        return [CaptureLink(capture_id=a, target_kind=b, target_id=c, created_at=d) for a, b, c, d in rows]
+
+    async def set_status(self, capture_id: str, status: str, *, actor: str = "user") -> None:
+        await self.store.transaction([
+            ("UPDATE captures SET status = ? WHERE id = ?", (status, capture_id)),
+            audit_sql.statement(actor=actor, verb=f"capture.{status}", subject=capture_id, trace_id=new_ulid()),
+        ])
 
     async def max_seq(self) -> int:
         row = await self.store.fetchone(capture_sql.MAX_SEQ)

@@ -1,0 +1,322 @@
+"""Canonical memory: short, rereadable records with provenance, tiers and full history.
+
+This module is the pure part: the record models, how a search text becomes an
+FTS5 query, the ranking SQL, the hot-tier word budget, the tier-aging rule, and
+the Markdown vault format for export/import. The store side is
+`oxymus/store/memory_repo.py`.
+
+Ranking: the FTS index picks the best `CANDIDATES` matches by bm25 (title weighs
+8x the body, tags 4x), the same work as a plain ranked FTS5 query; those few are
+then re-ranked by tier (hot first) and recency. Common words therefore never make
+us score the whole corpus twice, and filters (kind, tier, tag) are index tokens
+inside the MATCH rather than a post-filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Tier = Literal["hot", "warm", "cold"]
+ProvenanceSource = Literal["user", "capture", "connector", "agent", "import"]
+DEFAULT_KINDS = ("person", "project", "commitment", "preference", "decision", "fact")
+TIER_WEIGHT = {"hot": 1.5, "warm": 1.0, "cold": 0.7}
+CANDIDATES = 100  # bm25 top-N re-ranked by tier and recency
+MAX_TITLE = 200
+MAX_BODY = 64 * 1024
+_KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_TAG = re.compile(r"^[\w-]{1,40}$")
+
+
+class MemoryError(ValueError):  # noqa: A001 - a domain error, not the builtin
+    """A memory operation that cannot be done as asked; str() is the message for the user."""
+
+
+class Provenance(BaseModel):
+    """Where a record came from."""
+
+    source: ProvenanceSource = "user"
+    ref: str | None = Field(default=None, description="capture id, connector item key, agent run id, file path")
+    note: str | None = None
+
+
+def _check_kind(value: str) -> str:
+    value = value.strip().lower()
+    if not _KIND.match(value):
+        raise ValueError(f"invalid kind {value!r}: a lowercase word (letters, digits, - or _), e.g. {', '.join(DEFAULT_KINDS)}")
+    return value
+
+
+def _check_tags(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        tag = value.strip().lstrip("#").lower()
+        if not _TAG.match(tag):
+            raise ValueError(f"invalid tag {value!r}: letters, digits, - or _ (at most 40)")
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+class RecordFields(BaseModel):
+    """What a person (or an agent) writes in a record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "fact"
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    body: str = Field(default="", max_length=MAX_BODY)
+    tags: list[str] = Field(default_factory=list)
+    tier: Tier = "warm"
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return _check_kind(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return _check_tags(value)
+
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("the title is empty")
+        return value
+
+
+class RecordChanges(BaseModel):
+    """An edit: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE)
+    body: str | None = Field(default=None, max_length=MAX_BODY)
+    tags: list[str] | None = None
+    tier: Tier | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str | None) -> str | None:
+        return None if v is None else _check_kind(v)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _check_tags(v)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str | None) -> str | None:
+        return None if v is None else (" ".join(v.split()) or None)
+
+
+class CaptureLink(BaseModel):
+    capture_id: str
+    target_kind: Literal["memory", "plan_action"]
+    target_id: str
+    created_at: str
+
+
+class MemoryRecord(BaseModel):
+    id: str
+    kind: str
+    title: str
+    body: str
+    tags: list[str]
+    tier: Tier
+    archived: bool = Field(description="forgotten: out of retrieval, history kept")
+    provenance: Provenance
+    created_at: str
+    updated_at: str
+    touched_at: str
+    version: int
+    links: list[CaptureLink] = Field(default_factory=list, description="captures this record came from")
+
+    @property
+    def words(self) -> int:
+        return word_count(self.title) + word_count(self.body)
+
+
+class MemoryVersion(BaseModel):
+    version: int
+    kind: str
+    title: str
+    body: str
+    tags: list[str]
+    tier: Tier
+    archived: bool
+    changed_at: str
+    actor: str
+    note: str | None = None
+
+
+class MemoryHit(BaseModel):
+    record: MemoryRecord
+    score: float = Field(description="higher is better: bm25 relevance x tier weight x recency")
+    snippet: str
+
+
+class BudgetEntry(BaseModel):
+    id: str
+    title: str
+    kind: str
+    words: int
+    touched_at: str
+
+
+class BudgetReport(BaseModel):
+    limit_words: int
+    used_words: int
+    over: bool
+    records: list[BudgetEntry] = Field(description="hot records, largest first")
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())[:12]
+
+
+def fts_query(text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None) -> str | None:
+    """An FTS5 MATCH expression for what a person typed, or None when there is nothing to match.
+
+    Every word must match (the last one as a prefix, for search as you type); each
+    word is quoted, so FTS5 syntax in the input is just text.
+    """
+    words = tokens(text)
+    if not words:
+        return None
+    terms = [f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*']
+    if kind:
+        terms.append(f'meta : "kind{_check_kind(kind)}"')
+    if tier:
+        terms.append(f'meta : "tier{tier}"')
+    if tag:
+        terms.append(f'tags : "{_check_tags([tag])[0]}"')
+    return " AND ".join(terms)
+
+
+RECORD_COLUMNS = "r.id, r.kind, r.title, r.body, r.tags, r.tier, r.archived, r.provenance, r.created_at, r.updated_at, r.touched_at, r.version"
+
+SEARCH_SQL = f"""
+WITH candidates AS (
+    SELECT rowid AS seq, bm25(memory_fts, 8.0, 1.0, 4.0, 0.0) AS relevance
+    FROM memory_fts WHERE memory_fts MATCH :match ORDER BY relevance LIMIT :candidates
+)
+SELECT {RECORD_COLUMNS},
+       -c.relevance
+       * CASE r.tier WHEN 'hot' THEN {TIER_WEIGHT['hot']} WHEN 'warm' THEN {TIER_WEIGHT['warm']} ELSE {TIER_WEIGHT['cold']} END
+       * (1.0 + 0.5 / (1.0 + max(0.0, julianday(:now) - julianday(r.touched_at)) / 30.0)) AS score
+FROM candidates c JOIN memory_records r ON r.seq = c.seq
+ORDER BY score DESC, r.touched_at DESC
+LIMIT :limit
+"""
+
+
+def record_from_row(row: tuple, links: list[CaptureLink] | None = None) -> MemoryRecord:
+    rid, kind, title, body, tags, tier, archived, prov, created, updated, touched, version = row[:12]
+    return MemoryRecord(
+        id=rid, kind=kind, title=title, body=body, tags=json.loads(tags), tier=tier, archived=bool(archived),
+        provenance=Provenance.model_validate_json(prov), created_at=created, updated_at=updated,
+        touched_at=touched, version=version, links=links or [],
+    )
+
+
+def snippet(record: MemoryRecord, text: str, width: int = 160) -> str:
+    """A piece of the body around the first word that matches, else its start."""
+    body = " ".join(record.body.split())
+    if not body:
+        return ""
+    lower = body.lower()
+    starts = [lower.find(w) for w in tokens(text)]
+    hits = [i for i in starts if i >= 0]
+    at = min(hits) if hits else 0
+    start = max(0, at - width // 3)
+    piece = body[start:start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(body) else "")
+
+
+def aged_tier(tier: str, touched_at: str, now: dt.datetime, hot_days: int, warm_days: int) -> str:
+    """The tier a record should be in: hot -> warm after hot_days untouched, warm -> cold after warm_days."""
+    touched = dt.datetime.fromisoformat(touched_at.replace("Z", "+00:00"))
+    idle = (now - touched).days
+    if tier == "hot" and idle >= hot_days:
+        tier = "warm"
+    if tier == "warm" and idle >= hot_days + warm_days:
+        tier = "cold"
+    return tier
+
+
+# --- the Markdown vault (Obsidian-compatible: one file per record, YAML front matter) -----------
+
+def vault_filename(record: MemoryRecord) -> str:
+    slug = re.sub(r"[^\w]+", "-", record.title.lower(), flags=re.UNICODE).strip("-")[:60] or "record"
+    return f"{record.kind}/{slug}-{record.id[-8:].lower()}.md"
+
+
+def to_markdown(record: MemoryRecord) -> str:
+    """Front matter values are JSON, which is valid YAML, so any YAML reader (and we) can read them back."""
+    meta = {
+        "id": record.id, "kind": record.kind, "title": record.title, "tier": record.tier, "tags": record.tags,
+        "created": record.created_at, "updated": record.updated_at, "version": record.version,
+        "provenance": record.provenance.source, "provenance_ref": record.provenance.ref,
+        "captures": [link.capture_id for link in record.links],
+    }
+    lines = ["---"] + [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items() if v not in (None, [])] + ["---", ""]
+    return "\n".join(lines) + f"# {record.title}\n\n{record.body.rstrip()}\n"
+
+
+class VaultEntry(BaseModel):
+    id: str | None
+    fields: RecordFields
+    provenance: Provenance
+
+
+def from_markdown(text: str, path: str) -> VaultEntry:
+    """Read a vault file back (ours, or one a person wrote by hand with the same front matter)."""
+    if not text.startswith("---"):
+        raise MemoryError(f"{path}:1: no front matter (a vault file starts with ---)")
+    lines = text.split("\n")
+    try:
+        end = lines.index("---", 1)
+    except ValueError:
+        raise MemoryError(f"{path}:1: the front matter is not closed with ---") from None
+    meta: dict = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, raw = line.partition(":")
+        if not sep:
+            raise MemoryError(f"{path}:{number}: expected `key: value`")
+        raw = raw.strip()
+        try:
+            meta[key.strip()] = json.loads(raw)
+        except ValueError:
+            meta[key.strip()] = raw  # a plain YAML scalar written by hand
+    rest = "\n".join(lines[end + 1:]).strip("\n")
+    title = meta.get("title")
+    heading = re.match(r"#\s+(.+)\n?", rest)
+    if heading:
+        title = title or heading.group(1).strip()
+        rest = rest[heading.end():]
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t for t in re.split(r"[,\s]+", tags.strip("[]")) if t]
+    try:
+        fields = RecordFields(kind=meta.get("kind", "fact"), title=title or "", body=rest.strip("\n"), tags=tags,
+                              tier=meta.get("tier", "warm"))
+    except Exception as exc:
+        raise MemoryError(f"{path}: {exc}") from None
+    provenance = Provenance(source="import", ref=path)
+    return VaultEntry(id=meta.get("id"), fields=fields, provenance=provenance)

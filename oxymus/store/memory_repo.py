@@ -1,0 +1,205 @@
+"""Memory records in the store: every write is one transaction with its version row and audit line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING
+
+from oxymus import memory as m
+from oxymus.clock import now_iso
+from oxymus.store import audit_sql
+from oxymus.ulid import new_ulid
+
+if TYPE_CHECKING:
+    from oxymus.store.repos import Store
+
+SELECT_RECORD = f"SELECT {m.RECORD_COLUMNS} FROM memory_records r"
+VERSION_INSERT = (
+    "INSERT INTO memory_versions (record_id, version, kind, title, body, tags, tier, archived, changed_at, actor, note) "
+    "SELECT id, version, kind, title, body, tags, tier, archived, ?, ?, ? FROM memory_records WHERE id = ?"
+)
+
+
+class MemoryRepo:
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    async def add(
+        self, fields: m.RecordFields, provenance: m.Provenance, *, actor: str = "user",
+        capture_id: str | None = None, record_id: str | None = None, trace_id: str | None = None,
+    ) -> m.MemoryRecord:
+        rid = record_id or new_ulid()
+        now = now_iso()
+        statements: list[tuple[str, tuple]] = [
+            ("INSERT INTO memory_records (id, kind, title, body, tags, tier, provenance, created_at, updated_at, touched_at) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (rid, fields.kind, fields.title, fields.body, json.dumps(fields.tags, ensure_ascii=False), fields.tier,
+              provenance.model_dump_json(), now, now, now)),
+            (VERSION_INSERT, (now, actor, "created", rid)),
+            audit_sql.statement(actor=actor, verb="memory.added", subject=rid, trace_id=trace_id or new_ulid(),
+                                details={"kind": fields.kind, "tier": fields.tier, "source": provenance.source, "ref": provenance.ref}),
+        ]
+        if capture_id:
+            statements += self._link_statements(capture_id, "memory", rid, now, actor)
+        await self.store.transaction(statements)
+        return await self.get(rid, touch=False)
+
+    @staticmethod
+    def _link_statements(capture_id: str, target_kind: str, target_id: str, now: str, actor: str) -> list[tuple[str, tuple]]:
+        """Link a capture to what it became, and mark it triaged (one transaction with the target's write)."""
+        return [
+            ("INSERT OR IGNORE INTO capture_links (capture_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
+             (capture_id, target_kind, target_id, now)),
+            ("UPDATE captures SET status = 'triaged' WHERE id = ?", (capture_id,)),
+            audit_sql.statement(actor=actor, verb="capture.triaged", subject=capture_id, trace_id=new_ulid(),
+                                details={"to": target_kind, "target": target_id}),
+        ]
+
+    async def get(self, record_id: str, *, touch: bool = True) -> m.MemoryRecord:
+        row = await self.store.fetchone(f"{SELECT_RECORD} WHERE r.id = ?", (record_id.upper(),))
+        if row is None:
+            raise m.MemoryError(f"no memory record {record_id!r}")
+        if touch:
+            await self.store.transaction([("UPDATE memory_records SET touched_at = ? WHERE id = ?", (now_iso(), row[0]))])
+        links = await self.links(row[0])
+        return m.record_from_row(row, links)
+
+    async def links(self, record_id: str) -> list[m.CaptureLink]:
+        rows = await self.store.fetchall(
+            "SELECT capture_id, target_kind, target_id, created_at FROM capture_links WHERE target_kind = 'memory' AND target_id = ? "
+            "ORDER BY created_at", (record_id,),
+        )
+        return [m.CaptureLink(capture_id=a, target_kind=b, target_id=c, created_at=d) for a, b, c, d in rows]
+
+    async def edit(self, record_id: str, changes: m.RecordChanges, *, actor: str = "user", note: str | None = None) -> m.MemoryRecord:
+        current = await self.get(record_id, touch=False)
+        updates = {k: v for k, v in changes.model_dump(exclude_none=True).items() if getattr(current, k) != v}
+        if not updates:
+            return current
+        now = now_iso()
+        sets = ", ".join(f"{k} = ?" for k in updates)
+        values = [json.dumps(v, ensure_ascii=False) if k == "tags" else v for k, v in updates.items()]
+        await self.store.transaction([
+            (f"UPDATE memory_records SET {sets}, version = version + 1, updated_at = ?, touched_at = ? WHERE id = ?",
+             (*values, now, now, current.id)),
+            (VERSION_INSERT, (now, actor, note, current.id)),
+            audit_sql.statement(actor=actor, verb="memory.edited", subject=current.id, trace_id=new_ulid(),
+                                details={"fields": sorted(updates), "version": current.version + 1}),
+        ])
+        return await self.get(current.id, touch=False)
+
+    async def forget(self, record_id: str, *, purge: bool = False, actor: str = "user") -> m.MemoryRecord | None:
+        """Archive to cold and out of retrieval; with purge, really delete the record and its history."""
+        current = await self.get(record_id, touch=False)
+        now = now_iso()
+        if purge:
+            await self.store.transaction([
+                ("DELETE FROM memory_records WHERE id = ?", (current.id,)),
+                ("DELETE FROM memory_versions WHERE record_id = ?", (current.id,)),
+                ("DELETE FROM capture_links WHERE target_kind = 'memory' AND target_id = ?", (current.id,)),
+                # The audit line says that it happened, never what the record said.
+                audit_sql.statement(actor=actor, verb="memory.purged", subject=current.id, trace_id=new_ulid(),
+                                    details={"kind": current.kind, "versions": current.version}),
+            ])
+            return None
+        if current.archived:
+            return current
+        await self.store.transaction([
+            ("UPDATE memory_records SET archived = 1, tier = 'cold', version = version + 1, updated_at = ? WHERE id = ?",
+             (now, current.id)),
+            (VERSION_INSERT, (now, actor, "forgotten", current.id)),
+            audit_sql.statement(actor=actor, verb="memory.forgotten", subject=current.id, trace_id=new_ulid()),
+        ])
+        return await self.get(current.id, touch=False)
+
+    async def history(self, record_id: str) -> list[m.MemoryVersion]:
+        rows = await self.store.fetchall(
+            "SELECT version, kind, title, body, tags, tier, archived, changed_at, actor, note FROM memory_versions "
+            "WHERE record_id = ? ORDER BY version", (record_id.upper(),),
+        )
+        if not rows:
+            raise m.MemoryError(f"no memory record {record_id!r}")
+        return [
+            m.MemoryVersion(version=v, kind=k, title=t, body=b, tags=json.loads(tg), tier=ti, archived=bool(a),
+                            changed_at=c, actor=ac, note=n)
+            for v, k, t, b, tg, ti, a, c, ac, n in rows
+        ]
+
+    async def search(
+        self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
+        limit: int = 20, now: dt.datetime | None = None,
+    ) -> list[m.MemoryHit]:
+        match = m.fts_query(text, kind=kind, tier=tier, tag=tag)
+        now_s = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
+        if match is None:
+            return [m.MemoryHit(record=r, score=0.0, snippet=m.snippet(r, "")) for r in await self.recent(kind=kind, tier=tier, tag=tag, limit=limit)]
+        async with self.store.db.execute(
+            m.SEARCH_SQL, {"match": match, "candidates": max(m.CANDIDATES, limit), "now": now_s, "limit": limit}
+        ) as cur:
+            rows = await cur.fetchall()
+        hits = []
+        for row in rows:
+            record = m.record_from_row(row)
+            hits.append(m.MemoryHit(record=record, score=round(row[12], 6), snippet=m.snippet(record, text)))
+        return hits
+
+    async def recent(self, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
+                     limit: int = 20, include_archived: bool = False) -> list[m.MemoryRecord]:
+        where, params = ([] if include_archived else ["r.archived = 0"]), []
+        if kind:
+            where.append("r.kind = ?")
+            params.append(kind)
+        if tier:
+            where.append("r.tier = ?")
+            params.append(tier)
+        if tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
+            params.append(tag.lower().lstrip("#"))
+        sql = f"{SELECT_RECORD}{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY r.touched_at DESC, r.seq DESC LIMIT ?"
+        return [m.record_from_row(r) for r in await self.store.fetchall(sql, (*params, limit))]
+
+    async def budget(self, limit_words: int) -> m.BudgetReport:
+        rows = await self.store.fetchall(
+            "SELECT id, title, kind, body, touched_at FROM memory_records WHERE tier = 'hot' AND archived = 0"
+        )
+        entries = [
+            m.BudgetEntry(id=i, title=t, kind=k, words=m.word_count(t) + m.word_count(b), touched_at=tt)
+            for i, t, k, b, tt in rows
+        ]
+        entries.sort(key=lambda e: -e.words)
+        used = sum(e.words for e in entries)
+        return m.BudgetReport(limit_words=limit_words, used_words=used, over=used > limit_words, records=entries)
+
+    async def apply_tier_rules(self, now: dt.datetime, hot_days: int, warm_days: int, actor: str = "memory-steward") -> list[tuple[str, str, str]]:
+        """Move records whose time in a tier is up; returns (id, from, to) for each move."""
+        rows = await self.store.fetchall(
+            "SELECT id, tier, touched_at FROM memory_records WHERE archived = 0 AND tier IN ('hot', 'warm')"
+        )
+        moves = [(rid, tier, m.aged_tier(tier, touched, now, hot_days, warm_days)) for rid, tier, touched in rows]
+        moves = [mv for mv in moves if mv[1] != mv[2]]
+        for rid, old, new in moves:
+            await self.edit(rid, m.RecordChanges(tier=new), actor=actor, note=f"aged from {old} (untouched)")
+        return moves
+
+    async def export_all(self) -> list[m.MemoryRecord]:
+        rows = await self.store.fetchall(f"{SELECT_RECORD} WHERE r.archived = 0 ORDER BY r.seq")
+        return [m.record_from_row(r, await self.links(r[0])) for r in rows]
+
+    async def import_entry(self, entry: m.VaultEntry, actor: str = "import") -> str:
+        """Upsert a vault file: "added", "updated" or "unchanged". Matched by id (a hand-written file
+        without one: by the file it came from), so importing again never duplicates."""
+        if entry.id:
+            row = await self.store.fetchone("SELECT id FROM memory_records WHERE id = ?", (entry.id.upper(),))
+        else:
+            # A hand-written file has no id: it is the same record as the one imported from the same file.
+            row = await self.store.fetchone(
+                "SELECT id FROM memory_records WHERE provenance ->> '$.source' = 'import' AND provenance ->> '$.ref' = ?",
+                (entry.provenance.ref,),
+            )
+        if row is not None:
+            before = await self.get(row[0], touch=False)
+            after = await self.edit(row[0], m.RecordChanges(**entry.fields.model_dump()), actor=actor, note=f"imported from {entry.provenance.ref}")
+            return "unchanged" if after.version == before.version else "updated"
+        await self.add(entry.fields, entry.provenance, actor=actor, record_id=(entry.id or "").upper() or None)
+        return "added"
