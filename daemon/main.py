@@ -21,6 +21,7 @@ from oxymus.daemon.rpc import RpcServer
 from oxymus.daemon.service import Service
 from oxymus.daemon.watcher import CaptureWatcher
 from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.plans import PlansKeeper
 from oxymus.sources import NeedsHuman
 from oxymus import secrets
 
@@ -64,13 +65,15 @@ async def _serve(paths: Paths, config: Config) -> int:
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
     coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
-    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory)
+    keeper = PlansKeeper(plans_path(paths, config), store, bus)
+    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
     try:
         await watcher.start()
         await server.start()
         await coordinator.start()
+        await keeper.start()
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
             __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
@@ -81,6 +84,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         # process would hang instead of exiting with its error.
         log.info("stopping: finishing in-flight requests")
         bus.publish("daemon.stopping", {})
+        await keeper.stop()
         await coordinator.stop()
         await server.close()
         await watcher.stop()
@@ -95,3 +99,11 @@ def keyring_secret(name: str) -> str | None:
         return secrets.get(name)
     except secrets.SecretStoreUnavailable as exc:
         raise NeedsHuman(str(exc)) from None
+
+
+def plans_path(paths: Paths, config: Config) -> str:
+    """[plans] file, with ~ and paths relative to the config dir resolved; default: the data dir."""
+    if not config.plans.file:
+        return os.path.join(paths.data_dir, "PLANS.md")
+    path = os.path.expanduser(config.plans.file)
+    return path if os.path.isabs(path) else os.path.join(paths.config_dir, path)

@@ -39,8 +39,9 @@ log = logging.getLogger("oxymus.daemon.service")
 
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
-                 bus=None, memory_config=None):
+                 bus=None, memory_config=None, plans=None):
         self.store = store
+        self.plans = plans
         self.bus = bus
         self.memory_config = memory_config
         self.coordinator = coordinator
@@ -69,6 +70,8 @@ class Service:
             "memory.export": self.memory_export,
             "memory.import": self.memory_import,
             "inbox.triage": self.inbox_triage,
+            "plans.get": self.plans_get,
+            "plans.edit": self.plans_edit,
             "subscribe": self.subscribe,
             "daemon.shutdown": self.shutdown,
         }
@@ -205,12 +208,48 @@ class Service:
             await self.store.captures.set_status(capture.id, "archived", actor=session.client)
             self._publish("capture.triaged", {"id": capture.id, "to": "archive", "target": None})
             return proto.InboxTriageResult(capture_id=capture.id, to="archive")
+        if p.to == "plan_action":
+            text = " ".join((p.text or capture.text.strip().splitlines()[0]).split())[:500]
+            await self.plans.edit("add_action", {"text": text, "section_title": p.section}, expected_sha256=None, actor=session.client)
+            action = next((a for a in reversed(self.plans.document.actions) if a.text == text), None) if self.plans.document else None
+            target = action.id if action else text
+            await self.store.transaction(self.store.captures.link_statements(capture.id, "plan_action", target, session.client))
+            self._publish("capture.triaged", {"id": capture.id, "to": "plan_action", "target": target})
+            return proto.InboxTriageResult(capture_id=capture.id, to="plan_action", target_id=target)
         fields = p.record or mem.RecordFields(title=capture.text.splitlines()[0][: mem.MAX_TITLE], body=capture.text)
         provenance = mem.Provenance(source="capture", ref=capture.id, note=f"captured {capture.created_at} via {capture.source}")
         record = await self.store.memory.add(fields, provenance, actor=session.client, capture_id=capture.id)
         self._publish("memory.changed", {"id": record.id, "verb": "added"})
         self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
         return proto.InboxTriageResult(capture_id=capture.id, to="memory", target_id=record.id)
+
+    # --- plans --------------------------------------------------------------------------------
+
+    def _plans_result(self) -> proto.PlansResult:
+        k = self.plans
+        return proto.PlansResult(path=k.path, exists=k._stat is not None, document=k.document, error=k.error, read_at=k.read_at)
+
+    async def plans_get(self, session: Session, p: NoParams) -> proto.PlansResult:
+        return self._plans_result()
+
+    async def plans_edit(self, session: Session, p: proto.PlansEditParams) -> proto.PlansEditResult:
+        today = dt.datetime.now(self.coordinator.zone).date().isoformat()
+        if p.op == "set_done":
+            if not p.action_id:
+                raise wire.RpcError(wire.INVALID_PARAMS, "set_done needs action_id")
+            kwargs = {"action_id": p.action_id, "done": p.done, "date": (p.date or today) if p.done else None}
+        elif p.op == "add_action":
+            if not p.text:
+                raise wire.RpcError(wire.INVALID_PARAMS, "add_action needs text")
+            kwargs = {"text": p.text, "section_title": p.section}
+        else:
+            if not p.proposal or not p.status:
+                raise wire.RpcError(wire.INVALID_PARAMS, "set_proposal_status needs proposal and status")
+            which = int(p.proposal) if p.proposal.isdigit() else p.proposal
+            date = p.date or (today if p.status == "published" else None)
+            kwargs = {"position_or_title": which, "status": p.status, "date": date}
+        before, after, diff = await self.plans.edit(p.op, kwargs, expected_sha256=p.expected_sha256, actor=session.client)
+        return proto.PlansEditResult(sha256_before=before, sha256_after=after, diff=diff, document=self.plans.document)
 
     async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:
         session.subscribe(p.topics)

@@ -43,6 +43,15 @@ class MemoryConfig(Section):
     warm_days: int = Field(default=120, ge=1, le=36500, description="further days untouched before a warm record ages to cold")
 
 
+class PlansConfig(Section):
+    """Where PLANS.md lives: your file, edited with any editor; Oxymus reads it and patches it minimally."""
+
+    file: str | None = Field(
+        default=None, description="path to PLANS.md (default: PLANS.md in the data dir); ~ and relative paths allowed",
+        examples=["~/notes/PLANS.md"],
+    )
+
+
 class TimeConfig(Section):
     """How times are shown and how floating times are read."""
 
@@ -89,6 +98,7 @@ class CoreConfig(Section):
     daemon: DaemonConfig = Field(default_factory=DaemonConfig, description="the daemon process")
     time: TimeConfig = Field(default_factory=TimeConfig, description="time zone")
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="canonical memory")
+    plans: PlansConfig = Field(default_factory=PlansConfig, description="the plans file")
 
 
 _model: type[CoreConfig] | None = None

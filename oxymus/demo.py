@@ -70,6 +70,49 @@ interval = 60
 [bills]
 file = "bills.toml"
 window_days = 14
+
+[plans]
+file = "{files}/notes/PLANS.md"
+"""
+
+DEMO_PLANS = """\
+---
+title: Plans
+updated: by hand, whenever
+---
+# Plans
+
+## Goals
+- Ship the workshop material by mid-January
+- Publish one post every other week
+- Keep Fridays for deep work
+
+## Next actions
+- [ ] Outline the workshop with Ana
+  - [ ] Pick three exercises
+  - [x] Book the room (done 2026-11-18)
+- [ ] Fix the slow blog build (40 s, was 8 s)
+- [ ] Renew oxymus.dev
+
+## Projects
+
+### Blog
+- [ ] Add an RSS feed for tags
+- [ ] Write the about page again
+
+### Workshop
+Goal: twelve people leave able to run their own morning review.
+
+## Publishing order
+1. [published 2026-11-01] Plans that attach to something real — plans-that-attach
+2. [draft] The eight layers of a personal OS — eight-layers
+3. [proposed] Why capture must stay dumb — dumb-capture
+4. Sovereignty is a keyboard shortcut (proposed)
+
+```sh
+# how I publish, by hand, for now
+hugo --minify && git push
+```
 """
 
 GIT_ENV = {
@@ -185,6 +228,9 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
     _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
     _write(paths.config_file, DEMO_CONFIG.format(files=files))
+    plans_file = os.path.join(files, "notes", "PLANS.md")
+    if not os.path.exists(plans_file):  # the demo's plans are the user's once written: never overwritten
+        _write(plans_file, DEMO_PLANS)
 
 
 def run(home: str | None = None, open_tui: bool = True) -> int:

@@ -16,6 +16,7 @@ from oxymus import PROTOCOL_VERSION
 from oxymus.models import Capture, CaptureStatus, SourceView
 from oxymus.today import Today
 from oxymus import memory as mem
+from oxymus.plans import PlansDocument
 
 
 class Params(BaseModel):
@@ -184,14 +185,43 @@ class MemoryImportResult(BaseModel):
 
 class InboxTriageParams(Params):
     capture_id: str = Field(min_length=1, max_length=64)
-    to: Literal["memory", "archive"] = Field(description="what the capture becomes")
+    to: Literal["memory", "plan_action", "archive"] = Field(description="what the capture becomes")
     record: mem.RecordFields | None = Field(default=None, description="for to=memory (default: the capture's text as a fact)")
+    text: str | None = Field(default=None, max_length=500, description="for to=plan_action (default: the capture's first line)")
+    section: str = Field(default="Next actions", max_length=200, description="for to=plan_action: the PLANS.md section")
 
 
 class InboxTriageResult(BaseModel):
     capture_id: str
     to: str
     target_id: str | None = None
+
+
+class PlansResult(BaseModel):
+    path: str
+    exists: bool
+    document: PlansDocument | None = Field(description="null until the file exists and has been read once")
+    error: str | None = Field(description="why the file cannot be read now (the last good document is kept)")
+    read_at: str | None
+
+
+class PlansEditParams(Params):
+    op: Literal["set_done", "add_action", "set_proposal_status"]
+    action_id: str | None = Field(default=None, description="set_done: the action's id")
+    done: bool = Field(default=True, description="set_done: check (true) or uncheck")
+    text: str | None = Field(default=None, max_length=500, description="add_action: one line")
+    section: str = Field(default="Next actions", max_length=200, description="add_action: the heading to add under")
+    proposal: str | None = Field(default=None, description="set_proposal_status: its position (1-based) or title")
+    status: str | None = Field(default=None, description="set_proposal_status: proposed, draft, scheduled, published or dropped")
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="the date to record (default today for done/published)")
+    expected_sha256: str | None = Field(default=None, description="the hash of the document the caller looked at; a mismatch refuses the edit")
+
+
+class PlansEditResult(BaseModel):
+    sha256_before: str | None
+    sha256_after: str
+    diff: str
+    document: PlansDocument | None
 
 
 class ShutdownResult(BaseModel):
@@ -223,7 +253,9 @@ METHODS: dict[str, Method] = {
         Method(name="memory.budget", summary="how full hot memory is against its word budget", params=NoParams, result=mem.BudgetReport),
         Method(name="memory.export", summary="every live record with its links (the CLI writes the Markdown vault)", params=NoParams, result=MemoryRecordsResult),
         Method(name="memory.import", summary="upsert records read from a Markdown vault, matched by id", params=MemoryImportParams, result=MemoryImportResult),
-        Method(name="inbox.triage", summary="turn a capture into a memory record (linked both ways) or archive it", params=InboxTriageParams, result=InboxTriageResult),
+        Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),
+        Method(name="plans.get", summary="PLANS.md parsed: sections, goals, next actions, publishing order, unparsed parts", params=NoParams, result=PlansResult),
+        Method(name="plans.edit", summary="a minimal patch to PLANS.md (check an action, add one, set a proposal's status); refused if the file changed", params=PlansEditParams, result=PlansEditResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -235,5 +267,6 @@ EVENT_TOPICS: dict[str, str] = {
     "source.health": "a source was polled (data: its SourceView: status, age, last error, next attempt)",
     "memory.changed": "a memory record was added, edited, forgotten or purged (data: id, verb)",
     "capture.triaged": "a capture left the inbox (data: id, to, target)",
+    "plans.changed": "PLANS.md was read anew (edited by you or by Oxymus; data: path, sha256, error)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

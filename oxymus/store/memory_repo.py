@@ -41,20 +41,9 @@ class MemoryRepo:
                                 details={"kind": fields.kind, "tier": fields.tier, "source": provenance.source, "ref": provenance.ref}),
         ]
         if capture_id:
-            statements += self._link_statements(capture_id, "memory", rid, now, actor)
+            statements += self.store.captures.link_statements(capture_id, "memory", rid, actor)
         await self.store.transaction(statements)
         return await self.get(rid, touch=False)
-
-    @staticmethod
-    def _link_statements(capture_id: str, target_kind: str, target_id: str, now: str, actor: str) -> list[tuple[str, tuple]]:
-        """Link a capture to what it became, and mark it triaged (one transaction with the target's write)."""
-        return [
-            ("INSERT OR IGNORE INTO capture_links (capture_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
-             (capture_id, target_kind, target_id, now)),
-            ("UPDATE captures SET status = 'triaged' WHERE id = ?", (capture_id,)),
-            audit_sql.statement(actor=actor, verb="capture.triaged", subject=capture_id, trace_id=new_ulid(),
-                                details={"to": target_kind, "target": target_id}),
-        ]
 
     async def get(self, record_id: str, *, touch: bool = True) -> m.MemoryRecord:
         row = await self.store.fetchone(f"{SELECT_RECORD} WHERE r.id = ?", (record_id.upper(),))

@@ -106,6 +106,17 @@ class CaptureRepo:
         rows = await self.store.fetchall(capture_sql.SELECT_SINCE, (seq, limit))
         return [Capture(**capture_sql.row_to_dict(r)) for r in rows]
 
+    @staticmethod
+    def link_statements(capture_id: str, target_kind: str, target_id: str, actor: str) -> list[tuple[str, tuple]]:
+        """Link a capture to what it became and mark it triaged: run them in the target's own transaction."""
+        return [
+            ("INSERT OR IGNORE INTO capture_links (capture_id, target_kind, target_id, created_at) VALUES (?, ?, ?, ?)",
+             (capture_id, target_kind, target_id, now_iso())),
+            ("UPDATE captures SET status = 'triaged' WHERE id = ?", (capture_id,)),
+            audit_sql.statement(actor=actor, verb="capture.triaged", subject=capture_id, trace_id=new_ulid(),
+                                details={"to": target_kind, "target": target_id}),
+        ]
+
     async def links(self, capture_id: str):
         """What this capture became (the other direction of MemoryRecord.links)."""
         from oxymus.memory import CaptureLink

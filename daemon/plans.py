@@ -1,0 +1,150 @@
+"""Keeps PLANS.md read: parses it when it changes on disk, and applies Oxymus' edits to it.
+
+The file is the user's and the source of truth. It is re-read when its size or
+mtime changes (checked every second; no extra dependency). An edit is a minimal
+patch against the exact bytes last parsed: if the file changed on disk in between,
+the edit is refused (`PlansConflict`), never applied blindly. Every edit is
+recorded in the audit log with the file's hash before and after.
+(Once the policy plane exists, edits arrive as approved actions.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+
+from oxymus import plans, wire
+from oxymus.clock import now_iso
+from oxymus.store import audit_sql
+from oxymus.store.repos import Store
+from oxymus.ulid import new_ulid
+from oxymus.daemon.events import EventBus
+
+log = logging.getLogger("oxymus.daemon.plans")
+
+
+class PlansKeeper:
+    def __init__(self, path: str, store: Store, bus: EventBus, interval: float = 1.0):
+        self.path = path
+        self.store = store
+        self.bus = bus
+        self.interval = interval
+        self.document: plans.PlansDocument | None = None
+        self.error: str | None = None
+        self.read_at: str | None = None
+        self._stat: tuple[int, int] | None = None
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.reload()
+        self._task = asyncio.create_task(self._watch(), name="plans-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def _current_stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                if self._current_stat() != self._stat:
+                    await self.reload()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("watching %s failed; will retry", self.path)
+
+    async def reload(self) -> None:
+        async with self._lock:
+            await self._reload()
+
+    async def _reload(self) -> None:
+        before = (self.document.sha256 if self.document else None, self.error)
+        self._stat = self._current_stat()
+        if self._stat is None:
+            self.document, self.error = None, None
+        else:
+            try:
+                data = await asyncio.to_thread(_read, self.path)
+                self.document = await asyncio.to_thread(plans.parse, data, self.path)
+                self.error = None
+            except plans.PlansError as exc:
+                # Keep what we understood last; say what is wrong now.
+                self.error = str(exc)
+            except OSError as exc:
+                self.error = f"{self.path}: cannot read: {exc.strerror}"
+        self.read_at = now_iso()
+        after = (self.document.sha256 if self.document else None, self.error)
+        if after != before:
+            if self.error and self.error != before[1]:
+                log.warning("%s", self.error)
+            self.bus.publish("plans.changed", {"path": self.path, "sha256": after[0], "error": self.error})
+
+    async def edit(self, op: str, kwargs: dict, *, expected_sha256: str | None, actor: str) -> tuple[str | None, str, str]:
+        """Apply one patch; returns (old sha, new sha, diff). Raises RpcError on conflict or bad input."""
+        patch = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status}[op]
+        async with self._lock:
+            if self._current_stat() != self._stat:
+                await self._reload()  # the file moved under us; compare against what is there now
+            expected = expected_sha256 or (self.document.sha256 if self.document else None)
+            try:
+                if self._stat is None:
+                    if op != "add_action":
+                        raise wire.RpcError(wire.INVALID_INPUT, f"{self.path} does not exist yet")
+                    old_sha, new_sha, diff = None, *await asyncio.to_thread(_create_with, self.path, patch, kwargs)
+                else:
+                    if expected is None:
+                        raise wire.RpcError(wire.INVALID_INPUT, f"{self.error or self.path + ': not read yet'}; fix the file first")
+                    old = await asyncio.to_thread(_read, self.path)
+                    old_sha, new_sha = await asyncio.to_thread(plans.apply_to_file, self.path, patch, expected, **kwargs)
+                    new = await asyncio.to_thread(_read, self.path)
+                    diff = plans.diff(old, new, os.path.basename(self.path))
+            except plans.PlansConflict:
+                raise wire.RpcError(
+                    wire.INVALID_INPUT,
+                    f"{self.path} changed on disk since it was read; look at it again and retry (nothing was written)",
+                ) from None
+            except (plans.PlansError, ValueError) as exc:
+                raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
+            await self.store.audit.append(
+                actor=actor, verb="plans.edited", subject=self.path, trace_id=new_ulid(),
+                details={"op": op, **{k: str(v) for k, v in kwargs.items()}, "sha_before": old_sha, "sha_after": new_sha},
+            )
+            await self._reload()
+        return old_sha, new_sha, diff
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _create_with(path: str, patch, kwargs: dict) -> tuple[str, str]:
+    """The file does not exist: make it from the patch applied to an empty document, exclusively."""
+    empty = b""
+    data = patch(empty, expected_sha256=plans.parse(empty, path).sha256, path=path, **kwargs)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return plans.parse(data, path).sha256, plans.diff(empty, data, os.path.basename(path))
+
+
+def today_iso(zone) -> str:
+    return dt.datetime.now(zone).date().isoformat()
