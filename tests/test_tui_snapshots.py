@@ -3,7 +3,8 @@
 Everything shown must be stable: captures are seeded with fixed ids (so fixed
 times) and shown in UTC, and the unreachable state uses a fixed profile path
 that never exists. The Today screenshot shows a day built by hand (fixed date,
-ages and times) posted as the daemon's answer, with the display clock frozen.
+ages and times) posted as the daemon's answer, with the display clock frozen; the
+Memory screenshot likewise shows search results and a budget built by hand.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import time
 import pytest
 
 from conftest import DaemonProcess
+from oxymus import memory as mem
 from oxymus import paths as paths_mod
 from oxymus.models import SourceView
 from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
 from oxymus.tui.app import create_app
-from oxymus.tui.messages import TodayLoaded
+from oxymus.tui.messages import BudgetLoaded, MemorySearched, TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
+from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (100, 30)
@@ -188,5 +191,49 @@ def test_snapshot_today(utc, daemon, snap_compare):
         await until(pilot, lambda: app.connection.connected and screen.today is not None, what="the daemon's day")
         screen.post_message(TodayLoaded(day, RECEIVED))
         await until(pilot, lambda: screen.today is day and "Connected" in screen.status_bar.text, what="the day shown")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# ---- Memory: results and a budget built by hand ---------------------------------
+
+
+def _hit(rid: str, kind: str, title: str, body: str, tier: str, tags: list[str], provenance: mem.Provenance) -> mem.MemoryHit:
+    at = "2026-11-21T09:30:00.000Z"
+    record = mem.MemoryRecord(id=rid, kind=kind, title=title, body=body, tags=tags, tier=tier, archived=False,
+                              provenance=provenance, created_at=at, updated_at=at, touched_at=at, version=1)
+    return mem.MemoryHit(record=record, score=1.0, snippet=mem.snippet(record, ""))
+
+
+def handcrafted_hits() -> list[mem.MemoryHit]:
+    return [
+        _hit("01JD4KQX5T8M2N9P3R6S7V0W1A", "person", "Anna Schmidt", "Sister. Likes hiking; birthday 3 May.", "hot",
+             ["family"], mem.Provenance(source="capture", ref="01JD4KPZ3B7C9D2E4F6G8H0J1K")),
+        _hit("01JD4KQX5T8M2N9P3R6S7V0W1B", "decision", "SQLite for everything local",
+             "One file per profile, WAL mode, FTS5 for search; no server to run.", "warm", ["oxymus", "storage"],
+             mem.Provenance()),
+        _hit("01JD4KQX5T8M2N9P3R6S7V0W1C", "commitment", "Send the tax return by the end of November",
+             "The advisor needs the receipts first.", "hot", [], mem.Provenance(source="import", ref="vault/tax.md")),
+        _hit("01JD4KQX5T8M2N9P3R6S7V0W1D", "preference", "Coffee", "", "cold", [], mem.Provenance(source="agent")),
+    ]
+
+
+def test_snapshot_memory(utc, daemon, snap_compare):
+    # A real daemon with no memory (so no event brings other results), then the results posted by hand.
+    app = create_app(daemon.paths, start_daemon=False)
+    hits = handcrafted_hits()
+    budget = mem.BudgetReport(limit_words=1500, used_words=312, over=False, records=[])
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await until(pilot, lambda: app.connection.connected, what="the connection")
+        await pilot.press("3")
+        await until(pilot, lambda: isinstance(app.screen, MemoryScreen) and app.screen.searched
+                    and app.screen.shown_ticket == app.screen.wanted_ticket, what="the daemon's (empty) answer")
+        screen = app.screen
+        screen.post_message(MemorySearched(screen.wanted_ticket, "", None, None, hits))
+        screen.post_message(BudgetLoaded(budget))
+        await until(pilot, lambda: screen.table.row_count == len(hits)
+                    and "hot 312/1500" in str(screen.query_one("#summary").render()), what="the results shown")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

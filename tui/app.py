@@ -21,6 +21,7 @@ from textual.screen import Screen
 from oxymus.paths import Paths
 from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.screens.inbox import InboxScreen
+from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.today import TodayScreen
 
 
@@ -35,7 +36,8 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("today", "1", "Today", TodayScreen),  # the first is the screen shown on start
     Section("inbox", "2", "Inbox", InboxScreen),
-    # Later: Plans, Approvals, Memory, Activity.
+    Section("memory", "3", "Memory", MemoryScreen),
+    # Later: Plans, Approvals, Activity.
 )
 
 

@@ -18,6 +18,15 @@ reload), and when the date changes in the day's zone (checked every
 DATE_CHECK_INTERVAL seconds against the wall clock, so a machine waking from sleep
 past midnight catches up). `refresh_state()` asks the daemon to poll every source
 now, on a connection of its own, so the main one keeps answering while it polls.
+
+Memory: `search_memory()` numbers its requests and only the answer to the newest
+one is posted (`MemorySearched`), so results typed ahead of the daemon never flash
+back; `load_memory()` likewise. `edit_memory()` and `forget_memory()` report their
+outcome (`MemoryEdited`, `MemoryForgotten`, or `MemoryFailed`). Every `memory.changed`
+event is passed on (`MemoryChanged`) and reloads the hot-memory budget (a burst costs
+one reload). `triage()` turns a capture into a memory record or archives it; the
+capture leaves the inbox when the daemon says so, whichever client asked
+(`capture.triaged` -> `CaptureTriaged`).
 """
 
 from __future__ import annotations
@@ -35,37 +44,50 @@ from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
 from oxymus import launcher
+from oxymus import memory as mem
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
 from oxymus.paths import Paths
-from oxymus.protocol import SourcesResult
+from oxymus.protocol import InboxTriageResult, MemoryForgetResult, MemoryGetResult, MemorySearchResult, SourcesResult
 from oxymus.today import Today
 from oxymus.tui.messages import (
+    BudgetLoaded,
     CaptureAdded,
     CaptureFailed,
     CaptureQueued,
+    CaptureTriaged,
     Connected,
     Connecting,
     ConnectionMessage,
     Disconnected,
     InboxLoaded,
+    MemoryChanged,
+    MemoryEdited,
+    MemoryFailed,
+    MemoryForgotten,
+    MemoryLoaded,
+    MemorySearched,
     RefreshFinished,
     RefreshStarted,
     TodayFailed,
     TodayLoaded,
+    TriageFailed,
 )
 from oxymus.ulid import new_ulid
 from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
-TOPICS = ["capture.*", "daemon.*", "state.*", "source.*"]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*"]
 CAPTURE_SOURCE = "tui"
 TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
 TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
 DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
+BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
+SEARCH_LIMIT = 50  # memory search results asked for
+NOT_CONNECTED = "not connected to the daemon"
 
 
 class DaemonConnection:
@@ -107,6 +129,11 @@ class DaemonConnection:
         self._today_wanted = asyncio.Event()
         self._today_requested = 0  # tickets: an older reply never replaces a newer one
         self._today_shown = 0
+        # Hot memory's budget as last loaded; memory searches and record loads are numbered.
+        self.budget: mem.BudgetReport | None = None
+        self._budget_wanted = asyncio.Event()
+        self._search_requested = 0
+        self._record_requested = 0
         self._drop_reason: str | None = None
         self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
         self._wake = asyncio.Event()
@@ -132,6 +159,8 @@ class DaemonConnection:
             target.post_message(TodayFailed(self.today_error))
         if self.refreshing:
             target.post_message(RefreshStarted())
+        if self.budget is not None:
+            target.post_message(BudgetLoaded(self.budget))
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -168,6 +197,67 @@ class DaemonConnection:
         self.refreshing = True
         self._emit(RefreshStarted)
         self._spawn(self._refresh_state())
+
+    # ---- memory and triage (what screens call) -------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Connected, with the inbox loaded: requests can be sent."""
+        return self.client is not None and self._loaded
+
+    def search_memory(self, query: str, kind: str | None = None, tier: str | None = None,
+                      limit: int = SEARCH_LIMIT) -> int | None:
+        """Search memory (an empty query lists the most recently touched records); returns the request's ticket.
+
+        Only the answer to the newest request is posted (`MemorySearched`, or `MemoryFailed`
+        with action "search"). Not connected: nothing is sent and None is returned.
+        """
+        if not self.ready:
+            return None
+        self._search_requested += 1
+        ticket = self._search_requested
+        params: dict[str, Any] = {"query": query, "limit": limit}
+        if kind:
+            params["kind"] = kind
+        if tier:
+            params["tier"] = tier
+        self._spawn(self._search(self.client, ticket, params))
+        return ticket
+
+    def load_memory(self, record_id: str) -> None:
+        """Fetch one record and its history (`MemoryLoaded`); an answer to an older request is dropped."""
+        if not self.ready:
+            self._emit(MemoryFailed, "get", record_id, NOT_CONNECTED)
+            return
+        self._record_requested += 1
+        self._spawn(self._get(self.client, self._record_requested, record_id))
+
+    def edit_memory(self, record_id: str, changes: dict[str, Any]) -> None:
+        """Save changes to a record (`MemoryEdited`); its previous text stays in its history."""
+        if not self.ready:
+            self._emit(MemoryFailed, "edit", record_id, NOT_CONNECTED)
+            return
+        self._spawn(self._edit(self.client, record_id, changes))
+
+    def forget_memory(self, record_id: str) -> None:
+        """Archive a record out of search, keeping its history (`MemoryForgotten`)."""
+        if not self.ready:
+            self._emit(MemoryFailed, "forget", record_id, NOT_CONNECTED)
+            return
+        self._spawn(self._forget(self.client, record_id))
+
+    def triage(self, capture_id: str, to: str, record: dict[str, Any] | None = None) -> None:
+        """Turn a capture into a memory record (`to="memory"`, with `record` fields) or archive it (`to="archive"`).
+
+        Success removes it from the inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
+        """
+        if not self.ready:
+            self._emit(TriageFailed, capture_id, NOT_CONNECTED)
+            return
+        params: dict[str, Any] = {"capture_id": capture_id, "to": to}
+        if record is not None:
+            params["record"] = record
+        self._spawn(self._triage(self.client, params))
 
     # ---- the loop -----------------------------------------------------------
 
@@ -214,8 +304,10 @@ class DaemonConnection:
         self._loaded = False
         self._live = {}
         self._today_wanted.clear()
+        self._budget_wanted.clear()
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
         days: asyncio.Task | None = None
+        budget: asyncio.Task | None = None
         try:
             # Let the pump send `subscribe` before `inbox.list` (a connection answers in
             # order), so a capture stored in between is never missed.
@@ -225,10 +317,12 @@ class DaemonConnection:
             self.client = client
             await self._load(client)
             await self._load_today(client)
+            await self._load_budget(client)
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
             days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
+            budget = asyncio.create_task(self._keep_budget(client), name="oxymus-tui-budget")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -239,7 +333,7 @@ class DaemonConnection:
             self.client = None
             self.connected = False
             self._loaded = False
-            for task in (pump, days):
+            for task in (pump, days, budget):
                 if task is None:
                     continue
                 task.cancel()
@@ -260,6 +354,13 @@ class DaemonConnection:
                 self._seen(capture)
             elif event.topic in TODAY_TOPICS:
                 self._today_wanted.set()
+            elif event.topic == "capture.triaged":
+                capture_id = event.data.get("id")
+                if isinstance(capture_id, str):
+                    self._triaged(capture_id, str(event.data.get("to") or ""), event.data.get("target"), mine=False)
+            elif event.topic == "memory.changed":
+                self._budget_wanted.set()
+                self._emit(MemoryChanged, event.data.get("id"), str(event.data.get("verb") or "changed"))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
 
@@ -337,6 +438,79 @@ class DaemonConnection:
         finally:
             self.refreshing = False
             self._emit(RefreshFinished, error)
+
+    async def _call(self, client: AsyncClient, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
+        """One request; returns (answer, None), or (None, why it failed) without raising."""
+        try:
+            return await client.call(method, params, model), None
+        except RpcError as exc:
+            return None, exc.message
+        except ValidationError as exc:
+            return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
+        except DaemonUnavailable as exc:
+            return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
+
+    async def _search(self, client: AsyncClient, ticket: int, params: dict[str, Any]) -> None:
+        result, error = await self._call(client, "memory.search", params, MemorySearchResult)
+        if ticket != self._search_requested:
+            return  # a newer search was asked for: its answer is the one to show
+        if error is not None:
+            self._emit(MemoryFailed, "search", None, error)
+            return
+        self._emit(MemorySearched, ticket, params["query"], params.get("kind"), params.get("tier"), result.hits)
+
+    async def _get(self, client: AsyncClient, ticket: int, record_id: str) -> None:
+        result, error = await self._call(client, "memory.get", {"id": record_id}, MemoryGetResult)
+        if ticket != self._record_requested:
+            return
+        if error is not None:
+            self._emit(MemoryFailed, "get", record_id, error)
+            return
+        self._emit(MemoryLoaded, result.record, result.history)
+
+    async def _edit(self, client: AsyncClient, record_id: str, changes: dict[str, Any]) -> None:
+        record, error = await self._call(client, "memory.edit", {"id": record_id, "changes": changes}, mem.MemoryRecord)
+        if error is not None:
+            self._emit(MemoryFailed, "edit", record_id, error)
+            return
+        self._emit(MemoryEdited, record)
+
+    async def _forget(self, client: AsyncClient, record_id: str) -> None:
+        result, error = await self._call(client, "memory.forget", {"id": record_id, "purge": False}, MemoryForgetResult)
+        if error is not None:
+            self._emit(MemoryFailed, "forget", record_id, error)
+            return
+        self._emit(MemoryForgotten, result.record.id if result.record is not None else record_id)
+
+    async def _triage(self, client: AsyncClient, params: dict[str, Any]) -> None:
+        result, error = await self._call(client, "inbox.triage", params, InboxTriageResult)
+        if error is not None:
+            self._emit(TriageFailed, params["capture_id"], error)
+            return
+        self._triaged(result.capture_id, result.to, result.target_id, mine=True)
+
+    def _triaged(self, capture_id: str, to: str, target: str | None, mine: bool) -> None:
+        """A capture left the inbox. Shown once to other clients' triage; always reported for our own."""
+        self._live.pop(capture_id, None)
+        known = self.inbox.pop(capture_id, None) is not None
+        if known or mine:
+            self._emit(CaptureTriaged, capture_id, to, target, mine)
+
+    async def _load_budget(self, client: AsyncClient) -> None:
+        report, error = await self._call(client, "memory.budget", {}, mem.BudgetReport)
+        if error is not None:
+            log.info("memory.budget failed: %s", error)  # e.g. a daemon without memory; the rest still works
+            return
+        self.budget = report
+        self._emit(BudgetLoaded, report)
+
+    async def _keep_budget(self, client: AsyncClient) -> None:
+        """Reload the budget after memory.changed events (debounced); runs for one connection."""
+        while True:
+            await self._budget_wanted.wait()
+            await asyncio.sleep(BUDGET_DEBOUNCE)
+            self._budget_wanted.clear()
+            await self._load_budget(client)
 
     def _seen(self, capture: Capture) -> None:
         """A capture the daemon has stored, from an event or a reply. Shown once, whatever repeats it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from oxymus import memory as mem
 from oxymus.models import Capture
 from oxymus.today import Today
 
@@ -111,3 +112,97 @@ class RefreshFinished(ConnectionMessage):
     def __init__(self, error: str | None = None) -> None:
         super().__init__()
         self.error = error
+
+
+class CaptureTriaged(ConnectionMessage):
+    """A capture left the inbox: it became a memory record (`to="memory"`, `target` its id) or was archived.
+
+    `mine` is true for the answer to this TUI's own request; an event (this TUI's own
+    request or another client's) arrives with `mine` false, and only for a capture still shown.
+    """
+
+    def __init__(self, capture_id: str, to: str, target: str | None, mine: bool = False) -> None:
+        super().__init__()
+        self.capture_id = capture_id
+        self.to = to
+        self.target = target
+        self.mine = mine
+
+
+class TriageFailed(ConnectionMessage):
+    """The daemon refused to triage a capture (for example: another client already did), or could not be asked."""
+
+    def __init__(self, capture_id: str, reason: str) -> None:
+        super().__init__()
+        self.capture_id = capture_id
+        self.reason = reason
+
+
+class MemorySearched(ConnectionMessage):
+    """The answer to the newest memory search (older answers are dropped); replaces the results shown.
+
+    `ticket` numbers the request; `query`, `kind` and `tier` are what was asked.
+    """
+
+    def __init__(self, ticket: int, query: str, kind: str | None, tier: str | None, hits: list[mem.MemoryHit]) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.query = query
+        self.kind = kind
+        self.tier = tier
+        self.hits = hits
+
+
+class MemoryLoaded(ConnectionMessage):
+    """One record with its whole version history (oldest first), as asked for by `load_memory`."""
+
+    def __init__(self, record: mem.MemoryRecord, history: list[mem.MemoryVersion]) -> None:
+        super().__init__()
+        self.record = record
+        self.history = history
+
+
+class MemoryEdited(ConnectionMessage):
+    """An edit this TUI asked for was saved; `record` is the new version."""
+
+    def __init__(self, record: mem.MemoryRecord) -> None:
+        super().__init__()
+        self.record = record
+
+
+class MemoryForgotten(ConnectionMessage):
+    """A record this TUI asked to forget was archived (out of search; its history is kept)."""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+
+
+class MemoryChanged(ConnectionMessage):
+    """A record was added, edited, forgotten, purged or imported, by anyone (the `memory.changed` event).
+
+    `record_id` is None for a bulk import.
+    """
+
+    def __init__(self, record_id: str | None, verb: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.verb = verb
+
+
+class MemoryFailed(ConnectionMessage):
+    """A memory request could not be done: `action` is search, get, edit or forget; `reason` says why."""
+
+    def __init__(self, action: str, record_id: str | None, reason: str) -> None:
+        super().__init__()
+        self.action = action
+        self.record_id = record_id
+        self.reason = reason
+
+
+class BudgetLoaded(ConnectionMessage):
+    """How full hot memory is (reloaded after every `memory.changed`)."""
+
+    def __init__(self, report: mem.BudgetReport) -> None:
+        super().__init__()
+        self.report = report

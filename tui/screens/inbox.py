@@ -1,4 +1,10 @@
-"""The Inbox section: open captures, newest first, updated live; `c` captures a new one, `r` reloads."""
+"""The Inbox section: open captures, newest first, updated live; `c` captures a new one, `r` reloads.
+
+Triage, on the capture under the cursor: `m` turns it into a memory record (a dialog
+pre-filled with its first line as the title and its text as the body), `x` archives
+it. Either way it leaves the inbox once the daemon has done it, and a capture triaged
+by another client leaves it live too. (`p`, plan the next action, will join these.)
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Label
 
-from oxymus.tui.messages import CaptureAdded, CaptureFailed, CaptureQueued, InboxLoaded
+from oxymus.models import Capture
+from oxymus.tui.messages import CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxLoaded, TriageFailed
 from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.record_form import RecordFormScreen
 from oxymus.tui.widgets import CaptureTable, SectionBar
 
 WAITING = "Waiting for the daemon…"
@@ -17,7 +25,11 @@ EMPTY = "Nothing in the inbox. Press c to capture a thought."
 
 class InboxScreen(SectionScreen):
     SECTION = "inbox"
-    BINDINGS = [Binding("r", "refresh", "Reload")]
+    BINDINGS = [
+        Binding("m", "remember", "To memory"),
+        Binding("x", "archive", "Archive"),
+        Binding("r", "refresh", "Reload"),
+    ]
 
     def compose_body(self) -> ComposeResult:
         table = CaptureTable(id="inbox-table")
@@ -31,6 +43,45 @@ class InboxScreen(SectionScreen):
 
     def action_refresh(self) -> None:
         self.oxymus.connection.refresh()
+
+    def _selected(self) -> Capture | None:
+        """The stored capture under the cursor; says why when there is none to triage."""
+        capture_id = self.table.selected_id if self.table.display else None
+        if capture_id is None:
+            self.notify("No capture selected.", timeout=3)
+            return None
+        capture = self.table.captures.get(capture_id)
+        if capture is None:
+            self.notify("This capture is still being sent; try again in a moment.", timeout=4)
+        return capture
+
+    def action_remember(self) -> None:
+        capture = self._selected()
+        if capture is None:
+            return
+        self.app.push_screen(RecordFormScreen.triage(capture), lambda fields: self._remember(capture.id, fields))
+
+    def _remember(self, capture_id: str, fields: dict | None) -> None:
+        if fields is not None:
+            self.oxymus.connection.triage(capture_id, "memory", fields)
+
+    def action_archive(self) -> None:
+        capture = self._selected()
+        if capture is not None:
+            self.oxymus.connection.triage(capture.id, "archive")
+
+    @on(CaptureTriaged)
+    def _triaged(self, message: CaptureTriaged) -> None:
+        self.table.drop(message.capture_id)
+        self._update_summary()
+        if message.mine and self.is_active:
+            done = "Remembered as a memory record." if message.to == "memory" else "Archived."
+            self.notify(done, timeout=3)
+
+    @on(TriageFailed)
+    def _triage_failed(self, message: TriageFailed) -> None:
+        if self.is_active:
+            self.notify(message.reason, title="Not triaged", severity="error", timeout=8)
 
     @on(InboxLoaded)
     def _loaded(self, message: InboxLoaded) -> None:

@@ -60,6 +60,16 @@ class CaptureTable(DataTable):
             self._render_rows()
 
     @property
+    def selected_id(self) -> str | None:
+        """The id of the row under the cursor (a stored or a pending capture), if any."""
+        if not self.row_count or self.cursor_row is None:
+            return None
+        try:
+            return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        except Exception:
+            return None
+
+    @property
     def ordered_ids(self) -> list[str]:
         newest_pending = sorted(self.pending, reverse=True)
         stored = sorted(self.captures.values(), key=lambda c: c.seq, reverse=True)
