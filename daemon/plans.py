@@ -118,7 +118,7 @@ class PlansKeeper:
                     wire.INVALID_INPUT,
                     f"{self.path} changed on disk since it was read; look at it again and retry (nothing was written)",
                 ) from None
-            except (plans.PlansError, ValueError) as exc:
+            except (plans.PlansError, ValueError, TypeError) as exc:
                 raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
             await self.store.audit.append(
                 actor=actor, verb="plans.edited", subject=self.path, trace_id=new_ulid(),

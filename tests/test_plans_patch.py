@@ -404,7 +404,7 @@ def documents(draw) -> bytes:
     return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + body.encode()
 
 
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @PROPERTY
