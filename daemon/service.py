@@ -157,12 +157,11 @@ class Service:
         return proto.MemorySearchResult(hits=hits)
 
     async def memory_add(self, session: Session, p: proto.MemoryAddParams) -> mem.MemoryRecord:
-        if p.capture_id:
-            await self._open_capture(p.capture_id)
-        record = await self.store.memory.add(p.record, p.provenance, actor=session.client, capture_id=p.capture_id)
+        capture = await self._open_capture(p.capture_id) if p.capture_id else None
+        record = await self.store.memory.add(p.record, p.provenance, actor=session.client, capture_id=capture.id if capture else None)
         self._publish("memory.changed", {"id": record.id, "verb": "added"})
-        if p.capture_id:
-            self._publish("capture.triaged", {"id": p.capture_id, "to": "memory", "target": record.id})
+        if capture:
+            self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
         return record
 
     async def memory_get(self, session: Session, p: proto.MemoryIdParams) -> proto.MemoryGetResult:

@@ -1,0 +1,271 @@
+"""The Memory section (key 3): search as you type, filter by kind and tier, open, edit and forget records.
+
+The search field has the focus when the section opens: typing searches (debounced
+by SEARCH_DEBOUNCE; the connection numbers the requests and only the newest answer
+is shown). An empty search lists the most recently touched records. `ctrl+k` and
+`ctrl+t` cycle the kind and tier filters from anywhere in the section.
+
+A focused Input takes every printable key, so the single-letter keys (`e`, `f`,
+`c`, `q`, the section numbers) work on the results: `down`, `tab`, `escape` or
+Enter leave the search field; `up` on the first result or `/` goes back to it.
+Enter opens a record (screens/record.py); `e` edits and `f` forgets the one under
+the cursor. The hot-memory budget is in the title line, reloaded after every change.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label
+
+from oxymus import memory as mem
+from oxymus.tui.messages import (
+    BudgetLoaded,
+    Connected,
+    MemoryChanged,
+    MemoryEdited,
+    MemoryFailed,
+    MemoryForgotten,
+    MemorySearched,
+)
+from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.confirm import ConfirmScreen
+from oxymus.tui.screens.record import RecordScreen
+from oxymus.tui.screens.record_form import TIERS, RecordFormScreen
+from oxymus.tui.widgets import CycleField, MemoryTable, SectionBar
+from oxymus.tui.widgets.memory_views import budget_text
+
+SEARCH_DEBOUNCE = 0.15  # seconds after the last keystroke before searching
+KIND_FILTERS: tuple[str | None, ...] = (None, *mem.DEFAULT_KINDS)
+TIER_FILTERS: tuple[str | None, ...] = (None, *TIERS)
+WAITING = "Waiting for the daemon…"
+NO_MEMORY = "No memory yet. Press 2 for the Inbox and m on a capture to remember it."
+
+
+class SearchInput(Input):
+    """The search field; `down` and `escape` move on to the results."""
+
+    BINDINGS = [
+        Binding("down", "leave", "Results"),
+        Binding("escape", "leave", "Results", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        results = self.screen.query_one("#memory-results")
+        if results.display:
+            results.focus()
+
+
+class MemoryScreen(SectionScreen):
+    SECTION = "memory"
+    AUTO_FOCUS = "#memory-query"
+    BINDINGS = [
+        Binding("ctrl+k", "cycle_filter('kind')", "Kind", priority=True),
+        Binding("ctrl+t", "cycle_filter('tier')", "Tier", priority=True),
+        Binding("slash", "search", "Search"),
+        Binding("e", "edit", "Edit"),
+        Binding("f", "forget", "Forget"),
+        Binding("r", "refresh", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+        self.searched = False  # an answer has been shown
+        self.shown_ticket = 0
+        self.wanted_ticket = 0
+        self._open_on_answer = False  # Enter was pressed before the answer came: open its best hit
+        self.last_search: MemorySearched | None = None
+        self._timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield SearchInput(placeholder="Search memory — type words; ↓ for the results", id="memory-query")
+        with Horizontal(id="memory-filters"):
+            yield CycleField("kind", KIND_FILTERS, None, key_hint="^k", focusable=False, id="memory-kind")
+            yield CycleField("tier", TIER_FILTERS, None, key_hint="^t", focusable=False, id="memory-tier")
+            yield Label("", id="memory-count")
+        table = MemoryTable(id="memory-results")
+        table.display = False  # until there is something to show
+        yield table
+        yield Label(WAITING, id="memory-empty", markup=False)
+
+    @property
+    def table(self) -> MemoryTable:
+        return self.query_one("#memory-results", MemoryTable)
+
+    @property
+    def kind(self) -> str | None:
+        return self.query_one("#memory-kind", CycleField).value
+
+    @property
+    def tier(self) -> str | None:
+        return self.query_one("#memory-tier", CycleField).value
+
+    # ---- searching ------------------------------------------------------------
+
+    def search_soon(self) -> None:
+        """Search once typing pauses: every call restarts the wait."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DEBOUNCE, self.search_now, name="memory-search")
+
+    def search_now(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        ticket = self.oxymus.connection.search_memory(self.query_text, self.kind, self.tier)
+        if ticket is not None:
+            self.wanted_ticket = ticket
+
+    @on(Input.Changed, "#memory-query")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self.search_soon()
+
+    @on(Input.Submitted, "#memory-query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search field opens the record under the cursor (the best hit, unless one was chosen).
+
+        Typed faster than the answers came: search now, and open the best hit of that answer.
+        """
+        event.stop()
+        if self._timer is not None:
+            self.search_now()
+        if self.wanted_ticket > self.shown_ticket:
+            self._open_on_answer = True
+        elif self.table.selected is not None:
+            self._open(self.table.selected.record)
+
+    @on(CycleField.Changed)
+    def _filter_changed(self, event: CycleField.Changed) -> None:
+        event.stop()
+        self.search_now()
+
+    # ---- actions ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "search":  # `/` types a slash in the search field: offer it only elsewhere
+            return not self.query_one("#memory-query", Input).has_focus
+        return True
+
+
+    def action_cycle_filter(self, name: str) -> None:
+        self.query_one(f"#memory-{name}", CycleField).cycle(1)
+
+    def action_search(self) -> None:
+        self.query_one("#memory-query", Input).focus()
+
+    def action_refresh(self) -> None:
+        self.search_now()
+
+    def action_edit(self) -> None:
+        hit = self._selected()
+        if hit is None:
+            return
+        record_id = hit.record.id
+        self.app.push_screen(RecordFormScreen.edit(hit.record), lambda changes: self._edited(record_id, changes))
+
+    def _edited(self, record_id: str, changes: dict | None) -> None:
+        if changes:
+            self.oxymus.connection.edit_memory(record_id, changes)
+        elif changes == {}:
+            self.notify("Nothing changed.", timeout=3)
+
+    def action_forget(self) -> None:
+        hit = self._selected()
+        if hit is None:
+            return
+        record_id = hit.record.id
+        question = ConfirmScreen(f"Forget “{hit.record.title}”?",
+                                 "It leaves search and goes cold; its history is kept.", yes="forget", no="keep it")
+        self.app.push_screen(question, lambda yes: self.oxymus.connection.forget_memory(record_id) if yes else None)
+
+    def _selected(self) -> mem.MemoryHit | None:
+        hit = self.table.selected if self.table.display else None
+        if hit is None:
+            self.notify("No record selected.", timeout=3)
+        return hit
+
+    @on(DataTable.RowSelected, "#memory-results")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        hit = self.table.hits.get(event.row_key.value)
+        if hit is not None:
+            self._open(hit.record)
+
+    def _open(self, record: mem.MemoryRecord) -> None:
+        self.table.focus()  # so that coming back (escape) lands on the results, where single keys work
+        self.app.push_screen(RecordScreen(record.id, record))
+
+    # ---- messages -----------------------------------------------------------
+
+    @on(Connected)
+    def _connected_search(self, message: Connected) -> None:
+        self.search_now()  # on opening the section, and again after a reconnect
+
+    @on(MemorySearched)
+    def _searched(self, message: MemorySearched) -> None:
+        if message.ticket < self.shown_ticket:
+            return
+        self.shown_ticket, self.last_search, self.searched = message.ticket, message, True
+        self.table.show(message.hits)
+        self._render_state()
+        if self._open_on_answer and message.ticket >= self.wanted_ticket:
+            self._open_on_answer = False
+            if message.hits and self.is_active:
+                self.table.move_cursor(row=0, animate=False)
+                self._open(message.hits[0].record)
+
+    @on(MemoryFailed)
+    def _failed(self, message: MemoryFailed) -> None:
+        if message.action == "search":
+            self.query_one("#memory-count", Label).update(f"search failed: {message.reason}")
+        elif self.is_active:
+            self.notify(message.reason, title=f"Could not {message.action}", severity="error", timeout=8)
+
+    @on(MemoryChanged)
+    def _memory_changed(self, message: MemoryChanged) -> None:
+        self.search_soon()  # added, edited or forgotten, here or elsewhere: the results may differ
+
+    @on(MemoryEdited)
+    def _memory_edited(self, message: MemoryEdited) -> None:
+        if self.is_active:
+            self.notify(f"Saved as version {message.record.version}.", timeout=3)
+
+    @on(MemoryForgotten)
+    def _memory_forgotten(self, message: MemoryForgotten) -> None:
+        hit = self.table.hits.get(message.record_id)
+        self.table.drop(message.record_id)
+        self._render_state()
+        if hit is not None and self.is_active:
+            self.notify(f"Forgotten: {hit.record.title}", timeout=4)
+
+    @on(BudgetLoaded)
+    def _budget(self, message: BudgetLoaded) -> None:
+        self.query_one("#section-bar", SectionBar).set_summary(budget_text(message.report))
+
+    def _render_state(self) -> None:
+        count = len(self.table.order)
+        asked = self.last_search
+        filtered = asked is not None and bool(asked.kind or asked.tier)
+        if asked is None:
+            counted = ""
+        elif asked.query.strip():
+            counted = f"{count} found" if count else "nothing found"
+        else:
+            counted = f"{count} recent" if count else ""
+        self.query_one("#memory-count", Label).update(counted)
+        empty = self.query_one("#memory-empty", Label)
+        if asked is not None and not count:
+            if asked.query.strip() or filtered:
+                empty.update("Nothing matches." + (" Filters are on: ctrl+k / ctrl+t change them." if filtered else ""))
+            else:
+                empty.update(NO_MEMORY)
+        had_focus = self.table.has_focus
+        self.table.display = bool(count)
+        empty.display = not count
+        if had_focus and not count:
+            self.action_search()
