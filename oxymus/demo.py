@@ -25,6 +25,35 @@ SAMPLE_CAPTURES: list[tuple[int, str, str]] = [
 ]
 
 
+# (kind, tier, title, body, tags): what this person's memory holds after a few weeks.
+SAMPLE_MEMORY: list[tuple[str, str, str, str, list[str]]] = [
+    ("preference", "hot", "Deep work in the mornings", "No meetings before noon on weekdays; Fridays are for deep work all day.", ["focus"]),
+    ("person", "hot", "Ana Lopez", "Co-runs the January workshop. Prefers calls after 2pm; lives in Lisbon.", ["workshop"]),
+    ("commitment", "hot", "Workshop material by mid-January", "Promised Ana the outline by Dec 12 and exercises by Jan 10.", ["workshop"]),
+    ("decision", "warm", "Blog stays on Hugo", "Considered moving the blog; decided to keep Hugo and fix the slow build instead.", ["blog"]),
+    ("fact", "warm", "Domain oxymus.dev renews in December", "Registrar account uses the old card; auto-renew is off.", ["money"]),
+    ("project", "warm", "Oxymus", "The personal OS itself: daemon, TUI, connectors. Write about it every other week.", ["blog"]),
+]
+
+
+def seed_memory(paths: paths_mod.Paths) -> int:
+    """Add the sample memory records that are missing (through the running daemon)."""
+    from oxymus.client import connect
+
+    with connect(paths.socket, "oxymus-demo") as conn:
+        have = {r["title"] for r in conn.call("memory.export")["records"]}
+        added = 0
+        for kind, tier, title, body, tags in SAMPLE_MEMORY:
+            if title in have:
+                continue
+            conn.call("memory.add", {
+                "record": {"kind": kind, "tier": tier, "title": title, "body": body, "tags": tags},
+                "provenance": {"source": "user", "note": "demo"},
+            })
+            added += 1
+    return added
+
+
 def default_home() -> str:
     import platformdirs
 
@@ -247,7 +276,7 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     except launcher.StartFailed as exc:
         print(f"oxymus demo: {exc}", file=sys.stderr)
         return 1
-    print(f"daemon running, pid {status['pid']}")
+    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added)")
     if not open_tui:
         print(f"try: OXYMUS_HOME={home} oxymus inbox")
         return 0

@@ -29,6 +29,18 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         assert again.returncode == 0 and "(0 sample captures added)" in again.stdout.decode()
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
+        assert "(0 memory records added)" in again.stdout.decode()
+        budget = json.loads(run_cli("memory", "budget", "--json", env=demo_env).stdout)
+        assert len(budget["records"]) == sum(1 for m in demo.SAMPLE_MEMORY if m[1] == "hot")
+        plans = json.loads(run_cli("plans", "--json", env=demo_env).stdout)["document"]
+        assert plans["goals"] and plans["actions"] and [p["status"] for p in plans["proposals"]][:2] == ["published", "draft"]
+        run_cli("refresh", env=demo_env)
+        today = json.loads(run_cli("today", "--json", env=demo_env).stdout)
+        assert {s["source"]: s["status"] for s in today["sources"]} == {"bills": "ok", "calendar.personal": "ok", "git": "ok"}
+        assert [e["summary"] for e in today["events"]][0] == "PyCon DE (remote talks)", "the all-day event comes first"
+        assert any(e["recurring"] for e in today["events"]), "the weekly standup"
+        assert {b["status"] for b in today["bills"]} >= {"overdue", "upcoming"}
+        assert {r["name"] for r in today["repos"]} == {"blog", "website"}
     finally:
         run_cli("down", env=demo_env)
     assert not (home / "data").exists(), "the demo never touches the other profile"
