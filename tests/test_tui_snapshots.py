@@ -4,7 +4,8 @@ Everything shown must be stable: captures are seeded with fixed ids (so fixed
 times) and shown in UTC, and the unreachable state uses a fixed profile path
 that never exists. The Today screenshot shows a day built by hand (fixed date,
 ages and times) posted as the daemon's answer, with the display clock frozen; the
-Memory screenshot likewise shows search results and a budget built by hand.
+Memory screenshot likewise shows search results and a budget built by hand, and the
+Plans screenshot a PLANS.md parsed from text written here.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ import pytest
 from conftest import DaemonProcess
 from oxymus import memory as mem
 from oxymus import paths as paths_mod
+from oxymus import plans
 from oxymus.models import SourceView
 from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
 from oxymus.tui.app import create_app
-from oxymus.tui.messages import BudgetLoaded, MemorySearched, TodayLoaded
+from oxymus.protocol import PlansResult
+from oxymus.tui.messages import BudgetLoaded, MemorySearched, PlansLoaded, TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
+from oxymus.tui.screens.plans import PlansScreen
 from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (100, 30)
@@ -235,5 +239,39 @@ def test_snapshot_memory(utc, daemon, snap_compare):
         screen.post_message(BudgetLoaded(budget))
         await until(pilot, lambda: screen.table.row_count == len(hits)
                     and "hot 312/1500" in str(screen.query_one("#summary").render()), what="the results shown")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# ---- Plans: a PLANS.md parsed from text written here ------------------------------
+
+PLANS_PATH = "/home/me/notes/PLANS.md"
+PLANS_TEXT = (
+    "# Plans for the winter\r\n\r\n## Goals\r\n- Ship Oxymus 0.2 before the holidays\r\n- Write one post a month\r\n\r\n"
+    "## Next actions\r\n- [ ] Release 0.2\r\n  - [x] Tag the release candidate (done 2026-11-20)\r\n"
+    "  - [ ] Write the changelog\r\n    - [ ] Collect merged PRs\r\n- [ ] Review the PR about calendar time zones\r\n\r\n"
+    "### Office\r\n- [ ] Order a second monitor\r\n\r\n"
+    "## Publishing order\r\n1. [published 2026-11-01] Why I moved to SQLite — why-sqlite\r\n"
+    "2. [draft] Local-first sync, part 2\r\n3. [scheduled 2026-12-03] Notes from a conference\r\n4. [someday] Ideas\r\n"
+)
+
+
+def test_snapshot_plans(utc, daemon, snap_compare):
+    # A real daemon with no PLANS.md (so no plans.changed brings another), then a plan posted by hand.
+    app = create_app(daemon.paths, start_daemon=False)
+    result = PlansResult(path=PLANS_PATH, exists=True, document=plans.parse(PLANS_TEXT.encode(), PLANS_PATH),
+                         error=None, read_at="2026-11-21T09:30:00.000Z")
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await until(pilot, lambda: app.connection.connected, what="the connection")
+        await pilot.press("4")
+        await until(pilot, lambda: isinstance(app.screen, PlansScreen) and app.screen.result is not None,
+                    what="the daemon's (missing) plan")
+        screen = app.screen
+        screen.post_message(PlansLoaded(result))
+        await until(pilot, lambda: screen.result is result and screen.table.row_count == 8
+                    and "Connected" in screen.status_bar.text, what="the plan shown")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -5,9 +5,10 @@ Layout:
     connection.py  DaemonConnection: the one place that talks to the daemon
     messages.py    the past-tense messages it posts to screens
     screens/       one module per section (today.py: key 1, the first screen; inbox.py: key 2;
-                   memory.py: key 3), screens pushed over one (record.py: a memory record and
-                   its history), and modal dialogs (capture.py: `c`, from any section;
-                   record_form.py: edit a record or triage a capture into one; confirm.py)
+                   memory.py: key 3; plans.py: key 4), screens pushed over one (record.py: a
+                   memory record and its history), and modal dialogs (capture.py: `c`, from any
+                   section; record_form.py: edit a record or triage a capture into one;
+                   line_input.py: one line, e.g. a next action; confirm.py)
     widgets/       reusable pieces (status bar, section bar, capture table, Today's panels,
-                   memory results and history tables, a cycling choice)
+                   memory results and history tables, the plan's next actions, a cycling choice)
 """

@@ -22,6 +22,7 @@ from oxymus.paths import Paths
 from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
+from oxymus.tui.screens.plans import PlansScreen
 from oxymus.tui.screens.today import TodayScreen
 
 
@@ -37,7 +38,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("today", "1", "Today", TodayScreen),  # the first is the screen shown on start
     Section("inbox", "2", "Inbox", InboxScreen),
     Section("memory", "3", "Memory", MemoryScreen),
-    # Later: Plans, Approvals, Activity.
+    Section("plans", "4", "Plans", PlansScreen),
+    # Later: Approvals, Activity.
 )
 
 

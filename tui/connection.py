@@ -26,7 +26,13 @@ outcome (`MemoryEdited`, `MemoryForgotten`, or `MemoryFailed`). Every `memory.ch
 event is passed on (`MemoryChanged`) and reloads the hot-memory budget (a burst costs
 one reload). `triage()` turns a capture into a memory record or archives it; the
 capture leaves the inbox when the daemon says so, whichever client asked
-(`capture.triaged` -> `CaptureTriaged`).
+(`capture.triaged` -> `CaptureTriaged`); `to="plan_action"` makes it a next action in PLANS.md.
+
+Plans: PLANS.md is loaded after connecting and again after every `plans.changed`
+event (`PlansLoaded`; numbered like the memory requests, so only the newest answer
+shows). `edit_plans()` asks for one minimal patch (`plans.edit`) and reports
+`PlansEdited` or `PlansFailed` (a stale `expected_sha256` is refused by the daemon:
+nothing is written, and the plan is reloaded).
 """
 
 from __future__ import annotations
@@ -49,7 +55,15 @@ from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
 from oxymus.paths import Paths
-from oxymus.protocol import InboxTriageResult, MemoryForgetResult, MemoryGetResult, MemorySearchResult, SourcesResult
+from oxymus.protocol import (
+    InboxTriageResult,
+    MemoryForgetResult,
+    MemoryGetResult,
+    MemorySearchResult,
+    PlansEditResult,
+    PlansResult,
+    SourcesResult,
+)
 from oxymus.today import Today
 from oxymus.tui.messages import (
     BudgetLoaded,
@@ -68,6 +82,9 @@ from oxymus.tui.messages import (
     MemoryForgotten,
     MemoryLoaded,
     MemorySearched,
+    PlansEdited,
+    PlansFailed,
+    PlansLoaded,
     RefreshFinished,
     RefreshStarted,
     TodayFailed,
@@ -79,7 +96,7 @@ from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
-TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*"]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*"]
 CAPTURE_SOURCE = "tui"
 TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
 TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
@@ -134,6 +151,10 @@ class DaemonConnection:
         self._budget_wanted = asyncio.Event()
         self._search_requested = 0
         self._record_requested = 0
+        # PLANS.md as last loaded (kept while disconnected); loads are numbered too.
+        self.plans: PlansResult | None = None
+        self._plans_requested = 0
+        self._plans_shown = 0
         self._drop_reason: str | None = None
         self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
         self._wake = asyncio.Event()
@@ -161,6 +182,8 @@ class DaemonConnection:
             target.post_message(RefreshStarted())
         if self.budget is not None:
             target.post_message(BudgetLoaded(self.budget))
+        if self.plans is not None:
+            target.post_message(PlansLoaded(self.plans))
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -246,8 +269,11 @@ class DaemonConnection:
             return
         self._spawn(self._forget(self.client, record_id))
 
-    def triage(self, capture_id: str, to: str, record: dict[str, Any] | None = None) -> None:
-        """Turn a capture into a memory record (`to="memory"`, with `record` fields) or archive it (`to="archive"`).
+    def triage(self, capture_id: str, to: str, record: dict[str, Any] | None = None, *,
+               text: str | None = None, section: str | None = None) -> None:
+        """Turn a capture into a memory record (`to="memory"`, with `record` fields), a next action in
+        PLANS.md (`to="plan_action"`, with its `text` and `section`; the daemon's defaults otherwise)
+        or archive it (`to="archive"`).
 
         Success removes it from the inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
         """
@@ -257,7 +283,29 @@ class DaemonConnection:
         params: dict[str, Any] = {"capture_id": capture_id, "to": to}
         if record is not None:
             params["record"] = record
+        if text is not None:
+            params["text"] = text
+        if section is not None:
+            params["section"] = section
         self._spawn(self._triage(self.client, params))
+
+    # ---- plans (what screens call) ---------------------------------------------
+
+    def load_plans(self) -> None:
+        """Read PLANS.md again (`PlansLoaded`); an answer to an older request is dropped."""
+        if not self.ready:
+            self._emit(PlansFailed, "get", NOT_CONNECTED)
+            return
+        self._spawn(self._load_plans_quietly(self.client))
+
+    def edit_plans(self, op: str, **params: Any) -> None:
+        """One minimal patch to PLANS.md (`plans.edit` with `op` and its params, e.g. action_id, done,
+        text, section, expected_sha256). Reports `PlansEdited`, or `PlansFailed` with the daemon's reason.
+        """
+        if not self.ready:
+            self._emit(PlansFailed, op, NOT_CONNECTED)
+            return
+        self._spawn(self._edit_plans(self.client, {"op": op, **{k: v for k, v in params.items() if v is not None}}))
 
     # ---- the loop -----------------------------------------------------------
 
@@ -318,6 +366,7 @@ class DaemonConnection:
             await self._load(client)
             await self._load_today(client)
             await self._load_budget(client)
+            await self._load_plans(client)
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
@@ -361,6 +410,8 @@ class DaemonConnection:
             elif event.topic == "memory.changed":
                 self._budget_wanted.set()
                 self._emit(MemoryChanged, event.data.get("id"), str(event.data.get("verb") or "changed"))
+            elif event.topic == "plans.changed":
+                self._spawn(self._load_plans_quietly(client))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
 
@@ -495,6 +546,34 @@ class DaemonConnection:
         known = self.inbox.pop(capture_id, None) is not None
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)
+
+    async def _load_plans(self, client: AsyncClient) -> None:
+        self._plans_requested += 1
+        ticket = self._plans_requested
+        result, error = await self._call(client, "plans.get", {}, PlansResult)
+        if ticket < self._plans_shown:
+            return  # a newer answer was already shown
+        if error is not None:
+            log.info("plans.get failed: %s", error)  # e.g. a daemon without plans; the rest still works
+            self._emit(PlansFailed, "get", error)
+            return
+        self._plans_shown = ticket
+        self.plans = result
+        self._emit(PlansLoaded, result)
+
+    async def _load_plans_quietly(self, client: AsyncClient) -> None:
+        try:
+            await self._load_plans(client)
+        except (DaemonUnavailable, RpcError):
+            pass  # the session loop notices the drop and reports it
+
+    async def _edit_plans(self, client: AsyncClient, params: dict[str, Any]) -> None:
+        result, error = await self._call(client, "plans.edit", params, PlansEditResult)
+        if error is not None:
+            self._emit(PlansFailed, params["op"], error)
+        else:
+            self._emit(PlansEdited, params["op"], result)
+        await self._load_plans_quietly(client)  # what is on disk now, written or not
 
     async def _load_budget(self, client: AsyncClient) -> None:
         report, error = await self._call(client, "memory.budget", {}, mem.BudgetReport)

@@ -11,6 +11,7 @@ from textual.message import Message
 
 from oxymus import memory as mem
 from oxymus.models import Capture
+from oxymus.protocol import PlansEditResult, PlansResult
 from oxymus.today import Today
 
 
@@ -206,3 +207,38 @@ class BudgetLoaded(ConnectionMessage):
     def __init__(self, report: mem.BudgetReport) -> None:
         super().__init__()
         self.report = report
+
+
+class PlansLoaded(ConnectionMessage):
+    """PLANS.md as the daemon last read it (`plans.get`); replaces whatever was shown.
+
+    Sent after connecting, after every `plans.changed` event (an edit here, by the CLI,
+    or in the user's editor) and after an edit this TUI asked for. Only the answer to
+    the newest request is posted.
+    """
+
+    def __init__(self, result: PlansResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class PlansEdited(ConnectionMessage):
+    """An edit this TUI asked for (`op`: set_done, add_action, ...) was written; `result` has the diff."""
+
+    def __init__(self, op: str, result: PlansEditResult) -> None:
+        super().__init__()
+        self.op = op
+        self.result = result
+
+
+class PlansFailed(ConnectionMessage):
+    """A plans request could not be done: `action` is "get" or the edit's op; `reason` is the daemon's message.
+
+    A refused edit (for example: the file changed on disk since it was read) wrote nothing;
+    the plan is reloaded after it.
+    """
+
+    def __init__(self, action: str, reason: str) -> None:
+        super().__init__()
+        self.action = action
+        self.reason = reason

@@ -2,8 +2,9 @@
 
 Triage, on the capture under the cursor: `m` turns it into a memory record (a dialog
 pre-filled with its first line as the title and its text as the body), `x` archives
-it. Either way it leaves the inbox once the daemon has done it, and a capture triaged
-by another client leaves it live too. (`p`, plan the next action, will join these.)
+it, `p` makes it a next action in PLANS.md (a one-line dialog pre-filled with its
+first line; Enter adds it under "Next actions"). Either way it leaves the inbox once
+the daemon has done it, and a capture triaged by another client leaves it live too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.widgets import Label
 from oxymus.models import Capture
 from oxymus.tui.messages import CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxLoaded, TriageFailed
 from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
 from oxymus.tui.widgets import CaptureTable, SectionBar
 
@@ -27,6 +29,7 @@ class InboxScreen(SectionScreen):
     SECTION = "inbox"
     BINDINGS = [
         Binding("m", "remember", "To memory"),
+        Binding("p", "plan", "To next action"),
         Binding("x", "archive", "Archive"),
         Binding("r", "refresh", "Reload"),
     ]
@@ -65,6 +68,18 @@ class InboxScreen(SectionScreen):
         if fields is not None:
             self.oxymus.connection.triage(capture_id, "memory", fields)
 
+    def action_plan(self) -> None:
+        capture = self._selected()
+        if capture is None:
+            return
+        dialog = LineInputScreen("Make it a next action", value=next((ln.strip() for ln in capture.text.splitlines() if ln.strip()), "")[:500],
+                                 hint="Enter adds it under “Next actions” in PLANS.md · Escape cancels")
+        self.app.push_screen(dialog, lambda text: self._plan(capture.id, text))
+
+    def _plan(self, capture_id: str, text: str | None) -> None:
+        if text:
+            self.oxymus.connection.triage(capture_id, "plan_action", text=text)
+
     def action_archive(self) -> None:
         capture = self._selected()
         if capture is not None:
@@ -75,7 +90,8 @@ class InboxScreen(SectionScreen):
         self.table.drop(message.capture_id)
         self._update_summary()
         if message.mine and self.is_active:
-            done = "Remembered as a memory record." if message.to == "memory" else "Archived."
+            done = {"memory": "Remembered as a memory record.", "plan_action": "Added to the plan's next actions."}.get(
+                message.to, "Archived.")
             self.notify(done, timeout=3)
 
     @on(TriageFailed)

@@ -3,8 +3,9 @@
 from oxymus.tui.widgets.capture_table import CaptureTable
 from oxymus.tui.widgets.cycle_field import CycleField
 from oxymus.tui.widgets.memory_views import HistoryTable, MemoryTable
+from oxymus.tui.widgets.plans_views import ActionsTable
 from oxymus.tui.widgets.section_bar import SectionBar
 from oxymus.tui.widgets.sources_panel import SourcesPanel
 from oxymus.tui.widgets.status_bar import StatusBar
 
-__all__ = ["CaptureTable", "CycleField", "HistoryTable", "MemoryTable", "SectionBar", "SourcesPanel", "StatusBar"]
+__all__ = ["ActionsTable", "CaptureTable", "CycleField", "HistoryTable", "MemoryTable", "SectionBar", "SourcesPanel", "StatusBar"]
