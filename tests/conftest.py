@@ -34,6 +34,18 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
+async def until(pilot, predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
+    """wait_for for Pilot tests: poll `predicate`, letting the app run between checks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        await pilot.pause(0.02)
+
+
 @pytest.fixture
 def home(monkeypatch) -> Path:
     """A fresh profile directory, set as OXYMUS_HOME for this test and its subprocesses."""

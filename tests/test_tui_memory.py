@@ -8,12 +8,11 @@ letting the app run between checks.
 from __future__ import annotations
 
 import asyncio
-import time
 
 from rich.text import Text
 from textual.widgets import Input, TextArea
 
-from conftest import run_cli
+from conftest import run_cli, until
 from oxymus import paths as paths_mod
 from oxymus.memory import Provenance
 from oxymus.protocol import MemorySearchResult
@@ -28,17 +27,6 @@ from oxymus.tui.screens.record_form import RecordFormScreen, first_line
 from oxymus.tui.widgets.memory_views import provenance_line
 
 SIZE = (100, 30)
-
-
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def memory(app: OxymusApp) -> MemoryScreen:

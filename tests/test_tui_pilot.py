@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DaemonProcess, run_cli
+from conftest import DaemonProcess, run_cli, until
 from oxymus import paths as paths_mod
 from oxymus.models import Capture
 from oxymus.tui.app import OxymusApp, create_app
@@ -27,17 +27,6 @@ from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (100, 30)
 TUI_DIR = Path(__file__).resolve().parent.parent / "tui"
-
-
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def inbox(app: OxymusApp) -> InboxScreen:

@@ -6,12 +6,11 @@ the daemon starts. Nothing sleeps to wait for state: `until` polls a condition.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from textual.widgets import Input
 
-from conftest import DaemonProcess, write_config
+from conftest import DaemonProcess, until, write_config
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.line_input import LineInputScreen
@@ -23,17 +22,6 @@ PLANS = (
     "- [ ] Outline the workshop\r\n  - [ ] Draft the exercises\r\n- [ ] Café with Zoë ☕\r\n\r\n"
     "## Publishing order\r\n1. [draft] The eight layers — eight-layers\r\n2. [someday] Ideas\r\n"
 )
-
-
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 @pytest.fixture

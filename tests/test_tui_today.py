@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import DaemonProcess, run_cli
+from conftest import DaemonProcess, run_cli, until
 from oxymus import paths as paths_mod
 from oxymus.today import Today
 from oxymus.tui.app import OxymusApp, create_app
@@ -59,17 +59,6 @@ def bills_daemon(profile):
     d = DaemonProcess(profile).start()
     yield d
     d.stop()
-
-
-async def until(pilot, predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def today_screen(app: OxymusApp) -> TodayScreen:
