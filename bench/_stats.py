@@ -37,3 +37,32 @@ def summary(samples: Iterable[float], points: Iterable[float] = (50, 90, 99)) ->
 
 def ns_to_ms(values: Iterable[int]) -> list[float]:
     return [v / 1e6 for v in values]
+
+
+class BenchError(Exception):
+    """A benchmark that cannot run as set up; its message is printed without a traceback."""
+
+
+def emit(report: dict, table: str, as_json: bool, indent: int = 2) -> int:
+    """Print the table, or with --json the JSON report on stdout and the table on stderr."""
+    import json
+    import sys
+
+    if as_json:
+        print(table, file=sys.stderr)
+        json.dump(report, sys.stdout, indent=indent)
+        print()
+    else:
+        print(table)
+    return 0
+
+
+def run_main(main, script: str) -> None:
+    """Run a bench script's main(), turning BenchError into a one-line message and exit status 1."""
+    import sys
+
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"\nbench/{script}: {exc}", file=sys.stderr)
+        sys.exit(1)

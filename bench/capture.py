@@ -51,7 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _stats import ns_to_ms, percentile, summary  # noqa: E402
+from _stats import BenchError, emit, ns_to_ms, percentile, run_main, summary  # noqa: E402
 
 TARGET_RATIO = 2.0  # capture median / floor median
 TARGET_P99_MS = 5.0  # capture.add round trip over an open connection
@@ -60,8 +60,6 @@ PROC_TIMEOUT = 60.0
 ENV_VARS = ("OXYMUS_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME")
 
 
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- profiles
@@ -436,19 +434,8 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "warnings": warnings,
     }
-    table = render(report)
-    if args.json:
-        print(table, file=sys.stderr)
-        json.dump(report, sys.stdout, indent=2)
-        print()
-    else:
-        print(table)
-    return 0
+    return emit(report, render(report), args.json, indent=2)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"\nbench/capture.py: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main, "capture.py")

@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _stats import ns_to_ms, summary  # noqa: E402
+from _stats import BenchError, emit, ns_to_ms, run_main, summary  # noqa: E402
 
 GIT_ENV = {
     "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -68,8 +68,6 @@ PROC_TIMEOUT = 60.0
 WORDS = "alpha beta gamma delta state poll repo index commit branch upstream merge tree blob".split()
 
 
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- setup
@@ -389,19 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "warnings": problems,
     }
-    table = render(report)
-    if args.json:
-        print(table, file=sys.stderr)
-        json.dump(report, sys.stdout, indent=2)
-        print()
-    else:
-        print(table)
-    return 0
+    return emit(report, render(report), args.json, indent=2)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"\nbench/git_poll.py: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main, "git_poll.py")
