@@ -74,6 +74,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         await server.start()
         await coordinator.start()
         await keeper.start()
+        maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
             __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
@@ -84,6 +85,8 @@ async def _serve(paths: Paths, config: Config) -> int:
         # process would hang instead of exiting with its error.
         log.info("stopping: finishing in-flight requests")
         bus.publish("daemon.stopping", {})
+        if "maintenance" in locals():
+            maintenance.cancel()
         await keeper.stop()
         await coordinator.stop()
         await server.close()

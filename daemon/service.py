@@ -67,6 +67,7 @@ class Service:
             "memory.edit": self.memory_edit,
             "memory.forget": self.memory_forget,
             "memory.budget": self.memory_budget,
+            "memory.maintain": self.memory_maintain,
             "memory.export": self.memory_export,
             "memory.import": self.memory_import,
             "inbox.triage": self.inbox_triage,
@@ -181,6 +182,27 @@ class Service:
     async def memory_budget(self, session: Session, p: NoParams) -> mem.BudgetReport:
         limit = self.memory_config.hot_budget_words if self.memory_config else 1500
         return await self.store.memory.budget(limit)
+
+    async def memory_maintain(self, session: Session | None = None, p: NoParams | None = None) -> mem.MaintenanceReport:
+        cfg = self.memory_config
+        report = await self.store.memory.maintain(
+            dt.datetime.now(dt.timezone.utc), cfg.hot_days if cfg else 14, cfg.warm_days if cfg else 120,
+        )
+        if report.moves or report.summaries:
+            log.info("memory maintenance: %d record(s) aged, %d summary(ies) written", len(report.moves), len(report.summaries))
+            self._publish("memory.changed", {"id": None, "verb": "maintained", "moved": len(report.moves)})
+        return report
+
+    async def maintain_forever(self, every: float = 6 * 3600) -> None:
+        """Until the memory steward agent exists (issue 6), the daemon applies the tier rules itself."""
+        while True:
+            try:
+                await self.memory_maintain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("memory maintenance failed; will retry")
+            await asyncio.sleep(every)
 
     async def memory_export(self, session: Session, p: NoParams) -> proto.MemoryRecordsResult:
         return proto.MemoryRecordsResult(records=await self.store.memory.export_all())

@@ -120,6 +120,7 @@ def build_parser():
     q.add_argument("--purge", action="store_true", help="delete the record and its whole history for real")
     q = mcommand("budget", cmd_memory_budget, "how full hot memory is against its word budget")
     q.add_argument("--json", action="store_true", help="print JSON")
+    mcommand("maintain", cmd_memory_maintain, "age records by the tier rules now and write monthly warm summaries")
     q = mcommand("export", cmd_memory_export, "write every live record as a Markdown file (an Obsidian-compatible vault)")
     q.add_argument("--markdown", metavar="DIR", required=True, help="the vault folder (created if needed)")
     q = mcommand("import", cmd_memory_import, "read a Markdown vault back; records are matched by id, so nothing is duplicated")
@@ -400,6 +401,14 @@ def cmd_memory_budget(args) -> int:
 
     for e in report["records"]:
         print(f"  {e['words']:>5}  {e['kind']:<10}  {one_line(e['title'], 60)}  {e['id']}")
+    return EXIT_OK
+
+
+def cmd_memory_maintain(args) -> int:
+    report = _daemon_call("memory maintain", "memory.maintain")
+    for rid, old, new in report["moves"]:
+        print(f"{rid}: {old} -> {new}")
+    print(f"{len(report['moves'])} record(s) aged, {len(report['summaries'])} monthly summary(ies) written")
     return EXIT_OK
 
 

@@ -258,6 +258,30 @@ def aged_tier(tier: str, touched_at: str, now: dt.datetime, hot_days: int, warm_
     return tier
 
 
+class MaintenanceReport(BaseModel):
+    moves: list[tuple[str, str, str]] = Field(description="(record id, from tier, to tier)")
+    summaries: list[str] = Field(description="ids of the monthly warm summaries written or updated")
+
+
+def month_summary(month: str, records: list[MemoryRecord]) -> RecordFields:
+    """The warm summary of one month: every warm record last touched then, by kind, one line each.
+
+    Deterministic (no model): the memory steward agent may write a better one later,
+    through the same record, so the summary keeps its history.
+    """
+    by_kind: dict[str, list[MemoryRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.kind, r.title.lower())):
+        by_kind.setdefault(record.kind, []).append(record)
+    lines = [f"{len(records)} warm record(s) last touched in {month}."]
+    for kind, items in by_kind.items():
+        lines += ["", f"## {kind} ({len(items)})"]
+        for r in items:
+            first = re.split(r"(?<=[.!?])\s|\n", r.body.strip(), maxsplit=1)[0] if r.body.strip() else ""
+            lines.append(f"- {r.title}" + (f" — {first[:140]}" if first else "") + f" ({r.id})")
+    return RecordFields(kind="summary", title=f"Warm memory, {month}", body="\n".join(lines)[:MAX_BODY],
+                        tags=["summary"], tier="warm")
+
+
 # --- the Markdown vault (Obsidian-compatible: one file per record, YAML front matter) -----------
 
 def vault_filename(record: MemoryRecord) -> str:

@@ -251,6 +251,7 @@ METHODS: dict[str, Method] = {
         Method(name="memory.edit", summary="change a record; the previous text stays in its history", params=MemoryEditParams, result=mem.MemoryRecord),
         Method(name="memory.forget", summary="archive a record to cold and out of retrieval (purge: delete it for real)", params=MemoryForgetParams, result=MemoryForgetResult),
         Method(name="memory.budget", summary="how full hot memory is against its word budget", params=NoParams, result=mem.BudgetReport),
+        Method(name="memory.maintain", summary="age records by the tier rules and write monthly warm summaries (also run by the daemon every 6 hours)", params=NoParams, result=mem.MaintenanceReport),
         Method(name="memory.export", summary="every live record with its links (the CLI writes the Markdown vault)", params=NoParams, result=MemoryRecordsResult),
         Method(name="memory.import", summary="upsert records read from a Markdown vault, matched by id", params=MemoryImportParams, result=MemoryImportResult),
         Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),

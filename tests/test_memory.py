@@ -155,3 +155,23 @@ def test_bad_vault_files_name_the_file_and_line(text, message):
 def test_record_fields_are_validated(kw, message):
     with pytest.raises(ValueError, match=message):
         m.RecordFields(**kw)
+
+
+async def test_maintenance_ages_records_and_writes_one_summary_per_past_month(store):
+    old = await store.memory.add(fields("Old hot idea", "Try a standing desk. Maybe.", tier="hot"), m.Provenance())
+    warm = await store.memory.add(fields("Workshop venue", "Lisbon. Booked in October.", kind="decision"), m.Provenance())
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
+    await store.transaction([
+        ("UPDATE memory_records SET touched_at = '2026-10-03T10:00:00.000Z' WHERE id = ?", (old.id,)),
+        ("UPDATE memory_records SET touched_at = '2026-10-20T10:00:00.000Z' WHERE id = ?", (warm.id,)),
+    ])
+    report = await store.memory.maintain(now, hot_days=14, warm_days=120)
+    assert report.moves == [(old.id, "hot", "warm")]
+    (summary_id,) = report.summaries
+    summary = await store.memory.get(summary_id, touch=False)
+    assert (summary.kind, summary.title, summary.tier) == ("summary", "Warm memory, 2026-10", "warm")
+    assert summary.provenance.source == "agent" and summary.provenance.ref == "summary:2026-10"
+    assert "- Workshop venue — Lisbon. " in summary.body and f"({old.id})" in summary.body
+    again = await store.memory.maintain(now, hot_days=14, warm_days=120)
+    assert again.moves == [] and again.summaries == [summary_id], "the same summary record, not a second one"
+    assert (await store.memory.get(summary_id, touch=False)).version == 1, "unchanged months make no new version"

@@ -61,7 +61,11 @@ class MemoryRepo:
         )
         return [m.CaptureLink(capture_id=a, target_kind=b, target_id=c, created_at=d) for a, b, c, d in rows]
 
-    async def edit(self, record_id: str, changes: m.RecordChanges, *, actor: str = "user", note: str | None = None) -> m.MemoryRecord:
+    async def edit(
+        self, record_id: str, changes: m.RecordChanges, *, actor: str = "user", note: str | None = None, touch: bool = True,
+    ) -> m.MemoryRecord:
+        """Change fields; a new version when anything changed. Maintenance passes touch=False:
+        aging a record is not using it, or nothing would ever age."""
         current = await self.get(record_id, touch=False)
         updates = {k: v for k, v in changes.model_dump(exclude_none=True).items() if getattr(current, k) != v}
         if not updates:
@@ -71,7 +75,7 @@ class MemoryRepo:
         values = [json.dumps(v, ensure_ascii=False) if k == "tags" else v for k, v in updates.items()]
         await self.store.transaction([
             (f"UPDATE memory_records SET {sets}, version = version + 1, updated_at = ?, touched_at = ? WHERE id = ?",
-             (*values, now, now, current.id)),
+             (*values, now, now if touch else current.touched_at, current.id)),
             (VERSION_INSERT, (now, actor, note, current.id)),
             audit_sql.statement(actor=actor, verb="memory.edited", subject=current.id, trace_id=new_ulid(),
                                 details={"fields": sorted(updates), "version": current.version + 1}),
@@ -168,7 +172,7 @@ class MemoryRepo:
         moves = [(rid, tier, m.aged_tier(tier, touched, now, hot_days, warm_days)) for rid, tier, touched in rows]
         moves = [mv for mv in moves if mv[1] != mv[2]]
         for rid, old, new in moves:
-            await self.edit(rid, m.RecordChanges(tier=new), actor=actor, note=f"aged from {old} (untouched)")
+            await self.edit(rid, m.RecordChanges(tier=new), actor=actor, note=f"aged from {old} (untouched)", touch=False)
         return moves
 
     async def export_all(self) -> list[m.MemoryRecord]:
@@ -192,3 +196,33 @@ class MemoryRepo:
             return "unchanged" if after.version == before.version else "updated"
         await self.add(entry.fields, entry.provenance, actor=actor, record_id=(entry.id or "").upper() or None)
         return "added"
+
+    async def summarize_month(self, month: str, actor: str = "memory-steward") -> str | None:
+        """Write (or update) the warm summary of `month` (YYYY-MM); None when that month has no warm records."""
+        rows = await self.store.fetchall(
+            f"{SELECT_RECORD} WHERE r.tier = 'warm' AND r.archived = 0 AND r.kind != 'summary' AND substr(r.touched_at, 1, 7) = ? "
+            "ORDER BY r.seq", (month,),
+        )
+        if not rows:
+            return None
+        fields = m.month_summary(month, [m.record_from_row(r) for r in rows])
+        ref = f"summary:{month}"
+        existing = await self.store.fetchone(
+            "SELECT id FROM memory_records WHERE provenance ->> '$.source' = 'agent' AND provenance ->> '$.ref' = ?", (ref,)
+        )
+        if existing is not None:
+            await self.edit(existing[0], m.RecordChanges(**fields.model_dump()), actor=actor, note="summary refreshed", touch=False)
+            return existing[0]
+        record = await self.add(fields, m.Provenance(source="agent", ref=ref, note="memory steward (deterministic)"), actor=actor)
+        return record.id
+
+    async def maintain(self, now: dt.datetime, hot_days: int, warm_days: int) -> m.MaintenanceReport:
+        """Age tiers by their rules, then summarise every past month that has warm records."""
+        moves = await self.apply_tier_rules(now, hot_days, warm_days)
+        this_month = now.strftime("%Y-%m")
+        months = [r[0] for r in await self.store.fetchall(
+            "SELECT DISTINCT substr(touched_at, 1, 7) FROM memory_records WHERE tier = 'warm' AND archived = 0 "
+            "AND kind != 'summary' ORDER BY 1"
+        ) if r[0] < this_month]
+        summaries = [sid for month in months if (sid := await self.summarize_month(month))]
+        return m.MaintenanceReport(moves=moves, summaries=summaries)
