@@ -46,6 +46,18 @@ async def until(pilot, predicate: Callable[[], object], timeout: float = 10.0, w
         await pilot.pause(0.02)
 
 
+async def eventually(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
+    """wait_for inside a coroutine without an app: poll, yielding to the event loop between checks."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        await asyncio.sleep(0.005)
+    return value
+
+
 @pytest.fixture
 def home(monkeypatch) -> Path:
     """A fresh profile directory, set as OXYMUS_HOME for this test and its subprocesses."""

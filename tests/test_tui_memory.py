@@ -12,7 +12,7 @@ import asyncio
 from rich.text import Text
 from textual.widgets import Input, TextArea
 
-from conftest import run_cli, until
+from conftest import eventually, run_cli, until
 from oxymus import paths as paths_mod
 from oxymus.memory import Provenance
 from oxymus.protocol import MemorySearchResult
@@ -285,18 +285,25 @@ async def test_only_the_newest_search_answer_is_shown(tmp_path):
             seen.append(message)
             return True
 
+    release_first = asyncio.Event()
+    answered: list[str] = []
+
     class SlowFirst:
         async def call(self, method, params=None, model=None, timeout=10.0):
             assert method == "memory.search"
             if params["query"] == "an":
-                await asyncio.sleep(0.2)  # the first request answers last
+                await release_first.wait()  # the first request answers last
+            answered.append(params["query"])
             return MemorySearchResult(hits=[])
 
     conn.listen(Recorder())
     conn.client, conn._loaded = SlowFirst(), True
     first, second = conn.search_memory("an"), conn.search_memory("anna", kind="person")
     assert (first, second) == (1, 2)
-    await asyncio.sleep(0.4)
+    await eventually(lambda: answered == ["anna"], what="the second answer")
+    release_first.set()
+    await eventually(lambda: answered == ["anna", "an"], what="the first, late answer")
+    await eventually(lambda: not conn._tasks, what="both answers to be handled")
     searched = [m for m in seen if isinstance(m, MemorySearched)]
     assert [(m.ticket, m.query, m.kind) for m in searched] == [(2, "anna", "person")]
     conn.client, conn._loaded = None, False

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import DaemonProcess, run_cli, until
+from conftest import DaemonProcess, eventually, run_cli, until
 from oxymus import paths as paths_mod
 from oxymus.today import Today
 from oxymus.tui.app import OxymusApp, create_app
@@ -279,13 +279,16 @@ async def test_a_burst_of_events_costs_one_reload_and_midnight_costs_one(tmp_pat
         for _ in range(10):  # ten events within ~50 ms
             conn._today_wanted.set()
             await asyncio.sleep(0.005)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: client.calls, what="the reload")
+        # The burst is over once the loop waits for the next event again: nothing more may follow.
+        await eventually(lambda: not conn._today_wanted.is_set() and len(client.calls) == 1, what="the loop to go idle")
         assert client.calls == ["today.get"]
         assert sum(isinstance(m, TodayLoaded) for m in recorder.seen) == 1
 
         conn.today = _day((berlin_today() - dt.timedelta(days=1)).isoformat())  # as if midnight just passed
-        await asyncio.sleep(0.3)
-        assert client.calls == ["today.get", "today.get"], "one reload for the new date, then none"
+        await eventually(lambda: len(client.calls) == 2, what="the reload for the new date")
+        await eventually(lambda: conn.today.date == berlin_today().isoformat(), what="the new day")
+        assert client.calls == ["today.get", "today.get"], "one reload for the new date"
         assert conn.today.date == berlin_today().isoformat()
     finally:
         task.cancel()
