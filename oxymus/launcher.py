@@ -33,7 +33,9 @@ def start(paths: Paths, timeout: float = 15.0) -> dict:
     paths.ensure()
     with open(paths.start_error_file, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "oxymus", "daemon", "--background"],
+            # -P: no current directory on sys.path, or an `oxymus/` folder where the user
+            # happens to stand (a checkout) would shadow the installed package.
+            [sys.executable, "-P", "-m", "oxymus", "daemon", "--background"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
             start_new_session=True, close_fds=True,
         )

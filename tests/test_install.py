@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,23 +13,45 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-def test_pip_install_into_a_fresh_venv(tmp_path, home):
-    venv = tmp_path / "venv"
+def _copy_tree(dest: Path) -> None:
+    """The tracked (and untracked, unignored) files, as a fresh clone would have them."""
+    files = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        rel = name.decode()
+        source = ROOT / rel
+        if not source.is_file():
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """(venv, source copy): `pip install <copy>` into a new venv, once for this module."""
+    root = Path(tempfile.mkdtemp(prefix="oxi-"))
+    venv, src = root / "venv", root / "src"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    # Install from a copy of the tracked files, as a fresh clone would have them.
-    src = tmp_path / "src"
     _copy_tree(src)
     result = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(src)],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    yield venv, src
+    subprocess.run(["rm", "-rf", str(root)])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_pip_install_into_a_fresh_venv(installed, tmp_path, home):
+    venv, _src = installed
     py = str(venv / "bin" / "python")
     check = subprocess.run(
-        [py, "-c", "import oxymus, oxymus.daemon.main, oxymus.tui.app, oxymus.connectors, oxymus.store.repos, importlib.resources as r;"
-         "print(oxymus.__file__); print(any(p.name.endswith('.tcss') for p in r.files('oxymus.tui').iterdir()))"],
+        [py, "-c", "import oxymus, oxymus.daemon.main, oxymus.tui.app, oxymus.connectors, oxymus.store.repos, oxymus.plans, "
+         "importlib.resources as r; print(oxymus.__file__); print(any(p.name.endswith('.tcss') for p in r.files('oxymus.tui').iterdir()))"],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert check.returncode == 0, check.stderr
@@ -43,15 +66,16 @@ def test_pip_install_into_a_fresh_venv(tmp_path, home):
     assert "from the installed copy" in inbox.stdout
 
 
-def _copy_tree(dest: Path) -> None:
-    files = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True, check=True
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        rel = name.decode()
-        source = ROOT / rel
-        if not source.is_file():
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_the_installed_daemon_starts_from_a_folder_holding_an_oxymus_package(installed, home):
+    """Run inside a checkout (which has its own `oxymus/` folder), `oxymus up` still starts the installed daemon."""
+    venv, src = installed
+    env = {**os.environ, "OXYMUS_HOME": str(home)}
+    exe = str(venv / "bin" / "oxymus")
+    up = subprocess.run([exe, "up"], capture_output=True, text=True, env=env, cwd=src)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert subprocess.run([exe, "status"], capture_output=True, env=env, cwd=src).returncode == 0
+    finally:
+        subprocess.run([exe, "down"], capture_output=True, env=env, cwd=src)
