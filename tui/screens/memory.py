@@ -32,9 +32,9 @@ from oxymus.tui.messages import (
     MemorySearched,
 )
 from oxymus.tui.screens.base import SectionScreen
-from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.record import RecordScreen
-from oxymus.tui.screens.record_form import TIERS, RecordFormScreen
+from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget
+from oxymus.tui.screens.record_form import TIERS
 from oxymus.tui.widgets import CycleField, MemoryTable, SectionBar
 from oxymus.tui.widgets.memory_views import budget_text
 
@@ -164,25 +164,13 @@ class MemoryScreen(SectionScreen):
 
     def action_edit(self) -> None:
         hit = self._selected()
-        if hit is None:
-            return
-        record_id = hit.record.id
-        self.app.push_screen(RecordFormScreen.edit(hit.record), lambda changes: self._edited(record_id, changes))
-
-    def _edited(self, record_id: str, changes: dict | None) -> None:
-        if changes:
-            self.oxymus.connection.edit_memory(record_id, changes)
-        elif changes == {}:
-            self.notify("Nothing changed.", timeout=3)
+        if hit is not None:
+            ask_to_edit(self, hit.record)
 
     def action_forget(self) -> None:
         hit = self._selected()
-        if hit is None:
-            return
-        record_id = hit.record.id
-        question = ConfirmScreen(f"Forget “{hit.record.title}”?",
-                                 "It leaves search and goes cold; its history is kept.", yes="forget", no="keep it")
-        self.app.push_screen(question, lambda yes: self.oxymus.connection.forget_memory(record_id) if yes else None)
+        if hit is not None:
+            ask_to_forget(self, hit.record)
 
     def _selected(self) -> mem.MemoryHit | None:
         hit = self.table.selected if self.table.display else None

@@ -29,8 +29,7 @@ from oxymus.tui.messages import (
     MemoryLoaded,
 )
 from oxymus.tui.screens.base import SectionScreen
-from oxymus.tui.screens.confirm import ConfirmScreen
-from oxymus.tui.screens.record_form import RecordFormScreen
+from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget
 from oxymus.tui.widgets import HistoryTable, SectionBar
 from oxymus.tui.widgets.memory_views import budget_text, provenance_line, tags_text, tier_text, version_note
 
@@ -84,24 +83,12 @@ class RecordScreen(SectionScreen):
         self.app.pop_screen()
 
     def action_edit(self) -> None:
-        if self.record is None or self.gone:
-            return
-        record_id = self.record.id
-        self.app.push_screen(RecordFormScreen.edit(self.record), lambda changes: self._edited(record_id, changes))
-
-    def _edited(self, record_id: str, changes: dict | None) -> None:
-        if changes:
-            self.oxymus.connection.edit_memory(record_id, changes)
-        elif changes == {}:
-            self.notify("Nothing changed.", timeout=3)
+        if self.record is not None and not self.gone:
+            ask_to_edit(self, self.record)
 
     def action_forget(self) -> None:
-        if self.record is None or self.gone:
-            return
-        record_id = self.record.id
-        question = ConfirmScreen(f"Forget “{self.record.title}”?",
-                                 "It leaves search and goes cold; its history is kept.", yes="forget", no="keep it")
-        self.app.push_screen(question, lambda yes: self.oxymus.connection.forget_memory(record_id) if yes else None)
+        if self.record is not None and not self.gone:
+            ask_to_forget(self, self.record)
 
     # ---- messages -----------------------------------------------------------
 

@@ -1,0 +1,29 @@
+"""Editing and forgetting a memory record: the same dialogs from the results list and the record view."""
+
+from __future__ import annotations
+
+from oxymus import memory as mem
+from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.confirm import ConfirmScreen
+from oxymus.tui.screens.record_form import RecordFormScreen
+
+
+def ask_to_edit(screen: SectionScreen, record: mem.MemoryRecord) -> None:
+    """Open the edit form; save through the connection (the daemon keeps the old version)."""
+    record_id = record.id
+
+    def done(changes: dict | None) -> None:
+        if changes:
+            screen.oxymus.connection.edit_memory(record_id, changes)
+        elif changes == {}:
+            screen.notify("Nothing changed.", timeout=3)
+
+    screen.app.push_screen(RecordFormScreen.edit(record), done)
+
+
+def ask_to_forget(screen: SectionScreen, record: mem.MemoryRecord) -> None:
+    """Ask first; forgetting archives the record out of search, its history stays."""
+    record_id = record.id
+    question = ConfirmScreen(f"Forget “{record.title}”?",
+                             "It leaves search and goes cold; its history is kept.", yes="forget", no="keep it")
+    screen.app.push_screen(question, lambda yes: screen.oxymus.connection.forget_memory(record_id) if yes else None)
