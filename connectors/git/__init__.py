@@ -1,12 +1,15 @@
-"""git: the state of local repositories (branch, upstream, changes, operations in progress)."""
+"""git: the state of local repositories (branch, upstream, changes, operations in progress), and commits and pushes in them."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
 from oxymus.sources import Source, SourceSettings
+
+if TYPE_CHECKING:
+    from oxymus.effects import ActionSpec
 
 
 class GitConfig(SourceSettings):
@@ -30,3 +33,10 @@ class GitConnector:
         from oxymus.connectors.git.source import GitSource
 
         return [GitSource(config)]
+
+    @classmethod
+    def actions(cls, config: GitConfig | None) -> list[ActionSpec]:
+        """`git.commit` and `git.push`, on the repositories `config` names (none without a [git] section)."""
+        from oxymus.connectors.git.actions import GitCommitSpec, GitPushSpec
+
+        return [GitCommitSpec(config), GitPushSpec(config)]
