@@ -22,6 +22,10 @@ from oxymus.daemon.service import Service
 from oxymus.daemon.watcher import CaptureWatcher
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.plans import PlansKeeper
+from oxymus.daemon.desk import ActionDesk
+from oxymus.daemon.executor import Executor
+from oxymus.daemon.local_effects import DaemonLocalEffects
+from oxymus.effects import action_specs
 from oxymus.sources import NeedsHuman
 from oxymus import secrets
 
@@ -66,7 +70,14 @@ async def _serve(paths: Paths, config: Config) -> int:
     watcher = CaptureWatcher(store, bus)
     coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
     keeper = PlansKeeper(plans_path(paths, config), store, bus)
-    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper)
+    desk = ActionDesk(
+        store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
+        config_dir=paths.config_dir, secret=keyring_secret,
+    )
+    desk.local = DaemonLocalEffects(store, keeper, desk.now, bus)
+    desk.policy()  # read now, so a broken policy.toml is reported at start
+    executor = Executor(desk)
+    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
     try:
@@ -74,6 +85,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         await server.start()
         await coordinator.start()
         await keeper.start()
+        await executor.start()
         maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
@@ -87,6 +99,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         bus.publish("daemon.stopping", {})
         if "maintenance" in locals():
             maintenance.cancel()
+        await executor.stop()
         await keeper.stop()
         await coordinator.stop()
         await server.close()

@@ -9,6 +9,7 @@ import os
 import time
 
 from oxymus import PROTOCOL_VERSION, __version__, wire
+from oxymus.actions import OPEN
 from oxymus.clock import now_iso
 from oxymus.protocol import (
     CaptureAddParams,
@@ -39,8 +40,9 @@ log = logging.getLogger("oxymus.daemon.service")
 
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
-                 bus=None, memory_config=None, plans=None):
+                 bus=None, memory_config=None, plans=None, desk=None):
         self.store = store
+        self.desk = desk
         self.plans = plans
         self.bus = bus
         self.memory_config = memory_config
@@ -53,7 +55,10 @@ class Service:
         self.server = None  # set by main once the server exists, for client counts
 
     def handlers(self) -> dict[str, Handler]:
-        return {
+        from oxymus.daemon.action_rpc import ActionHandlers
+
+        extra = ActionHandlers(self.desk).handlers() if self.desk is not None else {}
+        return extra | {
             "hello": self.hello,
             "status": self.status,
             "capture.add": self.capture_add,
@@ -102,6 +107,9 @@ class Service:
             clients=len(sessions),
             subscribers=sum(1 for s in sessions if s.subscriber is not None),
             sources=self.coordinator.views(),
+            approvals_waiting=await self.store.actions.count(OPEN),
+            pause=await self.store.actions.pause_state(),
+            policy_error=self.desk.policy_error if self.desk is not None else None,
         )
 
     async def capture_add(self, session: Session, p: CaptureAddParams) -> CaptureAddResult:
@@ -231,7 +239,9 @@ class Service:
             return proto.InboxTriageResult(capture_id=capture.id, to="archive")
         if p.to == "plan_action":
             text = " ".join((p.text or capture.text.strip().splitlines()[0]).split())[:500]
-            await self.plans.edit("add_action", {"text": text, "section_title": p.section}, expected_sha256=None, actor=session.client)
+            result = await self._plans_action(session, {"op": "add_action", "text": text, "section": p.section})
+            if result.action.status != "succeeded":
+                raise wire.RpcError(wire.INVALID_INPUT, _not_applied(result.action))
             action = next((a for a in reversed(self.plans.document.actions) if a.text == text), None) if self.plans.document else None
             target = action.id if action else text
             await self.store.transaction(self.store.captures.link_statements(capture.id, "plan_action", target, session.client))
@@ -254,23 +264,25 @@ class Service:
         return self._plans_result()
 
     async def plans_edit(self, session: Session, p: proto.PlansEditParams) -> proto.PlansEditResult:
-        today = dt.datetime.now(self.coordinator.zone).date().isoformat()
-        if p.op == "set_done":
-            if not p.action_id:
-                raise wire.RpcError(wire.INVALID_PARAMS, "set_done needs action_id")
-            kwargs = {"action_id": p.action_id, "done": p.done, "date": (p.date or today) if p.done else None}
-        elif p.op == "add_action":
-            if not p.text:
-                raise wire.RpcError(wire.INVALID_PARAMS, "add_action needs text")
-            kwargs = {"text": p.text, "section_title": p.section}
-        else:
-            if not p.proposal or not p.status:
-                raise wire.RpcError(wire.INVALID_PARAMS, "set_proposal_status needs proposal and status")
-            which = int(p.proposal) if p.proposal.isdigit() else p.proposal
-            date = p.date or (today if p.status == "published" else None)
-            kwargs = {"position_or_title": which, "status": p.status, "date": date}
-        before, after, diff = await self.plans.edit(p.op, kwargs, expected_sha256=p.expected_sha256, actor=session.client)
-        return proto.PlansEditResult(sha256_before=before, sha256_after=after, diff=diff, document=self.plans.document)
+        return await self._plans_action(session, p.model_dump(exclude_unset=True))
+
+    async def _plans_action(self, session: Session, payload: dict) -> proto.PlansEditResult:
+        """A PLANS.md edit is a `plans.edit` action proposed by the person: the policy plane
+        decides (by default your own edits run at once), and the reply waits for the result."""
+        from oxymus.actions import Proposer
+
+        action, _ = await self.desk.propose("plans.edit", payload, proposer=Proposer(type="user", name="user"),
+                                            reason=f"edited from {session.client}")
+        action = await self.desk.wait_settled(action, timeout=15)
+        if action.status == "failed":
+            raise wire.RpcError(wire.INVALID_INPUT, action.error or "the edit failed")
+        if action.status == "denied":
+            raise wire.RpcError(wire.INVALID_INPUT, _not_applied(action))
+        data = action.receipt.data if action.receipt else {}
+        return proto.PlansEditResult(
+            sha256_before=data.get("sha256_before"), sha256_after=data.get("sha256_after"), diff=data.get("diff", ""),
+            document=self.plans.document, action=action,
+        )
 
     async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:
         session.subscribe(p.topics)
@@ -280,3 +292,9 @@ class Service:
         log.info("shutdown requested by %s", session.name)
         self.stop.set()
         return ShutdownResult()
+
+
+def _not_applied(action) -> str:
+    if action.status == "denied":
+        return f"the edit was denied by policy rule {action.decision.rule!r} (action {action.id})"
+    return f"the edit waits for approval (action {action.id}, rule {action.decision.rule!r})"

@@ -146,6 +146,11 @@ def build_parser():
     q.add_argument("status", choices=["proposed", "draft", "scheduled", "published", "dropped"])
     q.add_argument("--date", help="YYYY-MM-DD (default: today when published)")
 
+    from oxymus import cli_actions
+
+    cli_actions.register(command)
+    cli_actions.register_policy(command)
+
     p = command("status", cmd_status, "is the daemon running: pid, uptime, socket, database, schema version")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -614,6 +619,12 @@ def cmd_init(args) -> int:
     with open(target, "w", encoding="utf-8") as fh:
         fh.write(config.default_toml())
     print(f"wrote {target}")
+    if not os.path.exists(paths.policy_file):
+        from oxymus.policy import EXAMPLE
+
+        with open(paths.policy_file, "w", encoding="utf-8") as fh:
+            fh.write(EXAMPLE)
+        print(f"wrote {paths.policy_file}")
     return EXIT_OK
 
 

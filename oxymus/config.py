@@ -140,22 +140,35 @@ class ConfigError(Exception):
 
 def load(path: str) -> CoreConfig:
     """The config at `path`, or the defaults if it does not exist."""
+    text = read_text(path)
+    return defaults() if text is None else parse(text, path)
+
+
+def read_text(path: str) -> str | None:
+    """A UTF-8 settings file's text, None if it does not exist; ConfigError naming the line of a bad byte."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
-        return defaults()
+        return None
     except OSError as exc:
         raise ConfigError(path, f"cannot read: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(path, f"not valid UTF-8 (byte {exc.start})", line=line) from None
-    return parse(text, path)
 
 
 def parse(text: str, path: str = "config.toml") -> CoreConfig:
+    return parse_model(text, path, model())
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def parse_model(text: str, path: str, model_cls: type[M]) -> M:
+    """TOML text validated by `model_cls`; errors raise ConfigError naming the file, line and dotted key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -165,7 +178,7 @@ def parse(text: str, path: str = "config.toml") -> CoreConfig:
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
         raise ConfigError(path, f"TOML syntax error: {msg}", line=line) from None
     try:
-        return model().model_validate(data)
+        return model_cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = list(err["loc"])

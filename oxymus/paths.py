@@ -38,6 +38,10 @@ class Paths:
         return os.path.join(self.config_dir, "config.toml")
 
     @property
+    def policy_file(self) -> str:
+        return os.path.join(self.config_dir, "policy.toml")
+
+    @property
     def db_file(self) -> str:
         return os.path.join(self.data_dir, "oxymus.db")
 
@@ -66,6 +70,7 @@ class Paths:
             "state_dir": self.state_dir,
             "runtime_dir": self.runtime_dir,
             "config_file": self.config_file,
+            "policy_file": self.policy_file,
             "database": self.db_file,
             "socket": self.socket,
             "log_file": self.log_file,

@@ -13,10 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus import PROTOCOL_VERSION
-from oxymus.models import Capture, CaptureStatus, SourceView
+from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
 from oxymus.today import Today
 from oxymus import memory as mem
 from oxymus.plans import PlansDocument
+from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.actions import Action, ActionDetail, Decision, InputRef, PauseState, Proposer
+from oxymus.effects import Preview
 
 
 class Params(BaseModel):
@@ -84,6 +87,9 @@ class StatusResult(BaseModel):
     clients: int
     subscribers: int
     sources: list[SourceView] = Field(default_factory=list, description="per-source health")
+    approvals_waiting: int = Field(default=0, description="actions waiting for the person's decision")
+    pause: PauseState | None = Field(default=None, description="set while automation is paused ('not today')")
+    policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
 
 
 class CaptureAddParams(Params):
@@ -205,23 +211,103 @@ class PlansResult(BaseModel):
     read_at: str | None
 
 
-class PlansEditParams(Params):
-    op: Literal["set_done", "add_action", "set_proposal_status"]
-    action_id: str | None = Field(default=None, description="set_done: the action's id")
-    done: bool = Field(default=True, description="set_done: check (true) or uncheck")
-    text: str | None = Field(default=None, max_length=500, description="add_action: one line")
-    section: str = Field(default="Next actions", max_length=200, description="add_action: the heading to add under")
-    proposal: str | None = Field(default=None, description="set_proposal_status: its position (1-based) or title")
-    status: str | None = Field(default=None, description="set_proposal_status: proposed, draft, scheduled, published or dropped")
-    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="the date to record (default today for done/published)")
-    expected_sha256: str | None = Field(default=None, description="the hash of the document the caller looked at; a mismatch refuses the edit")
+class PlansEditParams(PlansEditPayload, Params):
+    """The same fields as the `plans.edit` action's payload: the RPC proposes that action as the person."""
 
 
 class PlansEditResult(BaseModel):
-    sha256_before: str | None
-    sha256_after: str
-    diff: str
+    sha256_before: str | None = None
+    sha256_after: str | None = Field(default=None, description="null unless the edit was applied (it may be waiting for approval)")
+    diff: str = ""
     document: PlansDocument | None
+    action: Action = Field(description="the plans.edit action that carried the edit, with its status")
+
+
+class ProposeParams(Params):
+    kind: str = Field(min_length=1, max_length=100, description="e.g. notify.send, git.commit")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    reason: str = Field(default="", max_length=4000, description="why: shown with the approval")
+    proposer: Proposer = Field(default_factory=Proposer, description="who proposes it (agents name themselves and their run)")
+    inputs: list[InputRef] = Field(default_factory=list, max_length=100, description="what it is based on: references, not copies")
+    confidence: float | None = Field(default=None, ge=0, le=1, description="the agent's confidence")
+    key: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key: proposing the same key again returns the first action")
+    trace_id: str | None = Field(default=None, max_length=64, description="the trace of the trigger or agent run (default: a new one)")
+
+
+class ProposeResult(BaseModel):
+    action: Action
+    created: bool = Field(description="false when an action with this key already existed")
+
+
+class ActionsListParams(Params):
+    status: list[str] | None = Field(default=None, description="statuses to include (default: all)")
+    limit: int = Field(default=200, ge=1, le=5000)
+    newest_first: bool = False
+    trace_id: str | None = None
+
+
+class ActionsListResult(BaseModel):
+    actions: list[Action]
+
+
+class ActionIdParams(Params):
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
+
+
+class DecideParams(Params):
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
+    reason: str | None = Field(default=None, max_length=2000)
+    via: Literal["cli", "tui", "notification", "script"] = "cli"
+    payload: dict[str, Any] | None = Field(default=None, description="approve: the edited payload to approve instead")
+
+
+class SnoozeParams(Params):
+    id: str = Field(min_length=4, max_length=64)
+    until: str = Field(description="UTC ISO-8601, or what a person types: 2h, tomorrow 9:00, monday")
+    via: Literal["cli", "tui", "notification", "script"] = "cli"
+
+
+class ActionResult(BaseModel):
+    action: Action
+
+
+class PolicyExplainParams(Params):
+    kind: str = Field(min_length=1, max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    proposer: Proposer = Field(default_factory=Proposer)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    at: str | None = Field(default=None, description="decide as if at this time (ISO-8601); default now")
+
+
+class PolicyExplainResult(BaseModel):
+    kind: str
+    payload: dict[str, Any] = Field(description="the payload as prepared (with pinned fields)")
+    preview: Preview
+    decision: Decision
+    policy_path: str | None
+
+
+class PauseParams(Params):
+    until: str | None = Field(default=None, description="UTC ISO-8601 or 2h, tomorrow, monday 9:00; default: until resumed")
+    reason: str = Field(default="", max_length=500)
+
+
+class PauseResult(BaseModel):
+    pause: PauseState | None
+    expired: int = Field(default=0, description="resume: proposals that went stale while paused and expired")
+
+
+class LogParams(Params):
+    trace_id: str | None = None
+    subject: str | None = Field(default=None, description="an action, capture or record id")
+    verb: str | None = Field(default=None, description="a verb or a prefix ending in '*': action.*")
+    problems: bool = Field(default=False, description="only failures, denials and expiries")
+    before_seq: int | None = Field(default=None, description="page backwards from here")
+    limit: int = Field(default=200, ge=1, le=5000)
+
+
+class LogResult(BaseModel):
+    events: list[AuditEvent] = Field(description="newest first (oldest first when following one trace)")
 
 
 class ShutdownResult(BaseModel):
@@ -257,6 +343,17 @@ METHODS: dict[str, Method] = {
         Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),
         Method(name="plans.get", summary="PLANS.md parsed: sections, goals, next actions, publishing order, unparsed parts", params=NoParams, result=PlansResult),
         Method(name="plans.edit", summary="a minimal patch to PLANS.md (check an action, add one, set a proposal's status); refused if the file changed", params=PlansEditParams, result=PlansEditResult),
+        Method(name="actions.propose", summary="propose an action; the policy plane allows, queues it for approval or denies it", params=ProposeParams, result=ProposeResult),
+        Method(name="actions.list", summary="actions by status, oldest first (the approval queue: status awaiting_approval)", params=ActionsListParams, result=ActionsListResult),
+        Method(name="actions.get", summary="one action with its approvals, receipts and the audit history of its trace", params=ActionIdParams, result=ActionDetail),
+        Method(name="actions.approve", summary="approve a waiting action (optionally with an edited payload); durable before the reply", params=DecideParams, result=ActionResult),
+        Method(name="actions.deny", summary="deny a waiting action, with an optional reason", params=DecideParams, result=ActionResult),
+        Method(name="actions.snooze", summary="put a waiting action aside until a time", params=SnoozeParams, result=ActionResult),
+        Method(name="actions.undo", summary="take back an approval or denial within the grace period, before execution starts", params=DecideParams, result=ActionResult),
+        Method(name="policy.explain", summary="dry-run the policy decision for a kind and payload, through the same code as a live proposal", params=PolicyExplainParams, result=PolicyExplainResult),
+        Method(name="pause.set", summary="pause automation ('not today'): nothing executes until resumed or the time given", params=PauseParams, result=PauseResult),
+        Method(name="pause.clear", summary="resume automation; proposals that went stale while paused expire, summarised once", params=NoParams, result=PauseResult),
+        Method(name="log.query", summary="the audit log: newest first, or one trace from trigger to receipt", params=LogParams, result=LogResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -269,5 +366,8 @@ EVENT_TOPICS: dict[str, str] = {
     "memory.changed": "a memory record was added, edited, forgotten or purged (data: id, verb)",
     "capture.triaged": "a capture left the inbox (data: id, to, target)",
     "plans.changed": "PLANS.md was read anew (edited by you or by Oxymus; data: path, sha256, error)",
+    "action.changed": "an action changed status (data: id, kind, status, from, summary)",
+    "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
+    "pause.changed": "automation was paused or resumed (data: pause, or null)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

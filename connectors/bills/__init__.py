@@ -29,3 +29,9 @@ class BillsConnector:
         from oxymus.connectors.bills.source import BillsSource
 
         return [BillsSource(config)]
+
+    @classmethod
+    def actions(cls, config: BillsConfig | None) -> list:
+        from oxymus.connectors.bills.actions import MarkPaid
+
+        return [MarkPaid(config)]

@@ -203,11 +203,123 @@ def _m004_memory(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX capture_links_by_target ON capture_links(target_kind, target_id)")
 
 
+def _m005_actions(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE actions (
+            seq             INTEGER PRIMARY KEY,
+            id              TEXT NOT NULL UNIQUE,           -- ULID
+            kind            TEXT NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN ('proposed', 'awaiting_approval', 'approved', 'denied',
+                            'executing', 'succeeded', 'failed', 'snoozed', 'expired', 'compensated')),
+            payload         TEXT NOT NULL CHECK (json_valid(payload)),
+            proposer        TEXT NOT NULL CHECK (json_valid(proposer)),
+            reason          TEXT NOT NULL DEFAULT '',
+            inputs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(inputs)),
+            confidence      REAL,
+            risk            TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,           -- a repeated proposal finds the first one
+            decision        TEXT NOT NULL CHECK (json_valid(decision)),
+            preview         TEXT NOT NULL CHECK (json_valid(preview)),
+            trace_id        TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            max_attempts    INTEGER NOT NULL DEFAULT 5,
+            next_attempt_at TEXT,
+            expires_at      TEXT,
+            snoozed_until   TEXT,
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL,
+            error           TEXT,
+            receipt         TEXT CHECK (receipt IS NULL OR json_valid(receipt))
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX actions_by_status ON actions(status, next_attempt_at)")
+    db.execute("CREATE INDEX actions_by_trace ON actions(trace_id)")
+    # Decisions by people (and their undoing): append-only, the record the executor requires.
+    db.execute(
+        """
+        CREATE TABLE action_approvals (
+            seq       INTEGER PRIMARY KEY,
+            action_id TEXT NOT NULL,
+            decision  TEXT NOT NULL CHECK (decision IN ('approved', 'denied', 'snoozed', 'undone', 'edited')),
+            actor     TEXT NOT NULL,
+            via       TEXT NOT NULL,
+            at        TEXT NOT NULL,
+            reason    TEXT,
+            until     TEXT
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX action_approvals_by_action ON action_approvals(action_id, seq)")
+    db.execute(
+        """
+        CREATE TABLE action_receipts (
+            action_id    TEXT NOT NULL,
+            attempt      INTEGER NOT NULL,
+            at           TEXT NOT NULL,
+            summary      TEXT NOT NULL,
+            ref          TEXT,
+            data         TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),
+            already_done INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (action_id, attempt)
+        ) STRICT
+        """
+    )
+    for table in ("action_approvals", "action_receipts"):
+        for op in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    # The invariant the whole policy plane rests on, enforced by the database itself:
+    # an action that needed approval runs only if the latest decision on it is a yes,
+    # and a denied one never runs.
+    db.execute(
+        """
+        CREATE TRIGGER actions_execute_needs_yes BEFORE UPDATE OF status ON actions
+        WHEN new.status = 'executing' AND (
+            json_extract(old.decision, '$.outcome') = 'deny'
+            OR (json_extract(old.decision, '$.outcome') = 'require_approval' AND coalesce(
+                (SELECT decision FROM action_approvals WHERE action_id = old.id ORDER BY seq DESC LIMIT 1), '') != 'approved')
+        )
+        BEGIN SELECT RAISE(ABORT, 'action needs an approval before it can execute'); END
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE settings (
+            key        TEXT PRIMARY KEY,
+            value      TEXT NOT NULL CHECK (json_valid(value)),
+            updated_at TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    # Retention: the audit log stays append-only except for one controlled prune.
+    # Only rows older than the cutoff written in audit_retention may go, and never
+    # any row of a trace that holds a failure, a denial or an expiry: routine
+    # successes make room, the record of what went wrong never does.
+    db.execute("CREATE TABLE audit_retention (id INTEGER PRIMARY KEY CHECK (id = 1), cutoff TEXT NOT NULL) STRICT")
+    db.execute("CREATE INDEX audit_by_verb ON audit_log(verb)")
+    db.execute("DROP TRIGGER audit_log_no_delete")
+    db.execute(
+        """
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        WHEN old.ts >= coalesce((SELECT cutoff FROM audit_retention WHERE id = 1), '')
+          OR old.verb IN ('action.failed', 'action.denied', 'action.expired', 'source.failing')
+          OR EXISTS (SELECT 1 FROM audit_log a WHERE a.trace_id = old.trace_id
+                     AND a.verb IN ('action.failed', 'action.denied', 'action.expired'))
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only (only routine records past retention may be pruned)'); END
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
     Migration("003_state", _m003_state),
     Migration("004_memory", _m004_memory),
+    Migration("005_actions", _m005_actions),
 ]
 
 LATEST = len(MIGRATIONS)

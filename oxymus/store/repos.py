@@ -14,6 +14,7 @@ from oxymus.models import AuditEvent, Capture, SourceHealth
 from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
 from oxymus.store.db import PRAGMAS, connect
+from oxymus.store.action_repo import ActionRepo
 from oxymus.store.memory_repo import MemoryRepo
 from oxymus.ulid import new_ulid
 
@@ -33,6 +34,7 @@ class Store:
         self.audit = AuditLog(self)
         self.state = StateRepo(self)
         self.memory = MemoryRepo(self)
+        self.actions = ActionRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":
@@ -146,17 +148,60 @@ class AuditLog:
         await self.store.transaction([audit_sql.statement(actor=actor, verb=verb, subject=subject, trace_id=trace_id, details=details)])
 
     async def list(self, trace_id: str | None = None, limit: int = 200) -> list[AuditEvent]:
+        return await self.query(trace_id=trace_id, limit=limit)
+
+    PROBLEM_VERBS = ("action.failed", "action.denied", "action.expired")
+
+    async def query(self, *, trace_id: str | None = None, subject: str | None = None, verb: str | None = None,
+                    problems: bool = False, before_seq: int | None = None, limit: int = 200) -> list[AuditEvent]:
+        """Newest first; one trace is read oldest first, from trigger to receipt."""
+        where, params = [], []
         if trace_id:
-            sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log WHERE trace_id = ? ORDER BY seq LIMIT ?"
-            params: tuple = (trace_id, limit)
-        else:
-            sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?"
-            params = (limit,)
-        rows = await self.store.fetchall(sql, params)
+            where.append("trace_id = ?")
+            params.append(trace_id)
+        if subject:
+            where.append("subject = ?")
+            params.append(subject)
+        if verb:
+            if verb.endswith("*"):
+                where.append("verb >= ? AND verb < ?")
+                params += [verb[:-1], verb[:-1] + "\U0010ffff"]
+            else:
+                where.append("verb = ?")
+                params.append(verb)
+        if problems:
+            where.append(f"verb IN ({', '.join('?' * len(self.PROBLEM_VERBS))})")
+            params += list(self.PROBLEM_VERBS)
+        if before_seq is not None:
+            where.append("seq < ?")
+            params.append(before_seq)
+        order = "ASC" if trace_id and before_seq is None else "DESC"
+        sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" ORDER BY seq {order} LIMIT ?"
+        rows = await self.store.fetchall(sql, (*params, limit))
         return [
             AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6]))
             for r in rows
         ]
+
+    async def prune(self, cutoff: str) -> int:
+        """Drop routine records older than `cutoff`; the database itself refuses to drop any
+        record of a trace with a failure, a denial or an expiry."""
+        async with self.store.write_lock:
+            db = self.store.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                await db.execute("INSERT INTO audit_retention (id, cutoff) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET cutoff = excluded.cutoff", (cutoff,))
+                cur = await db.execute(
+                    f"DELETE FROM audit_log WHERE ts < ? AND trace_id NOT IN (SELECT trace_id FROM audit_log WHERE verb IN "
+                    f"({', '.join('?' * len(self.PROBLEM_VERBS))}))", (cutoff, *self.PROBLEM_VERBS),
+                )
+                deleted = cur.rowcount
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return deleted
 
 
 class StateDiff:

@@ -1,0 +1,93 @@
+"""RPC methods for actions, approvals, the policy plane, the pause and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from oxymus import protocol as proto
+from oxymus import wire
+from oxymus.actions import ActionDetail
+from oxymus.when import WhenError, parse_when
+from oxymus.daemon.desk import ActionDesk
+from oxymus.daemon.rpc import Handler, Session
+
+
+class ActionHandlers:
+    def __init__(self, desk: ActionDesk):
+        self.desk = desk
+        self.repo = desk.repo
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "actions.propose": self.propose,
+            "actions.list": self.list,
+            "actions.get": self.get,
+            "actions.approve": self.approve,
+            "actions.deny": self.deny,
+            "actions.snooze": self.snooze,
+            "actions.undo": self.undo,
+            "policy.explain": self.explain,
+            "pause.set": self.pause,
+            "pause.clear": self.resume,
+            "log.query": self.log,
+        }
+
+    def _when(self, text: str) -> dt.datetime:
+        try:
+            return parse_when(text, self.desk.now(), self.desk.zone)
+        except WhenError as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
+
+    async def propose(self, session: Session, p: proto.ProposeParams) -> proto.ProposeResult:
+        action, created = await self.desk.propose(
+            p.kind, p.payload, proposer=p.proposer, reason=p.reason, inputs=p.inputs,
+            confidence=p.confidence, key=p.key, trace_id=p.trace_id,
+        )
+        return proto.ProposeResult(action=action, created=created)
+
+    async def list(self, session: Session, p: proto.ActionsListParams) -> proto.ActionsListResult:
+        actions = await self.repo.list(p.status, limit=p.limit, newest_first=p.newest_first, trace_id=p.trace_id)
+        return proto.ActionsListResult(actions=actions)
+
+    async def get(self, session: Session, p: proto.ActionIdParams) -> ActionDetail:
+        action = await self.desk.find(p.id)
+        history = await self.desk.store.audit.query(trace_id=action.trace_id, limit=1000)
+        return ActionDetail(action=action, approvals=await self.repo.approvals(action.id), receipts=await self.repo.receipts(action.id),
+                            history=history)
+
+    async def approve(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
+        return proto.ActionResult(action=await self.desk.approve(p.id, via=p.via, payload=p.payload, reason=p.reason))
+
+    async def deny(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
+        return proto.ActionResult(action=await self.desk.deny(p.id, via=p.via, reason=p.reason))
+
+    async def snooze(self, session: Session, p: proto.SnoozeParams) -> proto.ActionResult:
+        return proto.ActionResult(action=await self.desk.snooze(p.id, self._when(p.until), via=p.via))
+
+    async def undo(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
+        return proto.ActionResult(action=await self.desk.undo(p.id, via=p.via))
+
+    async def explain(self, session: Session, p: proto.PolicyExplainParams) -> proto.PolicyExplainResult:
+        at = None
+        if p.at:
+            try:
+                at = dt.datetime.fromisoformat(p.at.replace("Z", "+00:00"))
+            except ValueError:
+                raise wire.RpcError(wire.INVALID_INPUT, f"at: not an ISO-8601 time: {p.at!r}") from None
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=self.desk.zone)
+        ev = await self.desk.evaluate(p.kind, p.payload, p.proposer, p.confidence, at)
+        return proto.PolicyExplainResult(kind=p.kind, payload=ev.prepared.payload, preview=ev.prepared.preview,
+                                         decision=ev.decision, policy_path=self.desk.policy_path)
+
+    async def pause(self, session: Session, p: proto.PauseParams) -> proto.PauseResult:
+        until = self._when(p.until) if p.until else None
+        return proto.PauseResult(pause=await self.desk.pause(until, p.reason))
+
+    async def resume(self, session: Session, p: proto.NoParams) -> proto.PauseResult:
+        return proto.PauseResult(pause=None, expired=await self.desk.resume())
+
+    async def log(self, session: Session, p: proto.LogParams) -> proto.LogResult:
+        events = await self.desk.store.audit.query(trace_id=p.trace_id, subject=p.subject, verb=p.verb, problems=p.problems,
+                                                   before_seq=p.before_seq, limit=p.limit)
+        return proto.LogResult(events=events)

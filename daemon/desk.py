@@ -1,0 +1,416 @@
+"""The action desk: proposals in, decisions recorded, the pause kept. The executor does the rest.
+
+Every proposal passes `evaluate()`: the payload is validated by its kind's spec,
+prepared (pinned and previewed) and decided by the policy plane. `policy explain`
+runs the very same `evaluate()` without storing anything. A decision by the person
+is durable (committed) before the reply that tells the client it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from oxymus import policy as pol
+from oxymus import wire
+from oxymus.actions import FINAL, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
+from oxymus.config import ConfigError
+from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
+from oxymus.sources import utc_iso
+from oxymus.store.action_repo import Conflict
+from oxymus.store.repos import Store
+from oxymus.ulid import new_ulid
+from oxymus.daemon.events import EventBus
+
+log = logging.getLogger("oxymus.daemon.desk")
+
+NOTIFY = "notify.send"
+
+
+def payload_error(kind: str, exc: ValidationError) -> str:
+    """A pydantic error as one line naming the payload field."""
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err["loc"])
+        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+        parts.append(f"payload.{where}: {message}" if where else f"payload: {message}")
+    more = len(exc.errors()) - 3
+    return f"{kind}: " + "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+class Evaluation(BaseModel):
+    kind: str
+    prepared: Prepared
+    decision: Decision
+
+
+class ActionDesk:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        specs: dict[str, ActionSpec],
+        *,
+        policy_path: str,
+        zone,
+        config_dir: str,
+        secret: Callable[[str], str | None] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        local: LocalEffects | None = None,
+    ):
+        self.store = store
+        self.repo = store.actions
+        self.bus = bus
+        self.specs = specs
+        self.policy_path = policy_path
+        self.zone = zone
+        self.config_dir = config_dir
+        self.secret = secret
+        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.local = local
+        self.wake = asyncio.Event()  # the executor waits on this
+        self._policy: pol.Policy | None = None
+        self._policy_stat: tuple[int, int] | None = None
+        self.policy_error: str | None = None
+        self._waiters: dict[str, list[asyncio.Future]] = {}
+        self.on_button_extra: Callable[[str, str], Any] | None = None
+
+    # --- time and policy ----------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self._now()
+
+    def now_iso(self) -> str:
+        return utc_iso(self.now())
+
+    def policy(self) -> pol.Policy:
+        """policy.toml as it is now: re-read when it changes. A broken file fails closed."""
+        try:
+            st = os.stat(self.policy_path)
+            stat: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stat = None
+        if self._policy is None or stat != self._policy_stat:
+            self._policy_stat = stat
+            try:
+                self._policy = pol.load(self.policy_path)
+                if self.policy_error:
+                    log.info("%s is valid again", self.policy_path)
+                self.policy_error = None
+            except ConfigError as exc:
+                # Fail closed: no rule can be trusted, so nothing runs without the person.
+                self.policy_error = str(exc)
+                log.error("policy: %s; every action needs approval until it is fixed", exc)
+                self._policy = pol.Policy(pol.PolicyFile(rule=[pol.Rule(
+                    name=f"policy.toml is invalid: {exc}", outcome="require_approval")]), self.policy_path, None)
+        return self._policy
+
+    def context(self, action: Action | None = None, proposer: Proposer | None = None) -> ActionContext:
+        return ActionContext(
+            zone=self.zone, config_dir=Path(self.config_dir), now=self._now, secret=self.secret,
+            action_id=action.id if action else "", idempotency_key=action.idempotency_key if action else "",
+            trace_id=action.trace_id if action else "", attempt=action.attempts if action else 0,
+            proposer=(action.proposer if action else proposer or Proposer()).label(),
+            local=self.local, on_button=self.button_pressed,
+        )
+
+    # --- evaluation (shared by live proposals and dry runs) -----------------------------
+
+    def spec(self, kind: str) -> ActionSpec:
+        spec = self.specs.get(kind)
+        if spec is None:
+            known = ", ".join(sorted(self.specs)) or "none"
+            raise wire.RpcError(wire.INVALID_INPUT, f"unknown action kind {kind!r} (known kinds: {known})")
+        return spec
+
+    async def evaluate(self, kind: str, payload: dict[str, Any], proposer: Proposer, confidence: float | None,
+                       at: dt.datetime | None = None) -> Evaluation:
+        spec = self.spec(kind)
+        try:
+            typed = spec.parse(payload)
+            prepared = await spec.prepare(typed, self.context(proposer=proposer))
+        except ValidationError as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, payload_error(kind, exc)) from None
+        except ActionInvalid as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, f"{kind}: {exc}") from None
+        request = pol.DecisionRequest(
+            kind=kind, payload=prepared.payload, proposer=proposer, confidence=confidence, scope=spec.scope,
+            at=at or self.now(), zone=self.zone.key,
+        )
+        return Evaluation(kind=kind, prepared=prepared, decision=pol.decide(self.policy(), request))
+
+    # --- proposals ----------------------------------------------------------------------
+
+    async def propose(
+        self, kind: str, payload: dict[str, Any], *, proposer: Proposer | None = None, reason: str = "",
+        inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None,
+        trace_id: str | None = None,
+    ) -> tuple[Action, bool]:
+        proposer = proposer or Proposer()
+        if key:
+            existing = await self.repo.by_key(key)
+            if existing is not None:
+                return existing, False
+        ev = await self.evaluate(kind, payload, proposer, confidence)
+        spec = self.specs[kind]
+        now = self.now()
+        now_s = utc_iso(now)
+        status = {"allow": "approved", "require_approval": "awaiting_approval", "deny": "denied"}[ev.decision.outcome]
+        action_id = new_ulid()
+        expires = utc_iso(now + dt.timedelta(seconds=ev.decision.expires_in_s)) if ev.decision.expires_in_s else None
+        action = Action(
+            id=action_id, kind=kind, payload=ev.prepared.payload, proposer=proposer, reason=reason, inputs=inputs or [],
+            confidence=confidence, risk=spec.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
+            preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status, max_attempts=spec.max_attempts,
+            next_attempt_at=now_s if status == "approved" else None, expires_at=expires, created_at=now_s, updated_at=now_s,
+        )
+        from oxymus.store import audit_sql
+
+        audit = [
+            audit_sql.statement(actor=proposer.label(), verb="action.proposed", subject=action_id, trace_id=action.trace_id, details={
+                "kind": kind, "summary": action.preview.summary, "reason": reason, "proposer": proposer.model_dump(),
+                "inputs": [i.model_dump() for i in action.inputs], "confidence": confidence, "key": action.idempotency_key,
+            }),
+            audit_sql.statement(actor="policy", verb=f"action.{status}", subject=action_id, trace_id=action.trace_id, details={
+                "from": "proposed", "kind": kind, "rule": ev.decision.rule, "rule_index": ev.decision.rule_index,
+                "outcome": ev.decision.outcome, "expires_at": expires,
+            }),
+        ]
+        if not await self.repo.insert(action, audit):
+            existing = await self.repo.by_key(action.idempotency_key)
+            assert existing is not None
+            return existing, False
+        log.info("action %s %s proposed by %s: %s -> %s (%s)", action_id, kind, proposer.label(), action.preview.summary,
+                 status, ev.decision.rule)
+        await self._changed(action, "proposed")
+        if status == "awaiting_approval":
+            await self._ask(action)
+        return action, True
+
+    async def _ask(self, action: Action) -> None:
+        """Tell the person a decision is waiting, with buttons, through the policy plane like any effect."""
+        if NOTIFY not in self.specs or (action.kind == NOTIFY and action.proposer.type == "system"):
+            return
+        try:
+            await self.propose(
+                NOTIFY,
+                {"title": f"Approve? {action.preview.summary}"[:200],
+                 "body": (action.reason or action.preview.body)[:1000], "urgency": "normal",
+                 "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id},
+                proposer=Proposer(type="system", name="approvals"), reason=f"action {action.id} waits for your decision",
+                key=f"ask:{action.id}:{action.updated_at}", trace_id=action.trace_id,
+            )
+        except Exception:  # noqa: BLE001 - the approval still waits in the queue; the CLI and TUI show it
+            log.exception("could not ask for a decision on %s by notification", action.id)
+
+    # --- decisions ----------------------------------------------------------------------
+
+    async def find(self, text: str) -> Action:
+        action = await self.repo.get(text)
+        if action is not None:
+            return action
+        ids = await self.repo.resolve(text) if len(text) >= 4 else []
+        if not ids:
+            raise wire.RpcError(wire.INVALID_INPUT, f"no action {text!r}")
+        if len(ids) > 1:
+            raise wire.RpcError(wire.INVALID_INPUT, f"{text!r} is ambiguous: {', '.join(ids)}")
+        found = await self.repo.get(ids[0])
+        assert found is not None
+        return found
+
+    def _approval(self, action: Action, decision: str, via: str, reason: str | None = None, until: str | None = None) -> Approval:
+        return Approval(action_id=action.id, decision=decision, actor="user", via=via, at=self.now_iso(), reason=reason, until=until)
+
+    def _must_be_open(self, action: Action, verb: str) -> None:
+        if action.status not in OPEN:
+            raise wire.RpcError(wire.INVALID_INPUT, f"cannot {verb} action {action.id}: it is {action.status.replace('_', ' ')}")
+
+    async def approve(self, text: str, *, via: str = "cli", payload: dict[str, Any] | None = None, reason: str | None = None) -> Action:
+        action = await self.find(text)
+        self._must_be_open(action, "approve")
+        approvals: list[Approval] = []
+        changes: dict[str, Any] = {}
+        details: dict[str, Any] = {"via": via}
+        if payload is not None and payload != action.payload:
+            # An edit is a new proposal of the same action: prepared and decided again,
+            # so an edit cannot smuggle a payload past a deny rule.
+            ev = await self.evaluate(action.kind, payload, action.proposer, action.confidence)
+            approvals.append(self._approval(action, "edited", via, reason="payload edited before approval"))
+            changes.update(payload=ev.prepared.payload, preview=ev.prepared.preview.model_dump(mode="json"),
+                           decision=ev.decision.model_dump(mode="json"))
+            details["edited"] = True
+            if ev.decision.outcome == "deny":
+                updated = await self._decide(action, "denied", approvals, changes,
+                                             {**details, "rule": ev.decision.rule, "reason": "the edited payload is denied by policy"})
+                return updated
+        grace = self.policy().undo_grace
+        approvals.append(self._approval(action, "approved", via, reason=reason))
+        changes["next_attempt_at"] = utc_iso(self.now() + dt.timedelta(seconds=grace))
+        changes["snoozed_until"] = None
+        return await self._decide(action, "approved", approvals, changes, details)
+
+    async def deny(self, text: str, *, via: str = "cli", reason: str | None = None) -> Action:
+        action = await self.find(text)
+        self._must_be_open(action, "deny")
+        return await self._decide(action, "denied", [self._approval(action, "denied", via, reason=reason)], {},
+                                  {"via": via, "reason": reason})
+
+    async def snooze(self, text: str, until: dt.datetime, *, via: str = "cli") -> Action:
+        action = await self.find(text)
+        self._must_be_open(action, "snooze")
+        until_s = utc_iso(until)
+        # The request keeps its whole answering window after the snooze ends.
+        window = action.decision.expires_in_s or self.policy().expiry_for(action.kind, self.specs[action.kind].scope if action.kind in self.specs else "external")
+        expires = max(action.expires_at or "", utc_iso(until + dt.timedelta(seconds=window)))
+        return await self._decide(action, "snoozed", [self._approval(action, "snoozed", via, until=until_s)],
+                                  {"snoozed_until": until_s, "expires_at": expires}, {"via": via, "until": until_s},
+                                  expect=OPEN)
+
+    async def undo(self, text: str, *, via: str = "cli") -> Action:
+        action = await self.find(text)
+        approvals = await self.repo.approvals(action.id)
+        last = approvals[-1] if approvals else None
+        grace = self.policy().undo_grace
+        if action.status not in ("approved", "denied") or last is None or last.decision not in ("approved", "denied"):
+            why = "it was decided by policy, not by you" if action.status in ("approved", "denied") else f"it is {action.status.replace('_', ' ')}"
+            raise wire.RpcError(wire.INVALID_INPUT, f"nothing to undo on action {action.id}: {why}")
+        decided = dt.datetime.fromisoformat(last.at.replace("Z", "+00:00"))
+        if (self.now() - decided).total_seconds() > grace:
+            raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: decided more than {pol.format_duration(grace)} ago")
+        return await self._decide(action, "awaiting_approval", [self._approval(action, "undone", via)],
+                                  {"next_attempt_at": None}, {"via": via, "undid": last.decision})
+
+    async def _decide(self, action: Action, to: str, approvals: list[Approval], changes: dict[str, Any], details: dict[str, Any],
+                      expect: tuple[str, ...] | None = None) -> Action:
+        try:
+            updated = await self.repo.transition(action, to, actor="user", now=self.now_iso(), changes=changes,
+                                                 approvals=approvals, details=details, expect=expect)
+        except Conflict as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, f"cannot change action {action.id}: {exc}") from None
+        log.info("action %s %s by the person via %s", action.id, to, details.get("via"))
+        await self._changed(updated, action.status)
+        return updated
+
+    async def button_pressed(self, target: str, button: str) -> None:
+        """A notification's Approve/Deny button: the same decision as from the CLI."""
+        try:
+            if button == "approve":
+                await self.approve(target, via="notification")
+            elif button == "deny":
+                await self.deny(target, via="notification")
+        except wire.RpcError as exc:
+            log.warning("notification button %s on %s: %s", button, target, exc.message)
+
+    # --- events -------------------------------------------------------------------------
+
+    async def _changed(self, action: Action, old: str) -> None:
+        self.bus.publish("action.changed", {
+            "id": action.id, "kind": action.kind, "status": action.status, "from": old, "summary": action.preview.summary,
+            "trace_id": action.trace_id,
+        })
+        if action.status in OPEN or old in OPEN:
+            self.bus.publish("approvals.changed", {"waiting": await self.repo.count(OPEN)})
+        if action.status in FINAL or action.status in OPEN:
+            for fut in self._waiters.pop(action.id, []):
+                if not fut.done():
+                    fut.set_result(action)
+        self.wake.set()
+
+    async def wait_settled(self, action: Action, timeout: float) -> Action:
+        """The action once it has finished or waits for the person (or as it is after `timeout`)."""
+        if action.status in FINAL or action.status in OPEN:
+            return action
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(action.id, []).append(fut)
+        current = await self.repo.get(action.id)  # it may have settled before we started waiting
+        if current is not None and (current.status in FINAL or current.status in OPEN):
+            return current
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return await self.repo.get(action.id) or action
+
+    # --- pause --------------------------------------------------------------------------
+
+    async def pause(self, until: dt.datetime | None, reason: str = "") -> PauseState:
+        from oxymus.store import audit_sql
+
+        state = PauseState(since=self.now_iso(), until=utc_iso(until) if until else None, reason=reason)
+        await self.store.transaction(self.repo.pause_statements(state, self.now_iso()) + [
+            audit_sql.statement(actor="user", verb="pause.started", subject="pause", trace_id=new_ulid(), details=state.model_dump()),
+        ])
+        log.info("automation paused until %s", state.until or "resumed")
+        self.bus.publish("pause.changed", {"pause": state.model_dump()})
+        return state
+
+    async def resume(self, actor: str = "user") -> int:
+        """End the pause; stale proposals expire, summarised once. Returns how many expired."""
+        from oxymus.store import audit_sql
+
+        state = await self.repo.pause_state()
+        if state is None:
+            return 0
+        expired = await self.expire_stale(include_approved=True)
+        await self.store.transaction(self.repo.pause_statements(None, self.now_iso()) + [
+            audit_sql.statement(actor=actor, verb="pause.ended", subject="pause", trace_id=new_ulid(), details={
+                "since": state.since, "until": state.until, "expired": [a.id for a in expired],
+            }),
+        ])
+        log.info("automation resumed (%s); %d stale proposal(s) expired", actor, len(expired))
+        self.bus.publish("pause.changed", {"pause": None})
+        if expired and NOTIFY in self.specs:
+            kinds = sorted({a.kind for a in expired})
+            try:
+                await self.propose(NOTIFY, {
+                    "title": f"While paused, {len(expired)} proposal{'s' if len(expired) != 1 else ''} went stale",
+                    "body": "They expired and will not run: " + ", ".join(kinds) + ". `oxymus log --problems` lists them.",
+                    "urgency": "low",
+                }, proposer=Proposer(type="system", name="pause"), reason="summary of what expired during the pause",
+                    key=f"pause-summary:{state.since}")
+            except Exception:  # noqa: BLE001
+                log.exception("could not send the pause summary")
+        self.wake.set()
+        return len(expired)
+
+    async def expire_stale(self, *, include_approved: bool) -> list[Action]:
+        """Requests not decided in time expire (fail closed); while paused, approved ones that went stale too."""
+        now = self.now_iso()
+        statuses = ("awaiting_approval", "snoozed", "approved") if include_approved else ("awaiting_approval", "snoozed")
+        expired: list[Action] = []
+        for action in await self.repo.list(statuses, limit=5000):
+            if action.expires_at and action.expires_at <= now:
+                try:
+                    updated = await self.repo.transition(action, "expired", actor="daemon", now=now, details={
+                        "expires_at": action.expires_at,
+                        "reason": "went stale while paused" if action.status == "approved" else "not decided in time",
+                    })
+                except Conflict:
+                    continue
+                expired.append(updated)
+                log.info("action %s %s expired (%s)", action.id, action.kind, action.status)
+                await self._changed(updated, action.status)
+        return expired
+
+    async def sweep(self) -> None:
+        """Time-driven changes: the pause ending, requests expiring, snoozes ending."""
+        pause = await self.repo.pause_state()
+        if pause is not None and pause.until and pause.until <= self.now_iso():
+            await self.resume(actor="daemon")
+        await self.expire_stale(include_approved=False)
+        now = self.now_iso()
+        for action in await self.repo.list(("snoozed",), limit=5000):
+            if action.snoozed_until and action.snoozed_until <= now:
+                try:
+                    updated = await self.repo.transition(action, "awaiting_approval", actor="daemon", now=now,
+                                                         changes={"snoozed_until": None}, details={"reason": "snooze ended"})
+                except Conflict:
+                    continue
+                await self._changed(updated, "snoozed")
+                await self._ask(updated)

@@ -1,0 +1,171 @@
+"""The executor: takes approved actions from the store (the outbox) and performs them.
+
+One action at a time, in the order they became due. Before the effect, the action is
+marked `executing` (with its attempt counted) in a transaction that also checks the
+pause; after it, the receipt and the new status commit together. A crash anywhere
+leaves either `approved` (nothing happened) or `executing` (maybe it happened): at
+start, `executing` actions go back to `approved` and run again, and the connector's
+idempotency check finds an effect that already happened instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from oxymus.actions import Action, Proposer
+from oxymus.effects import EffectError, Transient
+from oxymus.sources import SourceError, SourceUnavailable, utc_iso
+from oxymus.store.action_repo import Conflict, receipt_row
+from oxymus.daemon.coordinator import backoff_delay
+from oxymus.daemon.desk import NOTIFY, ActionDesk
+from oxymus import faults
+
+log = logging.getLogger("oxymus.daemon.executor")
+
+PAUSED_GUARD = "NOT EXISTS (SELECT 1 FROM settings WHERE key = 'pause')"
+MAX_IDLE = 30.0  # re-check at least this often (time-driven changes, clock jumps after sleep)
+
+
+class Executor:
+    def __init__(self, desk: ActionDesk, *, timeout: float = 120.0):
+        self.desk = desk
+        self.repo = desk.repo
+        self.timeout = timeout
+        self._task: asyncio.Task | None = None
+        self.running: str | None = None  # the action being executed, for status
+
+    async def start(self) -> None:
+        await self.recover()
+        self._task = asyncio.create_task(self._loop(), name="executor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def recover(self) -> None:
+        """Actions a crash left `executing` go back to `approved`; their retry is idempotent."""
+        for action in await self.repo.list(("executing",), limit=10_000):
+            await self.repo.transition(action, "approved", actor="daemon", now=self.desk.now_iso(),
+                                       changes={"next_attempt_at": self.desk.now_iso()},
+                                       details={"reason": "interrupted (the daemon stopped during execution); retrying, idempotently"})
+            log.warning("action %s %s was interrupted during attempt %d; it will be retried", action.id, action.kind, action.attempts)
+
+    async def _loop(self) -> None:
+        while True:
+            self.desk.wake.clear()
+            try:
+                await self.desk.sweep()
+                if await self.repo.pause_state() is None:
+                    for action in await self.repo.due(self.desk.now_iso()):
+                        await self.run_one(action)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("executor pass failed; retrying shortly")
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        wake_at = await self.repo.next_wake()
+        delay = MAX_IDLE
+        if wake_at:
+            due = dt.datetime.fromisoformat(wake_at.replace("Z", "+00:00"))
+            delay = min(MAX_IDLE, max(0.0, (due - self.desk.now()).total_seconds()))
+        if delay <= 0:
+            delay = 0.01  # due now: yield, then run the next pass
+        try:
+            await asyncio.wait_for(self.desk.wake.wait(), delay)
+        except asyncio.TimeoutError:
+            pass
+
+    async def run_one(self, action: Action) -> Action:
+        """Perform one approved action: mark executing, do it, store the receipt or the failure."""
+        spec = self.desk.specs.get(action.kind)
+        now = self.desk.now_iso()
+        try:
+            running = await self.repo.transition(
+                action, "executing", actor="executor", now=now, changes={"attempts": action.attempts + 1},
+                details={"attempt": action.attempts + 1}, guard=PAUSED_GUARD,
+            )
+        except Conflict as exc:
+            log.info("not executing %s: %s", action.id, exc)
+            return await self.repo.get(action.id) or action
+        await self.desk._changed(running, "approved")
+        faults.point("executor.marked_executing")
+        if spec is None:
+            return await self._fail(running, f"no connector performs {action.kind} any more (was it uninstalled?)")
+        self.running = action.id
+        try:
+            payload = spec.parse(running.payload)
+            ctx = self.desk.context(running)
+            receipt = await asyncio.wait_for(spec.execute(payload, ctx), self.timeout)
+        except (Transient, SourceUnavailable, asyncio.TimeoutError) as exc:
+            message = str(exc) or f"timed out after {self.timeout:.0f}s"
+            return await self._retry_or_fail(running, message, getattr(exc, "retry_after", None))
+        except ValidationError as exc:
+            return await self._fail(running, f"the stored payload is no longer valid: {exc.errors()[0]['msg']}")
+        except asyncio.CancelledError:
+            raise  # shutdown: the action stays executing and is recovered at the next start
+        except (EffectError, SourceError) as exc:  # Permanent, NeedsHuman: the message says it all
+            return await self._fail(running, str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - a bug in a connector fails the action visibly, never the daemon
+            log.exception("executing %s %s raised", action.id, action.kind)
+            return await self._fail(running, f"{type(exc).__name__}: {exc} (a bug in the {action.kind.split('.')[0]} connector)")
+        finally:
+            self.running = None
+        faults.point("executor.effect_done")
+        now = self.desk.now_iso()
+        done = await self.repo.transition(
+            running, "succeeded", actor="executor", now=now, changes={"receipt": receipt.model_dump(mode="json"), "error": None},
+            receipt=receipt_row(running, receipt, now),
+            details={"receipt": receipt.summary, "ref": receipt.ref, "already_done": receipt.already_done, "attempt": running.attempts},
+        )
+        log.info("action %s %s succeeded: %s%s", action.id, action.kind, receipt.summary, " (found already done)" if receipt.already_done else "")
+        await self.desk._changed(done, "executing")
+        return done
+
+    async def _retry_or_fail(self, action: Action, message: str, retry_after: float | None) -> Action:
+        if action.attempts >= action.max_attempts:
+            return await self._fail(action, f"{message} (gave up after {action.attempts} attempts)")
+        delay = backoff_delay(action.attempts, retry_after)
+        when = utc_iso(self.desk.now() + dt.timedelta(seconds=delay))
+        updated = await self.repo.transition(
+            action, "approved", actor="executor", now=self.desk.now_iso(), changes={"next_attempt_at": when, "error": message},
+            details={"error": message, "retry_at": when, "attempt": action.attempts},
+        )
+        log.warning("action %s %s attempt %d failed: %s; retrying at %s", action.id, action.kind, action.attempts, message, when)
+        await self.desk._changed(updated, "executing")
+        return updated
+
+    async def _fail(self, action: Action, message: str) -> Action:
+        updated = await self.repo.transition(
+            action, "failed", actor="executor", now=self.desk.now_iso(), changes={"error": message},
+            details={"error": message, "attempt": action.attempts},
+        )
+        log.error("action %s %s failed: %s", action.id, action.kind, message)
+        await self.desk._changed(updated, "executing")
+        await self._tell(updated)
+        return updated
+
+    async def _tell(self, action: Action) -> None:
+        """A failure is never silent: the person is notified (unless the notification itself failed)."""
+        if action.kind == NOTIFY or NOTIFY not in self.desk.specs:
+            return
+        payload: dict[str, Any] = {
+            "title": f"Failed: {action.preview.summary}"[:200],
+            "body": f"{action.error}\n`oxymus explain {action.id}` shows what happened."[:2000],
+            "urgency": "critical" if action.risk == "high" else "normal",
+        }
+        try:
+            await self.desk.propose(NOTIFY, payload, proposer=Proposer(type="system", name="executor"),
+                                    reason=f"action {action.id} failed", key=f"failed:{action.id}", trace_id=action.trace_id)
+        except Exception:  # noqa: BLE001
+            log.exception("could not notify about the failure of %s", action.id)

@@ -1,0 +1,408 @@
+"""`oxymus` commands for actions, approvals, the policy plane, the pause and the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from oxymus import cli
+
+STATUS_WORDS = {
+    "awaiting_approval": "waiting for you", "approved": "approved", "denied": "denied", "executing": "running",
+    "succeeded": "done", "failed": "FAILED", "snoozed": "snoozed", "expired": "expired", "compensated": "compensated",
+    "proposed": "proposed",
+}
+
+
+def register(command) -> None:
+    """Add the commands to the parser through cli.build_parser's `command` helper."""
+    p = command("propose", cmd_propose, "propose an action as yourself; the policy plane allows it, queues it for approval or denies it")
+    p.add_argument("kind", help="e.g. notify.send, git.commit, calendar.create_event, bills.mark_paid")
+    p.add_argument("--payload", default="{}", help="the payload as JSON (or - to read it from stdin)")
+    p.add_argument("--reason", default="", help="why: shown with the approval")
+    p.add_argument("--key", help="idempotency key: proposing the same key again returns the first action")
+    p.add_argument("--wait", action="store_true", help="wait until it has finished or waits for approval")
+    p.add_argument("--json", action="store_true", help="print the action as JSON")
+
+    p = command("approvals", cmd_approvals, "the actions waiting for your decision, oldest first")
+    p.add_argument("--json", action="store_true", help="print JSON (a list of actions)")
+
+    p = command("actions", cmd_actions, "recent actions of every status, newest first")
+    p.add_argument("--status", action="append", help="only this status (repeatable)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    for name, handler, help in [
+        ("approve", cmd_approve, "approve a waiting action (by id or a unique prefix); it runs after the undo grace period"),
+        ("deny", cmd_deny, "deny a waiting action; it will not run"),
+        ("undo", cmd_undo, "take back your approval or denial within the grace period, before it runs"),
+    ]:
+        p = command(name, handler, help)
+        p.add_argument("id")
+        if name == "approve":
+            p.add_argument("--payload", help="approve this edited payload (JSON) instead; it is decided by policy again")
+        if name == "deny":
+            p.add_argument("--reason", help="why (kept with the decision)")
+        p.add_argument("--json", action="store_true", help="print the action as JSON")
+
+    p = command("snooze", cmd_snooze, "put a waiting action aside; it asks again at the time given")
+    p.add_argument("id")
+    p.add_argument("--until", required=True, help="2h, 30m, tomorrow, tomorrow 9:00, monday, 2026-11-23 14:00")
+    p.add_argument("--json", action="store_true", help="print the action as JSON")
+
+    p = command("explain", cmd_explain, "an action's whole story: proposer, inputs, preview, the policy decision path, every status change, receipts")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true", help="print JSON (action, approvals, receipts, history)")
+
+    p = command("pause", cmd_pause, "pause automation ('not today'): nothing executes until you resume or the time given")
+    p.add_argument("--until", help="2h, tomorrow, monday 9:00, ... (default: until `oxymus resume`)")
+    p.add_argument("--reason", default="", help="a note for yourself")
+    command("resume", cmd_resume, "resume automation; proposals that went stale while paused expire (summarised once)")
+
+    p = command("log", cmd_log, "the audit log, newest first; --trace follows one trace from trigger to receipt")
+    p.add_argument("--trace", help="a trace id (or an action id: its trace)")
+    p.add_argument("--subject", help="only events about this id")
+    p.add_argument("--verb", help="a verb or prefix ending in *, e.g. action.*")
+    p.add_argument("--problems", action="store_true", help="only failures, denials and expiries")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def register_policy(command) -> None:
+    policy = command("policy", None, "the policy plane: check policy.toml, dry-run a decision")
+    sub = policy.add_subparsers(title="policy commands", metavar="ACTION", required=True)
+    q = sub.add_parser("check", help="validate policy.toml (or FILE) with errors naming the line and key",
+                       description="validate policy.toml (or FILE) with errors naming the line and key")
+    q.add_argument("file", nargs="?", help="default: policy.toml in the config dir")
+    q.set_defaults(handler=cmd_policy_check)
+    q = sub.add_parser("explain", help="dry-run the decision for KIND and a payload, through the same code as a live proposal",
+                       description="dry-run the decision for KIND and a payload, through the same code as a live proposal")
+    q.add_argument("kind")
+    q.add_argument("--payload", default="{}", help="the payload as JSON")
+    q.add_argument("--by", choices=["user", "agent", "system"], default="user", help="who proposes it (default user)")
+    q.add_argument("--agent", help="the proposing agent's name (implies --by agent)")
+    q.add_argument("--confidence", type=float, help="the agent's confidence, 0..1")
+    q.add_argument("--at", help="decide as if at this time (ISO-8601, local zone if none given)")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(handler=cmd_policy_explain)
+    q = sub.add_parser("init", help="write a commented example policy.toml (if there is none)",
+                       description="write a commented example policy.toml (if there is none)")
+    q.set_defaults(handler=cmd_policy_init)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _json_arg(command: str, text: str, what: str = "--payload") -> dict[str, Any]:
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"oxymus {command}: {what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=sys.stderr)
+        raise cli._Exit(cli.EXIT_USAGE) from None
+    if not isinstance(value, dict):
+        print(f"oxymus {command}: {what} must be a JSON object", file=sys.stderr)
+        raise cli._Exit(cli.EXIT_USAGE)
+    return value
+
+
+def _zone():
+    try:
+        return cli._config(cli._paths()).time.tzinfo()
+    except Exception:  # noqa: BLE001 - showing times must not fail on a config problem `oxymus status` reports
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("UTC")
+
+
+def _local(ts: str | None, zone, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if not ts:
+        return "-"
+    return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(zone).strftime(fmt)
+
+
+def _ago(ts: str | None) -> str:
+    from oxymus.textfmt import duration
+
+    if not ts:
+        return ""
+    delta = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
+    return f"{duration(abs(delta))} {'ago' if delta >= 0 else 'from now'}"
+
+
+def _proposer(p: dict) -> str:
+    name = p.get("name") or p.get("type")
+    return name if p.get("type") == "user" or name == p.get("type") else f"{p['type']}:{name}"
+
+
+def _one_line(a: dict) -> str:
+    return f"{a['id']}  {a['risk']:<6}  {a['kind']:<22} {a['preview']['summary']}"
+
+
+def _print_action(command: str, a: dict, as_json: bool) -> None:
+    if as_json:
+        cli._print_json(a)
+        return
+    line = f"{a['id']} {a['kind']}: {STATUS_WORDS.get(a['status'], a['status'])}"
+    if a["status"] in ("awaiting_approval", "approved", "denied"):
+        line += f" (rule: {a['decision']['rule']})"
+    if a["status"] == "approved" and a.get("next_attempt_at"):
+        line += f"; runs {_ago(a['next_attempt_at'])}"
+    if a["status"] == "snoozed":
+        line += f" until {_local(a['snoozed_until'], _zone(), '%a %d %b %H:%M')}"
+    if a.get("error"):
+        line += f": {a['error']}"
+    if a.get("receipt"):
+        line += f": {a['receipt']['summary']}"
+    print(line)
+    print(f"  {a['preview']['summary']}")
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_propose(args) -> int:
+    payload = _json_arg("propose", args.payload)
+    params: dict[str, Any] = {"kind": args.kind, "payload": payload, "reason": args.reason}
+    if args.key:
+        params["key"] = args.key
+    result = cli._daemon_call("propose", "actions.propose", params)
+    action = result["action"]
+    if args.wait and action["status"] in ("approved", "executing"):
+        action = _wait(action["id"])
+    _print_action("propose", action, args.json)
+    if not result["created"] and not args.json:
+        print("  (already proposed with this key)")
+    return cli.EXIT_FAIL if action["status"] in ("denied", "failed") else cli.EXIT_OK
+
+
+def _wait(action_id: str, timeout: float = 120.0) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        action = cli._daemon_call("propose", "actions.get", {"id": action_id})["action"]
+        if action["status"] not in ("approved", "executing") or time.monotonic() > deadline:
+            return action
+        time.sleep(0.1)
+
+
+def cmd_approvals(args) -> int:
+    actions = cli._daemon_call("approvals", "actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
+    if args.json:
+        cli._print_json(actions)
+        return cli.EXIT_OK
+    if not actions:
+        print("nothing waits for your decision")
+        return cli.EXIT_OK
+    zone = _zone()
+    print(f"{len(actions)} waiting for your decision (oldest first)")
+    for a in actions:
+        note = f"snoozed until {_local(a['snoozed_until'], zone, '%a %H:%M')}" if a["status"] == "snoozed" else f"expires {_ago(a['expires_at'])}"
+        print(f"  {_one_line(a)}")
+        print(f"  {'':26}  by {_proposer(a['proposer'])}, {_ago(a['created_at'])}; {note}")
+    print("decide with: oxymus approve ID | deny ID [--reason] | snooze ID --until WHEN | explain ID")
+    return cli.EXIT_OK
+
+
+def cmd_actions(args) -> int:
+    params: dict[str, Any] = {"limit": args.limit, "newest_first": True}
+    if args.status:
+        params["status"] = args.status
+    actions = cli._daemon_call("actions", "actions.list", params)["actions"]
+    if args.json:
+        cli._print_json(actions)
+        return cli.EXIT_OK
+    zone = _zone()
+    for a in actions:
+        print(f"{_local(a['updated_at'], zone, '%m-%d %H:%M')}  {STATUS_WORDS.get(a['status'], a['status']):<15} {_one_line(a)}")
+    if not actions:
+        print("no actions")
+    return cli.EXIT_OK
+
+
+def cmd_approve(args) -> int:
+    params: dict[str, Any] = {"id": args.id}
+    if args.payload:
+        params["payload"] = _json_arg("approve", args.payload)
+    _print_action("approve", cli._daemon_call("approve", "actions.approve", params)["action"], args.json)
+    return cli.EXIT_OK
+
+
+def cmd_deny(args) -> int:
+    params: dict[str, Any] = {"id": args.id}
+    if args.reason:
+        params["reason"] = args.reason
+    _print_action("deny", cli._daemon_call("deny", "actions.deny", params)["action"], args.json)
+    return cli.EXIT_OK
+
+
+def cmd_undo(args) -> int:
+    _print_action("undo", cli._daemon_call("undo", "actions.undo", {"id": args.id})["action"], args.json)
+    return cli.EXIT_OK
+
+
+def cmd_snooze(args) -> int:
+    _print_action("snooze", cli._daemon_call("snooze", "actions.snooze", {"id": args.id, "until": args.until})["action"], args.json)
+    return cli.EXIT_OK
+
+
+def explain_text(detail: dict, zone) -> list[str]:
+    """The whole story of one action, as `oxymus explain` prints it (the TUI shows the same lines)."""
+    from oxymus.actions import Decision
+    from oxymus.policy import explain_lines
+
+    a = detail["action"]
+    out = [f"{a['id']}  {a['kind']}  risk {a['risk']}  status {STATUS_WORDS.get(a['status'], a['status'])}",
+           f"  {a['preview']['summary']}", ""]
+    p = a["proposer"]
+    out.append(f"Proposed by {_proposer(p)}" + (f" (run {p['run_id']})" if p.get("run_id") else "") + f" at {_local(a['created_at'], zone)}")
+    if a.get("reason"):
+        out.append(f"Reason: {a['reason']}")
+    for i in a.get("inputs", []):
+        out.append(f"Input: {i['kind']} {i['ref']}" + (f" ({i['note']})" if i.get("note") else ""))
+    if a.get("confidence") is not None:
+        out.append(f"Confidence: {a['confidence']:.2f}")
+    out.append(f"Trace: {a['trace_id']}   idempotency key: {a['idempotency_key']}")
+    out += ["", "Policy decision:"] + explain_lines(Decision.model_validate(a["decision"]))
+    out += ["", "History:"]
+    for e in detail["history"]:
+        if e["subject"] != a["id"]:
+            continue
+        d = e["details"]
+        note = d.get("receipt") or d.get("error") or d.get("reason") or d.get("rule") or ""
+        via = f" via {d['via']}" if d.get("via") else ""
+        out.append(f"  {_local(e['ts'], zone)}  {e['verb'].removeprefix('action.'):<18} by {e['actor']}{via}" + (f": {note}" if note else ""))
+    related = [e for e in detail["history"] if e["subject"] != a["id"]]
+    if related:
+        out += ["", "Same trace:"]
+        for e in related:
+            out.append(f"  {_local(e['ts'], zone)}  {e['verb']:<24} {e['subject']}  by {e['actor']}")
+    for r in detail.get("receipts", []):
+        out.append(f"Receipt (attempt {r['attempt']}): {r['summary']}" + (f"  [{r['ref']}]" if r.get("ref") else "")
+                   + ("  (found already done)" if r.get("already_done") else ""))
+    out += ["", "Payload:", *("  " + line for line in json.dumps(a["payload"], indent=2, ensure_ascii=False).splitlines())]
+    if a["preview"].get("body"):
+        out += ["", "Preview:", *("  " + line for line in a["preview"]["body"].splitlines())]
+    return out
+
+
+def cmd_explain(args) -> int:
+    detail = cli._daemon_call("explain", "actions.get", {"id": args.id})
+    if args.json:
+        cli._print_json(detail)
+        return cli.EXIT_OK
+    print("\n".join(explain_text(detail, _zone())))
+    return cli.EXIT_OK
+
+
+def cmd_pause(args) -> int:
+    params: dict[str, Any] = {"reason": args.reason}
+    if args.until:
+        params["until"] = args.until
+    state = cli._daemon_call("pause", "pause.set", params)["pause"]
+    until = _local(state["until"], _zone(), "%a %d %b %H:%M") if state["until"] else "you run `oxymus resume`"
+    print(f"paused until {until}: nothing executes by itself; proposals still queue")
+    return cli.EXIT_OK
+
+
+def cmd_resume(args) -> int:
+    result = cli._daemon_call("resume", "pause.clear", {})
+    print("resumed" + (f"; {result['expired']} proposal(s) went stale while paused and expired" if result["expired"] else ""))
+    return cli.EXIT_OK
+
+
+def cmd_log(args) -> int:
+    params: dict[str, Any] = {"limit": args.limit, "problems": args.problems}
+    trace = args.trace
+    if trace:
+        # An action id is accepted too: follow its trace.
+        try:
+            from oxymus import wire
+            from oxymus.client import connect
+
+            with connect(cli._paths().socket, timeout=30) as conn:
+                trace = conn.call("actions.get", {"id": trace})["action"]["trace_id"]
+        except Exception:  # noqa: BLE001 - not an action: take it as a trace id
+            pass
+        params["trace_id"] = trace
+    for key in ("subject", "verb"):
+        if getattr(args, key):
+            params[key] = getattr(args, key)
+    events = cli._daemon_call("log", "log.query", params)["events"]
+    if args.json:
+        cli._print_json(events)
+        return cli.EXIT_OK
+    zone = _zone()
+    for e in events:
+        d = e["details"]
+        note = d.get("receipt") or d.get("error") or d.get("summary") or d.get("reason") or d.get("rule") or ""
+        print(f"{_local(e['ts'], zone)}  {e['actor']:<14} {e['verb']:<24} {e['subject']}" + (f"  {note}" if note else ""))
+    if not events:
+        print("no matching events")
+    return cli.EXIT_OK
+
+
+def cmd_policy_check(args) -> int:
+    from oxymus import policy
+    from oxymus.config import ConfigError
+
+    paths = cli._paths()
+    path = args.file or paths.policy_file
+    try:
+        pol = policy.load(path)
+    except ConfigError as exc:
+        print(f"oxymus policy check: {exc}", file=sys.stderr)
+        return cli.EXIT_USAGE
+    if pol.sha256 is None:
+        print(f"{path}: no such file; the built-in defaults apply (`oxymus policy init` writes an example)")
+        return cli.EXIT_OK
+    from oxymus.effects import action_specs
+
+    kinds = sorted(action_specs(cli._config(paths)))
+    warnings = policy.lint(pol, kinds)
+    for w in warnings:
+        print(f"{path}: warning: {w}", file=sys.stderr)
+    print(f"{path}: valid, {len(pol.rules)} rule{'s' if len(pol.rules) != 1 else ''}"
+          + (f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""))
+    return cli.EXIT_OK
+
+
+def cmd_policy_explain(args) -> int:
+    params: dict[str, Any] = {"kind": args.kind, "payload": _json_arg("policy explain", args.payload)}
+    by = "agent" if args.agent else args.by
+    params["proposer"] = {"type": by, "name": args.agent or by}
+    if args.confidence is not None:
+        params["confidence"] = args.confidence
+    if args.at:
+        params["at"] = args.at
+    result = cli._daemon_call("policy explain", "policy.explain", params)
+    if args.json:
+        cli._print_json(result)
+        return cli.EXIT_OK
+    from oxymus.actions import Decision
+    from oxymus.policy import explain_lines
+
+    print(f"{args.kind}: {result['preview']['summary']}")
+    print(f"policy: {result['policy_path']}")
+    print("\n".join(explain_lines(Decision.model_validate(result["decision"]))))
+    return cli.EXIT_OK
+
+
+def cmd_policy_init(args) -> int:
+    import os
+
+    from oxymus.policy import EXAMPLE
+
+    paths = cli._paths()
+    paths.ensure()
+    if os.path.exists(paths.policy_file):
+        print(f"{paths.policy_file} already exists; `oxymus policy check` validates it")
+        return cli.EXIT_OK
+    with open(paths.policy_file, "w", encoding="utf-8") as fh:
+        fh.write(EXAMPLE)
+    print(f"wrote {paths.policy_file}")
+    return cli.EXIT_OK

@@ -1,0 +1,205 @@
+"""The write side of the connector contract: how a kind of action is prepared and performed.
+
+Every side effect in Oxymus is an *action* of a registered kind (`notify.send`,
+`git.commit`, ...). A connector declares the kinds it can perform by returning
+`ActionSpec` objects from an optional classmethod `actions(config)` (config is its
+validated section, or None when the user wrote none). The daemon's executor is the
+only caller of `execute()`, and only for actions the policy plane let through.
+
+- `prepare()` runs when the action is proposed: it checks the payload against the
+  world (the repo is one the user configured, the bill exists), may pin what will be
+  done (the commit to push, a digest of the files to commit), and renders the
+  preview the person approves. It has no side effects. `ActionInvalid` refuses the
+  proposal with a message naming the field.
+- `execute()` performs the one side effect and returns a `Receipt`. It must be
+  idempotent on `ctx.idempotency_key`: the executor may call it again after a crash
+  between the effect and the stored receipt, so it first looks for the effect
+  already done (a commit trailer, a calendar UID, a marker in a comment) and, if
+  found, returns a receipt with `already_done=True` instead of doing it twice.
+  `Transient` failures are retried with backoff; `Permanent` ones (and anything
+  unexpected) fail the action visibly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scope = Literal["local", "own_files", "external"]
+Risk = Literal["low", "medium", "high"]
+
+
+class ActionInvalid(Exception):
+    """The proposal cannot be accepted as it stands; str() names the field and says why."""
+
+
+class EffectError(Exception):
+    """An execution that failed for a reason the person can read; str() is the message shown."""
+
+
+class Transient(EffectError):
+    """Worth retrying: a server down, a timeout, a 5xx or 429, a lock held by another process."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Permanent(EffectError):
+    """Retrying cannot help: rejected by the server, a conflict, a missing credential."""
+
+
+class Preview(BaseModel):
+    """What the person sees before deciding."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str = Field(description="one line: what will happen, e.g. 'commit 2 files in ~/blog: Publish …'")
+    format: Literal["text", "diff", "event", "message"] = "text"
+    body: str = Field(default="", description="the diff, the message, the event's details")
+
+
+class Prepared(BaseModel):
+    """The result of `prepare()`: the payload to store (possibly with pinned fields) and its preview."""
+
+    payload: dict[str, Any]
+    preview: Preview
+
+
+class Receipt(BaseModel):
+    """Proof an effect happened: stored before the action is marked succeeded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str = Field(description="one line, e.g. 'pushed 3f2a1c0 to origin/main'")
+    ref: str | None = Field(default=None, description="the effect's identity: a commit sha, an event UID, a comment URL")
+    data: dict[str, Any] = Field(default_factory=dict)
+    already_done: bool = Field(default=False, description="the effect was found already done (a retry after a crash)")
+
+
+class LocalEffects(Protocol):
+    """Effects on Oxymus' own data, performed by the daemon for the kinds that need them."""
+
+    async def mark_bill_paid(self, *, bill: str, due: str, amount: float | None, note: str | None, action_id: str) -> bool:
+        """Record a payment; False if (bill, due) was already recorded."""
+        ...
+
+    async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str) -> dict[str, Any]:
+        """Apply one PLANS.md patch; returns {'sha256_before', 'sha256_after', 'diff'}."""
+        ...
+
+    async def plans_preview(self, op: str, kwargs: dict[str, Any]) -> tuple[str, str]:
+        """(sha256 of the file now, the diff the patch would make), without writing."""
+        ...
+
+
+class ActionContext:
+    """What prepare() and execute() may use. Time from here (tests freeze it), secrets from the keyring."""
+
+    def __init__(
+        self,
+        *,
+        zone: ZoneInfo,
+        config_dir: Path,
+        now: Callable[[], dt.datetime] | None = None,
+        secret: Callable[[str], str | None] | None = None,
+        timeout: float = 30.0,
+        action_id: str = "",
+        idempotency_key: str = "",
+        trace_id: str = "",
+        attempt: int = 0,
+        proposer: str = "user",
+        local: LocalEffects | None = None,
+        on_button: Callable[[str, str], Awaitable[None]] | None = None,
+    ):
+        self.zone = zone
+        self.config_dir = config_dir
+        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._secret = secret or (lambda name: None)
+        self.timeout = timeout
+        self.action_id = action_id
+        self.idempotency_key = idempotency_key
+        self.trace_id = trace_id
+        self.attempt = attempt
+        self.proposer = proposer
+        self.local = local
+        self.on_button = on_button
+
+    def now(self) -> dt.datetime:
+        return self._now()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.zone).date()
+
+    def secret(self, name: str) -> str | None:
+        return self._secret(name)
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.config_dir / p
+
+    def button_pressed(self, target_action_id: str, button: str) -> Awaitable[None] | None:
+        """A notification button was pressed: hand the decision back to the daemon (approve/deny)."""
+        return self.on_button(target_action_id, button) if self.on_button is not None else None
+
+
+class ActionSpec:
+    """One kind of action. Subclass per kind; set the class attributes and implement execute()."""
+
+    kind: ClassVar[str]
+    Payload: ClassVar[type[BaseModel]]
+    # local: reversible and on this machine only (a notification) -> allowed by default;
+    # own_files: the person's own files or Oxymus' records (PLANS.md, a bill marked paid)
+    #   -> allowed when the person proposes it, approval needed when an agent does;
+    # external: leaves the machine or is hard to undo (push, comment, calendar) -> approval.
+    scope: ClassVar[Scope] = "external"
+    risk: ClassVar[Risk] = "medium"
+    description: ClassVar[str] = ""
+    max_attempts: ClassVar[int] = 5
+
+    def __init__(self, config: Any = None):
+        self.config = config
+
+    def parse(self, payload: dict[str, Any]) -> BaseModel:
+        """The typed payload; raises pydantic.ValidationError on bad input."""
+        return self.Payload.model_validate(payload)
+
+    async def prepare(self, payload: BaseModel, ctx: ActionContext) -> Prepared:
+        return Prepared(payload=payload.model_dump(mode="json"), preview=self.preview(payload))
+
+    def preview(self, payload: BaseModel) -> Preview:
+        return Preview(summary=f"{self.kind}", body=payload.model_dump_json(indent=2))
+
+    async def execute(self, payload: BaseModel, ctx: ActionContext) -> Receipt:
+        raise NotImplementedError
+
+
+def action_specs(config: Any) -> dict[str, ActionSpec]:
+    """Every action kind this installation can perform: the core's own plus each connector's.
+
+    A connector opts in with a classmethod `actions(section) -> list[ActionSpec]`,
+    called with its config section (None if the user wrote none). A connector whose
+    `actions()` raises is left out (its kinds are then unknown and refused at
+    proposal), so one bad plugin cannot stop the daemon.
+    """
+    from oxymus.plans.edit_action import PlansEditSpec
+    from oxymus.sources import connectors
+
+    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec()}
+    for name, cls in connectors().items():
+        make = getattr(cls, "actions", None)
+        if make is None:
+            continue
+        try:
+            for spec in make(getattr(config, name, None)):
+                specs[spec.kind] = spec
+        except Exception:  # noqa: BLE001 - reported by the caller through the missing kinds
+            import logging
+
+            logging.getLogger("oxymus.effects").exception("connector %r failed to declare its actions", name)
+    return specs

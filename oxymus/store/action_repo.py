@@ -1,0 +1,240 @@
+"""Actions in the store: each status change is one transaction with its audit line (and its
+approval or receipt row), guarded by the status it expects so that two deciders racing
+(the TUI and a notification button) cannot both win."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from oxymus.actions import Action, ActionStatus, Approval, PauseState, StoredReceipt, check_transition
+from oxymus.effects import Receipt
+from oxymus.store import audit_sql
+
+if TYPE_CHECKING:
+    from oxymus.store.repos import Store
+
+COLUMNS = (
+    "id, kind, status, payload, proposer, reason, inputs, confidence, risk, idempotency_key, decision, preview, "
+    "trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, error, receipt"
+)
+_JSON = ("payload", "proposer", "inputs", "decision", "preview", "receipt")
+_NAMES = [c.strip() for c in COLUMNS.split(",")]
+
+
+class Conflict(Exception):
+    """The action was not in the status the change expected (someone else decided first)."""
+
+    def __init__(self, action_id: str, expected: tuple[str, ...], actual: str | None):
+        self.action_id, self.expected, self.actual = action_id, expected, actual
+        super().__init__(f"action {action_id} is {actual or 'gone'}, not {' or '.join(expected)}")
+
+
+def _row_to_action(row: tuple) -> Action:
+    data: dict[str, Any] = dict(zip(_NAMES, row))
+    for key in _JSON:
+        if data[key] is not None:
+            data[key] = json.loads(data[key])
+    return Action.model_validate(data)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class ActionRepo:
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def get(self, action_id: str) -> Action | None:
+        row = await self.store.fetchone(f"SELECT {COLUMNS} FROM actions WHERE id = ?", (action_id.upper(),))
+        return None if row is None else _row_to_action(row)
+
+    async def by_key(self, key: str) -> Action | None:
+        row = await self.store.fetchone(f"SELECT {COLUMNS} FROM actions WHERE idempotency_key = ?", (key,))
+        return None if row is None else _row_to_action(row)
+
+    async def resolve(self, text: str) -> list[str]:
+        """Ids starting with `text` (case-insensitive), newest first, at most 5: short ids in the CLI."""
+        prefix = text.strip().upper()
+        rows = await self.store.fetchall(
+            "SELECT id FROM actions WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 5", (prefix, prefix + "\U0010ffff")
+        )
+        return [r[0] for r in rows]
+
+    async def list(self, statuses: tuple[str, ...] | list[str] | None = None, *, limit: int = 200, newest_first: bool = False,
+                   trace_id: str | None = None) -> list[Action]:
+        where, params = [], []
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params += list(statuses)
+        if trace_id:
+            where.append("trace_id = ?")
+            params.append(trace_id)
+        sql = f"SELECT {COLUMNS} FROM actions" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
+        return [_row_to_action(r) for r in await self.store.fetchall(sql, (*params, limit))]
+
+    async def count(self, statuses: tuple[str, ...]) -> int:
+        row = await self.store.fetchone(f"SELECT count(*) FROM actions WHERE status IN ({', '.join('?' * len(statuses))})", statuses)
+        return row[0] if row else 0
+
+    async def due(self, now: str, limit: int = 20) -> list[Action]:
+        """Approved actions whose time has come, oldest due first (the outbox)."""
+        rows = await self.store.fetchall(
+            f"SELECT {COLUMNS} FROM actions WHERE status = 'approved' AND coalesce(next_attempt_at, '') <= ? "
+            "ORDER BY next_attempt_at, seq LIMIT ?", (now, limit),
+        )
+        return [_row_to_action(r) for r in rows]
+
+    async def next_wake(self) -> str | None:
+        """The earliest time anything needs attention: a due action, an expiry, a snooze ending."""
+        row = await self.store.fetchone(
+            "SELECT min(t) FROM ("
+            " SELECT next_attempt_at AS t FROM actions WHERE status = 'approved'"
+            " UNION ALL SELECT expires_at FROM actions WHERE status IN ('awaiting_approval', 'snoozed', 'approved')"
+            " UNION ALL SELECT snoozed_until FROM actions WHERE status = 'snoozed')"
+        )
+        return row[0] if row else None
+
+    async def approvals(self, action_id: str) -> list[Approval]:
+        rows = await self.store.fetchall(
+            "SELECT action_id, decision, actor, via, at, reason, until FROM action_approvals WHERE action_id = ? ORDER BY seq",
+            (action_id,),
+        )
+        keys = ("action_id", "decision", "actor", "via", "at", "reason", "until")
+        return [Approval(**dict(zip(keys, r))) for r in rows]
+
+    async def receipts(self, action_id: str) -> list[StoredReceipt]:
+        rows = await self.store.fetchall(
+            "SELECT action_id, attempt, at, summary, ref, data, already_done FROM action_receipts WHERE action_id = ? ORDER BY attempt",
+            (action_id,),
+        )
+        return [
+            StoredReceipt(action_id=a, attempt=n, at=at, summary=s, ref=ref, data=json.loads(d), already_done=bool(done))
+            for a, n, at, s, ref, d, done in rows
+        ]
+
+    # --- writing ------------------------------------------------------------------------
+
+    async def insert(self, action: Action, audit: list[tuple[str, tuple]]) -> bool:
+        """Store a new action with its audit lines; False if its idempotency key is already taken."""
+        values = action.model_dump(mode="json")
+        params = tuple(_dump(values[n]) if n in _JSON and values[n] is not None else values[n] for n in _NAMES)
+        marks = ", ".join("?" * len(_NAMES))
+        async with self.store.write_lock:
+            db = self.store.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = await db.execute(f"INSERT OR IGNORE INTO actions ({COLUMNS}) VALUES ({marks})", params)
+                if cur.rowcount == 0:
+                    await db.execute("ROLLBACK")
+                    return False
+                for sql, p in audit:
+                    await db.execute(sql, p)
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return True
+
+    async def transition(
+        self,
+        action: Action,
+        to: ActionStatus,
+        *,
+        actor: str,
+        now: str,
+        changes: dict[str, Any] | None = None,
+        approvals: list[Approval] | None = None,
+        receipt: StoredReceipt | None = None,
+        details: dict[str, Any] | None = None,
+        extra: list[tuple[str, tuple]] | None = None,
+        expect: tuple[str, ...] | None = None,
+        guard: str | None = None,
+    ) -> Action:
+        """Move `action` to `to` in one transaction, if it is still in the status it was read in
+        (and `guard`, an SQL condition, holds: the executor's 'not paused').
+
+        The approval or receipt row, the audit line and the new status commit together:
+        a receipt is stored no later than the status that says the effect happened.
+        """
+        expected = expect or (action.status,)
+        for status in expected:
+            check_transition(status, to)
+        changes = dict(changes or {})
+        sets = ["status = ?", "updated_at = ?"] + [f"{k} = ?" for k in changes]
+        params = [to, now] + [_dump(v) if k in _JSON and v is not None else v for k, v in changes.items()]
+        statements: list[tuple[str, tuple]] = []
+        for approval in approvals or []:
+            statements.append((
+                "INSERT INTO action_approvals (action_id, decision, actor, via, at, reason, until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (approval.action_id, approval.decision, approval.actor, approval.via, approval.at, approval.reason, approval.until),
+            ))
+        first = len(approvals or [])
+        if receipt is not None:
+            statements.append((
+                "INSERT OR IGNORE INTO action_receipts (action_id, attempt, at, summary, ref, data, already_done) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (receipt.action_id, receipt.attempt, receipt.at, receipt.summary, receipt.ref, _dump(receipt.data), int(receipt.already_done)),
+            ))
+        audit_details = {"from": action.status, "kind": action.kind, **(details or {})}
+        statements.append(audit_sql.statement(actor=actor, verb=f"action.{to}", subject=action.id, trace_id=action.trace_id, details=audit_details))
+        statements += extra or []
+        async with self.store.write_lock:
+            db = self.store.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                # Approval rows first: the trigger guarding 'executing' reads them.
+                for sql, p in statements[:first]:
+                    await db.execute(sql, p)
+                cur = await db.execute(
+                    f"UPDATE actions SET {', '.join(sets)} WHERE id = ? AND status IN ({', '.join('?' * len(expected))})"
+                    + (f" AND {guard}" if guard else ""),
+                    (*params, action.id, *expected),
+                )
+                if cur.rowcount != 1:
+                    await db.execute("ROLLBACK")
+                    row = await self.store.fetchone("SELECT status FROM actions WHERE id = ?", (action.id,))
+                    raise Conflict(action.id, expected, row[0] if row else None)
+                for sql, p in statements[first:]:
+                    await db.execute(sql, p)
+                await db.execute("COMMIT")
+            except Conflict:
+                raise
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        updated = await self.get(action.id)
+        assert updated is not None
+        return updated
+
+    async def record(self, action: Action, *, actor: str, verb: str, details: dict[str, Any], changes: dict[str, Any] | None = None) -> None:
+        """An audit line (and field changes) that is not a status change: a retry scheduled, an edit."""
+        statements: list[tuple[str, tuple]] = []
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            params = [_dump(v) if k in _JSON and v is not None else v for k, v in changes.items()]
+            statements.append((f"UPDATE actions SET {sets} WHERE id = ?", (*params, action.id)))
+        statements.append(audit_sql.statement(actor=actor, verb=verb, subject=action.id, trace_id=action.trace_id, details=details))
+        await self.store.transaction(statements)
+
+    # --- pause --------------------------------------------------------------------------
+
+    async def pause_state(self) -> PauseState | None:
+        row = await self.store.fetchone("SELECT value FROM settings WHERE key = 'pause'")
+        return None if row is None else PauseState.model_validate_json(row[0])
+
+    def pause_statements(self, state: PauseState | None, now: str) -> list[tuple[str, tuple]]:
+        if state is None:
+            return [("DELETE FROM settings WHERE key = 'pause'", ())]
+        return [(
+            "INSERT INTO settings (key, value, updated_at) VALUES ('pause', ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (state.model_dump_json(), now),
+        )]
+
+
+def receipt_row(action: Action, receipt: Receipt, now: str) -> StoredReceipt:
+    return StoredReceipt(**receipt.model_dump(), action_id=action.id, attempt=action.attempts, at=now)

@@ -1,0 +1,106 @@
+"""Times and durations as a person types them: `2h`, `tomorrow 9:00`, `monday`, `2026-11-23T14:00`.
+
+Computed by code in the user's zone, never guessed: anything not understood is an
+error that lists the forms that are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+FORMS = "2h, 30m, 90s, 1d, 1h30m, today 18:00, tomorrow, tomorrow 9:00, monday, 2026-11-23, 2026-11-23 14:00, 14:00"
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*([smhdw]))+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MORNING = dt.time(9, 0)
+
+
+class WhenError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `2h`, `30m`, `1h30m`, `10s`, `2d`, `1w`; WhenError otherwise."""
+    compact = text.strip().lower().replace(" ", "")
+    if not compact or not _DURATION.match(compact):
+        raise WhenError(f"not a duration: {text!r} (use e.g. 10s, 30m, 2h, 1h30m, 1d)")
+    return float(sum(float(n) * _UNIT[u] for n, u in _PART.findall(compact)))
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_when(text: str, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """An aware UTC datetime in the future for what the person typed; WhenError if not understood or past."""
+    raw = text.strip()
+    lowered = raw.lower()
+    local_now = now.astimezone(zone)
+    try:
+        return _future(now + dt.timedelta(seconds=parse_duration(lowered)), now, raw)
+    except WhenError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", raw) else raw)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone) if len(raw) > 10 else dt.datetime.combine(moment.date(), MORNING, zone)
+        return _future(moment.astimezone(dt.timezone.utc), now, raw)
+    words = lowered.split(None, 1)
+    day_word, clock_text = (words[0], words[1] if len(words) > 1 else None) if words else ("", None)
+    day: dt.date | None = None
+    if day_word == "today":
+        day = local_now.date()
+    elif day_word == "tomorrow":
+        day = local_now.date() + dt.timedelta(days=1)
+    elif day_word in _DAYS or day_word[:3] in [d[:3] for d in _DAYS] and len(day_word) == 3:
+        target = [d[:3] for d in _DAYS].index(day_word[:3])
+        ahead = (target - local_now.weekday()) % 7 or 7
+        day = local_now.date() + dt.timedelta(days=ahead)
+    if day is not None:
+        clock = _clock(clock_text, raw) if clock_text else MORNING
+        return _future(_at(day, clock, zone), now, raw)
+    if _CLOCK.match(lowered):
+        clock = _clock(lowered, raw)
+        moment = _at(local_now.date(), clock, zone)
+        if moment <= now:
+            moment = _at(local_now.date() + dt.timedelta(days=1), clock, zone)
+        return moment
+    raise WhenError(f"not a time: {text!r} (use e.g. {FORMS})")
+
+
+def _clock(text: str, raw: str) -> dt.time:
+    m = _CLOCK.match(text.strip())
+    if not m:
+        raise WhenError(f"not a time of day in {raw!r} (use e.g. 9:00, 14:30, 9am)")
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if m.group(3) == "pm" and hour < 12:
+        hour += 12
+    if m.group(3) == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise WhenError(f"not a time of day in {raw!r}")
+    return dt.time(hour, minute)
+
+
+def _at(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
+    # fold=0 and a round trip through UTC put a time inside a DST gap just after it.
+    local = dt.datetime.combine(day, clock, zone)
+    return local.astimezone(dt.timezone.utc)
+
+
+def _future(moment: dt.datetime, now: dt.datetime, raw: str) -> dt.datetime:
+    moment = moment.astimezone(dt.timezone.utc)
+    if moment <= now:
+        raise WhenError(f"{raw!r} is in the past")
+    return moment
