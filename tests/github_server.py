@@ -30,7 +30,10 @@ Endpoints (GET unless said): /user, /rate_limit, /search/issues (the qualifiers
 other qualifier is refused with 422 so a test never silently gets a wrong answer),
 /repos/{o}/{r}, /repos/{o}/{r}/issues/{n}, /repos/{o}/{r}/pulls/{n},
 /repos/{o}/{r}/commits/{ref}/status, /repos/{o}/{r}/commits/{ref}/check-runs,
-/repos/{o}/{r}/issues/{n}/comments (GET lists, POST adds; 201 with the comment).
+/repos/{o}/{r}/issues/{n}/comments (GET lists, oldest first, in pages of `per_page`
+(default 30, at most 100) with a `Link` header; POST adds; 201 with the comment).
+Tests seed comments with `state.add_comment(...)` and count them with
+`state.comments_on(repo, number)`.
 
 `serve(prefix="/api/v3")` mounts the API under a path, as GitHub Enterprise does.
 """
@@ -167,6 +170,7 @@ class RecordedRequest:
 class Fault:
     kind: FaultKind
     path: str | None = None  # only requests whose path contains this
+    method: str | None = None  # only requests with this method (GET, POST)
     retry_after: int | None = None  # too_many_requests: the Retry-After header
     delay: float = 0.0  # slow: seconds before answering
     body: bytes | None = None  # malformed: the bytes sent (default: truncated JSON)
@@ -255,6 +259,21 @@ class GitHubState:
         with self.lock:
             item.updated_at = self.tick()
 
+    def add_comment(self, item: FakeIssue, body: str, *, author: str | None = None) -> FakeComment:
+        """A comment on the issue or pull request, as if posted now (bumps `updated_at`, as GitHub does)."""
+        with self.lock:
+            now = self.tick()
+            comment = FakeComment(item.repo, item.number, body, author or self.me, self.next_id(), now)
+            self.comments.append(comment)
+            item.comments += 1
+            item.updated_at = now
+            return comment
+
+    def comments_on(self, repo: str, number: int) -> list[FakeComment]:
+        """The comments on repo#number, oldest first."""
+        with self.lock:
+            return [c for c in self.comments if (c.repo, c.number) == (repo, number)]
+
     def set_status(self, sha: str, context: str, state: str, description: str = "") -> FakeStatus:
         """Set the commit status for `context` (replacing an earlier one, as the combined view does)."""
         with self.lock:
@@ -274,8 +293,9 @@ class GitHubState:
     # -- faults and the request log
 
     def fail_next(self, kind: FaultKind, times: int = 1, *, path: str | None = None, retry_after: int | None = None,
-                  delay: float = 0.0, body: bytes | None = None, status: int = 500, message: str = "") -> None:
-        """Make the next `times` requests (whose path contains `path`, if given) fail this way.
+                  delay: float = 0.0, body: bytes | None = None, status: int = 500, message: str = "",
+                  method: str | None = None) -> None:
+        """Make the next `times` requests (whose path contains `path` and whose method is `method`, if given) fail this way.
 
         unauthorized: 401 Bad credentials. rate_limited: 403 with X-RateLimit-Remaining: 0
         (the bucket itself is left alone; set `state.core.remaining = 0` for a real
@@ -288,12 +308,12 @@ class GitHubState:
             raise ValueError(f"unknown fault {kind!r}; one of {FaultKind.__args__}")  # type: ignore[attr-defined]
         with self.lock:
             for _ in range(times):
-                self._faults.append(Fault(kind, path, retry_after, delay, body, status, message))
+                self._faults.append(Fault(kind, path, method, retry_after, delay, body, status, message))
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, method: str | None = None) -> Fault | None:
         with self.lock:
             for fault in self._faults:
-                if fault.path is None or fault.path in path:
+                if (fault.path is None or fault.path in path) and (fault.method is None or fault.method == method):
                     self._faults.remove(fault)
                     return fault
             return None
@@ -621,7 +641,7 @@ class _Handler(BaseHTTPRequestHandler):
         inm = self.headers.get("If-None-Match")
         body_in: Any = None
 
-        fault = state.take_fault(path)
+        fault = state.take_fault(path, method)
         if fault is not None and fault.kind == "slow":
             fake.stopping.wait(fault.delay)
             fault = None
@@ -753,15 +773,19 @@ class _Handler(BaseHTTPRequestHandler):
         found.sort(key=key, reverse=query.get("order", "desc") != "asc")
         per_page = max(1, min(100, int(query.get("per_page", 30))))
         page = max(1, int(query.get("page", 1)))
-        last = max(1, -(-len(found) // per_page))
         shown = found[(page - 1) * per_page: page * per_page]
         body = {"total_count": len(found), "incomplete_results": False,
                 "items": [self._shapes().issue(i, score=1.0) for i in shown]}
+        return 200, body, self._page_links("/search/issues", query, page, per_page, len(found))
+
+    def _page_links(self, path: str, query: dict[str, str], page: int, per_page: int, total: int) -> dict[str, str]:
+        """GitHub's `Link` header (prev, next, last, first) for one page of `total` items."""
+        last = max(1, -(-total // per_page))
         links = []
         for rel, n in (("prev", page - 1), ("next", page + 1), ("last", last), ("first", 1)):
             if 1 <= n <= last and n != page:
-                links.append(f'<{self.server.fake.url}/search/issues?{urllib.parse.urlencode({**query, "page": n})}>; rel="{rel}"')
-        return 200, body, ({"Link": ", ".join(links)} if links else {})
+                links.append(f'<{self.server.fake.url}{path}?{urllib.parse.urlencode({**query, "page": n})}>; rel="{rel}"')
+        return {"Link": ", ".join(links)} if links else {}
 
     def get_repo(self, repo: str, **_: Any):
         if not any(r == repo for r, _n in self.server.fake.state.items):
@@ -790,21 +814,21 @@ class _Handler(BaseHTTPRequestHandler):
         shown = runs[(page - 1) * per_page: page * per_page]
         return 200, {"total_count": len(runs), "check_runs": [self._shapes().check_run(repo, ref, r) for r in shown]}, {}
 
-    def list_comments(self, repo: str, number: str, **_: Any):
+    def list_comments(self, repo: str, number: str, query: dict[str, str], **_: Any):
         item = self._item(repo, number)
-        found = [c for c in self.server.fake.state.comments if (c.repo, c.number) == (repo, item.number)]
-        return 200, [self._shapes().comment(c, item) for c in found], {}
+        found = self.server.fake.state.comments_on(repo, item.number)
+        per_page = max(1, min(100, int(query.get("per_page", 30))))
+        page = max(1, int(query.get("page", 1)))
+        shown = found[(page - 1) * per_page: page * per_page]
+        links = self._page_links(f"/repos/{repo}/issues/{item.number}/comments", query, page, per_page, len(found))
+        return 200, [self._shapes().comment(c, item) for c in shown], links
 
     def create_comment(self, repo: str, number: str, body: Any, **_: Any):
         state = self.server.fake.state
         item = self._item(repo, number)
         if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
             raise _error(422, "Validation Failed", errors=[{"resource": "IssueComment", "field": "body", "code": "missing_field"}])
-        now = state.tick()
-        comment = FakeComment(repo, item.number, body["body"], state.me, state.next_id(), now)
-        state.comments.append(comment)
-        item.comments += 1
-        item.updated_at = now
+        comment = state.add_comment(item, body["body"])
         out = self._shapes().comment(comment, item)
         return 201, out, {"Location": out["url"]}
 

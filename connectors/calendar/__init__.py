@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oxymus.sources import Source, SourceSettings
+
+if TYPE_CHECKING:
+    from oxymus.effects import ActionSpec
 
 
 class IcsEntry(SourceSettings):
@@ -38,6 +41,10 @@ class CalDavEntry(SourceSettings):
 
     def source_name(self) -> str:
         return self.name or _slug(f"{self.username}-{urlsplit(self.url).hostname or 'caldav'}")
+
+    def secret_name(self) -> str:
+        """The keyring entry holding the password: `calendar.NAME`."""
+        return f"calendar.{self.source_name()}"
 
 
 class CalendarConfig(BaseModel):
@@ -77,3 +84,10 @@ class CalendarConnector:
 
         window = (config.past_days, config.future_days)
         return [IcsSource(e, window) for e in config.ics] + [CalDavSource(e, window) for e in config.caldav]
+
+    @classmethod
+    def actions(cls, config: CalendarConfig | None) -> list[ActionSpec]:
+        # Imported here: config loading imports every connector, and only the daemon acts.
+        from oxymus.connectors.calendar.actions import CreateEvent
+
+        return [CreateEvent(config if config is not None else CalendarConfig())]

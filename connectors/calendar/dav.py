@@ -1,9 +1,11 @@
-"""CalDAV: list a user's calendars and fetch their raw iCalendar objects (blocking: call in a thread).
+"""CalDAV: list a user's calendars, fetch their raw iCalendar objects, add one event (blocking: call in a thread).
 
 No Oxymus imports: failures become `DavError` with a `kind` ("login", "unavailable",
-"bad-response"), and the caller maps them. Objects come back as the server
-stores them (masters with their overrides, VTIMEZONEs included), never expanded
-by the server, so the one expansion in `expand.py` applies to CalDAV and ICS alike.
+"bad-response", "not-found"), and the caller maps them; `session()` is the one place
+that translates caldav's and the network's exceptions, for reads and writes alike.
+Objects come back as the server stores them (masters with their overrides,
+VTIMEZONEs included), never expanded by the server, so the one expansion in
+`expand.py` applies to CalDAV and ICS alike.
 
 Why the synchronous client in a thread rather than `caldav.aio`: the sync
 `DAVClient` is caldav's long-standing, most-exercised path; a poll makes a handful
@@ -14,8 +16,11 @@ Every request carries `timeout`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 
@@ -51,6 +56,55 @@ def fetch_calendars(
     only: list[str] | None = None,
 ) -> DavFetch:
     """Events overlapping [start, end) and all open to-dos, from every calendar (or those named in `only`)."""
+    with session(url, username, password, timeout=timeout) as client:
+        return _fetch(client, _display(url), start, end, only or [])
+
+
+@dataclass
+class DavAdded:
+    collection: str  # the calendar written to (its display name, or the last part of its URL)
+    created: bool  # False: an event with this UID was already there
+
+
+def add_event_once(
+    url: str,
+    username: str,
+    password: str,
+    *,
+    timeout: float,
+    uid: str,
+    ics: str,
+    calendar: str | None,
+    only: list[str] | None = None,
+) -> DavAdded:
+    """Add the event `ics` (whose UID is `uid`) unless the calendar already holds that UID.
+
+    `calendar` names the calendar (display name or URL part, any case); None means
+    the first of `only`, or the server's only calendar. A name the server lacks, or
+    None with several calendars to choose from, is a `DavError("not-found")`.
+    """
+    from caldav.lib import error as caldav_error
+
+    shown = _display(url)
+    with session(url, username, password, timeout=timeout) as client:
+        name, cal = _pick_calendar(_named_calendars(client), calendar or (only[0] if only else None), shown)
+        try:
+            cal.get_event_by_uid(uid)
+            return DavAdded(name, created=False)
+        except caldav_error.NotFoundError:
+            pass
+        try:
+            # no_overwrite: a retry racing an earlier attempt still left running in its
+            # thread is refused by the server rather than writing twice.
+            cal.add_event(ics, no_overwrite=True)
+        except (caldav_error.UidConflictError, caldav_error.ConsistencyError):
+            return DavAdded(name, created=False)
+        return DavAdded(name, created=True)
+
+
+@contextlib.contextmanager
+def session(url: str, username: str, password: str, *, timeout: float) -> Iterator[Any]:
+    """A `caldav.DAVClient` for the account; caldav and network failures inside the block become `DavError`."""
     import caldav
     from caldav.lib import error as caldav_error
     from lxml import etree
@@ -58,7 +112,7 @@ def fetch_calendars(
     shown = _display(url)
     try:
         with caldav.DAVClient(url=url, username=username, password=password, timeout=timeout) as client:
-            return _fetch(client, shown, start, end, only or [])
+            yield client
     except caldav_error.AuthorizationError as e:
         status = e.status or (403 if "forbidden" in (e.reason or "").lower() else 401)
         raise DavError("login", f"the server refused the login for {username} ({status})", status=status) from None
@@ -77,26 +131,51 @@ def fetch_calendars(
         raise DavError("unavailable", f"cannot reach {shown}: {_network_reason(e, timeout)}") from None
 
 
-def _fetch(client, shown: str, start: dt.datetime, end: dt.datetime, only: list[str]) -> DavFetch:
-    out = DavFetch()
-    calendars = client.principal().calendars()
+def _named_calendars(client) -> list[tuple[str, str, Any]]:
+    """(display name or URL part, URL part, calendar) for each of the principal's calendars, in the server's order."""
     named = []
-    for cal in calendars:
+    for cal in client.principal().calendars():
         ident = unquote(urlsplit(str(cal.url)).path.rstrip("/").rsplit("/", 1)[-1])
         try:
             display = cal.get_display_name()
         except Exception:  # noqa: BLE001 - a missing display name is not an error
             display = None
         named.append((display or ident, ident, cal))
+    return named
+
+
+def _is_named(item: tuple[str, str, Any], names: set[str]) -> bool:
+    """Whether the calendar answers to one of `names` (casefolded), by display name or URL part."""
+    return item[0].casefold() in names or item[1].casefold() in names
+
+
+def _have(named: list[tuple[str, str, Any]]) -> str:
+    return ", ".join(sorted(name for name, _, _ in named)) or "none"
+
+
+def _pick_calendar(named: list[tuple[str, str, Any]], wanted: str | None, shown: str) -> tuple[str, Any]:
+    if wanted is None:
+        if len(named) == 1:
+            return named[0][0], named[0][2]
+        # Writing to an arbitrary one of several calendars would surprise the person.
+        raise DavError("not-found", f"{shown} has {len(named) or 'no'} calendars ({_have(named)}): name the one to write to")
+    for item in named:
+        if _is_named(item, {wanted.casefold()}):
+            return item[0], item[2]
+    raise DavError("not-found", f"{shown}: no calendar named {wanted!r} (the server has: {_have(named)})")
+
+
+def _fetch(client, shown: str, start: dt.datetime, end: dt.datetime, only: list[str]) -> DavFetch:
+    out = DavFetch()
+    named = all_calendars = _named_calendars(client)
     if only:
-        wanted = {n.casefold() for n in only}
         found = {n.casefold() for name, ident, _ in named for n in (name, ident)}
         for name in only:
             if name.casefold() not in found:
-                have = ", ".join(sorted(name for name, _, _ in named)) or "none"
-                out.warnings.append(f"{shown}: no calendar named {name!r} (the server has: {have})")
-        named = [item for item in named if item[0].casefold() in wanted or item[1].casefold() in wanted]
-    if not calendars:
+                out.warnings.append(f"{shown}: no calendar named {name!r} (the server has: {_have(named)})")
+        wanted = {n.casefold() for n in only}
+        named = [item for item in named if _is_named(item, wanted)]
+    if not all_calendars:
         out.warnings.append(f"{shown}: the server lists no calendars for this user")
     # One more day on each side: the server reads floating times and all-day
     # events in its own zone; expand.py filters to the exact window.

@@ -278,7 +278,7 @@ class CalDavSource(_CalendarSource):
 
     @property
     def secret_name(self) -> str:
-        return f"calendar.{self.name}"
+        return self.entry.secret_name()
 
     async def poll(self, ctx: PollContext) -> PollResult:
         password = ctx.secret(self.secret_name)

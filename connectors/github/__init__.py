@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
 from oxymus.sources import Source, SourceSettings
+
+if TYPE_CHECKING:
+    from oxymus.effects import ActionSpec
 
 
 class GitHubConfig(SourceSettings):
@@ -29,3 +32,10 @@ class GitHubConnector:
         from oxymus.connectors.github.source import GitHubSource
 
         return [GitHubSource(config)]
+
+    @classmethod
+    def actions(cls, config: GitHubConfig | None) -> list[ActionSpec]:
+        # Imported here: config loading imports every connector, and only the daemon acts.
+        from oxymus.connectors.github.actions import Comment
+
+        return [Comment(config if config is not None else GitHubConfig())]

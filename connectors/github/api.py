@@ -143,6 +143,21 @@ def _clock(epoch: float) -> str:
 # ---------------------------------------------------------------- the client
 
 
+def whole_seconds(timeout: float) -> int:
+    """PyGithub asserts an int timeout (per connect and per read): whole seconds, rounded up."""
+    return max(1, math.ceil(timeout))
+
+
+def make_github(base_url: str, token: str, timeout: float) -> Github:
+    """A PyGithub client that never waits on its own; the poll and the action both use it."""
+    # retry=None: PyGithub's default retry sleeps until the rate limit resets (up to
+    # an hour) inside a poll or an action; the coordinator and the executor own
+    # backoff. No request spacing either. lazy: an object (a repo, an issue) costs no
+    # request until one of its values is read.
+    return Github(base_url=base_url.rstrip("/"), auth=Auth.Token(token), retry=None, timeout=whole_seconds(timeout),
+                  seconds_between_requests=None, seconds_between_writes=None, per_page=100, lazy=True)
+
+
 @dataclass
 class RateState:
     """One rate-limit bucket as of the last response from it (`reset`: epoch seconds)."""
@@ -163,12 +178,8 @@ class GitHubApi:
 
     def __init__(self, *, base_url: str, token: str, timeout: float):
         self.base_url = base_url.rstrip("/")
-        # PyGithub asserts an int timeout (per connect and per read): whole seconds, rounded up.
-        self.timeout = max(1, math.ceil(timeout))
-        # retry=None: PyGithub's default retry sleeps until the rate limit resets (up
-        # to an hour) inside a poll; the coordinator owns backoff. No request spacing.
-        self.github = Github(base_url=self.base_url, auth=Auth.Token(token), retry=None, timeout=self.timeout,
-                             seconds_between_requests=None, seconds_between_writes=None, per_page=100)
+        self.timeout = whole_seconds(timeout)
+        self.github = make_github(self.base_url, token, timeout)
         self.rate: dict[str, RateState] = {}
         self._cache: dict[str, _Cached] = {}
         self._used: set[str] = set()
@@ -195,7 +206,7 @@ class GitHubApi:
         except requests.Timeout:
             raise SourceUnavailable(f"GitHub did not answer within {self.timeout:g} s: GET {url}") from None
         except requests.ConnectionError as e:
-            raise SourceUnavailable(f"cannot reach GitHub: GET {url}: {_reason(e)}") from None
+            raise SourceUnavailable(f"cannot reach GitHub: GET {url}: {network_reason(e)}") from None
         except (requests.RequestException, OSError, RuntimeError) as e:  # RuntimeError: PyGithub refusing a redirect
             raise SourceUnavailable(f"GitHub request failed: GET {url}: {e}") from None
         self.requests += 1
@@ -251,13 +262,12 @@ class GitHubApi:
     # -- errors
 
     def _raise_for(self, status: int, headers: dict[str, Any], body: str, url: str, now: dt.datetime) -> None:
-        message = _message(body)
-        phrase = _phrase(status)
+        message = error_message(body)
+        phrase = status_phrase(status)
         if status == 401:
             raise NeedsHuman(f"GitHub refused the token (401 {message or phrase})")
-        rate_limited = status == 429 or status == 403 and (headers.get("x-ratelimit-remaining") == "0" or "rate limit" in message.lower())
-        if rate_limited:
-            retry_after, when = _retry_after(headers, now)
+        if is_rate_limited(status, headers, message):
+            retry_after, when = retry_after_from(headers, now)
             raise SourceUnavailable(f"GitHub rate limit exceeded ({status} {message or phrase}); {when}: GET {url}",
                                     retry_after=retry_after)
         if status >= 500:
@@ -267,7 +277,12 @@ class GitHubApi:
         raise SourceUnavailable(f"GitHub answered an unexpected {status} {phrase}: GET {url}")
 
 
-def _retry_after(headers: dict[str, Any], now: dt.datetime) -> tuple[float, str]:
+def is_rate_limited(status: int, headers: dict[str, Any], message: str) -> bool:
+    """A 429, or a 403 that is GitHub's primary (quota used up) or secondary rate limit."""
+    return status == 429 or status == 403 and (headers.get("x-ratelimit-remaining") == "0" or "rate limit" in message.lower())
+
+
+def retry_after_from(headers: dict[str, Any], now: dt.datetime) -> tuple[float, str]:
     """Seconds to wait, from Retry-After or else X-RateLimit-Reset, bounded; and words for it."""
     try:
         seconds = float(headers["retry-after"])
@@ -281,7 +296,7 @@ def _retry_after(headers: dict[str, Any], now: dt.datetime) -> tuple[float, str]
     return max(1.0, min(reset - now.timestamp(), MAX_RETRY_AFTER)), f"resets at {_clock(reset)}"
 
 
-def _message(body: str) -> str:
+def error_message(body: str) -> str:
     """GitHub's `message` from an error body, or a short excerpt of a body that is not JSON."""
     try:
         data = json.loads(body)
@@ -291,14 +306,14 @@ def _message(body: str) -> str:
     return str(data.get("message") or "") if isinstance(data, dict) else ""
 
 
-def _phrase(status: int) -> str:
+def status_phrase(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return "(unknown status)"
 
 
-def _reason(error: BaseException) -> str:
+def network_reason(error: BaseException) -> str:
     """The innermost cause of a requests error ("connection refused"), not a connection pool's repr."""
     inner = error
     for _ in range(8):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from oxymus.connectors.github import GitHubConfig
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 
 SECRET_NAME = "github"
 TOKEN_ENV = "GITHUB_TOKEN"
+NO_TOKEN = f"no GitHub token: run `oxymus secret set {SECRET_NAME}` or set {TOKEN_ENV}"
+
+
+def read_token(secret: Callable[[str], str | None]) -> str:
+    """The token from the keyring, else from GITHUB_TOKEN; "" when neither has one."""
+    return (secret(SECRET_NAME) or os.environ.get(TOKEN_ENV) or "").strip()
 
 
 class GitHubSource:
@@ -59,9 +66,9 @@ class GitHubSource:
         if not self._busy.acquire(blocking=False):
             raise SourceUnavailable("an earlier GitHub poll is still running")
         try:
-            token = (ctx.secret(SECRET_NAME) or os.environ.get(TOKEN_ENV) or "").strip()
+            token = read_token(ctx.secret)
             if not token:
-                raise NeedsHuman("no GitHub token: run `oxymus secret set github` or set GITHUB_TOKEN")
+                raise NeedsHuman(NO_TOKEN)
             api = self._client(token, ctx.timeout)
             from oxymus.connectors.github.poll import GitHubPoll
 

@@ -1,0 +1,248 @@
+"""`calendar.create_event`: add one timed event to a configured CalDAV calendar.
+
+ICS files and URLs are read-only to Oxymus; only `[[calendar.caldav]]` entries can
+be written to, with the same password (keyring `calendar.NAME`) the poll uses.
+
+Idempotency: the event's UID is derived from the action's idempotency key, so a
+retry after a crash looks the UID up first and, finding it, reports the event as
+already created. caldav also stores the event under a URL made from the UID, so
+two attempts can never leave two copies.
+
+Times are written in UTC: the event happens once, so UTC is exact, and calendar
+clients show it in their own zone. The preview shows it in the person's zone.
+
+Imported by `CalendarConnector.actions()` at config load: icalendar and caldav are
+imported only when an event is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oxymus.connectors.calendar import CalDavEntry, CalendarConfig
+from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
+
+if TYPE_CHECKING:
+    from oxymus.connectors.calendar.dav import DavAdded, DavError
+
+MAX_LENGTH = dt.timedelta(days=7)
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# 4xx a server may also send while busy or starting: worth another attempt
+_RETRYABLE_4XX = {408, 425, 429}
+
+
+class CreateEventPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    calendar: str = Field(description="the name of a configured [[calendar.caldav]] entry", examples=["personal"])
+    calendar_name: str | None = Field(
+        default=None, description="which calendar on that server (default: the first in the entry's `calendars`, or the only one)"
+    )
+    summary: str = Field(min_length=1, max_length=500, description="the event's title")
+    start: dt.datetime = Field(description="with a time zone, e.g. 2025-11-24T09:00:00+01:00")
+    end: dt.datetime = Field(description="with a time zone; after start, at most 7 days later")
+    description: str = Field(default="", max_length=10_000)
+    location: str = Field(default="", max_length=500)
+
+
+class CreateEvent(ActionSpec):
+    kind: ClassVar[str] = "calendar.create_event"
+    Payload: ClassVar[type[BaseModel]] = CreateEventPayload
+    scope = "external"
+    risk = "medium"
+    description = "add a timed event to a CalDAV calendar"
+
+    config: CalendarConfig
+
+    async def prepare(self, payload: CreateEventPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
+        self._entry(payload)
+        _check(payload)
+        return Prepared(payload=payload.model_dump(mode="json"), preview=self._preview(payload, ctx.zone))
+
+    def preview(self, payload: CreateEventPayload) -> Preview:  # type: ignore[override]
+        return self._preview(payload, ZoneInfo("UTC"))
+
+    async def execute(self, payload: CreateEventPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        try:
+            entry = self._entry(payload)
+            _check(payload)
+        except ActionInvalid as e:  # the config changed since the proposal
+            raise Permanent(str(e)) from None
+        if not ctx.idempotency_key:
+            raise Permanent("calendar.create_event needs an idempotency key to derive the event's UID")
+        password = ctx.secret(entry.secret_name())
+        if password is None:
+            raise Permanent(f"no password stored for {entry.secret_name()}: run `oxymus secret set {entry.secret_name()}`")
+        uid = event_uid(ctx.idempotency_key)
+        ics = event_ics(payload, uid=uid, stamp=ctx.now(), action_id=ctx.action_id)
+        added = await asyncio.to_thread(_add, entry, password, payload.calendar_name, uid, ics, ctx.timeout)
+        where = _where(payload.calendar, payload.calendar_name)
+        what = f"{_quoted(payload.summary)} {when(payload.start, payload.end, ctx.zone)} on {where}"
+        data = {"uid": uid, "calendar": payload.calendar, "collection": added.collection,
+                "start": _utc(payload.start).isoformat(), "end": _utc(payload.end).isoformat()}
+        if not added.created:
+            return Receipt(summary=f"{what} was already created", ref=uid, data=data, already_done=True)
+        return Receipt(summary=f"created {what}", ref=uid, data=data)
+
+    # -- helpers
+
+    def _entry(self, payload: CreateEventPayload) -> CalDavEntry:
+        """The CalDAV entry the payload names; ActionInvalid naming the field otherwise."""
+        config = self.config or CalendarConfig()
+        for entry in config.caldav:
+            if entry.source_name() == payload.calendar:
+                _check_calendar_name(payload, entry)
+                return entry
+        if any(entry.source_name() == payload.calendar for entry in config.ics):
+            raise ActionInvalid(
+                f"payload.calendar: {payload.calendar!r} is an ICS calendar, which Oxymus reads but cannot write to; "
+                f"name a CalDAV calendar ({_names(config)})"
+            )
+        raise ActionInvalid(f"payload.calendar: no CalDAV calendar named {payload.calendar!r} ({_names(config)})")
+
+    def _preview(self, payload: CreateEventPayload, zone: ZoneInfo) -> Preview:
+        where = _where(payload.calendar, payload.calendar_name)
+        summary = f"calendar block {when(payload.start, payload.end, zone)} {_quoted(payload.summary)} on {where}"
+        lines = [
+            f"Title:    {payload.summary}",
+            f"When:     {_long(payload.start, zone)} – {_long(payload.end, zone)} ({_length(payload.end - payload.start)})",
+            f"Calendar: {where}",
+        ]
+        if payload.location:
+            lines.append(f"Location: {payload.location}")
+        if payload.description:
+            lines += ["", payload.description]
+        return Preview(summary=summary, format="event", body="\n".join(lines))
+
+
+def _check_calendar_name(payload: CreateEventPayload, entry: CalDavEntry) -> None:
+    # Oxymus polls only the calendars the entry lists: an event written elsewhere
+    # would never show up in its own views.
+    if payload.calendar_name is None or not entry.calendars:
+        return
+    if payload.calendar_name.casefold() not in {c.casefold() for c in entry.calendars}:
+        listed = ", ".join(entry.calendars)
+        raise ActionInvalid(f"payload.calendar_name: {payload.calendar_name!r} is not among the calendars of {entry.source_name()} ({listed})")
+
+
+def _check(payload: CreateEventPayload) -> None:
+    if not payload.summary.strip():
+        raise ActionInvalid("payload.summary: the title is blank")
+    for field in ("start", "end"):
+        value: dt.datetime = getattr(payload, field)
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ActionInvalid(f"payload.{field}: {value.isoformat()} has no time zone; give one, e.g. {value.isoformat()}+01:00")
+    if payload.end <= payload.start:
+        raise ActionInvalid(f"payload.end: must be after payload.start ({payload.start.isoformat()})")
+    if payload.end - payload.start > MAX_LENGTH:
+        raise ActionInvalid(f"payload.end: an event may last at most 7 days; this one lasts {_length(payload.end - payload.start)}")
+
+
+def _names(config: CalendarConfig) -> str:
+    names = [e.source_name() for e in config.caldav]
+    return f"configured: {', '.join(names)}" if names else "none is configured: add a [[calendar.caldav]] entry"
+
+
+def _where(calendar: str, calendar_name: str | None) -> str:
+    """`personal`, or `personal/Work` when the payload names the calendar on the server."""
+    return calendar if calendar_name is None else f"{calendar}/{calendar_name}"
+
+
+# ---------------------------------------------------------------- the event
+
+
+def event_uid(idempotency_key: str) -> str:
+    """The same key always gives the same UID, so a retry finds the event it made."""
+    return f"oxymus-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@oxymus"
+
+
+def event_ics(payload: CreateEventPayload, *, uid: str, stamp: dt.datetime, action_id: str) -> str:
+    """One VCALENDAR holding the VEVENT, times in UTC."""
+    from icalendar import Calendar, Event
+
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", _utc(stamp))
+    event.add("dtstart", _utc(payload.start))
+    event.add("dtend", _utc(payload.end))
+    event.add("summary", payload.summary)
+    if payload.description:
+        event.add("description", payload.description)
+    if payload.location:
+        event.add("location", payload.location)
+    if action_id:
+        event.add("x-oxymus-action", action_id)
+    cal = Calendar()
+    cal.add("prodid", "-//Oxymus//calendar.create_event//EN")
+    cal.add("version", "2.0")
+    cal.add_component(event)
+    return cal.to_ical().decode()
+
+
+def _add(entry: CalDavEntry, password: str, calendar_name: str | None, uid: str, ics: str, timeout: float) -> DavAdded:
+    """Runs in a worker thread: the DavError of the wire becomes Transient or Permanent."""
+    from oxymus.connectors.calendar.dav import DavError, add_event_once
+
+    try:
+        return add_event_once(entry.url, entry.username, password, timeout=timeout, uid=uid, ics=ics,
+                              calendar=calendar_name, only=entry.calendars)
+    except DavError as e:
+        raise _effect_error(e, entry) from None
+
+
+def _effect_error(e: DavError, entry: CalDavEntry) -> EffectError:
+    name = entry.source_name()
+    if e.kind == "login":
+        # A 403 to a write may also be a calendar this account can only read.
+        maybe = f", and whether {entry.username} may write to this calendar" if e.status == 403 else ""
+        return Permanent(f"{name}: {e}: check the password with `oxymus secret set {entry.secret_name()}`{maybe}")
+    if e.kind == "not-found":
+        return Permanent(f"{name}: {e}")
+    if e.status is not None and 400 <= e.status < 500 and e.status not in _RETRYABLE_4XX:
+        return Permanent(f"{name}: {e}")
+    return Transient(f"{name}: {e}", retry_after=e.retry_after)
+
+
+# ---------------------------------------------------------------- words
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _day(moment: dt.datetime) -> str:
+    # Not strftime: %a and %b follow the process locale, and this text is stored.
+    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]}"
+
+
+def when(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> str:
+    """`Tue 24 Nov 09:00–11:00`, or `Tue 24 Nov 22:00–Wed 25 Nov 01:00` across midnight, in `zone`."""
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    if a.date() == b.date():
+        return f"{_day(a)} {a:%H:%M}–{b:%H:%M}"
+    return f"{_day(a)} {a:%H:%M}–{_day(b)} {b:%H:%M}"
+
+
+def _long(moment: dt.datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{_day(local)} {local.year} {local:%H:%M} {local.tzname() or zone.key}"
+
+
+def _length(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins else ""]
+    return " ".join(p for p in parts if p) or "0 min"
+
+
+def _quoted(text: str) -> str:
+    flat = " ".join(text.split())
+    return f'"{flat if len(flat) <= 80 else flat[:79] + "…"}"'
