@@ -8,12 +8,9 @@ import sys
 from typing import Any
 
 from oxymus import cli
-
-STATUS_WORDS = {
-    "awaiting_approval": "waiting for you", "approved": "approved", "denied": "denied", "executing": "running",
-    "succeeded": "done", "failed": "FAILED", "snoozed": "snoozed", "expired": "expired", "compensated": "compensated",
-    "proposed": "proposed",
-}
+from oxymus.explain import STATUS_WORDS, event_note, explain_text
+from oxymus.explain import local as _local
+from oxymus.explain import proposer_label as _proposer
 
 
 def register(command) -> None:
@@ -118,12 +115,6 @@ def _zone():
         return ZoneInfo("UTC")
 
 
-def _local(ts: str | None, zone, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    if not ts:
-        return "-"
-    return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(zone).strftime(fmt)
-
-
 def _ago(ts: str | None) -> str:
     from oxymus.textfmt import duration
 
@@ -131,11 +122,6 @@ def _ago(ts: str | None) -> str:
         return ""
     delta = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
     return f"{duration(abs(delta))} {'ago' if delta >= 0 else 'from now'}"
-
-
-def _proposer(p: dict) -> str:
-    name = p.get("name") or p.get("type")
-    return name if p.get("type") == "user" or name == p.get("type") else f"{p['type']}:{name}"
 
 
 def _one_line(a: dict) -> str:
@@ -250,46 +236,6 @@ def cmd_snooze(args) -> int:
     return cli.EXIT_OK
 
 
-def explain_text(detail: dict, zone) -> list[str]:
-    """The whole story of one action, as `oxymus explain` prints it (the TUI shows the same lines)."""
-    from oxymus.actions import Decision
-    from oxymus.policy import explain_lines
-
-    a = detail["action"]
-    out = [f"{a['id']}  {a['kind']}  risk {a['risk']}  status {STATUS_WORDS.get(a['status'], a['status'])}",
-           f"  {a['preview']['summary']}", ""]
-    p = a["proposer"]
-    out.append(f"Proposed by {_proposer(p)}" + (f" (run {p['run_id']})" if p.get("run_id") else "") + f" at {_local(a['created_at'], zone)}")
-    if a.get("reason"):
-        out.append(f"Reason: {a['reason']}")
-    for i in a.get("inputs", []):
-        out.append(f"Input: {i['kind']} {i['ref']}" + (f" ({i['note']})" if i.get("note") else ""))
-    if a.get("confidence") is not None:
-        out.append(f"Confidence: {a['confidence']:.2f}")
-    out.append(f"Trace: {a['trace_id']}   idempotency key: {a['idempotency_key']}")
-    out += ["", "Policy decision:"] + explain_lines(Decision.model_validate(a["decision"]))
-    out += ["", "History:"]
-    for e in detail["history"]:
-        if e["subject"] != a["id"]:
-            continue
-        d = e["details"]
-        note = d.get("receipt") or d.get("error") or d.get("reason") or d.get("rule") or ""
-        via = f" via {d['via']}" if d.get("via") else ""
-        out.append(f"  {_local(e['ts'], zone)}  {e['verb'].removeprefix('action.'):<18} by {e['actor']}{via}" + (f": {note}" if note else ""))
-    related = [e for e in detail["history"] if e["subject"] != a["id"]]
-    if related:
-        out += ["", "Same trace:"]
-        for e in related:
-            out.append(f"  {_local(e['ts'], zone)}  {e['verb']:<24} {e['subject']}  by {e['actor']}")
-    for r in detail.get("receipts", []):
-        out.append(f"Receipt (attempt {r['attempt']}): {r['summary']}" + (f"  [{r['ref']}]" if r.get("ref") else "")
-                   + ("  (found already done)" if r.get("already_done") else ""))
-    out += ["", "Payload:", *("  " + line for line in json.dumps(a["payload"], indent=2, ensure_ascii=False).splitlines())]
-    if a["preview"].get("body"):
-        out += ["", "Preview:", *("  " + line for line in a["preview"]["body"].splitlines())]
-    return out
-
-
 def cmd_explain(args) -> int:
     detail = cli._daemon_call("explain", "actions.get", {"id": args.id})
     if args.json:
@@ -338,8 +284,7 @@ def cmd_log(args) -> int:
         return cli.EXIT_OK
     zone = _zone()
     for e in events:
-        d = e["details"]
-        note = d.get("receipt") or d.get("error") or d.get("summary") or d.get("reason") or d.get("rule") or ""
+        note = event_note(e["details"])
         print(f"{_local(e['ts'], zone)}  {e['actor']:<14} {e['verb']:<24} {e['subject']}" + (f"  {note}" if note else ""))
     if not events:
         print("no matching events")
