@@ -80,7 +80,7 @@ class ActionDesk:
         self._policy_stat: tuple[int, int] | None = None
         self.policy_error: str | None = None
         self._waiters: dict[str, list[asyncio.Future]] = {}
-        self.on_button_extra: Callable[[str, str], Any] | None = None
+        self.notify_unavailable: str | None = None  # why desktop notifications cannot be shown, if so
 
     # --- time and policy ----------------------------------------------------------------
 
@@ -109,7 +109,8 @@ class ActionDesk:
                 self.policy_error = str(exc)
                 log.error("policy: %s; every action needs approval until it is fixed", exc)
                 self._policy = pol.Policy(pol.PolicyFile(rule=[pol.Rule(
-                    name=f"policy.toml is invalid: {exc}", outcome="require_approval")]), self.policy_path, None)
+                    name="policy.toml is invalid: everything needs approval", reason=str(exc)[:500],
+                    outcome="require_approval")]), self.policy_path, None)
         return self._policy
 
     def context(self, action: Action | None = None, proposer: Proposer | None = None) -> ActionContext:
@@ -194,21 +195,42 @@ class ActionDesk:
             await self._ask(action)
         return action, True
 
-    async def _ask(self, action: Action) -> None:
-        """Tell the person a decision is waiting, with buttons, through the policy plane like any effect."""
-        if NOTIFY not in self.specs or (action.kind == NOTIFY and action.proposer.type == "system"):
-            return
+    async def notify_person(self, payload: dict[str, Any], *, by: str, reason: str, key: str, trace_id: str | None = None) -> Action | None:
+        """A notification from the daemon itself, through the policy plane like any effect.
+
+        Never fails the caller: what it is about is recorded anyway and shown by the
+        CLI and TUI. With no way to show notifications, it is not proposed at all
+        (said once in the log) rather than piling up failed actions.
+        """
+        spec = self.specs.get(NOTIFY)
+        if spec is None:
+            return None
+        ok, why = spec.available()
+        if not ok:
+            if why != self.notify_unavailable:
+                log.warning("desktop notifications unavailable (%s); approvals wait in `oxymus approvals` and the TUI", why)
+            self.notify_unavailable = why
+            return None
+        self.notify_unavailable = None
         try:
-            await self.propose(
-                NOTIFY,
-                {"title": f"Approve? {action.preview.summary}"[:200],
-                 "body": (action.reason or action.preview.body)[:1000], "urgency": "normal",
-                 "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id},
-                proposer=Proposer(type="system", name="approvals"), reason=f"action {action.id} waits for your decision",
-                key=f"ask:{action.id}:{action.updated_at}", trace_id=action.trace_id,
-            )
-        except Exception:  # noqa: BLE001 - the approval still waits in the queue; the CLI and TUI show it
-            log.exception("could not ask for a decision on %s by notification", action.id)
+            action, _ = await self.propose(NOTIFY, payload, proposer=Proposer(type="system", name=by), reason=reason,
+                                           key=key, trace_id=trace_id)
+            return action
+        except Exception:  # noqa: BLE001
+            log.exception("could not notify (%s)", reason)
+            return None
+
+    async def _ask(self, action: Action) -> None:
+        """Tell the person a decision is waiting, with Approve/Deny buttons."""
+        if action.kind == NOTIFY and action.proposer.type == "system":
+            return
+        await self.notify_person(
+            {"title": f"Approve? {action.preview.summary}"[:200],
+             "body": (action.reason or action.preview.body)[:1000], "urgency": "normal",
+             "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id},
+            by="approvals", reason=f"action {action.id} waits for your decision",
+            key=f"ask:{action.id}:{action.updated_at}", trace_id=action.trace_id,
+        )
 
     # --- decisions ----------------------------------------------------------------------
 
@@ -281,6 +303,9 @@ class ActionDesk:
         if action.status not in ("approved", "denied") or last is None or last.decision not in ("approved", "denied"):
             why = "it was decided by policy, not by you" if action.status in ("approved", "denied") else f"it is {action.status.replace('_', ' ')}"
             raise wire.RpcError(wire.INVALID_INPUT, f"nothing to undo on action {action.id}: {why}")
+        if action.attempts:
+            # The executor has already tried it (the grace ended as undo came): it may have happened.
+            raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: execution has already started")
         decided = dt.datetime.fromisoformat(last.at.replace("Z", "+00:00"))
         if (self.now() - decided).total_seconds() > grace:
             raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: decided more than {pol.format_duration(grace)} ago")
@@ -365,17 +390,13 @@ class ActionDesk:
         ])
         log.info("automation resumed (%s); %d stale proposal(s) expired", actor, len(expired))
         self.bus.publish("pause.changed", {"pause": None})
-        if expired and NOTIFY in self.specs:
+        if expired:
             kinds = sorted({a.kind for a in expired})
-            try:
-                await self.propose(NOTIFY, {
-                    "title": f"While paused, {len(expired)} proposal{'s' if len(expired) != 1 else ''} went stale",
-                    "body": "They expired and will not run: " + ", ".join(kinds) + ". `oxymus log --problems` lists them.",
-                    "urgency": "low",
-                }, proposer=Proposer(type="system", name="pause"), reason="summary of what expired during the pause",
-                    key=f"pause-summary:{state.since}")
-            except Exception:  # noqa: BLE001
-                log.exception("could not send the pause summary")
+            await self.notify_person({
+                "title": f"While paused, {len(expired)} proposal{'s' if len(expired) != 1 else ''} went stale",
+                "body": "They expired and will not run: " + ", ".join(kinds) + ". `oxymus log --problems` lists them.",
+                "urgency": "low",
+            }, by="pause", reason="summary of what expired during the pause", key=f"pause-summary:{state.since}")
         self.wake.set()
         return len(expired)
 
@@ -384,18 +405,17 @@ class ActionDesk:
         now = self.now_iso()
         statuses = ("awaiting_approval", "snoozed", "approved") if include_approved else ("awaiting_approval", "snoozed")
         expired: list[Action] = []
-        for action in await self.repo.list(statuses, limit=5000):
-            if action.expires_at and action.expires_at <= now:
-                try:
-                    updated = await self.repo.transition(action, "expired", actor="daemon", now=now, details={
-                        "expires_at": action.expires_at,
-                        "reason": "went stale while paused" if action.status == "approved" else "not decided in time",
-                    })
-                except Conflict:
-                    continue
-                expired.append(updated)
-                log.info("action %s %s expired (%s)", action.id, action.kind, action.status)
-                await self._changed(updated, action.status)
+        for action in await self.repo.past("expires_at", statuses, now):
+            try:
+                updated = await self.repo.transition(action, "expired", actor="daemon", now=now, details={
+                    "expires_at": action.expires_at,
+                    "reason": "went stale while paused" if action.status == "approved" else "not decided in time",
+                })
+            except Conflict:
+                continue
+            expired.append(updated)
+            log.info("action %s %s expired (%s)", action.id, action.kind, action.status)
+            await self._changed(updated, action.status)
         return expired
 
     async def sweep(self) -> None:
@@ -405,12 +425,11 @@ class ActionDesk:
             await self.resume(actor="daemon")
         await self.expire_stale(include_approved=False)
         now = self.now_iso()
-        for action in await self.repo.list(("snoozed",), limit=5000):
-            if action.snoozed_until and action.snoozed_until <= now:
-                try:
-                    updated = await self.repo.transition(action, "awaiting_approval", actor="daemon", now=now,
-                                                         changes={"snoozed_until": None}, details={"reason": "snooze ended"})
-                except Conflict:
-                    continue
-                await self._changed(updated, "snoozed")
-                await self._ask(updated)
+        for action in await self.repo.past("snoozed_until", ("snoozed",), now):
+            try:
+                updated = await self.repo.transition(action, "awaiting_approval", actor="daemon", now=now,
+                                                     changes={"snoozed_until": None}, details={"reason": "snooze ended"})
+            except Conflict:
+                continue
+            await self._changed(updated, "snoozed")
+            await self._ask(updated)

@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any
-
 from pydantic import ValidationError
 
-from oxymus.actions import Action, Proposer
+from oxymus.actions import Action
 from oxymus.effects import EffectError, Transient
 from oxymus.sources import SourceError, SourceUnavailable, utc_iso
 from oxymus.store.action_repo import Conflict, receipt_row
@@ -74,7 +72,11 @@ class Executor:
             await self._sleep()
 
     async def _sleep(self) -> None:
-        wake_at = await self.repo.next_wake()
+        pause = await self.repo.pause_state()
+        # While paused, due actions wait: wake only for expiries, snoozes and the pause's end.
+        wake_at = await self.repo.next_wake(include_due=pause is None)
+        if pause is not None and pause.until and (wake_at is None or pause.until < wake_at):
+            wake_at = pause.until
         delay = MAX_IDLE
         if wake_at:
             due = dt.datetime.fromisoformat(wake_at.replace("Z", "+00:00"))
@@ -157,15 +159,10 @@ class Executor:
 
     async def _tell(self, action: Action) -> None:
         """A failure is never silent: the person is notified (unless the notification itself failed)."""
-        if action.kind == NOTIFY or NOTIFY not in self.desk.specs:
+        if action.kind == NOTIFY:
             return
-        payload: dict[str, Any] = {
+        await self.desk.notify_person({
             "title": f"Failed: {action.preview.summary}"[:200],
             "body": f"{action.error}\n`oxymus explain {action.id}` shows what happened."[:2000],
             "urgency": "critical" if action.risk == "high" else "normal",
-        }
-        try:
-            await self.desk.propose(NOTIFY, payload, proposer=Proposer(type="system", name="executor"),
-                                    reason=f"action {action.id} failed", key=f"failed:{action.id}", trace_id=action.trace_id)
-        except Exception:  # noqa: BLE001
-            log.exception("could not notify about the failure of %s", action.id)
+        }, by="executor", reason=f"action {action.id} failed", key=f"failed:{action.id}", trace_id=action.trace_id)

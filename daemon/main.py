@@ -77,7 +77,8 @@ async def _serve(paths: Paths, config: Config) -> int:
     desk.local = DaemonLocalEffects(store, keeper, desk.now, bus)
     desk.policy()  # read now, so a broken policy.toml is reported at start
     executor = Executor(desk)
-    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk)
+    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk,
+                      audit_keep_days=config.audit.keep_days)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
     try:

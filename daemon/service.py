@@ -40,7 +40,8 @@ log = logging.getLogger("oxymus.daemon.service")
 
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
-                 bus=None, memory_config=None, plans=None, desk=None):
+                 bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400):
+        self.audit_keep_days = audit_keep_days
         self.store = store
         self.desk = desk
         self.plans = plans
@@ -110,6 +111,7 @@ class Service:
             approvals_waiting=await self.store.actions.count(OPEN),
             pause=await self.store.actions.pause_state(),
             policy_error=self.desk.policy_error if self.desk is not None else None,
+            notifications=self.desk.notify_unavailable if self.desk is not None else None,
         )
 
     async def capture_add(self, session: Session, p: CaptureAddParams) -> CaptureAddResult:
@@ -202,15 +204,26 @@ class Service:
         return report
 
     async def maintain_forever(self, every: float = 6 * 3600) -> None:
-        """Until the memory steward agent exists (issue 6), the daemon applies the tier rules itself."""
+        """Housekeeping every few hours: memory tier rules (until the memory steward agent
+        takes them over) and audit log retention."""
         while True:
-            try:
-                await self.memory_maintain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("memory maintenance failed; will retry")
+            for job in (self.memory_maintain, self.prune_audit):
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("%s failed; will retry", job.__name__)
             await asyncio.sleep(every)
+
+    async def prune_audit(self) -> int:
+        if not self.audit_keep_days:
+            return 0
+        cutoff = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=self.audit_keep_days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        pruned = await self.store.audit.prune(cutoff)
+        if pruned:
+            log.info("audit log: pruned %d routine record(s) older than %d days", pruned, self.audit_keep_days)
+        return pruned
 
     async def memory_export(self, session: Session, p: NoParams) -> proto.MemoryRecordsResult:
         return proto.MemoryRecordsResult(records=await self.store.memory.export_all())

@@ -562,6 +562,15 @@ def cmd_status(args) -> int:
     print(f"socket:   {st['socket']}")
     print(f"database: {st['database']} (schema v{st['schema_version']})")
     print(f"clients:  {st['clients']} connected, {st['subscribers']} subscribed")
+    pause = st.get("pause")
+    if pause:
+        print(f"paused:   since {pause['since']}" + (f", until {pause['until']}" if pause.get("until") else ", until `oxymus resume`"))
+    waiting = st.get("approvals_waiting", 0)
+    print(f"approvals: {waiting} waiting" + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("notifications"):
+        print(f"notify:   unavailable: {st['notifications']}")
+    if st.get("policy_error"):
+        print(f"policy:   {st['policy_error']}; every action needs approval until it is fixed")
     if st.get("sources"):
         from oxymus.models import SourceView
         from oxymus.today_text import freshness

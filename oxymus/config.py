@@ -43,6 +43,15 @@ class MemoryConfig(Section):
     warm_days: int = Field(default=120, ge=1, le=36500, description="further days untouched before a warm record ages to cold")
 
 
+class AuditConfig(Section):
+    """The append-only audit log: what happened, by whom, with which trace."""
+
+    keep_days: int = Field(
+        default=400, ge=0, le=36500,
+        description="days routine records are kept (0: forever); a trace with a failure, denial or expiry is never pruned",
+    )
+
+
 class PlansConfig(Section):
     """Where PLANS.md lives: your file, edited with any editor; Oxymus reads it and patches it minimally."""
 
@@ -99,6 +108,7 @@ class CoreConfig(Section):
     time: TimeConfig = Field(default_factory=TimeConfig, description="time zone")
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="canonical memory")
     plans: PlansConfig = Field(default_factory=PlansConfig, description="the plans file")
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="the audit log")
 
 
 _model: type[CoreConfig] | None = None

@@ -54,6 +54,25 @@ def seed_memory(paths: paths_mod.Paths) -> int:
     return added
 
 
+def seed_approvals(paths: paths_mod.Paths) -> int:
+    """A push of the blog's unpushed commits, waiting for approval: what the approval pane is for."""
+    from oxymus import wire
+    from oxymus.client import connect
+
+    blog = os.path.join(paths.home or paths.data_dir, "files", "code", "blog")
+    with connect(paths.socket, "oxymus-demo") as conn:
+        try:
+            result = conn.call("actions.propose", {
+                "kind": "git.push", "payload": {"repo": blog, "remote": "origin", "branch": "main"},
+                "reason": "demo: the blog has two commits that are not on origin yet",
+                "key": "demo:push-blog",
+            })
+        except wire.RpcError as exc:  # already pushed in an earlier demo run: nothing to push
+            print(f"(demo approval not seeded: {exc.message})", file=sys.stderr)
+            return 0
+    return int(result["created"])
+
+
 def default_home() -> str:
     import platformdirs
 
@@ -257,6 +276,10 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
     _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
     _write(paths.config_file, DEMO_CONFIG.format(files=files))
+    if not os.path.exists(paths.policy_file):
+        from oxymus.policy import EXAMPLE
+
+        _write(paths.policy_file, EXAMPLE)
     plans_file = os.path.join(files, "notes", "PLANS.md")
     if not os.path.exists(plans_file):  # the demo's plans are the user's once written: never overwritten
         _write(plans_file, DEMO_PLANS)
@@ -276,7 +299,8 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     except launcher.StartFailed as exc:
         print(f"oxymus demo: {exc}", file=sys.stderr)
         return 1
-    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added)")
+    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added, "
+          f"{seed_approvals(paths)} approval requested)")
     if not open_tui:
         print(f"try: OXYMUS_HOME={home} oxymus inbox")
         return 0

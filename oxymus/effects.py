@@ -165,6 +165,11 @@ class ActionSpec:
     def __init__(self, config: Any = None):
         self.config = config
 
+    def available(self) -> tuple[bool, str]:
+        """(False, why) when this kind cannot be performed on this machine right now (no session
+        bus for notifications). The daemon then does not propose it on its own initiative."""
+        return True, ""
+
     def parse(self, payload: dict[str, Any]) -> BaseModel:
         """The typed payload; raises pydantic.ValidationError on bad input."""
         return self.Payload.model_validate(payload)

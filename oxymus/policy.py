@@ -17,10 +17,10 @@ import datetime as dt
 import fnmatch
 import hashlib
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oxymus.actions import Decision, Outcome, Proposer, ProposerType, RuleCheck
 from oxymus.config import ConfigError, parse_model, read_text
@@ -68,6 +68,8 @@ class Condition(_Strict):
         for op in sorted(checks):
             want = getattr(self, op)
             if not _holds(op, value, want):
+                if op in ("gt", "ge", "lt", "le") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                    return f"{shown}, not a number to compare ({_OP_TEXT[op]} {want!r})"
                 return f"{shown}, not {_OP_TEXT[op]} {want!r}"
         return None
 
@@ -167,6 +169,18 @@ def in_window(moment: dt.time, window: tuple[dt.time, dt.time]) -> bool:
     return moment >= start or moment < end  # wraps midnight
 
 
+def _duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except WhenError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+# Validated per value, so an error names its entry: `expiry.git.*`, not just `expiry`.
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
 class Settings(_Strict):
     approval_expiry: str = Field(default="24h", description="how long an approval request waits before it expires and does not run")
     undo_grace: str = Field(default="10s", description="after a person's decision, how long `undo` can take it back before execution")
@@ -183,18 +197,8 @@ class Settings(_Strict):
 
 class PolicyFile(_Strict):
     settings: Settings = Field(default_factory=Settings)
-    expiry: dict[str, str] = Field(default_factory=dict, description="approval expiry per kind glob, e.g. 'git.push' = '4h'")
+    expiry: dict[str, Duration] = Field(default_factory=dict, description="approval expiry per kind glob, e.g. 'git.push' = '4h'")
     rule: list[Rule] = Field(default_factory=list)
-
-    @field_validator("expiry")
-    @classmethod
-    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
-        for kind, text in value.items():
-            try:
-                parse_duration(text)
-            except WhenError as exc:
-                raise ValueError(f"{kind}: {exc}") from None
-        return value
 
 
 class Policy:
@@ -397,7 +401,7 @@ outcome = "require_approval"
 [[rule]]
 name = "quiet hours"
 kind = "notify.*"
-by = ["agent", "system"]
+by = "agent"
 hours = "22:00-07:00"
 match = { urgency = { ne = "critical" } }
 outcome = "deny"

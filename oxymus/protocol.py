@@ -90,6 +90,7 @@ class StatusResult(BaseModel):
     approvals_waiting: int = Field(default=0, description="actions waiting for the person's decision")
     pause: PauseState | None = Field(default=None, description="set while automation is paused ('not today')")
     policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
+    notifications: str | None = Field(default=None, description="why desktop notifications cannot be shown, if they cannot")
 
 
 class CaptureAddParams(Params):

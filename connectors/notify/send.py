@@ -299,6 +299,12 @@ class NotifySend(ActionSpec):
     def __init__(self, config: NotifyConfig | None = None):
         super().__init__(config if config is not None else NotifyConfig())
 
+    def available(self) -> tuple[bool, str]:
+        if not self.config.enabled:
+            return True, "recorded only (notify.enabled is false)"
+        ok, why = bus_available()
+        return ok, "" if ok else f"no D-Bus session bus: {why}"
+
     def preview(self, payload: NotifyPayload) -> Preview:  # type: ignore[override]
         lines = [payload.body] if payload.body else []
         if payload.buttons:

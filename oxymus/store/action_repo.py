@@ -89,12 +89,21 @@ class ActionRepo:
         )
         return [_row_to_action(r) for r in rows]
 
-    async def next_wake(self) -> str | None:
+    async def past(self, column: str, statuses: tuple[str, ...], now: str, limit: int = 1000) -> list[Action]:
+        """Actions in `statuses` whose `column` (expires_at, snoozed_until) is at or before `now`."""
+        assert column in ("expires_at", "snoozed_until")
+        rows = await self.store.fetchall(
+            f"SELECT {COLUMNS} FROM actions WHERE status IN ({', '.join('?' * len(statuses))}) AND {column} <= ? ORDER BY {column} LIMIT ?",
+            (*statuses, now, limit),
+        )
+        return [_row_to_action(r) for r in rows]
+
+    async def next_wake(self, include_due: bool = True) -> str | None:
         """The earliest time anything needs attention: a due action, an expiry, a snooze ending."""
+        due = " SELECT next_attempt_at AS t FROM actions WHERE status = 'approved' UNION ALL" if include_due else ""
         row = await self.store.fetchone(
-            "SELECT min(t) FROM ("
-            " SELECT next_attempt_at AS t FROM actions WHERE status = 'approved'"
-            " UNION ALL SELECT expires_at FROM actions WHERE status IN ('awaiting_approval', 'snoozed', 'approved')"
+            f"SELECT min(t) FROM ({due}"
+            " SELECT expires_at AS t FROM actions WHERE status IN ('awaiting_approval', 'snoozed')"
             " UNION ALL SELECT snoozed_until FROM actions WHERE status = 'snoozed')"
         )
         return row[0] if row else None
