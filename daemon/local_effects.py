@@ -29,7 +29,8 @@ class DaemonLocalEffects:
         self._now = now
         self.bus = bus
 
-    async def mark_bill_paid(self, *, bill: str, due: str, amount: float | None, note: str | None, action_id: str) -> bool:
+    async def mark_bill_paid(self, *, bill: str, due: str, amount: float | None, note: str | None, action_id: str,
+                             trace_id: str | None = None) -> bool:
         async with self.store.write_lock:
             db = self.store.db
             await db.execute("BEGIN IMMEDIATE")
@@ -40,7 +41,7 @@ class DaemonLocalEffects:
                 )
                 created = cur.rowcount == 1
                 if created:
-                    sql, params = audit_sql.statement(actor="executor", verb="bills.paid", subject=f"{bill}@{due}", trace_id=new_ulid(),
+                    sql, params = audit_sql.statement(actor="executor", verb="bills.paid", subject=f"{bill}@{due}", trace_id=trace_id or new_ulid(),
                                                       details={"bill": bill, "due": due, "amount": amount, "action": action_id})
                     await db.execute(sql, params)
                 await db.execute("COMMIT")
@@ -82,7 +83,8 @@ class DaemonLocalEffects:
         except (plans.PlansError, ValueError, TypeError):
             return False
 
-    async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str) -> dict[str, Any]:
+    async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
+                         trace_id: str | None = None) -> dict[str, Any]:
         data = await self._current()
         if data is not None and expected_sha256 and plans.parse(data, self.keeper.path).sha256 != expected_sha256:
             if self._already_applied(op, kwargs, data):
@@ -90,7 +92,7 @@ class DaemonLocalEffects:
         if data is not None and op == "add_action" and self._already_applied(op, kwargs, data):
             return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
         try:
-            before, after, diff = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor)
+            before, after, diff = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor, trace_id=trace_id)
         except wire.RpcError as exc:
             raise Permanent(exc.message) from None
         return {"sha256_before": before, "sha256_after": after, "diff": diff}

@@ -5,7 +5,8 @@ mtime changes (checked every second; no extra dependency). An edit is a minimal
 patch against the exact bytes last parsed: if the file changed on disk in between,
 the edit is refused (`PlansConflict`), never applied blindly. Every edit is
 recorded in the audit log with the file's hash before and after.
-(Once the policy plane exists, edits arrive as approved actions.)
+Edits arrive as `plans.edit` actions (oxymus/plans/edit_action.py) through the
+policy plane and the executor; the audit line carries the action's trace.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ class PlansKeeper:
                 log.warning("%s", self.error)
             self.bus.publish("plans.changed", {"path": self.path, "sha256": after[0], "error": self.error})
 
-    async def edit(self, op: str, kwargs: dict, *, expected_sha256: str | None, actor: str) -> tuple[str | None, str, str]:
+    async def edit(self, op: str, kwargs: dict, *, expected_sha256: str | None, actor: str,
+                   trace_id: str | None = None) -> tuple[str | None, str, str]:
         """Apply one patch; returns (old sha, new sha, diff). Raises RpcError on conflict or bad input."""
         patch = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status}[op]
         async with self._lock:
@@ -121,7 +123,7 @@ class PlansKeeper:
             except (plans.PlansError, ValueError, TypeError) as exc:
                 raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
             await self.store.audit.append(
-                actor=actor, verb="plans.edited", subject=self.path, trace_id=new_ulid(),
+                actor=actor, verb="plans.edited", subject=self.path, trace_id=trace_id or new_ulid(),
                 details={"op": op, **{k: str(v) for k, v in kwargs.items()}, "sha_before": old_sha, "sha_after": new_sha},
             )
             await self._reload()

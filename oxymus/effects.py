@@ -85,11 +85,13 @@ class Receipt(BaseModel):
 class LocalEffects(Protocol):
     """Effects on Oxymus' own data, performed by the daemon for the kinds that need them."""
 
-    async def mark_bill_paid(self, *, bill: str, due: str, amount: float | None, note: str | None, action_id: str) -> bool:
+    async def mark_bill_paid(self, *, bill: str, due: str, amount: float | None, note: str | None, action_id: str,
+                             trace_id: str | None = None) -> bool:
         """Record a payment; False if (bill, due) was already recorded."""
         ...
 
-    async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str) -> dict[str, Any]:
+    async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
+                         trace_id: str | None = None) -> dict[str, Any]:
         """Apply one PLANS.md patch; returns {'sha256_before', 'sha256_after', 'diff'}."""
         ...
 

@@ -83,6 +83,7 @@ class MarkPaid(ActionSpec):
         if ctx.local is None:
             raise Permanent("marking bills paid needs the daemon")
         created = await ctx.local.mark_bill_paid(bill=payload.bill, due=payload.due, amount=payload.amount,
-                                                 note=payload.note, action_id=ctx.action_id)
+                                                 note=payload.note, action_id=ctx.action_id,
+                                                 trace_id=ctx.trace_id or None)
         return Receipt(summary=_summary(payload).replace("mark ", "marked ", 1), ref=f"{payload.bill}@{payload.due}",
                        already_done=not created, data={"bill": payload.bill, "due": payload.due, "amount": payload.amount})
