@@ -23,6 +23,12 @@ def register(command) -> None:
     p.add_argument("--wait", action="store_true", help="wait until it has finished or waits for approval")
     p.add_argument("--json", action="store_true", help="print the action as JSON")
 
+    p = command("paid", cmd_paid, "record that you paid a bill (proposes bills.mark_paid; big amounts may need your approval by policy)")
+    p.add_argument("bill", help="the bill's key or name, as `oxymus today` shows it")
+    p.add_argument("--due", help="which due date (YYYY-MM-DD; default: the earliest one not yet paid)")
+    p.add_argument("--amount", type=float, help="what you paid (default: the bill's amount)")
+    p.add_argument("--note", help="e.g. the transfer reference")
+
     p = command("approvals", cmd_approvals, "the actions waiting for your decision, oldest first")
     p.add_argument("--json", action="store_true", help="print JSON (a list of actions)")
 
@@ -162,6 +168,32 @@ def cmd_propose(args) -> int:
     _print_action("propose", action, args.json)
     if not result["created"] and not args.json:
         print("  (already proposed with this key)")
+    return cli.EXIT_FAIL if action["status"] in ("denied", "failed") else cli.EXIT_OK
+
+
+def cmd_paid(args) -> int:
+    due = args.due
+    if due is None:
+        bills = cli._daemon_call("paid", "today.get", {})["bills"]
+        wanted = args.bill.strip().lower()
+        open_ = [b for b in bills if wanted in (b["bill"].lower(), b["name"].lower()) and b["status"] != "paid"]
+        if not open_:
+            known = ", ".join(sorted({b["bill"] for b in bills})) or "none"
+            print(f"oxymus paid: no unpaid due date for {args.bill!r} in the bills window (bills shown today: {known}); "
+                  "give --due YYYY-MM-DD", file=sys.stderr)
+            return cli.EXIT_USAGE
+        due = min(b["due"] for b in open_)
+    payload: dict[str, Any] = {"bill": args.bill, "due": due}
+    if args.amount is not None:
+        payload["amount"] = args.amount
+    if args.note:
+        payload["note"] = args.note
+    result = cli._daemon_call("paid", "actions.propose", {"kind": "bills.mark_paid", "payload": payload,
+                                                         "reason": "you said you paid it"})
+    action = result["action"]
+    if action["status"] in ("approved", "executing"):
+        action = _wait(action["id"])
+    _print_action("paid", action, False)
     return cli.EXIT_FAIL if action["status"] in ("denied", "failed") else cli.EXIT_OK
 
 

@@ -100,6 +100,17 @@ def test_a_big_payment_waits_for_approval_then_runs_and_the_whole_story_is_expla
     assert verbs[:2] == ["action.proposed", "action.awaiting_approval"] and verbs[-1] == "action.succeeded"
 
 
+def test_oxymus_paid_marks_the_earliest_unpaid_due_date(setup):
+    r = run_cli("paid", "Phone")
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"done" in r.stdout and b"marked phone" in r.stdout
+    phone = [b for b in cli_json("today")["bills"] if b["bill"] == "phone"]
+    assert f"due {last_first_of_month()}".encode() in r.stdout
+    assert all(b["due"] != last_first_of_month() for b in phone), phone  # a paid past due date leaves the day
+    r = run_cli("paid", "gym")
+    assert r.returncode == 2 and b"no unpaid due date for 'gym'" in r.stderr
+
+
 def test_small_payments_by_the_person_run_at_once(setup):
     r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "phone", "due": last_first_of_month()}), "--wait")
     assert r.returncode == 0, r.stderr.decode()
