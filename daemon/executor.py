@@ -52,8 +52,9 @@ class Executor:
     async def recover(self) -> None:
         """Actions a crash left `executing` go back to `approved`; their retry is idempotent."""
         for action in await self.repo.list(("executing",), limit=10_000):
+            # It keeps the due time it ran at, so it runs again first, not after the rest of the outbox.
             await self.repo.transition(action, "approved", actor="daemon", now=self.desk.now_iso(),
-                                       changes={"next_attempt_at": self.desk.now_iso()},
+                                       changes={"next_attempt_at": action.next_attempt_at or self.desk.now_iso()},
                                        details={"reason": "interrupted (the daemon stopped during execution); retrying, idempotently"})
             log.warning("action %s %s was interrupted during attempt %d; it will be retried", action.id, action.kind, action.attempts)
 
