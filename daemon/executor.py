@@ -52,6 +52,19 @@ class Executor:
     async def recover(self) -> None:
         """Actions a crash left `executing` go back to `approved`; their retry is idempotent."""
         for action in await self.repo.list(("executing",), limit=10_000):
+            if action.attempts >= action.max_attempts:
+                # Every attempt so far ended with the daemon dying: retrying forever would be a
+                # crash loop under a service manager. Fail visibly; the message says the effect
+                # may have happened, so the person checks instead of trusting a silent retry.
+                failed = await self.repo.transition(
+                    action, "failed", actor="daemon", now=self.desk.now_iso(),
+                    changes={"error": f"interrupted {action.attempts} times (the daemon died during each attempt); "
+                                      "check whether it happened before proposing it again"},
+                    details={"reason": "interrupted on every attempt", "attempt": action.attempts},
+                )
+                log.error("action %s %s failed: interrupted on all %d attempts", action.id, action.kind, action.attempts)
+                await self._tell(failed)
+                continue
             # It keeps the due time it ran at, so it runs again first, not after the rest of the outbox.
             await self.repo.transition(action, "approved", actor="daemon", now=self.desk.now_iso(),
                                        changes={"next_attempt_at": action.next_attempt_at or self.desk.now_iso()},

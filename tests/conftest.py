@@ -110,7 +110,11 @@ class DaemonProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr_file,
             env={**os.environ, "OXYMUS_HOME": self.paths.home},
         )
-        wait_for(self._answers, timeout, what=f"the daemon to answer (stderr: {self.stderr_path})")
+        try:
+            wait_for(self._answers, timeout, what=f"the daemon to answer (stderr: {self.stderr_path})")
+        except BaseException:
+            self.stop()  # never leave a daemon behind a failed test
+            raise
         return self
 
     def _answers(self) -> bool:
