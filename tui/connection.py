@@ -33,6 +33,9 @@ event (`PlansLoaded`; numbered like the memory requests, so only the newest answ
 shows). `edit_plans()` asks for one minimal patch (`plans.edit`) and reports
 `PlansEdited` or `PlansFailed` (a stale `expected_sha256` is refused by the daemon:
 nothing is written, and the plan is reloaded).
+
+Actions, approvals, the pause and the audit log: see connection_actions.py (a mixin
+of DaemonConnection, run by the same session).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from oxymus.protocol import (
     SourcesResult,
 )
 from oxymus.today import Today
+from oxymus.tui.connection_actions import ACTION_TOPICS, NOT_CONNECTED, ActionsLink
 from oxymus.tui.messages import (
     BudgetLoaded,
     CaptureAdded,
@@ -96,7 +100,7 @@ from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
-TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*"]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", *ACTION_TOPICS]
 CAPTURE_SOURCE = "tui"
 TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
 TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
@@ -104,10 +108,9 @@ DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
 SEARCH_LIMIT = 50  # memory search results asked for
-NOT_CONNECTED = "not connected to the daemon"
 
 
-class DaemonConnection:
+class DaemonConnection(ActionsLink):
     def __init__(
         self,
         paths: Paths,
@@ -155,6 +158,7 @@ class DaemonConnection:
         self.plans: PlansResult | None = None
         self._plans_requested = 0
         self._plans_shown = 0
+        self._init_actions()
         self._drop_reason: str | None = None
         self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
         self._wake = asyncio.Event()
@@ -184,6 +188,7 @@ class DaemonConnection:
             target.post_message(BudgetLoaded(self.budget))
         if self.plans is not None:
             target.post_message(PlansLoaded(self.plans))
+        self._replay_actions(target)
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -356,6 +361,7 @@ class DaemonConnection:
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
         days: asyncio.Task | None = None
         budget: asyncio.Task | None = None
+        actions: asyncio.Task | None = None
         try:
             # Let the pump send `subscribe` before `inbox.list` (a connection answers in
             # order), so a capture stored in between is never missed.
@@ -367,11 +373,13 @@ class DaemonConnection:
             await self._load_today(client)
             await self._load_budget(client)
             await self._load_plans(client)
+            await self._load_actions(client)
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
             days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
             budget = asyncio.create_task(self._keep_budget(client), name="oxymus-tui-budget")
+            actions = asyncio.create_task(self._keep_actions(client), name="oxymus-tui-actions")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -382,7 +390,7 @@ class DaemonConnection:
             self.client = None
             self.connected = False
             self._loaded = False
-            for task in (pump, days, budget):
+            for task in (pump, days, budget, actions):
                 if task is None:
                     continue
                 task.cancel()
@@ -414,6 +422,7 @@ class DaemonConnection:
                 self._spawn(self._load_plans_quietly(client))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
+            self._action_event(event)
 
     async def _load(self, client: AsyncClient) -> None:
         self._loaded = False
@@ -639,9 +648,9 @@ class DaemonConnection:
         self._status = (cls, args)
         self._emit(cls, *args)
 
-    def _emit(self, cls: type[ConnectionMessage], *args: Any) -> None:
+    def _emit(self, cls: type[ConnectionMessage], *args: Any, **kwargs: Any) -> None:
         for target in list(self.listeners):
-            target.post_message(cls(*args))
+            target.post_message(cls(*args, **kwargs))
 
     async def _sleep(self, delay: float) -> None:
         self._wake.clear()

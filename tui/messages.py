@@ -10,7 +10,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from oxymus import memory as mem
-from oxymus.models import Capture
+from oxymus.actions import Action, ActionDetail, PauseState
+from oxymus.models import AuditEvent, Capture
 from oxymus.protocol import PlansEditResult, PlansResult
 from oxymus.today import Today
 
@@ -241,4 +242,139 @@ class PlansFailed(ConnectionMessage):
     def __init__(self, action: str, reason: str) -> None:
         super().__init__()
         self.action = action
+        self.reason = reason
+
+
+# ---- actions, approvals, the pause and the audit log ---------------------------------
+
+
+class WaitingCounted(ConnectionMessage):
+    """How many actions wait for the person's decision (from `status`, then `approvals.changed`)."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__()
+        self.waiting = waiting
+
+
+class PauseChanged(ConnectionMessage):
+    """Automation was paused (`pause` says until when) or resumed (`pause` is None), by anyone."""
+
+    def __init__(self, pause: PauseState | None) -> None:
+        super().__init__()
+        self.pause = pause
+
+
+class PauseSet(ConnectionMessage):
+    """A pause this TUI asked for is in force."""
+
+    def __init__(self, pause: PauseState) -> None:
+        super().__init__()
+        self.pause = pause
+
+
+class Resumed(ConnectionMessage):
+    """A resume this TUI asked for was done; `expired` proposals went stale while paused and expired."""
+
+    def __init__(self, expired: int) -> None:
+        super().__init__()
+        self.expired = expired
+
+
+class PauseFailed(ConnectionMessage):
+    """Pausing or resuming (`verb`: "pause" or "resume") could not be done; `reason` is the daemon's message."""
+
+    def __init__(self, verb: str, reason: str) -> None:
+        super().__init__()
+        self.verb = verb
+        self.reason = reason
+
+
+class ApprovalsLoaded(ConnectionMessage):
+    """The approval queue (waiting and snoozed actions, oldest first); replaces whatever was shown.
+
+    Sent after connecting and after every `approvals.changed` event; only the newest answer is posted.
+    """
+
+    def __init__(self, actions: list[Action]) -> None:
+        super().__init__()
+        self.actions = actions
+
+
+class ActionLoaded(ConnectionMessage):
+    """One action with its approvals, receipts and trace history, as asked for by `load_action`."""
+
+    def __init__(self, detail: ActionDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class ActionLoadFailed(ConnectionMessage):
+    """`load_action` could not be answered (for example: no such action)."""
+
+    def __init__(self, action_id: str, reason: str) -> None:
+        super().__init__()
+        self.action_id = action_id
+        self.reason = reason
+
+
+class DecisionSent(ConnectionMessage):
+    """A decision (`verb`: approve, deny, snooze or undo) is on its way; it is not done until `DecisionMade`."""
+
+    def __init__(self, ticket: int, verb: str, action_id: str) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.verb = verb
+        self.action_id = action_id
+
+
+class DecisionMade(ConnectionMessage):
+    """The daemon stored the decision (its reply means it is durable); `action` is as it is now."""
+
+    def __init__(self, ticket: int, verb: str, action: Action, edited: bool = False) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.verb = verb
+        self.action = action
+        self.edited = edited
+
+
+class DecisionFailed(ConnectionMessage):
+    """The daemon refused the decision, or could not be asked; nothing changed (or, if the connection
+    dropped mid-way, the queue reloaded after reconnecting says what did)."""
+
+    def __init__(self, ticket: int, verb: str, action_id: str, reason: str) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.verb = verb
+        self.action_id = action_id
+        self.reason = reason
+
+
+class ActivityHappened(ConnectionMessage):
+    """Something was done that the audit log records (an action changed, a capture, a memory or plan
+    edit, the pause); a burst costs one message. Whoever shows the log asks for its newest page."""
+
+
+class LogLoaded(ConnectionMessage):
+    """A page of the audit log, for the request described by `trace_id`, `problems` and `before_seq`.
+
+    Newest first; oldest first when `trace_id` is given. `limit` is what was asked for,
+    so fewer events than that means the start of the log was reached.
+    """
+
+    def __init__(self, events: list[AuditEvent], *, trace_id: str | None, problems: bool, before_seq: int | None,
+                 limit: int) -> None:
+        super().__init__()
+        self.events = events
+        self.trace_id = trace_id
+        self.problems = problems
+        self.before_seq = before_seq
+        self.limit = limit
+
+
+class LogFailed(ConnectionMessage):
+    """A log request could not be answered; `reason` is the daemon's message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
         self.reason = reason
