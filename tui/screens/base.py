@@ -1,4 +1,11 @@
-"""What every section shares: the title line, the status bar, the footer, `c` to capture, and listening to the connection."""
+"""What every section shares: the title line, the status bar, the footer, listening to the connection,
+`c` to capture, and `P` to pause automation or resume it.
+
+The status bar of every section shows how many actions wait for a decision and
+whether automation is paused, kept fresh by the connection (`WaitingCounted`,
+`PauseChanged`). `P` asks until when to pause (a line; empty: until resumed) and
+resumes at once when paused, saying how many stale proposals expired meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,21 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from oxymus.tui.messages import Connected, Connecting, Disconnected, RefreshFinished, RefreshStarted
+from oxymus.tui.messages import (
+    Connected,
+    Connecting,
+    Disconnected,
+    PauseChanged,
+    PauseFailed,
+    PauseSet,
+    RefreshFinished,
+    RefreshStarted,
+    Resumed,
+    WaitingCounted,
+)
 from oxymus.tui.screens.capture import CaptureScreen
+from oxymus.tui.screens.line_input import LineInputScreen
+from oxymus.tui.widgets.status_bar import pause_text
 from oxymus.tui.widgets import SectionBar, StatusBar
 
 if TYPE_CHECKING:
@@ -22,7 +42,7 @@ class SectionScreen(Screen):
     """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
-    BINDINGS = [Binding("c", "capture", "Capture")]
+    BINDINGS = [Binding("c", "capture", "Capture"), Binding("P", "toggle_pause", "Pause")]
 
     @property
     def oxymus(self) -> "OxymusApp":
@@ -51,6 +71,24 @@ class SectionScreen(Screen):
         if text:
             self.oxymus.connection.add_capture(text)
 
+    def action_toggle_pause(self) -> None:
+        """Pause automation (asking until when), or resume it at once when it is paused."""
+        connection = self.oxymus.connection
+        if not connection.ready:
+            self.notify("Not connected to the daemon.", severity="warning", timeout=4)
+            return
+        if connection.pause is not None:
+            connection.resume()
+            return
+        dialog = LineInputScreen("Pause automation until…", placeholder="2h, 14:00, tomorrow 9:00 — empty: until you resume",
+                                 hint="Nothing runs by itself while paused; proposals still queue. "
+                                      "Enter pauses · Escape cancels", allow_empty=True)
+        self.app.push_screen(dialog, self._pause)
+
+    def _pause(self, until: str | None) -> None:
+        if until is not None:
+            self.oxymus.connection.set_pause(until or None)
+
     @property
     def status_bar(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
@@ -74,3 +112,30 @@ class SectionScreen(Screen):
     @on(RefreshFinished)
     def _refresh_finished(self, message: RefreshFinished) -> None:
         self.status_bar.show_refreshing(False)
+
+    @on(WaitingCounted)
+    def _waiting_counted(self, message: WaitingCounted) -> None:
+        self.status_bar.show_waiting(message.waiting)
+
+    @on(PauseChanged)
+    def _pause_changed(self, message: PauseChanged) -> None:
+        self.status_bar.show_pause(message.pause, self.oxymus.clock())
+
+    @on(PauseSet)
+    def _pause_set(self, message: PauseSet) -> None:
+        if self.is_active:
+            until = pause_text(message.pause, self.oxymus.clock()).removeprefix("PAUSED")
+            self.notify(f"Paused{until}: nothing runs by itself; "
+                        "proposals still queue. P resumes.", timeout=5)
+
+    @on(Resumed)
+    def _resumed(self, message: Resumed) -> None:
+        if self.is_active:
+            stale = f"; {message.expired} stale proposal{'s' if message.expired != 1 else ''} expired" if message.expired else ""
+            self.notify(f"Resumed{stale}.", timeout=6)
+
+    @on(PauseFailed)
+    def _pause_failed(self, message: PauseFailed) -> None:
+        if self.is_active:
+            self.notify(message.reason, title="Not paused" if message.verb == "pause" else "Not resumed",
+                        severity="error", timeout=8)

@@ -1,7 +1,9 @@
 """A one-line dialog: a title, an Input (optionally pre-filled), Enter saves, Escape cancels.
 
 Returns the text (trimmed) or None. Used to add a next action to the plan (`a` in
-Plans) and to turn a capture into one (`p` in the Inbox).
+Plans), to turn a capture into one (`p` in the Inbox), and for the optional reason of
+a denial, the time of a snooze and the end of a pause (`allow_empty`: Enter on an
+empty line returns "", Escape still None).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ class LineInputScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]
 
     def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "Enter saves · Escape cancels",
-                 max_length: int = 500) -> None:
+                 max_length: int = 500, allow_empty: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
         self.hint = hint
         self.max_length = max_length
+        self.allow_empty = allow_empty
 
     def compose(self) -> ComposeResult:
         with Vertical(id="line-dialog"):
@@ -39,7 +42,7 @@ class LineInputScreen(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = " ".join(event.value.split())  # one line, however it was pasted
-        if not text:
+        if not text and not self.allow_empty:
             error = self.query_one("#line-error", Label)
             error.update(EMPTY_REFUSED)
             error.add_class("-visible")

@@ -1,4 +1,8 @@
-"""The title line: the app's name, the sections with their keys, and the section's own summary."""
+"""The title line: the app's name, the sections with their keys, and the section's own summary.
+
+Below NARROW columns the name is left out, so that on an 80-column terminal the
+six sections still leave room for the summary.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
+
+NARROW = 96
 
 
 class SectionBar(Horizontal):
@@ -23,9 +29,11 @@ class SectionBar(Horizontal):
         for name, key, label in self.sections:
             style = "reverse bold" if name == self.current else ""
             tabs.append(f" {key} {label} ", style=style)
-            tabs.append(" ")
         yield Label(tabs, id="sections")
         yield Label("", id="summary")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
 
     def set_summary(self, text: str) -> None:
         self.query_one("#summary", Label).update(text)

@@ -1,14 +1,38 @@
-"""The one-line connection status at the bottom of every section."""
+"""The status line at the bottom of every section: the connection, and what waits for the person.
+
+On the left, whether the daemon is reachable and what the TUI is doing about it. On
+the right, highlighted and only when true: how many actions wait for a decision, and
+that automation is paused (until when), so neither goes unnoticed from any section.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+import datetime as dt
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from oxymus.actions import PauseState
 
 REFRESHING = "refreshing…"
 
 
-class StatusBar(Static):
-    """Says plainly whether the daemon is reachable, and what the TUI is doing about it."""
+def local_when(iso_utc: str, now: float) -> str:
+    """A stored UTC time, in the local zone, as short as is clear from `now`: "14:00", "Mon 09:00", "02 Dec 09:00"."""
+    when = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone()
+    days = (when.date() - dt.datetime.fromtimestamp(now).astimezone().date()).days
+    fmt = "%H:%M" if days == 0 else "%a %H:%M" if 0 < days < 7 else "%d %b %H:%M"
+    return when.strftime(fmt)
+
+
+def pause_text(pause: PauseState, now: float) -> str:
+    """ "PAUSED until 14:00", "PAUSED until Mon 09:00", or "PAUSED" (until resumed)."""
+    return f"PAUSED until {local_when(pause.until, now)}" if pause.until else "PAUSED"
+
+
+class StatusBar(Horizontal):
+    """Says plainly whether the daemon is reachable, and what waits for the person."""
 
     DEFAULT_CLASSES = "-connecting"
 
@@ -16,6 +40,15 @@ class StatusBar(Static):
         super().__init__(*args, **kwargs)
         self._line = ""
         self._refreshing = False
+        # Made here, not in compose, so a message that arrives before mounting still lands.
+        self._line_label = Label("", id="status-line", markup=False)
+        self._waiting_label = Label("", id="status-waiting", classes="badge", markup=False)
+        self._paused_label = Label("", id="status-paused", classes="badge", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._line_label
+        yield self._waiting_label
+        yield self._paused_label
 
     def show_connecting(self, socket: str, starting: bool) -> None:
         verb = "Starting the daemon" if starting else "Connecting to the daemon"
@@ -32,6 +65,14 @@ class StatusBar(Static):
         self._refreshing = refreshing
         self._show()
 
+    def show_waiting(self, waiting: int) -> None:
+        self._waiting_label.update(f"{waiting} waiting")
+        self._waiting_label.set_class(waiting > 0, "-visible")
+
+    def show_pause(self, pause: PauseState | None, now: float) -> None:
+        self._paused_label.update(pause_text(pause, now) if pause is not None else "")
+        self._paused_label.set_class(pause is not None, "-visible")
+
     def _set(self, state: str, text: str) -> None:
         self.remove_class("-connecting", "-connected", "-unreachable")
         self.add_class(state)
@@ -39,8 +80,15 @@ class StatusBar(Static):
         self._show()
 
     def _show(self) -> None:
-        self.update(f"{self._line} — {REFRESHING}" if self._refreshing else self._line)
+        self._line_label.update(f"{self._line} — {REFRESHING}" if self._refreshing else self._line)
 
     @property
     def text(self) -> str:
-        return str(self.render())
+        """The connection line."""
+        return str(self._line_label.render())
+
+    @property
+    def attention(self) -> str:
+        """The highlighted notes on the right ("2 waiting", "PAUSED until 14:00"), as shown."""
+        shown = [label for label in (self._waiting_label, self._paused_label) if label.has_class("-visible")]
+        return "  ".join(str(label.render()) for label in shown)
