@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from oxymus.paths import Paths
 from oxymus.tui.connection import DaemonConnection
+from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.plans import PlansScreen
@@ -39,7 +40,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("inbox", "2", "Inbox", InboxScreen),
     Section("memory", "3", "Memory", MemoryScreen),
     Section("plans", "4", "Plans", PlansScreen),
-    # Later: Approvals, Activity.
+    Section("approvals", "5", "Approvals", ApprovalsScreen),
 )
 
 
