@@ -3,12 +3,16 @@
 Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys
     connection.py  DaemonConnection: the one place that talks to the daemon
+    connection_actions.py  its part for actions: approvals, decisions, the pause, the audit log
     messages.py    the past-tense messages it posts to screens
     screens/       one module per section (today.py: key 1, the first screen; inbox.py: key 2;
-                   memory.py: key 3; plans.py: key 4), screens pushed over one (record.py: a
-                   memory record and its history), and modal dialogs (capture.py: `c`, from any
-                   section; record_form.py: edit a record or triage a capture into one;
-                   line_input.py: one line, e.g. a next action; confirm.py)
-    widgets/       reusable pieces (status bar, section bar, capture table, Today's panels,
-                   memory results and history tables, the plan's next actions, a cycling choice)
+                   memory.py: key 3; plans.py: key 4; approvals.py: key 5; activity.py: key 6),
+                   screens pushed over one (record.py: a memory record and its history), and
+                   modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
+                   record or triage a capture into one; line_input.py: one line, e.g. a next
+                   action or a snooze; payload_edit.py: edit an action's payload, then approve;
+                   confirm.py)
+    widgets/       reusable pieces (status bar with the waiting count and the pause, section bar,
+                   capture table, Today's panels, memory results and history tables, the plan's
+                   next actions, the approval queue and preview, the audit log, a cycling choice)
 """

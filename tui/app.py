@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from oxymus.paths import Paths
 from oxymus.tui.connection import DaemonConnection
+from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
@@ -41,6 +42,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("memory", "3", "Memory", MemoryScreen),
     Section("plans", "4", "Plans", PlansScreen),
     Section("approvals", "5", "Approvals", ApprovalsScreen),
+    Section("activity", "6", "Activity", ActivityScreen),
 )
 
 

@@ -1,5 +1,6 @@
 """Reusable widgets. They render what they are given and do no IO."""
 
+from oxymus.tui.widgets.activity_views import ActivityTable
 from oxymus.tui.widgets.approvals_views import ApprovalsTable
 from oxymus.tui.widgets.capture_table import CaptureTable
 from oxymus.tui.widgets.cycle_field import CycleField
@@ -9,4 +10,4 @@ from oxymus.tui.widgets.section_bar import SectionBar
 from oxymus.tui.widgets.sources_panel import SourcesPanel
 from oxymus.tui.widgets.status_bar import StatusBar
 
-__all__ = ["ActionsTable", "ApprovalsTable", "CaptureTable", "CycleField", "HistoryTable", "MemoryTable", "SectionBar", "SourcesPanel", "StatusBar"]
+__all__ = ["ActionsTable", "ActivityTable", "ApprovalsTable", "CaptureTable", "CycleField", "HistoryTable", "MemoryTable", "SectionBar", "SourcesPanel", "StatusBar"]
