@@ -6,7 +6,7 @@ so that no code path, present or future, can move an action from
 
     proposed -> awaiting_approval | approved | denied
     awaiting_approval -> approved | denied | snoozed | expired
-    snoozed -> awaiting_approval | approved | denied | expired
+    snoozed -> awaiting_approval | approved | denied | expired | snoozed (snoozed again)
     approved -> executing | awaiting_approval (undo) | expired (stale while paused)
     denied -> awaiting_approval (undo of a person's denial within the grace period)
     executing -> succeeded | failed | approved (retry after a transient failure or a crash)
@@ -32,7 +32,7 @@ ProposerType = Literal["user", "agent", "system"]
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"awaiting_approval", "approved", "denied"}),
     "awaiting_approval": frozenset({"approved", "denied", "snoozed", "expired"}),
-    "snoozed": frozenset({"awaiting_approval", "approved", "denied", "expired"}),
+    "snoozed": frozenset({"awaiting_approval", "approved", "denied", "expired", "snoozed"}),
     "approved": frozenset({"executing", "awaiting_approval", "expired"}),
     "executing": frozenset({"succeeded", "failed", "approved"}),
     "succeeded": frozenset({"compensated"}),
