@@ -45,9 +45,11 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     lowered = raw.lower()
     local_now = now.astimezone(zone)
     try:
-        return _future(now + dt.timedelta(seconds=parse_duration(lowered)), now, raw)
+        seconds = parse_duration(lowered)
     except WhenError:
-        pass
+        seconds = None
+    if seconds is not None:  # a duration that is not in the future says so, not "not a time"
+        return _future(now + dt.timedelta(seconds=seconds), now, raw)
     try:
         moment = dt.datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", raw) else raw)
     except ValueError:
@@ -84,6 +86,8 @@ def _clock(text: str, raw: str) -> dt.time:
     if not m:
         raise WhenError(f"not a time of day in {raw!r} (use e.g. 9:00, 14:30, 9am)")
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if m.group(3) and not 1 <= hour <= 12:
+        raise WhenError(f"not a time of day in {raw!r} (with am/pm the hour is 1 to 12)")
     if m.group(3) == "pm" and hour < 12:
         hour += 12
     if m.group(3) == "am" and hour == 12:
