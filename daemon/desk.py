@@ -257,6 +257,9 @@ class ActionDesk:
     async def approve(self, text: str, *, via: str = "cli", payload: dict[str, Any] | None = None, reason: str | None = None) -> Action:
         action = await self.find(text)
         self._must_be_open(action, "approve")
+        if action.expires_at and action.expires_at <= self.now_iso():
+            # Fail closed: past its deadline a request cannot be approved, even before the sweep expires it.
+            raise wire.RpcError(wire.INVALID_INPUT, f"cannot approve action {action.id}: the request expired at {action.expires_at}")
         approvals: list[Approval] = []
         changes: dict[str, Any] = {}
         details: dict[str, Any] = {"via": via}
