@@ -148,10 +148,13 @@ class Rule(_Strict):
     def _days(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        days = [d.strip().lower()[:3] for d in value]
-        bad = [d for d, orig in zip(days, value) if d not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"unknown weekday {value[days.index(bad[0])]!r} (use mon, tue, wed, thu, fri, sat, sun)")
+        full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        days = []
+        for day in value:
+            word = day.strip().lower()
+            if word not in WEEKDAYS and word not in full:
+                raise ValueError(f"unknown weekday {day!r} (use mon, tue, wed, thu, fri, sat, sun)")
+            days.append(word[:3])
         return days
 
 

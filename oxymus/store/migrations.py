@@ -306,7 +306,7 @@ def _m005_actions(db: sqlite3.Connection) -> None:
         """
         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         WHEN old.ts >= coalesce((SELECT cutoff FROM audit_retention WHERE id = 1), '')
-          OR old.verb IN ('action.failed', 'action.denied', 'action.expired', 'source.failing')
+          OR old.verb IN ('action.failed', 'action.denied', 'action.expired')
           OR EXISTS (SELECT 1 FROM audit_log a WHERE a.trace_id = old.trace_id
                      AND a.verb IN ('action.failed', 'action.denied', 'action.expired'))
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only (only routine records past retention may be pruned)'); END
