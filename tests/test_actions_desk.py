@@ -627,6 +627,30 @@ async def test_recover_retries_an_interrupted_action_idempotently(tmp_path, monk
         await h.close()
 
 
+async def test_an_action_that_kills_the_daemon_every_time_fails_instead_of_crash_looping(tmp_path, monkeypatch):
+    h = await Harness(tmp_path).open()
+    try:
+        h.write_policy(ALLOW)
+        a, _ = await h.desk.propose("test.do", {"n": 1})
+
+        def die(name):
+            if name == "executor.marked_executing":
+                raise Crash(name)
+
+        monkeypatch.setattr(faults, "point", die)
+        for _ in range(a.max_attempts):
+            with pytest.raises(Crash):
+                await h.run_due()
+            await h.restart()
+        monkeypatch.undo()
+        failed = await h.get(a.id)
+        assert failed.status == "failed" and f"interrupted {a.max_attempts} times" in failed.error
+        assert failed.attempts == a.max_attempts and h.spec.calls == []
+        assert any(n.idempotency_key == f"failed:{a.id}" for n in await h.notifications())
+    finally:
+        await h.close()
+
+
 async def test_an_uninstalled_kind_fails_visibly(h):
     h.write_policy(ALLOW)
     a, _ = await h.desk.propose("test.do", {"n": 1})
