@@ -135,7 +135,7 @@ class ApprovalsScreen(SectionScreen):
         action = self._selected()
         if action is None:
             return
-        dialog = LineInputScreen(f"Deny: {one_line(action.preview.summary, 60)}", placeholder="why (optional)",
+        dialog = LineInputScreen(f"Deny: {one_line(action.preview.summary, 56)}", placeholder="why (optional)",
                                  hint="Enter denies · Escape cancels", allow_empty=True)
         self.app.push_screen(dialog, lambda reason: self._deny(action.id, reason))
 
@@ -147,9 +147,9 @@ class ApprovalsScreen(SectionScreen):
         action = self._selected()
         if action is None:
             return
-        dialog = LineInputScreen(f"Snooze until…: {one_line(action.preview.summary, 52)}", value=DEFAULT_SNOOZE,
+        dialog = LineInputScreen(f"Snooze: {one_line(action.preview.summary, 54)}", value=DEFAULT_SNOOZE,
                                  placeholder="2h, 14:00, tomorrow 9:00, monday",
-                                 hint="Enter snoozes (it asks again then) · Escape cancels")
+                                 hint="e.g. 2h, 14:00, tomorrow 9:00 · Enter snoozes · Escape cancels")
         self.app.push_screen(dialog, lambda until: self._snooze(action.id, until))
 
     def _snooze(self, action_id: str, until: str | None) -> None:

@@ -80,9 +80,9 @@ class SectionScreen(Screen):
         if connection.pause is not None:
             connection.resume()
             return
-        dialog = LineInputScreen("Pause automation until…", placeholder="2h, 14:00, tomorrow 9:00 — empty: until you resume",
-                                 hint="Nothing runs by itself while paused; proposals still queue. "
-                                      "Enter pauses · Escape cancels", allow_empty=True)
+        dialog = LineInputScreen("Pause: nothing runs by itself until…",
+                                 placeholder="2h, 14:00, tomorrow 9:00 — empty: until you resume",
+                                 hint="Proposals still queue · Enter pauses · Escape cancels", allow_empty=True)
         self.app.push_screen(dialog, self._pause)
 
     def _pause(self, until: str | None) -> None:
