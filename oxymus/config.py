@@ -61,6 +61,36 @@ class PlansConfig(Section):
     )
 
 
+class LlmConfig(Section):
+    """The local LLM (Ollama): optional; every agent also works without it."""
+
+    enabled: bool = Field(default=True, description="use the local LLM when it answers (false: agents never ask it)")
+    host: str = Field(default="http://127.0.0.1:11434", description="URL of the Ollama server")
+    model: str = Field(
+        default="llama3.2",
+        description="Ollama model asked (a small, common one by default: `ollama pull llama3.2`)",
+        min_length=1,
+    )
+    timeout_s: float = Field(default=60, gt=0, le=3600, description="seconds one LLM call may take before it is given up")
+    connect_timeout_s: float = Field(
+        default=2, gt=0, le=60, description="seconds to wait for Ollama to accept a connection (and answer a status check)"
+    )
+    context_chars: int = Field(
+        default=12_000, ge=1000, le=1_000_000,
+        description="prompt budget in characters; context beyond it is cut, least important first",
+    )
+    temperature: float = Field(default=0.2, ge=0, le=2, description="sampling temperature (low: steadier answers)")
+
+    @field_validator("host")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        # The ollama client would guess a scheme and port for a bare host; a user
+        # reading "not running at localhost" would not know which port was tried.
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+            raise ValueError("must be an http:// or https:// URL such as http://127.0.0.1:11434")
+        return value.rstrip("/")
+
+
 class TimeConfig(Section):
     """How times are shown and how floating times are read."""
 
@@ -109,6 +139,7 @@ class CoreConfig(Section):
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="canonical memory")
     plans: PlansConfig = Field(default_factory=PlansConfig, description="the plans file")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="the audit log")
+    llm: LlmConfig = Field(default_factory=LlmConfig, description="the local LLM (optional)")
 
 
 _model: type[CoreConfig] | None = None
