@@ -24,6 +24,7 @@ from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.plans import PlansKeeper
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.executor import Executor
+from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.effects import action_specs
 from oxymus.sources import NeedsHuman
@@ -77,7 +78,11 @@ async def _serve(paths: Paths, config: Config) -> int:
     desk.local = DaemonLocalEffects(store, keeper, desk.now, bus)
     desk.policy()  # read now, so a broken policy.toml is reported at start
     executor = Executor(desk)
-    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk,
+    agents = AgentRuntime(
+        store, bus, desk, zone=config.time.tzinfo(), artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
+        settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
+    )
+    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
                       audit_keep_days=config.audit.keep_days)
     server = RpcServer(paths.socket, bus, service.handlers())
     service.server = server
@@ -87,6 +92,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         await coordinator.start()
         await keeper.start()
         await executor.start()
+        await agents.start()
         maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
@@ -100,6 +106,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         bus.publish("daemon.stopping", {})
         if "maintenance" in locals():
             maintenance.cancel()
+        await agents.stop()
         await executor.stop()
         await keeper.stop()
         await coordinator.stop()
@@ -124,3 +131,21 @@ def plans_path(paths: Paths, config: Config) -> str:
         return os.path.join(paths.data_dir, "PLANS.md")
     path = os.path.expanduser(config.plans.file)
     return path if os.path.isabs(path) else os.path.join(paths.config_dir, path)
+
+
+def agent_settings(config: Config) -> dict:
+    """[agents.NAME] sections, validated by each agent's own settings model."""
+    section = getattr(config, "agents", None)
+    if section is None:
+        return {}
+    return {name: value for name, value in section if value is not None}
+
+
+def make_llm(config: Config):
+    """The LLM adapter, or None when the config turns it off (agents then use their deterministic paths)."""
+    llm_config = getattr(config, "llm", None)
+    if llm_config is None or not llm_config.enabled:
+        return None
+    from oxymus.llm import Llm
+
+    return Llm(llm_config)

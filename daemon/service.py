@@ -40,7 +40,8 @@ log = logging.getLogger("oxymus.daemon.service")
 
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
-                 bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400):
+                 bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400, agents=None):
+        self.agents = agents
         self.audit_keep_days = audit_keep_days
         self.store = store
         self.desk = desk
@@ -58,7 +59,11 @@ class Service:
     def handlers(self) -> dict[str, Handler]:
         from oxymus.daemon.action_rpc import ActionHandlers
 
+        from oxymus.daemon.agent_rpc import AgentHandlers
+
         extra = ActionHandlers(self.desk).handlers() if self.desk is not None else {}
+        if self.agents is not None:
+            extra |= AgentHandlers(self.agents).handlers()
         return extra | {
             "hello": self.hello,
             "status": self.status,

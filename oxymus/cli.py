@@ -150,6 +150,9 @@ def build_parser():
 
     cli_actions.register(command)
     cli_actions.register_policy(command)
+    from oxymus import cli_agents
+
+    cli_agents.register(command)
 
     p = command("status", cmd_status, "is the daemon running: pid, uptime, socket, database, schema version")
     p.add_argument("--json", action="store_true", help="print JSON")

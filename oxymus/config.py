@@ -162,8 +162,26 @@ def model() -> type[CoreConfig]:
         for name in broken_connectors():
             # Keep its section loadable; the daemon reports the connector as broken.
             sections[name] = (Optional[dict[str, Any]], Field(default=None, description=f"{name} (connector failed to load)"))
+        sections["agents"] = (_agents_model(), Field(default_factory=_agents_model(), description="the agents: when each runs, and its own settings"))
         _model = create_model("Config", __base__=CoreConfig, **sections)
     return _model
+
+
+_agents: type[BaseModel] | None = None
+
+
+def _agents_model() -> type[BaseModel]:
+    """`[agents.NAME]`: one optional table per available agent, validated by the agent's own settings model."""
+    global _agents
+    if _agents is None:
+        from oxymus.agents import agents
+
+        fields: dict[str, Any] = {
+            name: (Optional[cls.Settings], Field(default=None, description=cls.role.strip().splitlines()[0]))
+            for name, cls in agents().items()
+        }
+        _agents = create_model("AgentsConfig", __base__=Section, **fields)
+    return _agents
 
 
 def defaults() -> CoreConfig:

@@ -20,6 +20,7 @@ from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
 from oxymus.actions import Action, ActionDetail, Decision, InputRef, PauseState, Proposer
 from oxymus.effects import Preview
+from oxymus.agents.base import AgentRun, Artifact
 
 
 class Params(BaseModel):
@@ -298,6 +299,48 @@ class PauseResult(BaseModel):
     expired: int = Field(default=0, description="resume: proposals that went stale while paused and expired")
 
 
+class AgentInfo(BaseModel):
+    name: str
+    role: str
+    reads: list[str]
+    proposes: list[str]
+    trigger: str = Field(description="when it runs, in words: at 06:30 daily, every 10m, on capture.added")
+    enabled: bool
+    next_run: str | None = None
+    last_run: AgentRun | None = None
+
+
+class AgentsListResult(BaseModel):
+    agents: list[AgentInfo]
+    broken: dict[str, str] = Field(default_factory=dict, description="agents that failed to load, and why")
+    llm: str = Field(default="", description="'available', or why the LLM is unavailable")
+
+
+class AgentRunParams(Params):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class AgentsHistoryParams(Params):
+    agent: str | None = None
+    limit: int = Field(default=50, ge=1, le=5000)
+    trace_id: str | None = None
+
+
+class AgentsHistoryResult(BaseModel):
+    runs: list[AgentRun]
+
+
+class ArtifactsParams(Params):
+    kind: str | None = Field(default=None, description="day_plan, weekly_review, triage_suggestion, digest, ...")
+    agent: str | None = None
+    key: str | None = Field(default=None, description="e.g. a date for day plans, a capture id for suggestions")
+    limit: int = Field(default=20, ge=1, le=1000)
+
+
+class ArtifactsResult(BaseModel):
+    artifacts: list[Artifact]
+
+
 class LogParams(Params):
     trace_id: str | None = None
     subject: str | None = Field(default=None, description="an action, capture or record id")
@@ -355,6 +398,10 @@ METHODS: dict[str, Method] = {
         Method(name="pause.set", summary="pause automation ('not today'): nothing executes until resumed or the time given", params=PauseParams, result=PauseResult),
         Method(name="pause.clear", summary="resume automation; proposals that went stale while paused expire, summarised once", params=NoParams, result=PauseResult),
         Method(name="log.query", summary="the audit log: newest first, or one trace from trigger to receipt", params=LogParams, result=LogResult),
+        Method(name="agents.list", summary="every agent: role, bounds, trigger, last and next run; and whether the LLM is available", params=NoParams, result=AgentsListResult),
+        Method(name="agents.run", summary="run an agent now and wait for its run record", params=AgentRunParams, result=AgentRun),
+        Method(name="agents.history", summary="agent runs, newest first: trigger, inputs, outputs, LLM calls, outcome", params=AgentsHistoryParams, result=AgentsHistoryResult),
+        Method(name="artifacts.list", summary="what agents made (day plans, reviews, suggestions), newest first", params=ArtifactsParams, result=ArtifactsResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -370,5 +417,7 @@ EVENT_TOPICS: dict[str, str] = {
     "action.changed": "an action changed status (data: id, kind, status, from, summary)",
     "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
     "pause.changed": "automation was paused or resumed (data: pause, or null)",
+    "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id)",
+    "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

@@ -314,12 +314,71 @@ def _m005_actions(db: sqlite3.Connection) -> None:
     )
 
 
+def _m006_agents(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE agent_runs (
+            seq         INTEGER PRIMARY KEY,
+            id          TEXT NOT NULL UNIQUE,
+            agent       TEXT NOT NULL,
+            trigger     TEXT NOT NULL,
+            trace_id    TEXT NOT NULL,
+            started_at  TEXT NOT NULL,
+            finished_at TEXT,
+            duration_ms REAL,
+            outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'skipped')),
+            error       TEXT,
+            summary     TEXT NOT NULL DEFAULT '',
+            inputs      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(inputs)),
+            artifacts   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(artifacts)),
+            actions     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(actions)),
+            llm         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(llm)),
+            llm_available INTEGER
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX agent_runs_by_agent ON agent_runs(agent, seq)")
+    # What agents made. One per (agent, kind, key): a re-run replaces today's plan, it does not stack.
+    db.execute(
+        """
+        CREATE TABLE artifacts (
+            seq        INTEGER PRIMARY KEY,
+            id         TEXT NOT NULL UNIQUE,
+            agent      TEXT NOT NULL,
+            run_id     TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            content    TEXT NOT NULL,
+            data       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),
+            path       TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (agent, kind, key)
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX artifacts_by_kind ON artifacts(kind, seq)")
+    # Small per-agent memory of its own: what the sentinel already said, when a schedule last ran.
+    db.execute(
+        """
+        CREATE TABLE agent_state (
+            agent      TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            value      TEXT NOT NULL CHECK (json_valid(value)),
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (agent, key)
+        ) STRICT
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
     Migration("003_state", _m003_state),
     Migration("004_memory", _m004_memory),
     Migration("005_actions", _m005_actions),
+    Migration("006_agents", _m006_agents),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
 from oxymus.store.db import PRAGMAS, connect
 from oxymus.store.action_repo import ActionRepo
+from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.memory_repo import MemoryRepo
 from oxymus.ulid import new_ulid
 
@@ -35,6 +36,7 @@ class Store:
         self.state = StateRepo(self)
         self.memory = MemoryRepo(self)
         self.actions = ActionRepo(self)
+        self.agents = AgentRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":

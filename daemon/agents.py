@@ -1,0 +1,425 @@
+"""The agent runtime: schedules agents, runs them inside their declared bounds, records every run.
+
+- Triggers: a local time (APScheduler cron, coalesced: a run missed while the laptop
+  slept runs once on wake, not once per missed day; at start, one missed since the
+  last run is caught up once), an interval, or events from the bus (debounced).
+- A run gets a `RunContext` that checks every read and proposal against the
+  agent's declaration (`OutOfBounds` fails the run) and records what it read (as
+  references), what it made and proposed, and each LLM call.
+- A run that fails is recorded with its error and retried on its next trigger; it
+  never takes the daemon down. One run per agent at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import re
+import time
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from oxymus import wire
+from oxymus.actions import Action, InputRef, Proposer
+from oxymus.agents import agents as agent_classes
+from oxymus.agents import broken_agents
+from oxymus.agents.base import Agent, AgentRun, AgentSettings, Artifact, LlmUse, OutOfBounds
+from oxymus.models import AuditEvent, Capture
+from oxymus.sources import StateItem, utc_iso
+from oxymus.store.repos import Store
+from oxymus.ulid import new_ulid
+from oxymus.when import parse_duration
+from oxymus.daemon.events import EventBus
+
+log = logging.getLogger("oxymus.daemon.agents")
+
+RUN_TIMEOUT = 300.0
+CATCH_UP_WINDOW = dt.timedelta(hours=20)  # a morning run missed overnight is caught up; last week's is not
+
+
+class RunContext:
+    """What one run may use; every read and proposal is checked against the agent's declaration."""
+
+    def __init__(self, runtime: "AgentRuntime", agent: Agent, run: AgentRun, event: dict[str, Any] | None,
+                 llm: Any, llm_status: str):
+        self.rt = runtime
+        self.agent = agent
+        self.run_id = run.id
+        self.trace_id = run.trace_id
+        self.trigger = run.trigger
+        self.event = event
+        self.zone = runtime.zone
+        self.settings = agent.settings
+        self.llm = llm
+        self.llm_status = llm_status
+        self.inputs: list[InputRef] = []
+        self.artifact_ids: list[str] = []
+        self.action_ids: list[str] = []
+        self.notes: list[str] = []
+
+    # --- bounds -------------------------------------------------------------------------
+
+    def _check(self, what: str) -> None:
+        if not self.agent.may_read(what):
+            raise OutOfBounds(f"agent {self.agent.name} may not read {what} (it declares: {', '.join(self.agent.reads) or 'nothing'})")
+
+    def _ref(self, kind: str, ref: str, note: str = "") -> None:
+        if len(self.inputs) < 500:
+            self.inputs.append(InputRef(kind=kind, ref=ref[:500], note=note[:500]))
+
+    # --- time ---------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self.rt.now()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.zone).date()
+
+    # --- reads --------------------------------------------------------------------------
+
+    async def state(self, kinds: list[str], *, start: str | None = None, end: str | None = None) -> list[StateItem]:
+        for kind in kinds:
+            self._check(f"state:{kind}")
+        items = await self.rt.store.state.items(kinds=kinds, start=start, end=end)
+        self._ref("state", ",".join(kinds), f"{len(items)} items" + (f" from {start}" if start else "") + (f" to {end}" if end else ""))
+        return items
+
+    async def sources(self):
+        self._check("sources")
+        views = self.rt.coordinator.views() if self.rt.coordinator is not None else []
+        self._ref("sources", "health", f"{len(views)} sources")
+        return views
+
+    async def memory(self, tier: str, query: str = "", limit: int = 50):
+        self._check(f"memory:{tier}")
+        hits = await self.rt.store.memory.search(query, tier=tier, limit=limit)
+        self._ref("memory", f"tier {tier}" + (f" query {query!r}" if query else ""), ", ".join(h.record.id for h in hits[:20]))
+        return hits
+
+    async def plans(self):
+        self._check("plans")
+        keeper = self.rt.keeper
+        doc = keeper.document if keeper is not None else None
+        self._ref("plans", keeper.path if keeper is not None else "PLANS.md", f"sha256 {doc.sha256[:12]}" if doc else "not read")
+        return doc
+
+    async def captures(self, status: str = "open", limit: int = 200) -> list[Capture]:
+        self._check("captures")
+        captures = await self.rt.store.captures.list(status, limit)
+        self._ref("captures", status, f"{len(captures)} captures")
+        return captures
+
+    async def audit(self, since: str, limit: int = 2000) -> list[AuditEvent]:
+        self._check("audit")
+        rows = await self.rt.store.fetchall(
+            "SELECT seq, ts, actor, verb, subject, trace_id, details FROM audit_log WHERE ts >= ? ORDER BY seq LIMIT ?", (since, limit),
+        )
+        import json
+
+        events = [AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6])) for r in rows]
+        self._ref("audit", f"since {since}", f"{len(events)} events")
+        return events
+
+    async def actions(self, statuses: list[str] | None = None, limit: int = 500) -> list[Action]:
+        self._check("actions")
+        found = await self.rt.store.actions.list(statuses, limit=limit, newest_first=True)
+        self._ref("actions", ",".join(statuses or ["all"]), f"{len(found)} actions")
+        return found
+
+    async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]:
+        self._check("runs")
+        return await self.rt.store.agents.runs(agent, limit)
+
+    async def artifacts(self, kind: str, *, agent: str | None = None, limit: int = 50) -> list[Artifact]:
+        self._check(f"artifacts:{kind}")
+        found = await self.rt.store.agents.artifacts(kind, agent=agent, limit=limit)
+        self._ref("artifacts", kind, ", ".join(a.key for a in found[:20]))
+        return found
+
+    # --- writes -------------------------------------------------------------------------
+
+    async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,
+                       filename: str | None = None) -> Artifact:
+        path = None
+        if filename:
+            if os.sep in filename or filename.startswith("."):
+                raise OutOfBounds(f"artifact file name {filename!r} must be a plain name")
+            folder = os.path.join(self.rt.artifacts_dir, self.agent.name)
+            path = os.path.join(folder, filename)
+            await asyncio.to_thread(_write_atomic, path, content)
+        art = Artifact(id=new_ulid(), agent=self.agent.name, run_id=self.run_id, kind=kind, key=key, title=title,
+                       content=content, data=data or {}, path=path, created_at=utc_iso(self.now()))
+        await self.rt.store.agents.save_artifact(art)
+        self.artifact_ids.append(art.id)
+        self.rt.bus.publish("artifact.saved", {"id": art.id, "agent": art.agent, "kind": kind, "key": key, "title": title})
+        return art
+
+    async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
+                      confidence: float | None = None, key: str | None = None) -> Action | None:
+        if not self.agent.may_propose(kind):
+            raise OutOfBounds(f"agent {self.agent.name} may not propose {kind} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
+        try:
+            action, _ = await self.rt.desk.propose(
+                kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
+                inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
+            )
+        except wire.RpcError as exc:
+            # Stale data or a connector's refusal: the run goes on and says why in its summary.
+            self.note(f"could not propose {kind}: {exc.message}")
+            return None
+        self.action_ids.append(action.id)
+        return action
+
+    async def recall(self, key: str) -> Any:
+        return await self.rt.store.agents.recall(self.agent.name, key)
+
+    async def remember(self, key: str, value: Any) -> None:
+        await self.rt.store.agents.remember(self.agent.name, key, value, utc_iso(self.now()))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        log.info("agent %s: %s", self.agent.name, text)
+
+
+def _write_atomic(path: str, content: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class AgentRuntime:
+    def __init__(self, store: Store, bus: EventBus, desk, *, zone, artifacts_dir: str, settings: dict[str, AgentSettings] | None = None,
+                 keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None):
+        self.store = store
+        self.bus = bus
+        self.desk = desk
+        self.zone = zone
+        self.artifacts_dir = artifacts_dir
+        self.keeper = keeper
+        self.coordinator = coordinator
+        self.llm = llm
+        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        settings = settings or {}
+        self.agents: dict[str, Agent] = {}
+        for name, cls in agent_classes().items():
+            if only is not None and name not in only:
+                continue
+            self.agents[name] = cls(settings.get(name))
+        self.broken = broken_agents()
+        self._locks = {name: asyncio.Lock() for name in self.agents}
+        self.scheduler: AsyncIOScheduler | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._subscriber = None
+
+    def now(self) -> dt.datetime:
+        return self._now()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, *, schedule: bool = True) -> None:
+        gone = await self.store.agents.interrupted(utc_iso(self.now()))
+        if gone:
+            log.warning("%d agent run(s) were interrupted by the last stop; they retry on their next trigger", gone)
+        for name, why in self.broken.items():
+            log.error("%s", why)
+        if not schedule:
+            return
+        self.scheduler = AsyncIOScheduler(timezone=self.zone, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                               "misfire_grace_time": None})
+        topics: dict[str, list[str]] = {}
+        for name, agent in self.agents.items():
+            if not agent.settings.enabled:
+                continue
+            trig = agent.effective_trigger
+            if trig.at:
+                hour, minute = (int(x) for x in trig.at.split(":")[:2])
+                days = ",".join(trig.weekdays) if trig.weekdays else "*"
+                self.scheduler.add_job(self._scheduled, CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=self.zone),
+                                       args=[name, f"schedule {trig.describe()}"], id=name, replace_existing=True)
+            elif trig.every:
+                every = parse_duration(trig.every)
+                self.scheduler.add_job(self._scheduled, IntervalTrigger(seconds=every, jitter=min(every * 0.05, 30)),
+                                       args=[name, f"every {trig.every}"], id=name, replace_existing=True,
+                                       next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
+            elif trig.on:
+                topics[name] = trig.on
+        self.scheduler.start()
+        if topics:
+            self._tasks.append(asyncio.create_task(self._listen(topics), name="agent-events"))
+        self._tasks.append(asyncio.create_task(self._catch_up(), name="agent-catch-up"))
+        log.info("agents: %s", ", ".join(f"{n} ({a.effective_trigger.describe()})" for n, a in self.agents.items()
+                                         if a.settings.enabled) or "none enabled")
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        if self._subscriber is not None:
+            self.bus.unsubscribe(self._subscriber)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _scheduled(self, name: str, trigger: str) -> None:
+        try:
+            await self.run(name, trigger)
+            await self.store.agents.remember(name, "_last_scheduled", utc_iso(self.now()), utc_iso(self.now()))
+        except Exception:  # the scheduler must never see an exception escape
+            log.exception("scheduled run of %s failed unexpectedly", name)
+
+    def last_due(self, agent: Agent, now: dt.datetime) -> dt.datetime | None:
+        """The most recent time the agent's daily trigger was due, at or before `now`."""
+        trig = agent.effective_trigger
+        if not trig.at:
+            return None
+        hour, minute = (int(x) for x in trig.at.split(":")[:2])
+        local = now.astimezone(self.zone)
+        day = local.date()
+        for _ in range(8):
+            candidate = dt.datetime.combine(day, dt.time(hour, minute), self.zone)
+            if candidate <= local and (not trig.weekdays or ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][day.weekday()] in trig.weekdays):
+                return candidate.astimezone(dt.timezone.utc)
+            day -= dt.timedelta(days=1)
+        return None
+
+    async def _catch_up(self) -> None:
+        """A scheduled run missed while the daemon was not running runs once, if it is recent enough."""
+        await asyncio.sleep(1.0)  # let sources poll first, so the catch-up sees fresh state
+        now = self.now()
+        for name, agent in self.agents.items():
+            if not agent.settings.enabled:
+                continue
+            due = self.last_due(agent, now)
+            if due is None or now - due > CATCH_UP_WINDOW:
+                continue
+            last = await self.store.agents.recall(name, "_last_scheduled")
+            if last is not None and last >= utc_iso(due):
+                continue
+            log.info("agent %s missed its run at %s; running it once now", name, due.astimezone(self.zone).strftime("%a %H:%M"))
+            await self._scheduled(name, f"catch-up (missed {due.astimezone(self.zone):%a %H:%M})")
+
+    async def _listen(self, topics: dict[str, list[str]]) -> None:
+        wanted = sorted({t for ts in topics.values() for t in ts})
+        self._subscriber = self.bus.subscribe(wanted, "agents")
+        pending: dict[str, list[dict[str, Any]]] = {}
+        timers: dict[str, asyncio.Task] = {}
+        while True:
+            event = await self._subscriber.queue.get()
+            if event is None:
+                log.warning("agent event queue overflowed; resubscribing")
+                self._subscriber = self.bus.subscribe(wanted, "agents")
+                continue
+            for name, ts in topics.items():
+                if not any(t == event["topic"] or (t.endswith("*") and event["topic"].startswith(t[:-1])) for t in ts):
+                    continue
+                pending.setdefault(name, []).append(event)
+                if name not in timers or timers[name].done():
+                    delay = parse_duration(self.agents[name].effective_trigger.debounce)
+                    timers[name] = asyncio.create_task(self._after(delay, name, pending))
+
+    async def _after(self, delay: float, name: str, pending: dict[str, list[dict[str, Any]]]) -> None:
+        await asyncio.sleep(delay)
+        events = pending.pop(name, [])
+        if events:
+            topics = sorted({e["topic"] for e in events})
+            try:
+                await self.run(name, f"event {', '.join(topics)}", {"events": events})
+            except Exception:
+                log.exception("event run of %s failed unexpectedly", name)
+
+    # --- one run --------------------------------------------------------------------------
+
+    async def run(self, name: str, trigger: str = "by hand", event: dict[str, Any] | None = None) -> AgentRun:
+        agent = self.agents.get(name)
+        if agent is None:
+            known = ", ".join(sorted(self.agents)) or "none"
+            raise wire.RpcError(wire.INVALID_INPUT, f"no agent {name!r} (agents: {known})")
+        lock = self._locks[name]
+        if lock.locked():
+            log.info("agent %s is already running; this trigger (%s) is folded into that run", name, trigger)
+            async with lock:  # wait for it, then report it
+                pass
+            return (await self.store.agents.runs(name, 1))[0]
+        async with lock:
+            return await self._run(agent, trigger, event)
+
+    async def _run(self, agent: Agent, trigger: str, event: dict[str, Any] | None) -> AgentRun:
+        started = self.now()
+        run = AgentRun(id=new_ulid(), agent=agent.name, trigger=trigger, trace_id=new_ulid(), started_at=utc_iso(started))
+        await self.store.agents.start_run(run)
+        llm, llm_status = await self._llm_for_run()
+        ctx = RunContext(self, agent, run, event, llm, llm_status)
+        t0 = time.monotonic()
+        outcome, error, summary = "succeeded", None, ""
+        try:
+            summary = await asyncio.wait_for(agent.run(ctx), RUN_TIMEOUT) or ""
+        except OutOfBounds as exc:
+            outcome, error = "failed", f"out of bounds: {exc}"
+        except asyncio.TimeoutError:
+            outcome, error = "failed", f"took longer than {RUN_TIMEOUT:.0f} s"
+        except asyncio.CancelledError:
+            outcome, error = "failed", "interrupted: the daemon stopped during the run"
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failing agent never takes the daemon down
+            log.exception("agent %s failed", agent.name)
+            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            calls = llm.take_calls() if llm is not None and hasattr(llm, "take_calls") else []
+            notes = "; ".join(ctx.notes)
+            finished = run.model_copy(update={
+                "finished_at": utc_iso(self.now()), "duration_ms": round((time.monotonic() - t0) * 1000, 1),
+                "outcome": outcome, "error": error, "summary": (summary + ("; " if summary and notes else "") + notes)[:2000],
+                "inputs": ctx.inputs, "artifacts": ctx.artifact_ids, "actions": ctx.action_ids,
+                "llm": [LlmUse(**{k: getattr(c, k) for k in LlmUse.model_fields}) for c in calls],
+                "llm_available": llm is not None,
+            })
+            await asyncio.shield(self.store.agents.finish_run(finished))
+            self.bus.publish("agent.finished", {"id": run.id, "agent": agent.name, "outcome": outcome, "summary": finished.summary,
+                                                "error": error, "trace_id": run.trace_id})
+            if outcome == "failed":
+                log.error("agent %s run %s failed: %s (it retries on its next trigger)", agent.name, run.id, error)
+        return finished
+
+    async def _llm_for_run(self) -> tuple[Any, str]:
+        if self.llm is None:
+            return None, "LLM unavailable: not configured"
+        try:
+            status = await self.llm.status()
+        except Exception as exc:  # noqa: BLE001
+            return None, f"LLM unavailable: {exc}"
+        if not status.available:
+            reason = status.reason
+            return None, reason if reason.lower().startswith("llm unavailable") else f"LLM unavailable: {reason}"
+        return self.llm, "available"
+
+    # --- views ----------------------------------------------------------------------------
+
+    async def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for name, agent in sorted(self.agents.items()):
+            last = await self.store.agents.runs(name, 1)
+            job = self.scheduler.get_job(name) if self.scheduler is not None else None
+            out.append({
+                "name": name, "role": agent.role, "reads": list(agent.reads), "proposes": list(agent.proposes),
+                "trigger": agent.effective_trigger.describe(), "enabled": agent.settings.enabled,
+                "next_run": utc_iso(job.next_run_time) if job is not None and job.next_run_time else None,
+                "last_run": last[0].model_dump(mode="json") if last else None,
+            })
+        return out
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "item"

@@ -1,0 +1,213 @@
+"""The agent contract: a narrow specialist that reads what it declared and proposes what it may.
+
+An agent is an orchestrator with a purpose and boundaries. It declares
+
+- `name` and `role` (one paragraph: what it is for; also its LLM system prompt),
+- `reads`: what it may look at: `state:<kind glob>` (e.g. `state:calendar.*`),
+  `memory:hot|warm|cold`, `plans`, `captures`, `audit`, `actions`, `runs`, `sources`,
+- `proposes`: the action kinds it may propose (globs),
+- a default `trigger` (a local time, an interval, or events), which config can change.
+
+`run(ctx)` does the work through `ctx` only. The runtime enforces the declaration:
+a read or a proposal outside it raises `OutOfBounds`, which fails the run visibly.
+Every agent has a deterministic path and works with no LLM; `ctx.llm` is None when
+no model is available, and everything the LLM returns is validated before use.
+Dates, times, zones and recurrences are computed by code, never by the LLM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from oxymus.actions import Action, InputRef
+from oxymus.models import AuditEvent, Capture, SourceView
+from oxymus.sources import StateItem
+
+Outcome = Literal["running", "succeeded", "failed", "skipped"]
+
+
+class OutOfBounds(Exception):
+    """An agent read or proposed something its declaration does not allow."""
+
+
+class Trigger(BaseModel):
+    """When an agent runs. Exactly one of `at`, `every`, `on` (or none: only by hand)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: str | None = Field(default=None, description="local time HH:MM, daily (or on `weekdays`)")
+    weekdays: list[str] | None = Field(default=None, description="with `at`: only on these days (mon..sun)")
+    every: str | None = Field(default=None, description="an interval: 10m, 1h")
+    on: list[str] | None = Field(default=None, description="event topics: capture.added, state.changed, ...")
+    debounce: str = Field(default="5s", description="with `on`: wait this long for more events, then run once")
+
+    @field_validator("at")
+    @classmethod
+    def _clock(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"not a time of day: {value!r} (use HH:MM, e.g. 06:30)") from None
+        return value
+
+    @field_validator("every", "debounce")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        from oxymus.when import WhenError, parse_duration
+
+        if value is not None:
+            try:
+                parse_duration(value)
+            except WhenError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _days(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        short = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        out = []
+        for day in value:
+            word = day.strip().lower()
+            if word not in short and word not in full:
+                raise ValueError(f"unknown weekday {day!r} (use mon..sun)")
+            out.append(word[:3])
+        return out
+
+    def describe(self) -> str:
+        if self.at:
+            return f"at {self.at}" + (f" on {', '.join(self.weekdays)}" if self.weekdays else " daily")
+        if self.every:
+            return f"every {self.every}"
+        if self.on:
+            return "on " + ", ".join(self.on)
+        return "by hand only"
+
+
+class AgentSettings(BaseModel):
+    """Settings every agent takes, under `[agents.NAME]`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="false: never runs by itself (still runs with `oxymus agents run`)")
+    trigger: Trigger | None = Field(default=None, description="when it runs (default: the agent's own)")
+
+
+class Artifact(BaseModel):
+    """Something an agent made: a day plan, a weekly review, a draft. Kept in the store and as a file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    agent: str
+    run_id: str
+    kind: str = Field(description="e.g. day_plan, weekly_review, triage_suggestion, digest")
+    key: str = Field(description="what it is about, unique per agent and kind: a date, a capture id")
+    title: str
+    content: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    path: str | None = Field(default=None, description="the file it was also written to, if any")
+    created_at: str
+
+
+class LlmUse(BaseModel):
+    """One LLM call made during a run (the adapter's record)."""
+
+    model: str
+    kind: str
+    prompt_chars: int
+    latency_ms: float
+    outcome: str
+    error: str | None = None
+
+
+class AgentRun(BaseModel):
+    """One run of one agent: what started it, what it read, what it made and proposed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    agent: str
+    trigger: str = Field(description="schedule 06:30, every 10m, event capture.added, catch-up, by hand")
+    trace_id: str
+    started_at: str
+    finished_at: str | None = None
+    duration_ms: float | None = None
+    outcome: Outcome = "running"
+    error: str | None = None
+    summary: str = ""
+    inputs: list[InputRef] = Field(default_factory=list, description="references to what it read, never copies")
+    artifacts: list[str] = Field(default_factory=list, description="artifact ids")
+    actions: list[str] = Field(default_factory=list, description="ids of the actions it proposed")
+    llm: list[LlmUse] = Field(default_factory=list)
+    llm_available: bool | None = None
+
+
+class AgentContext(Protocol):
+    """What a run may use. Implemented by the daemon's runtime, which enforces the declaration."""
+
+    run_id: str
+    trace_id: str
+    trigger: str
+    event: dict[str, Any] | None
+    zone: Any
+    settings: AgentSettings
+    llm: Any  # oxymus.llm.Llm when a model is available for this run, else None
+    llm_status: str  # "available" or why not ("LLM unavailable: ...")
+
+    def now(self) -> dt.datetime: ...
+    def today(self) -> dt.date: ...
+    async def state(self, kinds: list[str], *, start: str | None = None, end: str | None = None) -> list[StateItem]: ...
+    async def sources(self) -> list[SourceView]: ...
+    async def memory(self, tier: str, query: str = "", limit: int = 50) -> list[Any]: ...
+    async def plans(self) -> Any: ...
+    async def captures(self, status: str = "open", limit: int = 200) -> list[Capture]: ...
+    async def audit(self, since: str, limit: int = 2000) -> list[AuditEvent]: ...
+    async def actions(self, statuses: list[str] | None = None, limit: int = 500) -> list[Action]: ...
+    async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]: ...
+    async def artifacts(self, kind: str, *, agent: str | None = None, limit: int = 50) -> list[Artifact]: ...
+    async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,
+                       filename: str | None = None) -> Artifact: ...
+    async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
+                      confidence: float | None = None, key: str | None = None) -> Action | None: ...
+    async def recall(self, key: str) -> Any: ...
+    async def remember(self, key: str, value: Any) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class Agent:
+    """Subclass per specialist; set the class attributes and implement `run`."""
+
+    name: ClassVar[str]
+    role: ClassVar[str]
+    reads: ClassVar[tuple[str, ...]] = ()
+    proposes: ClassVar[tuple[str, ...]] = ()
+    trigger: ClassVar[Trigger] = Trigger()
+    Settings: ClassVar[type[AgentSettings]] = AgentSettings
+
+    def __init__(self, settings: AgentSettings | None = None):
+        self.settings = settings or self.Settings()
+
+    @property
+    def effective_trigger(self) -> Trigger:
+        return self.settings.trigger or self.trigger
+
+    @classmethod
+    def may_read(cls, what: str) -> bool:
+        return any(fnmatch.fnmatchcase(what, pattern) for pattern in cls.reads)
+
+    @classmethod
+    def may_propose(cls, kind: str) -> bool:
+        return any(fnmatch.fnmatchcase(kind, pattern) for pattern in cls.proposes)
+
+    async def run(self, ctx: AgentContext) -> str:
+        """Do the work; return a one-line summary of what was done (shown in `agents history`)."""
+        raise NotImplementedError

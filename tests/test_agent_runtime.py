@@ -1,0 +1,137 @@
+"""The agent runtime: bounds enforced, every run recorded, failures contained, schedules caught up once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from agent_harness import AgentWorld
+from oxymus.agents.base import Agent, AgentSettings, Trigger
+
+
+class Reader(Agent):
+    name = "reader"
+    role = "Reads the calendar and proposes a notification."
+    reads = ("state:calendar.*", "memory:hot", "plans")
+    proposes = ("notify.send",)
+    trigger = Trigger(at="06:30")
+
+    def __init__(self, settings=None, behaviour="ok"):
+        super().__init__(settings)
+        self.behaviour = behaviour
+        self.runs = 0
+
+    async def run(self, ctx) -> str:
+        self.runs += 1
+        events = await ctx.state(["calendar.event"])
+        await ctx.memory("hot")
+        if self.behaviour == "read-bills":
+            await ctx.state(["bills.due"])
+        if self.behaviour == "push":
+            await ctx.propose("git.push", {"repo": "/nowhere"}, reason="not mine to propose")
+        if self.behaviour == "boom":
+            raise RuntimeError("boom")
+        await ctx.artifact("note", ctx.today().isoformat(), "a note", f"{len(events)} events", filename=f"{ctx.today()}.md")
+        await ctx.propose("notify.send", {"title": f"{len(events)} events today"}, reason="morning count", key=f"count:{ctx.today()}")
+        return f"{len(events)} events"
+
+
+@pytest.fixture
+async def world(tmp_path):
+    async with AgentWorld(tmp_path, only=[]) as w:
+        yield w
+
+
+def install(world, agent):
+    world.runtime.agents[agent.name] = agent
+    import asyncio
+
+    world.runtime._locks[agent.name] = asyncio.Lock()
+    return agent
+
+
+async def test_a_run_is_recorded_with_inputs_artifacts_and_actions(world):
+    agent = install(world, Reader())
+    await world.state("calendar.personal", [world.item("calendar.personal", "calendar.event", "e1", starts=world.local(0, 9), ends=world.local(0, 10))])
+    run = await world.run("reader")
+    assert run.outcome == "succeeded" and run.summary == "1 events" and run.duration_ms is not None
+    assert {i.kind for i in run.inputs} == {"state", "memory"} and run.llm_available is False
+    [art] = await world.artifacts("note")
+    assert art.run_id == run.id and art.path and open(art.path).read() == "1 events"
+    [action] = await world.actions(run)
+    assert action.proposer.type == "agent" and action.proposer.name == "reader" and action.proposer.run_id == run.id
+    assert action.trace_id == run.trace_id
+    history = await world.store.audit.query(trace_id=run.trace_id)
+    assert [e.verb for e in history][0] == "agent.started" and "agent.succeeded" in [e.verb for e in history]
+    again = await world.run("reader")
+    assert again.actions == [] or again.actions == run.actions  # the same key: the same proposal, not a second one
+    assert len(await world.actions()) == 1
+    assert len(await world.artifacts("note")) == 1  # one per (agent, kind, key): a re-run replaces it
+
+
+@pytest.mark.parametrize("behaviour, message", [
+    ("read-bills", "may not read state:bills.due"),
+    ("push", "may not propose git.push"),
+])
+async def test_reading_or_proposing_outside_the_declaration_fails_the_run(world, behaviour, message):
+    install(world, Reader(behaviour=behaviour))
+    run = await world.run("reader")
+    assert run.outcome == "failed" and message in run.error and run.error.startswith("out of bounds")
+    assert await world.actions() == []
+
+
+async def test_a_failing_agent_is_recorded_and_the_next_trigger_runs_again(world):
+    agent = install(world, Reader(behaviour="boom"))
+    run = await world.run("reader")
+    assert run.outcome == "failed" and run.error == "RuntimeError: boom"
+    agent.behaviour = "ok"
+    assert (await world.run("reader")).outcome == "succeeded"
+    runs = await world.store.agents.runs("reader")
+    assert [r.outcome for r in runs] == ["succeeded", "failed"]
+
+
+async def test_unknown_agent(world):
+    from oxymus import wire
+
+    with pytest.raises(wire.RpcError, match="no agent 'nobody'"):
+        await world.run("nobody")
+
+
+async def test_a_missed_morning_run_is_caught_up_once_and_an_old_one_is_not(world):
+    agent = install(world, Reader())
+    world.clock = world.local(0, 9).astimezone(dt.timezone.utc)  # woke up at 09:00, the 06:30 run was missed
+    due = world.runtime.last_due(agent, world.now())
+    assert due == world.local(0, 6, 30)
+    await world.runtime._catch_up()
+    await world.runtime._catch_up()
+    assert agent.runs == 1
+    [run] = await world.store.agents.runs("reader")
+    assert run.trigger.startswith("catch-up")
+    # Days later, at 03:00: the last due time (the day before, 06:30) is 20.5 h ago, past the catch-up window.
+    world.clock = world.local(3, 3, 0).astimezone(dt.timezone.utc)
+    await world.runtime._catch_up()
+    assert agent.runs == 1
+
+
+async def test_weekday_triggers_and_settings_override(world):
+    agent = install(world, Reader(AgentSettings(trigger=Trigger(at="18:00", weekdays=["sun"]))))
+    assert agent.effective_trigger.describe() == "at 18:00 on sun"
+    world.clock = world.local(0, 12).astimezone(dt.timezone.utc)  # Monday 23 Nov 2026
+    assert world.runtime.last_due(agent, world.now()) == world.local(-1, 18)
+
+
+async def test_runs_of_one_agent_do_not_overlap(world):
+    import asyncio
+
+    class Slow(Reader):
+        name = "slow"
+
+        async def run(self, ctx) -> str:
+            self.runs += 1
+            await asyncio.sleep(0.2)
+            return "slept"
+
+    agent = install(world, Slow())
+    first, second = await asyncio.gather(world.run("slow"), world.run("slow"))
+    assert agent.runs == 1 and first.id == second.id
