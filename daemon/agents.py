@@ -40,6 +40,7 @@ log = logging.getLogger("oxymus.daemon.agents")
 
 RUN_TIMEOUT = 300.0
 CATCH_UP_WINDOW = dt.timedelta(hours=20)  # a morning run missed overnight is caught up; last week's is not
+WEEKLY_CATCH_UP_WINDOW = dt.timedelta(days=4)
 
 
 class RunContext:
@@ -175,6 +176,16 @@ class RunContext:
         self.action_ids.append(action.id)
         return action
 
+    async def paused(self):
+        """Agents that speak up by themselves (the sentinel) stay quiet while the person paused automation."""
+        return await self.rt.store.actions.pause_state()
+
+    async def hot_budget(self):
+        self._check("memory:hot")
+        report = await self.rt.store.memory.budget(self.rt.hot_budget_words)
+        self._ref("memory", "hot budget", f"{report.used_words}/{report.limit_words} words")
+        return report
+
     async def recall(self, key: str) -> Any:
         return await self.rt.store.agents.recall(self.agent.name, key)
 
@@ -198,7 +209,9 @@ def _write_atomic(path: str, content: str) -> None:
 
 class AgentRuntime:
     def __init__(self, store: Store, bus: EventBus, desk, *, zone, artifacts_dir: str, settings: dict[str, AgentSettings] | None = None,
-                 keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None):
+                 keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None,
+                 hot_budget_words: int = 1500):
+        self.hot_budget_words = hot_budget_words
         self.store = store
         self.bus = bus
         self.desk = desk
@@ -303,7 +316,9 @@ class AgentRuntime:
             if not agent.settings.enabled:
                 continue
             due = self.last_due(agent, now)
-            if due is None or now - due > CATCH_UP_WINDOW:
+            # A weekly run (a review) is worth catching up for days; a daily one only until the next.
+            window = WEEKLY_CATCH_UP_WINDOW if agent.effective_trigger.weekdays else CATCH_UP_WINDOW
+            if due is None or now - due > window:
                 continue
             last = await self.store.agents.recall(name, "_last_scheduled")
             if last is not None and last >= utc_iso(due):

@@ -81,6 +81,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     agents = AgentRuntime(
         store, bus, desk, zone=config.time.tzinfo(), artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
         settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
+        hot_budget_words=config.memory.hot_budget_words,
     )
     service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
                       audit_keep_days=config.audit.keep_days)

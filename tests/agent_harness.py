@@ -72,7 +72,7 @@ class AgentWorld:
         self.executor = Executor(self.desk, timeout=30)
         self.runtime = AgentRuntime(self.store, self.bus, self.desk, zone=self.zone, artifacts_dir=str(self.data_dir / "artifacts"),
                                     settings=agent_settings(self.config), keeper=self.keeper, llm=self.llm, now=self.now,
-                                    only=self.only)
+                                    only=self.only, hot_budget_words=self.config.memory.hot_budget_words)
         await self.runtime.start(schedule=False)
         return self
 

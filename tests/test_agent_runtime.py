@@ -135,3 +135,21 @@ async def test_runs_of_one_agent_do_not_overlap(world):
     agent = install(world, Slow())
     first, second = await asyncio.gather(world.run("slow"), world.run("slow"))
     assert agent.runs == 1 and first.id == second.id
+
+
+async def test_the_context_tells_the_pause_and_the_hot_budget(world):
+    seen = {}
+
+    class Looker(Reader):
+        name = "looker"
+
+        async def run(self, ctx) -> str:
+            seen["paused"] = await ctx.paused()
+            seen["budget"] = await ctx.hot_budget()
+            return "looked"
+
+    install(world, Looker())
+    await world.desk.pause(None, "not today")
+    run = await world.run("looker")
+    assert run.outcome == "succeeded" and seen["paused"].reason == "not today"
+    assert seen["budget"].limit_words == 1500 and seen["budget"].used_words == 0
