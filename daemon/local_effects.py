@@ -1,8 +1,9 @@
 """Effects on Oxymus' own data, for the action kinds that need them (see oxymus.effects.LocalEffects).
 
-Both are idempotent, so the executor can retry them after a crash: a payment is keyed
-by (bill, due date), and a PLANS.md patch that is already in the file is recognised
-instead of being refused as a conflict or applied twice.
+All are idempotent, so the executor can retry them after a crash: a payment is keyed
+by (bill, due date), a PLANS.md patch that is already in the file is recognised
+instead of being refused as a conflict or applied twice, and a memory update finds
+the record it made or the change it applied (oxymus/memory_action.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from oxymus import memory as mem
 from oxymus import plans, wire
 from oxymus.effects import Permanent
 from oxymus.plans.ids import normalise
@@ -96,3 +98,51 @@ class DaemonLocalEffects:
         except wire.RpcError as exc:
             raise Permanent(exc.message) from None
         return {"sha256_before": before, "sha256_after": after, "diff": diff}
+
+    # --- memory (the memory.update action) -------------------------------------------------
+
+    async def memory_record(self, record_id: str) -> mem.MemoryRecord | None:
+        try:
+            return await self.store.memory.get(record_id, touch=False)
+        except mem.MemoryError:
+            return None
+
+    async def _provenance(self, action_id: str, actor: str, note: str | None) -> mem.Provenance:
+        """Who proposed the record: an agent's name and run, or the person."""
+        action = await self.store.actions.get(action_id) if action_id else None
+        why = note or f"memory.update {action_id}".strip()
+        if action is not None and action.proposer.type == "agent":
+            return mem.Provenance(source="agent", ref=action.proposer.run_id or action_id,
+                                  note=f"agent {action.proposer.name}: {why}"[:500])
+        if action is not None and action.proposer.type == "system":
+            return mem.Provenance(source="agent", ref=action_id, note=f"{action.proposer.label()}: {why}"[:500])
+        return mem.Provenance(source="user", ref=action_id or None, note=f"{actor}: {why}"[:500])
+
+    def _changed(self, record_id: str, verb: str) -> None:
+        if self.bus is not None:
+            self.bus.publish("memory.changed", {"id": record_id, "verb": verb})
+
+    async def memory_add(self, fields: mem.RecordFields, *, record_id: str, action_id: str, actor: str, note: str | None = None,
+                         trace_id: str | None = None) -> mem.MemoryRecord:
+        provenance = await self._provenance(action_id, actor, note)
+        record = await self.store.memory.add(fields, provenance, actor=actor, record_id=record_id, trace_id=trace_id)
+        self._changed(record.id, "added")
+        return record
+
+    async def memory_edit(self, record_id: str, changes: mem.RecordChanges, *, actor: str, note: str | None = None, touch: bool = True,
+                          trace_id: str | None = None) -> mem.MemoryRecord:
+        try:
+            record = await self.store.memory.edit(record_id, changes, actor=actor, note=note, touch=touch)
+        except mem.MemoryError as exc:
+            raise Permanent(str(exc)) from None
+        self._changed(record.id, "edited")
+        return record
+
+    async def memory_forget(self, record_id: str, *, actor: str, trace_id: str | None = None) -> mem.MemoryRecord:
+        try:
+            record = await self.store.memory.forget(record_id, purge=False, actor=actor)
+        except mem.MemoryError as exc:
+            raise Permanent(str(exc)) from None
+        assert record is not None
+        self._changed(record.id, "forgotten")
+        return record

@@ -25,10 +25,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from oxymus.memory import MemoryRecord, RecordChanges, RecordFields
 
 Scope = Literal["local", "own_files", "external"]
 Risk = Literal["low", "medium", "high"]
@@ -97,6 +100,24 @@ class LocalEffects(Protocol):
 
     async def plans_preview(self, op: str, kwargs: dict[str, Any]) -> tuple[str, str]:
         """(sha256 of the file now, the diff the patch would make), without writing."""
+        ...
+
+    async def memory_record(self, record_id: str) -> MemoryRecord | None:
+        """The memory record (a forgotten one too), without touching it; None if there is none."""
+        ...
+
+    async def memory_add(self, fields: RecordFields, *, record_id: str, action_id: str, actor: str, note: str | None = None,
+                         trace_id: str | None = None) -> MemoryRecord:
+        """Add a record with this id; its provenance is the action's proposer (an agent's name and run)."""
+        ...
+
+    async def memory_edit(self, record_id: str, changes: RecordChanges, *, actor: str, note: str | None = None, touch: bool = True,
+                          trace_id: str | None = None) -> MemoryRecord:
+        """Change the fields given (a new version when anything changed)."""
+        ...
+
+    async def memory_forget(self, record_id: str, *, actor: str, trace_id: str | None = None) -> MemoryRecord:
+        """Archive the record (never purge): out of retrieval, history kept."""
         ...
 
 
@@ -194,10 +215,11 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     `actions()` raises is left out (its kinds are then unknown and refused at
     proposal), so one bad plugin cannot stop the daemon.
     """
+    from oxymus.memory_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
     from oxymus.sources import connectors
 
-    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec()}
+    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec()}
     for name, cls in connectors().items():
         make = getattr(cls, "actions", None)
         if make is None:
