@@ -561,3 +561,200 @@ def test_git_failures_are_classified_with_gits_own_line(stderr, kind, shown):
 
 def test_a_timeout_is_transient():
     assert type(classify(_failed("", problem="timed out after 20 s"))) is Transient
+
+
+# ------------------------------------------------------------------ git.commit that writes files and pushes
+
+
+def tree_snapshot(repo: Path) -> dict[str, tuple[int, str]]:
+    """Every file of a repository, working tree and .git, with its mtime and content hash."""
+    out = {}
+    for p in sorted(repo.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            out[str(p.relative_to(repo))] = (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+POST = "---\ntitle: \"Hello\"\n---\n\nA post.\n"
+
+
+def publish(clone: Path, **extra) -> dict:
+    return {"repo": str(clone), "files": {"content/posts/hello.md": POST, "PLANS.md": "- [published 2026-11-23] Hello\n"},
+            "message": "Publish: Hello", "push": {"remote": "origin", "branch": "main"}, **extra}
+
+
+async def test_commit_writes_files_then_pushes_and_again_is_already_done(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    commit_file(clone, "PLANS.md", "- [draft] Hello\n", "plans")
+    git(clone, "push", "-q", "origin", "main")
+    spec, c = commit_spec(clone), ctx(tmp_path, key="publisher:abc:hello:2026-11-23:1234")
+    before = tree_snapshot(clone)
+
+    prepared = await prepare(spec, publish(clone), c)
+
+    assert tree_snapshot(clone) == before  # prepare wrote nothing, not even the index
+    assert prepared.preview.summary == f"commit 2 files in {clone}: Publish: Hello, and push to origin/main"
+    body = prepared.preview.body
+    assert body.startswith("then push the commit to origin/main (not forced)\n")
+    assert "new file mode 100644\n--- /dev/null\n+++ b/content/posts/hello.md\n" in body and '+title: "Hello"' in body
+    assert "--- a/PLANS.md\n+++ b/PLANS.md\n" in body and "-- [draft] Hello\n+- [published 2026-11-23] Hello\n" in body
+    payload = prepared.payload
+    assert payload["push"] == {"remote": "origin", "branch": "main"} and payload["paths"] == []
+    assert payload["replaces"]["content/posts/hello.md"] == "absent"
+    assert payload["replaces"]["PLANS.md"] == hashlib.sha256(b"<file>- [draft] Hello\n").hexdigest()
+    assert len(payload["digest"]) == 64
+    assert spec.risk_for(spec.parse(payload)) == "high" and spec.scope_for(spec.parse(payload)) == "external"
+
+    receipt = await execute(spec, prepared, c)
+
+    head = git(clone, "rev-parse", "HEAD")
+    assert receipt.ref == head and not receipt.already_done
+    assert receipt.summary == f"committed {head[:7]} in {clone}: Publish: Hello; pushed to origin/main"
+    assert receipt.data["files"] == ["PLANS.md", "content/posts/hello.md"] and receipt.data["pushed"]["remote"] == "origin"
+    assert git(remote, "rev-parse", "main") == head
+    assert git(remote, "show", "main:content/posts/hello.md") + "\n" == POST
+    assert git(remote, "log", "-1", "--format=%B", "main").endswith("Oxymus-Action: publisher:abc:hello:2026-11-23:1234")
+    assert sorted(git(clone, "show", "--name-only", "--format=", "HEAD").splitlines()) == ["PLANS.md", "content/posts/hello.md"]
+    assert git(clone, "status", "--porcelain") == ""
+
+    again = await execute(spec, prepared, c)
+    assert again.already_done and again.ref == head
+    assert count(remote, "main") == 3
+
+
+async def test_a_crash_between_commit_and_push_commits_once_and_pushes_on_retry(tmp_path, monkeypatch):
+    from oxymus.connectors.git import actions
+
+    remote, clone = with_remote(tmp_path)
+    spec, c = commit_spec(clone), ctx(tmp_path)
+    prepared = await prepare(spec, publish(clone), c)
+
+    async def died(*args, **kwargs):
+        raise SystemExit("the daemon died after the commit")
+
+    monkeypatch.setattr(actions, "push_commit", died)
+    with pytest.raises(SystemExit):
+        await execute(spec, prepared, c)
+    assert count(clone) == 2 and count(remote, "main") == 1
+    monkeypatch.undo()
+
+    retry = await execute(spec, prepared, c)  # the commit is found by its trailer; the push happens now
+    assert not retry.already_done and count(clone) == 2
+    assert git(remote, "rev-parse", "main") == git(clone, "rev-parse", "HEAD") == retry.ref
+
+
+async def test_a_crash_after_writing_the_files_commits_them_on_retry(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    spec, c = commit_spec(clone), ctx(tmp_path)
+    payload = publish(clone)
+    prepared = await prepare(spec, payload, c)
+    # An attempt wrote the files and died before committing.
+    for name, content in payload["files"].items():
+        (clone / name).parent.mkdir(parents=True, exist_ok=True)
+        (clone / name).write_text(content)
+
+    receipt = await execute(spec, prepared, c)
+    assert count(clone) == 2 and count(remote, "main") == 2 and receipt.ref == git(remote, "rev-parse", "main")
+
+
+async def test_a_file_changed_after_approval_is_not_overwritten(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    spec, c = commit_spec(clone), ctx(tmp_path)
+    prepared = await prepare(spec, publish(clone), c)
+    (clone / "PLANS.md").write_text("the person started writing here\n")
+
+    with pytest.raises(Permanent, match="changed since it was approved"):
+        await execute(spec, prepared, c)
+    assert (clone / "PLANS.md").read_text() == "the person started writing here\n"
+    assert not (clone / "content").exists() and count(clone) == 1 and count(remote, "main") == 1
+
+
+async def test_files_that_would_overwrite_or_escape_are_refused(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    commit_file(clone, "tracked.md", "t\n")
+    commit_file(clone, ".gitignore", "public/\n")
+    spec, c = commit_spec(clone), ctx(tmp_path)
+    base = {"repo": str(clone), "message": "m"}
+
+    (clone / "tracked.md").write_text("unsaved work\n")
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['tracked\.md'\]: tracked\.md has uncommitted changes"):
+        await prepare(spec, {**base, "files": {"tracked.md": "new\n"}}, c)
+    (clone / "mine.md").write_text("mine\n")
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['mine\.md'\]: mine\.md is not committed"):
+        await prepare(spec, {**base, "files": {"mine.md": "new\n"}}, c)
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['public/x\.html'\]: public/x\.html is ignored"):
+        await prepare(spec, {**base, "files": {"public/x.html": "x\n"}}, c)
+    (tmp_path / "elsewhere").mkdir()
+    (clone / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['link/post\.md'\]: link is a symbolic link"):
+        await prepare(spec, {**base, "files": {"link/post.md": "x\n"}}, c)
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['\.\./out\.md'\]: .*outside the repository"):
+        await prepare(spec, {**base, "files": {"../out.md": "x\n"}}, c)
+    with pytest.raises(ActionInvalid, match=r"^payload\.files\['\.git/hooks/pre-commit'\]: .*inside \.git"):
+        await prepare(spec, {**base, "files": {".git/hooks/pre-commit": "x\n"}}, c)
+    with pytest.raises(ActionInvalid, match=r"also under payload\.paths \(posts\)"):
+        await prepare(spec, {**base, "paths": ["posts"], "files": {"posts/a.md": "x\n"}}, c)
+    with pytest.raises(ActionInvalid, match=r"^payload\.paths: nothing to commit"):
+        await prepare(spec, {**base, "files": {"file.txt": "base\n"}}, c)  # already exactly that
+    assert not (tmp_path / "elsewhere" / "post.md").exists() and not (clone / "public").exists()
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="give paths to commit, files to write, or both"):
+        spec.parse({"repo": "r", "message": "m", "files": {}})
+
+
+async def test_a_push_that_cannot_fast_forward_is_refused_before_approval(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    commit_file(other, "theirs.md", "theirs\n", "Theirs")
+    git(other, "push", "-q", "origin", "main")
+    spec, c = commit_spec(clone), ctx(tmp_path)
+
+    with pytest.raises(ActionInvalid, match=r"^payload\.push: origin/main has commits not fetched here; pull"):
+        await prepare(spec, publish(clone), c)
+    git(clone, "fetch", "-q")
+    commit_file(clone, "mine.md", "mine\n", "Mine")
+    with pytest.raises(ActionInvalid, match=r"^payload\.push: origin/main has diverged"):
+        await prepare(spec, publish(clone), c)
+    with pytest.raises(ActionInvalid, match=r"^payload\.push\.remote: .* has no remote 'upstream'"):
+        await prepare(spec, publish(clone, push={"remote": "upstream"}), c)
+
+
+async def test_a_push_also_names_the_earlier_unpushed_commits(tmp_path):
+    remote, clone = with_remote(tmp_path)
+    commit_file(clone, "draft.md", "d\n", "An earlier commit")
+    spec, c = commit_spec(clone), ctx(tmp_path)
+
+    prepared = await prepare(spec, publish(clone, push={"remote": "origin"}), c)  # the branch is pinned: main
+
+    assert prepared.payload["push"] == {"remote": "origin", "branch": "main"}
+    assert "the push also sends 1 earlier commit not yet on origin/main:\n" in prepared.preview.body
+    assert "An earlier commit" in prepared.preview.body
+    await execute(spec, prepared, c)
+    assert count(remote, "main") == 3
+
+
+async def test_a_plain_commit_keeps_its_payload_shape_and_risk(tmp_path):
+    repo = make_repo(tmp_path / "blog")
+    (repo / "file.txt").write_text("x\n")
+    spec = commit_spec(repo)
+    prepared = await prepare(spec, {"repo": str(repo), "paths": ["file.txt"], "message": "m"}, ctx(tmp_path))
+    assert set(prepared.payload) == {"repo", "paths", "message", "digest"}
+    assert spec.risk_for(spec.parse(prepared.payload)) == "medium" and spec.scope_for(spec.parse(prepared.payload)) == "own_files"
+
+
+async def test_files_without_push_write_and_commit_keeping_the_mode(tmp_path):
+    repo = make_repo(tmp_path / "blog", {"run.sh": "#!/bin/sh\necho 1\n"})
+    (repo / "run.sh").chmod(0o755)
+    git(repo, "add", "run.sh")
+    git(repo, "commit", "-q", "-m", "exec")
+    spec, c = commit_spec(repo), ctx(tmp_path)
+
+    prepared = await prepare(spec, {"repo": str(repo), "files": {"run.sh": "#!/bin/sh\necho 2\n"}, "message": "Two"}, c)
+    assert "push" not in prepared.payload and "-echo 1\n+echo 2\n" in prepared.preview.body
+    receipt = await execute(spec, prepared, c)
+
+    assert (repo / "run.sh").read_text().endswith("echo 2\n") and os.access(repo / "run.sh", os.X_OK)
+    assert receipt.data == {"sha": receipt.ref, "repo": str(repo), "paths": [], "files": ["run.sh"]}
+    assert git(repo, "status", "--porcelain") == ""

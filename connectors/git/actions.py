@@ -15,6 +15,18 @@ moved since approval, stages the paths and commits them with `--only`, which
 leaves whatever else the person had staged staged and uncommitted. If the commit
 itself fails (a hook, a signing error), the paths stay staged.
 
+`git.commit` may also carry `files` (path -> the full UTF-8 text to write there)
+and `push` ({remote, branch}): one approval for "write these files, commit them,
+push". prepare() writes nothing: each file must be absent or committed and clean
+(nothing of the person's is overwritten), its preview is the diff from what is
+there to the new text, and the digest pins what each file replaces (`replaces`)
+and the new text. execute() writes the files atomically, commits exactly them
+(and `paths`) with the trailer, then pushes that commit the way `git.push` does.
+A retry after a crash finds a file already holding its new text (written, not
+committed), the commit by its trailer, and the push done when the remote branch
+has the commit. With `push` the risk is high and the scope external
+(`risk_for`, `scope_for`).
+
 `git.push` pushes one pinned commit to one branch of a named remote, never forced.
 It is done already when the remote branch contains the commit, and refused when
 the remote branch has moved somewhere the commit does not contain.
@@ -34,9 +46,10 @@ import stat
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
+import difflib
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oxymus.connectors.git import porcelain
 from oxymus.connectors.git.source import KIND_REPO, Run, _git_message, _operation, _plural, discover, run_git, text
@@ -49,6 +62,8 @@ from oxymus.effects import (
     Prepared,
     Preview,
     Receipt,
+    Risk,
+    Scope,
     Transient,
 )
 
@@ -63,6 +78,9 @@ MAX_BODY = 200_000  # characters of preview body; a person cannot review more an
 MAX_NEW_FILE_DIFFS = 100  # untracked files shown in full in a commit preview
 MAX_LOG_LINES = 100  # commits listed in a push preview
 LS_REMOTE_PREPARE_TIMEOUT = 10.0  # prepare must stay quick; the remote is asked again at execution
+MAX_FILES = 50  # files one commit may write
+MAX_FILE_CHARS = 1_000_000  # characters of one file written by a commit
+ABSENT = "absent"  # what `replaces` says of a file that does not exist yet
 
 # Before the subcommand on every call: paths printed raw (with -z) rather than
 # C-quoted, and nothing that could wait on a terminal.
@@ -269,16 +287,43 @@ def _copy_if_exists(src: Path, dst: Path) -> None:
 # ------------------------------------------------------------------ git.commit
 
 
+class PushTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    remote: str = Field(default="origin", min_length=1, max_length=200, description="a remote configured in the repository")
+    branch: str | None = Field(default=None, min_length=1, max_length=255, description="the remote branch; pinned to the current branch")
+
+
 class CommitPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     repo: str = Field(min_length=1, description="the repository's path (~ allowed), one configured under [git]")
-    paths: list[str] = Field(min_length=1, max_length=200, description="files or folders to commit, relative to the repository")
+    paths: list[str] = Field(default_factory=list, max_length=200,
+                             description="files or folders whose changes to commit, relative to the repository")
+    files: dict[str, str] | None = Field(
+        default=None, description="files to write before committing: path (relative to the repository) -> its full UTF-8 text",
+    )
     message: str = Field(min_length=1, max_length=10_000, description="the commit message")
+    push: PushTarget | None = Field(default=None, description="after committing, push the commit to this remote branch")
     digest: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$",
         description="pinned by prepare: sha256 of the changes approved; execution refuses if they moved",
     )
+    replaces: dict[str, str] | None = Field(
+        default=None, description="pinned by prepare: per file of `files`, sha256 of what it holds now ('absent' if nothing)",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> CommitPayload:
+        if not self.paths and not self.files:
+            raise ValueError("give paths to commit, files to write, or both")
+        if self.files is not None:
+            if len(self.files) > MAX_FILES:
+                raise ValueError(f"files: at most {MAX_FILES} files")
+            for name, content in self.files.items():
+                if len(content) > MAX_FILE_CHARS:
+                    raise ValueError(f"files[{name!r}]: more than {MAX_FILE_CHARS} characters")
+        return self
 
 
 def clean_paths(paths: Iterable[str]) -> list[str]:
@@ -426,40 +471,297 @@ async def find_commit(repo: Repo, key: str) -> tuple[str, str] | None:
     return None
 
 
+# ------------------------------------------------------------------ files a commit writes
+
+
+def clean_files(files: dict[str, str] | None) -> dict[str, str]:
+    """`files` with each path normalised like `paths`; ActionInvalid naming the path
+    when one leaves the repository, reaches into `.git`, repeats another, or its text
+    is not UTF-8."""
+    out: dict[str, str] = {}
+    for raw, content in (files or {}).items():
+        where = f"payload.files[{raw!r}]"
+        try:
+            [name] = clean_paths([raw])
+        except ActionInvalid as exc:
+            raise ActionInvalid(f"{where}: {str(exc).split(': ', 1)[1]}") from None
+        if name == "." or raw.endswith("/"):
+            raise ActionInvalid(f"{where}: a file's path, not a folder")
+        if name in out:
+            raise ActionInvalid(f"{where}: {name} is given twice")
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ActionInvalid(f"{where}: the text is not valid UTF-8") from None
+        out[name] = content
+    return out
+
+
+def under(name: str, path: str) -> bool:
+    return path == "." or name == path or name.startswith(path + "/")
+
+
+def _unsafe(root: Path, name: str) -> str | None:
+    """Why writing `name` under `root` could land outside it or clobber something
+    that is not a file: a symlink on the way, a file where a folder must be."""
+    parts = name.split("/")
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        try:
+            st = os.lstat(root / prefix)
+        except FileNotFoundError:
+            return None  # nothing further down exists either
+        except OSError as exc:
+            return f"cannot look at {prefix}: {exc.strerror or exc}"
+        if stat.S_ISLNK(st.st_mode):
+            return f"{prefix} is a symbolic link"
+        last = i == len(parts)
+        if not last and not stat.S_ISDIR(st.st_mode):
+            return f"{prefix} is not a folder"
+        if last and not stat.S_ISREG(st.st_mode):
+            return "is not a regular file"
+    return None
+
+
+def _state_hash(path: Path) -> str:
+    """sha256 of what is at `path` (as `digest` sees it), or ABSENT."""
+    if not os.path.lexists(path):
+        return ABSENT
+    h = hashlib.sha256()
+    for chunk in _state(path):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _holds(path: Path, content: str) -> bool:
+    """`path` is a regular file holding exactly `content` (a write that already happened)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == content.encode("utf-8")
+    except OSError:
+        return False
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def full_digest(paths_digest: str, files: dict[str, str], replaces: dict[str, str], push: PushTarget | None) -> str:
+    """The digest of a commit that writes files (or pushes): the changes under `paths`,
+    each file's path, what it replaces and its new text, and where it is pushed."""
+    h = hashlib.sha256(b"oxymus git.commit v2\0" + paths_digest.encode() + b"\0")
+    for name in sorted(files):
+        h.update(os.fsencode(name) + b"\0" + replaces.get(name, "").encode() + b"\0")
+        h.update(hashlib.sha256(files[name].encode("utf-8")).hexdigest().encode() + b"\0")
+    if push is not None:
+        h.update(f"push\0{push.remote}\0{push.branch or ''}\0".encode())
+    return h.hexdigest()
+
+
+def file_diff(name: str, old: str | None, new: str) -> str:
+    """A git-style unified diff of one written file, for the preview."""
+    head = f"diff --git a/{name} b/{name}\n"
+    if old is None:
+        head += "new file mode 100644\n"
+    lines = list(difflib.unified_diff(
+        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile="/dev/null" if old is None else f"a/{name}", tofile=f"b/{name}", n=3,
+    ))
+    body = "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines)
+    return head + body
+
+
+async def check_files(repo: Repo, files: dict[str, str]) -> tuple[dict[str, str], list[str], str]:
+    """Read-only checks before writing `files`: each is absent, or committed and clean
+    (so nothing uncommitted is overwritten), not ignored, reached through no symlink.
+    Returns (what each replaces, the files that change, their diff)."""
+    names = sorted(files)
+    for name in names:
+        why = await asyncio.to_thread(_unsafe, repo.path, name)
+        if why is not None:
+            raise ActionInvalid(f"payload.files[{name!r}]: {why}")
+    ch = await changes(repo, names)
+    dirty = sorted(set(ch.tracked) | set(ch.untracked))
+    if dirty:
+        what = "is not committed" if dirty[0] in ch.untracked else "has uncommitted changes"
+        raise ActionInvalid(f"payload.files[{dirty[0]!r}]: {dirty[0]} {what} in {repo.label}; commit or remove it first")
+    async with scratch_index(repo) as scratch:
+        # check-ignore takes paths, not pathspecs, and refuses the literal-pathspec
+        # setting; "./" keeps a name that starts with ':' from reading as magic.
+        plain = scratch.with_env(GIT_LITERAL_PATHSPECS="0")
+        for name in names:
+            run = await plain.run("check-ignore", "-q", "--", f"./{name}")  # 0: ignored, 1: not
+            if run.problem is not None or run.returncode not in (0, 1):
+                raise GitFailed(repo.label, "check-ignore", run)
+            if run.returncode == 0:
+                raise ActionInvalid(f"payload.files[{name!r}]: {name} is ignored by .gitignore in {repo.label}")
+    replaces: dict[str, str] = {}
+    changed: list[str] = []
+    parts: list[str] = []
+    for name in names:
+        if os.path.lexists(repo.path / name) and name not in ch.present:
+            raise ActionInvalid(f"payload.files[{name!r}]: {name} is ignored by .gitignore in {repo.label}")
+        replaces[name] = await asyncio.to_thread(_state_hash, repo.path / name)
+        old = await asyncio.to_thread(_read_text, repo.path / name)
+        if old != files[name]:
+            changed.append(name)
+            parts.append(file_diff(name, old, files[name]))
+    body = "".join(parts)
+    return replaces, changed, body if len(body) <= MAX_BODY else body[:MAX_BODY] + "\n… (diff cut here)\n"
+
+
+def write_file(root: Path, name: str, content: str) -> None:
+    """Write `content` to root/name atomically (same folder, fsync, rename), keeping an
+    existing file's mode; folders on the way are made."""
+    target = root / name
+    why = _unsafe(root, name)
+    if why is not None:
+        raise Permanent(f"{name}: {why}; not written")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".oxymus-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself durable, where the platform allows
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+async def push_check(repo: Repo, target: PushTarget, timeout: float) -> tuple[PushTarget, str]:
+    """prepare's side of a commit's push: the remote exists, the branch is pinned and
+    valid, and the remote branch has nothing HEAD lacks. Returns the pinned target and
+    the lines the preview shows about the push."""
+    remote = target.remote
+    remotes = (await repo.out("remote")).decode("utf-8", errors="replace").split()
+    if remote.startswith("-") or remote not in remotes:
+        have = f"it has {', '.join(remotes)}" if remotes else "it has none"
+        raise ActionInvalid(f"payload.push.remote: {repo.label} has no remote {remote!r} ({have})")
+    branch = target.branch
+    if branch is None:
+        run = await repo.run("symbolic-ref", "-q", "--short", "HEAD")
+        if run.problem is not None or run.returncode not in (0, 1):
+            raise GitFailed(repo.label, "symbolic-ref", run)
+        if run.returncode == 1:
+            raise ActionInvalid(f"payload.push.branch: HEAD is detached in {repo.label}; name the branch to push to")
+        branch = run.stdout.decode("utf-8", errors="replace").strip()
+    check = await repo.run("check-ref-format", f"refs/heads/{branch}")
+    if branch.startswith("-") or check.returncode != 0:
+        raise ActionInvalid(f"payload.push.branch: {branch!r} is not a valid branch name")
+    where = f"{remote}/{branch}"
+    head = await repo.rev("HEAD")
+    tip, notes = await GitPushSpec._known_tip(repo, remote, branch, timeout)
+    if tip is not None and not await has_commit(repo, tip):
+        raise ActionInvalid(f"payload.push: {where} has commits not fetched here; pull, then propose again")
+    if tip is not None and (head is None or not await repo.is_ancestor(tip, head)):
+        raise ActionInvalid(f"payload.push: {where} has diverged from {repo.label}; pull, then propose again")
+    lines = [f"then push the commit to {where} (not forced)"]
+    if tip is None:
+        lines.append(f"{where} does not exist yet: the push creates it")
+    if head is not None:
+        exclude = [f"^{tip}"] if tip is not None else ["--not", f"--remotes={remote}"]
+        earlier = (await repo.out("log", "--oneline", "--no-decorate", f"-n{MAX_LOG_LINES}", head, *exclude)).decode(
+            "utf-8", errors="replace")
+        if earlier.strip():
+            n = len(earlier.strip().splitlines())
+            lines.append(f"the push also sends {_plural(n, 'earlier commit')} not yet on {where}:")
+            lines.extend("  " + ln for ln in earlier.strip().splitlines())
+    lines.extend(notes)
+    return target.model_copy(update={"branch": branch}), "".join(f"{ln}\n" for ln in lines)
+
+
 class GitCommitSpec(ActionSpec):
     kind: ClassVar[str] = "git.commit"
     Payload: ClassVar[type[BaseModel]] = CommitPayload
     scope = "own_files"
     risk = "medium"
-    description = "commit the changes under some paths of a configured repository, and nothing else staged"
+    description = "commit the changes under some paths of a configured repository (or files it writes), and nothing else staged; optionally push"
+
+    @staticmethod
+    def risk_for(payload: CommitPayload) -> Risk:
+        """A commit that also pushes leaves the machine: as risky as git.push."""
+        return "high" if payload.push is not None else "medium"
+
+    @staticmethod
+    def scope_for(payload: CommitPayload) -> Scope:
+        return "external" if payload.push is not None else "own_files"
 
     async def prepare(self, payload: CommitPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
         return await preparing(self._prepare(payload, ctx))
 
     async def _prepare(self, payload: CommitPayload, ctx: ActionContext) -> Prepared:
         paths = clean_paths(payload.paths)
+        files = clean_files(payload.files)
+        for name in files:
+            for p in paths:
+                if under(name, p):
+                    raise ActionInvalid(f"payload.files[{name!r}]: {name} is also under payload.paths ({p}); give it in one of them")
         if not payload.message.strip():
             raise ActionInvalid("payload.message: empty commit message")
         repo = await locate(self.config, payload.repo, ctx)
         operation = await asyncio.to_thread(_operation, repo.path)
         if operation is not None:
             raise ActionInvalid(f"payload.repo: a {operation} is in progress in {repo.label}; finish it first")
-        ch = await changes(repo, paths)
-        unmatched = [p for p in paths if not ch.matches(p)]
-        if unmatched:
-            p = unmatched[0]
-            why = "is ignored by .gitignore" if os.path.lexists(repo.path / p) else "matches no file"
-            raise ActionInvalid(f"payload.paths: {p} {why} in {repo.label}")
-        if not ch.files:
-            raise ActionInvalid(f"payload.paths: nothing to commit in {repo.label}: no changes under {', '.join(paths)}")
-        pinned = await asyncio.to_thread(digest, repo.path, ch.files)
-        body = await commit_diff(repo, paths, ch)
-        summary = f"commit {_plural(len(ch.files), 'file')} in {repo.label}: {subject(payload.message)}"
-        payload = payload.model_copy(update={"paths": paths, "digest": pinned})
-        return Prepared(payload=payload.model_dump(mode="json"), preview=Preview(summary=summary, format="diff", body=body))
+        ch = await changes(repo, paths) if paths else None
+        if ch is not None:
+            unmatched = [p for p in paths if not ch.matches(p)]
+            if unmatched:
+                p = unmatched[0]
+                why = "is ignored by .gitignore" if os.path.lexists(repo.path / p) else "matches no file"
+                raise ActionInvalid(f"payload.paths: {p} {why} in {repo.label}")
+        committed = ch.files if ch is not None else []
+        replaces, written, files_body = await check_files(repo, files) if files else ({}, [], "")
+        if not committed and not written:
+            what = ", ".join([*paths, *files])
+            raise ActionInvalid(f"payload.paths: nothing to commit in {repo.label}: no changes under {what}")
+        pinned = await asyncio.to_thread(digest, repo.path, committed) if ch is not None else ""
+        push, push_body = (await push_check(repo, payload.push, ctx.timeout)) if payload.push is not None else (None, "")
+        body = (await commit_diff(repo, paths, ch) if ch is not None and committed else "") + files_body
+        count = len(set(committed) | set(written))
+        summary = f"commit {_plural(count, 'file')} in {repo.label}: {subject(payload.message)}"
+        update: dict = {"paths": paths, "digest": pinned}
+        if files or push is not None:
+            update.update(files=files or None, replaces=replaces or None, push=push,
+                          digest=full_digest(pinned, files, replaces, push))
+        if push is not None:
+            summary += f", and push to {push.remote}/{push.branch}"
+            body = push_body + "\n" + body
+        payload = payload.model_copy(update=update)
+        if len(body) > MAX_BODY:
+            body = body[:MAX_BODY] + "\n… (diff cut here)\n"
+        stored = payload.model_dump(mode="json")
+        for optional in ("files", "push", "replaces"):  # a plain commit's payload keeps its shape
+            if stored[optional] is None:
+                del stored[optional]
+        return Prepared(payload=stored, preview=Preview(summary=summary, format="diff", body=body))
 
     def preview(self, payload: CommitPayload) -> Preview:  # type: ignore[override]
-        return Preview(summary=f"commit in {payload.repo}: {subject(payload.message)}", format="diff")
+        push = f", and push to {payload.push.remote}/{payload.push.branch or 'its branch'}" if payload.push else ""
+        return Preview(summary=f"commit in {payload.repo}: {subject(payload.message)}{push}", format="diff")
 
     async def execute(self, payload: CommitPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         return await executing(self._commit(payload, ctx))
@@ -467,43 +769,85 @@ class GitCommitSpec(ActionSpec):
     async def _commit(self, payload: CommitPayload, ctx: ActionContext) -> Receipt:
         key = idempotency_key(ctx)
         paths = clean_paths(payload.paths)
+        try:
+            files = clean_files(payload.files)
+        except ActionInvalid as exc:
+            raise Permanent(str(exc)) from None
+        push = payload.push
+        if push is not None and (push.branch is None or push.remote.startswith("-") or push.branch.startswith("-")):
+            raise Permanent("payload.push: not pinned; the commit was never prepared")
         repo = await locate(self.config, payload.repo, ctx)
         found = await find_commit(repo, key)
-        if found is not None:
-            return self._receipt(repo, paths, *found, already_done=True)
-        if payload.digest is None:
+        done = found is not None
+        if found is None:
+            found = await self._write_and_commit(repo, payload, paths, files, key)
+        if push is None:
+            return self._receipt(repo, paths, *found, already_done=done, files=files)
+        sha = found[0]
+        try:
+            previous, pushed = await push_commit(repo, push.remote, push.branch or "", sha)
+        except GitFailed as exc:
+            err = classify(exc)
+            why = f"committed {sha[:7]} in {repo.label}, but the push to {push.remote}/{push.branch} failed: {err}"
+            raise (Transient(why) if isinstance(err, Transient) else Permanent(why)) from None
+        except Permanent as exc:
+            raise Permanent(f"committed {sha[:7]} in {repo.label}, but not pushed: {exc}") from None
+        return self._receipt(repo, paths, *found, already_done=done and pushed, files=files, push=push, previous=previous)
+
+    async def _write_and_commit(self, repo: Repo, payload: CommitPayload, paths: list[str], files: dict[str, str],
+                                key: str) -> tuple[str, str]:
+        if payload.digest is None or (files and payload.replaces is None):
             raise Permanent("payload.digest: missing; the commit was never prepared")
-        ch = await changes(repo, paths)
-        if await asyncio.to_thread(digest, repo.path, ch.files) != payload.digest:
-            raise Permanent(f"{', '.join(paths)} in {repo.label} changed since it was approved; propose the commit again")
-        # Checked before staging, so a missing identity leaves the index as it was.
+        ch = await changes(repo, paths) if paths else None
+        pinned = await asyncio.to_thread(digest, repo.path, ch.files) if ch is not None else ""
+        what = ", ".join([*paths, *files])
+        moved = Permanent(f"{what} in {repo.label} changed since it was approved; propose the commit again")
+        if files or payload.push is not None:
+            replaces = payload.replaces or {}
+            for name, content in files.items():
+                now = await asyncio.to_thread(_state_hash, repo.path / name)
+                # What it held at approval, or already the new text: an attempt that wrote it and then died.
+                if now != replaces.get(name) and not await asyncio.to_thread(_holds, repo.path / name, content):
+                    raise moved
+            pinned = full_digest(pinned, files, replaces, payload.push)
+        if pinned != payload.digest:
+            raise moved
+        # Checked before writing or staging, so a missing identity leaves the repository as it was.
         await repo.out(*IDENTITY_ARGS, "var", "GIT_AUTHOR_IDENT")
         await repo.out(*IDENTITY_ARGS, "var", "GIT_COMMITTER_IDENT")
+        for name, content in files.items():
+            try:
+                await asyncio.to_thread(write_file, repo.path, name, content)
+            except OSError as exc:
+                raise Permanent(f"{repo.label}: cannot write {name}: {exc.strerror or exc}") from None
         # A deletion already staged matches nothing `git add` can see (it would fail);
         # it needs no staging anyway, and `commit --only` still takes it.
-        stage = [p for p in paths if ch.stageable(p)]
+        stage = [p for p in paths if ch is not None and ch.stageable(p)] + sorted(files)
         if stage:
             await repo.out("add", "-A", "--", *stage)
         # --only: the commit holds HEAD plus these paths; anything else the person
         # staged stays staged. --cleanup=whitespace keeps the approved message as is.
         await repo.out(
             *IDENTITY_ARGS, "commit", "--quiet", "--only", "--cleanup=whitespace",
-            "-m", payload.message, "-m", f"{TRAILER}: {key}", "--", *paths,
+            "-m", payload.message, "-m", f"{TRAILER}: {key}", "--", *paths, *sorted(files),
         )
         found = await find_commit(repo, key)
         if found is None:  # a commit-msg hook dropped the trailer
             sha = await repo.rev("HEAD")
             found = (sha or "", subject(payload.message))
-        return self._receipt(repo, paths, *found)
+        return found
 
     @staticmethod
-    def _receipt(repo: Repo, paths: list[str], sha: str, subj: str, already_done: bool = False) -> Receipt:
-        return Receipt(
-            summary=f"committed {sha[:7]} in {repo.label}: {subj}",
-            ref=sha,
-            data={"sha": sha, "repo": repo.label, "paths": paths},
-            already_done=already_done,
-        )
+    def _receipt(repo: Repo, paths: list[str], sha: str, subj: str, already_done: bool = False, *,
+                 files: dict[str, str] | None = None, push: PushTarget | None = None, previous: str | None = None) -> Receipt:
+        data: dict = {"sha": sha, "repo": repo.label, "paths": paths}
+        summary = f"committed {sha[:7]} in {repo.label}: {subj}"
+        if files:
+            data["files"] = sorted(files)
+        if push is not None:
+            data["pushed"] = {"remote": push.remote, "branch": push.branch, "previous": previous}
+            summary += f"; pushed to {push.remote}/{push.branch}"
+        return Receipt(summary=summary, ref=sha, data=data, already_done=already_done)
 
 
 # ------------------------------------------------------------------ git.push
@@ -537,6 +881,39 @@ async def has_commit(repo: Repo, sha: str) -> bool:
     if run.problem is not None:
         raise GitFailed(repo.label, "cat-file", run)
     return run.returncode == 0
+
+
+async def push_commit(repo: Repo, remote: str, branch: str, commit: str) -> tuple[str | None, bool]:
+    """Push `commit` to `remote`'s `branch`, fast-forward only: (the remote tip before,
+    whether it was already there). Done already when the remote branch contains the
+    commit; Permanent when it has diverged or refuses."""
+    if not await has_commit(repo, commit):
+        raise Permanent(f"{repo.label}: commit {commit[:7]} no longer exists; propose the push again")
+    where = f"{remote}/{branch}"
+    tip = await remote_tip(repo, remote, branch)
+    if tip == commit:
+        return tip, True
+    if tip is not None:
+        known = await has_commit(repo, tip)
+        if not known:
+            # The remote moved on since the last fetch: get its tip to compare.
+            await repo.out("fetch", "--quiet", "--no-tags", "--no-recurse-submodules", remote, f"refs/heads/{branch}")
+            known = await has_commit(repo, tip)
+        if known and await repo.is_ancestor(commit, tip):
+            return tip, True
+        if not known or not await repo.is_ancestor(tip, commit):
+            raise Permanent(f"{where} has diverged; pull and propose again")
+    run = await repo.run("push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules", remote, f"{commit}:refs/heads/{branch}")
+    flag, summary = _push_status(run, f"refs/heads/{branch}")
+    if flag == "=":
+        return tip, True
+    if flag == "!":
+        if "non-fast-forward" in summary or "fetch first" in summary:
+            raise Permanent(f"{where} has diverged; pull and propose again ({summary})")
+        raise Permanent(f"{repo.label}: {where} refused the push: {summary}")
+    if run.problem is not None or run.returncode != 0 or flag is None:
+        raise GitFailed(repo.label, "push", run)
+    return tip, False
 
 
 class GitPushSpec(ActionSpec):
@@ -638,33 +1015,8 @@ class GitPushSpec(ActionSpec):
         if remote.startswith("-") or branch.startswith("-"):
             raise Permanent("payload.remote, payload.branch: a name cannot start with '-'")
         repo = await locate(self.config, payload.repo, ctx)
-        if not await has_commit(repo, commit):
-            raise Permanent(f"{repo.label}: commit {commit[:7]} no longer exists; propose the push again")
-        where = f"{remote}/{branch}"
-        tip = await remote_tip(repo, remote, branch)
-        if tip == commit:
-            return self._receipt(repo, payload, commit, branch, tip, already_done=True)
-        if tip is not None:
-            known = await has_commit(repo, tip)
-            if not known:
-                # The remote moved on since the last fetch: get its tip to compare.
-                await repo.out("fetch", "--quiet", "--no-tags", "--no-recurse-submodules", remote, f"refs/heads/{branch}")
-                known = await has_commit(repo, tip)
-            if known and await repo.is_ancestor(commit, tip):
-                return self._receipt(repo, payload, commit, branch, tip, already_done=True)
-            if not known or not await repo.is_ancestor(tip, commit):
-                raise Permanent(f"{where} has diverged; pull and propose again")
-        run = await repo.run("push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules", remote, f"{commit}:refs/heads/{branch}")
-        flag, summary = _push_status(run, f"refs/heads/{branch}")
-        if flag == "=":
-            return self._receipt(repo, payload, commit, branch, tip, already_done=True)
-        if flag == "!":
-            if "non-fast-forward" in summary or "fetch first" in summary:
-                raise Permanent(f"{where} has diverged; pull and propose again ({summary})")
-            raise Permanent(f"{repo.label}: {where} refused the push: {summary}")
-        if run.problem is not None or run.returncode != 0 or flag is None:
-            raise GitFailed(repo.label, "push", run)
-        return self._receipt(repo, payload, commit, branch, tip)
+        tip, already_done = await push_commit(repo, remote, branch, commit)
+        return self._receipt(repo, payload, commit, branch, tip, already_done=already_done)
 
     @staticmethod
     def _receipt(repo: Repo, payload: PushPayload, commit: str, branch: str, previous: str | None, already_done: bool = False) -> Receipt:
