@@ -79,3 +79,19 @@ def test_the_installed_daemon_starts_from_a_folder_holding_an_oxymus_package(ins
         assert subprocess.run([exe, "status"], capture_output=True, env=env, cwd=src).returncode == 0
     finally:
         subprocess.run([exe, "down"], capture_output=True, env=env, cwd=src)
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    """A new subpackage missing from [tool.setuptools] packages is silently left out of the install."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    listed = set(project["tool"]["setuptools"]["packages"])
+    folders = project["tool"]["setuptools"]["package-dir"]
+    found = set()
+    for package, folder in folders.items():
+        for init in (root / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(root / folder)
+            found.add(".".join([package, *rel.parts]))
+    assert found <= listed, f"add to pyproject.toml packages: {sorted(found - listed)}"
