@@ -164,6 +164,13 @@ class RunContext:
                       confidence: float | None = None, key: str | None = None) -> Action | None:
         if not self.agent.may_propose(kind):
             raise OutOfBounds(f"agent {self.agent.name} may not propose {kind} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
+        spec = self.rt.desk.specs.get(kind)
+        available, why = spec.available() if spec is not None else (True, "")
+        if not available:
+            # Not proposed at all, rather than queued to fail: what it was about stays in the
+            # run's summary and artifacts, and `oxymus status` says why.
+            self.note(f"{kind} not proposed: {why}")
+            return None
         try:
             action, _ = await self.rt.desk.propose(
                 kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,

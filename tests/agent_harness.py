@@ -41,6 +41,9 @@ class AgentWorld:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.zone = ZoneInfo(zone)
         text = f'[time]\nzone = "{zone}"\n' + config_toml
+        if "[notify]" not in config_toml:
+            # No desktop here: notifications are recorded, not shown, so agents still propose them.
+            text += "\n[notify]\nenabled = false\n"
         (self.config_dir / "config.toml").write_text(text)
         for name, content in (files or {}).items():
             (self.config_dir / name).write_text(content)

@@ -153,3 +153,13 @@ async def test_the_context_tells_the_pause_and_the_hot_budget(world):
     run = await world.run("looker")
     assert run.outcome == "succeeded" and seen["paused"].reason == "not today"
     assert seen["budget"].limit_words == 1500 and seen["budget"].used_words == 0
+
+
+async def test_an_agent_does_not_queue_notifications_that_cannot_be_shown(tmp_path, monkeypatch):
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    async with AgentWorld(tmp_path, config_toml="[notify]\nenabled = true\n", only=[]) as world:
+        install(world, Reader())
+        run = await world.run("reader")
+        assert run.outcome == "succeeded" and run.actions == []
+        assert "notify.send not proposed: no D-Bus session bus" in run.summary
+        assert await world.actions() == []
