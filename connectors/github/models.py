@@ -36,6 +36,7 @@ class PullRequest(BaseModel):
         description="combined CI of the head commit (statuses and check runs); set for my PRs, None when not looked up",
     )
     failing_checks: list[str] = Field(default_factory=list, description="names of failed check runs and status contexts")
+    head_sha: str | None = Field(default=None, description="the head commit the CI state is for (my PRs)")
 
 
 class Issue(BaseModel):

@@ -125,7 +125,7 @@ class GitHubPoll:
             return self._item(KIND_PR, _pull(found, draft=bool(found.draft)), error=f"CI state unknown: {e}")
         ci, failing = combine_ci(((s.context, s.state) for s in status.statuses),
                                  ((r.name, r.status, r.conclusion) for r in runs))
-        return self._item(KIND_PR, _pull(found, draft=pull.draft, ci=ci, failing_checks=failing))
+        return self._item(KIND_PR, _pull(found, draft=pull.draft, ci=ci, failing_checks=failing, head_sha=pull.head.sha))
 
 
 def _pull(found: SearchItem, **fields) -> PullRequest:
