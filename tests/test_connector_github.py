@@ -93,11 +93,14 @@ async def test_review_requests_my_prs_and_assigned_issues(gh):
     assert review.data == {
         "number": 1, "title": "Add the widget", "repo": "octo/lib", "url": web(gh, "octo/lib/pull/1"), "author": "hubot",
         "draft": True, "updated_at": wanted.updated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "ci": None, "failing_checks": [],
+        "head_sha": None,  # a review request: its CI is not looked up
     }
     assert pr.data == {
         "number": 1, "title": "Fix the frobnicator", "repo": "octo/app", "url": web(gh, "octo/app/pull/1"), "author": "octocat",
         "draft": False, "updated_at": mine.updated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "ci": "success", "failing_checks": [],
+        "head_sha": pr.data["head_sha"],
     }
+    assert len(pr.data["head_sha"]) == 40
     assert assigned.data == {
         "number": 3, "title": "Crash on start", "repo": "octo/app", "url": web(gh, "octo/app/issues/3"),
         "labels": ["bug", "p1"], "updated_at": issue.updated_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
