@@ -209,8 +209,14 @@ class Service:
         return report
 
     async def maintain_forever(self, every: float = 6 * 3600) -> None:
-        """Housekeeping every few hours: memory tier rules (until the memory steward agent
-        takes them over) and audit log retention."""
+        """Housekeeping every few hours: memory's mechanical upkeep and audit log retention.
+
+        Memory: records age by the tier rules the person configured ([memory] hot_days,
+        warm_days) and each past month's warm records get a deterministic summary. These
+        are rules, not judgements, so they run here, directly. The memory steward agent
+        (oxymus/agents/steward.py) does the judgement parts as proposals: moving hot
+        records to warm when hot memory is over its word budget, and rewriting a
+        month's summary with the LLM."""
         while True:
             for job in (self.memory_maintain, self.prune_audit):
                 try:
