@@ -183,6 +183,13 @@ class RunContext:
         self.action_ids.append(action.id)
         return action
 
+    async def payments(self, bills: list[str]) -> dict[tuple[str, str], str]:
+        """Which due dates of these bills are recorded paid (Oxymus' own records, beside the bills' state)."""
+        self._check("state:bills.due")
+        paid = await self.rt.store.state.payments(bills)
+        self._ref("payments", ",".join(bills[:20]), f"{len(paid)} paid")
+        return paid
+
     async def paused(self):
         """Agents that speak up by themselves (the sentinel) stay quiet while the person paused automation."""
         return await self.rt.store.actions.pause_state()

@@ -163,3 +163,32 @@ async def test_an_agent_does_not_queue_notifications_that_cannot_be_shown(tmp_pa
         assert run.outcome == "succeeded" and run.actions == []
         assert "notify.send not proposed: no D-Bus session bus" in run.summary
         assert await world.actions() == []
+
+
+async def test_payments_are_readable_with_the_bills_read(world):
+    class Payer(Reader):
+        name = "payer"
+        reads = ("state:bills.due",)
+
+        async def run(self, ctx) -> str:
+            paid = await ctx.payments(["rent"])
+            return f"{len(paid)} paid: {sorted(paid)}"
+
+    install(world, Payer())
+    await world.store.transaction([("INSERT INTO bill_payments (bill, due, paid_at) VALUES ('rent', '2026-11-01', 'x')", ())])
+    run = await world.run("payer")
+    assert run.summary == "1 paid: [('rent', '2026-11-01')]"
+    install(world, Reader())
+    Reader.reads, saved = ("state:calendar.*",), Reader.reads
+    try:
+        class NoBills(Reader):
+            name = "nobills"
+
+            async def run(self, ctx) -> str:
+                await ctx.payments(["rent"])
+                return ""
+
+        install(world, NoBills())
+        assert "may not read state:bills.due" in (await world.run("nobills")).error
+    finally:
+        Reader.reads = saved
