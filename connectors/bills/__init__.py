@@ -33,5 +33,6 @@ class BillsConnector:
     @classmethod
     def actions(cls, config: BillsConfig | None) -> list:
         from oxymus.connectors.bills.actions import MarkPaid
+        from oxymus.connectors.bills.add_action import AddBill
 
-        return [MarkPaid(config)]
+        return [MarkPaid(config), AddBill(config)]

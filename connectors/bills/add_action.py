@@ -1,0 +1,202 @@
+"""`bills.add`: append one `[[bill]]` table to the bills.toml the person keeps.
+
+bills.toml is the person's file and the source of truth, so this only appends: no
+byte already there changes. The table is validated by the same `Bill` model the
+bills source reads with, rendered as TOML and read back before anything is written;
+the write is atomic (a temporary file in the same folder, fsynced, renamed over).
+
+Idempotent: a bill with the same key (its `id`, or the key made from its name) already
+in the file means the effect is done (`already_done`), whether a retry after a crash
+or the person added it by hand. A file that does not parse is refused, not touched.
+Without the file, it is created. Without a `[bills]` section in config.toml the
+proposal is refused: nobody would read the bill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from oxymus.connectors.bills import BillsConfig
+from oxymus.connectors.bills.schedule import Bill
+from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.sources import SourceUnavailable
+
+ORDER = ("name", "id", "amount", "currency", "schedule", "day", "date", "every", "start", "autopay", "url", "notes")
+
+
+class AddBillPayload(Bill):
+    """One `[[bill]]` table, exactly as bills.toml takes it (the same fields and checks as the `Bill` model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def render(bill: Bill) -> str:
+    """The `[[bill]]` table as TOML: the fields set, in the documented order."""
+    data = bill.model_dump(exclude_defaults=True)
+    for required in ("name", "amount", "currency", "schedule"):
+        data[required] = getattr(bill, required)
+    lines = ["[[bill]]"]
+    for key in ORDER:
+        if key not in data or data[key] is None:
+            continue
+        lines.append(f"{key} = {_value(data[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()  # a TOML local date
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: JSON's escapes are TOML's
+
+
+def _summary(bill: Bill) -> str:
+    when = {"monthly": f"monthly on day {bill.day}" if bill.day else "monthly", "yearly": f"yearly on {bill.date}",
+            "weekly": "weekly", "once": f"once, on {bill.date}"}[bill.schedule]
+    return f"add bill {bill.name} ({bill.amount:,.2f} {bill.currency}, {when}) to bills.toml"
+
+
+class AddBill(ActionSpec):
+    kind: ClassVar[str] = "bills.add"
+    Payload: ClassVar[type[BaseModel]] = AddBillPayload
+    scope = "own_files"
+    risk = "low"
+    description = "append a bill to your bills.toml"
+    max_attempts = 3
+
+    def __init__(self, config: BillsConfig | None):
+        super().__init__(config)
+
+    def _path(self, ctx: ActionContext) -> Path:
+        if self.config is None:
+            raise ActionInvalid("no [bills] section in config.toml: add one (file = \"bills.toml\") so the bills you add are read")
+        return ctx.resolve(self.config.file)
+
+    async def prepare(self, payload: AddBillPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
+        path = self._path(ctx)
+        bill = Bill.model_validate(payload.model_dump())
+        text = render(bill)
+        _check_round_trip(text, bill)
+        try:
+            existing = await asyncio.to_thread(_existing, path)
+        except SourceUnavailable as exc:
+            raise ActionInvalid(f"{exc}; fix the file first, nothing was added") from None
+        summary = _summary(bill)
+        if existing is not None and bill.key in existing:
+            return Prepared(payload=payload.model_dump(mode="json"),
+                            preview=Preview(summary=f"{summary} (already there)", format="diff", body=""))
+        return Prepared(payload=payload.model_dump(mode="json"),
+                        preview=Preview(summary=summary, format="diff", body=_diff(path, text, existing is None)))
+
+    def preview(self, payload: AddBillPayload) -> Preview:  # type: ignore[override]
+        bill = Bill.model_validate(payload.model_dump())
+        return Preview(summary=_summary(bill), format="diff", body=_diff(Path("bills.toml"), render(bill), False))
+
+    async def execute(self, payload: AddBillPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        try:
+            path = self._path(ctx)
+        except ActionInvalid as exc:
+            raise Permanent(str(exc)) from None
+        bill = Bill.model_validate(payload.model_dump())
+        try:
+            added = await asyncio.to_thread(_append, path, bill)
+        except SourceUnavailable as exc:
+            raise Permanent(f"{exc}; nothing was added") from None
+        data = {"bill": bill.key, "file": str(path)}
+        if not added:
+            return Receipt(summary=f"bill {bill.name} ({bill.key}) was already in {path.name}", ref=bill.key, data=data,
+                           already_done=True)
+        return Receipt(summary=f"added bill {bill.name} to {path.name}", ref=bill.key, data=data)
+
+
+def _diff(path: Path, text: str, new_file: bool) -> str:
+    head = ["--- /dev/null" if new_file else f"--- {path.name}", f"+++ {path.name}", "@@ appended at the end @@"]
+    return "\n".join(head + ["+"] + [f"+{line}" for line in text.rstrip("\n").split("\n")])
+
+
+def _check_round_trip(text: str, bill: Bill) -> None:
+    try:
+        [again] = tomllib.loads(text)["bill"]
+        if Bill.model_validate(again) != bill:
+            raise ValueError("differs")
+    except Exception as exc:  # noqa: BLE001 - a bug here must never reach the person's file
+        raise ActionInvalid(f"payload: the bill does not survive TOML ({exc}); nothing was added") from None
+
+
+def _existing(path: Path) -> set[str] | None:
+    """The keys of the bills in the file (valid or not); None when there is no file. SourceUnavailable if it does not parse."""
+    from oxymus.connectors.bills.source import _read
+
+    if not path.exists():
+        return None
+    text = _read(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceUnavailable(f"{path}: TOML syntax error: {exc}") from None
+    raw = data.get("bill", [])
+    if not isinstance(raw, list):
+        raise SourceUnavailable(f"{path}: `bill` is not a list of [[bill]] tables")
+    keys: set[str] = set()
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        # An invalid bill still has a key, and it counts: the person is mid-edit, not done.
+        ident, name = entry.get("id"), entry.get("name")
+        if isinstance(ident, str) and ident:
+            keys.add(ident)
+        elif isinstance(name, str):
+            keys.add(re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "bill")
+    return keys
+
+
+def _append(path: Path, bill: Bill) -> bool:
+    """Append the table atomically; False when a bill with its key is already there."""
+    existing = _existing(path)
+    if existing is not None and bill.key in existing:
+        return False
+    old = path.read_bytes() if existing is not None else b""
+    # One blank line between the person's last line and the new table.
+    sep = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n") else b"\n\n")
+    new = old + sep + render(bill).encode("utf-8")
+    tomllib.loads(new.decode("utf-8"))  # never write a file that does not parse
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if existing is not None else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename durable too
+        dir_fd = os.open(str(path.parent), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    return True
