@@ -121,7 +121,7 @@ class RecordChanges(BaseModel):
 
 class CaptureLink(BaseModel):
     capture_id: str
-    target_kind: Literal["memory", "plan_action"]
+    target_kind: Literal["memory", "plan_action", "action"]
     target_id: str
     created_at: str
 

@@ -372,6 +372,30 @@ def _m006_agents(db: sqlite3.Connection) -> None:
     )
 
 
+def _m007_capture_links_to_actions(db: sqlite3.Connection) -> None:
+    # A capture accepted as a calendar event or a bill becomes an action (proposed as the
+    # person, perhaps awaiting approval): it links to that action. SQLite cannot change a
+    # CHECK in place, so the table is rebuilt with its rows and its index.
+    db.execute(
+        """
+        CREATE TABLE capture_links_new (
+            capture_id  TEXT NOT NULL,
+            target_kind TEXT NOT NULL CHECK (target_kind IN ('memory', 'plan_action', 'action')),
+            target_id   TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (capture_id, target_kind, target_id)
+        ) STRICT
+        """
+    )
+    db.execute(
+        "INSERT INTO capture_links_new (capture_id, target_kind, target_id, created_at) "
+        "SELECT capture_id, target_kind, target_id, created_at FROM capture_links"
+    )
+    db.execute("DROP TABLE capture_links")
+    db.execute("ALTER TABLE capture_links_new RENAME TO capture_links")
+    db.execute("CREATE INDEX capture_links_by_target ON capture_links(target_kind, target_id)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -379,6 +403,7 @@ MIGRATIONS: list[Migration] = [
     Migration("004_memory", _m004_memory),
     Migration("005_actions", _m005_actions),
     Migration("006_agents", _m006_agents),
+    Migration("007_capture_links_to_actions", _m007_capture_links_to_actions),
 ]
 
 LATEST = len(MIGRATIONS)
