@@ -82,6 +82,7 @@ class Service:
             "memory.export": self.memory_export,
             "memory.import": self.memory_import,
             "inbox.triage": self.inbox_triage,
+            "inbox.accept": self.inbox_accept,
             "plans.get": self.plans_get,
             "plans.edit": self.plans_edit,
             "subscribe": self.subscribe,
@@ -131,7 +132,38 @@ class Service:
         if p.status == "triaged":
             for capture in captures:
                 links[capture.id] = await self.store.captures.links(capture.id)
-        return InboxListResult(captures=captures, links=links)
+        suggestions = await self._suggestions([c.id for c in captures]) if p.status == "open" else {}
+        return InboxListResult(captures=captures, links=links, suggestions=suggestions)
+
+    async def _suggestions(self, capture_ids: list[str]) -> dict[str, proto.TriageSuggestion]:
+        """The triage agent's suggestions for these captures (artifacts `triage_suggestion`), checked against now:
+        an event whose time has passed is stale, so it is no longer pre-selected and cannot be accepted."""
+        import json
+
+        from pydantic import ValidationError
+
+        out: dict[str, proto.TriageSuggestion] = {}
+        now = self.desk.now() if self.desk is not None else dt.datetime.now(dt.timezone.utc)
+        for i in range(0, len(capture_ids), 500):
+            chunk = capture_ids[i:i + 500]
+            rows = await self.store.fetchall(
+                f"SELECT key, data FROM artifacts WHERE agent = 'triage' AND kind = 'triage_suggestion' "
+                f"AND key IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            for key, data in rows:
+                try:
+                    suggestion = proto.TriageSuggestion.model_validate(json.loads(data))
+                except (ValueError, ValidationError):
+                    log.warning("ignored a malformed triage suggestion for capture %s", key)
+                    continue
+                if suggestion.event is not None:
+                    try:
+                        start = dt.datetime.fromisoformat(suggestion.event.start)
+                    except ValueError:
+                        start = None
+                    if start is None or start.tzinfo is None or start <= now:
+                        suggestion = suggestion.model_copy(update={"stale": "the suggested time has passed", "preselected": False})
+                out[key] = suggestion
+        return out
 
     async def today(self, session: Session, p: TodayParams) -> today_mod.Today:
         zone = self.coordinator.zone
@@ -277,6 +309,64 @@ class Service:
         self._publish("memory.changed", {"id": record.id, "verb": "added"})
         self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
         return proto.InboxTriageResult(capture_id=capture.id, to="memory", target_id=record.id)
+
+    async def inbox_accept(self, session: Session, p: proto.InboxAcceptParams) -> proto.InboxAcceptResult:
+        """Do what the triage agent suggested for a capture. Next actions, memory and archive take the
+        same paths as `inbox.triage`; a calendar event or a bill is proposed as the person, so the policy
+        plane decides (by default an event waits for approval, a bill added to your own file runs)."""
+        capture = await self._open_capture(p.capture_id)
+        suggestion = (await self._suggestions([capture.id])).get(capture.id)
+        if suggestion is None:
+            raise wire.RpcError(wire.INVALID_INPUT, f"capture {capture.id} has no suggestion yet (the triage agent makes one "
+                                                    "shortly after a capture arrives: `oxymus agents run triage`); "
+                                                    "or choose yourself: memory, next action or archive")
+        if suggestion.stale:
+            raise wire.RpcError(wire.INVALID_INPUT, f"the suggestion for capture {capture.id} no longer holds: {suggestion.stale}; "
+                                                    "choose differently")
+        if suggestion.to in ("archive", "plan_action", "memory"):
+            params = proto.InboxTriageParams(capture_id=capture.id, to=suggestion.to, record=suggestion.record,
+                                             text=suggestion.text, section=suggestion.section or "Next actions")
+            done = await self.inbox_triage(session, params)
+            what = {"archive": "archived", "plan_action": f"added to {params.section}: {suggestion.text}",
+                    "memory": f"remembered: {suggestion.record.title if suggestion.record else ''}"}[suggestion.to]
+            return proto.InboxAcceptResult(**done.model_dump(), suggestion=suggestion, summary=what)
+        from oxymus.actions import FINAL, InputRef, Proposer
+
+        if suggestion.to == "calendar_event":
+            assert suggestion.event is not None
+            kind = "calendar.create_event"
+            calendar = suggestion.event.calendar or self._default_calendar()
+            payload = {"calendar": calendar, "summary": suggestion.event.summary, "start": suggestion.event.start,
+                       "end": suggestion.event.end}
+        else:
+            kind, payload = "bills.add", dict(suggestion.bill or {})
+        key = f"inbox.accept:{capture.id}"
+        earlier = await self.store.actions.by_key(key)
+        if earlier is not None and earlier.status in FINAL and earlier.status != "succeeded":
+            key = f"{key}:{earlier.id}"  # accepted before and it did not happen: a new attempt, not the old answer
+        action, _ = await self.desk.propose(
+            kind, payload, proposer=Proposer(type="user", name="user"), key=key,
+            reason=f"accepted from the inbox ({session.client}): {suggestion.label}; triage said: {suggestion.why}",
+            inputs=[InputRef(kind="capture", ref=capture.id, note=capture.text[:200])],
+        )
+        action = await self.desk.wait_settled(action, timeout=15)
+        if action.status in ("denied", "failed", "expired"):
+            why = action.error or (f"denied by policy rule {action.decision.rule!r}" if action.status == "denied" else action.status)
+            raise wire.RpcError(wire.INVALID_INPUT, f"{kind} was not done ({why}; action {action.id}); the capture stays in the inbox")
+        await self.store.transaction(self.store.captures.link_statements(capture.id, "action", action.id, session.client))
+        self._publish("capture.triaged", {"id": capture.id, "to": "action", "target": action.id})
+        state = {"succeeded": "done", "awaiting_approval": "waits for your approval", "snoozed": "snoozed"}.get(action.status, action.status)
+        return proto.InboxAcceptResult(capture_id=capture.id, to="action", target_id=action.id, suggestion=suggestion,
+                                       action=action, summary=f"{action.preview.summary}: {state} (action {action.id})")
+
+    def _default_calendar(self) -> str:
+        spec = self.desk.specs.get("calendar.create_event") if self.desk is not None else None
+        config = getattr(spec, "config", None)
+        entries = list(getattr(config, "caldav", None) or [])
+        if not entries:
+            raise wire.RpcError(wire.INVALID_INPUT, "no CalDAV calendar to add the event to: add a [[calendar.caldav]] entry "
+                                                    "to config.toml, or choose differently (p makes it a next action)")
+        return entries[0].source_name()
 
     # --- plans --------------------------------------------------------------------------------
 

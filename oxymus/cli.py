@@ -65,9 +65,17 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the stored capture as JSON")
     p.set_defaults(handler=_capture_via_argparse)
 
-    p = command("inbox", cmd_inbox, "list open captures, newest first")
-    p.add_argument("--json", action="store_true", help="print JSON (a list of captures)")
+    p = command("inbox", cmd_inbox, "list open captures, newest first, each with the triage agent's suggestion")
+    p.add_argument("--json", action="store_true", help="print JSON (a list of captures, each with its `suggestion` or null)")
     p.add_argument("--limit", type=int, default=500, help="at most this many (default 500)")
+    isub = p.add_subparsers(title="inbox actions", metavar="ACTION")
+    q = isub.add_parser("accept", help="do what triage suggested for captures (by id or a unique start of one)",
+                        description="do what triage suggested for captures: a next action, a memory record, archive, "
+                                    "or a calendar event or a bill proposed as you (the policy plane decides)")
+    q.add_argument("capture_ids", nargs="*", metavar="CAPTURE_ID", help="a capture id, or the start of one")
+    q.add_argument("--preselected", action="store_true", help="accept every pre-selected (confident) suggestion")
+    q.add_argument("--json", action="store_true", help="print JSON (one result per capture)")
+    q.set_defaults(handler=cmd_inbox_accept)
 
     p = command("today", cmd_today, "the day: events, deadlines, bills, repos and PRs needing you, and how fresh each source is")
     p.add_argument("--date", help="another day, as YYYY-MM-DD (default: today in the configured zone)")
@@ -206,11 +214,12 @@ def cmd_inbox(args) -> int:
     paths = _paths()
     try:
         with connect(paths.socket) as conn:
-            captures = conn.call("inbox.list", {"status": "open", "limit": args.limit})["captures"]
+            result = conn.call("inbox.list", {"status": "open", "limit": args.limit})
+        captures, suggestions = result["captures"], result.get("suggestions") or {}
     except DaemonUnavailable:
-        captures = _inbox_offline(paths, args.limit)
+        captures, suggestions = _inbox_offline(paths, args.limit)
     if args.json:
-        _print_json(captures)
+        _print_json([{**c, "suggestion": suggestions.get(c["id"])} for c in captures])
         return EXIT_OK
     if not captures:
         print("Inbox zero.")
@@ -219,23 +228,90 @@ def cmd_inbox(args) -> int:
 
     for c in captures:
         print(f"{c['id']}  {local_time(c['created_at'])}  {one_line(c['text'], 100)}")
+        s = suggestions.get(c["id"])
+        if s is not None:
+            print(f"    {_suggestion_line(s)}")
+    if any(s.get("preselected") for s in suggestions.values()):
+        print("\n★ pre-selected: `oxymus inbox accept --preselected` accepts them all, `oxymus inbox accept ID` one")
     return EXIT_OK
 
 
-def _inbox_offline(paths, limit: int) -> list[dict]:
+def _suggestion_line(s: dict) -> str:
+    from oxymus.textfmt import one_line
+
+    mark = "★" if s.get("preselected") else "→"
+    line = f"{mark} {one_line(s['label'], 90)}  ({s['confidence']:.2f})"
+    if s.get("stale"):
+        line += f"  stale: {s['stale']}"
+    for note in (s.get("notes") or [])[:2]:
+        line += f"\n      ! {one_line(note, 100)}"
+    return line
+
+
+def cmd_inbox_accept(args) -> int:
+    from oxymus import wire
+    from oxymus.client import DaemonUnavailable, connect
+
+    try:
+        with connect(_paths().socket, timeout=60) as conn:
+            listed = conn.call("inbox.list", {"status": "open", "limit": 10_000})
+            captures, suggestions = listed["captures"], listed.get("suggestions") or {}
+            ids: list[str] = []
+            for text in args.capture_ids:
+                matches = [c["id"] for c in captures if c["id"].lower().startswith(text.strip().lower())]
+                if len(matches) != 1:
+                    why = "no open capture" if not matches else f"{len(matches)} open captures"
+                    print(f"oxymus inbox accept: {why} starts with {text!r}", file=sys.stderr)
+                    return EXIT_USAGE
+                ids.append(matches[0])
+            if args.preselected:  # oldest first, as they came in
+                ids += [c["id"] for c in reversed(captures)
+                        if (suggestions.get(c["id"]) or {}).get("preselected") and c["id"] not in ids]
+            if not ids:
+                print("nothing to accept" + ("" if args.preselected else ": give capture ids, or --preselected"), file=sys.stderr)
+                return EXIT_OK if args.preselected else EXIT_USAGE
+            results, failed = [], 0
+            for capture_id in ids:
+                try:
+                    result = conn.call("inbox.accept", {"capture_id": capture_id})
+                except wire.RpcError as exc:
+                    print(f"{capture_id}: not accepted: {exc.message}", file=sys.stderr)
+                    failed += 1
+                    continue
+                results.append(result)
+                if not args.json:
+                    print(f"{capture_id}: {result['summary']}")
+    except DaemonUnavailable:
+        print("oxymus inbox accept: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    if args.json:
+        _print_json(results)
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
     """Reading needs no daemon either: the store is a file we can open directly."""
+    import json
     import os
 
     from oxymus.store import capture_sql, db
 
     if not os.path.exists(paths.db_file):
-        return []
+        return [], {}
     conn = db.connect(paths.db_file)
     try:
         rows = conn.execute(capture_sql.SELECT_BY_STATUS, ("open", limit)).fetchall()
+        captures = [capture_sql.row_to_dict(r) for r in rows]
+        suggestions = {}
+        ids = [c["id"] for c in captures][:900]
+        if ids:
+            found = conn.execute(
+                f"SELECT key, data FROM artifacts WHERE agent = 'triage' AND kind = 'triage_suggestion' "
+                f"AND key IN ({', '.join('?' * len(ids))})", ids).fetchall()
+            suggestions = {key: json.loads(data) for key, data in found}
     finally:
         conn.close()
-    return [capture_sql.row_to_dict(r) for r in rows]
+    return captures, suggestions
 
 
 class _Exit(Exception):

@@ -144,6 +144,7 @@ class TriageSuggestion(BaseModel):
 class InboxListResult(BaseModel):
     captures: list[Capture]
     links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
+    suggestions: dict[str, TriageSuggestion] = Field(default_factory=dict, description="capture id -> the triage agent's suggestion (open ones)")
 
 
 class SubscribeParams(Params):
@@ -234,6 +235,19 @@ class InboxTriageResult(BaseModel):
     capture_id: str
     to: str
     target_id: str | None = None
+
+
+class InboxAcceptParams(Params):
+    capture_id: str = Field(min_length=1, max_length=64)
+
+
+class InboxAcceptResult(InboxTriageResult):
+    """What accepting a suggestion did. A calendar event or a bill is an action proposed as the person:
+    `action` says whether it ran or waits for approval; the capture is linked to it either way."""
+
+    suggestion: TriageSuggestion
+    action: Action | None = Field(default=None, description="to=calendar_event or bill: the action proposed")
+    summary: str = Field(default="", description="one line for the person")
 
 
 class PlansResult(BaseModel):
@@ -416,6 +430,7 @@ METHODS: dict[str, Method] = {
         Method(name="memory.export", summary="every live record with its links (the CLI writes the Markdown vault)", params=NoParams, result=MemoryRecordsResult),
         Method(name="memory.import", summary="upsert records read from a Markdown vault, matched by id", params=MemoryImportParams, result=MemoryImportResult),
         Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),
+        Method(name="inbox.accept", summary="accept the triage agent's suggestion for a capture: a next action, a memory record, a calendar event or a bill (proposed as you), or archive", params=InboxAcceptParams, result=InboxAcceptResult),
         Method(name="plans.get", summary="PLANS.md parsed: sections, goals, next actions, publishing order, unparsed parts", params=NoParams, result=PlansResult),
         Method(name="plans.edit", summary="a minimal patch to PLANS.md (check an action, add one, set a proposal's status); refused if the file changed", params=PlansEditParams, result=PlansEditResult),
         Method(name="actions.propose", summary="propose an action; the policy plane allows, queues it for approval or denies it", params=ProposeParams, result=ProposeResult),

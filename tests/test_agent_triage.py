@@ -341,3 +341,126 @@ async def test_a_file_broken_after_the_proposal_fails_the_action_and_is_not_touc
 def test_suggestions_are_json_round_trippable():
     s = TriageSuggestion(capture_id="X", to="bill", confidence=0.9, why="w", label="l", bill={"name": "Rent", "amount": 1.0})
     assert TriageSuggestion.model_validate(json.loads(s.model_dump_json())) == s
+
+
+# ---------------------------------------------------------------- accepting, through the real daemon
+
+DAEMON_CONFIG = """[time]
+zone = "Europe/Berlin"
+
+[llm]
+enabled = false
+
+[agents.triage]
+enabled = false  # runs only when the test says, so every capture is in its one run
+
+[plans]
+file = "PLANS.md"
+
+[bills]
+file = "bills.toml"
+
+[[calendar.caldav]]
+name = "personal"
+url = "http://127.0.0.1:9/"
+username = "me"
+"""
+
+
+@pytest.fixture
+def triage_daemon(profile):
+    from pathlib import Path
+
+    from conftest import DaemonProcess, write_config
+
+    write_config(profile, DAEMON_CONFIG, bills_toml=BILLS)
+    Path(profile.config_dir, "PLANS.md").write_text(PLANS)
+    d = DaemonProcess(profile).start()
+    yield d
+    d.stop()
+
+
+def test_accepting_each_kind_of_suggestion_through_the_daemon(triage_daemon, profile):
+    from pathlib import Path
+
+    d = triage_daemon
+    texts = {
+        "event": "call Ana tomorrow 2pm",
+        "bill": "pay rent 950 EUR monthly on the 1st",
+        "action": "email Bo the invoice",
+        "memory": "Ana prefers tea over coffee",
+        "archive": "asdf",
+        "unsure": "interesting thought about local-first sync",
+        "past": "standup today 00:00",
+    }
+    with d.client() as c:
+        ids = {k: c.call("capture.add", {"text": t})["capture"]["id"] for k, t in texts.items()}
+        with pytest.raises(wire.RpcError, match="has no suggestion yet"):
+            c.call("inbox.accept", {"capture_id": ids["event"]})
+        run = c.call("agents.run", {"name": "triage"})
+        assert run["outcome"] == "succeeded" and run["summary"].startswith("triaged 7 captures")
+        listed = c.call("inbox.list", {"status": "open"})
+        s = listed["suggestions"]
+        assert set(s) == set(ids.values())
+        assert s[ids["event"]]["to"] == "calendar_event" and s[ids["event"]]["preselected"] is True
+        assert s[ids["past"]]["stale"] == "the suggested time has passed" and s[ids["past"]]["preselected"] is False
+        assert s[ids["unsure"]]["preselected"] is False
+
+        # A next action, a memory record and archive take the inbox.triage paths.
+        done = c.call("inbox.accept", {"capture_id": ids["action"]})
+        assert done["to"] == "plan_action" and done["summary"] == "added to Next actions: Email Bo the invoice"
+        assert "- [ ] Email Bo the invoice" in Path(profile.config_dir, "PLANS.md").read_text()
+        done = c.call("inbox.accept", {"capture_id": ids["memory"]})
+        record = c.call("memory.get", {"id": done["target_id"]})["record"]
+        assert done["to"] == "memory" and record["kind"] == "preference" and record["tags"] == ["ana"]
+        assert c.call("inbox.accept", {"capture_id": ids["archive"]})["to"] == "archive"
+        # An unsure one can still be accepted on purpose (the TUI's y, the CLI by id).
+        assert c.call("inbox.accept", {"capture_id": ids["unsure"]})["to"] == "memory"
+
+        # A calendar event is proposed as you: external, so it waits for approval; the capture links to it.
+        done = c.call("inbox.accept", {"capture_id": ids["event"]})
+        action = done["action"]
+        assert done["to"] == "action" and action["kind"] == "calendar.create_event" and action["status"] == "awaiting_approval"
+        assert action["proposer"]["type"] == "user" and action["payload"]["calendar"] == "personal"
+        assert action["payload"]["summary"] == "Call Ana" and action["payload"]["start"] == s[ids["event"]]["event"]["start"]
+        assert "waits for your approval" in done["summary"]
+
+        # A bill goes to your own file: it runs at once.
+        done = c.call("inbox.accept", {"capture_id": ids["bill"]})
+        assert done["action"]["kind"] == "bills.add" and done["action"]["status"] == "succeeded"
+        assert 'name = "Rent"' in Path(profile.config_dir, "bills.toml").read_text()
+
+        # What the captures became, both ways.
+        links = c.call("inbox.list", {"status": "triaged"})["links"]
+        assert [(l["target_kind"], l["target_id"]) for l in links[ids["event"]]] == [("action", action["id"])]
+        assert links[ids["bill"]][0]["target_kind"] == "action"
+        # A stale suggestion and an already triaged capture are refused; the capture stays.
+        with pytest.raises(wire.RpcError, match="no longer holds: the suggested time has passed"):
+            c.call("inbox.accept", {"capture_id": ids["past"]})
+        with pytest.raises(wire.RpcError, match="already triaged"):
+            c.call("inbox.accept", {"capture_id": ids["event"]})
+        still = [x["id"] for x in c.call("inbox.list", {"status": "open"})["captures"]]
+        assert still == [ids["past"]]
+
+
+def test_the_cli_shows_suggestions_and_accepts_them(triage_daemon):
+    from conftest import run_cli
+
+    with triage_daemon.client() as c:
+        buy = c.call("capture.add", {"text": "buy oat milk"})["capture"]["id"]
+        sure = c.call("capture.add", {"text": "decided to drop the blockchain post"})["capture"]["id"]
+        unsure = c.call("capture.add", {"text": "Bo lives in Lisbon"})["capture"]["id"]
+        c.call("agents.run", {"name": "triage"})
+    out = run_cli("inbox").stdout.decode()
+    assert "★ next action “Buy oat milk” in Next actions  (0.80)" in out
+    assert "→ memory person “Bo lives in Lisbon”  (0.65)" in out and "oxymus inbox accept --preselected" in out
+    listed = json.loads(run_cli("inbox", "--json").stdout)
+    assert {c["id"]: (c["suggestion"] or {}).get("to") for c in listed} == {buy: "plan_action", sure: "memory", unsure: "memory"}
+    assert set(listed[0]) >= {"id", "seq", "text", "source", "created_at", "status", "suggestion"}
+    one = run_cli("inbox", "accept", buy[:20].lower())
+    assert one.returncode == 0 and one.stdout.decode().strip() == f"{buy}: added to Next actions: Buy oat milk"
+    rest = run_cli("inbox", "accept", "--preselected", "--json")
+    assert rest.returncode == 0 and [r["capture_id"] for r in json.loads(rest.stdout)] == [sure]
+    bad = run_cli("inbox", "accept", "ZZZZ")
+    assert bad.returncode == 2 and "no open capture starts with 'ZZZZ'" in bad.stderr.decode()
+    assert [c["id"] for c in json.loads(run_cli("inbox", "--json").stdout)] == [unsure]
