@@ -181,6 +181,10 @@ async def test_the_llm_rewrites_a_months_summary_as_a_proposal_once(llm_world):
     assert (await w.store.memory.get(summary.id, touch=False)).body.startswith("In October")
     after = await w.run("steward")
     assert after.actions == [] and len(w.fake.state.inference()) == 1  # an improved summary is left alone
+    # The daemon's maintenance runs again (today it rewrites the listing over the improvement): still no nagging.
+    await w.store.memory.maintain(w.clock, 14, 120)
+    later = await w.run("steward")
+    assert later.actions == [] and len(w.fake.state.inference()) == 1 and len(await proposals(w)) == 1
 
 
 @pytest.mark.parametrize("answer, note", [
@@ -219,7 +223,7 @@ async def test_no_llm_no_summary_proposal(tmp_path, monkeypatch):
         await october(w)
         run = await w.run("steward")
     assert run.outcome == "succeeded" and run.actions == [] and run.llm_available is False
-    assert "1 monthly summary(ies) kept as listed (LLM unavailable: Ollama is not running" in run.summary
+    assert "1 monthly summary(ies) left as listings (LLM unavailable: Ollama is not running" in run.summary
 
 
 async def test_the_budget_is_memorys_unless_the_steward_has_its_own(tmp_path, monkeypatch):

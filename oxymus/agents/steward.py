@@ -38,7 +38,7 @@ MAX_ATTEMPTS = 3  # an LLM that keeps failing on one month is not asked about it
 
 class StewardSettings(AgentSettings):
     hot_budget_words: int | None = Field(
-        default=None, ge=100, le=100_000,
+        default=None, ge=100, le=100_000, examples=[1500],
         description="words hot memory may hold before the steward proposes moving records to warm (unset: [memory] hot_budget_words)",
     )
     summary_words: int = Field(default=150, ge=30, le=1000, description="an LLM-written monthly summary may have at most this many words")
@@ -146,17 +146,13 @@ class MemorySteward(Agent):
                             and (r.provenance.ref or "").startswith("summary:")), key=lambda r: r.provenance.ref or "", reverse=True)
         if not summaries:
             return ""
-        if ctx.llm is None:
-            return f"{len(summaries)} monthly summary(ies) kept as listed ({ctx.llm_status})"
         by_month: dict[str, list[MemoryRecord]] = {}
         for r in sorted(warm, key=lambda r: r.id):
             if r.kind != "summary":
                 by_month.setdefault(r.touched_at[:7], []).append(r)
         tried: dict[str, Any] = dict(await ctx.recall(TRIED_KEY) or {})
-        asked = proposed = 0
+        todo: list[tuple[MemoryRecord, str, list[MemoryRecord], str]] = []
         for summary in summaries:
-            if asked >= settings.summaries_per_run:
-                break
             month = (summary.provenance.ref or "")[len("summary:"):]
             records = by_month.get(month, [])
             if not records or month_summary(month, records).body != summary.body:
@@ -165,6 +161,14 @@ class MemorySteward(Agent):
             state = tried.get(key)
             if state == "proposed" or (isinstance(state, int) and state >= MAX_ATTEMPTS):
                 continue
+            todo.append((summary, month, records, key))
+        if not todo:
+            return ""
+        if ctx.llm is None:
+            return f"{len(todo)} monthly summary(ies) left as listings ({ctx.llm_status})"
+        asked = proposed = 0
+        for summary, month, records, key in todo[:settings.summaries_per_run]:
+            state = tried.get(key)
             asked += 1
             body = await self._ask(ctx, settings, month, records, summary)
             if body is None:
