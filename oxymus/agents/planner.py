@@ -141,9 +141,7 @@ class Planner(Agent):
         items = await ctx.state(["calendar.event"], start=utc_iso(day_start), end=utc_iso(day_end))
         items += await ctx.state(["calendar.deadline"], end=utc_iso(day_end + dt.timedelta(days=DEADLINE_DAYS)))
         items += await ctx.state(["bills.due", "git.repo", "github.review_request", "github.pr"])
-        # Payments are recorded by bills.mark_paid actions; the succeeded ones are the paid due dates.
-        paid = {(a.payload.get("bill"), a.payload.get("due")): a.updated_at
-                for a in await ctx.actions(["succeeded"], limit=1000) if a.kind == "bills.mark_paid"}
+        paid = await ctx.payments(sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"}))
         recent = await ctx.actions(None, limit=500)
         sources = await ctx.sources()
         plans = await ctx.plans()
