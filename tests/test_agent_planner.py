@@ -417,3 +417,19 @@ def test_free_slots_and_blocks_pure():
     assert dp.only_known_facts("due Fri 20 Nov: 84.20 EUR", "overdue since Fri 20 Nov: 84.20 EUR")
     assert not dp.only_known_facts("pay by Friday", "due tomorrow (Tue 24 Nov)")
     assert dp.only_known_facts("pay it on Friday", "overdue since Fri 20 Nov")
+
+
+async def test_bad_items_are_skipped_not_fatal(tmp_path):
+    async with AgentWorld(tmp_path, only=["planner"]) as w:
+        await w.state("work", [
+            w.item("work", "calendar.event", "broken", starts=w.local(0, 10), ends=w.local(0, 11), error="unparseable VEVENT"),
+            w.item("work", "calendar.event", "no-end", starts=w.local(0, 12), data={"summary": "No end"}),
+            event(w, "ok", "Real meeting", w.local(0, 16), w.local(0, 17)),
+        ])
+        await w.state("github", [w.item("github", "github.review_request", "x", error="repo gone")])
+        run = await w.run("planner")
+        assert run.outcome == "succeeded", run.error
+        _, plan = await the_plan(w)
+        assert [e.summary for e in plan.events] == ["Real meeting"]
+        assert [(s.start, s.end) for s in plan.free_slots] == [("09:00", "16:00"), ("17:00", "18:00")]
+        assert plan.top == []
