@@ -1,0 +1,807 @@
+"""The publisher: drafts the next post of the publishing order and asks to publish it.
+
+One run follows the flow a person would (by hand by default; `trigger.at` for a daily run):
+
+1. State. The blog repository (`repo`) must be one the git source watches (it has a
+   `git.repo` item: `[git] repos` or `roots`), and, read fresh and read-only: on
+   `branch`, no merge/rebase/cherry-pick under way, no uncommitted change to a tracked
+   file, not behind its upstream as last fetched, and `remote`'s `branch` (asked with
+   `git ls-remote`) holding nothing the repository lacks. Otherwise the run stops and
+   says why; nothing is proposed.
+2. Plans. The publishing order of PLANS.md; the next post is the first entry whose
+   status is `proposed` or `draft`. None: the run says there is nothing to publish.
+3. Draft. In a scratch clone (`git clone --no-hardlinks`, deleted after the run) it
+   sees the last post added under `posts_dir`, then drafts the post file at
+   `posts_dir/filename`: the front matter is code's (title, date, slug, tags, author,
+   `draft: false`; YAML `---` or TOML `+++`), the body the LLM's, written from the
+   facts (the entry, the notes indented under it in PLANS.md, related hot and warm
+   memory, the plan's goals, the last post for voice) and validated (non-empty
+   Markdown of some length, no front matter, no placeholders); without an LLM, or
+   when its answer is not usable, a structured template from the same facts. With
+   no facts at all (no notes, no related memory, no goal) and no LLM it stops rather
+   than propose an empty post.
+4. Tracking. The entry becomes `published <date>` (`oxymus.plans.set_proposal_status`
+   on the exact bytes parsed).
+5. Validation. The draft (and PLANS.md, when it lives in the repository) is written
+   into the clone, `build` is run there (an argv list, or a string split like a shell
+   would, never through one; `build_timeout`); a non-zero exit stops the run with the
+   output's tail in the summary, and nothing is proposed. The clone's staged diff goes
+   into the `post_draft` artifact with the draft and the build's result.
+6. Approval. One `git.commit` carrying `files` (the post, plus the patched PLANS.md
+   when it is in the repository) and `push` ({remote, branch}); its preview is the
+   diff and says it pushes. When PLANS.md lives elsewhere, a `plans.edit`
+   (set_proposal_status, pinned to the hash read) goes with it, in the same trace,
+   with the same reason.
+7. Commit and push happen only when the person approves, done by the executor.
+
+Nothing in a run writes to the person's repository or to PLANS.md: every side effect
+is one of those proposals, through the policy plane.
+
+Idempotency. A publication is (repository, slug): while one of this agent's
+proposals for it waits (or is approved, or executing), a run proposes nothing and
+says which action waits. The key is `publisher:<repo id>:<slug>:<date>:<draft id>`
+(repo id: 12 hex of the sha256 of the repository's real path, so no home path ends
+up in a public commit trailer; draft id: 12 hex of the sha256 of title, slug and
+body, not the date), the `plans.edit` key the same with `publisher:plans:`. After
+the person denies a draft, a run proposes again only a changed draft (another draft
+id): the template's draft changes when its facts do (notes, memory, goals), an LLM
+draft with each run; setting the entry to `scheduled` or `dropped` stops it. An
+expired or failed proposal (a push refused, say) is proposed again with `:2`, `:3`
+on the key. A commit of this agent for the slug that succeeded while PLANS.md still
+lists the entry as not published stops the run: it asks the person to mark it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shlex
+import signal
+import string
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from oxymus.actions import InputRef
+from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
+
+WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
+NEXT = ("proposed", "draft")
+GIT_TIMEOUT = 30.0
+CLONE_TIMEOUT = 120.0
+TAIL_LINES = 15
+TAIL_CHARS = 1200
+MIN_WORDS = 60  # an LLM body shorter than this is not a post
+MAX_MEMORY = 5
+REPO_ENV_VARS = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_PREFIX",
+)
+FILENAME_FIELDS = {"date", "slug", "year", "month", "day"}
+STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have how i in into is it its my of on or our so that the their this "
+    "to was what when where which who why will with you your about after again before being can could did do does "
+    "just more most not now only other over some such than then there these they those through under until very "
+    "we were would".split()
+)
+LEAD_KEYS = ("summary", "angle", "thesis", "tl;dr", "tldr", "idea", "hook", "premise", "pitch")
+PLACEHOLDERS = re.compile(r"\bTODO\b|lorem ipsum|\[insert|<insert|\bTBD\b|\[your ", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------ settings
+
+
+class PublisherSettings(AgentSettings):
+    """`[agents.publisher]`"""
+
+    repo: str | None = Field(default=None, description="the blog repository: an absolute path or ~/...; also listed in [git] repos (or under roots)",
+                             examples=["~/code/blog"])
+    posts_dir: str = Field(default="content/posts", description="the folder of posts, relative to the repository")
+    filename: str = Field(default="{date}-{slug}.md", description="the post's file name under posts_dir: {date} {slug} {year} {month} {day}; may hold folders ({slug}/index.md)")
+    front_matter: Literal["yaml", "toml"] = Field(default="yaml", description="yaml: between --- lines (Jekyll, Hugo, Eleventy); toml: between +++ lines (Hugo)")
+    build: str | list[str] | None = Field(default=None, description='the build or lint command run in a scratch clone before asking, e.g. "hugo --minify" (split like a shell would, run without one) or an argv list; none: no check',
+                                         examples=["hugo --minify"])
+    build_timeout: float = Field(default=120, gt=0, le=240, description="seconds the build may take; longer counts as a failure")
+    branch: str = Field(default="main", description="the branch the repository must be on; the commit is pushed to it")
+    remote: str = Field(default="origin", description="the remote to push to")
+    author: str | None = Field(default=None, description="the front matter's author (none: left out)",
+                                  examples=["Ada Lovelace"])
+    tags: list[str] = Field(default_factory=list, description="tags every post gets, before the ones taken from the plan")
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("~") or os.path.isabs(value)):
+            raise ValueError(f"{value!r} is relative; give an absolute path or one starting with ~")
+        return value
+
+    @field_validator("posts_dir")
+    @classmethod
+    def _posts_dir(cls, value: str) -> str:
+        return _relative(value, "posts_dir", allow_dot=True)
+
+    @field_validator("filename")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        try:
+            names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: {exc}") from None
+        unknown = names - FILENAME_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field {{{sorted(unknown)[0]}}} (use {', '.join('{' + f + '}' for f in sorted(FILENAME_FIELDS))})")
+        if "slug" not in names:
+            raise ValueError("the file name needs {slug}, so two posts cannot share it")
+        return _relative(value, "filename")
+
+    @field_validator("build")
+    @classmethod
+    def _build(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is None:
+            return None
+        try:
+            argv = shlex.split(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise ValueError(f"cannot split {value!r}: {exc}") from None
+        if not argv or not argv[0].strip():
+            raise ValueError("an empty command; leave build out for no check")
+        return value
+
+    def build_argv(self) -> list[str] | None:
+        if self.build is None:
+            return None
+        return shlex.split(self.build) if isinstance(self.build, str) else list(self.build)
+
+
+def _relative(value: str, what: str, allow_dot: bool = False) -> str:
+    norm = os.path.normpath(value.strip()).replace(os.sep, "/")
+    if not value.strip() or os.path.isabs(value) or norm == ".." or norm.startswith("../"):
+        raise ValueError(f"{what} must be a path inside the repository, not {value!r}")
+    if norm == "." and not allow_dot:
+        raise ValueError(f"{what} must name a file")
+    if norm.split("/", 1)[0] == ".git":
+        raise ValueError(f"{what} cannot be inside .git")
+    return norm
+
+
+# ------------------------------------------------------------------ facts
+
+
+@dataclass
+class Note:
+    text: str
+    children: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Facts:
+    """What a draft is written from; all of it computed or read by code."""
+
+    title: str
+    slug: str
+    date: dt.date
+    notes: list[Note]
+    memory: list[tuple[str, str]]  # (title, body) of related records, most related first
+    goals: list[str]
+    tags: list[str]
+    last_post: tuple[str, str] | None = None  # (path, text without front matter)
+
+    @property
+    def empty(self) -> bool:
+        return not self.notes and not self.memory and not self.goals
+
+
+class PostBody(BaseModel):
+    """What the LLM is asked for."""
+
+    body: str = Field(description="the post's body in Markdown: paragraphs and ## sections; no front matter, no title heading")
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-") or "post"
+
+
+def display_title(title: str) -> str:
+    """The entry's title as prose: Markdown links and emphasis marks gone, no control characters."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)
+    text = re.sub(r"[*_`]+", "", text)
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch)[0] != "C").split())
+
+
+def keywords(text: str) -> list[str]:
+    out: list[str] = []
+    for word in re.findall(r"[a-z0-9][a-z0-9'-]*[a-z0-9]|[a-z0-9]", text.lower()):
+        word = word.strip("'-")
+        if (len(word) >= 4 or "-" in word) and word not in STOPWORDS and word not in out:
+            out.append(word)
+    return out
+
+
+def _lines(data: bytes) -> list[str]:
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return re.split(r"\r\n|\r|\n", text)
+
+
+LIST_MARK = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.*)$")
+
+
+def notes_under(data: bytes, doc: PlansDocument, proposal: Proposal) -> list[Note]:
+    """The lines indented under a publishing entry (up to the next entry or heading), as
+    notes: top-level items with their nested items; wrapped lines joined."""
+    lines = _lines(data)
+    stops = [p.line for p in doc.proposals if p.line > proposal.line] + [s.line for s in doc.sections if s.line > proposal.line]
+    stop = min(stops) - 1 if stops else len(lines)
+    items: list[tuple[int, str]] = []
+    for raw in lines[proposal.end_line:stop]:
+        if not raw.strip():
+            continue
+        if not raw[0].isspace():
+            break  # back at the left margin: the entry's notes are over
+        indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
+        m = LIST_MARK.match(raw.expandtabs(4))
+        if m:
+            items.append((indent, m.group(2).strip()))
+        elif items:
+            items[-1] = (items[-1][0], f"{items[-1][1]} {raw.strip()}")
+        else:
+            items.append((indent, raw.strip()))
+    if not items:
+        return []
+    top = min(i for i, _ in items)
+    notes: list[Note] = []
+    for indent, text in items:
+        if not text:
+            continue
+        if indent == top or not notes:
+            notes.append(Note(text))
+        else:
+            notes[-1].children.append(text)
+    return notes
+
+
+def _split_key(text: str) -> tuple[str, str] | None:
+    m = re.match(r"^([A-Za-z][\w ;-]{0,30}):\s+(.+)$", text)
+    return (m.group(1).strip(), m.group(2).strip()) if m else None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?:" else text + "."
+
+
+def _lower_first(text: str) -> str:
+    """'Why local-first' -> 'why local-first'; 'AI at home' stays (an acronym or a name keeps its capitals)."""
+    return text[0].lower() + text[1:] if text[:2].istitle() else text
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    flat = " ".join(ln.strip().lstrip("#-*> ").strip() for ln in text.splitlines() if ln.strip())
+    parts = re.split(r"(?<=[.!?])\s+", flat)
+    return " ".join(parts[:n]).strip()
+
+
+def template_body(f: Facts) -> str:
+    """A complete, structured first draft from the facts alone."""
+    notes = list(f.notes)
+    lead = None
+    for i, note in enumerate(notes):
+        kv = _split_key(note.text)
+        if kv and kv[0].lower() in LEAD_KEYS:
+            lead = _sentence(kv[1])
+            notes.pop(i)
+            break
+    if lead is None and notes and not notes[0].children and _split_key(notes[0].text) is None:
+        lead = _sentence(notes.pop(0).text)
+    if lead is None and f.memory:
+        lead = _sentence(_first_sentences(f.memory[0][1] or f.memory[0][0], 1))
+    if lead is None:
+        lead = f"This post is about {_lower_first(f.title)}."
+    parts = [lead]
+    points: list[str] = []
+    headings: list[str] = []
+    for note in notes:
+        kv = _split_key(note.text)
+        if note.children:
+            headings.append(note.text.rstrip(":"))
+            body = "\n".join(f"- {_sentence(c)}" for c in note.children) if len(note.children) > 1 else _sentence(note.children[0])
+            parts.append(f"## {note.text.rstrip(':')}\n\n{body}")
+        elif kv is not None:
+            headings.append(kv[0])
+            parts.append(f"## {kv[0][0].upper() + kv[0][1:]}\n\n{_sentence(kv[1])}")
+        else:
+            points.append(_sentence(note.text))
+    if points:
+        parts.append("## Key points\n\n" + "\n".join(f"- {p}" for p in points))
+    if f.memory:
+        lines = []
+        for title, body in f.memory:
+            more = _first_sentences(body)
+            lines.append(f"- **{title}**" + (f": {more}" if more else ""))
+        parts.append("## Background\n\n" + "\n".join(lines))
+    if f.goals:
+        if len(f.goals) == 1:
+            parts.append(f"## Why it matters\n\nThis post is part of a larger aim: {_lower_first(f.goals[0]).rstrip('.')}.")
+        else:
+            parts.append("## Why it matters\n\nThis post is part of larger aims:\n\n" + "\n".join(f"- {_sentence(g)}" for g in f.goals))
+    recap = headings + [p.rstrip(".") for p in points]
+    if recap:
+        listed = "; ".join(_lower_first(r) for r in recap[:5])
+        parts.append(f"## In short\n\n{f.title}: {listed}.")
+    return "\n\n".join(parts).strip() + "\n"
+
+
+def check_llm_body(text: str, title: str) -> tuple[str | None, str]:
+    """(the body, "") if usable, else (None, why not)."""
+    body = text.replace("\r\n", "\n").strip()
+    first = body.splitlines()[0].strip() if body else ""
+    if first.startswith("#") and not first.startswith("##") and display_title(first.lstrip("# ")).lower() == title.lower():
+        body = body.split("\n", 1)[1].strip() if "\n" in body else ""  # the title is the front matter's
+    if not body:
+        return None, "empty"
+    if body.startswith(("---", "+++")) or re.match(r"^(title|date|slug|tags)\s*[:=]", body, re.IGNORECASE):
+        return None, "it wrote front matter"
+    if PLACEHOLDERS.search(body):
+        return None, "it left a placeholder"
+    words = len(body.split())
+    if words < MIN_WORDS:
+        return None, f"{words} words is not a post"
+    return body + "\n", ""
+
+
+def front_matter(kind: str, f: Facts, author: str | None) -> str:
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return json.dumps(v, ensure_ascii=False)  # a valid YAML double-quoted and TOML basic string (or array)
+
+    fields: list[tuple[str, Any]] = [("title", f.title), ("date", f.date), ("slug", f.slug)]
+    if f.tags:
+        fields.append(("tags", f.tags))
+    if author:
+        fields.append(("author", author))
+    fields.append(("draft", False))
+    fence, sep = ("+++", " = ") if kind == "toml" else ("---", ": ")
+    return fence + "\n" + "".join(f"{k}{sep}{value(v)}\n" for k, v in fields) + fence + "\n"
+
+
+def strip_front_matter(text: str) -> str:
+    for fence in ("---", "+++"):
+        if text.startswith(fence + "\n"):
+            end = text.find("\n" + fence, len(fence))
+            if end != -1:
+                return text[end + len(fence) + 1:].lstrip("\n")
+    return text
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _git_env(cwd: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in REPO_ENV_VARS}
+    env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat",
+               GIT_CEILING_DIRECTORIES=os.fspath(cwd.parent))
+    return env
+
+
+@dataclass
+class Ran:
+    code: int | None  # None: did not finish (timed out, or could not start)
+    out: str
+    problem: str = ""
+
+
+async def run_command(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> Ran:
+    """Run argv (no shell) in cwd, stdout and stderr together; killed with its process group on timeout."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env if env is not None else dict(os.environ), start_new_session=True,
+        )
+    except OSError as exc:
+        return Ran(None, "", f"could not start {argv[0]}: {exc.strerror or exc}")
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        await proc.wait()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return Ran(None, "", f"took longer than {timeout:g} s")
+    return Ran(proc.returncode, out.decode("utf-8", errors="replace"))
+
+
+async def git(repo: Path, *args: str, timeout: float = GIT_TIMEOUT) -> Ran:
+    return await run_command(["git", "-C", os.fspath(repo), "--no-pager", "-c", "core.quotepath=off", *args], repo, timeout, _git_env(repo))
+
+
+def tail(text: str) -> str:
+    lines = [ln for ln in text.rstrip().splitlines()][-TAIL_LINES:]
+    out = "\n".join(lines)
+    return out if len(out) <= TAIL_CHARS else "…" + out[-TAIL_CHARS:]
+
+
+def _why(r: Ran, what: str) -> str:
+    if r.code is None:
+        return f"{what} {r.problem}"
+    last = next((ln.strip() for ln in reversed(r.out.splitlines()) if ln.strip()), f"exit status {r.code}")
+    return f"{what} failed: {last.removeprefix('fatal: ').removeprefix('error: ')}"
+
+
+class Stop(Exception):
+    """The run ends here; str() is its summary."""
+
+
+# ------------------------------------------------------------------ the agent
+
+
+class Publisher(Agent):
+    name = "publisher"
+    role = (
+        "The publisher turns the next entry of the publishing order in PLANS.md into a post in the blog's "
+        "repository: it checks the repository, drafts the post with correct front matter and a complete body, "
+        "marks the entry published, runs the blog's build, and asks the person once, with the diff, before "
+        "committing and pushing. As a writer it drafts in the person's voice from their own notes and memory, "
+        "plainly, without inventing facts, numbers, names or dates."
+    )
+    reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions")
+    proposes = ("git.commit", "plans.edit")
+    trigger = Trigger()
+    Settings = PublisherSettings
+
+    async def run(self, ctx) -> str:
+        try:
+            return await self._run(ctx)
+        except Stop as stop:
+            return str(stop)
+
+    async def _run(self, ctx) -> str:
+        s: PublisherSettings = ctx.settings  # type: ignore[assignment]
+        if not s.repo:
+            raise Stop("no blog repository: set repo under [agents.publisher] (and list it in [git] repos)")
+        repo = Path(os.path.realpath(os.path.expanduser(s.repo)))
+        repo_id = hashlib.sha256(os.fsencode(repo)).hexdigest()[:12]
+
+        doc = await ctx.plans()
+        if doc is None:
+            raise Stop("no PLANS.md to read the publishing order from")
+        proposal = next((p for p in doc.proposals if p.status in NEXT), None)
+        if proposal is None:
+            published = sum(1 for p in doc.proposals if p.status == "published")
+            if not doc.proposals:
+                raise Stop("nothing to publish: PLANS.md has no publishing order")
+            raise Stop(f"nothing to publish: no entry of the publishing order is proposed or draft ({published} of {len(doc.proposals)} published)")
+        title = display_title(proposal.title) or proposal.title
+        slug = slugify(proposal.slug or title)
+        today = ctx.today()
+        commit_prefix, plans_prefix = f"publisher:{repo_id}:{slug}:", f"publisher:plans:{repo_id}:{slug}:"
+
+        mine = [a for a in await ctx.actions(None, 500) if a.proposer.type == "agent" and a.proposer.name == self.name]
+        waiting = [a for a in mine if a.idempotency_key.startswith((commit_prefix, plans_prefix)) and a.status in WAITING]
+        if waiting:
+            ids = ", ".join(a.id for a in waiting)
+            raise Stop(f"“{title}” already waits for your decision (action {ids}); nothing new proposed")
+        done = [a for a in mine if a.kind == "git.commit" and a.idempotency_key.startswith(commit_prefix) and a.status == "succeeded"]
+        if done:
+            sha = (done[0].receipt.ref or "")[:7] if done[0].receipt else ""
+            raise Stop(f"“{title}” was already committed and pushed ({sha or done[0].id}) but PLANS.md still lists it as "
+                       f"{proposal.status}; mark it published there")
+
+        await self._check_repo(ctx, repo, s)
+        inputs = [InputRef(kind="plans", ref=doc.path, note=f"entry {proposal.position} “{title}” ({proposal.status}), line {proposal.line}"),
+                  InputRef(kind="state", ref=f"git.repo {repo}", note=f"on {s.branch}")]
+
+        try:
+            data = await asyncio.to_thread(Path(doc.path).read_bytes)
+        except OSError as exc:
+            raise Stop(f"cannot read {doc.path}: {exc.strerror or exc}") from None
+        if hashlib.sha256(data).hexdigest() != doc.sha256:
+            raise Stop(f"{doc.path} changed since it was read; run again in a moment")
+        plans_real = Path(os.path.realpath(doc.path))
+        plans_rel = os.path.relpath(plans_real, repo).replace(os.sep, "/") if plans_real.is_relative_to(repo) else None
+        try:
+            patched = set_proposal_status(data, proposal.position, "published", today, expected_sha256=doc.sha256, path=doc.path)
+        except PlansError as exc:
+            raise Stop(f"cannot mark “{title}” published: {exc}") from None
+
+        with tempfile.TemporaryDirectory(prefix="oxymus-publish-") as tmp:
+            site = Path(tmp) / "site"
+            await self._clone(repo, site, s)
+            if plans_rel is not None and not (site / plans_rel).is_file():
+                plans_rel = None  # PLANS.md is in the folder but not in the repository: edited as its own file
+
+            post_rel = posts_path(s, slug, today)
+            if (site / post_rel).exists() or os.path.lexists(repo / post_rel):
+                raise Stop(f"{post_rel} already exists in {s.repo}; nothing proposed")
+            existing = same_slug(site / s.posts_dir, s, slug)
+            if existing:
+                raise Stop(f"a post for “{slug}” already exists ({s.posts_dir}/{existing}); mark the entry published in PLANS.md "
+                           "or give it another slug")
+
+            facts = await self._facts(ctx, doc, data, proposal, title, slug, today, s, site, inputs)
+            body, written_by = await self._body(ctx, facts)
+            if body is None:
+                raise Stop(f"“{title}” has nothing to draft from: no notes under it in PLANS.md, no related memory, no goal, "
+                           "and no LLM; add a few notes (indented under the entry) and run again")
+            post = front_matter(s.front_matter, facts, s.author) + "\n" + body
+
+            files = {post_rel: post}
+            if plans_rel is not None:
+                try:
+                    files[plans_rel] = patched.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise Stop(f"{doc.path} is not UTF-8 text; it cannot be committed with the post") from None
+            for rel, content in files.items():
+                (site / rel).parent.mkdir(parents=True, exist_ok=True)
+                (site / rel).write_bytes(content.encode("utf-8"))
+
+            build = await self._build(site, s)
+            diff = await self._diff(site, sorted(files))
+            draft_id = hashlib.sha256(f"{title}\0{slug}\0{body}".encode()).hexdigest()[:12]
+            await ctx.artifact(
+                "post_draft", slug, f"Draft: {title}", post,
+                data={"path": post_rel, "date": today.isoformat(), "repo": s.repo, "written_by": written_by, "draft_id": draft_id,
+                      "build": build, "plans_in_repo": plans_rel, "last_post": facts.last_post[0] if facts.last_post else None,
+                      "diff": diff[:100_000]},
+                filename=f"{today.isoformat()}-{slug}.md".replace("/", "-"),
+            )
+            if build is not None and not build["ok"]:
+                raise Stop(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
+
+        key = f"{commit_prefix}{today.isoformat()}:{draft_id}"
+        denied = [a for a in mine if a.idempotency_key.startswith(commit_prefix) and a.status == "denied"
+                  and a.idempotency_key.split(":")[4:5] == [draft_id]]
+        if denied:
+            raise Stop(f"you denied this very draft of “{title}” (action {denied[0].id}); it is proposed again when the draft "
+                       "changes (its notes, related memory), or set the entry to scheduled or dropped in PLANS.md")
+        earlier = [a for a in mine if a.idempotency_key == key or a.idempotency_key.startswith(key + ":")]
+        if earlier:  # expired or failed: ask again
+            key = f"{key}:{len(earlier) + 1}"
+        plans_key = "publisher:plans:" + key.removeprefix("publisher:")
+
+        built = f"; {build['command']} passed" if build is not None else ""
+        reason = (f"Publish “{title}”, entry {proposal.position} of the publishing order in PLANS.md: {post_rel} drafted "
+                  f"({'by the LLM' if written_by == 'llm' else 'from your notes'}){built}, and the entry marked published "
+                  f"{today.isoformat()}." + ("" if plans_rel is not None else " Approve both: the commit and the PLANS.md edit."))
+        message = (f"Publish: {title}\n\nAdds {post_rel}" + (f" and marks it published in {plans_rel}" if plans_rel else "")
+                   + f" (entry {proposal.position} of the publishing order).")
+        payload = {"repo": s.repo, "files": files, "message": message, "push": {"remote": s.remote, "branch": s.branch}}
+        commit = await ctx.propose("git.commit", payload, reason=reason, inputs=inputs, key=key)
+        if commit is None:
+            return f"drafted “{title}” as {post_rel}{built}, but the commit could not be proposed"
+        if commit.status == "denied":
+            return f"“{title}”: this draft was already denied (action {commit.id}); nothing new proposed"
+        parts = [f"drafted “{title}” as {post_rel}{built}; commit and push to {s.remote}/{s.branch} {_status(commit.status)} (action {commit.id})"]
+        if plans_rel is None:
+            edit = await ctx.propose(
+                "plans.edit",
+                {"op": "set_proposal_status", "proposal": str(proposal.position), "status": "published",
+                 "date": today.isoformat(), "expected_sha256": doc.sha256},
+                reason=reason, inputs=inputs, key=plans_key,
+            )
+            if edit is not None:
+                parts.append(f"PLANS.md marked published {_status(edit.status)} (action {edit.id})")
+        else:
+            parts.append(f"{plans_rel} is marked published in the same commit")
+        return "; ".join(parts)
+
+    # --- steps --------------------------------------------------------------------------
+
+    async def _check_repo(self, ctx, repo: Path, s: PublisherSettings) -> None:
+        items = await ctx.state(["git.repo"])
+        item = next((i for i in items if os.path.realpath(i.key) == os.fspath(repo)), None)
+        if item is None:
+            raise Stop(f"{s.repo} is not a repository Oxymus watches; add it to [git] repos in config.toml")
+        if item.error:
+            raise Stop(f"{s.repo}: {item.error}")
+        if item.data.get("operation"):
+            raise Stop(f"a {item.data['operation']} is in progress in {s.repo}; finish it first")
+
+        status = await git(repo, "status", "--porcelain=v2", "--branch")
+        if status.code != 0:
+            raise Stop(f"{s.repo}: {_why(status, 'git status')}")
+        head, ahead_behind, changed, conflicted = None, (0, 0), 0, 0
+        for line in status.out.splitlines():
+            if line.startswith("# branch.head "):
+                head = line.split(" ", 2)[2]
+            elif line.startswith("# branch.ab "):
+                a, b = line.split(" ")[2:4]
+                ahead_behind = (int(a), -int(b))
+            elif line[:2] in ("1 ", "2 "):
+                changed += 1
+            elif line.startswith("u "):
+                conflicted += 1
+        operation = await asyncio.to_thread(_operation, repo)
+        if operation:
+            raise Stop(f"a {operation} is in progress in {s.repo}; finish it first")
+        if head != s.branch:
+            where = "HEAD is detached" if head in (None, "(detached)") else f"it is on {head}"
+            raise Stop(f"{s.repo} is not on {s.branch} ({where}); switch to {s.branch} first")
+        if conflicted or changed:
+            n = conflicted + changed
+            raise Stop(f"{s.repo} has {n} uncommitted change{'s' if n != 1 else ''} to tracked files; commit or stash them first")
+        if ahead_behind[1]:
+            raise Stop(f"{s.repo} is behind its upstream by {ahead_behind[1]}; pull first")
+        remote = await git(repo, "ls-remote", "--refs", s.remote, f"refs/heads/{s.branch}")
+        if remote.code != 0:
+            ctx.note(f"could not ask {s.remote} for {s.branch} ({_why(remote, 'git ls-remote')}); compared with the last fetch only")
+            return
+        tip = next((ln.split("\t")[0] for ln in remote.out.splitlines() if ln.endswith(f"\trefs/heads/{s.branch}")), None)
+        if tip is None:
+            return  # the push creates the branch
+        known = await git(repo, "cat-file", "-e", f"{tip}^{{commit}}")
+        if known.code != 0:
+            raise Stop(f"{s.remote}/{s.branch} has commits {s.repo} does not have; pull first")
+        ancestor = await git(repo, "merge-base", "--is-ancestor", tip, "HEAD")
+        if ancestor.code == 1:
+            raise Stop(f"{s.repo} is behind or has diverged from {s.remote}/{s.branch}; pull first")
+
+    async def _clone(self, repo: Path, site: Path, s: PublisherSettings) -> None:
+        args = ["clone", "--quiet", "--no-hardlinks", "--branch", s.branch]
+        if (repo / ".gitmodules").is_file():
+            args.append("--recurse-submodules")
+        cloned = await run_command(["git", "--no-pager", *args, "--", os.fspath(repo), os.fspath(site)], site.parent, CLONE_TIMEOUT,
+                           _git_env(site.parent))
+        if cloned.code != 0:
+            raise Stop(f"could not make a scratch copy of {s.repo}: {_why(cloned, 'git clone')}")
+
+    async def _facts(self, ctx, doc: PlansDocument, data: bytes, proposal: Proposal, title: str, slug: str, today: dt.date,
+                     s: PublisherSettings, site: Path, inputs: list[InputRef]) -> Facts:
+        notes = notes_under(data, doc, proposal)
+        words = keywords(title) or keywords(slug.replace("-", " "))
+        note_words = keywords(" ".join(" ".join([n.text, *n.children]) for n in notes))
+        found: dict[str, tuple[int, int, float, Any]] = {}
+        for tier_rank, tier in enumerate(("hot", "warm")):
+            for word in words[:5]:
+                for hit in await ctx.memory(tier, word, limit=10):
+                    r = hit.record
+                    n, _, score, _ = found.get(r.id, (0, tier_rank, 0.0, r))
+                    found[r.id] = (n + 1, tier_rank, max(score, hit.score), r)
+        # Related: a record matching most of the title's words (stemmed by the index: "plans" finds "plan").
+        ranked = sorted((t for t in found.values() if 2 * t[0] > min(len(words), 5)), key=lambda t: (-t[0], t[1], -t[2]))[:MAX_MEMORY]
+        memory = [(t[3].title, t[3].body) for t in ranked]
+        if ranked:
+            inputs.append(InputRef(kind="memory", ref=",".join(t[3].id for t in ranked), note="related to the entry's title"))
+
+        topic = set(words) | set(note_words)
+        goals = [g.text for g in doc.goals if not g.done and topic & set(keywords(g.text))]
+        tags: list[str] = []
+        for tag in s.tags:
+            if slugify(tag) not in tags:
+                tags.append(slugify(tag))
+        after = [i for i, t in enumerate(proposal.section) if re.search(r"publish|queue|order|posts", t, re.IGNORECASE)]
+        for sec in proposal.section[after[0] + 1:] if after else ():
+            if slugify(sec) not in tags:
+                tags.append(slugify(sec))
+        for goal in goals:
+            for word in keywords(goal):
+                if word in topic and word not in tags:
+                    tags.append(word)
+        last = await self._last_post(site, s)
+        return Facts(title, slug, today, notes, memory, goals, tags[:6], last)
+
+    async def _last_post(self, site: Path, s: PublisherSettings) -> tuple[str, str] | None:
+        r = await git(site, "log", "-1", "--diff-filter=A", "--name-only", "--format=", "--", s.posts_dir)
+        name = next((ln for ln in r.out.splitlines() if ln.strip()), None) if r.code == 0 else None
+        if not name:
+            return None
+        try:
+            text = (site / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        return name, strip_front_matter(text)
+
+    async def _body(self, ctx, f: Facts) -> tuple[str | None, str]:
+        if ctx.llm is not None:
+            from oxymus.llm import Section
+
+            sections = [
+                Section(name="the entry", text=f"title: {f.title}\nslug: {f.slug}\npublished on: {f.date:%A %d %B %Y}", priority=10),
+                Section(name="notes under it in PLANS.md", text="\n".join(
+                    f"- {n.text}" + "".join(f"\n  - {c}" for c in n.children) for n in f.notes) or "(none)", priority=9),
+                Section(name="related memory", text="\n\n".join(f"### {t}\n{b}" for t, b in f.memory) or "(none)", priority=7, min_chars=200),
+                Section(name="goals of the plan", text="\n".join(f"- {g}" for g in f.goals) or "(none)", priority=6),
+            ]
+            if not f.empty:
+                sections.append(Section(name="an outline from the notes (follow its order, write it properly)",
+                                        text=template_body(f), priority=5, min_chars=300))
+            if f.last_post:
+                sections.append(Section(name=f"the last post, {f.last_post[0]} (for voice and format only)",
+                                        text=f.last_post[1][:4000], priority=1, min_chars=400))
+            task = (f"Write the complete body of the blog post “{f.title}” in Markdown: an opening paragraph, then "
+                    "sections with ## headings, then a short close. Use only the facts above: invent no facts, numbers, "
+                    "names, quotes or dates. No front matter, no title heading, no placeholders.")
+            answer = await ctx.llm.chat_json(self.role, sections, task, model_cls=PostBody)
+            if answer is not None:
+                body, why = check_llm_body(answer.body, f.title)
+                if body is not None:
+                    return body, "llm"
+                ctx.note(f"the LLM's draft was not usable ({why}); the draft is built from the notes")
+            else:
+                ctx.note("the LLM gave no usable answer; the draft is built from the notes")
+        if f.empty:
+            return None, "template"
+        return template_body(f), "template"
+
+    async def _build(self, site: Path, s: PublisherSettings) -> dict[str, Any] | None:
+        argv = s.build_argv()
+        if argv is None:
+            return None
+        shown = s.build if isinstance(s.build, str) else shlex.join(argv)
+        env = {k: v for k, v in os.environ.items() if k not in REPO_ENV_VARS}
+        ran = await run_command(argv, site, s.build_timeout, env)
+        ok = ran.code == 0
+        why = "" if ok else (ran.problem if ran.code is None else f"exit status {ran.code}")
+        return {"command": shown, "ok": ok, "exit": ran.code, "why": why, "tail": tail(ran.out)}
+
+    async def _diff(self, site: Path, names: list[str]) -> str:
+        added = await git(site, "add", "-A", "--", *names)
+        if added.code != 0:
+            raise Stop(f"cannot add the draft in the scratch copy: {_why(added, 'git add')}")
+        diff = await git(site, "diff", "--cached", "--no-ext-diff", "--", *names)
+        return diff.out if diff.code == 0 else ""
+
+
+def posts_path(s: PublisherSettings, slug: str, day: dt.date) -> str:
+    name = s.filename.format(date=day.isoformat(), slug=slug, year=f"{day.year:04d}", month=f"{day.month:02d}", day=f"{day.day:02d}")
+    return os.path.normpath(os.path.join(s.posts_dir, name)).replace(os.sep, "/")
+
+
+def same_slug(folder: Path, s: PublisherSettings, slug: str) -> str | None:
+    """A post already under posts_dir for this slug, on any date: its path as `filename` would name it."""
+    if not folder.is_dir():
+        return None
+    pattern = ""
+    for literal, name, _, _ in string.Formatter().parse(s.filename):
+        pattern += re.escape(literal)
+        if name is not None:
+            pattern += {"date": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}", "month": r"\d{2}", "day": r"\d{2}"}.get(name, re.escape(slug))
+    wanted = re.compile(pattern)
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+            if wanted.fullmatch(rel):
+                return rel
+    return None
+
+
+def _operation(repo: Path) -> str | None:
+    """A stopped merge, rebase, cherry-pick or revert, from the git dir's marker files."""
+    dot = repo / ".git"
+    git_dir: Path | None = dot if dot.is_dir() else None
+    if git_dir is None and dot.is_file():
+        text = dot.read_text(errors="replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[7:].strip())
+            git_dir = target if target.is_absolute() else repo / target
+    if git_dir is None:
+        return None
+    for marker, what in (("rebase-merge", "rebase"), ("rebase-apply", "rebase"), ("MERGE_HEAD", "merge"),
+                         ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+        if (git_dir / marker).exists():
+            return what
+    return None
+
+
+def _status(status: str) -> str:
+    return {"awaiting_approval": "waits for your approval", "approved": "approved by policy", "denied": "denied by policy"}.get(
+        status, status.replace("_", " "))
