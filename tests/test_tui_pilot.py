@@ -36,9 +36,9 @@ def inbox(app: OxymusApp) -> InboxScreen:
 
 
 def rows(app: OxymusApp) -> list[tuple[str, str]]:
-    """(when, text) of every row shown, top to bottom."""
+    """(when, text) of every row shown, top to bottom (without the suggestion column, once triage has suggested)."""
     table = inbox(app).table
-    return [tuple(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+    return [tuple(str(cell) for cell in table.get_row_at(i))[:2] for i in range(table.row_count)]
 
 
 def texts(app: OxymusApp) -> list[str]:

@@ -28,6 +28,12 @@ one reload). `triage()` turns a capture into a memory record or archives it; the
 capture leaves the inbox when the daemon says so, whichever client asked
 (`capture.triaged` -> `CaptureTriaged`); `to="plan_action"` makes it a next action in PLANS.md.
 
+Suggestions: the triage agent's suggestion for each open capture comes with the inbox
+(`SuggestionsLoaded`, after `InboxLoaded`) and is reloaded when the agent saves new ones
+(`artifact.saved` of kind triage_suggestion; a burst costs one reload). `accept()` does
+what a capture's suggestion says (`inbox.accept`): `SuggestionAccepted` with the daemon's
+summary, and the capture leaves the inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
+
 Plans: PLANS.md is loaded after connecting and again after every `plans.changed`
 event (`PlansLoaded`; numbered like the memory requests, so only the newest answer
 shows). `edit_plans()` asks for one minimal patch (`plans.edit`) and reports
@@ -59,6 +65,8 @@ from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
 from oxymus.paths import Paths
 from oxymus.protocol import (
+    InboxAcceptResult,
+    InboxListResult,
     InboxTriageResult,
     MemoryForgetResult,
     MemoryGetResult,
@@ -91,6 +99,8 @@ from oxymus.tui.messages import (
     PlansLoaded,
     RefreshFinished,
     RefreshStarted,
+    SuggestionAccepted,
+    SuggestionsLoaded,
     TodayFailed,
     TodayLoaded,
     TriageFailed,
@@ -100,7 +110,7 @@ from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
-TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", *ACTION_TOPICS]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", *ACTION_TOPICS]
 CAPTURE_SOURCE = "tui"
 TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
 TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
@@ -108,6 +118,8 @@ DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
 SEARCH_LIMIT = 50  # memory search results asked for
+SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
+SUGGESTION_KIND = "triage_suggestion"
 
 
 class DaemonConnection(ActionsLink):
@@ -136,6 +148,9 @@ class DaemonConnection(ActionsLink):
         self.ever_connected = False
         # The open captures as last known (kept while disconnected), by id.
         self.inbox: dict[str, Capture] = {}
+        # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
+        self.suggestions: dict[str, Any] = {}
+        self._suggestions_wanted = False
         # Captures the user submitted that the daemon has not confirmed yet, by id (a ULID
         # chosen here, so re-sending after a reconnect cannot make a duplicate).
         self.outbox: dict[str, str] = {}
@@ -176,6 +191,8 @@ class DaemonConnection(ActionsLink):
         target.post_message(cls(*args))
         if self.inbox or self._loaded:
             target.post_message(InboxLoaded(self._sorted_inbox()))
+        if self.suggestions:
+            target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
             target.post_message(CaptureQueued(capture_id, text))
         if self.today is not None:
@@ -293,6 +310,17 @@ class DaemonConnection(ActionsLink):
         if section is not None:
             params["section"] = section
         self._spawn(self._triage(self.client, params))
+
+    def accept(self, capture_id: str) -> None:
+        """Do what the triage agent suggested for this capture (`inbox.accept`).
+
+        Success: `SuggestionAccepted` (with what the daemon did) and the capture leaves the
+        inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
+        """
+        if not self.ready:
+            self._emit(TriageFailed, capture_id, NOT_CONNECTED)
+            return
+        self._spawn(self._accept(self.client, capture_id))
 
     # ---- plans (what screens call) ---------------------------------------------
 
@@ -420,6 +448,10 @@ class DaemonConnection(ActionsLink):
                 self._emit(MemoryChanged, event.data.get("id"), str(event.data.get("verb") or "changed"))
             elif event.topic == "plans.changed":
                 self._spawn(self._load_plans_quietly(client))
+            elif event.topic == "artifact.saved" and event.data.get("kind") == SUGGESTION_KIND:
+                if not self._suggestions_wanted:
+                    self._suggestions_wanted = True
+                    self._spawn(self._reload_suggestions(client))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
             self._action_event(event)
@@ -438,6 +470,28 @@ class DaemonConnection(ActionsLink):
             if capture_id in merged:
                 del self.outbox[capture_id]
         self._emit(InboxLoaded, self._sorted_inbox())
+        self.suggestions = dict(result.suggestions)
+        self._emit(SuggestionsLoaded, dict(self.suggestions))
+
+    async def _reload_suggestions(self, client: AsyncClient) -> None:
+        """New suggestions were saved: fetch them (one reload per burst)."""
+        await asyncio.sleep(SUGGESTIONS_DEBOUNCE)
+        self._suggestions_wanted = False
+        result, error = await self._call(client, "inbox.list", {"status": "open", "limit": 500}, InboxListResult)
+        if error is not None:
+            log.info("reloading suggestions failed: %s", error)
+            return
+        self.suggestions = {k: v for k, v in result.suggestions.items()}
+        self._emit(SuggestionsLoaded, dict(self.suggestions))
+
+    async def _accept(self, client: AsyncClient, capture_id: str) -> None:
+        result, error = await self._call(client, "inbox.accept", {"capture_id": capture_id}, InboxAcceptResult)
+        if error is not None:
+            self._emit(TriageFailed, capture_id, error)
+            return
+        self.suggestions.pop(capture_id, None)
+        self._emit(SuggestionAccepted, capture_id, result.to, result.summary)
+        self._triaged(result.capture_id, result.to, result.target_id, mine=False)
 
     async def _load_today(self, client: AsyncClient) -> None:
         """Fetch the day and tell the listeners. An error answer is reported, not raised (the inbox still works)."""
@@ -552,6 +606,7 @@ class DaemonConnection(ActionsLink):
     def _triaged(self, capture_id: str, to: str, target: str | None, mine: bool) -> None:
         """A capture left the inbox. Shown once to other clients' triage; always reported for our own."""
         self._live.pop(capture_id, None)
+        self.suggestions.pop(capture_id, None)
         known = self.inbox.pop(capture_id, None) is not None
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)

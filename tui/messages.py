@@ -378,3 +378,21 @@ class LogFailed(ConnectionMessage):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class SuggestionsLoaded(ConnectionMessage):
+    """The triage agent's suggestions for the open captures (capture id -> protocol.TriageSuggestion); replaces the shown ones."""
+
+    def __init__(self, suggestions: dict) -> None:
+        super().__init__()
+        self.suggestions = suggestions
+
+
+class SuggestionAccepted(ConnectionMessage):
+    """This TUI accepted a capture's suggestion; `summary` says what the daemon did (done, or waiting for approval)."""
+
+    def __init__(self, capture_id: str, to: str, summary: str) -> None:
+        super().__init__()
+        self.capture_id = capture_id
+        self.to = to
+        self.summary = summary

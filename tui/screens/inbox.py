@@ -5,6 +5,11 @@ pre-filled with its first line as the title and its text as the body), `x` archi
 it, `p` makes it a next action in PLANS.md (a one-line dialog pre-filled with its
 first line; Enter adds it under "Next actions"). Either way it leaves the inbox once
 the daemon has done it, and a capture triaged by another client leaves it live too.
+
+Suggestions: the triage agent's suggestion for each capture shows in a column, and the
+highlighted one in full under the table. A pre-selected one (★, confident enough) is
+the default: Enter accepts it. `y` accepts any suggestion, pre-selected or not. A
+calendar event or a bill is proposed as you, so it may wait in Approvals (key 5).
 """
 
 from __future__ import annotations
@@ -12,14 +17,24 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Label
+from textual.widgets import DataTable, Label
 
 from oxymus.models import Capture
-from oxymus.tui.messages import CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxLoaded, TriageFailed
+from oxymus.tui.messages import (
+    CaptureAdded,
+    CaptureFailed,
+    CaptureQueued,
+    CaptureTriaged,
+    InboxLoaded,
+    SuggestionAccepted,
+    SuggestionsLoaded,
+    TriageFailed,
+)
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
 from oxymus.tui.widgets import CaptureTable, SectionBar
+from oxymus.tui.widgets.capture_table import SuggestionLine, suggestion_text
 
 WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing in the inbox. Press c to capture a thought."
@@ -28,6 +43,9 @@ EMPTY = "Nothing in the inbox. Press c to capture a thought."
 class InboxScreen(SectionScreen):
     SECTION = "inbox"
     BINDINGS = [
+        # Shown in the line under the table rather than the footer; priority, so the table's own Enter gives way.
+        Binding("enter", "accept_default", "Accept suggestion", show=False, priority=True),
+        Binding("y", "accept_any", "Accept suggestion", show=False),
         Binding("m", "remember", "To memory"),
         Binding("p", "plan", "To next action"),
         Binding("x", "archive", "Archive"),
@@ -39,6 +57,9 @@ class InboxScreen(SectionScreen):
         table.display = False  # until there is something to show
         yield table
         yield Label(WAITING, id="inbox-empty")
+        line = SuggestionLine("", id="inbox-suggestion")
+        line.display = False
+        yield line
 
     @property
     def table(self) -> CaptureTable:
@@ -80,6 +101,56 @@ class InboxScreen(SectionScreen):
         if text:
             self.oxymus.connection.triage(capture_id, "plan_action", text=text)
 
+    def action_accept_default(self) -> None:
+        """Enter: accept the highlighted capture's suggestion if it is pre-selected; otherwise say what to do."""
+        capture = self._selected()
+        if capture is None:
+            return
+        suggestion = self.table.suggestions.get(capture.id)
+        if suggestion is None:
+            self.notify("No suggestion for this capture yet: m, p or x to choose.", timeout=4)
+        elif suggestion.stale:
+            self.notify(f"The suggestion no longer holds ({suggestion.stale}): m, p or x to choose.", timeout=5)
+        elif not suggestion.preselected:
+            self.notify("Not pre-selected (triage is unsure): y accepts it anyway, or m, p or x.", timeout=5)
+        else:
+            self.oxymus.connection.accept(capture.id)
+
+    def action_accept_any(self) -> None:
+        """y: accept the highlighted capture's suggestion, pre-selected or not."""
+        capture = self._selected()
+        if capture is None:
+            return
+        suggestion = self.table.suggestions.get(capture.id)
+        if suggestion is None:
+            self.notify("No suggestion for this capture yet: m, p or x to choose.", timeout=4)
+        elif suggestion.stale:
+            self.notify(f"The suggestion no longer holds ({suggestion.stale}): m, p or x to choose.", timeout=5)
+        else:
+            self.oxymus.connection.accept(capture.id)
+
+    @on(SuggestionsLoaded)
+    def _suggestions(self, message: SuggestionsLoaded) -> None:
+        self.table.show_suggestions(message.suggestions)
+        self._update_summary()
+        self._show_suggestion()
+
+    @on(SuggestionAccepted)
+    def _accepted(self, message: SuggestionAccepted) -> None:
+        if self.is_active:
+            self.notify(message.summary, title="Accepted", timeout=5)
+
+    @on(DataTable.RowHighlighted, "#inbox-table")
+    def _highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self._show_suggestion()
+
+    def _show_suggestion(self) -> None:
+        line = self.query_one("#inbox-suggestion", SuggestionLine)
+        suggestion = self.table.selected_suggestion if self.table.display else None
+        line.display = suggestion is not None
+        if suggestion is not None:
+            line.update(suggestion_text(suggestion))
+
     def action_archive(self) -> None:
         capture = self._selected()
         if capture is not None:
@@ -89,6 +160,7 @@ class InboxScreen(SectionScreen):
     def _triaged(self, message: CaptureTriaged) -> None:
         self.table.drop(message.capture_id)
         self._update_summary()
+        self._show_suggestion()
         if message.mine and self.is_active:
             done = {"memory": "Remembered as a memory record.", "plan_action": "Added to the plan's next actions."}.get(
                 message.to, "Archived.")
@@ -126,6 +198,9 @@ class InboxScreen(SectionScreen):
         summary = f"{stored} open"
         if pending:
             summary += f", {pending} sending"
+        ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)
+        if ready:
+            summary += f", {ready} ★ ready"
         self.query_one("#section-bar", SectionBar).set_summary(summary)
         self.query_one("#inbox-empty", Label).display = not (stored or pending)
         self.table.display = bool(stored or pending)

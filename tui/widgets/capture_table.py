@@ -4,18 +4,70 @@ Rows are keyed by capture id, so a capture that arrives twice (an event and a
 reply, or a replay after a reconnect) is shown once. Captures the user typed that
 the daemon has not stored yet are shown on top as "sending…" until they are.
 DataTable only renders the rows in view, so a long inbox costs little.
+
+Once the triage agent has suggested something for any capture, a third column shows
+each capture's suggestion: `★` marks a pre-selected one (the default, which Enter
+accepts), `·` one that is only shown. `SuggestionLine` shows the highlighted capture's
+suggestion in full under the table, with its reason and what may be wrong with it.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from oxymus.models import Capture
 from oxymus.textfmt import local_time, one_line
 
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
 PENDING = "sending…"
+PRESELECTED = "★"
+SHOWN = "·"
+
+
+def suggestion_cell(suggestion, width: int) -> Text:
+    """One line for the suggestion column: the mark, what it becomes, the confidence."""
+    if suggestion is None:
+        return Text("")
+    tail = f" {suggestion.confidence:.2f}"
+    if suggestion.stale:
+        return Text(one_line(f"{SHOWN} {suggestion.label}", max(4, width - 7)) + " (stale)", style="dim strike")
+    mark = PRESELECTED if suggestion.preselected else SHOWN
+    body = one_line(f"{mark} {suggestion.label}", max(4, width - len(tail)))
+    return Text(body + tail, style="bold" if suggestion.preselected else "dim")
+
+
+def suggestion_text(suggestion) -> Text:
+    """The highlighted capture's suggestion in full: what, why, doubts, and the keys."""
+    if suggestion.stale:
+        head = Text(f"{SHOWN} Suggested: {suggestion.label} — {suggestion.stale}", style="dim")
+        head.append("\n  m, p or x to choose differently")
+        return head
+    text = Text()
+    if suggestion.preselected:
+        text.append(f"{PRESELECTED} Suggested ({suggestion.confidence:.2f}): ", style="bold")
+    else:
+        text.append(f"{SHOWN} Maybe ({suggestion.confidence:.2f}): ", style="dim")
+    text.append(suggestion.label)
+    text.append(f" — {suggestion.why}", style="italic")
+    for note in suggestion.notes[:2]:
+        text.append(f"\n  ! {note}", style="yellow")
+    keys = "Enter accepts it" if suggestion.preselected else "not pre-selected: y accepts it anyway"
+    text.append(f"\n  {keys} · m memory · p next action · x archive", style="dim")
+    return text
+
+
+class SuggestionLine(Static):
+    """The highlighted capture's suggestion, under the table; hidden when it has none."""
+
+    DEFAULT_CSS = """
+    SuggestionLine {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        border-top: solid $primary 50%;
+    }
+    """
 
 
 class CaptureTable(DataTable):
@@ -23,6 +75,7 @@ class CaptureTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.captures: dict[str, Capture] = {}
         self.pending: dict[str, str] = {}
+        self.suggestions: dict = {}
         self._text_width = 0
 
     def on_mount(self) -> None:
@@ -56,8 +109,21 @@ class CaptureTable(DataTable):
         self._render_rows()
 
     def drop(self, capture_id: str) -> None:
+        self.suggestions.pop(capture_id, None)
         if self.pending.pop(capture_id, None) is not None or self.captures.pop(capture_id, None) is not None:
             self._render_rows()
+
+    def show_suggestions(self, suggestions: dict) -> None:
+        """Replace the suggestions shown (capture id -> protocol.TriageSuggestion)."""
+        if suggestions == self.suggestions:
+            return
+        self.suggestions = dict(suggestions)
+        self._render_rows()
+
+    @property
+    def selected_suggestion(self):
+        capture_id = self.selected_id
+        return self.suggestions.get(capture_id) if capture_id in self.captures else None
 
     @property
     def selected_id(self) -> str | None:
@@ -77,9 +143,18 @@ class CaptureTable(DataTable):
 
     # ---- rendering ----------------------------------------------------------
 
+    @property
+    def _with_suggestions(self) -> bool:
+        return any(capture_id in self.captures for capture_id in self.suggestions)
+
     def _wanted_text_width(self) -> int:
-        # Two columns with one cell of padding each side, and room for a vertical scrollbar.
+        # Columns with one cell of padding each side, and room for a vertical scrollbar.
+        if self._with_suggestions:
+            return max(10, (self.size.width - WHEN_WIDTH - 6 - 2) * 2 // 5)  # the suggestion says more
         return max(10, self.size.width - WHEN_WIDTH - 4 - 2)
+
+    def _suggestion_width(self) -> int:
+        return max(10, self.size.width - WHEN_WIDTH - 6 - 2 - self._text_width)
 
     def _render_rows(self) -> None:
         keep = None
@@ -89,9 +164,12 @@ class CaptureTable(DataTable):
             except Exception:
                 keep = None
         self._text_width = self._wanted_text_width()
+        with_suggestions = self._with_suggestions
         self.clear(columns=True)
         self.add_column("When", width=WHEN_WIDTH, key="when")
         self.add_column("Capture", width=self._text_width, key="text")
+        if with_suggestions:
+            self.add_column("Suggestion", width=self._suggestion_width(), key="suggestion")
         rows = []
         for capture_id in self.ordered_ids:
             if capture_id in self.pending:
@@ -103,6 +181,9 @@ class CaptureTable(DataTable):
                 text = Text(one_line(capture.text, self._text_width))
             rows.append((capture_id, when, text))
         for capture_id, when, text in rows:
-            self.add_row(when, text, key=capture_id)
+            if with_suggestions:
+                self.add_row(when, text, suggestion_cell(self.suggestions.get(capture_id), self._suggestion_width()), key=capture_id)
+            else:
+                self.add_row(when, text, key=capture_id)
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep), animate=False)
