@@ -98,7 +98,8 @@ CASES = [
     ("Bo lives in Lisbon", "memory", False, lambda s: s.record.kind == "person" and s.record.tags == ["bo"]),
     ("I prefer meetings in the morning", "memory", True, lambda s: s.record.kind == "preference" and s.record.tier == "hot"),
     ("decided to drop the blockchain post", "memory", True, lambda s: s.record.kind == "decision"),
-    ("promised Ana to send the slides", "memory", True, lambda s: s.record.kind == "commitment" and s.record.tier == "hot"),
+    ("Promised Zoë’s team the slides", "memory", True,
+     lambda s: s.record.kind == "commitment" and s.record.tier == "hot" and s.record.tags == ["zoë"]),
     ("remember that the wifi password is on the fridge", "memory", True,
      lambda s: s.record.title == "The wifi password is on the fridge"),
     ("asdf", "archive", True, lambda s: "noise" in s.why),
@@ -261,13 +262,16 @@ async def test_an_invalid_answer_or_a_down_server_falls_back_to_the_rules(tmp_pa
     async with world(tmp_path, llm=llm_for(url)) as w:
         call = await w.capture("call Ana tomorrow 2pm")
         rent = await w.capture("pay rent 950 EUR monthly on the 1st")
+        milk = await w.capture("buy milk")
         run = await w.run("triage")
         found = await suggestions(w)
         assert found[call.id].source == "rules" and found[call.id].event.summary == "Call Ana"
         assert found[rent.id].source == "rules" and found[rent.id].to == "bill"
+        assert found[milk.id].source == "rules" and found[milk.id].to == "plan_action"
         if case == "invalid":
+            # Two answers in a row of no use: the third capture is not asked about.
             assert run.llm_available is True and [c.outcome for c in run.llm] == ["error", "error"]
-            assert "invalid answer for LlmTriage" in run.llm[0].error
+            assert "invalid answer for LlmTriage" in run.llm[0].error and "LLM used for 0 of 2" in run.summary
         else:
             assert run.llm_available is False and run.llm == []
 

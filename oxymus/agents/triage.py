@@ -23,13 +23,16 @@ With an LLM, each capture is also asked about (a validated `LlmTriage`): a valid
 answer may change the target and the wording (summary, title, section among the
 existing ones, memory kind, bill name), but times, dates, amounts and recurrences
 are still computed by code from the capture; an answer that needs what code could
-not find (an event without a time, a bill without an amount) is not used.
+not find (an event without a time, a bill without an amount) is not used. A run asks
+about at most `llm_max_per_run` captures, spends at most LLM_RUN_BUDGET_S seconds on
+the LLM, and stops asking after LLM_GIVE_UP_AFTER answers in a row it could not use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -43,6 +46,8 @@ from oxymus.protocol import SuggestedEvent, TriageSuggestion
 
 ARTIFACT_KIND = "triage_suggestion"
 MAX_TEXT = 500
+LLM_RUN_BUDGET_S = 120.0  # past this much LLM time in one run, the rest of its captures get the rules only
+LLM_GIVE_UP_AFTER = 2  # consecutive calls without a usable answer: the model is down or unfit, stop asking this run
 
 # ---------------------------------------------------------------- settings
 
@@ -333,7 +338,8 @@ def _memory(capture_id: str, text: str, line: str, facts: Facts) -> TriageSugges
     if re.match(r"^\s*(?:decided|decision\s*:|we\s+decided|i\s+decided|we'?re\s+going\s+with|going\s+with|settled\s+on|we\s+chose|i\s+chose)\b", line, re.I):
         return record("decision", 0.8, "records a decision")
     if re.search(r"\b(?:i\s+promised|promised\s+\w+|i\s+told\s+\w+\s+i'?d|i\s+owe|committed\s+to|i\s+agreed\s+to)\b", line, re.I):
-        names = [w.lower() for w in re.findall(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]+", line) if w.lower() not in STOP_NAMES]
+        names = [re.sub(r"['’]s$", "", w).lower() for w in re.findall(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]+", line)[:8]
+                 if w.lower() not in STOP_NAMES and not line.lstrip().startswith(w)]
         return record("commitment", 0.75, "a promise made: kept in hot memory until it is done", tags=names[:3], tier="hot")
     if re.match(r"^\s*i\s+(?:prefer|like|love|hate|dislike|don'?t\s+like|never|always|want\s+to\s+avoid|work\s+best)\b", line, re.I):
         return record("preference", 0.8, "one of your own preferences: kept in hot memory", tier="hot")
@@ -511,14 +517,20 @@ class Triage(Agent):
             return f"nothing to triage: all {len(captures)} open captures have a suggestion"
         facts = await self._facts(ctx, settings, captures)
         counts: dict[str, int] = {}
-        preselected = llm_used = llm_asked = 0
+        preselected = llm_used = llm_asked = misses = 0
+        llm_spent = 0.0
         for capture in todo:
             suggestion = classify(capture.id, capture.text, facts)
-            if ctx.llm is not None and llm_asked < settings.llm_max_per_run:
+            if (ctx.llm is not None and llm_asked < settings.llm_max_per_run and llm_spent < LLM_RUN_BUDGET_S
+                    and misses < LLM_GIVE_UP_AFTER):
                 llm_asked += 1
+                started = time.monotonic()
                 better = await self._ask(ctx, capture.text, suggestion, facts)
+                llm_spent += time.monotonic() - started
                 if better is not None:
-                    suggestion, llm_used = better, llm_used + 1
+                    suggestion, llm_used, misses = better, llm_used + 1, 0
+                else:
+                    misses += 1
             suggestion = suggestion.model_copy(update={"preselected": suggestion.confidence >= settings.preselect_at})
             preselected += suggestion.preselected
             counts[suggestion.to] = counts.get(suggestion.to, 0) + 1
