@@ -49,6 +49,8 @@ class Evaluation(BaseModel):
     kind: str
     prepared: Prepared
     decision: Decision
+    scope: str
+    risk: str
 
 
 class ActionDesk:
@@ -141,11 +143,13 @@ class ActionDesk:
             raise wire.RpcError(wire.INVALID_INPUT, payload_error(kind, exc)) from None
         except ActionInvalid as exc:
             raise wire.RpcError(wire.INVALID_INPUT, f"{kind}: {exc}") from None
+        final = spec.parse(prepared.payload)
+        scope, risk = spec.scope_of(final), spec.risk_of(final)
         request = pol.DecisionRequest(
-            kind=kind, payload=prepared.payload, proposer=proposer, confidence=confidence, scope=spec.scope,
-            at=at or self.now(), zone=self.zone.key,
+            kind=kind, payload=prepared.payload, proposer=proposer, confidence=confidence, scope=scope,
+            at=at or self.now(), zone=self.zone.key, expiry=spec.expiry,
         )
-        return Evaluation(kind=kind, prepared=prepared, decision=pol.decide(self.policy(), request))
+        return Evaluation(kind=kind, prepared=prepared, decision=pol.decide(self.policy(), request), scope=scope, risk=risk)
 
     # --- proposals ----------------------------------------------------------------------
 
@@ -168,7 +172,7 @@ class ActionDesk:
         expires = utc_iso(now + dt.timedelta(seconds=ev.decision.expires_in_s)) if ev.decision.expires_in_s else None
         action = Action(
             id=action_id, kind=kind, payload=ev.prepared.payload, proposer=proposer, reason=reason, inputs=inputs or [],
-            confidence=confidence, risk=spec.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
+            confidence=confidence, risk=ev.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
             preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status, max_attempts=spec.max_attempts,
             next_attempt_at=now_s if status == "approved" else None, expires_at=expires, created_at=now_s, updated_at=now_s,
         )
@@ -292,7 +296,7 @@ class ActionDesk:
         self._must_be_open(action, "snooze")
         until_s = utc_iso(until)
         # The request keeps its whole answering window after the snooze ends.
-        window = action.decision.expires_in_s or self.policy().expiry_for(action.kind, self.specs[action.kind].scope if action.kind in self.specs else "external")
+        window = action.decision.expires_in_s or 86400.0
         expires = max(action.expires_at or "", utc_iso(until + dt.timedelta(seconds=window)))
         return await self._decide(action, "snoozed", [self._approval(action, "snoozed", via, until=until_s)],
                                   {"snoozed_until": until_s, "expires_at": expires}, {"via": via, "until": until_s},

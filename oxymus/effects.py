@@ -184,6 +184,8 @@ class ActionSpec:
     risk: ClassVar[Risk] = "medium"
     description: ClassVar[str] = ""
     max_attempts: ClassVar[int] = 5
+    # How long a request for this kind waits for a decision when policy.toml says nothing for it.
+    expiry: ClassVar[float | None] = None
 
     def __init__(self, config: Any = None):
         self.config = config
@@ -192,6 +194,13 @@ class ActionSpec:
         """(False, why) when this kind cannot be performed on this machine right now (no session
         bus for notifications). The daemon then does not propose it on its own initiative."""
         return True, ""
+
+    def scope_of(self, payload: BaseModel) -> Scope:
+        """The scope of this particular action (a commit that also pushes leaves the machine)."""
+        return self.scope
+
+    def risk_of(self, payload: BaseModel) -> Risk:
+        return self.risk
 
     def parse(self, payload: dict[str, Any]) -> BaseModel:
         """The typed payload; raises pydantic.ValidationError on bad input."""

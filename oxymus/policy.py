@@ -216,13 +216,14 @@ class Policy:
     def rules(self) -> list[Rule]:
         return self.data.rule
 
-    def expiry_for(self, kind: str, scope: Scope) -> float:
+    def expiry_for(self, kind: str, scope: Scope, default: float | None = None) -> float:
+        """[expiry] for the kind, else [settings] approval_expiry if set, else the kind's own default, else the scope's."""
         for pattern, text in self.data.expiry.items():
             if fnmatch.fnmatchcase(kind, pattern):
                 return parse_duration(text)
         if "approval_expiry" in self.data.settings.model_fields_set:
             return parse_duration(self.data.settings.approval_expiry)
-        return DEFAULT_EXPIRY[scope]
+        return default if default is not None else DEFAULT_EXPIRY[scope]
 
     @property
     def undo_grace(self) -> float:
@@ -262,6 +263,7 @@ class DecisionRequest(BaseModel):
     scope: Scope = "external"
     at: dt.datetime = Field(description="aware; time windows are read in `zone`")
     zone: str = "UTC"
+    expiry: float | None = Field(default=None, description="the kind's own default request expiry, in seconds")
 
 
 def field_value(payload: dict[str, Any], dotted: str) -> tuple[bool, Any]:
@@ -328,7 +330,7 @@ def decide(policy: Policy, req: DecisionRequest) -> Decision:
                 chosen = check
                 break
     assert chosen is not None  # the last default matches everything
-    expires = policy.expiry_for(req.kind, req.scope)
+    expires = policy.expiry_for(req.kind, req.scope, req.expiry)
     return Decision(
         outcome=chosen.outcome,
         rule=chosen.name,

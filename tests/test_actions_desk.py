@@ -696,3 +696,24 @@ async def test_audit_prune_keeps_problem_traces_and_refuses_recent_deletes(h, mo
     with pytest.raises(sqlite3.IntegrityError, match="audit_log is append-only"):
         await h.store.db.execute("DELETE FROM audit_log WHERE trace_id = ?", (denied.trace_id,))
     assert len(await h.audit(recent)) == counts[recent.id]
+
+
+async def test_a_kind_can_set_its_own_request_expiry_and_scope_per_payload(h):
+    class Pushy(FakeSpec):
+        expiry = 3 * 86400.0
+
+        def scope_of(self, payload):
+            return "local" if payload.n < 10 else "external"
+
+        def risk_of(self, payload):
+            return "low" if payload.n < 10 else "high"
+
+    spec = Pushy("test.pushy", "external")
+    h.desk.specs[spec.kind] = spec
+    small, _ = await h.desk.propose("test.pushy", {"n": 1})
+    big, _ = await h.desk.propose("test.pushy", {"n": 50})
+    assert small.status == "approved" and small.risk == "low"
+    assert big.status == "awaiting_approval" and big.risk == "high" and big.decision.expires_in_s == 3 * 86400
+    h.write_policy('[expiry]\n"test.*" = "1h"\n')
+    again, _ = await h.desk.propose("test.pushy", {"n": 60})
+    assert again.decision.expires_in_s == 3600  # the person's policy wins over the kind's default

@@ -603,7 +603,7 @@ async def test_commit_writes_files_then_pushes_and_again_is_already_done(tmp_pat
     assert payload["replaces"]["content/posts/hello.md"] == "absent"
     assert payload["replaces"]["PLANS.md"] == hashlib.sha256(b"<file>- [draft] Hello\n").hexdigest()
     assert len(payload["digest"]) == 64
-    assert spec.risk_for(spec.parse(payload)) == "high" and spec.scope_for(spec.parse(payload)) == "external"
+    assert spec.risk_of(spec.parse(payload)) == "high" and spec.scope_of(spec.parse(payload)) == "external"
 
     receipt = await execute(spec, prepared, c)
 
@@ -741,7 +741,7 @@ async def test_a_plain_commit_keeps_its_payload_shape_and_risk(tmp_path):
     spec = commit_spec(repo)
     prepared = await prepare(spec, {"repo": str(repo), "paths": ["file.txt"], "message": "m"}, ctx(tmp_path))
     assert set(prepared.payload) == {"repo", "paths", "message", "digest"}
-    assert spec.risk_for(spec.parse(prepared.payload)) == "medium" and spec.scope_for(spec.parse(prepared.payload)) == "own_files"
+    assert spec.risk_of(spec.parse(prepared.payload)) == "medium" and spec.scope_of(spec.parse(prepared.payload)) == "own_files"
 
 
 async def test_files_without_push_write_and_commit_keeping_the_mode(tmp_path):

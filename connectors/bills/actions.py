@@ -42,6 +42,7 @@ class MarkPaid(ActionSpec):
     risk = "low"
     description = "record a bill's due date as paid"
     max_attempts = 3
+    expiry = 7 * 86400.0  # "pay, then approve this": paying can take days
 
     def __init__(self, config: BillsConfig | None):
         super().__init__(config)

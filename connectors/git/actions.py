@@ -25,7 +25,7 @@ and the new text. execute() writes the files atomically, commits exactly them
 A retry after a crash finds a file already holding its new text (written, not
 committed), the commit by its trailer, and the push done when the remote branch
 has the commit. With `push` the risk is high and the scope external
-(`risk_for`, `scope_for`).
+(`risk_of`, `scope_of`).
 
 `git.push` pushes one pinned commit to one branch of a named remote, never forced.
 It is done already when the remote branch contains the commit, and refused when
@@ -701,13 +701,11 @@ class GitCommitSpec(ActionSpec):
     risk = "medium"
     description = "commit the changes under some paths of a configured repository (or files it writes), and nothing else staged; optionally push"
 
-    @staticmethod
-    def risk_for(payload: CommitPayload) -> Risk:
+    def risk_of(self, payload: CommitPayload) -> Risk:  # type: ignore[override]
         """A commit that also pushes leaves the machine: as risky as git.push."""
         return "high" if payload.push is not None else "medium"
 
-    @staticmethod
-    def scope_for(payload: CommitPayload) -> Scope:
+    def scope_of(self, payload: CommitPayload) -> Scope:  # type: ignore[override]
         return "external" if payload.push is not None else "own_files"
 
     async def prepare(self, payload: CommitPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]

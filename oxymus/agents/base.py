@@ -39,10 +39,10 @@ class Trigger(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: str | None = Field(default=None, description="local time HH:MM, daily (or on `weekdays`)")
-    weekdays: list[str] | None = Field(default=None, description="with `at`: only on these days (mon..sun)")
-    every: str | None = Field(default=None, description="an interval: 10m, 1h")
-    on: list[str] | None = Field(default=None, description="event topics: capture.added, state.changed, ...")
+    at: str | None = Field(default=None, description="local time HH:MM, daily (or on `weekdays`)", examples=["06:30"])
+    weekdays: list[str] | None = Field(default=None, description="with `at`: only on these days (mon..sun)", examples=[["sun"]])
+    every: str | None = Field(default=None, description="an interval: 10m, 1h", examples=["10m"])
+    on: list[str] | None = Field(default=None, description="event topics: capture.added, state.changed, ...", examples=[["capture.added"]])
     debounce: str = Field(default="5s", description="with `on`: wait this long for more events, then run once")
 
     @field_validator("at")

@@ -68,9 +68,11 @@ class PlansEditSpec(ActionSpec):
         body = ""
         if ctx.local is not None:
             sha, body = await ctx.local.plans_preview(payload.op, kwargs)
-            if payload.expected_sha256 is None and sha:
+            if payload.expected_sha256 is None and sha and payload.op != "add_action":
                 # Pin the file the person is approving a change to: if it moves before
-                # execution, the edit is refused instead of landing somewhere else.
+                # execution, the edit is refused instead of landing somewhere else. Adding
+                # an action only inserts a line under its heading, so it is not pinned: two
+                # additions proposed together both apply, in either order.
                 payload = payload.model_copy(update={"expected_sha256": sha})
         return Prepared(payload=payload.model_dump(mode="json"), preview=Preview(summary=describe(payload), format="diff", body=body))
 

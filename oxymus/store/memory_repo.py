@@ -211,6 +211,14 @@ class MemoryRepo:
             "SELECT id FROM memory_records WHERE provenance ->> '$.source' = 'agent' AND provenance ->> '$.ref' = ?", (ref,)
         )
         if existing is not None:
+            # The listing this code last wrote: if the month still lists the same, keep whatever the
+            # summary says now (an improved summary, approved from the steward, or the person's edit).
+            last = await self.store.fetchone(
+                "SELECT body FROM memory_versions WHERE record_id = ? AND actor = ? ORDER BY version DESC LIMIT 1",
+                (existing[0], actor),
+            )
+            if last is not None and last[0] == fields.body:
+                return existing[0]
             await self.edit(existing[0], m.RecordChanges(**fields.model_dump()), actor=actor, note="summary refreshed", touch=False)
             return existing[0]
         record = await self.add(fields, m.Provenance(source="agent", ref=ref, note="memory steward (deterministic)"), actor=actor)
