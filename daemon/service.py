@@ -118,7 +118,18 @@ class Service:
             pause=await self.store.actions.pause_state(),
             policy_error=self.desk.policy_error if self.desk is not None else None,
             notifications=self.desk.notify_unavailable if self.desk is not None else None,
+            llm=self._llm_status(),
         )
+
+    def _llm_status(self) -> str | None:
+        """What the last check said; status never waits on Ollama (agents check before each run)."""
+        llm = self.agents.llm if self.agents is not None else None
+        if llm is None:
+            return "LLM unavailable: disabled in config ([llm] enabled = false)"
+        last = getattr(llm, "_status", None)
+        if last is None:
+            return None
+        return "available" if last.available else last.reason
 
     async def capture_add(self, session: Session, p: CaptureAddParams) -> CaptureAddResult:
         capture, created = await self.store.captures.add(p.text, p.source, p.id)

@@ -646,6 +646,8 @@ def cmd_status(args) -> int:
         print(f"paused:   since {pause['since']}" + (f", until {pause['until']}" if pause.get("until") else ", until `oxymus resume`"))
     waiting = st.get("approvals_waiting", 0)
     print(f"approvals: {waiting} waiting" + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("llm"):
+        print(f"llm:      {st['llm']}")
     if st.get("notifications"):
         print(f"notify:   unavailable: {st['notifications']}")
     if st.get("policy_error"):

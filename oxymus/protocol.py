@@ -92,6 +92,7 @@ class StatusResult(BaseModel):
     pause: PauseState | None = Field(default=None, description="set while automation is paused ('not today')")
     policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
     notifications: str | None = Field(default=None, description="why desktop notifications cannot be shown, if they cannot")
+    llm: str | None = Field(default=None, description="'available', or why agents run without the LLM (as last checked)")
 
 
 class CaptureAddParams(Params):

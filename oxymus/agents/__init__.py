@@ -12,6 +12,13 @@ from importlib.metadata import entry_points
 
 ENTRY_POINT_GROUP = "oxymus.agents"
 BUILTIN: dict[str, str] = {
+    "planner": "oxymus.agents.planner:Planner",
+    "triage": "oxymus.agents.triage:Triage",
+    "sentinel": "oxymus.agents.sentinel:Sentinel",
+    "publisher": "oxymus.agents.publisher:Publisher",
+    "finance": "oxymus.agents.finance:Finance",
+    "reflection": "oxymus.agents.reflection:Reflection",
+    "steward": "oxymus.agents.steward:MemorySteward",
 }
 
 log = logging.getLogger("oxymus.agents")
