@@ -56,9 +56,10 @@ class PlannerSettings(AgentSettings):
     max_blocks: int = Field(default=2, ge=0, le=8, description="at most this many deep-work blocks a day")
     block_calendar: str | None = Field(
         default=None, description="the name of a [[calendar.caldav]] entry to propose deep-work blocks in "
-                                  "(unset: the plan only suggests them)",
+                                  "(unset: the plan only suggests them)", examples=["work"],
     )
-    block_calendar_name: str | None = Field(default=None, description="which calendar on that server (default: the entry's first)")
+    block_calendar_name: str | None = Field(default=None, description="which calendar on that server (default: the entry's first)",
+                                            examples=["Focus"])
     all_day_busy: bool = Field(default=False, description="all-day events take the whole working day "
                                                           "(default: shown, but they take no time: most are markers)")
 

@@ -57,7 +57,8 @@ class TriageSettings(AgentSettings):
 
     preselect_at: float = Field(default=0.75, ge=0, le=1, description="suggestions at least this confident are pre-selected in the inbox (Enter accepts them)")
     default_minutes: int = Field(default=30, ge=5, le=24 * 60, description="how long a suggested event lasts when the capture does not say")
-    calendar: str | None = Field(default=None, description="the [[calendar.caldav]] entry events are proposed in (default: the first configured)")
+    calendar: str | None = Field(default=None, description="the [[calendar.caldav]] entry events are proposed in (default: the first configured)",
+                                 examples=["personal"])
     section: str = Field(default="Next actions", min_length=1, max_length=200, description="the PLANS.md section next actions go under when no other fits")
     max_per_run: int = Field(default=100, ge=1, le=2000, description="at most this many captures are triaged per run (the rest next run)")
     llm_max_per_run: int = Field(default=20, ge=0, le=500, description="at most this many captures per run are also asked of the LLM (0: never)")
