@@ -54,23 +54,24 @@ def seed_memory(paths: paths_mod.Paths) -> int:
     return added
 
 
-def seed_approvals(paths: paths_mod.Paths) -> int:
-    """A push of the blog's unpushed commits, waiting for approval: what the approval pane is for."""
+DEMO_AGENTS = ("triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
+
+
+def run_agents(paths: paths_mod.Paths) -> list[str]:
+    """Run every agent once, so a new user sees a day plan, triage suggestions and a publish approval."""
     from oxymus import wire
     from oxymus.client import connect
 
-    blog = os.path.join(paths.home or paths.data_dir, "files", "code", "blog")
-    with connect(paths.socket, "oxymus-demo") as conn:
-        try:
-            result = conn.call("actions.propose", {
-                "kind": "git.push", "payload": {"repo": blog, "remote": "origin", "branch": "main"},
-                "reason": "demo: the blog has two commits that are not on origin yet",
-                "key": "demo:push-blog",
-            })
-        except wire.RpcError as exc:  # already pushed in an earlier demo run: nothing to push
-            print(f"(demo approval not seeded: {exc.message})", file=sys.stderr)
-            return 0
-    return int(result["created"])
+    lines = []
+    with connect(paths.socket, "oxymus-demo", timeout=300) as conn:
+        for name in DEMO_AGENTS:
+            try:
+                run = conn.call("agents.run", {"name": name})
+            except wire.RpcError as exc:
+                lines.append(f"  {name}: {exc.message}")
+                continue
+            lines.append(f"  {name}: {run['outcome']}: {(run['error'] or run['summary'])[:110]}")
+    return lines
 
 
 def default_home() -> str:
@@ -121,6 +122,11 @@ window_days = 14
 
 [plans]
 file = "{files}/notes/PLANS.md"
+
+[agents.publisher]
+repo = "{files}/code/blog"
+posts_dir = "content/posts"
+author = "Demo Person"
 """
 
 DEMO_PLANS = """\
@@ -154,6 +160,11 @@ Goal: twelve people leave able to run their own morning review.
 ## Publishing order
 1. [published 2026-11-01] Plans that attach to something real — plans-that-attach
 2. [draft] The eight layers of a personal OS — eight-layers
+   - A personal OS keeps one person's life coherent: fresh state, memory, plans, actions.
+   - The layers: capture, state, memory, plans, tools, approvals, agents, cockpit.
+     - Each layer has one job and talks to the next through a narrow contract.
+   - Why approvals matter: nothing with stakes happens without a yes.
+   - Close with the morning review as the place where the layers meet.
 3. [proposed] Why capture must stay dumb — dumb-capture
 4. Sovereignty is a keyboard shortcut (proposed)
 
@@ -299,8 +310,8 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     except launcher.StartFailed as exc:
         print(f"oxymus demo: {exc}", file=sys.stderr)
         return 1
-    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added, "
-          f"{seed_approvals(paths)} approval requested)")
+    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added); the agents ran once:")
+    print("\n".join(run_agents(paths)))
     if not open_tui:
         print(f"try: OXYMUS_HOME={home} oxymus inbox")
         return 0

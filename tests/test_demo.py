@@ -29,9 +29,16 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         assert again.returncode == 0 and "(0 sample captures added)" in again.stdout.decode()
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
-        assert "(0 memory records added, 0 approval requested)" in again.stdout.decode()
+        assert "(0 memory records added)" in again.stdout.decode()
+        # Every agent ran: a day plan, triage suggestions, and the next post waiting to be published.
+        assert "publisher: succeeded" in first.stdout.decode(), first.stdout.decode()
+        plans_made = json.loads(run_cli("artifacts", "day_plan", "--json", env=demo_env).stdout)
+        assert plans_made and "## Top three" in plans_made[0]["content"]
+        suggested = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
+        assert any(c.get("suggestion") for c in suggested), suggested[:2]
         waiting = json.loads(run_cli("approvals", "--json", env=demo_env).stdout)
-        assert [(a["kind"], a["preview"]["summary"].split(" in ")[0]) for a in waiting] == [("git.push", "push 2 commits to origin/main")]
+        publish = [a for a in waiting if a["kind"] == "git.commit" and a["proposer"]["name"] == "publisher"]
+        assert len(publish) == 1 and "and push to origin/main" in publish[0]["preview"]["summary"], waiting
         budget = json.loads(run_cli("memory", "budget", "--json", env=demo_env).stdout)
         assert len(budget["records"]) == sum(1 for m in demo.SAMPLE_MEMORY if m[1] == "hot")
         plans = json.loads(run_cli("plans", "--json", env=demo_env).stdout)["document"]
