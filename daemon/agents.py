@@ -417,7 +417,7 @@ class AgentRuntime:
             })
             await asyncio.shield(self.store.agents.finish_run(finished))
             self.bus.publish("agent.finished", {"id": run.id, "agent": agent.name, "outcome": outcome, "summary": finished.summary,
-                                                "error": error, "trace_id": run.trace_id})
+                                                "error": error, "trace_id": run.trace_id, "llm": llm_status})
             if outcome == "failed":
                 log.error("agent %s run %s failed: %s (it retries on its next trigger)", agent.name, run.id, error)
         return finished

@@ -93,7 +93,11 @@ async def _serve(paths: Paths, config: Config) -> int:
         await coordinator.start()
         await keeper.start()
         await executor.start()
-        await agents.start()
+        # OXYMUS_AGENTS=off: nothing runs by itself (tests, debugging); `oxymus agents run NAME` still works.
+        scheduled = os.environ.get("OXYMUS_AGENTS", "on").lower() not in ("off", "0", "no", "false")
+        if not scheduled:
+            log.info("agents are not scheduled (OXYMUS_AGENTS=off); `oxymus agents run NAME` runs one")
+        await agents.start(schedule=scheduled)
         maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",

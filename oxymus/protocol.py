@@ -464,7 +464,7 @@ EVENT_TOPICS: dict[str, str] = {
     "action.changed": "an action changed status (data: id, kind, status, from, summary)",
     "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
     "pause.changed": "automation was paused or resumed (data: pause, or null)",
-    "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id)",
+    "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id, llm: 'available' or why not)",
     "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

@@ -68,6 +68,9 @@ def home(monkeypatch) -> Path:
     # Secrets go to a throwaway file keyring inside the profile, never the real one.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(d / "xdg-data"))
+    # Test daemons run no agent by itself, so what a test sees is what it did; agent tests run them
+    # by hand or in-process (tests/agent_harness.py), and one test checks scheduling end to end.
+    monkeypatch.setenv("OXYMUS_AGENTS", "off")
     yield d
     shutil.rmtree(d, ignore_errors=True)
 

@@ -39,6 +39,7 @@ from oxymus.tui.messages import (
     DecisionSent,
     LogFailed,
     LogLoaded,
+    LlmStatusChanged,
     PauseChanged,
     PauseFailed,
     PauseSet,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("oxymus.tui.connection")
 
 NOT_CONNECTED = "not connected to the daemon"
-ACTION_TOPICS = ["action.*", "approvals.*", "pause.*"]
+ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
 # Events after which the audit log has grown (see the verbs the daemon writes).
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed"})
@@ -74,6 +75,7 @@ class ActionsLink:
         self.waiting = 0
         self.pause: PauseState | None = None
         self._attention_known = False  # `status` answered once: the count and pause are worth replaying
+        self.llm_status: str | None = None
         self.approvals: list[Action] | None = None  # the queue as last loaded (kept while disconnected)
         self._queue_wanted = asyncio.Event()
         self._activity_wanted = asyncio.Event()
@@ -86,6 +88,7 @@ class ActionsLink:
         if self._attention_known:
             target.post_message(WaitingCounted(self.waiting))
             target.post_message(PauseChanged(self.pause))
+            target.post_message(LlmStatusChanged(self.llm_status))
         if self.approvals is not None:
             target.post_message(ApprovalsLoaded(list(self.approvals)))
 
@@ -173,6 +176,7 @@ class ActionsLink:
             except (ValidationError, TypeError):
                 pause = None
             self._attention(int(status.get("approvals_waiting") or 0), pause)
+            self._llm(status.get("llm"))
         else:
             log.info("status failed: %s", error)
         await self._load_queue(client)
@@ -188,7 +192,14 @@ class ActionsLink:
             self._debounced(self._activity_wanted, ACTIVITY_DEBOUNCE, activity),
         )
 
+    def _llm(self, status: str | None) -> None:
+        if status != self.llm_status:
+            self.llm_status = status
+            self._emit(LlmStatusChanged, status)
+
     def _action_event(self, event: Event) -> None:
+        if event.topic == "agent.finished" and isinstance(event.data.get("llm"), str):
+            self._llm(event.data["llm"])
         if event.topic == "approvals.changed":
             waiting = event.data.get("waiting")
             if isinstance(waiting, int):

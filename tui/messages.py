@@ -256,6 +256,14 @@ class WaitingCounted(ConnectionMessage):
         self.waiting = waiting
 
 
+class LlmStatusChanged(ConnectionMessage):
+    """Whether agents have the LLM: "available", why not ("LLM unavailable: ..."), or None when not checked yet."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__()
+        self.status = status
+
+
 class PauseChanged(ConnectionMessage):
     """Automation was paused (`pause` says until when) or resumed (`pause` is None), by anyone."""
 

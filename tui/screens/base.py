@@ -21,6 +21,7 @@ from oxymus.tui.messages import (
     Connected,
     Connecting,
     Disconnected,
+    LlmStatusChanged,
     PauseChanged,
     PauseFailed,
     PauseSet,
@@ -116,6 +117,10 @@ class SectionScreen(Screen):
     @on(WaitingCounted)
     def _waiting_counted(self, message: WaitingCounted) -> None:
         self.status_bar.show_waiting(message.waiting)
+
+    @on(LlmStatusChanged)
+    def _llm_status(self, message: LlmStatusChanged) -> None:
+        self.status_bar.show_llm(message.status)
 
     @on(PauseChanged)
     def _pause_changed(self, message: PauseChanged) -> None:

@@ -44,11 +44,13 @@ class StatusBar(Horizontal):
         self._line_label = Label("", id="status-line", markup=False)
         self._waiting_label = Label("", id="status-waiting", classes="badge", markup=False)
         self._paused_label = Label("", id="status-paused", classes="badge", markup=False)
+        self._llm_label = Label("", id="status-llm", classes="badge", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._line_label
         yield self._waiting_label
         yield self._paused_label
+        yield self._llm_label
 
     def show_connecting(self, socket: str, starting: bool) -> None:
         verb = "Starting the daemon" if starting else "Connecting to the daemon"
@@ -72,6 +74,13 @@ class StatusBar(Horizontal):
     def show_pause(self, pause: PauseState | None, now: float) -> None:
         self._paused_label.update(pause_text(pause, now) if pause is not None else "")
         self._paused_label.set_class(pause is not None, "-visible")
+
+    def show_llm(self, status: str | None) -> None:
+        """Say plainly when agents run without the LLM (their deterministic paths); nothing when it is there."""
+        missing = status is not None and status != "available"
+        self._llm_label.update("LLM unavailable" if missing else "")
+        self._llm_label.tooltip = status if missing else None
+        self._llm_label.set_class(missing, "-visible")
 
     def _set(self, state: str, text: str) -> None:
         self.remove_class("-connecting", "-connected", "-unreachable")
