@@ -18,7 +18,6 @@ import os
 
 from oxymus import plans, wire
 from oxymus.clock import now_iso
-from oxymus.store import audit_sql
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.daemon.events import EventBus

@@ -299,7 +299,6 @@ def cmd_log(args) -> int:
     if trace:
         # An action id is accepted too: follow its trace.
         try:
-            from oxymus import wire
             from oxymus.client import connect
 
             with connect(cli._paths().socket, timeout=30) as conn:

@@ -17,18 +17,17 @@ import datetime as dt
 import fnmatch
 import hashlib
 import re
-from typing import Annotated, Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oxymus.actions import Decision, Outcome, Proposer, ProposerType, RuleCheck
-from oxymus.config import ConfigError, parse_model, read_text
+from oxymus.config import parse_model, read_text
 from oxymus.effects import Scope
 from oxymus.sources import utc_iso
-from oxymus.when import WhenError, format_duration, parse_duration
+from oxymus.when import WEEKDAYS, Duration, Weekdays, format_duration, parse_duration
 
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_EXPIRY = {"local": 3600.0, "own_files": 86400.0, "external": 86400.0}
 
 
@@ -117,7 +116,7 @@ class Rule(_Strict):
     match: dict[str, Condition] = Field(default_factory=dict, description="payload fields (dotted paths) and their conditions")
     confidence: Condition | None = Field(default=None, description="the agent's confidence, 0..1 (missing for the person's own)")
     hours: str | None = Field(default=None, description="local time window HH:MM-HH:MM; may wrap midnight: 22:00-07:00")
-    weekdays: list[str] | None = Field(default=None, description="mon..sun")
+    weekdays: Weekdays | None = Field(default=None, description="mon..sun")
     outcome: Outcome
     reason: str = Field(default="", max_length=500)
 
@@ -143,19 +142,6 @@ class Rule(_Strict):
             parse_window(value)
         return value
 
-    @field_validator("weekdays")
-    @classmethod
-    def _days(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-        days = []
-        for day in value:
-            word = day.strip().lower()
-            if word not in WEEKDAYS and word not in full:
-                raise ValueError(f"unknown weekday {day!r} (use mon, tue, wed, thu, fri, sat, sun)")
-            days.append(word[:3])
-        return days
 
 
 def parse_window(text: str) -> tuple[dt.time, dt.time]:
@@ -172,30 +158,9 @@ def in_window(moment: dt.time, window: tuple[dt.time, dt.time]) -> bool:
     return moment >= start or moment < end  # wraps midnight
 
 
-def _duration(value: str) -> str:
-    try:
-        parse_duration(value)
-    except WhenError as exc:
-        raise ValueError(str(exc)) from None
-    return value
-
-
-# Validated per value, so an error names its entry: `expiry.git.*`, not just `expiry`.
-Duration = Annotated[str, AfterValidator(_duration)]
-
-
 class Settings(_Strict):
-    approval_expiry: str = Field(default="24h", description="how long an approval request waits before it expires and does not run")
-    undo_grace: str = Field(default="10s", description="after a person's decision, how long `undo` can take it back before execution")
-
-    @field_validator("approval_expiry", "undo_grace")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        try:
-            parse_duration(value)
-        except WhenError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+    approval_expiry: Duration = Field(default="24h", description="how long an approval request waits before it expires and does not run")
+    undo_grace: Duration = Field(default="10s", description="after a person's decision, how long `undo` can take it back before execution")
 
 
 class PolicyFile(_Strict):

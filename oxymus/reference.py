@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import types
 import typing
 
 from pydantic import BaseModel
@@ -37,9 +38,18 @@ def cli_commands() -> list[str]:
 
 
 def _type_name(annotation: object) -> str:
+    """A type as a reader of the docs wants it: `str`, `list[str]`, `str, optional` (no `|`: it splits table cells)."""
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
-        return " | ".join(repr(a) for a in typing.get_args(annotation))
+        return " or ".join(repr(a) for a in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        named = " or ".join(_type_name(a) for a in args)
+        return f"{named}, optional" if len(args) < len(typing.get_args(annotation)) else named
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in typing.get_args(annotation))}]"
     return getattr(annotation, "__name__", str(annotation))
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 FORMS = "2h, 30m, 90s, 1d, 1h30m, today 18:00, tomorrow, tomorrow 9:00, monday, 2026-11-23, 2026-11-23 14:00, 14:00"
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -108,3 +111,28 @@ def _future(moment: dt.datetime, now: dt.datetime, raw: str) -> dt.datetime:
     if moment <= now:
         raise WhenError(f"{raw!r} is in the past")
     return moment
+
+
+def _checked_duration(value: str) -> str:
+    parse_duration(value)  # WhenError is a ValueError: pydantic reports it with the field's name
+    return value
+
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_FULL_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _checked_weekdays(values: list[str]) -> list[str]:
+    """Day names as `mon`..`sun` (full names accepted); anything else is an error naming it."""
+    days = []
+    for day in values:
+        word = day.strip().lower()
+        if word not in WEEKDAYS and word not in _FULL_DAYS:
+            raise ValueError(f"unknown weekday {day!r} (use mon, tue, wed, thu, fri, sat, sun)")
+        days.append(word[:3])
+    return days
+
+
+# Settings fields typed with these are checked where they are read, one message for all of them.
+Duration = Annotated[str, AfterValidator(_checked_duration)]
+Weekdays = Annotated[list[str], AfterValidator(_checked_weekdays)]

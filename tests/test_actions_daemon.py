@@ -15,7 +15,7 @@ from conftest import DaemonProcess, run_cli, wait_for, write_config
 pytestmark = pytest.mark.slow
 
 TODAY = dt.date.today()
-BILLS = f"""
+BILLS = """
 [[bill]]
 name = "Rent"
 amount = 950

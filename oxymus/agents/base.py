@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from oxymus.actions import Action, InputRef
 from oxymus.models import AuditEvent, Capture, SourceView
 from oxymus.sources import StateItem
+from oxymus.when import Duration, Weekdays
 
 Outcome = Literal["running", "succeeded", "failed", "skipped"]
 
@@ -40,10 +41,10 @@ class Trigger(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: str | None = Field(default=None, description="local time HH:MM, daily (or on `weekdays`)", examples=["06:30"])
-    weekdays: list[str] | None = Field(default=None, description="with `at`: only on these days (mon..sun)", examples=[["sun"]])
-    every: str | None = Field(default=None, description="an interval: 10m, 1h", examples=["10m"])
+    weekdays: Weekdays | None = Field(default=None, description="with `at`: only on these days (mon..sun)", examples=[["sun"]])
+    every: Duration | None = Field(default=None, description="an interval: 10m, 1h", examples=["10m"])
     on: list[str] | None = Field(default=None, description="event topics: capture.added, state.changed, ...", examples=[["capture.added"]])
-    debounce: str = Field(default="5s", description="with `on`: wait this long for more events, then run once")
+    debounce: Duration = Field(default="5s", description="with `on`: wait this long for more events, then run once")
 
     @field_validator("at")
     @classmethod
@@ -54,33 +55,6 @@ class Trigger(BaseModel):
             except ValueError:
                 raise ValueError(f"not a time of day: {value!r} (use HH:MM, e.g. 06:30)") from None
         return value
-
-    @field_validator("every", "debounce")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        from oxymus.when import WhenError, parse_duration
-
-        if value is not None:
-            try:
-                parse_duration(value)
-            except WhenError as exc:
-                raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("weekdays")
-    @classmethod
-    def _days(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        short = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        full = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-        out = []
-        for day in value:
-            word = day.strip().lower()
-            if word not in short and word not in full:
-                raise ValueError(f"unknown weekday {day!r} (use mon..sun)")
-            out.append(word[:3])
-        return out
 
     def describe(self) -> str:
         if self.at:

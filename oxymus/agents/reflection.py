@@ -191,7 +191,7 @@ class Reflection(Agent):
     # --- reading the week -------------------------------------------------------------------
 
     async def _events(self, ctx, week: Week) -> list[AuditEvent]:
-        since, end = iso(week.start), iso(week.end)
+        since = iso(week.start)
         seen: set[int] = set()
         out: list[AuditEvent] = []
         for _ in range(AUDIT_PAGES):
@@ -581,7 +581,7 @@ class Review:
                         for i in top]
         unknown = [i for i in self.top if i.state == "unknown"]
         if unknown:
-            slipped.append(f"- not checked (nothing to check them against; did they happen?): "
+            slipped.append("- not checked (nothing to check them against; did they happen?): "
                            + "; ".join(f"{clip(i.title, 60)} ({days_words(i.days)})" for i in unknown))
         failed = self.failed()
         if failed:

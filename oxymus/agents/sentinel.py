@@ -70,7 +70,7 @@ from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.policy import in_window, parse_window
 from oxymus.sources import utc_iso
-from oxymus.when import WhenError, parse_duration
+from oxymus.when import Duration, parse_duration
 
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
 OVERDUE_DAYS = 7  # an overdue bill is announced up to this many days after its due date
@@ -83,21 +83,12 @@ MAX_LINES = 8  # items listed in one notification's body
 class SentinelSettings(AgentSettings):
     """`[agents.sentinel]`."""
 
-    meeting_lead: str = Field(default="10m", description="how long before a meeting starts to say so")
+    meeting_lead: Duration = Field(default="10m", description="how long before a meeting starts to say so")
     bill_days: int = Field(default=2, ge=0, le=60, description="a bill due within this many days (today included) goes into the digest")
-    stale_for: str = Field(default="2h", description="how long a source may stay stale (past its own stale_after) before the digest mentions it")
-    approvals_after: str = Field(default="30m", description="remind once about an approval request still waiting after this long")
+    stale_for: Duration = Field(default="2h", description="how long a source may stay stale (past its own stale_after) before the digest mentions it")
+    approvals_after: Duration = Field(default="30m", description="remind once about an approval request still waiting after this long")
     quiet_hours: str = Field(default="22:00-07:00", description="local HH:MM-HH:MM when only urgent items (a meeting about to start) are sent; empty: none")
     digest_at: str = Field(default="17:00", description="local HH:MM of the one digest notification of the day (if the digest has anything new)")
-
-    @field_validator("meeting_lead", "stale_for", "approvals_after")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        try:
-            parse_duration(value)
-        except WhenError as exc:
-            raise ValueError(str(exc)) from None
-        return value
 
     @field_validator("quiet_hours")
     @classmethod
