@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oxymus.sources import PollContext
+
 if TYPE_CHECKING:
     from oxymus.memory import MemoryRecord, RecordChanges, RecordFields
 
@@ -121,8 +123,8 @@ class LocalEffects(Protocol):
         ...
 
 
-class ActionContext:
-    """What prepare() and execute() may use. Time from here (tests freeze it), secrets from the keyring."""
+class ActionContext(PollContext):
+    """What prepare() and execute() may use: all a poll may (time, zone, secrets, paths), plus the action."""
 
     def __init__(
         self,
@@ -140,11 +142,7 @@ class ActionContext:
         local: LocalEffects | None = None,
         on_button: Callable[[str, str], Awaitable[None]] | None = None,
     ):
-        self.zone = zone
-        self.config_dir = config_dir
-        self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
-        self._secret = secret or (lambda name: None)
-        self.timeout = timeout
+        super().__init__(zone=zone, config_dir=config_dir, now=now, secret=secret, timeout=timeout)
         self.action_id = action_id
         self.idempotency_key = idempotency_key
         self.trace_id = trace_id
@@ -152,19 +150,6 @@ class ActionContext:
         self.proposer = proposer
         self.local = local
         self.on_button = on_button
-
-    def now(self) -> dt.datetime:
-        return self._now()
-
-    def today(self) -> dt.date:
-        return self.now().astimezone(self.zone).date()
-
-    def secret(self, name: str) -> str | None:
-        return self._secret(name)
-
-    def resolve(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.config_dir / p
 
     def button_pressed(self, target_action_id: str, button: str) -> Awaitable[None] | None:
         """A notification button was pressed: hand the decision back to the daemon (approve/deny)."""
