@@ -77,7 +77,9 @@ class ActionDesk:
         self.secret = secret
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self.local = local
-        self.wake = asyncio.Event()  # the executor waits on this
+        self.wake = asyncio.Event()  # the executor waits on this; see poke()
+        self._wake_now = False
+        self._wake_at: str | None = None
         self._policy: pol.Policy | None = None
         self._policy_stat: tuple[int, int] | None = None
         self.policy_error: str | None = None
@@ -353,7 +355,25 @@ class ActionDesk:
             for fut in self._waiters.pop(action.id, []):
                 if not fut.done():
                     fut.set_result(action)
+        if action.status == "approved":
+            self.poke(action.next_attempt_at)
+        elif action.status in OPEN:
+            self.poke(min(t for t in (action.expires_at, action.snoozed_until, "9999") if t))
+
+    def poke(self, at: str | None = None) -> None:
+        """Tell the executor something changed: look at `at` (UTC ISO) at the latest, or at once."""
+        if at is None:
+            self._wake_now = True
+        elif self._wake_at is None or at < self._wake_at:
+            self._wake_at = at
         self.wake.set()
+
+    def take_pokes(self) -> tuple[bool, str | None]:
+        """(look at once?, the earliest time asked for), and forget them: the executor's side of poke()."""
+        now, at = self._wake_now, self._wake_at
+        self._wake_now, self._wake_at = False, None
+        self.wake.clear()
+        return now, at
 
     async def wait_settled(self, action: Action, timeout: float) -> Action:
         """The action once it has finished or waits for the person (or as it is after `timeout`)."""
@@ -379,6 +399,7 @@ class ActionDesk:
             audit_sql.statement(actor="user", verb="pause.started", subject="pause", trace_id=new_ulid(), details=state.model_dump()),
         ])
         log.info("automation paused until %s", state.until or "resumed")
+        self.poke()  # the executor looks again: now for the pause's end, not for what is due
         self.bus.publish("pause.changed", {"pause": state.model_dump()})
         return state
 
@@ -404,7 +425,7 @@ class ActionDesk:
                 "body": "They expired and will not run: " + ", ".join(kinds) + ". `oxymus log --problems` lists them.",
                 "urgency": "low",
             }, by="pause", reason="summary of what expired during the pause", key=f"pause-summary:{state.since}")
-        self.wake.set()
+        self.poke()
         return len(expired)
 
     async def expire_stale(self, *, include_approved: bool) -> list[Action]:

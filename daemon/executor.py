@@ -72,35 +72,50 @@ class Executor:
             log.warning("action %s %s was interrupted during attempt %d; it will be retried", action.id, action.kind, action.attempts)
 
     async def _loop(self) -> None:
+        # A full pass (sweep, due actions) reads the store; it runs when something is due, when
+        # asked to at once, and every MAX_IDLE. A decision only moves the next look earlier
+        # (`desk.poke(at)`), without a query, so deciding stays cheap with a long queue.
+        target: str | None = None  # None: look now
         while True:
-            self.desk.wake.clear()
+            if target is None or target <= self.desk.now_iso():
+                self.desk.take_pokes()  # this pass sees every change made so far
+                try:
+                    await self.desk.sweep()
+                    if await self.repo.pause_state() is None:
+                        for action in await self.repo.due(self.desk.now_iso()):
+                            await self.run_one(action)
+                    target = await self._next_target()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("executor pass failed; retrying shortly")
+                    target = None
+                    await asyncio.sleep(1.0)
+                    continue
+            delay = MAX_IDLE
+            if target is not None:
+                due = dt.datetime.fromisoformat(target.replace("Z", "+00:00"))
+                delay = min(MAX_IDLE, max(0.0, (due - self.desk.now()).total_seconds()))
             try:
-                await self.desk.sweep()
-                if await self.repo.pause_state() is None:
-                    for action in await self.repo.due(self.desk.now_iso()):
-                        await self.run_one(action)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("executor pass failed; retrying shortly")
-            await self._sleep()
+                await asyncio.wait_for(self.desk.wake.wait(), delay)
+            except asyncio.TimeoutError:
+                if delay >= MAX_IDLE:
+                    target = None  # a periodic look: time-driven changes, a clock that jumped after sleep
+                continue
+            now, at = self.desk.take_pokes()
+            if now:
+                target = None
+            elif at is not None and (target is None or at < target):
+                target = at
 
-    async def _sleep(self) -> None:
+    async def _next_target(self) -> str | None:
+        """When the next pass is needed: the next due action, expiry or snooze end, or the pause's end."""
         pause = await self.repo.pause_state()
-        # While paused, due actions wait: wake only for expiries, snoozes and the pause's end.
+        # While paused, due actions wait: only expiries, snoozes and the pause's end matter.
         wake_at = await self.repo.next_wake(include_due=pause is None)
         if pause is not None and pause.until and (wake_at is None or pause.until < wake_at):
             wake_at = pause.until
-        delay = MAX_IDLE
-        if wake_at:
-            due = dt.datetime.fromisoformat(wake_at.replace("Z", "+00:00"))
-            delay = min(MAX_IDLE, max(0.0, (due - self.desk.now()).total_seconds()))
-        if delay <= 0:
-            delay = 0.01  # due now: yield, then run the next pass
-        try:
-            await asyncio.wait_for(self.desk.wake.wait(), delay)
-        except asyncio.TimeoutError:
-            pass
+        return wake_at
 
     async def run_one(self, action: Action) -> Action:
         """Perform one approved action: mark executing, do it, store the receipt or the failure."""

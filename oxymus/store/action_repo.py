@@ -99,14 +99,19 @@ class ActionRepo:
         return [_row_to_action(r) for r in rows]
 
     async def next_wake(self, include_due: bool = True) -> str | None:
-        """The earliest time anything needs attention: a due action, an expiry, a snooze ending."""
-        due = " SELECT next_attempt_at AS t FROM actions WHERE status = 'approved' UNION ALL" if include_due else ""
-        row = await self.store.fetchone(
-            f"SELECT min(t) FROM ({due}"
-            " SELECT expires_at AS t FROM actions WHERE status IN ('awaiting_approval', 'snoozed')"
-            " UNION ALL SELECT snoozed_until FROM actions WHERE status = 'snoozed')"
-        )
-        return row[0] if row else None
+        """The earliest time anything needs attention: a due action, an expiry, a snooze ending.
+
+        One MIN per status and column, each answered from an index of migration 005, not a scan.
+        """
+        queries = [
+            "SELECT min(expires_at) FROM actions WHERE status = 'awaiting_approval'",
+            "SELECT min(expires_at) FROM actions WHERE status = 'snoozed'",
+            "SELECT min(snoozed_until) FROM actions WHERE status = 'snoozed'",
+        ]
+        if include_due:
+            queries.append("SELECT min(next_attempt_at) FROM actions WHERE status = 'approved'")
+        times = [row[0] for sql in queries if (row := await self.store.fetchone(sql)) and row[0]]
+        return min(times) if times else None
 
     async def approvals(self, action_id: str) -> list[Approval]:
         rows = await self.store.fetchall(

@@ -236,6 +236,10 @@ def _m005_actions(db: sqlite3.Connection) -> None:
     )
     db.execute("CREATE INDEX actions_by_status ON actions(status, next_attempt_at)")
     db.execute("CREATE INDEX actions_by_trace ON actions(trace_id)")
+    # The executor asks "what is due next" after every decision: with a thousand requests
+    # waiting, these keep that a lookup instead of a scan.
+    db.execute("CREATE INDEX actions_by_status_expiry ON actions(status, expires_at)")
+    db.execute("CREATE INDEX actions_by_status_snooze ON actions(status, snoozed_until)")
     # Decisions by people (and their undoing): append-only, the record the executor requires.
     db.execute(
         """
