@@ -398,7 +398,14 @@ class Service:
 
         action, _ = await self.desk.propose("plans.edit", payload, proposer=Proposer(type="user", name="user"),
                                             reason=f"edited from {session.client}")
+        if action.status == "approved" and await self.store.actions.pause_state() is not None:
+            # Nothing runs while paused, the person's own edits included: say so instead of waiting.
+            raise wire.RpcError(wire.INVALID_INPUT, f"automation is paused: the edit waits as action {action.id} "
+                                                    "and is made when you resume (`oxymus resume`, or P in the TUI)")
         action = await self.desk.wait_settled(action, timeout=15)
+        if action.status in ("approved", "executing"):
+            raise wire.RpcError(wire.INVALID_INPUT, f"the edit is queued as action {action.id} and has not run yet; "
+                                                    f"`oxymus explain {action.id}` shows why")
         if action.status == "failed":
             raise wire.RpcError(wire.INVALID_INPUT, action.error or "the edit failed")
         if action.status == "denied":

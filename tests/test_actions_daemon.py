@@ -331,3 +331,12 @@ def test_a_failure_is_notified(profile, session_bus, tmp_path):  # noqa: F811
             assert note["hints"].get("urgency") == 2  # a failed high-risk action is critical
         finally:
             daemon.stop()
+
+
+def test_a_plans_edit_while_paused_says_it_waits_and_is_made_on_resume(setup):
+    run_cli("pause")
+    r = run_cli("plans", "add", "water the plants")
+    assert r.returncode == 2 and b"automation is paused: the edit waits as action" in r.stderr
+    assert b"water the plants" not in run_cli("plans").stdout
+    run_cli("resume")
+    wait_for(lambda: b"water the plants" in run_cli("plans").stdout, 15, what="the queued edit to be made on resume")
