@@ -46,17 +46,18 @@ import hashlib
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 
 import pytest
+
+from loopback import LoopbackHandler
 
 DOCS = "https://docs.github.com/rest"
 EPOCH = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.timezone.utc)  # the fake's first timestamp
@@ -603,28 +604,8 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
 ]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the client expects
+class _Handler(LoopbackHandler):
     server: "_Server"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
 
     # -- the request
 

@@ -42,10 +42,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Union
 
 import pytest
+
+from loopback import LoopbackHandler
 
 DEFAULT_MODELS = ("llama3.2:latest",)
 DEFAULT_ANSWER = "Fake answer."
@@ -180,25 +182,8 @@ def _pieces(text: str) -> list[str]:
     return re.findall(r"\s+|\S+\s*", text) or [""]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, as Ollama serves
+class _Handler(LoopbackHandler):
     server: "_Server"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
 
     def _serve(self, method: str) -> None:
         fake = self.server.fake
