@@ -142,6 +142,12 @@ class RunContext:
         self._ref("artifacts", kind, ", ".join(a.key for a in found[:20]))
         return found
 
+    async def artifact_keys(self, kind: str, *, agent: str | None = None) -> set[str]:
+        self._check(f"artifacts:{kind}")
+        keys = await self.rt.store.agents.artifact_keys(kind, agent or self.agent.name)
+        self._ref("artifacts", f"{kind} keys", f"{len(keys)} keys")
+        return keys
+
     # --- writes -------------------------------------------------------------------------
 
     async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,

@@ -512,7 +512,7 @@ class Triage(Agent):
         captures = await ctx.captures("open", limit=2000)
         if not captures:
             return "inbox empty: nothing to triage"
-        done = {a.key for a in await ctx.artifacts(ARTIFACT_KIND, agent=self.name, limit=10_000)}
+        done = await ctx.artifact_keys(ARTIFACT_KIND)  # keys only: this runs after every capture
         todo = sorted((c for c in captures if c.id not in done), key=lambda c: c.seq)[: settings.max_per_run]
         if not todo:
             return f"nothing to triage: all {len(captures)} open captures have a suggestion"

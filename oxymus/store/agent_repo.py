@@ -105,6 +105,11 @@ class AgentRepo:
         sql = f"SELECT {ARTIFACT_COLUMNS} FROM artifacts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq DESC LIMIT ?"
         return [_artifact(r) for r in await self.store.fetchall(sql, (*params, limit))]
 
+    async def artifact_keys(self, kind: str, agent: str) -> set[str]:
+        """The keys of an agent's artifacts of one kind: which captures already have a suggestion, cheaply."""
+        rows = await self.store.fetchall("SELECT key FROM artifacts WHERE agent = ? AND kind = ?", (agent, kind))
+        return {r[0] for r in rows}
+
     async def recall(self, agent: str, key: str) -> Any:
         row = await self.store.fetchone("SELECT value FROM agent_state WHERE agent = ? AND key = ?", (agent, key))
         return None if row is None else json.loads(row[0])
