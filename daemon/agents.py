@@ -35,6 +35,7 @@ from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.when import parse_duration
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.agents")
 
@@ -117,12 +118,7 @@ class RunContext:
 
     async def audit(self, since: str, limit: int = 2000) -> list[AuditEvent]:
         self._check("audit")
-        rows = await self.rt.store.fetchall(
-            "SELECT seq, ts, actor, verb, subject, trace_id, details FROM audit_log WHERE ts >= ? ORDER BY seq LIMIT ?", (since, limit),
-        )
-        import json
-
-        events = [AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6])) for r in rows]
+        events = await self.rt.store.audit.query(since=since, limit=limit)
         self._ref("audit", f"since {since}", f"{len(events)} events")
         return events
 
@@ -299,12 +295,7 @@ class AgentRuntime:
         if self._subscriber is not None:
             self.bus.unsubscribe(self._subscriber)
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await cancel(task)
 
     async def _scheduled(self, name: str, trigger: str) -> None:
         try:

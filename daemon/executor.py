@@ -22,6 +22,7 @@ from oxymus.store.action_repo import Conflict, receipt_row
 from oxymus.daemon.coordinator import backoff_delay
 from oxymus.daemon.desk import NOTIFY, ActionDesk
 from oxymus import faults
+from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.executor")
 
@@ -42,12 +43,7 @@ class Executor:
         self._task = asyncio.create_task(self._loop(), name="executor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel(self._task)
 
     async def recover(self) -> None:
         """Actions a crash left `executing` go back to `approved`; their retry is idempotent."""

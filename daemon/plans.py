@@ -21,6 +21,7 @@ from oxymus.clock import now_iso
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.plans")
 
@@ -43,12 +44,7 @@ class PlansKeeper:
         self._task = asyncio.create_task(self._watch(), name="plans-watcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel(self._task)
 
     def _current_stat(self) -> tuple[int, int] | None:
         try:

@@ -13,6 +13,7 @@ import logging
 
 from oxymus.daemon.events import EventBus
 from oxymus.store.repos import Store
+from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.watcher")
 
@@ -55,9 +56,4 @@ class CaptureWatcher:
                 log.exception("watching for external writes failed; will retry")
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except asyncio.CancelledError:
-                pass
+        await cancel(self.task)

@@ -155,9 +155,13 @@ class AuditLog:
     PROBLEM_VERBS = ("action.failed", "action.denied", "action.expired")
 
     async def query(self, *, trace_id: str | None = None, subject: str | None = None, verb: str | None = None,
-                    problems: bool = False, before_seq: int | None = None, limit: int = 200) -> list[AuditEvent]:
-        """Newest first; one trace is read oldest first, from trigger to receipt."""
+                    problems: bool = False, before_seq: int | None = None, since: str | None = None,
+                    limit: int = 200) -> list[AuditEvent]:
+        """Newest first; one trace, or everything since a time, is read oldest first (trigger to receipt)."""
         where, params = [], []
+        if since:
+            where.append("ts >= ?")
+            params.append(since)
         if trace_id:
             where.append("trace_id = ?")
             params.append(trace_id)
@@ -177,7 +181,7 @@ class AuditLog:
         if before_seq is not None:
             where.append("seq < ?")
             params.append(before_seq)
-        order = "ASC" if trace_id and before_seq is None else "DESC"
+        order = "ASC" if (trace_id or since) and before_seq is None else "DESC"
         sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
         sql += f" ORDER BY seq {order} LIMIT ?"
         rows = await self.store.fetchall(sql, (*params, limit))
