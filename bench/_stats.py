@@ -39,6 +39,11 @@ def ns_to_ms(values: Iterable[int]) -> list[float]:
     return [v / 1e6 for v in values]
 
 
+def footer(report: dict) -> list[str]:
+    """The lines every report ends with: what was checked, then anything to be wary of."""
+    return [f"check: {c}" for c in report.get("checks", [])] + [f"WARNING: {w}" for w in report.get("warnings", [])]
+
+
 class BenchError(Exception):
     """A benchmark that cannot run as set up; its message is printed without a traceback."""
 

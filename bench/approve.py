@@ -47,7 +47,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _stats import BenchError, emit, ns_to_ms, run_main, summary  # noqa: E402
+from _stats import BenchError, emit, footer, ns_to_ms, run_main, summary  # noqa: E402
 
 TARGET_P99_MS = 10.0
 PROC_TIMEOUT = 60.0
@@ -236,10 +236,7 @@ def render(report: dict) -> str:
     r = report["ratio"]
     lines.append(f"(ms; target: approve round trip p99 under {TARGET_P99_MS:g} ms)")
     lines.append(f"approve / capture.add (reply + event): p50 {r['p50']:.2f}x, p99 {r['p99']:.2f}x")
-    for check in report["checks"]:
-        lines.append(f"check: {check}")
-    for warning in report["warnings"]:
-        lines.append(f"WARNING: {warning}")
+    lines += footer(report)
     return "\n".join(lines)
 
 

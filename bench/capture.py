@@ -51,7 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _stats import BenchError, emit, ns_to_ms, percentile, run_main, summary  # noqa: E402
+from _stats import BenchError, emit, footer, ns_to_ms, percentile, run_main, summary  # noqa: E402
 
 TARGET_RATIO = 2.0  # capture median / floor median
 TARGET_P99_MS = 5.0  # capture.add round trip over an open connection
@@ -303,10 +303,7 @@ def render(report: dict) -> str:
             f"{fmt_ms(row['p99_ms'])} {fmt_ms(row['max_ms'])}{mark}"
         )
     lines.append(f"(ms; target: capture.add p99 under {TARGET_P99_MS:g} ms)")
-    for check in report["checks"]:
-        lines.append(f"check: {check}")
-    for warning in report["warnings"]:
-        lines.append(f"WARNING: {warning}")
+    lines += footer(report)
     return "\n".join(lines)
 
 

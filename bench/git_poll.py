@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -53,7 +52,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _stats import BenchError, emit, ns_to_ms, run_main, summary  # noqa: E402
+from _stats import BenchError, emit, footer, ns_to_ms, run_main, summary  # noqa: E402
 
 GIT_ENV = {
     "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -288,10 +287,7 @@ def render(report: dict) -> str:
     per = report["per_repo_ms"]
     lines.append(f"per repository: poll {per['poll']:.2f} ms (cold {per['poll_cold']:.2f}, "
                  f"concurrency 1 {per['poll_seq']:.2f}), `git status` {per['baseline']:.2f} ms")
-    for line in report["checks"]:
-        lines.append(f"check: {line}")
-    for warning in report["warnings"]:
-        lines.append(f"WARNING: {warning}")
+    lines += footer(report)
     return "\n".join(lines)
 
 
@@ -332,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     n = args.repos
     labels = [
         ("poll", f"GitSource.poll(), {n} repos, concurrency {args.concurrency}", "baseline"),
-        ("poll_cold", f"  same, cold (new source: status + log each)", "baseline"),
-        ("poll_seq", f"  same, warm, concurrency 1", "baseline"),
+        ("poll_cold", "  same, cold (new source: status + log each)", "baseline"),
+        ("poll_seq", "  same, warm, concurrency 1", "baseline"),
         ("baseline", f"baseline: `git status` x {n}, sequential", None),
         ("poll_one", "GitSource.poll(), 1 repo", "status_one"),
         ("poll_one_cold", "  same, cold (new source: status + log)", "status_one"),

@@ -85,7 +85,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from _stats import BenchError, emit, ns_to_ms, percentile, run_main  # noqa: E402
+from _stats import BenchError, emit, footer, ns_to_ms, percentile, run_main  # noqa: E402
 
 from oxymus import memory as m  # noqa: E402
 from oxymus.store.db import PRAGMAS, connect  # noqa: E402
@@ -541,8 +541,7 @@ def render(report: dict) -> str:
         for line in size["checks"]["result_mismatch"][:10]:
             out.append(f"WARNING: {line}")
     out.append("")
-    for check in report["checks"]:
-        out.append(f"check: {check}")
+    out += footer(report)
     return "\n".join(out)
 
 
