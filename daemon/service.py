@@ -155,25 +155,20 @@ class Service:
 
         out: dict[str, proto.TriageSuggestion] = {}
         now = self.desk.now() if self.desk is not None else dt.datetime.now(dt.timezone.utc)
-        for i in range(0, len(capture_ids), 500):
-            chunk = capture_ids[i:i + 500]
-            rows = await self.store.fetchall(
-                f"SELECT key, data FROM artifacts WHERE agent = 'triage' AND kind = 'triage_suggestion' "
-                f"AND key IN ({', '.join('?' * len(chunk))})", tuple(chunk))
-            for key, data in rows:
+        for key, data in (await self.store.agents.artifact_data("triage_suggestion", "triage", capture_ids)).items():
+            try:
+                suggestion = proto.TriageSuggestion.model_validate(json.loads(data))
+            except (ValueError, ValidationError):
+                log.warning("ignored a malformed triage suggestion for capture %s", key)
+                continue
+            if suggestion.event is not None:
                 try:
-                    suggestion = proto.TriageSuggestion.model_validate(json.loads(data))
-                except (ValueError, ValidationError):
-                    log.warning("ignored a malformed triage suggestion for capture %s", key)
-                    continue
-                if suggestion.event is not None:
-                    try:
-                        start = dt.datetime.fromisoformat(suggestion.event.start)
-                    except ValueError:
-                        start = None
-                    if start is None or start.tzinfo is None or start <= now:
-                        suggestion = suggestion.model_copy(update={"stale": "the suggested time has passed", "preselected": False})
-                out[key] = suggestion
+                    start = dt.datetime.fromisoformat(suggestion.event.start)
+                except ValueError:
+                    start = None
+                if start is None or start.tzinfo is None or start <= now:
+                    suggestion = suggestion.model_copy(update={"stale": "the suggested time has passed", "preselected": False})
+            out[key] = suggestion
         return out
 
     async def today(self, session: Session, p: TodayParams) -> today_mod.Today:

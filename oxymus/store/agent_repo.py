@@ -110,6 +110,18 @@ class AgentRepo:
         rows = await self.store.fetchall("SELECT key FROM artifacts WHERE agent = ? AND kind = ?", (agent, kind))
         return {r[0] for r in rows}
 
+    async def artifact_data(self, kind: str, agent: str, keys: list[str]) -> dict[str, str]:
+        """key -> the raw `data` JSON of these artifacts (for views that read a field or two of many)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):  # under SQLite's parameter limit
+            chunk = keys[i:i + 500]
+            rows = await self.store.fetchall(
+                f"SELECT key, data FROM artifacts WHERE agent = ? AND kind = ? AND key IN ({', '.join('?' * len(chunk))})",
+                (agent, kind, *chunk),
+            )
+            out.update(dict(rows))
+        return out
+
     async def recall(self, agent: str, key: str) -> Any:
         row = await self.store.fetchone("SELECT value FROM agent_state WHERE agent = ? AND key = ?", (agent, key))
         return None if row is None else json.loads(row[0])
