@@ -25,7 +25,6 @@ from oxymus.daemon.plans import PlansKeeper
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.executor import Executor
 from oxymus.daemon.agents import AgentRuntime
-from oxymus.daemon.tasks import cancel
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.effects import action_specs
 from oxymus.sources import NeedsHuman
@@ -111,7 +110,7 @@ async def _serve(paths: Paths, config: Config) -> int:
         log.info("stopping: finishing in-flight requests")
         bus.publish("daemon.stopping", {})
         if "maintenance" in locals():
-            await cancel(maintenance)
+            maintenance.cancel()  # housekeeping: nothing to wait for, the store's transactions are atomic
         await agents.stop()
         await executor.stop()
         await keeper.stop()
