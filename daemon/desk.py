@@ -117,13 +117,13 @@ class ActionDesk:
                     outcome="require_approval")]), self.policy_path, None)
         return self._policy
 
-    def context(self, action: Action | None = None, proposer: Proposer | None = None) -> ActionContext:
+    def context(self, action: Action | None = None, proposer: Proposer | None = None, compensates_key: str = "") -> ActionContext:
         return ActionContext(
             zone=self.zone, config_dir=Path(self.config_dir), now=self._now, secret=self.secret,
             action_id=action.id if action else "", idempotency_key=action.idempotency_key if action else "",
             trace_id=action.trace_id if action else "", attempt=action.attempts if action else 0,
             proposer=(action.proposer if action else proposer or Proposer()).label(),
-            local=self.local, on_button=self.button_pressed,
+            local=self.local, on_button=self.button_pressed, compensates_key=compensates_key,
         )
 
     # --- evaluation (shared by live proposals and dry runs) -----------------------------

@@ -18,6 +18,16 @@ only caller of `execute()`, and only for actions the policy plane let through.
   found, returns a receipt with `already_done=True` instead of doing it twice.
   `Transient` failures are retried with backoff; `Permanent` ones (and anything
   unexpected) fail the action visibly.
+- `compensate()` takes back an effect that succeeded, when a later step of its flow
+  failed for good (see daemon/flows.py). It gets the payload and the receipt of the
+  effect, and runs as an action of its own (`ctx.action_id`, `ctx.idempotency_key` are
+  the compensation's; `ctx.compensates_key` is the key the effect was made with), so it
+  is audited, retried and crash-safe like any action. It must be idempotent: an undo
+  already done (the event already gone) returns a receipt with `already_done=True`.
+  It never forces: when the world moved on since (the file was edited, the branch has
+  newer commits) it raises `Permanent` saying what is left to do by hand. A kind whose
+  effect cannot be taken back (a push that landed, a notification shown) keeps the
+  default, which raises `NotCompensable`.
 """
 
 from __future__ import annotations
@@ -57,6 +67,10 @@ class Transient(EffectError):
 
 class Permanent(EffectError):
     """Retrying cannot help: rejected by the server, a conflict, a missing credential."""
+
+
+class NotCompensable(Permanent):
+    """This effect cannot be taken back by Oxymus; str() says what the person would have to do by hand."""
 
 
 class Preview(BaseModel):
@@ -141,6 +155,7 @@ class ActionContext(PollContext):
         proposer: str = "user",
         local: LocalEffects | None = None,
         on_button: Callable[[str, str], Awaitable[None]] | None = None,
+        compensates_key: str = "",
     ):
         super().__init__(zone=zone, config_dir=config_dir, now=now, secret=secret, timeout=timeout)
         self.action_id = action_id
@@ -150,6 +165,9 @@ class ActionContext(PollContext):
         self.proposer = proposer
         self.local = local
         self.on_button = on_button
+        # When compensating: the idempotency key the effect being taken back was made with
+        # (the calendar UID, the comment marker and the commit trailer derive from it).
+        self.compensates_key = compensates_key
 
     def button_pressed(self, target_action_id: str, button: str) -> Awaitable[None] | None:
         """A notification button was pressed: hand the decision back to the daemon (approve/deny)."""
@@ -199,6 +217,21 @@ class ActionSpec:
 
     async def execute(self, payload: BaseModel, ctx: ActionContext) -> Receipt:
         raise NotImplementedError
+
+    # Whether compensate() can take the effect back; shown in a flow's preview.
+    compensable: ClassVar[bool] = False
+
+    async def compensate(self, payload: BaseModel, receipt: Receipt, ctx: ActionContext) -> Receipt:
+        """Take back the effect `receipt` proves (see the module docstring); the default cannot."""
+        raise NotCompensable(f"{self.kind} cannot be taken back by Oxymus: {receipt.summary}")
+
+    def effects(self, payload: BaseModel) -> list[tuple[str, dict[str, Any]]]:
+        """What this payload does, as (kind, payload) pairs the policy plane judges one by one.
+
+        Most kinds do one thing: themselves. A kind that does more (a commit that also
+        pushes) lists each effect, so a rule about `git.push` sees the push wherever it hides.
+        """
+        return [(self.kind, payload.model_dump(mode="json"))]
 
 
 def action_specs(config: Any) -> dict[str, ActionSpec]:
