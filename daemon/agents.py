@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from oxymus import wire
-from oxymus.actions import Action, InputRef, Proposer
+from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
 from oxymus.agents.base import Agent, AgentRun, AgentSettings, Artifact, LlmUse, OutOfBounds
@@ -181,6 +181,25 @@ class RunContext:
         except wire.RpcError as exc:
             # Stale data or a connector's refusal: the run goes on and says why in its summary.
             self.note(f"could not propose {kind}: {exc.message}")
+            return None
+        self.action_ids.append(action.id)
+        return action
+
+    async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
+                           inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None) -> Action | None:
+        """Several actions as one flow: one approval, run in order, taken back in reverse if a step fails for good.
+        The agent must declare every step's kind; a flow is refused whole if one step is out of bounds."""
+        for kind, _ in steps:
+            if not self.agent.may_propose(kind):
+                raise OutOfBounds(f"agent {self.agent.name} may not propose {kind} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
+        payload = {"title": title, "steps": [{"kind": kind, "payload": p} for kind, p in steps]}
+        try:
+            action, _ = await self.rt.desk.propose(
+                FLOW, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
+                inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
+            )
+        except wire.RpcError as exc:
+            self.note(f"could not propose the flow “{title}”: {exc.message}")
             return None
         self.action_ids.append(action.id)
         return action

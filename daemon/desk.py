@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from oxymus import policy as pol
 from oxymus import wire
-from oxymus.actions import FINAL, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
+from oxymus import flows
+from oxymus.actions import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
 from oxymus.config import ConfigError
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
 from oxymus.sources import utc_iso
@@ -51,6 +52,7 @@ class Evaluation(BaseModel):
     decision: Decision
     scope: str
     risk: str
+    steps: list["Evaluation"] = []  # a flow's steps, each prepared as a single action of its kind would be
 
 
 class ActionDesk:
@@ -137,6 +139,8 @@ class ActionDesk:
 
     async def evaluate(self, kind: str, payload: dict[str, Any], proposer: Proposer, confidence: float | None,
                        at: dt.datetime | None = None) -> Evaluation:
+        if kind == FLOW:
+            return await self._evaluate_flow(payload, proposer, confidence, at or self.now())
         spec = self.spec(kind)
         try:
             typed = spec.parse(payload)
@@ -147,11 +151,55 @@ class ActionDesk:
             raise wire.RpcError(wire.INVALID_INPUT, f"{kind}: {exc}") from None
         final = spec.parse(prepared.payload)
         scope, risk = spec.scope_of(final), spec.risk_of(final)
-        request = pol.DecisionRequest(
-            kind=kind, payload=prepared.payload, proposer=proposer, confidence=confidence, scope=scope,
-            at=at or self.now(), zone=self.zone.key, expiry=spec.expiry,
+        requests = self.effect_requests(spec, final, proposer, confidence, at or self.now())
+        return Evaluation(kind=kind, prepared=prepared, decision=pol.decide_all(self.policy(), requests), scope=scope, risk=risk)
+
+    async def _evaluate_flow(self, payload: dict[str, Any], proposer: Proposer, confidence: float | None,
+                             at: dt.datetime) -> Evaluation:
+        """Each step prepared as a single action would be; the flow decided by the strictest of all their effects."""
+        try:
+            flow = flows.FlowPayload.model_validate(payload)
+        except ValidationError as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, payload_error(FLOW, exc)) from None
+        steps: list[Evaluation] = []
+        requests: list[tuple[str, pol.DecisionRequest]] = []
+        views: list[tuple[flows.StepView, Any]] = []
+        for i, step in enumerate(flow.steps, start=1):
+            if step.kind == FLOW:
+                raise wire.RpcError(wire.INVALID_INPUT, f"flow: step {i}: a flow cannot hold a flow")
+            try:
+                ev = await self.evaluate(step.kind, step.payload, proposer, confidence, at)
+            except wire.RpcError as exc:
+                raise wire.RpcError(exc.code, f"flow: step {i}: {exc.message}") from None
+            spec = self.specs[step.kind]
+            steps.append(ev)
+            requests += self.effect_requests(spec, spec.parse(ev.prepared.payload), proposer, confidence, at, label=f"step {i}: ")
+            views.append((flows.StepView(kind=step.kind, summary=ev.prepared.preview.summary, compensable=spec.compensable),
+                          ev.prepared.preview))
+        stored = {"title": flow.title, "steps": [v.model_dump() for v, _ in views]}
+        return Evaluation(
+            kind=FLOW, prepared=Prepared(payload=stored, preview=flows.preview(flow.title, views)),
+            decision=pol.decide_all(self.policy(), requests), scope=flows.widest_scope([e.scope for e in steps]),
+            risk=flows.strictest_risk([e.risk for e in steps]), steps=steps,
         )
-        return Evaluation(kind=kind, prepared=prepared, decision=pol.decide(self.policy(), request), scope=scope, risk=risk)
+
+    def effect_requests(self, spec: ActionSpec, payload: BaseModel, proposer: Proposer, confidence: float | None,
+                        at: dt.datetime, label: str = "") -> list[tuple[str, pol.DecisionRequest]]:
+        """One decision request per effect the payload performs (a commit that pushes: the
+        commit and the push), each with its own kind, payload, scope and expiry."""
+        out = []
+        for kind, effect in spec.performs(payload):
+            own = spec if kind == spec.kind else self.specs.get(kind)
+            scope, expiry = spec.scope_of(payload), spec.expiry
+            if own is not None:
+                try:
+                    scope, expiry = own.scope_of(own.parse(effect)), own.expiry
+                except ValidationError:
+                    pass  # judged with the carrying action's scope; the rules still see its kind and fields
+            request = pol.DecisionRequest(kind=kind, payload=effect, proposer=proposer, confidence=confidence, scope=scope,
+                                          at=at, zone=self.zone.key, expiry=expiry)
+            out.append((f"{label}{kind}", request))
+        return out
 
     # --- proposals ----------------------------------------------------------------------
 
@@ -166,7 +214,6 @@ class ActionDesk:
             if existing is not None:
                 return existing, False
         ev = await self.evaluate(kind, payload, proposer, confidence)
-        spec = self.specs[kind]
         now = self.now()
         now_s = utc_iso(now)
         status = {"allow": "approved", "require_approval": "awaiting_approval", "deny": "denied"}[ev.decision.outcome]
@@ -175,22 +222,35 @@ class ActionDesk:
         action = Action(
             id=action_id, kind=kind, payload=ev.prepared.payload, proposer=proposer, reason=reason, inputs=inputs or [],
             confidence=confidence, risk=ev.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
-            preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status, max_attempts=spec.max_attempts,
+            preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status,
+            max_attempts=self.specs[kind].max_attempts if kind != FLOW else 1,
             next_attempt_at=now_s if status == "approved" else None, expires_at=expires, created_at=now_s, updated_at=now_s,
         )
+        # A flow's steps wait in `proposed` for their turn; they carry the flow's decision, so the
+        # database lets each run only on the flow's approval (migration 008's trigger).
+        steps = [
+            Action(
+                id=new_ulid(), kind=step.kind, payload=step.prepared.payload, proposer=proposer, reason=reason,
+                inputs=inputs or [], confidence=confidence, risk=step.risk, idempotency_key=f"{action.idempotency_key}:step:{i}",
+                decision=ev.decision, preview=step.prepared.preview, trace_id=action.trace_id, status="proposed",
+                max_attempts=self.specs[step.kind].max_attempts, created_at=now_s, updated_at=now_s, flow_id=action_id, step=i,
+            )
+            for i, step in enumerate(ev.steps, start=1)
+        ]
         from oxymus.store import audit_sql
 
         audit = [
             audit_sql.statement(actor=proposer.label(), verb="action.proposed", subject=action_id, trace_id=action.trace_id, details={
                 "kind": kind, "summary": action.preview.summary, "reason": reason, "proposer": proposer.model_dump(),
                 "inputs": [i.model_dump() for i in action.inputs], "confidence": confidence, "key": action.idempotency_key,
+                **({"steps": [f"{s.id} {s.kind}" for s in steps]} if steps else {}),
             }),
             audit_sql.statement(actor="policy", verb=f"action.{status}", subject=action_id, trace_id=action.trace_id, details={
                 "from": "proposed", "kind": kind, "rule": ev.decision.rule, "rule_index": ev.decision.rule_index,
                 "outcome": ev.decision.outcome, "expires_at": expires,
             }),
         ]
-        if not await self.repo.insert(action, audit):
+        if not await self.repo.insert(action, audit, steps):
             existing = await self.repo.by_key(action.idempotency_key)
             assert existing is not None
             return existing, False
@@ -269,6 +329,8 @@ class ActionDesk:
         approvals: list[Approval] = []
         changes: dict[str, Any] = {}
         details: dict[str, Any] = {"via": via}
+        if payload is not None and payload != action.payload and action.kind == FLOW:
+            raise wire.RpcError(wire.INVALID_INPUT, f"cannot edit flow {action.id}: deny it and propose the flow again")
         if payload is not None and payload != action.payload:
             # An edit is a new proposal of the same action: prepared and decided again,
             # so an edit cannot smuggle a payload past a deny rule.
@@ -345,6 +407,8 @@ class ActionDesk:
     # --- events -------------------------------------------------------------------------
 
     async def _changed(self, action: Action, old: str) -> None:
+        if action.kind == FLOW and action.status in ("denied", "expired"):
+            await self.repo.cancel_steps(action, self.now_iso(), f"the flow was {action.status}")
         self.bus.publish("action.changed", {
             "id": action.id, "kind": action.kind, "status": action.status, "from": old, "summary": action.preview.summary,
             "trace_id": action.trace_id,

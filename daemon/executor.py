@@ -15,12 +15,13 @@ import datetime as dt
 import logging
 from pydantic import ValidationError
 
-from oxymus.actions import Action
+from oxymus.actions import FINAL, FLOW, Action
 from oxymus.effects import EffectError, Transient
 from oxymus.sources import SourceError, SourceUnavailable, utc_iso
 from oxymus.store.action_repo import Conflict, receipt_row
 from oxymus.daemon.coordinator import backoff_delay
 from oxymus.daemon.desk import NOTIFY, ActionDesk
+from oxymus.daemon.flows import FlowRunner
 from oxymus import faults
 from oxymus.daemon.tasks import cancel
 
@@ -37,6 +38,7 @@ class Executor:
         self.timeout = timeout
         self._task: asyncio.Task | None = None
         self.running: str | None = None  # the action being executed, for status
+        self.flows = FlowRunner(desk, self._tell)
 
     async def start(self) -> None:
         await self.recover()
@@ -47,7 +49,11 @@ class Executor:
 
     async def recover(self) -> None:
         """Actions a crash left `executing` go back to `approved`; their retry is idempotent."""
+        flows: list[str] = []
         for action in await self.repo.list(("executing",), limit=10_000):
+            if action.kind == FLOW:
+                flows.append(action.id)  # a running flow is not an effect: it goes on from its steps' state
+                continue
             if action.attempts >= action.max_attempts:
                 # Every attempt so far ended with the daemon dying: retrying forever would be a
                 # crash loop under a service manager. Fail visibly; the message says the effect
@@ -66,6 +72,9 @@ class Executor:
                                        changes={"next_attempt_at": action.next_attempt_at or self.desk.now_iso()},
                                        details={"reason": "interrupted (the daemon stopped during execution); retrying, idempotently"})
             log.warning("action %s %s was interrupted during attempt %d; it will be retried", action.id, action.kind, action.attempts)
+        # A crash between a step settling and the flow moving on: each flow takes its next step now.
+        for flow_id in flows:
+            await self.flows.advance(flow_id)
 
     async def _loop(self) -> None:
         # A full pass (sweep, due actions) reads the store; it runs when something is due, when
@@ -114,7 +123,27 @@ class Executor:
         return wake_at
 
     async def run_one(self, action: Action) -> Action:
-        """Perform one approved action: mark executing, do it, store the receipt or the failure."""
+        """Perform one approved action (or start a flow); a flow's step or compensation that
+        settles moves its flow on."""
+        done = await self._start_flow(action) if action.kind == FLOW else await self._run(action)
+        if done.flow_id is not None and done.status in FINAL:
+            faults.point("flows.step_settled")
+            await self.flows.advance(done.flow_id)
+        return done
+
+    async def _start_flow(self, flow: Action) -> Action:
+        try:
+            running = await self.repo.transition(
+                flow, "executing", actor="executor", now=self.desk.now_iso(), changes={"attempts": flow.attempts + 1},
+                details={"steps": len(flow.payload.get("steps", []))}, guard=PAUSED_GUARD,
+            )
+        except Conflict as exc:
+            log.info("not starting flow %s: %s", flow.id, exc)
+            return await self.repo.get(flow.id) or flow
+        await self.desk._changed(running, "approved")
+        return await self.flows.advance(running.id) or running
+
+    async def _run(self, action: Action) -> Action:
         spec = self.desk.specs.get(action.kind)
         now = self.desk.now_iso()
         try:
@@ -129,11 +158,18 @@ class Executor:
         faults.point("executor.marked_executing")
         if spec is None:
             return await self._fail(running, f"no connector performs {action.kind} any more (was it uninstalled?)")
+        original = await self.repo.get(action.compensates) if action.compensates else None
+        if action.compensates and (original is None or original.receipt is None):
+            return await self._fail(running, f"the step it takes back ({action.compensates}) has no receipt")
         self.running = action.id
         try:
             payload = spec.parse(running.payload)
-            ctx = self.desk.context(running)
-            receipt = await asyncio.wait_for(spec.execute(payload, ctx), self.timeout)
+            if original is not None and original.receipt is not None:
+                ctx = self.desk.context(running, compensates_key=original.idempotency_key)
+                receipt = await asyncio.wait_for(spec.compensate(payload, original.receipt, ctx), self.timeout)
+            else:
+                ctx = self.desk.context(running)
+                receipt = await asyncio.wait_for(spec.execute(payload, ctx), self.timeout)
         except (Transient, SourceUnavailable, asyncio.TimeoutError) as exc:
             message = str(exc) or f"timed out after {self.timeout:.0f}s"
             return await self._retry_or_fail(running, message, getattr(exc, "retry_after", None))
@@ -150,9 +186,17 @@ class Executor:
             self.running = None
         faults.point("executor.effect_done")
         now = self.desk.now_iso()
+        extra = []
+        if original is not None:
+            # The step it took back becomes `compensated` in the same transaction as this receipt.
+            from oxymus.store import audit_sql
+
+            extra = [("UPDATE actions SET status = 'compensated', updated_at = ? WHERE id = ? AND status = 'succeeded'", (now, original.id)),
+                     audit_sql.statement(actor="executor", verb="action.compensated", subject=original.id, trace_id=original.trace_id,
+                                         details={"from": "succeeded", "kind": original.kind, "by": running.id, "receipt": receipt.summary})]
         done = await self.repo.transition(
             running, "succeeded", actor="executor", now=now, changes={"receipt": receipt.model_dump(mode="json"), "error": None},
-            receipt=receipt_row(running, receipt, now),
+            receipt=receipt_row(running, receipt, now), extra=extra,
             details={"receipt": receipt.summary, "ref": receipt.ref, "already_done": receipt.already_done, "attempt": running.attempts},
         )
         log.info("action %s %s succeeded: %s%s", action.id, action.kind, receipt.summary, " (found already done)" if receipt.already_done else "")
@@ -179,15 +223,17 @@ class Executor:
         )
         log.error("action %s %s failed: %s", action.id, action.kind, message)
         await self.desk._changed(updated, "executing")
-        await self._tell(updated)
+        if action.flow_id is None:  # a flow's step or compensation: the flow tells, once, with what it did about it
+            await self._tell(updated)
         return updated
 
     async def _tell(self, action: Action) -> None:
         """A failure is never silent: the person is notified (unless the notification itself failed)."""
         if action.kind == NOTIFY:
             return
+        head = "Failed and taken back" if action.status == "compensated" else "Failed"
         await self.desk.notify_person({
-            "title": f"Failed: {action.preview.summary}"[:200],
+            "title": f"{head}: {action.preview.summary}"[:200],
             "body": f"{action.error}\n`oxymus explain {action.id}` shows what happened."[:2000],
             "urgency": "critical" if action.risk == "high" else "normal",
         }, by="executor", reason=f"action {action.id} failed", key=f"failed:{action.id}", trace_id=action.trace_id)

@@ -94,10 +94,27 @@ class DaemonLocalEffects:
         if data is not None and op == "add_action" and self._already_applied(op, kwargs, data):
             return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
         try:
-            before, after, diff = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor, trace_id=trace_id)
+            before, after, diff, hunk = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor, trace_id=trace_id)
         except wire.RpcError as exc:
             raise Permanent(exc.message) from None
-        return {"sha256_before": before, "sha256_after": after, "diff": diff}
+        return {"sha256_before": before, "sha256_after": after, "diff": diff, "hunk": hunk}
+
+    async def revert_plans(self, receipt: dict[str, Any], *, actor: str, trace_id: str | None = None) -> dict[str, Any]:
+        """Take back one edit by its receipt, only while PLANS.md is still exactly as the edit left it."""
+        after, before, hunk = receipt.get("sha256_after"), receipt.get("sha256_before"), receipt.get("hunk")
+        data = await self._current()
+        now = plans.parse(data, self.keeper.path).sha256 if data is not None else None
+        if now is not None and now == before:
+            return {"already_done": True, "sha256_after": now, "diff": ""}
+        if hunk is None or after is None:
+            raise Permanent("this edit's receipt does not say how to take it back")
+        if now != after:
+            raise Permanent(f"{self.keeper.path} changed since the edit; it was left as it is (undo the edit there by hand)")
+        try:
+            before2, after2, diff, _ = await self.keeper.edit("revert", hunk, expected_sha256=after, actor=actor, trace_id=trace_id)
+        except wire.RpcError as exc:
+            raise Permanent(f"{exc.message} (undo the edit there by hand)") from None
+        return {"sha256_before": before2, "sha256_after": after2, "diff": diff}
 
     # --- memory (the memory.update action) -------------------------------------------------
 

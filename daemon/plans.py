@@ -91,9 +91,10 @@ class PlansKeeper:
             self.bus.publish("plans.changed", {"path": self.path, "sha256": after[0], "error": self.error})
 
     async def edit(self, op: str, kwargs: dict, *, expected_sha256: str | None, actor: str,
-                   trace_id: str | None = None) -> tuple[str | None, str, str]:
-        """Apply one patch; returns (old sha, new sha, diff). Raises RpcError on conflict or bad input."""
-        patch = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status}[op]
+                   trace_id: str | None = None) -> tuple[str | None, str, str, dict]:
+        """Apply one patch; returns (old sha, new sha, diff, the hunk that takes it back). Raises RpcError on conflict or bad input."""
+        patch = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status,
+                 "revert": plans.revert}[op]
         async with self._lock:
             if self._current_stat() != self._stat:
                 await self._reload()  # the file moved under us; compare against what is there now
@@ -103,6 +104,7 @@ class PlansKeeper:
                     if op != "add_action":
                         raise wire.RpcError(wire.INVALID_INPUT, f"{self.path} does not exist yet")
                     old_sha, new_sha, diff = None, *await asyncio.to_thread(_create_with, self.path, patch, kwargs)
+                    old, new = b"", await asyncio.to_thread(_read, self.path)
                 else:
                     if expected is None:
                         raise wire.RpcError(wire.INVALID_INPUT, f"{self.error or self.path + ': not read yet'}; fix the file first")
@@ -122,7 +124,7 @@ class PlansKeeper:
                 details={"op": op, **{k: str(v) for k, v in kwargs.items()}, "sha_before": old_sha, "sha_after": new_sha},
             )
             await self._reload()
-        return old_sha, new_sha, diff
+        return old_sha, new_sha, diff, plans.hunk(old, new)
 
 
 def _read(path: str) -> bytes:

@@ -10,7 +10,13 @@ so that no code path, present or future, can move an action from
     approved -> executing | awaiting_approval (undo) | expired (stale while paused)
     denied -> awaiting_approval (undo of a person's denial within the grace period)
     executing -> succeeded | failed | approved (retry after a transient failure or a crash)
+               | compensated (a flow whose failure was taken back step by step)
     succeeded -> compensated
+    proposed -> cancelled (a flow's step that never ran: an earlier step failed)
+
+A flow is a parent action of kind `flow` that carries the one decision for all its
+steps; its steps are actions of their own kinds (`flow_id`, `step`) that wait in
+`proposed` until their turn (daemon/flows.py).
 """
 
 from __future__ import annotations
@@ -24,26 +30,28 @@ from oxymus.models import AuditEvent
 
 ActionStatus = Literal[
     "proposed", "awaiting_approval", "approved", "denied", "executing",
-    "succeeded", "failed", "snoozed", "expired", "compensated",
+    "succeeded", "failed", "snoozed", "expired", "compensated", "cancelled",
 ]
 Outcome = Literal["allow", "require_approval", "deny"]
 ProposerType = Literal["user", "agent", "system"]
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "proposed": frozenset({"awaiting_approval", "approved", "denied"}),
+    "proposed": frozenset({"awaiting_approval", "approved", "denied", "cancelled"}),
     "awaiting_approval": frozenset({"approved", "denied", "snoozed", "expired"}),
     "snoozed": frozenset({"awaiting_approval", "approved", "denied", "expired", "snoozed"}),
     "approved": frozenset({"executing", "awaiting_approval", "expired"}),
-    "executing": frozenset({"succeeded", "failed", "approved"}),
+    "executing": frozenset({"succeeded", "failed", "approved", "compensated"}),
     "succeeded": frozenset({"compensated"}),
     "denied": frozenset({"awaiting_approval"}),  # only undo, only a person's denial, only within the grace
     "failed": frozenset(),
     "expired": frozenset(),
     "compensated": frozenset(),
+    "cancelled": frozenset(),
 }
 OPEN = ("awaiting_approval", "snoozed")  # waiting for the person
 PENDING = ("approved", "executing")  # let through, not finished
-FINAL = ("succeeded", "failed", "denied", "expired", "compensated")
+FINAL = ("succeeded", "failed", "denied", "expired", "compensated", "cancelled")
+FLOW = "flow"  # the kind of a flow's parent action
 
 
 class IllegalTransition(Exception):
@@ -86,6 +94,17 @@ class RuleCheck(BaseModel):
     outcome: Outcome
     matched: bool
     why: str = ""
+    effect: str = Field(default="", description="the effect this check judged, when the action performs several (or is a flow)")
+
+
+class EffectDecision(BaseModel):
+    """How one effect of an action (or one step of a flow) was decided on its own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    effect: str = Field(description="the effect's kind, and for a flow its step: '2: git.push'")
+    outcome: Outcome
+    rule: str
 
 
 class Decision(BaseModel):
@@ -101,6 +120,7 @@ class Decision(BaseModel):
     policy_sha256: str | None = Field(default=None, description="the policy file the decision was made with")
     decided_at: str
     expires_in_s: float | None = Field(default=None, description="how long an approval request stays open")
+    effects: list[EffectDecision] = Field(default_factory=list, description="with several effects: each one's own outcome; the strictest decided")
 
 
 class Approval(BaseModel):
@@ -148,6 +168,9 @@ class Action(BaseModel):
     updated_at: str
     error: str | None = None
     receipt: Receipt | None = None
+    flow_id: str | None = Field(default=None, description="the flow this action is a step or a compensation of")
+    step: int | None = Field(default=None, description="its place in the flow, from 1; None for a compensation")
+    compensates: str | None = Field(default=None, description="the step this action takes back")
 
 
 class ActionDetail(BaseModel):
@@ -157,6 +180,7 @@ class ActionDetail(BaseModel):
     approvals: list[Approval] = Field(default_factory=list)
     receipts: list[StoredReceipt] = Field(default_factory=list)
     history: list[AuditEvent] = Field(default_factory=list, description="audit events of its trace, oldest first")
+    steps: list[Action] = Field(default_factory=list, description="a flow's steps, then its compensations, in order")
 
 
 class PauseState(BaseModel):

@@ -114,6 +114,10 @@ class LocalEffects(Protocol):
         """Apply one PLANS.md patch; returns {'sha256_before', 'sha256_after', 'diff'}."""
         ...
 
+    async def revert_plans(self, receipt: dict[str, Any], *, actor: str, trace_id: str | None = None) -> dict[str, Any]:
+        """Take back the PLANS.md edit a receipt's data describes, only if the file is still as it left it."""
+        ...
+
     async def plans_preview(self, op: str, kwargs: dict[str, Any]) -> tuple[str, str]:
         """(sha256 of the file now, the diff the patch would make), without writing."""
         ...
@@ -225,7 +229,7 @@ class ActionSpec:
         """Take back the effect `receipt` proves (see the module docstring); the default cannot."""
         raise NotCompensable(f"{self.kind} cannot be taken back by Oxymus: {receipt.summary}")
 
-    def effects(self, payload: BaseModel) -> list[tuple[str, dict[str, Any]]]:
+    def performs(self, payload: BaseModel) -> list[tuple[str, dict[str, Any]]]:
         """What this payload does, as (kind, payload) pairs the policy plane judges one by one.
 
         Most kinds do one thing: themselves. A kind that does more (a commit that also

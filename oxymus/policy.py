@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oxymus.actions import Decision, Outcome, Proposer, ProposerType, RuleCheck
+from oxymus.actions import Decision, EffectDecision, Outcome, Proposer, ProposerType, RuleCheck
 from oxymus.config import parse_model, read_text
 from oxymus.effects import Scope
 from oxymus.sources import utc_iso
@@ -308,6 +308,32 @@ def decide(policy: Policy, req: DecisionRequest) -> Decision:
     )
 
 
+STRICTNESS: dict[str, int] = {"allow": 0, "require_approval": 1, "deny": 2}
+
+
+def decide_all(policy: Policy, requests: list[tuple[str, DecisionRequest]]) -> Decision:
+    """The decision for an action that performs several effects, or a flow of several steps.
+
+    Each (label, request) is decided alone by `decide()`; the strictest outcome wins (the
+    first of equals), so an effect can never pass because it travels with others. The
+    path holds every effect's checks, each marked with its label; a request's expiry is
+    the shortest of those that ask for approval.
+    """
+    if not requests:
+        raise ValueError("nothing to decide")
+    decisions = [decide(policy, req) for _, req in requests]
+    if len(decisions) == 1:
+        return decisions[0]
+    chosen = max(decisions, key=lambda d: STRICTNESS[d.outcome])  # max() keeps the first of equals
+    path = [c.model_copy(update={"effect": label}) for (label, _), d in zip(requests, decisions) for c in d.path]
+    asking = [d.expires_in_s for d in decisions if d.outcome == "require_approval" and d.expires_in_s]
+    return chosen.model_copy(update={
+        "path": path,
+        "expires_in_s": min(asking) if asking else chosen.expires_in_s,
+        "effects": [EffectDecision(effect=label, outcome=d.outcome, rule=d.rule) for (label, _), d in zip(requests, decisions)],
+    })
+
+
 def lint(policy: Policy, known_kinds: list[str]) -> list[str]:
     """Rules that are valid but probably not what was meant: kind globs matching no known kind, dead rules."""
     out = []
@@ -327,12 +353,21 @@ def lint(policy: Policy, known_kinds: list[str]) -> list[str]:
 def explain_lines(decision: Decision) -> list[str]:
     """The decision path in words, one line per rule looked at."""
     lines = []
+    effect = None
     for check in decision.path:
+        if check.effect and check.effect != effect:
+            effect = check.effect
+            lines.append(f"  for {effect}:")
         where = f"#{check.index}" if check.index else "built-in"
         mark = "matched" if check.matched else "skipped"
-        lines.append(f"  {mark:8} {where:9} {check.name} -> {check.outcome}" + (f"  ({check.why})" if check.why else ""))
+        indent = "    " if check.effect else "  "
+        lines.append(f"{indent}{mark:8} {where:9} {check.name} -> {check.outcome}" + (f"  ({check.why})" if check.why else ""))
+    if decision.effects:
+        lines.append("  each effect alone: " + "; ".join(f"{e.effect} -> {e.outcome}" for e in decision.effects)
+                     + " (the strictest decides)")
     lines.append(
         f"  decision: {decision.outcome} by {decision.rule!r}"
+        + next((f" (for {e.effect})" for e in decision.effects if e.outcome == decision.outcome and e.rule == decision.rule), "")
         + (f": {decision.reason}" if decision.reason else "")
         + (f"; a request expires after {format_duration(decision.expires_in_s)}" if decision.outcome == "require_approval" and decision.expires_in_s else "")
     )

@@ -47,7 +47,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 import difflib
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -58,6 +58,7 @@ from oxymus.effects import (
     ActionInvalid,
     ActionSpec,
     EffectError,
+    NotCompensable,
     Permanent,
     Prepared,
     Preview,
@@ -708,6 +709,14 @@ class GitCommitSpec(ActionSpec):
     def scope_of(self, payload: CommitPayload) -> Scope:  # type: ignore[override]
         return "external" if payload.push is not None else "own_files"
 
+    def performs(self, payload: CommitPayload) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        """A commit that pushes performs a git.push too: rules about pushes judge that part."""
+        commit = payload.model_dump(mode="json", exclude={"push"})
+        if payload.push is None:
+            return [(self.kind, commit)]
+        push = {"repo": payload.repo, "remote": payload.push.remote, "branch": payload.push.branch, "commit": None}
+        return [(self.kind, commit), (GitPushSpec.kind, push)]
+
     async def prepare(self, payload: CommitPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
         return await preparing(self._prepare(payload, ctx))
 
@@ -835,6 +844,59 @@ class GitCommitSpec(ActionSpec):
             found = (sha or "", subject(payload.message))
         return found
 
+    compensable = True
+
+    async def compensate(self, payload: CommitPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Move the branch back over the commit, only while its tip is still that commit; a
+        commit that was pushed is not taken back (that would rewrite the remote's history)."""
+        pushed = receipt.data.get("pushed")
+        sha = str(receipt.data.get("sha") or receipt.ref or "")
+        if pushed:
+            raise NotCompensable(f"{sha[:7]} was pushed to {pushed.get('remote')}/{pushed.get('branch')}; "
+                                 "taking it back would rewrite the remote's history")
+        if not FULL_ID.match(sha):
+            raise Permanent("the commit's receipt names no commit")
+        repo = await locate(self.config, payload.repo, ctx)
+        return await executing(self._uncommit(repo, payload, sha))
+
+    async def _uncommit(self, repo: Repo, payload: CommitPayload, sha: str) -> Receipt:
+        left = f"{sha[:7]} was left in {repo.label}: revert it by hand if it should go"
+        run = await repo.run("symbolic-ref", "-q", "HEAD")
+        if run.problem is not None or run.returncode not in (0, 1):
+            raise GitFailed(repo.label, "symbolic-ref", run)
+        if run.returncode == 1:
+            raise Permanent(f"HEAD is detached in {repo.label}; {left}")
+        ref = run.stdout.decode("utf-8", errors="replace").strip()
+        branch = ref.removeprefix("refs/heads/")
+        parent = await repo.rev(f"{sha}^")
+        if parent is None:
+            raise Permanent(f"{sha[:7]} is the first commit of {repo.label}; {left}")
+        tip = await repo.rev("HEAD")
+        files = clean_files(payload.files)
+        paths = clean_paths(payload.paths)
+        already = tip == parent and not await repo.is_ancestor(sha, parent)
+        if not already:
+            if tip != sha:
+                raise Permanent(f"{branch} in {repo.label} moved on since {sha[:7]} (its tip is {tip[:7] if tip else 'gone'}); {left}")
+            for name, content in files.items():
+                if not await asyncio.to_thread(_holds, repo.path / name, content):
+                    raise Permanent(f"{name} in {repo.label} was changed after the commit; {left}")
+            # Compare-and-swap: the branch moves only from that very commit.
+            await repo.out(*IDENTITY_ARGS, "update-ref", "-m", f"oxymus: take back {sha[:7]}", ref, parent, sha)
+        # The index and the files it wrote go back to what they were; the person's own
+        # changes it committed (`paths`) stay in the working tree, uncommitted as before.
+        names = [*paths, *sorted(files)]
+        if names:
+            await repo.out("reset", "-q", parent, "--", *names)
+        for name, content in files.items():
+            if (await repo.run("cat-file", "-e", f"{parent}:{name}")).returncode == 0:
+                await repo.out("checkout", "-q", parent, "--", name)
+            elif await asyncio.to_thread(_holds, repo.path / name, content):
+                await asyncio.to_thread((repo.path / name).unlink)
+        summary = f"took back {sha[:7]}: {branch} in {repo.label} is at {parent[:7]} again"
+        return Receipt(summary=summary + (" (already so)" if already else ""), ref=parent, already_done=already,
+                       data={"repo": repo.label, "branch": branch, "commit": sha, "parent": parent, "files": sorted(files)})
+
     @staticmethod
     def _receipt(repo: Repo, paths: list[str], sha: str, subj: str, already_done: bool = False, *,
                  files: dict[str, str] | None = None, push: PushTarget | None = None, previous: str | None = None) -> Receipt:
@@ -858,6 +920,16 @@ class PushPayload(BaseModel):
     remote: str = Field(default="origin", min_length=1, max_length=200, description="a remote configured in the repository")
     branch: str | None = Field(default=None, min_length=1, max_length=255, description="the remote branch; pinned to the current branch")
     commit: str | None = Field(default=None, min_length=1, max_length=200, description="what to push; pinned to the branch's tip, full id")
+    commit_key: str | None = Field(
+        default=None, min_length=1, max_length=300,
+        description="instead of `commit`: push the commit a git.commit earlier in the same flow makes, found by its idempotency key",
+    )
+
+    @model_validator(mode="after")
+    def _one_commit(self) -> PushPayload:
+        if self.commit is not None and self.commit_key is not None:
+            raise ValueError("give `commit` or `commit_key`, not both")
+        return self
 
 
 FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -935,6 +1007,8 @@ class GitPushSpec(ActionSpec):
         check = await repo.run("check-ref-format", f"refs/heads/{branch}")
         if branch.startswith("-") or check.returncode != 0:
             raise ActionInvalid(f"payload.branch: {branch!r} is not a valid branch name")
+        if payload.commit_key is not None:
+            return await self._prepare_later(repo, payload, remote, branch, ctx)
         commit = await self._commit(repo, payload.commit, branch)
 
         tip, note = await self._known_tip(repo, remote, branch, ctx.timeout)
@@ -955,7 +1029,22 @@ class GitPushSpec(ActionSpec):
         summary = f"push {what} to {where} in {repo.label}"
         pinned = payload.model_copy(update={"branch": branch, "commit": commit})
         body = "".join(f"{n}\n" for n in note) + ("\n" if note else "") + body
-        return Prepared(payload=pinned.model_dump(mode="json"), preview=Preview(summary=summary, format="diff", body=body))
+        return Prepared(payload=pinned.model_dump(mode="json", exclude={"commit_key"}), preview=Preview(summary=summary, format="diff", body=body))
+
+    async def _prepare_later(self, repo: Repo, payload: PushPayload, remote: str, branch: str, ctx: ActionContext) -> Prepared:
+        """A push of a commit that an earlier step of its flow makes: what can be checked now is
+        that the remote branch has nothing the local branch lacks (else the push would be refused)."""
+        try:
+            target, body = await push_check(repo, PushTarget(remote=remote, branch=branch), ctx.timeout)
+        except ActionInvalid as exc:
+            raise ActionInvalid(str(exc).replace("payload.push.", "payload.").replace("payload.push:", "payload.branch:")) from None
+        where = f"{remote}/{branch}"
+        found = await find_commit(repo, payload.commit_key or "")
+        what = f"the commit {found[0][:7]}" if found else "the commit made before it in this flow"
+        summary = f"push {what} to {where} in {repo.label}"
+        body = body.partition("\n")[2]  # its first line says "then push": this is the push itself
+        pinned = payload.model_copy(update={"branch": target.branch})
+        return Prepared(payload=pinned.model_dump(mode="json"), preview=Preview(summary=summary, format="text", body=body))
 
     @staticmethod
     async def _current_branch(repo: Repo) -> str:
@@ -1008,11 +1097,16 @@ class GitPushSpec(ActionSpec):
 
     async def _push(self, payload: PushPayload, ctx: ActionContext) -> Receipt:
         commit, branch, remote = payload.commit, payload.branch, payload.remote
-        if commit is None or branch is None or not FULL_ID.match(commit):
-            raise Permanent("payload.commit, payload.branch: not pinned; the push was never prepared")
-        if remote.startswith("-") or branch.startswith("-"):
+        if remote.startswith("-") or (branch or "").startswith("-"):
             raise Permanent("payload.remote, payload.branch: a name cannot start with '-'")
         repo = await locate(self.config, payload.repo, ctx)
+        if payload.commit_key is not None and branch is not None:
+            found = await find_commit(repo, payload.commit_key)
+            if found is None:
+                raise Permanent(f"the commit to push (made by {payload.commit_key}) is not in {repo.label}'s history; nothing was pushed")
+            commit = found[0]
+        if commit is None or branch is None or not FULL_ID.match(commit):
+            raise Permanent("payload.commit, payload.branch: not pinned; the push was never prepared")
         tip, already_done = await push_commit(repo, remote, branch, commit)
         return self._receipt(repo, payload, commit, branch, tip, already_done=already_done)
 

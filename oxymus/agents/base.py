@@ -153,6 +153,9 @@ class AgentContext(Protocol):
                        filename: str | None = None) -> Artifact: ...
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
                       confidence: float | None = None, key: str | None = None) -> Action | None: ...
+    async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
+                           inputs: list[InputRef] | None = None, confidence: float | None = None,
+                           key: str | None = None) -> Action | None: ...  # one approval, run in order, taken back on failure
     async def payments(self, bills: list[str]) -> dict[tuple[str, str], str]: ...  # (bill, due) -> paid_at; reads state:bills.due
     async def paused(self) -> Any: ...  # the PauseState while automation is paused ("not today"), else None
     async def hot_budget(self) -> Any: ...  # memory.BudgetReport against [memory] hot_budget_words (reads memory:hot)

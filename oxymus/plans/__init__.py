@@ -11,7 +11,7 @@ Pure: stdlib and pydantic only.
 from oxymus.plans.errors import PlansConflict, PlansError
 from oxymus.plans.model import STATUSES, Action, Goal, PlansDocument, Proposal, Section, Status, Unparsed
 from oxymus.plans.parse import parse
-from oxymus.plans.patch import add_action, apply_to_file, diff, set_done, set_proposal_status
+from oxymus.plans.patch import add_action, apply_to_file, diff, hunk, revert, set_done, set_proposal_status
 
 __all__ = [
     "STATUSES",
@@ -27,7 +27,9 @@ __all__ = [
     "add_action",
     "apply_to_file",
     "diff",
+    "hunk",
     "parse",
+    "revert",
     "set_done",
     "set_proposal_status",
 ]

@@ -88,3 +88,17 @@ class PlansEditSpec(ActionSpec):
         if result.get("already_done"):
             return Receipt(summary=f"{describe(payload)} (already so)", ref=result.get("sha256_after"), already_done=True, data=result)
         return Receipt(summary=describe(payload), ref=result.get("sha256_after"), data=result)
+
+    compensable = True
+
+    async def compensate(self, payload: PlansEditPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """The inverse patch, byte for byte; refused (not forced) if PLANS.md moved on since the edit."""
+        if ctx.local is None:
+            raise Permanent("PLANS.md edits need the daemon")
+        if receipt.already_done and "hunk" not in receipt.data:
+            # The file already showed this edit (made by hand): it was not ours to take back.
+            return Receipt(summary=f"nothing to take back: {describe(payload)} was already so", already_done=True)
+        result = await ctx.local.revert_plans(receipt.data, actor=ctx.proposer, trace_id=ctx.trace_id or None)
+        summary = f"took back: {describe(payload)}"
+        return Receipt(summary=summary + (" (already taken back)" if result.get("already_done") else ""),
+                       ref=result.get("sha256_after"), already_done=bool(result.get("already_done")), data=result)

@@ -13,12 +13,15 @@ intended change, so an edit never silently does something else.
 
 from __future__ import annotations
 
+import base64
+
 import difflib
 import os
 import re
 from collections.abc import Callable
 from datetime import date as Date
 from datetime import datetime
+from typing import Any
 
 from oxymus.plans.atomic import read, write_atomic
 from oxymus.plans.blocks import Heading, Item, Opaque, Para
@@ -382,6 +385,30 @@ def apply_to_file(path: str | os.PathLike[str], patch_fn: Callable[..., bytes], 
     if new != data:
         write_atomic(name, new, expected_sha256)
     return expected_sha256, sha256(new)
+
+
+def hunk(old: bytes, new: bytes) -> dict[str, Any]:
+    """The one changed region between two versions, enough to take the change back byte for
+    byte: where it starts, what was there (`removed`) and what is there now (`inserted`),
+    the bytes as base64 (a receipt is JSON)."""
+    limit = min(len(old), len(new))
+    start = 0
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    return {"at": start, "removed": base64.b64encode(old[start:len(old) - end]).decode("ascii"),
+            "inserted": base64.b64encode(new[start:len(new) - end]).decode("ascii")}
+
+
+def revert(data: bytes, *, expected_sha256: str, path: str, at: int, removed: str, inserted: str) -> bytes:
+    """`data` with a `hunk()` taken back: what it inserted at `at` replaced by what it removed.
+    The caller pins the whole file by hash; this checks the region too."""
+    gone, there = base64.b64decode(removed), base64.b64decode(inserted)
+    if data[at:at + len(there)] != there:
+        raise PlansConflict(f"{path}: the lines this edit wrote are no longer where it wrote them")
+    return data[:at] + gone + data[at + len(there):]
 
 
 def diff(old: bytes, new: bytes, path: str = "PLANS.md") -> str:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 COLUMNS = (
     "id, kind, status, payload, proposer, reason, inputs, confidence, risk, idempotency_key, decision, preview, "
-    "trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, error, receipt"
+    "trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, error, receipt, "
+    "flow_id, step, compensates"
 )
 _JSON = ("payload", "proposer", "inputs", "decision", "preview", "receipt")
 _NAMES = [c.strip() for c in COLUMNS.split(",")]
@@ -81,6 +82,26 @@ class ActionRepo:
         row = await self.store.fetchone(f"SELECT count(*) FROM actions WHERE status IN ({', '.join('?' * len(statuses))})", statuses)
         return row[0] if row else 0
 
+    async def flow_actions(self, flow_id: str) -> list[Action]:
+        """A flow's steps in order, then its compensations in the order they were made."""
+        rows = await self.store.fetchall(
+            f"SELECT {COLUMNS} FROM actions WHERE flow_id = ? ORDER BY step IS NULL, step, seq", (flow_id,),
+        )
+        return [_row_to_action(r) for r in rows]
+
+    async def cancel_steps(self, flow: Action, now: str, reason: str) -> list[str]:
+        """The flow's steps still waiting for their turn will never run: `cancelled`, each with its audit line."""
+        waiting = [a for a in await self.flow_actions(flow.id) if a.status == "proposed"]
+        statements: list[tuple[str, tuple]] = []
+        for step in waiting:
+            check_transition(step.status, "cancelled")
+            statements.append(("UPDATE actions SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'proposed'", (now, step.id)))
+            statements.append(audit_sql.statement(actor="daemon", verb="action.cancelled", subject=step.id, trace_id=step.trace_id,
+                                                  details={"from": "proposed", "kind": step.kind, "flow": flow.id, "reason": reason}))
+        if statements:
+            await self.store.transaction(statements)
+        return [a.id for a in waiting]
+
     async def due(self, now: str, limit: int = 20) -> list[Action]:
         """Approved actions whose time has come, oldest due first (the outbox)."""
         rows = await self.store.fetchall(
@@ -133,19 +154,20 @@ class ActionRepo:
 
     # --- writing ------------------------------------------------------------------------
 
-    async def insert(self, action: Action, audit: list[tuple[str, tuple]]) -> bool:
-        """Store a new action with its audit lines; False if its idempotency key is already taken."""
-        values = action.model_dump(mode="json")
-        params = tuple(_dump(values[n]) if n in _JSON and values[n] is not None else values[n] for n in _NAMES)
+    async def insert(self, action: Action, audit: list[tuple[str, tuple]], steps: list[Action] | None = None) -> bool:
+        """Store a new action (and a flow's steps) with its audit lines; False if its idempotency key is already taken."""
         marks = ", ".join("?" * len(_NAMES))
         async with self.store.write_lock:
             db = self.store.db
             await db.execute("BEGIN IMMEDIATE")
             try:
-                cur = await db.execute(f"INSERT OR IGNORE INTO actions ({COLUMNS}) VALUES ({marks})", params)
-                if cur.rowcount == 0:
-                    await db.execute("ROLLBACK")
-                    return False
+                for i, row in enumerate([action, *(steps or [])]):
+                    values = row.model_dump(mode="json")
+                    params = tuple(_dump(values[n]) if n in _JSON and values[n] is not None else values[n] for n in _NAMES)
+                    cur = await db.execute(f"INSERT OR IGNORE INTO actions ({COLUMNS}) VALUES ({marks})", params)
+                    if cur.rowcount == 0:
+                        await db.execute("ROLLBACK")
+                        return False
                 for sql, p in audit:
                     await db.execute(sql, p)
                 await db.execute("COMMIT")

@@ -400,6 +400,76 @@ def _m007_capture_links_to_actions(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX capture_links_by_target ON capture_links(target_kind, target_id)")
 
 
+def _m008_flows(db: sqlite3.Connection) -> None:
+    # Flows: several actions approved as one and run in order (daemon/flows.py). A step
+    # names its flow (the parent action of kind 'flow', which carries the approval) and
+    # its place; a compensation names the step it takes back. A step that never ran
+    # because an earlier one failed ends 'cancelled'. SQLite cannot change a CHECK in
+    # place, so the table is rebuilt with its rows, indexes and trigger.
+    db.execute(
+        """
+        CREATE TABLE actions_new (
+            seq             INTEGER PRIMARY KEY,
+            id              TEXT NOT NULL UNIQUE,
+            kind            TEXT NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN ('proposed', 'awaiting_approval', 'approved', 'denied',
+                            'executing', 'succeeded', 'failed', 'snoozed', 'expired', 'compensated', 'cancelled')),
+            payload         TEXT NOT NULL CHECK (json_valid(payload)),
+            proposer        TEXT NOT NULL CHECK (json_valid(proposer)),
+            reason          TEXT NOT NULL DEFAULT '',
+            inputs          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(inputs)),
+            confidence      REAL,
+            risk            TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            decision        TEXT NOT NULL CHECK (json_valid(decision)),
+            preview         TEXT NOT NULL CHECK (json_valid(preview)),
+            trace_id        TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            max_attempts    INTEGER NOT NULL DEFAULT 5,
+            next_attempt_at TEXT,
+            expires_at      TEXT,
+            snoozed_until   TEXT,
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL,
+            error           TEXT,
+            receipt         TEXT CHECK (receipt IS NULL OR json_valid(receipt)),
+            flow_id         TEXT,                           -- the flow this is a step (or a compensation) of
+            step            INTEGER,                        -- 1-based place in the flow; NULL for a compensation
+            compensates     TEXT                            -- the step this action takes back
+        ) STRICT
+        """
+    )
+    db.execute(
+        "INSERT INTO actions_new (seq, id, kind, status, payload, proposer, reason, inputs, confidence, risk, idempotency_key, "
+        "decision, preview, trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, "
+        "error, receipt) SELECT seq, id, kind, status, payload, proposer, reason, inputs, confidence, risk, idempotency_key, "
+        "decision, preview, trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, "
+        "error, receipt FROM actions"
+    )
+    db.execute("DROP TABLE actions")
+    db.execute("ALTER TABLE actions_new RENAME TO actions")
+    db.execute("CREATE INDEX actions_by_status ON actions(status, next_attempt_at)")
+    db.execute("CREATE INDEX actions_by_trace ON actions(trace_id)")
+    db.execute("CREATE INDEX actions_by_status_expiry ON actions(status, expires_at)")
+    db.execute("CREATE INDEX actions_by_status_snooze ON actions(status, snoozed_until)")
+    db.execute("CREATE INDEX actions_by_flow ON actions(flow_id, step) WHERE flow_id IS NOT NULL")
+    # The invariant of 005, extended to flows: a step carries its flow's decision and runs
+    # only on the latest decision on the flow being a yes, and only while the flow runs.
+    db.execute(
+        """
+        CREATE TRIGGER actions_execute_needs_yes BEFORE UPDATE OF status ON actions
+        WHEN new.status = 'executing' AND (
+            json_extract(old.decision, '$.outcome') = 'deny'
+            OR (json_extract(old.decision, '$.outcome') = 'require_approval' AND coalesce(
+                (SELECT decision FROM action_approvals WHERE action_id = coalesce(old.flow_id, old.id) ORDER BY seq DESC LIMIT 1),
+                '') != 'approved')
+            OR (old.flow_id IS NOT NULL AND coalesce((SELECT status FROM actions WHERE id = old.flow_id), '') != 'executing')
+        )
+        BEGIN SELECT RAISE(ABORT, 'action needs an approval before it can execute'); END
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -408,6 +478,7 @@ MIGRATIONS: list[Migration] = [
     Migration("005_actions", _m005_actions),
     Migration("006_agents", _m006_agents),
     Migration("007_capture_links_to_actions", _m007_capture_links_to_actions),
+    Migration("008_flows", _m008_flows),
 ]
 
 LATEST = len(MIGRATIONS)
