@@ -119,8 +119,14 @@ class AgentWorld:
         return found
 
     async def execute_due(self) -> None:
-        for action in await self.store.actions.due(utc_iso(self.clock + dt.timedelta(days=1))):
-            await self.executor.run_one(action)
+        """Run what is due until nothing is: a flow's next step (or compensation) becomes due as one settles."""
+        for _ in range(100):
+            due = await self.store.actions.due(utc_iso(self.clock + dt.timedelta(days=1)))
+            if not due:
+                return
+            for action in due:
+                await self.executor.run_one(action)
+        raise AssertionError("actions kept coming due")
 
     async def artifacts(self, kind: str | None = None):
         return await self.store.agents.artifacts(kind)

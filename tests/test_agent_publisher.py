@@ -161,20 +161,27 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         assert run.outcome == "succeeded", run.error
         # The run itself wrote nothing into the person's repository or PLANS.md.
         assert snapshot(repo) == before and w.plans_path.read_bytes() == plans_before
-        actions = {a.kind: a for a in await w.actions(run)}
-        assert set(actions) == {"git.commit", "plans.edit"}
-        commit_, edit = actions["git.commit"], actions["plans.edit"]
-        assert commit_.status == edit.status == "awaiting_approval"
-        assert commit_.trace_id == edit.trace_id == run.trace_id and commit_.reason == edit.reason
-        assert "Publish “Why local-first”, entry 2 of the publishing order" in commit_.reason and "passed" in commit_.reason
-        assert commit_.idempotency_key.startswith("publisher:") and str(repo) not in commit_.idempotency_key
-        assert commit_.preview.summary == f"commit 1 file in {repo}: Publish: Why local-first, and push to origin/main"
-        body = commit_.preview.body
-        assert body.startswith("then push the commit to origin/main (not forced)\n")
+        [flow] = await w.actions(run)
+        assert flow.kind == "flow" and flow.status == "awaiting_approval" and flow.trace_id == run.trace_id
+        commit_, edit, push = await w.store.actions.flow_actions(flow.id)
+        assert [s.kind for s in (commit_, edit, push)] == ["git.commit", "plans.edit", "git.push"]
+        assert {s.status for s in (commit_, edit, push)} == {"proposed"}  # they wait for the flow's one approval
+        assert commit_.trace_id == edit.trace_id == push.trace_id == run.trace_id
+        assert "Publish “Why local-first”, entry 2 of the publishing order" in flow.reason and "passed" in flow.reason
+        assert flow.idempotency_key.startswith("publisher:") and str(repo) not in flow.idempotency_key
+        assert commit_.idempotency_key == f"{flow.idempotency_key}:step:1"
+        assert flow.preview.summary == "Publish “Why local-first” (3 steps)"
+        assert commit_.preview.summary == f"commit 1 file in {repo}: Publish: Why local-first"
+        body = flow.preview.body
+        assert body.startswith(f"3 steps, run in order:\n  1. commit 1 file in {repo}: Publish: Why local-first\n"
+                               "  2. PLANS.md: proposal 2 -> published\n"
+                               f"  3. push the commit made before it in this flow to origin/main in {repo}  (cannot be taken back)\n")
         assert f"+++ b/{POST}\n" in body and '+title: "Why local-first"\n' in body and f"+date: {TODAY}\n" in body
         assert edit.payload["op"] == "set_proposal_status" and edit.payload["proposal"] == "2"
         assert edit.payload["date"] == TODAY and edit.payload["expected_sha256"] == hashlib.sha256(plans_before).hexdigest()
         assert f"+- [published {TODAY}] Why local-first — why-local-first" in edit.preview.body
+        assert push.payload == {"repo": str(repo), "remote": "origin", "branch": "main", "commit": None,
+                                "commit_key": commit_.idempotency_key}
         assert "waits for your approval" in run.summary and run.llm_available is False
 
         post = commit_.payload["files"][POST]
@@ -191,14 +198,13 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         assert draft.content == post and draft.data["build"]["ok"] and "checked 2 posts" in draft.data["build"]["tail"]
         assert draft.data["last_post"] == "content/posts/2026-10-01-hello.md" and f"+++ b/{POST}" in draft.data["diff"]
 
-        await w.desk.approve(commit_.id)
-        await w.desk.approve(edit.id)
+        await w.desk.approve(flow.id)
         w.advance(seconds=30)  # past the undo grace
         await w.execute_due()
 
-        done = {a.kind: a for a in await w.actions(run)}
-        assert done["git.commit"].status == "succeeded", done["git.commit"].error
-        assert done["plans.edit"].status == "succeeded", done["plans.edit"].error
+        assert (await w.store.actions.get(flow.id)).status == "succeeded"
+        for step in await w.store.actions.flow_actions(flow.id):
+            assert step.status == "succeeded", (step.kind, step.error)
         head = git(remote, "rev-parse", "main")
         assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
         assert git(remote, "show", f"main:{POST}") == post.rstrip("\n")
@@ -337,16 +343,18 @@ async def test_plans_in_the_repository_go_in_the_same_commit(tmp_path):
         run = await w.run("publisher")
 
         assert snapshot(repo) == before
-        [commit_] = await w.actions(run)  # no separate plans.edit
+        [flow] = await w.actions(run)
+        commit_, push = await w.store.actions.flow_actions(flow.id)  # no separate plans.edit
+        assert push.kind == "git.push"
         post = "content/posts/2026/why-local-first/index.md"
         assert commit_.kind == "git.commit" and set(commit_.payload["files"]) == {post, "PLANS.md"}
         assert commit_.payload["files"][post].startswith(
             f'+++\ntitle = "Why local-first"\ndate = {TODAY}\nslug = "why-local-first"\ntags = ["local-first"]\n'
             'author = "Ada"\ndraft = false\n+++\n\n')
         assert f"+- [published {TODAY}] Why local-first — why-local-first" in commit_.preview.body
-        assert "PLANS.md is marked published in the same commit" in run.summary
+        assert "PLANS.md marked published in the commit" in run.summary
 
-        await w.desk.approve(commit_.id)
+        await w.desk.approve(flow.id)
         w.advance(seconds=30)
         await w.execute_due()
 
@@ -365,16 +373,15 @@ async def test_a_rerun_does_not_propose_twice_and_a_denied_draft_only_comes_back
     async with make_world(tmp_path, repo) as w:
         await poll_git(w)
         first = await w.run("publisher")
-        assert len(first.actions) == 2
+        assert len(first.actions) == 1  # one flow
 
         again = await w.run("publisher")
         assert again.actions == [] and "already waits for your decision" in again.summary
-        assert len(await proposed(w)) == 2
+        assert len([a for a in await proposed(w) if a.kind == "flow"]) == 1
 
-        commit_ = next(a for a in await w.actions(first) if a.kind == "git.commit")
-        edit = next(a for a in await w.actions(first) if a.kind == "plans.edit")
-        await w.desk.deny(commit_.id, reason="not this week")
-        await w.desk.deny(edit.id)
+        [flow] = await w.actions(first)
+        await w.desk.deny(flow.id, reason="not this week")
+        assert {s.status for s in await w.store.actions.flow_actions(flow.id)} == {"cancelled"}
         w.advance(days=1)  # another day, the same draft: still not proposed again
         denied = await w.run("publisher")
         assert denied.actions == [] and "you denied this very draft" in denied.summary
@@ -382,10 +389,11 @@ async def test_a_rerun_does_not_propose_twice_and_a_denied_draft_only_comes_back
         w.plans_path.write_text(PLANS.replace("  - mention CRDTs briefly\n", "  - mention CRDTs briefly\n  - end with a question\n"))
         await w.reload_plans()
         changed = await w.run("publisher")
-        assert len(changed.actions) == 2, changed.summary
-        [new_commit] = [a for a in await w.actions(changed) if a.kind == "git.commit"]
+        assert len(changed.actions) == 1, changed.summary
+        [new_flow] = await w.actions(changed)
+        new_commit = (await w.store.actions.flow_actions(new_flow.id))[0]
         assert "End with a question." in new_commit.payload["files"]["content/posts/2026-11-24-why-local-first.md"]
-        assert len(await proposed(w)) == 4
+        assert len([a for a in await proposed(w) if a.kind == "flow"]) == 2
 
 
 async def test_an_expired_proposal_is_proposed_again(tmp_path):
@@ -393,13 +401,51 @@ async def test_an_expired_proposal_is_proposed_again(tmp_path):
     async with make_world(tmp_path, repo) as w:
         await poll_git(w)
         first = await w.run("publisher")
-        for action in await w.actions(first):
-            await w.store.actions.transition(action, "expired", actor="daemon", now=w.desk.now_iso(), changes={},
-                                             approvals=[], details={})
+        [flow] = await w.actions(first)
+        expired = await w.store.actions.transition(flow, "expired", actor="daemon", now=w.desk.now_iso(), changes={},
+                                                   approvals=[], details={})
+        await w.desk._changed(expired, flow.status)
         second = await w.run("publisher")
-        assert len(second.actions) == 2
-        keys = sorted(a.idempotency_key for a in await w.actions(second))
-        assert all(k.endswith(":2") for k in keys)
+        assert len(second.actions) == 1
+        [again] = await w.actions(second)
+        assert again.idempotency_key.endswith(":2") and again.idempotency_key.removesuffix(":2") == flow.idempotency_key
+
+
+async def test_a_push_that_fails_takes_back_the_edit_and_the_commit_and_the_next_run_asks_again(tmp_path):
+    """The remote moves on between the approval and the push: nothing is left half-done."""
+    remote, repo = blog(tmp_path)
+    async with make_world(tmp_path, repo) as w:
+        await poll_git(w)
+        head, plans_before = git(repo, "rev-parse", "HEAD"), w.plans_path.read_bytes()
+        run = await w.run("publisher")
+        [flow] = await w.actions(run)
+        await w.desk.approve(flow.id)
+        push_elsewhere(tmp_path, remote)  # someone pushes from the laptop meanwhile
+        remote_head = git(remote, "rev-parse", "main")
+        w.advance(seconds=30)
+        await w.execute_due()
+
+        flow = await w.store.actions.get(flow.id)
+        assert flow.status == "compensated", flow.error
+        assert flow.error.startswith("step 3 (git.push) failed: origin/main has diverged")
+        assert "the 2 steps done before it were taken back" in flow.error
+        commit_, edit, push = [a for a in await w.store.actions.flow_actions(flow.id) if a.step]
+        assert (commit_.status, edit.status, push.status) == ("compensated", "compensated", "failed")
+        undo = [a for a in await w.store.actions.flow_actions(flow.id) if a.compensates]
+        assert [(u.compensates, u.status) for u in undo] == [(edit.id, "succeeded"), (commit_.id, "succeeded")]
+        # Counted at the real targets: PLANS.md byte for byte, the branch, the working tree, the remote.
+        assert w.plans_path.read_bytes() == plans_before
+        assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+        assert git(remote, "rev-parse", "main") == remote_head
+        assert [a.kind for a in await w.actions() if a.kind == "notify.send"] or w.desk.notify_unavailable is not None
+
+        # After a pull, the next run proposes the post again.
+        git(repo, "pull", "-q", "--ff-only")
+        await w.reload_plans()
+        await poll_git(w)
+        nxt = await w.run("publisher")
+        [again] = await w.actions(nxt)
+        assert again.kind == "flow" and again.status == "awaiting_approval", nxt.summary
 
 
 # ------------------------------------------------------------------ the LLM
@@ -427,11 +473,12 @@ async def test_the_llm_writes_the_body_and_code_writes_the_front_matter(tmp_path
         run = await w.run("publisher")
 
         assert run.llm_available is True and [c.outcome for c in run.llm] == ["ok"]
-        [commit_] = [a for a in await w.actions(run) if a.kind == "git.commit"]
+        [flow] = await w.actions(run)
+        commit_ = (await w.store.actions.flow_actions(flow.id))[0]
         post = commit_.payload["files"][POST]
         assert post == (f'---\ntitle: "Why local-first"\ndate: {TODAY}\nslug: "why-local-first"\ntags: ["local-first"]\n'
                         f'author: "Ada"\ndraft: false\n---\n\n{LLM_BODY}\n')
-        assert "by the LLM" in commit_.reason
+        assert "by the LLM" in flow.reason
         [request] = ollama_server.state.inference()
         assert "your files outlive every app" in request.user_text and "published on: Monday 23 November 2026" in request.user_text
         assert "Hello, world. I write here." in request.user_text  # the last post, for voice
@@ -453,8 +500,9 @@ async def test_an_unusable_llm_answer_falls_back_to_the_template(tmp_path, ollam
         assert run.llm_available is True and len(run.llm) == 1
         assert run.llm[0].outcome == ("ok" if why else "error")
         assert (f"the LLM's draft was not usable ({why})" if why else "the LLM gave no usable answer") in run.summary
-        [commit_] = [a for a in await w.actions(run) if a.kind == "git.commit"]
-        assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in commit_.reason
+        [flow] = await w.actions(run)
+        commit_ = (await w.store.actions.flow_actions(flow.id))[0]
+        assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in flow.reason
 
 
 async def test_a_down_llm_server_uses_the_template(tmp_path):
@@ -464,8 +512,9 @@ async def test_a_down_llm_server_uses_the_template(tmp_path):
         await poll_git(w)
         run = await w.run("publisher")
         assert run.llm_available is False and run.llm == []
-        [commit_] = [a for a in await w.actions(run) if a.kind == "git.commit"]
-        assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in commit_.reason
+        [flow] = await w.actions(run)
+        commit_ = (await w.store.actions.flow_actions(flow.id))[0]
+        assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in flow.reason
 
 
 # ------------------------------------------------------------------ pieces

@@ -27,12 +27,14 @@ One run follows the flow a person would (by hand by default; `trigger.at` for a 
    would, never through one; `build_timeout`); a non-zero exit stops the run with the
    output's tail in the summary, and nothing is proposed. The clone's staged diff goes
    into the `post_draft` artifact with the draft and the build's result.
-6. Approval. One `git.commit` carrying `files` (the post, plus the patched PLANS.md
-   when it is in the repository) and `push` ({remote, branch}); its preview is the
-   diff and says it pushes. When PLANS.md lives elsewhere, a `plans.edit`
-   (set_proposal_status, pinned to the hash read) goes with it, in the same trace,
-   with the same reason.
-7. Commit and push happen only when the person approves, done by the executor.
+6. Approval. One flow (oxymus/flows.py), approved once: a `git.commit` carrying
+   `files` (the post, plus the patched PLANS.md when it is in the repository), a
+   `plans.edit` (set_proposal_status, pinned to the hash read) when PLANS.md lives
+   elsewhere, and a `git.push` of that commit ({remote, branch}) last, because it
+   alone cannot be taken back. Its preview shows every step and the diff.
+7. Commit, edit and push happen only when the person approves, in order, done by the
+   executor. If the push fails for good (the remote moved on), the PLANS.md edit and
+   the commit are taken back, and the next run proposes again.
 
 Nothing in a run writes to the person's repository or to PLANS.md: every side effect
 is one of those proposals, through the policy plane.
@@ -42,11 +44,11 @@ proposals for it waits (or is approved, or executing), a run proposes nothing an
 says which action waits. The key is `publisher:<repo id>:<slug>:<date>:<draft id>`
 (repo id: 12 hex of the sha256 of the repository's real path, so no home path ends
 up in a public commit trailer; draft id: 12 hex of the sha256 of title, slug and
-body, not the date), the `plans.edit` key the same with `publisher:plans:`. After
+body, not the date); each step's key is the flow's with `:step:N`. After
 the person denies a draft, a run proposes again only a changed draft (another draft
 id): the template's draft changes when its facts do (notes, memory, goals), an LLM
 draft with each run; setting the entry to `scheduled` or `dropped` stops it. An
-expired or failed proposal (a push refused, say) is proposed again with `:2`, `:3`
+expired, failed or taken-back flow (a push refused, say) is proposed again with `:2`, `:3`
 on the key. A commit of this agent for the slug that succeeded while PLANS.md still
 lists the entry as not published stops the run: it asks the person to mark it.
 """
@@ -463,7 +465,7 @@ class Publisher(Agent):
         "plainly, without inventing facts, numbers, names or dates."
     )
     reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions")
-    proposes = ("git.commit", "plans.edit")
+    proposes = ("git.commit", "plans.edit", "git.push")
     trigger = Trigger()
     Settings = PublisherSettings
 
@@ -567,41 +569,38 @@ class Publisher(Agent):
                 raise Stop(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
 
         key = f"{commit_prefix}{today.isoformat()}:{draft_id}"
-        denied = [a for a in mine if a.idempotency_key.startswith(commit_prefix) and a.status == "denied"
+        flows_ = [a for a in mine if a.flow_id is None]  # a flow's steps carry its key with ':step:N'
+        denied = [a for a in flows_ if a.idempotency_key.startswith(commit_prefix) and a.status == "denied"
                   and a.idempotency_key.split(":")[4:5] == [draft_id]]
         if denied:
             raise Stop(f"you denied this very draft of “{title}” (action {denied[0].id}); it is proposed again when the draft "
                        "changes (its notes, related memory), or set the entry to scheduled or dropped in PLANS.md")
-        earlier = [a for a in mine if a.idempotency_key == key or a.idempotency_key.startswith(key + ":")]
-        if earlier:  # expired or failed: ask again
+        earlier = [a for a in flows_ if a.idempotency_key == key or a.idempotency_key.startswith(key + ":")]
+        if earlier:  # expired, failed or taken back after a failure: ask again
             key = f"{key}:{len(earlier) + 1}"
-        plans_key = "publisher:plans:" + key.removeprefix("publisher:")
 
         built = f"; {build['command']} passed" if build is not None else ""
         reason = (f"Publish “{title}”, entry {proposal.position} of the publishing order in PLANS.md: {post_rel} drafted "
                   f"({'by the LLM' if written_by == 'llm' else 'from your notes'}){built}, and the entry marked published "
-                  f"{today.isoformat()}." + ("" if plans_rel is not None else " Approve both: the commit and the PLANS.md edit."))
+                  f"{today.isoformat()}.")
         message = (f"Publish: {title}\n\nAdds {post_rel}" + (f" and marks it published in {plans_rel}" if plans_rel else "")
                    + f" (entry {proposal.position} of the publishing order).")
-        payload = {"repo": s.repo, "files": files, "message": message, "push": {"remote": s.remote, "branch": s.branch}}
-        commit = await ctx.propose("git.commit", payload, reason=reason, inputs=inputs, key=key)
-        if commit is None:
-            return f"drafted “{title}” as {post_rel}{built}, but the commit could not be proposed"
-        if commit.status == "denied":
-            return f"“{title}”: this draft was already denied (action {commit.id}); nothing new proposed"
-        parts = [f"drafted “{title}” as {post_rel}{built}; commit and push to {s.remote}/{s.branch} {_status(commit.status)} (action {commit.id})"]
+        # One flow, one approval: commit, (mark PLANS.md published when it lives outside the
+        # blog), then push. The push comes last because it alone cannot be taken back: if
+        # it fails, the PLANS.md edit and the commit are, and the next run proposes again.
+        steps: list[tuple[str, dict[str, Any]]] = [("git.commit", {"repo": s.repo, "files": files, "message": message})]
         if plans_rel is None:
-            edit = await ctx.propose(
-                "plans.edit",
-                {"op": "set_proposal_status", "proposal": str(proposal.position), "status": "published",
-                 "date": today.isoformat(), "expected_sha256": doc.sha256},
-                reason=reason, inputs=inputs, key=plans_key,
-            )
-            if edit is not None:
-                parts.append(f"PLANS.md marked published {_status(edit.status)} (action {edit.id})")
-        else:
-            parts.append(f"{plans_rel} is marked published in the same commit")
-        return "; ".join(parts)
+            steps.append(("plans.edit", {"op": "set_proposal_status", "proposal": str(proposal.position), "status": "published",
+                                         "date": today.isoformat(), "expected_sha256": doc.sha256}))
+        steps.append(("git.push", {"repo": s.repo, "remote": s.remote, "branch": s.branch, "commit_key": f"{key}:step:1"}))
+        flow = await ctx.propose_flow(f"Publish “{title}”", steps, reason=reason, inputs=inputs, key=key)
+        if flow is None:
+            return f"drafted “{title}” as {post_rel}{built}, but publishing it could not be proposed"
+        if flow.status == "denied":
+            return f"“{title}”: publishing this draft is denied by policy ({flow.decision.rule}; action {flow.id})"
+        where = "PLANS.md marked published, " if plans_rel is None else f"{plans_rel} marked published in the commit, "
+        return (f"drafted “{title}” as {post_rel}{built}; commit, {where}push to {s.remote}/{s.branch} "
+                f"{_status(flow.status)} (flow {flow.id}, {len(steps)} steps)")
 
     # --- steps --------------------------------------------------------------------------
 
