@@ -6,7 +6,7 @@ import datetime as dt
 
 from oxymus import protocol as proto
 from oxymus import wire
-from oxymus.actions import ActionDetail
+from oxymus.actions import FLOW, ActionDetail
 from oxymus.when import WhenError, parse_when
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.rpc import Handler, Session
@@ -52,8 +52,9 @@ class ActionHandlers:
     async def get(self, session: Session, p: proto.ActionIdParams) -> ActionDetail:
         action = await self.desk.find(p.id)
         history = await self.desk.store.audit.query(trace_id=action.trace_id, limit=1000)
+        steps = await self.repo.flow_actions(action.id) if action.kind == FLOW else []
         return ActionDetail(action=action, approvals=await self.repo.approvals(action.id), receipts=await self.repo.receipts(action.id),
-                            history=history)
+                            history=history, steps=steps)
 
     async def approve(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.approve(p.id, via=p.via, payload=p.payload, reason=p.reason))

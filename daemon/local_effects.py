@@ -19,7 +19,7 @@ from oxymus.sources import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
-from oxymus.daemon.plans import PlansKeeper, _read
+from oxymus.daemon.plans import PlansKeeper, _read, journaled
 
 PATCHES = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status}
 
@@ -86,15 +86,20 @@ class DaemonLocalEffects:
             return False
 
     async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
-                         trace_id: str | None = None) -> dict[str, Any]:
+                         trace_id: str | None = None, key: str | None = None) -> dict[str, Any]:
         data = await self._current()
-        if data is not None and expected_sha256 and plans.parse(data, self.keeper.path).sha256 != expected_sha256:
-            if self._already_applied(op, kwargs, data):
-                return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
-        if data is not None and op == "add_action" and self._already_applied(op, kwargs, data):
-            return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
+        if data is not None and (expected_sha256 and plans.parse(data, self.keeper.path).sha256 != expected_sha256
+                                 or op == "add_action") and self._already_applied(op, kwargs, data):
+            sha = plans.parse(data, self.keeper.path).sha256
+            done: dict[str, Any] = {"already_done": True, "sha256_after": sha, "diff": ""}
+            # Made by this very action before a crash (its journal line says so): it can still be taken back.
+            entry = await journaled(self.store, key, trace_id, sha) if key else None
+            if entry is not None:
+                done.update(sha256_before=entry["sha_before"], hunk=entry["hunk"])
+            return done
         try:
-            before, after, diff, hunk = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor, trace_id=trace_id)
+            before, after, diff, hunk = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor,
+                                                               trace_id=trace_id, journal=key)
         except wire.RpcError as exc:
             raise Permanent(exc.message) from None
         return {"sha256_before": before, "sha256_after": after, "diff": diff, "hunk": hunk}

@@ -91,8 +91,12 @@ class PlansKeeper:
             self.bus.publish("plans.changed", {"path": self.path, "sha256": after[0], "error": self.error})
 
     async def edit(self, op: str, kwargs: dict, *, expected_sha256: str | None, actor: str,
-                   trace_id: str | None = None) -> tuple[str | None, str, str, dict]:
-        """Apply one patch; returns (old sha, new sha, diff, the hunk that takes it back). Raises RpcError on conflict or bad input."""
+                   trace_id: str | None = None, journal: str | None = None) -> tuple[str | None, str, str, dict]:
+        """Apply one patch; returns (old sha, new sha, diff, the hunk that takes it back). Raises RpcError on conflict or bad input.
+
+        With `journal` (an action's idempotency key), the hunk is written to the audit log
+        (`plans.editing`) before the file: a retry after a crash that finds the edit already
+        made can still take it back byte for byte (`journaled()`)."""
         patch = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status,
                  "revert": plans.revert}[op]
         async with self._lock:
@@ -109,6 +113,14 @@ class PlansKeeper:
                     if expected is None:
                         raise wire.RpcError(wire.INVALID_INPUT, f"{self.error or self.path + ': not read yet'}; fix the file first")
                     old = await asyncio.to_thread(_read, self.path)
+                    if journal:
+                        planned = await asyncio.to_thread(lambda: patch(old, expected_sha256=expected, path=self.path, **kwargs))
+                        if planned != old:
+                            await self.store.audit.append(
+                                actor=actor, verb="plans.editing", subject=self.path, trace_id=trace_id or new_ulid(),
+                                details={"key": journal, "op": op, "sha_before": plans.parse(old, self.path).sha256,
+                                         "sha_after": plans.parse(planned, self.path).sha256, "hunk": plans.hunk(old, planned)},
+                            )
                     old_sha, new_sha = await asyncio.to_thread(plans.apply_to_file, self.path, patch, expected, **kwargs)
                     new = await asyncio.to_thread(_read, self.path)
                     diff = plans.diff(old, new, os.path.basename(self.path))
@@ -125,6 +137,16 @@ class PlansKeeper:
             )
             await self._reload()
         return old_sha, new_sha, diff, plans.hunk(old, new)
+
+
+async def journaled(store, key: str, trace_id: str | None, sha_now: str) -> dict | None:
+    """The journal line of the edit made under `key` that left the file as it is now (`sha_now`), if any."""
+    if not trace_id:
+        return None
+    for event in await store.audit.query(trace_id=trace_id, verb="plans.editing", limit=100):
+        if event.details.get("key") == key and event.details.get("sha_after") == sha_now:
+            return event.details
+    return None
 
 
 def _read(path: str) -> bytes:

@@ -110,7 +110,7 @@ class LocalEffects(Protocol):
         ...
 
     async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
-                         trace_id: str | None = None) -> dict[str, Any]:
+                         trace_id: str | None = None, key: str | None = None) -> dict[str, Any]:
         """Apply one PLANS.md patch; returns {'sha256_before', 'sha256_after', 'diff'}."""
         ...
 

@@ -456,3 +456,131 @@ def test_calendar_events_survive_random_kills(calendar_world, profile, daemons):
     d, caught = kill_randomly(daemons, d, ids, random.Random(7), lambda i: event_uid(key_of[i]) in server_uids(server, name), rounds=3)
     check_events(server, name, [key for key, _ in items])
     check_caught(details(d, ids), caught)
+
+
+# ---------------------------------------------------------------- flows
+
+PLANS = "# Work\n\n## Next actions\n\n- [ ] write the report\n"
+FLOW_KEY = "crash-flow"
+
+
+@pytest.fixture
+def flow_world(git_world, profile, home):
+    """The git world plus a PLANS.md the daemon keeps, for a flow of commit, PLANS.md edit and push."""
+    work, remote = git_world
+    plans = home / "PLANS.md"
+    plans.write_bytes(PLANS.encode())
+    write_config(profile, f'[git]\nrepos = ["{work}"]\ninterval = 3600\n\n[plans]\nfile = "{plans}"\n', policy_toml=POLICY)
+    return work, remote, plans
+
+
+def push_from_elsewhere(home: Path, remote: Path) -> str:
+    """Another clone pushes to the remote: it moves on, and the flow's push will be refused."""
+    other = home / "laptop"
+    git(home, "clone", "-q", str(remote), str(other))
+    (other / "laptop.txt").write_text("from the laptop\n")
+    git(other, "add", "laptop.txt")
+    git(other, "commit", "-q", "-m", "from the laptop")
+    git(other, "push", "-q", "origin", "main")
+    return git(remote, "rev-parse", "main")
+
+
+def propose_flow(d: DaemonProcess, work: Path, before_resume=None) -> str:
+    """Propose and approve the flow while paused (so a fault point cannot fire early); `before_resume` runs last."""
+    (work / "report.txt").write_text("the report\n")
+    payload = {"title": "Ship the report", "steps": [
+        {"kind": "git.commit", "payload": {"repo": str(work), "paths": ["report.txt"], "message": "add the report"}},
+        {"kind": "plans.edit", "payload": {"op": "add_action", "text": "send the report to Ana"}},
+        {"kind": "git.push", "payload": {"repo": str(work), "remote": "origin", "branch": "main", "commit_key": f"{FLOW_KEY}:step:1"}},
+    ]}
+    with d.client() as conn:
+        conn.call("pause.set", {"reason": "crash test: queueing a flow"})
+        flow = conn.call("actions.propose", {"kind": "flow", "payload": payload, "key": FLOW_KEY})["action"]
+        assert flow["status"] == "awaiting_approval", flow
+        assert conn.call("actions.approve", {"id": flow["id"], "via": "script"})["action"]["status"] == "approved"
+        if before_resume is not None:
+            before_resume()
+        try:
+            conn.call("pause.clear")
+        except DaemonUnavailable:
+            assert d.proc.poll() is not None or d.proc.wait(10) == -signal.SIGKILL
+    return flow["id"]
+
+
+def wait_flow(d: DaemonProcess, flow_id: str, want: str, timeout: float = SETTLE) -> dict:
+    def settled() -> bool:
+        if d.proc.poll() is not None:
+            raise AssertionError(f"the daemon exited with {d.proc.returncode}:\n{d.stderr[-3000:]}")
+        status = statuses(d, [flow_id])[flow_id]
+        if status in ("succeeded", "failed", "compensated") and status != want:
+            with d.client() as conn:
+                raise AssertionError(f"the flow ended {status}: {conn.call('actions.get', {'id': flow_id})['action']['error']}")
+        return status == want
+
+    wait_for(settled, timeout, interval=0.05, what=f"the flow to end {want}")
+    with d.client() as conn:
+        return conn.call("actions.get", {"id": flow_id})
+
+
+def flow_receipts(d: DaemonProcess, detail: dict) -> dict[str, list]:
+    """Receipts per action of the flow (steps and compensations), by the action's kind and role."""
+    out = {}
+    for a in detail["steps"]:
+        role = f"undo {a['kind']}" if a["compensates"] else a["kind"]
+        out[role] = details(d, [a["id"]])[a["id"]]["receipts"]
+    return out
+
+
+# The actions the executor performs in the failing flow, in order: 1 the commit, 2 the PLANS.md
+# edit, 3 the push (refused: it never reaches effect_done), 4 the PLANS.md edit taken back,
+# 5 the commit taken back. Every boundary between and inside them is a kill.
+FAILING_FLOW_FAULTS = [
+    "executor.marked_executing:1", "executor.effect_done:1", "flows.step_settled:1",
+    "executor.effect_done:2", "flows.step_settled:2",
+    "executor.marked_executing:3", "flows.step_settled:3", "flows.compensation_proposed:1",
+    "executor.marked_executing:4", "executor.effect_done:3", "flows.step_settled:4", "flows.compensation_proposed:2",
+    "executor.effect_done:4", "flows.step_settled:5",
+]
+
+
+@pytest.mark.parametrize("fault", FAILING_FLOW_FAULTS)
+def test_a_failing_flow_is_taken_back_exactly_once_across_a_kill_at_every_boundary(flow_world, profile, home, daemons, fault):
+    work, remote, plans = flow_world
+    base = git(work, "rev-parse", "HEAD")
+    d = daemons.start(fault)
+    moved: list[str] = []
+    flow_id = propose_flow(d, work, before_resume=lambda: moved.append(push_from_elsewhere(home, remote)))
+    daemons.killed(d)
+
+    d = daemons.start()
+    detail = wait_flow(d, flow_id, "compensated")
+    assert detail["action"]["error"].startswith("step 3 (git.push) failed: origin/main has diverged")
+    # Counted at the real targets: the commit is gone from the branch, the report is an
+    # uncommitted file again, PLANS.md is byte for byte as before, the remote untouched.
+    assert git(work, "rev-parse", "HEAD") == base and trailer_keys(work) == ["", ""][:int(git(work, "rev-list", "--count", "HEAD"))]
+    assert FLOW_KEY + ":step:1" not in git(work, "log", "--all", "--format=%B", "--not", "--remotes")
+    assert git(work, "status", "--porcelain") == "?? report.txt"
+    assert plans.read_bytes() == PLANS.encode()
+    assert git(remote, "rev-parse", "main") == moved[0]
+    # Each effect happened once and was taken back once: one receipt per action.
+    found = flow_receipts(d, detail)
+    assert {role: len(r) for role, r in found.items()} == {
+        "git.commit": 1, "plans.edit": 1, "git.push": 0, "undo plans.edit": 1, "undo git.commit": 1}
+    kinds = {(a["kind"], bool(a["compensates"])): a["status"] for a in detail["steps"]}
+    assert kinds == {("git.commit", False): "compensated", ("plans.edit", False): "compensated", ("git.push", False): "failed",
+                     ("plans.edit", True): "succeeded", ("git.commit", True): "succeeded"}
+
+
+@pytest.mark.parametrize("fault", ["executor.effect_done:1", "flows.step_settled:2", "executor.effect_done:3", "flows.step_settled:3"])
+def test_a_flow_that_succeeds_does_each_step_exactly_once_across_a_kill(flow_world, profile, daemons, fault):
+    work, remote, plans = flow_world
+    d = daemons.start(fault)
+    flow_id = propose_flow(d, work)
+    daemons.killed(d)
+
+    d = daemons.start()
+    detail = wait_flow(d, flow_id, "succeeded")
+    assert trailer_keys(remote, "main")[0] == f"{FLOW_KEY}:step:1" and git(remote, "rev-list", "--count", "main") == "2"
+    assert git(remote, "rev-parse", "main") == git(work, "rev-parse", "HEAD")
+    assert plans.read_text().count("- [ ] send the report to Ana") == 1
+    assert {role: len(r) for role, r in flow_receipts(d, detail).items()} == {"git.commit": 1, "plans.edit": 1, "git.push": 1}

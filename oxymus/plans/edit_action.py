@@ -84,7 +84,7 @@ class PlansEditSpec(ActionSpec):
             raise Permanent("PLANS.md edits need the daemon")
         kwargs = patch_kwargs(payload, ctx.today().isoformat())
         result = await ctx.local.edit_plans(payload.op, kwargs, expected_sha256=payload.expected_sha256, actor=ctx.proposer,
-                                           trace_id=ctx.trace_id or None)
+                                           trace_id=ctx.trace_id or None, key=ctx.idempotency_key or None)
         if result.get("already_done"):
             return Receipt(summary=f"{describe(payload)} (already so)", ref=result.get("sha256_after"), already_done=True, data=result)
         return Receipt(summary=describe(payload), ref=result.get("sha256_after"), data=result)
