@@ -109,3 +109,74 @@ async def test_a_receipt_without_the_action_is_refused(tmp_path):
         with pytest.raises(Permanent, match="does not say which action recorded the payment"):
             await undo(w, marked, old)
         assert len(await payments(w)) == 1
+
+
+# ---------------------------------------------------------------- bills.add
+
+RENT = {"name": "Rent", "amount": 950, "currency": "EUR", "schedule": "monthly", "day": 1}
+RENT_TABLE = '[[bill]]\nname = "Rent"\namount = 950\ncurrency = "EUR"\nschedule = "monthly"\nday = 1\n'
+
+
+@pytest.mark.parametrize("before", [BILLS, BILLS.rstrip("\n"), BILLS + "\n", ""], ids=["newline", "no-newline", "blank-line", "empty"])
+async def test_undoing_add_gives_back_the_file_byte_for_byte_and_twice_is_already_done(tmp_path, before):
+    async with world(tmp_path, bills=before) as w:
+        path = w.config_dir / "bills.toml"
+        added = await done(w, "bills.add", RENT)
+        assert path.read_text().endswith(RENT_TABLE) and added.receipt.data["appended"].endswith(RENT_TABLE)
+        undone = await undo(w, added)
+        assert undone.summary == "removed bill Rent from bills.toml" and not undone.already_done
+        assert path.read_text() == before
+        again = await undo(w, added)
+        assert again.already_done and again.summary == f"bill Rent (rent) in {path} was already gone"
+        assert path.read_text() == before
+
+
+async def test_a_table_with_bills_added_after_it_is_cut_out_and_the_rest_kept(tmp_path):
+    async with world(tmp_path) as w:
+        path = w.config_dir / "bills.toml"
+        added = await done(w, "bills.add", RENT)
+        later = '\n[[bill]]\nname = "Gym"\namount = 30\nschedule = "monthly"\nday = 3\n'
+        path.write_text(path.read_text() + later)  # the person adds another bill by hand
+        await undo(w, added)
+        assert path.read_text() == BILLS + later
+
+
+@pytest.mark.parametrize("edit", [
+    lambda text: text.replace("amount = 950", "amount = 980"),
+    lambda text: text + 'url = "https://landlord.example"\n',  # a line added to the table belongs to it
+    lambda text: text.replace('name = "Rent"', 'name = "Rent"  # flat'),
+], ids=["value", "line-added", "comment"])
+async def test_a_table_the_person_edited_is_left_alone(tmp_path, edit):
+    async with world(tmp_path) as w:
+        path = w.config_dir / "bills.toml"
+        added = await done(w, "bills.add", RENT)
+        path.write_text(edit(path.read_text()))
+        edited = path.read_text()
+        with pytest.raises(Permanent) as err:
+            await undo(w, added)
+        assert str(err.value) == (f"bill Rent (rent) in {path} was edited since Oxymus added it; "
+                                  "remove its [[bill]] table by hand if it should go")
+        assert path.read_text() == edited
+
+
+async def test_a_bill_that_was_already_there_is_not_removed(tmp_path):
+    async with world(tmp_path, bills=BILLS + "\n" + RENT_TABLE) as w:
+        path = w.config_dir / "bills.toml"
+        action, _ = await w.desk.propose("bills.add", RENT, proposer=Proposer(), reason="test")
+        await w.execute_due()
+        action = await w.store.actions.get(action.id)
+        assert action.receipt.already_done
+        with pytest.raises(Permanent, match=r"was already there when the action ran, so Oxymus cannot tell whether it added it"):
+            await undo(w, action)
+        assert path.read_text() == BILLS + "\n" + RENT_TABLE
+
+
+async def test_a_file_that_no_longer_parses_is_not_touched(tmp_path):
+    async with world(tmp_path) as w:
+        path = w.config_dir / "bills.toml"
+        added = await done(w, "bills.add", RENT)
+        path.write_text(path.read_text() + "[[bill]\nname = broken\n")
+        broken = path.read_text()
+        with pytest.raises(Permanent, match=r"TOML syntax error.*bill Rent \(rent\) in .* was not removed"):
+            await undo(w, added)
+        assert path.read_text() == broken
