@@ -189,3 +189,12 @@ class DaemonLocalEffects:
         assert record is not None
         self._changed(record.id, "forgotten")
         return record
+
+    async def memory_unforget(self, record_id: str, *, actor: str, note: str | None = None,
+                              trace_id: str | None = None) -> mem.MemoryRecord:
+        try:
+            record = await self.store.memory.unforget(record_id, actor=actor, note=note)
+        except mem.MemoryError as exc:
+            raise Permanent(str(exc)) from None
+        self._changed(record.id, "restored")
+        return record

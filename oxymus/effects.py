@@ -142,6 +142,11 @@ class LocalEffects(Protocol):
         """Archive the record (never purge): out of retrieval, history kept."""
         ...
 
+    async def memory_unforget(self, record_id: str, *, actor: str, note: str | None = None,
+                              trace_id: str | None = None) -> MemoryRecord:
+        """Bring a forgotten record back, in the tier it had before (a new version)."""
+        ...
+
 
 class ActionContext(PollContext):
     """What prepare() and execute() may use: all a poll may (time, zone, secrets, paths), plus the action."""
