@@ -54,6 +54,49 @@ class DaemonLocalEffects:
             self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})
         return created
 
+    async def unmark_bill_paid(self, *, bill: str, due: str, action_id: str, trace_id: str | None = None,
+                               by: str = "") -> bool:
+        """Only the action's own payment goes, told by the `bills.paid` audit line that recorded it
+        (written in the payment's transaction): one recorded by another action stays."""
+        subject = f"{bill}@{due}"
+        async with self.store.write_lock:
+            db = self.store.db
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                row = await (await db.execute("SELECT paid_at, amount FROM bill_payments WHERE bill = ? AND due = ?", (bill, due))).fetchone()
+                recorded_by = await self._audit_action(db, "bills.paid", subject, "action", None)
+                if row is not None and recorded_by != action_id:
+                    if await self._audit_action(db, "bills.unpaid", subject, "undoes", action_id) is not None:
+                        row = None  # this action's payment was removed before; the one there now is another's
+                    else:
+                        who = f"action {recorded_by}" if recorded_by else "someone else (no audit line says who)"
+                        raise Permanent(f"the payment of {bill} due {due} was recorded by {who}, not by action {action_id}, "
+                                        "so Oxymus leaves it recorded")
+                if row is not None:
+                    await db.execute("DELETE FROM bill_payments WHERE bill = ? AND due = ?", (bill, due))
+                    sql, params = audit_sql.statement(actor="executor", verb="bills.unpaid", subject=subject, trace_id=trace_id or new_ulid(),
+                                                      details={"bill": bill, "due": due, "paid_at": row[0], "amount": row[1],
+                                                               "undoes": action_id, "action": by})
+                    await db.execute(sql, params)
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        if row is not None and self.bus is not None:
+            self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})
+        return row is not None
+
+    @staticmethod
+    async def _audit_action(db, verb: str, subject: str, field: str, value: str | None) -> str | None:
+        """details[field] of the newest `verb` line about `subject` (with details[field] == value, if given)."""
+        sql = "SELECT json_extract(details, '$.' || ?) FROM audit_log WHERE verb = ? AND subject = ?"
+        params: tuple = (field, verb, subject)
+        if value is not None:
+            sql += " AND json_extract(details, '$.' || ?) = ?"
+            params += (field, value)
+        row = await (await db.execute(sql + " ORDER BY seq DESC LIMIT 1", params)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     async def _current(self) -> bytes | None:
         try:
             return await asyncio.to_thread(_read, self.keeper.path)
@@ -167,4 +210,13 @@ class DaemonLocalEffects:
             raise Permanent(str(exc)) from None
         assert record is not None
         self._changed(record.id, "forgotten")
+        return record
+
+    async def memory_unforget(self, record_id: str, *, actor: str, note: str | None = None,
+                              trace_id: str | None = None) -> mem.MemoryRecord:
+        try:
+            record = await self.store.memory.unforget(record_id, actor=actor, note=note)
+        except mem.MemoryError as exc:
+            raise Permanent(str(exc)) from None
+        self._changed(record.id, "restored")
         return record

@@ -109,6 +109,12 @@ class LocalEffects(Protocol):
         """Record a payment; False if (bill, due) was already recorded."""
         ...
 
+    async def unmark_bill_paid(self, *, bill: str, due: str, action_id: str, trace_id: str | None = None,
+                               by: str = "") -> bool:
+        """Remove the payment of (bill, due) that the action `action_id` recorded (`by`: the action
+        removing it); False if there is none (already removed). Permanent if another recorded it."""
+        ...
+
     async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
                          trace_id: str | None = None, key: str | None = None) -> dict[str, Any]:
         """Apply one PLANS.md patch; returns {'sha256_before', 'sha256_after', 'diff'}."""
@@ -138,6 +144,11 @@ class LocalEffects(Protocol):
 
     async def memory_forget(self, record_id: str, *, actor: str, trace_id: str | None = None) -> MemoryRecord:
         """Archive the record (never purge): out of retrieval, history kept."""
+        ...
+
+    async def memory_unforget(self, record_id: str, *, actor: str, note: str | None = None,
+                              trace_id: str | None = None) -> MemoryRecord:
+        """Bring a forgotten record back, in the tier it had before (a new version)."""
         ...
 
 

@@ -15,6 +15,10 @@ person's own update is allowed, an agent's waits for approval.
 - forget: `id`. Archives the record (out of retrieval, history kept); never a
   purge. Forgetting a forgotten record is already done.
 
+Compensation takes the effect back: an added record is forgotten, an edit reverted
+to the values the receipt kept, a forgotten record restored (in its old tier); only
+while the record is still at the version the effect left it at.
+
 The effect is performed by the daemon through `ctx.local` (`daemon/local_effects.py`).
 """
 
@@ -196,7 +200,53 @@ class MemoryUpdateSpec(ActionSpec):
         touch = set(updates) != {"tier"}
         after = await local.memory_edit(current.id, payload.changes, actor=ctx.proposer, note=payload.note, touch=touch, trace_id=trace)
         return Receipt(summary=describe(payload, current, updates), ref=after.id,
-                       data={"id": after.id, "version_before": current.version, "version": after.version, "fields": sorted(updates)})
+                       data={"id": after.id, "version_before": current.version, "version": after.version, "fields": sorted(updates),
+                             "before": {k: getattr(current, k) for k in updates}})
+
+    compensable = True
+
+    async def compensate(self, payload: MemoryUpdatePayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """The inverse of what execute() did: an added record is forgotten, an edit reverted, a forgotten record restored;
+        only while the record is still at the version the effect left it at."""
+        local = ctx.local
+        if local is None:
+            raise Permanent("memory updates need the daemon")
+        rid, version = receipt.data.get("id") or receipt.ref or "", receipt.data.get("version")
+        current = await local.memory_record(rid) if rid else None
+        name = f"record {rid}" + (f" ({_quote(current.title)})" if current is not None else "")
+        if payload.op == "add" and (current is None or current.archived):
+            return Receipt(summary=f"memory: {name} is already forgotten", ref=rid or None, already_done=True, data={"id": rid})
+        if current is None:
+            raise Permanent(f"no memory record {rid or payload.id} (was it purged?): nothing left to take back")
+        if payload.op == "forget" and not current.archived:
+            return Receipt(summary=f"memory: {name} is already back", ref=current.id, already_done=True, data={"id": current.id})
+        before = receipt.data.get("before") if payload.op == "edit" else None
+        if payload.op == "edit" and isinstance(before, dict) and all(getattr(current, k) == v for k, v in before.items()):
+            return Receipt(summary=f"memory: {name} already shows what it said before", ref=current.id, already_done=True,
+                           data={"id": current.id})
+        by_hand = {"add": f"forget it by hand (`oxymus memory forget {current.id}`)",
+                   "edit": f"revert it by hand (`oxymus memory show {current.id}` lists its versions)",
+                   "forget": "restore it by hand"}[payload.op]
+        if payload.op != "add" and (receipt.already_done or (payload.op == "edit" and not isinstance(before, dict))):
+            # An edit or forget found done: by this action before a crash, or by someone else; Oxymus cannot tell.
+            # (An add found done is this action's own: its record id derives from the action.)
+            raise Permanent(f"memory: {name} already showed this {payload.op} when the action ran, so Oxymus cannot tell "
+                            f"whether it made it; {by_hand} if it should be undone")
+        if current.version != version:
+            raise Permanent(f"memory: {name} changed since this {payload.op} (version {version}, now {current.version}); "
+                            f"{by_hand} if it should be undone")
+        note, trace = f"undoes {ctx.compensates_key or 'memory.update'}"[:200], ctx.trace_id or None
+        if payload.op == "add":
+            after = await local.memory_forget(current.id, actor=ctx.proposer, trace_id=trace)
+            return Receipt(summary=f"memory: forgot {name} again", ref=after.id, data={"id": after.id, "version": after.version})
+        if payload.op == "forget":
+            after = await local.memory_unforget(current.id, actor=ctx.proposer, note=note, trace_id=trace)
+            return Receipt(summary=f"memory: restored {name} ({after.tier})", ref=after.id, data={"id": after.id, "version": after.version})
+        assert isinstance(before, dict)
+        after = await local.memory_edit(current.id, RecordChanges.model_validate(before), actor=ctx.proposer, note=note,
+                                        touch=set(before) != {"tier"}, trace_id=trace)
+        return Receipt(summary=f"memory: reverted {name} ({', '.join(sorted(before))})", ref=after.id,
+                       data={"id": after.id, "version": after.version})
 
     @staticmethod
     def _check_version(payload: MemoryUpdatePayload, current: MemoryRecord) -> None:

@@ -31,7 +31,9 @@ other qualifier is refused with 422 so a test never silently gets a wrong answer
 /repos/{o}/{r}, /repos/{o}/{r}/issues/{n}, /repos/{o}/{r}/pulls/{n},
 /repos/{o}/{r}/commits/{ref}/status, /repos/{o}/{r}/commits/{ref}/check-runs,
 /repos/{o}/{r}/issues/{n}/comments (GET lists, oldest first, in pages of `per_page`
-(default 30, at most 100) with a `Link` header; POST adds; 201 with the comment).
+(default 30, at most 100) with a `Link` header; POST adds; 201 with the comment),
+DELETE /repos/{o}/{r}/issues/comments/{id} (204; 404 if there is no such comment, 403
+if someone else wrote it).
 Tests seed comments with `state.add_comment(...)` and count them with
 `state.comments_on(repo, number)`.
 
@@ -268,6 +270,18 @@ class GitHubState:
             self.comments.append(comment)
             item.comments += 1
             item.updated_at = now
+            return comment
+
+    def delete_comment(self, repo: str, comment_id: int) -> FakeComment | None:
+        """Remove the comment (as its author deleting it does); None if repo has no such comment."""
+        with self.lock:
+            comment = next((c for c in self.comments if c.repo == repo and c.id == comment_id), None)
+            if comment is not None:
+                self.comments.remove(comment)
+                item = self.items.get((repo, comment.number))
+                if item is not None:
+                    item.comments -= 1
+                    item.updated_at = self.tick()
             return comment
 
     def comments_on(self, repo: str, number: int) -> list[FakeComment]:
@@ -600,6 +614,7 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", r"/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<ref>[^/]+)/check-runs", "get_check_runs"),
         ("GET", r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/comments", "list_comments"),
         ("POST", r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/comments", "create_comment"),
+        ("DELETE", r"/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<comment_id>\d+)", "delete_comment"),
     ]
 ]
 
@@ -651,7 +666,7 @@ class _Handler(LoopbackHandler):
                 status, out, extra = self._route(method, path, query, body_in)
             except _Reply as reply:
                 status, out, extra = reply.status, reply.body, {}
-            payload = json.dumps(out, separators=(",", ":")).encode()
+            payload = None if status == 204 else json.dumps(out, separators=(",", ":")).encode()  # 204: no body
             etag = f'W/"{hashlib.sha256(payload).hexdigest()[:40]}"' if method == "GET" and status == 200 else None
             not_modified = etag is not None and inm is not None and _etag_matches(inm, etag)
             if charged and not not_modified:  # a 304 to a conditional request is free, as on GitHub
@@ -812,6 +827,17 @@ class _Handler(LoopbackHandler):
         comment = state.add_comment(item, body["body"])
         out = self._shapes().comment(comment, item)
         return 201, out, {"Location": out["url"]}
+
+
+    def delete_comment(self, repo: str, comment_id: str, **_: Any):
+        state = self.server.fake.state
+        comment = next((c for c in state.comments if c.repo == repo and c.id == int(comment_id)), None)
+        if comment is None:
+            raise _error(404, "Not Found")
+        if comment.author != state.me:  # only the author (or an admin, which the fake's user never is) may delete
+            raise _error(403, "Must have admin rights to Repository.")
+        state.delete_comment(repo, comment.id)
+        return 204, None, {}
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:

@@ -367,3 +367,99 @@ async def test_a_failed_put_is_classified_and_a_retry_never_duplicates(tmp_path,
             receipt = await spec.execute(spec.parse(prepared.payload), ctx)
             assert receipt.already_done is (mode == "lose")
             assert len(mine(stored(dav, "me", "personal"), key)) == 1
+
+
+# ---------------------------------------------------------------- compensation (a later step of the flow failed)
+
+
+def undo_ctx(tmp_path: Path, key: str, **kw) -> ActionContext:
+    """The compensation's own context: its own key, and the key the event was made with."""
+    ctx = make_ctx(tmp_path, key=f"undo-{key}", **kw)
+    ctx.compensates_key = key
+    return ctx
+
+
+def edit_on_server(server: RadicaleServer, key: str, change) -> None:
+    """Someone edits the event in their calendar app (a separate client)."""
+    with server.client("me", PASSWORDS["me"]) as client:
+        event = client.principal().calendar(cal_id="personal").get_event_by_uid(event_uid(key))
+        change(event.icalendar_component)
+        event.save()
+
+
+def test_the_kind_says_it_can_be_taken_back():
+    assert CreateEvent.compensable is True
+
+
+async def test_compensate_deletes_the_event_and_twice_is_already_done(tmp_path, dav):
+    spec = CreateEvent(config(dav.url))
+    data = payload(summary="Undo me")
+    receipt = await run(spec, data, make_ctx(tmp_path, key="undo"))
+    other = await run(spec, data, make_ctx(tmp_path, key="undo-neighbour"))
+    assert len(mine(stored(dav, "me", "personal"), "undo")) == 1
+    undone = await spec.compensate(spec.parse(data), receipt, undo_ctx(tmp_path, "undo"))
+    assert undone.summary == 'deleted "Undo me" Mon 24 Nov 09:00–11:00 on personal'
+    assert undone.ref == receipt.ref and undone.already_done is False
+    assert mine(stored(dav, "me", "personal"), "undo") == []
+    assert len(mine(stored(dav, "me", "personal"), "undo-neighbour")) == 1  # only the one it made
+    again = await spec.compensate(spec.parse(data), receipt, undo_ctx(tmp_path, "undo"))
+    assert again.already_done is True and again.summary == '"Undo me" Mon 24 Nov 09:00–11:00 on personal was already gone'
+    assert other.already_done is False
+
+
+async def test_compensate_finds_the_event_by_the_original_key_when_the_receipt_lacks_the_uid(tmp_path, dav):
+    spec = CreateEvent(config(dav.url))
+    receipt = await run(spec, payload(calendar="two", calendar_name="Home"), make_ctx(tmp_path, key="bare"))
+    bare = Receipt(summary=receipt.summary)
+    undone = await spec.compensate(spec.parse(payload(calendar="two", calendar_name="Home")), bare, undo_ctx(tmp_path, "bare"))
+    assert undone.already_done is False and mine(stored(dav, "two", "home"), "bare") == []
+
+
+def _retitle(component) -> None:
+    component["SUMMARY"] = icalendar.vText("Deep work (moved to the library)")
+
+
+def _resequence(component) -> None:
+    component["SEQUENCE"] = 1
+
+
+def _move(component) -> None:
+    component.pop("DTSTART")
+    component.add("DTSTART", dt.datetime(2025, 11, 24, 7, 0, tzinfo=dt.timezone.utc))
+
+
+@pytest.mark.parametrize("change, why", [(_retitle, "its summary changed"), (_resequence, "SEQUENCE is "),
+                                         (_move, "its start moved")])
+async def test_an_event_edited_since_is_left_alone_and_the_refusal_says_so(tmp_path, dav, change, why):
+    key = f"edited-{change.__name__}"
+    spec = CreateEvent(config(dav.url))
+    receipt = await run(spec, payload(), make_ctx(tmp_path, key=key))
+    edit_on_server(dav, key, change)
+    with pytest.raises(Permanent) as err:
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, key))
+    message = str(err.value)  # (the calendar client may bump SEQUENCE on its own save)
+    assert message.startswith('event "Deep work" Mon 24 Nov 09:00–11:00 on personal was edited since (') and why in message
+    assert message.endswith("); delete it by hand if it should go")
+    assert len(mine(stored(dav, "me", "personal"), key)) == 1
+
+
+async def test_compensate_with_the_server_down_is_transient_and_the_retry_deletes(tmp_path, dav):
+    spec = CreateEvent(config(dav.url))
+    receipt = await run(spec, payload(), make_ctx(tmp_path, key="undo-outage"))
+    dav.stop()
+    try:
+        with pytest.raises(Transient, match="connection refused"):
+            await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, "undo-outage"))
+    finally:
+        dav.start()
+    undone = await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, "undo-outage"))
+    assert undone.already_done is False and mine(stored(dav, "me", "personal"), "undo-outage") == []
+
+
+@pytest.mark.parametrize("status, error", [(503, Transient), (429, Transient), (403, Permanent)])
+async def test_compensate_classifies_http_errors(tmp_path, status, error):
+    with Scripted(status, {}) as server:
+        spec = CreateEvent(config(server.url))
+        receipt = Receipt(summary="created", ref=event_uid("K1"), data={"uid": event_uid("K1"), "collection": "Personal"})
+        with pytest.raises(error, match=str(status)):
+            await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, "K1"))

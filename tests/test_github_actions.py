@@ -234,3 +234,100 @@ async def test_no_server_is_transient(tmp_path):
     with pytest.raises(Transient) as err:
         await run(spec_for(url), payload(), make_ctx(tmp_path, "ghp_any"))
     assert str(err.value) == f"cannot reach GitHub at {url}: connection refused"
+
+
+# ---------------------------------------------------------------- compensation (a later step of the flow failed)
+
+
+def undo_ctx(tmp_path: Path, token: str | None, key: str = "K1") -> ActionContext:
+    """The compensation's own context: its own key, and the key the comment was posted with."""
+    ctx = make_ctx(tmp_path, token, key=f"undo-{key}")
+    ctx.compensates_key = key
+    return ctx
+
+
+def test_the_kind_says_it_can_be_taken_back():
+    assert Comment.compensable is True
+
+
+async def test_compensate_deletes_the_marked_comment_and_twice_is_already_done(tmp_path, gh):
+    spec = spec_for(gh.url)
+    issue = gh.state.items[(REPO, 12)]
+    gh.state.add_comment(issue, "Before ours", author="someone")
+    receipt = await run(spec, payload(), make_ctx(tmp_path, gh.state.token))
+    await run(spec, payload(), make_ctx(tmp_path, gh.state.token, key="K2"))  # another action's comment stays
+    gh.state.add_comment(issue, "A reply after ours", author="someone")
+    mark = gh.state.mark()
+    undone = await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert undone.summary == "deleted the comment on octo/app#12" and undone.already_done is False
+    assert undone.ref == receipt.ref
+    assert bodies(gh) == ["Before ours", "Fixed in #13, please check.\n\n<!-- oxymus-action: K2 -->", "A reply after ours"]
+    assert issue.comments == 3
+    comment_id = receipt.ref.rsplit("-", 1)[1]
+    assert [(r.method, r.path, r.status) for r in gh.state.requests_since(mark)] == [
+        ("GET", "/repos/octo/app/issues/12/comments", 200), ("DELETE", f"/repos/octo/app/issues/comments/{comment_id}", 204),
+    ]
+    again = await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert again.already_done is True and again.summary == "the comment on octo/app#12 was already gone"
+    assert len(bodies(gh)) == 3
+
+
+async def test_the_fake_answers_a_delete_as_github_does(tmp_path, gh):
+    import requests
+
+    issue = gh.state.items[(REPO, 12)]
+    theirs = gh.state.add_comment(issue, "Not yours", author="someone")
+    headers = {"Authorization": f"token {gh.state.token}"}
+    url = f"{gh.url}/repos/{REPO}/issues/comments"
+    assert requests.delete(f"{url}/{theirs.id}", headers=headers, timeout=5).status_code == 403
+    assert requests.delete(f"{url}/99999", headers=headers, timeout=5).status_code == 404
+    mine = gh.state.add_comment(issue, "Mine")
+    answer = requests.delete(f"{url}/{mine.id}", headers=headers, timeout=5)
+    assert answer.status_code == 204 and answer.content == b""
+    assert bodies(gh) == ["Not yours"]
+
+
+async def test_a_comment_edited_since_is_left_alone(tmp_path, gh):
+    spec = spec_for(gh.url)
+    receipt = await run(spec, payload(), make_ctx(tmp_path, gh.state.token))
+    (comment,) = gh.state.comments_on(REPO, 12)
+    comment.body = comment.body.replace("please check", "please check (edited: also fixes #14)")
+    with pytest.raises(Permanent) as err:
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert str(err.value) == (f"the comment {receipt.ref} on octo/app#12 was edited since Oxymus posted it; "
+                              "delete it by hand if it should go")
+    assert len(bodies(gh)) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_a_500_while_compensating_is_transient_and_the_retry_deletes(tmp_path, gh, method):
+    spec = spec_for(gh.url)
+    receipt = await run(spec, payload(), make_ctx(tmp_path, gh.state.token))
+    gh.state.fail_next("error", status=500, method=method)
+    with pytest.raises(Transient, match=r"GitHub answered 500 Server Error: delete the comment on octo/app#12"):
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert len(bodies(gh)) == 1
+    undone = await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert undone.already_done is False and bodies(gh) == []
+
+
+async def test_429_while_compensating_is_transient_with_retry_after(tmp_path, gh):
+    spec = spec_for(gh.url)
+    receipt = await run(spec, payload(), make_ctx(tmp_path, gh.state.token))
+    gh.state.fail_next("too_many_requests", retry_after=45, method="DELETE")
+    with pytest.raises(Transient) as err:
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert err.value.retry_after == 45 and len(bodies(gh)) == 1
+
+
+async def test_a_token_that_may_not_delete_is_permanent_with_the_hint(tmp_path, gh):
+    spec = spec_for(gh.url)
+    receipt = await run(spec, payload(), make_ctx(tmp_path, gh.state.token))
+    gh.state.fail_next("error", status=403, message="Resource not accessible by personal access token", method="DELETE")
+    with pytest.raises(Permanent) as err:
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, gh.state.token))
+    assert str(err.value) == ("GitHub refused the token (403 Resource not accessible by personal access token): run "
+                              "`oxymus secret set github` with a token that may delete comments on octo/app")
+    with pytest.raises(Permanent, match="no GitHub token"):
+        await spec.compensate(spec.parse(payload()), receipt, undo_ctx(tmp_path, None))
+    assert len(bodies(gh)) == 1

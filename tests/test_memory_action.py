@@ -7,8 +7,8 @@ import pytest
 from agent_harness import AgentWorld
 from oxymus import wire
 from oxymus.actions import Proposer
-from oxymus.effects import action_specs
-from oxymus.memory import Provenance, RecordFields
+from oxymus.effects import ActionContext, Permanent, action_specs
+from oxymus.memory import Provenance, RecordChanges, RecordFields
 from oxymus.memory_action import derived_id
 
 STEWARD = Proposer(type="agent", name="steward", run_id="01JRUN0000000000000000STEW")
@@ -150,3 +150,105 @@ async def test_a_change_that_changes_nothing_or_a_forgotten_record_is_refused_at
     await world.store.memory.forget(rec.id)
     with pytest.raises(wire.RpcError, match="already forgotten"):
         await world.desk.propose("memory.update", {"op": "forget", "id": rec.id}, proposer=STEWARD, reason="t")
+
+
+# ---------------------------------------------------------------- compensation (a later step of the flow failed)
+
+UNDO = "01JUND0000000000000000UND0"
+
+
+async def undo(w, action, receipt=None):
+    """compensate() as the flow runs it: an action of its own, knowing the key the effect was made with."""
+    spec = w.desk.specs["memory.update"]
+    ctx = ActionContext(zone=w.zone, config_dir=w.config_dir, now=w.now, action_id=UNDO, idempotency_key=f"undo:{action.idempotency_key}",
+                        trace_id=action.trace_id, proposer="user", local=w.desk.local, compensates_key=action.idempotency_key)
+    return await spec.compensate(spec.parse(action.payload), receipt or action.receipt, ctx)
+
+
+async def done(w, payload, key=None):
+    action, _ = await w.desk.propose("memory.update", payload, proposer=Proposer(), reason="test", key=key)
+    action = await run_it(w, action)
+    assert action.status == "succeeded", action
+    return action
+
+
+def test_memory_update_says_it_can_be_taken_back():
+    assert action_specs(None)["memory.update"].compensable is True
+
+
+async def test_an_added_record_is_forgotten_not_purged_and_twice_is_already_done(world):
+    added = await done(world, {"op": "add", "record": {"kind": "decision", "title": "Use SQLite", "tier": "hot"}})
+    undone = await undo(world, added)
+    assert not undone.already_done and undone.summary == f"memory: forgot record {added.receipt.ref} ('Use SQLite') again"
+    rec = await world.store.memory.get(added.receipt.ref, touch=False)
+    assert rec.archived and [v.version for v in await world.store.memory.history(rec.id)] == [1, 2]
+    again = await undo(world, added)
+    assert again.already_done and (await world.store.memory.get(rec.id, touch=False)).version == 2
+
+
+async def test_an_added_record_changed_since_is_left_alone(world):
+    added = await done(world, {"op": "add", "record": {"title": "Use SQLite"}})
+    await world.store.memory.edit(added.receipt.ref, RecordChanges(body="and WAL mode"))
+    with pytest.raises(Permanent) as err:
+        await undo(world, added)
+    assert str(err.value) == (f"memory: record {added.receipt.ref} ('Use SQLite') changed since this add (version 1, now 2); "
+                              f"forget it by hand (`oxymus memory forget {added.receipt.ref}`) if it should be undone")
+    assert not (await world.store.memory.get(added.receipt.ref, touch=False)).archived
+
+
+async def test_an_edit_is_reverted_to_the_previous_values(world):
+    rec = await record(world, tags=["work"])
+    edited = await done(world, {"op": "edit", "id": rec.id, "changes": {"title": "Mornings are for writing", "tags": ["writing"], "tier": "warm"}})
+    assert edited.receipt.data["before"] == {"title": "Prefers mornings for deep work", "tags": ["work"], "tier": "hot"}
+    undone = await undo(world, edited)
+    assert not undone.already_done and undone.summary.startswith(f"memory: reverted record {rec.id}") and "(tags, tier, title)" in undone.summary
+    back = await world.store.memory.get(rec.id, touch=False)
+    assert (back.title, back.tags, back.tier, back.body, back.version) == ("Prefers mornings for deep work", ["work"], "hot", rec.body, 3)
+    assert (await world.store.memory.history(rec.id))[-1].note == f"undoes {edited.idempotency_key}"[:200]
+    again = await undo(world, edited)
+    assert again.already_done and (await world.store.memory.get(rec.id, touch=False)).version == 3
+
+
+async def test_an_edit_changed_since_is_not_reverted(world):
+    rec = await record(world)
+    edited = await done(world, {"op": "edit", "id": rec.id, "changes": {"title": "Mornings are for writing"}})
+    await world.store.memory.edit(rec.id, RecordChanges(body="Also Saturdays."))
+    with pytest.raises(Permanent) as err:
+        await undo(world, edited)
+    assert str(err.value) == (f"memory: record {rec.id} ('Mornings are for writing') changed since this edit (version 2, now 3); "
+                              f"revert it by hand (`oxymus memory show {rec.id}` lists its versions) if it should be undone")
+    assert (await world.store.memory.get(rec.id, touch=False)).title == "Mornings are for writing"
+
+
+async def test_an_edit_found_already_applied_is_not_reverted(world):
+    rec = await record(world)
+    edited = await done(world, {"op": "edit", "id": rec.id, "changes": {"tier": "warm"}})
+    found = await again(world, edited)  # the receipt a retry after a crash would have stored
+    assert found.already_done
+    with pytest.raises(Permanent, match="already showed this edit when the action ran, so Oxymus cannot tell whether it made it"):
+        await undo(world, edited, found)
+    assert (await world.store.memory.get(rec.id, touch=False)).tier == "warm"
+
+
+async def test_a_forgotten_record_is_restored_in_its_old_tier(world):
+    rec = await record(world, tier="hot")
+    forgot = await done(world, {"op": "forget", "id": rec.id})
+    assert (await world.store.memory.get(rec.id, touch=False)).tier == "cold"
+    undone = await undo(world, forgot)
+    assert not undone.already_done and undone.summary == f"memory: restored record {rec.id} ('Prefers mornings for deep work') (hot)"
+    back = await world.store.memory.get(rec.id, touch=False)
+    assert (back.archived, back.tier, back.version) == (False, "hot", 3)
+    (line,) = await world.store.audit.query(verb="memory.restored", subject=rec.id)
+    assert line.details == {"tier": "hot", "version": 3}
+    assert [h.record.id for h in await world.store.memory.search("mornings")] == [rec.id]
+    again = await undo(world, forgot)
+    assert again.already_done and (await world.store.memory.get(rec.id, touch=False)).version == 3
+
+
+async def test_a_record_forgotten_then_changed_is_not_restored(world):
+    rec = await record(world)
+    forgot = await done(world, {"op": "forget", "id": rec.id})
+    await world.store.memory.edit(rec.id, RecordChanges(body="Kept only for the record."))
+    with pytest.raises(Permanent, match=rf"memory: record {rec.id} .* changed since this forget \(version 2, now 3\); restore it by hand"):
+        await undo(world, forgot)
+    assert (await world.store.memory.get(rec.id, touch=False)).archived

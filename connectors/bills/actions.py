@@ -3,6 +3,8 @@
 The payment is the person's to make; this records it. Recording is keyed by (bill,
 due date), so a retry after a crash cannot record it twice. The amount defaults to
 the one in bills.toml, so a policy rule such as `amount > 200` sees the real figure.
+Compensation removes the record again, but only the one this action made (the
+`bills.paid` audit line written with it names the action).
 """
 
 from __future__ import annotations
@@ -87,4 +89,22 @@ class MarkPaid(ActionSpec):
                                                  note=payload.note, action_id=ctx.action_id,
                                                  trace_id=ctx.trace_id or None)
         return Receipt(summary=_summary(payload).replace("mark ", "marked ", 1), ref=f"{payload.bill}@{payload.due}",
-                       already_done=not created, data={"bill": payload.bill, "due": payload.due, "amount": payload.amount})
+                       already_done=not created,
+                       data={"bill": payload.bill, "due": payload.due, "amount": payload.amount, "action_id": ctx.action_id})
+
+    compensable = True
+
+    async def compensate(self, payload: MarkPaidPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Remove the payment this action recorded; one recorded by another action (`oxymus paid`) stays."""
+        if ctx.local is None:
+            raise Permanent("unmarking bills paid needs the daemon")
+        bill, due, action_id = (receipt.data.get(k) for k in ("bill", "due", "action_id"))
+        if not (bill and due and action_id):
+            raise Permanent(f"the receipt of {receipt.summary!r} does not say which action recorded the payment; "
+                            "Oxymus cannot tell whether it is its own to remove")
+        removed = await ctx.local.unmark_bill_paid(bill=bill, due=due, action_id=action_id, trace_id=ctx.trace_id or None,
+                                                   by=ctx.action_id)
+        summary = f"{bill} due {due} is no longer marked paid"
+        if not removed:
+            return Receipt(summary=f"{summary} (already)", ref=f"{bill}@{due}", already_done=True, data={"bill": bill, "due": due})
+        return Receipt(summary=summary, ref=f"{bill}@{due}", data={"bill": bill, "due": due})

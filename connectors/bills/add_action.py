@@ -10,6 +10,9 @@ in the file means the effect is done (`already_done`), whether a retry after a c
 or the person added it by hand. A file that does not parse is refused, not touched.
 Without the file, it is created. Without a `[bills]` section in config.toml the
 proposal is refused: nobody would read the bill.
+
+Compensation removes the table again, with the same atomic write, only while it is
+still there byte for byte as appended; a table the person edited since is left alone.
 """
 
 from __future__ import annotations
@@ -118,10 +121,32 @@ class AddBill(ActionSpec):
         except SourceUnavailable as exc:
             raise Permanent(f"{exc}; nothing was added") from None
         data = {"bill": bill.key, "file": str(path)}
-        if not added:
+        if added is None:
             return Receipt(summary=f"bill {bill.name} ({bill.key}) was already in {path.name}", ref=bill.key, data=data,
                            already_done=True)
-        return Receipt(summary=f"added bill {bill.name} to {path.name}", ref=bill.key, data=data)
+        return Receipt(summary=f"added bill {bill.name} to {path.name}", ref=bill.key, data={**data, "appended": added})
+
+    compensable = True
+
+    async def compensate(self, payload: AddBillPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Remove the table this action appended, if it is still there as appended."""
+        bill = Bill.model_validate(payload.model_dump())
+        path = Path(receipt.data["file"]) if receipt.data.get("file") else self._path(ctx)
+        appended = receipt.data.get("appended")
+        what = f"bill {bill.name} ({bill.key}) in {path}"
+        if not isinstance(appended, str):
+            raise Permanent(f"{what} was already there when the action ran, so Oxymus cannot tell whether it added it; "
+                            "remove its [[bill]] table by hand if it should go")
+        try:
+            outcome = await asyncio.to_thread(_remove, path, bill, appended)
+        except SourceUnavailable as exc:
+            raise Permanent(f"{exc}; {what} was not removed: fix the file, or remove the table by hand") from None
+        if outcome == "edited":
+            raise Permanent(f"{what} was edited since Oxymus added it; remove its [[bill]] table by hand if it should go")
+        data = {"bill": bill.key, "file": str(path)}
+        if outcome == "gone":
+            return Receipt(summary=f"{what} was already gone", ref=bill.key, data=data, already_done=True)
+        return Receipt(summary=f"removed bill {bill.name} from {path.name}", ref=bill.key, data=data)
 
 
 def _diff(path: Path, text: str, new_file: bool) -> str:
@@ -165,18 +190,50 @@ def _existing(path: Path) -> set[str] | None:
     return keys
 
 
-def _append(path: Path, bill: Bill) -> bool:
-    """Append the table atomically; False when a bill with its key is already there."""
+def _append(path: Path, bill: Bill) -> str | None:
+    """Append the table atomically; returns the text appended (the separator and the table),
+    or None when a bill with its key is already there."""
     existing = _existing(path)
     if existing is not None and bill.key in existing:
-        return False
+        return None
     old = path.read_bytes() if existing is not None else b""
     # One blank line between the person's last line and the new table.
     sep = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n") else b"\n\n")
-    new = old + sep + render(bill).encode("utf-8")
+    added = sep + render(bill).encode("utf-8")
+    new = old + added
     tomllib.loads(new.decode("utf-8"))  # never write a file that does not parse
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if existing is not None else 0o644
+    _replace(path, new, path.stat().st_mode & 0o7777 if existing is not None else 0o644)
+    return added.decode("utf-8")
+
+
+def _remove(path: Path, bill: Bill, appended: str) -> str:
+    """Take back what `_append` added: "removed", "gone" (no bill with its key), or "edited"
+    (the key is there but not the table as appended). Only whole, unchanged tables go."""
+    keys = _existing(path)
+    if keys is None or bill.key not in keys:
+        return "gone"
+    text = path.read_text(encoding="utf-8")
+    table = render(bill)
+    at = [m.start() for m in re.finditer(re.escape(table), text) if m.start() == 0 or text[m.start() - 1] == "\n"]
+    # The table must end where the next one (or a blank line, a comment, the end) starts: a line
+    # the person added under it would belong to it.
+    at = [i for i in at if re.match(r"\Z|\n|#|\[", text[i + len(table):])]
+    if len(at) != 1:
+        return "edited"
+    start, end = at[0], at[0] + len(table)
+    if end == len(text) and appended.endswith(table) and text[:end].endswith(appended):
+        start = end - len(appended)  # still the last thing in the file: back to the exact bytes before
+    elif text[end:end + 1] == "\n":
+        end += 1  # the blank line that separated it from the next table
+    new = (text[:start] + text[end:]).encode("utf-8")
+    tomllib.loads(new.decode("utf-8"))
+    _replace(path, new, path.stat().st_mode & 0o7777)
+    return "removed"
+
+
+def _replace(path: Path, new: bytes, mode: int) -> None:
+    """Write `new` over `path` atomically: a temporary file in the same folder, fsynced, renamed over."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -199,4 +256,3 @@ def _append(path: Path, bill: Bill) -> bool:
             os.close(dir_fd)
     except OSError:
         pass
-    return True

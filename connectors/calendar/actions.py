@@ -8,6 +8,10 @@ retry after a crash looks the UID up first and, finding it, reports the event as
 already created. caldav also stores the event under a URL made from the UID, so
 two attempts can never leave two copies.
 
+Compensation (a later step of a flow failed) deletes the event by the same UID,
+with `If-Match` on the copy it checked, and only if the server's copy is still what
+Oxymus wrote: an event someone edited since is left alone, and the refusal says so.
+
 Times are written in UTC: the event happens once, so UTC is exact, and calendar
 clients show it in their own zone. The preview shows it in the person's zone.
 
@@ -29,7 +33,7 @@ from oxymus.connectors.calendar import CalDavEntry, CalendarConfig
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
 
 if TYPE_CHECKING:
-    from oxymus.connectors.calendar.dav import DavAdded, DavError
+    from oxymus.connectors.calendar.dav import DavAdded, DavDeleted, DavError
 
 MAX_LENGTH = dt.timedelta(days=7)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -70,16 +74,9 @@ class CreateEvent(ActionSpec):
         return self._preview(payload, ZoneInfo("UTC"))
 
     async def execute(self, payload: CreateEventPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
-        try:
-            entry = self._entry(payload)
-            _check(payload)
-        except ActionInvalid as e:  # the config changed since the proposal
-            raise Permanent(str(e)) from None
+        entry, password = self._account(payload, ctx)
         if not ctx.idempotency_key:
             raise Permanent("calendar.create_event needs an idempotency key to derive the event's UID")
-        password = ctx.secret(entry.secret_name())
-        if password is None:
-            raise Permanent(f"no password stored for {entry.secret_name()}: run `oxymus secret set {entry.secret_name()}`")
         uid = event_uid(ctx.idempotency_key)
         ics = event_ics(payload, uid=uid, stamp=ctx.now(), action_id=ctx.action_id)
         added = await asyncio.to_thread(_add, entry, password, payload.calendar_name, uid, ics, ctx.timeout)
@@ -91,7 +88,37 @@ class CreateEvent(ActionSpec):
             return Receipt(summary=f"{what} was already created", ref=uid, data=data, already_done=True)
         return Receipt(summary=f"created {what}", ref=uid, data=data)
 
+    compensable = True
+
+    async def compensate(self, payload: CreateEventPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Delete the event by its UID, unless someone edited it since Oxymus wrote it."""
+        entry, password = self._account(payload, ctx)
+        uid = receipt.data.get("uid") or receipt.ref or (event_uid(ctx.compensates_key) if ctx.compensates_key else "")
+        if not uid:
+            raise Permanent("calendar.create_event: neither the receipt nor the key names the event to delete")
+        calendar = receipt.data.get("collection") or payload.calendar_name
+        gone = await asyncio.to_thread(_delete, entry, password, calendar, uid, lambda ics: edited(ics, uid, payload), ctx.timeout)
+        what = f"{_quoted(payload.summary)} {when(payload.start, payload.end, ctx.zone)} on {_where(payload.calendar, payload.calendar_name)}"
+        data = {"uid": uid, "calendar": payload.calendar, "collection": gone.collection}
+        if gone.kept is not None:
+            raise Permanent(f"event {what} was edited since ({gone.kept}); delete it by hand if it should go")
+        if not gone.deleted:
+            return Receipt(summary=f"{what} was already gone", ref=uid, data=data, already_done=True)
+        return Receipt(summary=f"deleted {what}", ref=uid, data=data)
+
     # -- helpers
+
+    def _account(self, payload: CreateEventPayload, ctx: ActionContext) -> tuple[CalDavEntry, str]:
+        """The entry to write to and its password; Permanent when the config or the keyring changed since the proposal."""
+        try:
+            entry = self._entry(payload)
+            _check(payload)
+        except ActionInvalid as e:
+            raise Permanent(str(e)) from None
+        password = ctx.secret(entry.secret_name())
+        if password is None:
+            raise Permanent(f"no password stored for {entry.secret_name()}: run `oxymus secret set {entry.secret_name()}`")
+        return entry, password
 
     def _entry(self, payload: CreateEventPayload) -> CalDavEntry:
         """The CalDAV entry the payload names; ActionInvalid naming the field otherwise."""
@@ -193,6 +220,45 @@ def _add(entry: CalDavEntry, password: str, calendar_name: str | None, uid: str,
     try:
         return add_event_once(entry.url, entry.username, password, timeout=timeout, uid=uid, ics=ics,
                               calendar=calendar_name, only=entry.calendars)
+    except DavError as e:
+        raise _effect_error(e, entry) from None
+
+
+def edited(ics: str, uid: str, payload: CreateEventPayload) -> str | None:
+    """What differs between the server's copy of the event and what Oxymus wrote; None if nothing does."""
+    from icalendar import Calendar
+
+    try:
+        events = [ev for ev in Calendar.from_ical(ics).walk("VEVENT") if str(ev.get("UID", "")) == uid]
+    except ValueError as e:
+        return f"the server's copy does not parse: {e}"
+    if len(events) != 1:
+        return "it now has several occurrences" if events else "the server's copy holds no such event"
+    (event,) = events
+    changes = []
+    if int(event.get("SEQUENCE", 0) or 0) > 0:
+        changes.append(f"SEQUENCE is {event['SEQUENCE']}")
+    if "LAST-MODIFIED" in event:
+        changes.append("it has a LAST-MODIFIED")
+    if "RRULE" in event or "RDATE" in event:
+        changes.append("it now repeats")
+    for name, wanted in (("SUMMARY", payload.summary), ("DESCRIPTION", payload.description), ("LOCATION", payload.location)):
+        if str(event.get(name, "")) != wanted:
+            changes.append(f"its {name.lower()} changed")
+    for name, wanted in (("DTSTART", payload.start), ("DTEND", payload.end)):
+        value = event.decoded(name, None)
+        if not isinstance(value, dt.datetime) or value.tzinfo is None or value != wanted:
+            changes.append(f"its {'start' if name == 'DTSTART' else 'end'} moved")
+    return ", ".join(changes) or None
+
+
+def _delete(entry: CalDavEntry, password: str, calendar_name: str | None, uid: str, changed, timeout: float) -> DavDeleted:
+    """Runs in a worker thread: the DavError of the wire becomes Transient or Permanent."""
+    from oxymus.connectors.calendar.dav import DavError, delete_event_once
+
+    try:
+        return delete_event_once(entry.url, entry.username, password, timeout=timeout, uid=uid, calendar=calendar_name,
+                                 only=entry.calendars, changed=changed)
     except DavError as e:
         raise _effect_error(e, entry) from None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -100,6 +100,55 @@ def add_event_once(
         except (caldav_error.UidConflictError, caldav_error.ConsistencyError):
             return DavAdded(name, created=False)
         return DavAdded(name, created=True)
+
+
+@dataclass
+class DavDeleted:
+    collection: str  # the calendar looked in (its display name, or the last part of its URL)
+    deleted: bool  # False: no event with this UID was there (already gone)
+    kept: str | None = None  # why the event was left alone (`changed` said it was edited)
+
+
+def delete_event_once(
+    url: str,
+    username: str,
+    password: str,
+    *,
+    timeout: float,
+    uid: str,
+    calendar: str | None,
+    only: list[str] | None = None,
+    changed: Callable[[str], str | None],
+) -> DavDeleted:
+    """Delete the event with UID `uid` unless `changed(its iCalendar text)` names a change.
+
+    `calendar` is chosen as in `add_event_once`. The DELETE carries `If-Match` with the
+    (strong) ETag of the copy `changed` judged, so an edit landing in between is not
+    deleted either (the server's 412 becomes `kept`).
+    """
+    from caldav.lib import error as caldav_error
+
+    shown = _display(url)
+    with session(url, username, password, timeout=timeout) as client:
+        name, cal = _pick_calendar(_named_calendars(client), calendar or (only[0] if only else None), shown)
+        try:
+            event = cal.get_event_by_uid(uid)
+            event.load()  # the exact bytes and the strong ETag the conditional DELETE needs
+        except caldav_error.NotFoundError:
+            return DavDeleted(name, deleted=False)
+        data = event.raw_data if event.raw_data is not None else event.data
+        why = changed(data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data or ""))
+        if why is not None:
+            return DavDeleted(name, deleted=False, kept=why)
+        try:
+            tag = event.etag
+            # A server without a strong ETag gets a plain DELETE: the check above is then the only guard.
+            event.delete(if_match=tag if tag and not tag.startswith("W/") else False)
+        except caldav_error.NotFoundError:
+            return DavDeleted(name, deleted=False)
+        except (caldav_error.ETagMismatchError, caldav_error.ScheduleTagMismatchError):
+            return DavDeleted(name, deleted=False, kept="it changed on the server while Oxymus was deleting it")
+        return DavDeleted(name, deleted=True)
 
 
 @contextlib.contextmanager

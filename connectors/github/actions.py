@@ -9,6 +9,9 @@ The client is the read side's (`api.make_github`): same base URL, token (keyring
 `github`, else GITHUB_TOKEN) and timeout, and no PyGithub retry or rate-limit
 sleep: the executor owns backoff, from the `retry_after` a `Transient` carries.
 
+Compensation (a later step of a flow failed) finds the comment by the same marker
+and deletes it, unless its text is no longer what Oxymus posted.
+
 Imported by `GitHubConnector.actions()` at config load: PyGithub is imported only
 when a comment is posted.
 """
@@ -16,9 +19,11 @@ when a comment is posted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -28,6 +33,7 @@ from oxymus.connectors.github.source import NO_TOKEN, SECRET_NAME, read_token
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
 
 if TYPE_CHECKING:
+    from github import Github
     from github.GithubException import GithubException
 
 REPO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
@@ -83,6 +89,24 @@ class Comment(ActionSpec):
             return Receipt(summary=f"already commented on {_ref(payload)}", ref=url, data=data, already_done=True)
         return Receipt(summary=f"commented on {_ref(payload)}", ref=url, data=data)
 
+    compensable = True
+
+    async def compensate(self, payload: CommentPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Delete the comment that carries the effect's marker, unless someone edited it since."""
+        if not ctx.compensates_key:
+            raise Permanent("github.comment: the key the comment was posted with is needed to find it")
+        token = read_token(ctx.secret)
+        if not token:
+            raise Permanent(NO_TOKEN)
+        config = self.config or GitHubConfig()
+        url = await asyncio.to_thread(
+            _delete_once, config.api_url, token, ctx.timeout, payload, marker(ctx.compensates_key), ctx.now()
+        )
+        data = {"repo": payload.repo, "number": payload.number}
+        if url is None:
+            return Receipt(summary=f"the comment on {_ref(payload)} was already gone", ref=receipt.ref, data=data, already_done=True)
+        return Receipt(summary=f"deleted the comment on {_ref(payload)}", ref=url, data=data)
+
 
 def _ref(payload: CommentPayload) -> str:
     return f"{payload.repo}#{payload.number}"
@@ -107,8 +131,10 @@ def with_marker(body: str, line: str) -> str:
 # ---------------------------------------------------------------- the wire (in a worker thread)
 
 
-def _post_once(base_url: str, token: str, timeout: float, payload: CommentPayload, line: str, now: dt.datetime) -> tuple[str, bool]:
-    """(the comment's html_url, whether it was posted now); raises Transient or Permanent."""
+@contextlib.contextmanager
+def _client(base_url: str, token: str, timeout: float, payload: CommentPayload, now: dt.datetime,
+            doing: str = "comment on") -> Iterator[Github]:
+    """A PyGithub client; GitHub's and the network's failures inside the block become Transient or Permanent."""
     import requests
     from github.GithubException import GithubException
 
@@ -116,24 +142,58 @@ def _post_once(base_url: str, token: str, timeout: float, payload: CommentPayloa
 
     github = make_github(base_url, token, timeout)
     try:
+        yield github
+    except GithubException as e:
+        raise _github_error(e, payload, now, doing) from None
+    except requests.Timeout:
+        raise Transient(f"GitHub did not answer within {whole_seconds(timeout)} s: {doing} {_ref(payload)}") from None
+    except requests.ConnectionError as e:
+        raise Transient(f"cannot reach GitHub at {base_url}: {network_reason(e)}") from None
+    except (requests.RequestException, OSError) as e:
+        raise Transient(f"GitHub request failed: {doing} {_ref(payload)}: {e}") from None
+    finally:
+        github.close()
+
+
+def _post_once(base_url: str, token: str, timeout: float, payload: CommentPayload, line: str, now: dt.datetime) -> tuple[str, bool]:
+    """(the comment's html_url, whether it was posted now); raises Transient or Permanent."""
+    with _client(base_url, token, timeout, payload, now) as github:
         issue = github.get_repo(payload.repo).get_issue(payload.number)  # lazy: no request yet
         for comment in issue.get_comments():  # every page
             if has_marker(comment.body, line):
                 return comment.html_url, False
         return issue.create_comment(with_marker(payload.body, line)).html_url, True
-    except GithubException as e:
-        raise _github_error(e, payload, now) from None
-    except requests.Timeout:
-        raise Transient(f"GitHub did not answer within {whole_seconds(timeout)} s: comment on {_ref(payload)}") from None
-    except requests.ConnectionError as e:
-        raise Transient(f"cannot reach GitHub at {base_url}: {network_reason(e)}") from None
-    except (requests.RequestException, OSError) as e:
-        raise Transient(f"GitHub request failed: comment on {_ref(payload)}: {e}") from None
-    finally:
-        github.close()
 
 
-def _github_error(e: GithubException, payload: CommentPayload, now: dt.datetime) -> EffectError:
+def _delete_once(base_url: str, token: str, timeout: float, payload: CommentPayload, line: str, now: dt.datetime) -> str | None:
+    """The html_url of the comment deleted now, or None when no comment carries the marker any more.
+
+    A comment whose text is no longer what Oxymus posted (someone edited it) is
+    left alone: Permanent, naming it.
+    """
+    from github.GithubException import UnknownObjectException
+
+    with _client(base_url, token, timeout, payload, now, doing="delete the comment on") as github:
+        issue = github.get_repo(payload.repo).get_issue(payload.number)
+        for comment in issue.get_comments():
+            if not has_marker(comment.body, line):
+                continue
+            if _normal(comment.body) != _normal(with_marker(payload.body, line)):
+                raise Permanent(f"the comment {comment.html_url} on {_ref(payload)} was edited since Oxymus posted it; "
+                                "delete it by hand if it should go")
+            try:
+                comment.delete()
+            except UnknownObjectException:  # deleted in between: gone all the same
+                return None
+            return comment.html_url
+        return None
+
+
+def _normal(body: str | None) -> str:
+    return (body or "").replace("\r\n", "\n").rstrip()
+
+
+def _github_error(e: GithubException, payload: CommentPayload, now: dt.datetime, doing: str = "comment on") -> EffectError:
     from oxymus.connectors.github.api import is_rate_limited, retry_after_from, status_phrase
 
     status, headers = e.status, {k.lower(): v for k, v in (e.headers or {}).items()}
@@ -143,15 +203,17 @@ def _github_error(e: GithubException, payload: CommentPayload, now: dt.datetime)
         retry_after, when = retry_after_from(headers, now)
         return Transient(f"GitHub rate limit exceeded ({said}); {when}", retry_after=retry_after)
     if status >= 500:
-        return Transient(f"GitHub answered {said}: comment on {_ref(payload)}")
+        return Transient(f"GitHub answered {said}: {doing} {_ref(payload)}")
+    posting = doing == "comment on"
     if status in (401, 403):
         return Permanent(f"GitHub refused the token ({said}): run `oxymus secret set {SECRET_NAME}` with a token "
-                         f"that may comment on {payload.repo}")
+                         f"that may {'comment on' if posting else 'delete comments on'} {payload.repo}")
     if status == 404:
         return Permanent(f"no issue or PR {_ref(payload)} (or the token cannot see it)")
     if status == 422:
-        return Permanent(f"GitHub refused the comment on {_ref(payload)}: {_validation(e.data) or said}")
-    return Permanent(f"GitHub answered {said}: comment on {_ref(payload)}")
+        refused = "the comment on" if posting else f"to {doing}"
+        return Permanent(f"GitHub refused {refused} {_ref(payload)}: {_validation(e.data) or said}")
+    return Permanent(f"GitHub answered {said}: {doing} {_ref(payload)}")
 
 
 def _message_of(data: Any) -> str:

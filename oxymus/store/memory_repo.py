@@ -106,6 +106,26 @@ class MemoryRepo:
         ])
         return await self.get(current.id, touch=False)
 
+    async def unforget(self, record_id: str, *, actor: str = "user", note: str | None = None) -> m.MemoryRecord:
+        """Bring a forgotten record back into retrieval, in the tier it had before it was forgotten.
+        A record that is not forgotten is returned as it is."""
+        current = await self.get(record_id, touch=False)
+        if not current.archived:
+            return current
+        row = await self.store.fetchone(
+            "SELECT tier FROM memory_versions WHERE record_id = ? AND archived = 0 ORDER BY version DESC LIMIT 1", (current.id,),
+        )
+        tier = row[0] if row is not None else current.tier
+        now = now_iso()
+        await self.store.transaction([
+            ("UPDATE memory_records SET archived = 0, tier = ?, version = version + 1, updated_at = ? WHERE id = ?",
+             (tier, now, current.id)),
+            (VERSION_INSERT, (now, actor, note or "restored", current.id)),
+            audit_sql.statement(actor=actor, verb="memory.restored", subject=current.id, trace_id=new_ulid(),
+                                details={"tier": tier, "version": current.version + 1}),
+        ])
+        return await self.get(current.id, touch=False)
+
     async def history(self, record_id: str) -> list[m.MemoryVersion]:
         rows = await self.store.fetchall(
             "SELECT version, kind, title, body, tags, tier, archived, changed_at, actor, note FROM memory_versions "
