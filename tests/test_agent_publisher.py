@@ -213,20 +213,39 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         assert nxt.summary.startswith("“Plans as contracts” has nothing to draft from")
 
 
-async def test_a_failing_build_stops_with_its_output_and_proposes_nothing(tmp_path):
+async def notifications(w: AgentWorld) -> list:
+    return [a for a in await w.actions() if a.kind == "notify.send"]
+
+
+async def test_a_failing_build_fails_the_run_with_its_output_and_proposes_nothing(tmp_path):
     remote, repo = blog(tmp_path)
     async with make_world(tmp_path, repo, build="fail") as w:
         await poll_git(w)
         before = snapshot(repo)
         run = await w.run("publisher")
 
-        assert run.outcome == "succeeded" and await proposed(w) == []
+        assert run.outcome == "failed" and await proposed(w) == []
+        assert run.error.startswith("build failed (") and "exit status 3" in run.error and "\n" not in run.error
         assert run.summary.startswith("build failed (") and "exit status 3" in run.summary and "nothing proposed" in run.summary
         assert "ERROR: template 'single.html' not found" in run.summary and "building page 29" in run.summary
         assert "building page 3\n" not in run.summary  # only the tail
         [draft] = await w.artifacts("post_draft")
         assert draft.data["build"]["ok"] is False and draft.data["build"]["exit"] == 3
         assert snapshot(repo) == before
+
+        # What `oxymus log --problems` asks the store for.
+        problems = await w.store.audit.query(problems=True)
+        assert [(e.verb, e.subject) for e in problems] == [("agent.failed", run.id)]
+        assert problems[0].details["error"] == run.error and problems[0].trace_id == run.trace_id
+        [told] = await notifications(w)
+        assert told.proposer.type == "system" and told.idempotency_key == f"agent-run:{run.id}" and told.trace_id == run.trace_id
+        assert told.payload["title"] == "Agent publisher failed" and told.payload["body"].startswith(run.error)
+
+        # The same failure again is recorded, but the person is not told twice.
+        again = await w.run("publisher")
+        assert again.outcome == "failed" and again.error == run.error
+        assert [e.subject for e in await w.store.audit.query(problems=True)] == [again.id, run.id]
+        assert await notifications(w) == [told]
 
 
 async def test_a_build_that_hangs_is_killed_and_counts_as_failed(tmp_path):
@@ -236,7 +255,7 @@ async def test_a_build_that_hangs_is_killed_and_counts_as_failed(tmp_path):
     async with make_world(tmp_path, repo, build=None, extra=f'build = ["{sys.executable}", "{script}"]\nbuild_timeout = 1\n') as w:
         await poll_git(w)
         run = await w.run("publisher")
-    assert run.summary.startswith("build failed (") and "took longer than 1 s" in run.summary
+    assert run.outcome == "failed" and run.summary.startswith("build failed (") and "took longer than 1 s" in run.summary
     assert run.duration_ms < 20_000
 
 

@@ -24,7 +24,7 @@ One run follows the flow a person would (by hand by default; `trigger.at` for a 
    on the exact bytes parsed).
 5. Validation. The draft (and PLANS.md, when it lives in the repository) is written
    into the clone, `build` is run there (an argv list, or a string split like a shell
-   would, never through one; `build_timeout`); a non-zero exit stops the run with the
+   would, never through one; `build_timeout`); a non-zero exit fails the run (`failed`) with the
    output's tail in the summary, and nothing is proposed. The clone's staged diff goes
    into the `post_draft` artifact with the draft and the build's result.
 6. Approval. One `git.commit` carrying `files` (the post, plus the patched PLANS.md
@@ -72,7 +72,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from oxymus.actions import InputRef
-from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
@@ -450,6 +450,10 @@ class Stop(Exception):
     """The run ends here; str() is its summary."""
 
 
+class Failed(Stop):
+    """The run ends here because its job failed (the build, the scratch clone): the run is `failed`."""
+
+
 # ------------------------------------------------------------------ the agent
 
 
@@ -470,6 +474,8 @@ class Publisher(Agent):
     async def run(self, ctx) -> str:
         try:
             return await self._run(ctx)
+        except Failed as failed:
+            return Finished.failed(str(failed))
         except Stop as stop:
             return str(stop)
 
@@ -564,7 +570,7 @@ class Publisher(Agent):
                 filename=f"{today.isoformat()}-{slug}.md".replace("/", "-"),
             )
             if build is not None and not build["ok"]:
-                raise Stop(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
+                raise Failed(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
 
         key = f"{commit_prefix}{today.isoformat()}:{draft_id}"
         denied = [a for a in mine if a.idempotency_key.startswith(commit_prefix) and a.status == "denied"
@@ -661,7 +667,7 @@ class Publisher(Agent):
         cloned = await run_command(["git", "--no-pager", *args, "--", os.fspath(repo), os.fspath(site)], site.parent, CLONE_TIMEOUT,
                            _git_env(site.parent))
         if cloned.code != 0:
-            raise Stop(f"could not make a scratch copy of {s.repo}: {_why(cloned, 'git clone')}")
+            raise Failed(f"could not make a scratch copy of {s.repo}: {_why(cloned, 'git clone')}")
 
     async def _facts(self, ctx, doc: PlansDocument, data: bytes, proposal: Proposal, title: str, slug: str, today: dt.date,
                      s: PublisherSettings, site: Path, inputs: list[InputRef]) -> Facts:
