@@ -196,6 +196,10 @@ class Agent:
     proposes: ClassVar[tuple[str, ...]] = ()
     trigger: ClassVar[Trigger] = Trigger()
     Settings: ClassVar[type[AgentSettings]] = AgentSettings
+    # How its proposals' confidence is derived (`oxymus.agents.confidence`): which rule gives
+    # which strength, what counts as support, what the LLM's part does. Required of an agent
+    # that proposes; docs/reference.md lists it.
+    confidence_rule: ClassVar[str] = ""
 
     def __init__(self, settings: AgentSettings | None = None):
         self.settings = settings or self.Settings()
