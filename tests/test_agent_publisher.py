@@ -166,6 +166,8 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         commit_, edit = actions["git.commit"], actions["plans.edit"]
         assert commit_.status == edit.status == "awaiting_approval"
         assert commit_.trace_id == edit.trace_id == run.trace_id and commit_.reason == edit.reason
+        # The build passed, and notes, related memory and a goal back the draft.
+        assert commit_.confidence == edit.confidence == 0.9
         assert "Publish “Why local-first”, entry 2 of the publishing order" in commit_.reason and "passed" in commit_.reason
         assert commit_.idempotency_key.startswith("publisher:") and str(repo) not in commit_.idempotency_key
         assert commit_.preview.summary == f"commit 1 file in {repo}: Publish: Why local-first, and push to origin/main"
@@ -364,6 +366,8 @@ async def test_plans_in_the_repository_go_in_the_same_commit(tmp_path):
             'author = "Ada"\ndraft = false\n+++\n\n')
         assert f"+- [published {TODAY}] Why local-first — why-local-first" in commit_.preview.body
         assert "PLANS.md is marked published in the same commit" in run.summary
+        # No build set: a moderate rule, with the notes and a goal (no related memory here) in support.
+        assert commit_.confidence == 0.75
 
         await w.desk.approve(commit_.id)
         w.advance(seconds=30)
@@ -451,6 +455,7 @@ async def test_the_llm_writes_the_body_and_code_writes_the_front_matter(tmp_path
         assert post == (f'---\ntitle: "Why local-first"\ndate: {TODAY}\nslug: "why-local-first"\ntags: ["local-first"]\n'
                         f'author: "Ada"\ndraft: false\n---\n\n{LLM_BODY}\n')
         assert "by the LLM" in commit_.reason
+        assert commit_.confidence == 0.9
         [request] = ollama_server.state.inference()
         assert "your files outlive every app" in request.user_text and "published on: Monday 23 November 2026" in request.user_text
         assert "Hello, world. I write here." in request.user_text  # the last post, for voice
@@ -474,6 +479,7 @@ async def test_an_unusable_llm_answer_falls_back_to_the_template(tmp_path, ollam
         assert (f"the LLM's draft was not usable ({why})" if why else "the LLM gave no usable answer") in run.summary
         [commit_] = [a for a in await w.actions(run) if a.kind == "git.commit"]
         assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in commit_.reason
+        assert commit_.confidence == 0.8  # the LLM's answer did not validate: less sure than its validated body (0.9)
 
 
 async def test_a_down_llm_server_uses_the_template(tmp_path):

@@ -73,6 +73,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
+from oxymus.agents.confidence import Confidence, derive
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
@@ -454,6 +455,13 @@ class Failed(Stop):
     """The run ends here because its job failed (the build, the scratch clone): the run is `failed`."""
 
 
+def post_confidence(built: bool, f: Facts, asked: bool, written_by: str) -> Confidence:
+    """See `Publisher.confidence_rule`."""
+    support = min(2, sum(1 for kind in (f.notes, f.memory, f.goals) if kind))
+    llm = "none" if not asked else "validated" if written_by == "llm" else "invalid"
+    return derive("strong" if built else "moderate", support=support, llm=llm)
+
+
 # ------------------------------------------------------------------ the agent
 
 
@@ -470,6 +478,11 @@ class Publisher(Agent):
     proposes = ("git.commit", "plans.edit")
     trigger = Trigger()
     Settings = PublisherSettings
+    confidence_rule = (
+        "A publication is strong when the blog's build passed on the draft, moderate with no build set; each kind "
+        "of fact it was drafted from (notes under the entry, related memory, a goal) is a supporting signal, at "
+        "most two. With an LLM, its body validated, or did not and the template was used."
+    )
 
     async def run(self, ctx) -> str:
         try:
@@ -590,7 +603,8 @@ class Publisher(Agent):
         message = (f"Publish: {title}\n\nAdds {post_rel}" + (f" and marks it published in {plans_rel}" if plans_rel else "")
                    + f" (entry {proposal.position} of the publishing order).")
         payload = {"repo": s.repo, "files": files, "message": message, "push": {"remote": s.remote, "branch": s.branch}}
-        commit = await ctx.propose("git.commit", payload, reason=reason, inputs=inputs, key=key)
+        sure = post_confidence(build is not None, facts, ctx.llm is not None, written_by).value
+        commit = await ctx.propose("git.commit", payload, reason=reason, inputs=inputs, key=key, confidence=sure)
         if commit is None:
             return f"drafted “{title}” as {post_rel}{built}, but the commit could not be proposed"
         if commit.status == "denied":
@@ -601,7 +615,7 @@ class Publisher(Agent):
                 "plans.edit",
                 {"op": "set_proposal_status", "proposal": str(proposal.position), "status": "published",
                  "date": today.isoformat(), "expected_sha256": doc.sha256},
-                reason=reason, inputs=inputs, key=plans_key,
+                reason=reason, inputs=inputs, key=plans_key, confidence=sure,
             )
             if edit is not None:
                 parts.append(f"PLANS.md marked published {_status(edit.status)} (action {edit.id})")
