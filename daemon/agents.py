@@ -8,6 +8,10 @@
   references), what it made and proposed, and each LLM call.
 - A run that fails is recorded with its error and retried on its next trigger; it
   never takes the daemon down. One run per agent at a time.
+- A run that ends `failed` or `stopped` (an exception, or the agent's own
+  `Finished.failed/stopped`) is audited as `agent.failed` / `agent.stopped` (in
+  `oxymus log --problems`) and told to the person once: not again while the same
+  agent keeps ending the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from oxymus import wire
 from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
-from oxymus.agents.base import Agent, AgentRun, AgentSettings, Artifact, LlmUse, OutOfBounds
+from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.models import AuditEvent, Capture
 from oxymus.sources import StateItem, utc_iso
 from oxymus.store.repos import Store
@@ -410,7 +414,13 @@ class AgentRuntime:
         t0 = time.monotonic()
         outcome, error, summary = "succeeded", None, ""
         try:
-            summary = await asyncio.wait_for(agent.run(ctx), RUN_TIMEOUT) or ""
+            result = await asyncio.wait_for(agent.run(ctx), RUN_TIMEOUT)
+            if isinstance(result, Finished):
+                outcome, summary = result.outcome, result.summary
+                if outcome in PROBLEM_OUTCOMES:
+                    error = (summary.strip().splitlines() or [outcome])[0][:500]
+            else:
+                summary = result or ""
         except OutOfBounds as exc:
             outcome, error = "failed", f"out of bounds: {exc}"
         except asyncio.TimeoutError:
@@ -436,7 +446,28 @@ class AgentRuntime:
                                                 "error": error, "trace_id": run.trace_id, "llm": llm_status})
             if outcome == "failed":
                 log.error("agent %s run %s failed: %s (it retries on its next trigger)", agent.name, run.id, error)
+            elif outcome == "stopped":
+                log.warning("agent %s run %s stopped: %s", agent.name, run.id, error)
+        if outcome in PROBLEM_OUTCOMES:
+            await self._tell(finished)
         return finished
+
+    async def _tell(self, run: AgentRun) -> None:
+        """One notification for a run that failed or stopped, unless the agent's previous run
+        ended the same way (then the person already knows: an agent every 10 minutes must not
+        repeat it). Keyed by the run, so a run is never told twice."""
+        recent = await self.store.agents.runs(run.agent, 2)
+        before = next((r for r in recent if r.id != run.id), None)
+        if before is not None and before.outcome == run.outcome and before.error == run.error:
+            return
+        verb = "failed" if run.outcome == "failed" else "stopped"
+        await self.desk.notify_person(
+            {"title": f"Agent {run.agent} {verb}"[:200],
+             "body": (f"{run.error or run.summary}\n\n`oxymus agents history {run.agent}` shows the run; "
+                      "`oxymus log --problems` lists it.")[:1000],
+             "urgency": "normal"},
+            by="agents", reason=f"agent {run.agent} run {run.id} {verb}", key=f"agent-run:{run.id}", trace_id=run.trace_id,
+        )
 
     async def _llm_for_run(self) -> tuple[Any, str]:
         if self.llm is None:

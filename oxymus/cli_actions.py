@@ -68,7 +68,7 @@ def register(command) -> None:
     p.add_argument("--trace", help="a trace id (or an action id: its trace)")
     p.add_argument("--subject", help="only events about this id")
     p.add_argument("--verb", help="a verb or prefix ending in *, e.g. action.*")
-    p.add_argument("--problems", action="store_true", help="only failures, denials and expiries")
+    p.add_argument("--problems", action="store_true", help="only failures, denials and expiries, and agent runs that failed or stopped")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON")
 

@@ -22,6 +22,11 @@ class Capture(BaseModel):
     status: CaptureStatus = "open"
 
 
+# What `oxymus log --problems` shows and audit pruning keeps: an action that failed, was
+# denied or expired, and an agent run that failed or stopped.
+PROBLEM_VERBS = ("action.failed", "action.denied", "action.expired", "agent.failed", "agent.stopped")
+
+
 class AuditEvent(BaseModel):
     """One append-only line of the audit log; the trace id ties trigger -> run -> action -> receipt."""
 

@@ -391,7 +391,7 @@ class LogParams(Params):
     trace_id: str | None = None
     subject: str | None = Field(default=None, description="an action, capture or record id")
     verb: str | None = Field(default=None, description="a verb or a prefix ending in '*': action.*")
-    problems: bool = Field(default=False, description="only failures, denials and expiries")
+    problems: bool = Field(default=False, description="only failures, denials and expiries, and agent runs that failed or stopped")
     before_seq: int | None = Field(default=None, description="page backwards from here")
     limit: int = Field(default=200, ge=1, le=5000)
 

@@ -1,4 +1,4 @@
-"""Renders docs/reference.md from the code: CLI commands, config keys, RPC methods, events.
+"""Renders docs/reference.md from the code: CLI commands, config keys, RPC methods, events, agents.
 
 `python -m oxymus.reference --write` regenerates it; tests/test_docs.py fails when
 the committed file differs, so a new command, setting or method cannot ship
@@ -63,6 +63,39 @@ def _fields_table(model: type[BaseModel]) -> list[str]:
     return ["| field | type | default | meaning |", "|---|---|---|---|", *rows]
 
 
+def builtin_agents() -> dict[str, type]:
+    """The built-in agent classes (not plugins: the reference must not depend on what is installed)."""
+    from oxymus.agents import BUILTIN, _load
+
+    return {name: _load(spec) for name, spec in sorted(BUILTIN.items())}
+
+
+def _agents() -> list[str]:
+    from oxymus.agents import confidence as c
+
+    out = [
+        "## Agents and their confidence",
+        "",
+        "A proposal's confidence (what `confidence` rules in `policy.toml` test) is derived by",
+        "`oxymus.agents.confidence` from how the result was reached: the strength of the rule that",
+        "chose it, further signals supporting it, and the LLM's part; kept within "
+        f"{c.FLOOR:.2f}..{c.CEILING:.2f}.",
+        "",
+        "| factor | value |",
+        "|---|---|",
+        *[f"| {name} rule | {value:.2f} |" for name, value in c.STRENGTH.items()],
+        f"| each supporting signal | +{c.SUPPORT_STEP:.2f} (at most +{c.SUPPORT_MAX:.2f}) |",
+        *[f"| LLM {part} | {value:+.2f} |" for part, value in c.LLM.items() if part != "none"],
+        "",
+    ]
+    for name, cls in builtin_agents().items():
+        proposes = ", ".join(f"`{k}`" for k in cls.proposes) or "nothing"
+        out += [f"### `{name}`", "", f"Proposes: {proposes}.", ""]
+        if cls.confidence_rule:
+            out += [f"Confidence: {cls.confidence_rule}", ""]
+    return out
+
+
 def render() -> str:
     out = [
         "# Oxymus reference",
@@ -111,7 +144,8 @@ def render() -> str:
                 f"Result (`{method.result.__name__}`):", "", *_fields_table(method.result), ""]
     out += ["## Events (pushed to subscribers as `event` notifications)", "", "| topic | meaning |", "|---|---|"]
     out += [f"| `{topic}` | {meaning} |" for topic, meaning in protocol.EVENT_TOPICS.items()]
-    return "\n".join(out) + "\n"
+    out += ["", *_agents()]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -127,6 +127,7 @@ async def test_reminders_and_payments_to_confirm(tmp_path):
         assert power.inputs[0].ref == "bills.due:power@2026-11-20" and power.trace_id == run.trace_id
         phone = notes["Due Thu 26 Nov: Phone 29.99 EUR"]
         assert phone.payload["urgency"] == "normal"
+        assert (power.confidence, phone.confidence) == (0.9, 0.65)  # overdue is certain; due within remind_days moderate
         assert phone.payload["body"].endswith("Once paid, record it: oxymus paid phone --due 2026-11-26")
 
         paid = {a.payload["bill"]: a for a in await mine(w, "bills.mark_paid")}
@@ -241,6 +242,8 @@ async def test_the_llm_words_reminders_and_a_wrong_figure_is_refused(tmp_path, o
                                          "Pay at https://pay.example/power, then approve “mark power due 2026-11-20 paid (84.20 EUR)” (oxymus approvals).")
         assert power.payload["urgency"] == "critical"  # urgency is the code's
         assert "Due Wed 25 Nov: Rent 950.00 EUR" in notes  # the wrong wording was not used
+        # The LLM's wording of the overdue bill validated; the rent's did not, so its reminder is less sure.
+        assert (power.confidence, notes["Due Wed 25 Nov: Rent 950.00 EUR"].confidence) == (0.9, 0.55)
         data, _ = await digest(w)
         assert {b.bill: b.worded_by for b in data.bills if b.reminder} == {"power": "llm", "rent": "rules", "phone": "rules"}
         [request] = ollama_server.state.inference()

@@ -290,13 +290,15 @@ async def test_blocks_are_proposed_in_the_calendar_once(tmp_path):
         for a in actions:
             assert a.kind == "calendar.create_event" and a.status == "awaiting_approval"
             assert a.proposer.name == "planner" and a.proposer.run_id == run.id and a.trace_id == run.trace_id
-            assert a.payload["calendar"] == "personal" and a.confidence == 0.7
+            assert a.payload["calendar"] == "personal"
             assert a.idempotency_key.startswith("planner:block:2026-11-23:")
             assert "deep-work window (09:00-12:00)" in a.reason
         assert (first.payload["start"], first.payload["end"]) == ("2026-11-23T09:00:00+01:00", "2026-11-23T10:30:00+01:00")
         assert first.payload["summary"] == "Deep work: Submit the grant report"
         # The second top item that is worth deep work: the review (paying a bill is not).
         assert second.payload["summary"] == "Deep work: Review acme/api#42: Fix time zones"
+        # Due tomorrow is a strong rule; someone waiting for a review a moderate one.
+        assert (first.confidence, second.confidence) == (0.8, 0.65)
         assert (second.payload["start"], second.payload["end"]) == ("2026-11-23T10:30:00+01:00", "2026-11-23T12:00:00+01:00")
         assert {i.kind for i in first.inputs} == {"state"} and any(i.ref == "calendar.deadline:todo:grant" for i in first.inputs)
         _, plan = await the_plan(w)
@@ -433,3 +435,43 @@ async def test_bad_items_are_skipped_not_fatal(tmp_path):
         assert [e.summary for e in plan.events] == ["Real meeting"]
         assert [(s.start, s.end) for s in plan.free_slots] == [("09:00", "16:00"), ("17:00", "18:00")]
         assert plan.top == []
+
+
+# ---------------------------------------------------------------- confidence
+
+# Asked independently, the LLM's top three are the rules' own (c1 overdue bill, c2 grant due
+# tomorrow, c3 review) with the grant first; or it swaps the review for the changelog.
+AGREES = {"top": [{"id": "c2", "why": "The grant report is due tomorrow; your mornings are free for it."},
+                  {"id": "c1", "why": "The electricity bill is overdue."},
+                  {"id": "c3", "why": "Zoe waits for your review."}]}
+DISAGREES = {"top": [{"id": "c2", "why": "The grant report is due tomorrow; your mornings are free for it."},
+                     {"id": "c1", "why": "The electricity bill is overdue."},
+                     {"id": "c4", "why": "The changelog is the last step of the release."}]}
+SURE = '[[rule]]\nname = "sure blocks"\nkind = "calendar.create_event"\nby = "agent"\nconfidence = { ge = 0.9 }\noutcome = "allow"\n'
+
+
+@pytest.mark.parametrize("answer, confidence, status", [
+    (AGREES, 0.95, "approved"),  # strong rule + the day's first item + the LLM agreed: the rule lets it through
+    (DISAGREES, 0.7, "awaiting_approval"),  # the same block, but the LLM chose another top three: asked
+    ("not JSON", 0.7, "awaiting_approval"),  # unusable: the rules' top stands (the grant second, not first), less sure
+])
+async def test_the_llm_agreeing_or_not_moves_the_confidence_and_the_policy_decides(tmp_path, ollama_server, answer, confidence, status):
+    ollama_server.state.answer_next(answer)
+    async with AgentWorld(tmp_path, plans=PLANS, config_toml=CALDAV + "max_blocks = 1\n", policy=SURE,
+                          llm=llm_for(ollama_server.url), only=["planner"]) as w:
+        await seed_day(w)
+        run = await w.run("planner")
+        assert run.outcome == "succeeded", run.error
+        [block] = await w.actions(run)
+        assert block.payload["summary"] == "Deep work: Submit the grant report"
+        assert block.confidence == confidence
+        assert block.status == status and (block.decision.rule == "sure blocks") == (status == "approved")
+
+
+def test_block_confidence_rules():
+    from oxymus.agents.planner import block_confidence
+
+    assert block_confidence(0, True, "none").value > block_confidence(3, True, "none").value > block_confidence(7, True, "none").value
+    assert block_confidence(None, False, "none").value == block_confidence(8, False, "none").value == 0.5
+    assert block_confidence(2, True, "agreed").value > block_confidence(2, True, "none").value > block_confidence(2, True, "disagreed").value
+    assert block_confidence(2, False, "agreed").why() == "strong rule 0.80, LLM agreed +0.10 = 0.90"

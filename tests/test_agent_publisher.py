@@ -176,6 +176,8 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         assert body.startswith(f"3 steps, run in order:\n  1. commit 1 file in {repo}: Publish: Why local-first\n"
                                "  2. PLANS.md: proposal 2 -> published\n"
                                f"  3. push the commit made before it in this flow to origin/main in {repo}  (cannot be taken back)\n")
+        # The build passed, and notes, related memory and a goal back the draft.
+        assert flow.confidence == commit_.confidence == edit.confidence == 0.9
         assert f"+++ b/{POST}\n" in body and '+title: "Why local-first"\n' in body and f"+date: {TODAY}\n" in body
         assert edit.payload["op"] == "set_proposal_status" and edit.payload["proposal"] == "2"
         assert edit.payload["date"] == TODAY and edit.payload["expected_sha256"] == hashlib.sha256(plans_before).hexdigest()
@@ -219,20 +221,39 @@ async def test_draft_build_approve_commit_and_push(tmp_path):
         assert nxt.summary.startswith("“Plans as contracts” has nothing to draft from")
 
 
-async def test_a_failing_build_stops_with_its_output_and_proposes_nothing(tmp_path):
+async def notifications(w: AgentWorld) -> list:
+    return [a for a in await w.actions() if a.kind == "notify.send"]
+
+
+async def test_a_failing_build_fails_the_run_with_its_output_and_proposes_nothing(tmp_path):
     remote, repo = blog(tmp_path)
     async with make_world(tmp_path, repo, build="fail") as w:
         await poll_git(w)
         before = snapshot(repo)
         run = await w.run("publisher")
 
-        assert run.outcome == "succeeded" and await proposed(w) == []
+        assert run.outcome == "failed" and await proposed(w) == []
+        assert run.error.startswith("build failed (") and "exit status 3" in run.error and "\n" not in run.error
         assert run.summary.startswith("build failed (") and "exit status 3" in run.summary and "nothing proposed" in run.summary
         assert "ERROR: template 'single.html' not found" in run.summary and "building page 29" in run.summary
         assert "building page 3\n" not in run.summary  # only the tail
         [draft] = await w.artifacts("post_draft")
         assert draft.data["build"]["ok"] is False and draft.data["build"]["exit"] == 3
         assert snapshot(repo) == before
+
+        # What `oxymus log --problems` asks the store for.
+        problems = await w.store.audit.query(problems=True)
+        assert [(e.verb, e.subject) for e in problems] == [("agent.failed", run.id)]
+        assert problems[0].details["error"] == run.error and problems[0].trace_id == run.trace_id
+        [told] = await notifications(w)
+        assert told.proposer.type == "system" and told.idempotency_key == f"agent-run:{run.id}" and told.trace_id == run.trace_id
+        assert told.payload["title"] == "Agent publisher failed" and told.payload["body"].startswith(run.error)
+
+        # The same failure again is recorded, but the person is not told twice.
+        again = await w.run("publisher")
+        assert again.outcome == "failed" and again.error == run.error
+        assert [e.subject for e in await w.store.audit.query(problems=True)] == [again.id, run.id]
+        assert await notifications(w) == [told]
 
 
 async def test_a_build_that_hangs_is_killed_and_counts_as_failed(tmp_path):
@@ -242,7 +263,7 @@ async def test_a_build_that_hangs_is_killed_and_counts_as_failed(tmp_path):
     async with make_world(tmp_path, repo, build=None, extra=f'build = ["{sys.executable}", "{script}"]\nbuild_timeout = 1\n') as w:
         await poll_git(w)
         run = await w.run("publisher")
-    assert run.summary.startswith("build failed (") and "took longer than 1 s" in run.summary
+    assert run.outcome == "failed" and run.summary.startswith("build failed (") and "took longer than 1 s" in run.summary
     assert run.duration_ms < 20_000
 
 
@@ -353,6 +374,8 @@ async def test_plans_in_the_repository_go_in_the_same_commit(tmp_path):
             'author = "Ada"\ndraft = false\n+++\n\n')
         assert f"+- [published {TODAY}] Why local-first — why-local-first" in commit_.preview.body
         assert "PLANS.md marked published in the commit" in run.summary
+        # No build set: a moderate rule, with the notes and a goal (no related memory here) in support.
+        assert flow.confidence == commit_.confidence == 0.75
 
         await w.desk.approve(flow.id)
         w.advance(seconds=30)
@@ -479,6 +502,7 @@ async def test_the_llm_writes_the_body_and_code_writes_the_front_matter(tmp_path
         assert post == (f'---\ntitle: "Why local-first"\ndate: {TODAY}\nslug: "why-local-first"\ntags: ["local-first"]\n'
                         f'author: "Ada"\ndraft: false\n---\n\n{LLM_BODY}\n')
         assert "by the LLM" in flow.reason
+        assert flow.confidence == 0.9
         [request] = ollama_server.state.inference()
         assert "your files outlive every app" in request.user_text and "published on: Monday 23 November 2026" in request.user_text
         assert "Hello, world. I write here." in request.user_text  # the last post, for voice
@@ -503,6 +527,7 @@ async def test_an_unusable_llm_answer_falls_back_to_the_template(tmp_path, ollam
         [flow] = await w.actions(run)
         commit_ = (await w.store.actions.flow_actions(flow.id))[0]
         assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in flow.reason
+        assert flow.confidence == 0.8  # the LLM's answer did not validate: less sure than its validated body (0.9)
 
 
 async def test_a_down_llm_server_uses_the_template(tmp_path):

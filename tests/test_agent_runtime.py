@@ -7,7 +7,22 @@ import datetime as dt
 import pytest
 
 from agent_harness import AgentWorld
-from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
+
+
+class Reporter(Agent):
+    """Ends each run the way the test sets: succeeded, failed or stopped with a reason."""
+
+    name = "reporter"
+    role = "Reports how its job went."
+    trigger = Trigger()
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.result: str | Finished = "done"
+
+    async def run(self, ctx):
+        return self.result
 
 
 class Reader(Agent):
@@ -78,7 +93,7 @@ async def test_reading_or_proposing_outside_the_declaration_fails_the_run(world,
     install(world, Reader(behaviour=behaviour))
     run = await world.run("reader")
     assert run.outcome == "failed" and message in run.error and run.error.startswith("out of bounds")
-    assert await world.actions() == []
+    assert [a.kind for a in await world.actions() if a.proposer.type == "agent"] == []
 
 
 async def test_a_failing_agent_is_recorded_and_the_next_trigger_runs_again(world):
@@ -89,6 +104,34 @@ async def test_a_failing_agent_is_recorded_and_the_next_trigger_runs_again(world
     assert (await world.run("reader")).outcome == "succeeded"
     runs = await world.store.agents.runs("reader")
     assert [r.outcome for r in runs] == ["succeeded", "failed"]
+
+
+async def test_an_agent_says_its_job_failed_or_stopped_and_is_told_once_per_streak(world):
+    agent = install(world, Reporter())
+
+    async def told():
+        return [a for a in await world.actions() if a.kind == "notify.send"]
+
+    agent.result = Finished.stopped("the blog repository has uncommitted changes\ncommit or stash them first")
+    stopped = await world.run("reporter")
+    assert stopped.outcome == "stopped" and stopped.error == "the blog repository has uncommitted changes"
+    assert stopped.summary.endswith("commit or stash them first")
+    assert [a.payload["title"] for a in await told()] == ["Agent reporter stopped"]
+
+    again = await world.run("reporter")  # the same reason: already told
+    agent.result = Finished.failed("build failed (exit status 2)")
+    failed = await world.run("reporter")  # another way of ending: told
+    agent.result = "done"
+    ok = await world.run("reporter")
+    agent.result = Finished.failed("build failed (exit status 2)")
+    back = await world.run("reporter")  # failing again after a success: told again
+
+    assert [r.outcome for r in (again, failed, ok, back)] == ["stopped", "failed", "succeeded", "failed"]
+    assert sorted(a.idempotency_key for a in await told()) == sorted(f"agent-run:{r.id}" for r in (stopped, failed, back))
+    problems = await world.store.audit.query(problems=True)
+    assert [(e.verb, e.subject) for e in problems] == [("agent.failed", back.id), ("agent.failed", failed.id),
+                                                       ("agent.stopped", again.id), ("agent.stopped", stopped.id)]
+    assert [r.outcome for r in await world.store.agents.runs("reporter")] == ["failed", "succeeded", "failed", "stopped", "stopped"]
 
 
 async def test_unknown_agent(world):

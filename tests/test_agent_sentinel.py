@@ -141,6 +141,7 @@ async def test_a_meeting_is_announced_once_across_its_lead_time(world):
     assert note.payload["title"] == "Standup at 10:00 (in 10 min)"
     assert note.payload["body"] == "10:00–10:30\nat Room 4\nhttps://meet.example/standup\ncalendar work"
     assert note.payload["urgency"] == "normal" and note.status == "approved"
+    assert note.confidence == 0.8  # a meeting within its lead time: a strong rule
     assert note.created_at == utc_iso(at(w, 9, 50))
     assert note.inputs[0].ref == "calendar.work:standup@2026-11-23T09:00:00Z" and "meeting_lead 10m" in note.reason
     assert [r.summary for r in runs[9:12]] == ["nothing worth a notification", "notified: meeting Standup",
@@ -233,6 +234,8 @@ async def test_a_review_request_is_announced_once_and_several_at_once_make_one(w
     notified = await notes(w)
     assert len(notified) == 2
     assert notified[1].payload["title"] == "2 reviews requested: ada/engine#8, ada/engine#9"
+    # One review asked is a moderate rule; a second one in the same notification supports it.
+    assert (notified[0].confidence, notified[1].confidence) == (0.65, 0.7)
     assert notified[1].payload["body"].splitlines()[0] == "- ada/engine#8 Change 8 by grace https://github.com/ada/engine/pull/8"
     # #7 is withdrawn, then asked for again: a new request.
     await w.state("github", [pull(w, "github.review_request", n) for n in (8, 9)])
@@ -582,3 +585,5 @@ async def test_the_llm_only_words_the_digest(tmp_path, ollama_server, case):  # 
         assert [c.outcome for c in run.llm] == ([] if case == "down" else ["ok"])
         if case == "invented":
             assert "numbers not in the facts: 45" in run.summary
+        # One new item, moderate; an LLM wording that did not validate makes it less sure.
+        assert note.confidence == {"good": 0.65, "invented": 0.55, "down": 0.65}[case]

@@ -93,6 +93,8 @@ async def test_moves_are_proposed_until_the_rest_fits(world):
     assert sorted(p.payload["id"] for p in proposed) == sorted([a.id, b.id])
     assert any("brings hot memory to 100 words" in p.reason for p in proposed)
     assert "2 record(s) proposed" in run.summary
+    # a: untouched 9 days (moderate) and memory still over budget without it; b: 6 days (weak), the last one needed.
+    assert {p.payload["id"]: p.confidence for p in proposed} == {a.id: 0.7, b.id: 0.5}
 
 
 async def test_a_denied_move_keeps_the_record_hot_and_the_next_one_is_asked(world):
@@ -166,7 +168,7 @@ async def test_the_llm_rewrites_a_months_summary_as_a_proposal_once(llm_world):
     [action] = await proposals(w, run)
     assert action.payload["id"] == summary.id and action.payload["changes"]["body"].startswith(GOOD["body"])
     assert action.payload["changes"]["body"].endswith("Records: " + ", ".join(sorted(r.id for r in await w.store.memory.recent(tier="warm", limit=10) if r.kind != "summary")))
-    assert action.status == "awaiting_approval" and action.confidence == 0.6
+    assert action.status == "awaiting_approval" and action.confidence == 0.65  # validated at the first try
     assert "warm memory for October 2026 (3 records)" in action.reason
     assert action.preview.format == "diff" and "-3 warm record(s) last touched in 2026-10.\n" in action.preview.body
     [request] = w.fake.state.inference()

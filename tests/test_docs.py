@@ -66,3 +66,12 @@ def test_today_json_shape_is_documented_in_the_readme():
                   today.TodayPullRequest, today.TodayProblem, SourceView):
         for name in model.model_fields:
             assert f"`{name}" in section, f"{model.__name__}.{name} is not in README's today --json table"
+
+
+def test_every_agent_that_proposes_documents_how_its_confidence_is_derived():
+    agents = reference.builtin_agents()
+    proposing = {name: cls for name, cls in agents.items() if cls.proposes}
+    assert {"planner", "steward", "reflection", "publisher", "finance", "sentinel"} <= set(proposing)
+    for name, cls in proposing.items():
+        assert len(cls.confidence_rule.split()) >= 10, f"{name} proposes but does not say how its confidence is derived"
+        assert f"### `{name}`\n\nProposes: " in REFERENCE and f"Confidence: {cls.confidence_rule}" in REFERENCE, name

@@ -38,6 +38,24 @@ def test_migrates_from_the_previous_version_keeping_data(tmp_path):
     assert created and conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
 
 
+def test_agent_runs_learn_stopped_keeping_their_rows(tmp_path):
+    path = str(tmp_path / "runs.db")
+    old = db.connect(path, migrate_schema=False)
+    step = next(i for i, m in enumerate(migrations.MIGRATIONS) if m.name == "009_agent_runs_stopped")
+    migrations.migrate(old, target=step)
+    row = ("01JD0000000000000000000001", "publisher", "by hand", "T1", "2026-11-23T05:30:00.000Z", "failed", "build failed")
+    old.execute("INSERT INTO agent_runs (id, agent, trigger, trace_id, started_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    with pytest.raises(sqlite3.IntegrityError):
+        old.execute("INSERT INTO agent_runs (id, agent, trigger, trace_id, started_at, outcome) VALUES ('X', 'a', 't', 'T', 's', 'stopped')")
+    old.close()
+
+    conn = db.connect(path)
+    assert conn.execute("SELECT seq, id, agent, trigger, trace_id, started_at, outcome, error FROM agent_runs").fetchall() == [(1, *row)]
+    conn.execute("INSERT INTO agent_runs (id, agent, trigger, trace_id, started_at, outcome) VALUES ('X', 'a', 't', 'T', 's', 'stopped')")
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agent_runs'")}
+    assert "agent_runs_by_agent" in indexes
+
+
 def test_migration_is_a_no_op_when_current(tmp_path):
     conn = db.connect(str(tmp_path / "x.db"))
     assert migrations.migrate(conn) == []

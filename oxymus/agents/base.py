@@ -10,6 +10,10 @@ An agent is an orchestrator with a purpose and boundaries. It declares
 
 `run(ctx)` does the work through `ctx` only. The runtime enforces the declaration:
 a read or a proposal outside it raises `OutOfBounds`, which fails the run visibly.
+A run that could not do its job says so by returning `Finished.failed(why)` (its job
+failed: a build broke) or `Finished.stopped(why)` (it could not start: the person has
+to act first), not by raising: an exception is a bug. Both are problems the person
+hears about once.
 Every agent has a deterministic path and works with no LLM; `ctx.llm` is None when
 no model is available, and everything the LLM returns is validated before use.
 Dates, times, zones and recurrences are computed by code, never by the LLM.
@@ -28,7 +32,29 @@ from oxymus.models import AuditEvent, Capture, SourceView
 from oxymus.sources import StateItem
 from oxymus.when import Duration, Weekdays
 
-Outcome = Literal["running", "succeeded", "failed", "skipped"]
+Outcome = Literal["running", "succeeded", "failed", "stopped", "skipped"]
+PROBLEM_OUTCOMES = ("failed", "stopped")
+
+
+class Finished(BaseModel):
+    """How a run ended, returned from `run` when it is not a plain success.
+
+    `failed`: the job was tried and did not work (a build broke, a clone failed).
+    `stopped`: the job could not be tried; the reason says what the person has to do.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Literal["succeeded", "failed", "stopped"]
+    summary: str = Field(description="what happened; for a problem, the reason (its first line becomes the run's error)")
+
+    @classmethod
+    def failed(cls, why: str) -> "Finished":
+        return cls(outcome="failed", summary=why)
+
+    @classmethod
+    def stopped(cls, why: str) -> "Finished":
+        return cls(outcome="stopped", summary=why)
 
 
 class OutOfBounds(Exception):
@@ -173,6 +199,10 @@ class Agent:
     proposes: ClassVar[tuple[str, ...]] = ()
     trigger: ClassVar[Trigger] = Trigger()
     Settings: ClassVar[type[AgentSettings]] = AgentSettings
+    # How its proposals' confidence is derived (`oxymus.agents.confidence`): which rule gives
+    # which strength, what counts as support, what the LLM's part does. Required of an agent
+    # that proposes; docs/reference.md lists it.
+    confidence_rule: ClassVar[str] = ""
 
     def __init__(self, settings: AgentSettings | None = None):
         self.settings = settings or self.Settings()
@@ -189,6 +219,7 @@ class Agent:
     def may_propose(cls, kind: str) -> bool:
         return any(fnmatch.fnmatchcase(kind, pattern) for pattern in cls.proposes)
 
-    async def run(self, ctx: AgentContext) -> str:
-        """Do the work; return a one-line summary of what was done (shown in `agents history`)."""
+    async def run(self, ctx: AgentContext) -> "str | Finished":
+        """Do the work; return a one-line summary of what was done (shown in `agents history`),
+        or `Finished.failed(why)` / `Finished.stopped(why)` when the job did not get done."""
         raise NotImplementedError

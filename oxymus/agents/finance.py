@@ -29,10 +29,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.confidence import Confidence, LlmPart, derive
 from oxymus.agents.dayplan import day_words, long_day, money, only_known_facts, relative_days
 from oxymus.today import TodayBill, build
 
 WAITING = ["proposed", "awaiting_approval", "snoozed", "approved", "executing"]
+
+
+def reminder_confidence(status: str, asked: bool, worded: bool) -> Confidence:
+    """See `Finance.confidence_rule`."""
+    llm: LlmPart = "none" if not asked else "validated" if worded else "invalid"
+    return derive("certain" if status == "overdue" else "strong" if status == "due_today" else "moderate", llm=llm)
 
 
 class FinanceSettings(AgentSettings):
@@ -98,6 +105,12 @@ class Finance(Agent):
     proposes = ("notify.send", "bills.mark_paid")
     trigger = Trigger(at="08:00")
     Settings = FinanceSettings
+    confidence_rule = (
+        "A reminder is as sure as the bill's date rule: overdue certain, due today strong, due within remind_days "
+        "moderate. With an LLM, its wording validated against the bill's facts, or did not (the rules' wording is "
+        "sent, less sure). Recording a payment is the person's to confirm: moderate, with being overdue one "
+        "supporting signal."
+    )
 
     async def run(self, ctx: Any) -> str:
         s: FinanceSettings = self.settings  # type: ignore[assignment]
@@ -129,7 +142,7 @@ class Finance(Agent):
                     reason=f"Pay at {b.url}, then approve this to record the payment "
                            f"({b.name}, {money(b.amount, b.currency)} due {day_words(dt.date.fromisoformat(b.due))})",
                     inputs=[InputRef(kind="state", ref=f"bills.due:{b.bill}@{b.due}", note=b.name)],
-                    key=f"finance:paid:{b.bill}@{b.due}",
+                    key=f"finance:paid:{b.bill}@{b.due}", confidence=derive("moderate", support=int(b.status == "overdue")).value,
                 )
                 if action is not None and action.proposer.run_id == ctx.run_id:
                     confirms += 1
@@ -145,7 +158,8 @@ class Finance(Agent):
                 entries[(b.bill, b.due)].reminder = earlier.id
             else:
                 reminders.append(self._reminder(b, entries[(b.bill, b.due)], day, asks.get((b.bill, b.due))))
-        if ctx.llm is not None and reminders:
+        asked = ctx.llm is not None and bool(reminders)
+        if asked:
             await self._word(ctx, reminders, day)
         new = overdue = 0
         for r in reminders:
@@ -155,7 +169,7 @@ class Finance(Agent):
                 "notify.send", {"title": r.title[:200], "body": body[:2000], "urgency": "critical" if b.status == "overdue" else "normal"},
                 reason=f"{b.name} is {self._state(b)}: one reminder a day until it is paid",
                 inputs=[InputRef(kind="state", ref=f"bills.due:{b.bill}@{b.due}", note=b.name)],
-                key=self._key(b, day),
+                key=self._key(b, day), confidence=reminder_confidence(b.status, asked, r.worded_by == "llm").value,
             )
             entry = entries[(b.bill, b.due)]
             if action is not None:

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from oxymus.actions import InputRef
 from oxymus.agents import dayplan as dp
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.confidence import Confidence, LlmPart, Strength, derive
 from oxymus.sources import utc_iso
 from oxymus.today import DEADLINE_DAYS, build, day_bounds
 from oxymus.when import WhenError, parse_duration
@@ -106,6 +107,12 @@ class _Ranking(BaseModel):
     top: list[_Pick] = Field(min_length=1, max_length=TOP, description="the candidates that matter most today, best first")
 
 
+def block_confidence(tier: int | None, first: bool, llm: LlmPart) -> Confidence:
+    """See `Planner.confidence_rule`."""
+    strength: Strength = "weak" if tier is None or tier > 5 else "strong" if tier <= 2 else "moderate"
+    return derive(strength, support=int(first), llm=llm)
+
+
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "never"
@@ -133,6 +140,12 @@ class Planner(Agent):
     proposes = ("calendar.create_event",)
     trigger = Trigger(at="06:30")
     Settings = PlannerSettings
+    confidence_rule = (
+        "A deep-work block is as sure as the ranking rule of the top item it is for: overdue, due today or tomorrow "
+        "strong; a review, failing CI or a goal's next action moderate; anything else, or no item, weak. Being for "
+        "the day's first item is one supporting signal. The LLM's ranking agreed (the same top three as the rules), "
+        "disagreed, or was unusable."
+    )
 
     async def run(self, ctx: Any) -> str:
         s: PlannerSettings = self.settings  # type: ignore[assignment]
@@ -174,17 +187,20 @@ class Planner(Agent):
         )
 
         top = [dp.plan_item(c, n) for n, c in enumerate(cands[:TOP], start=1)]
+        llm_part: LlmPart = "none"
         if ctx.llm is not None and cands:
             ranked = await self._rank(ctx, cands, plan, day)
             if ranked is not None:
+                llm_part = "agreed" if {t.id for t in ranked} == {t.id for t in top} else "disagreed"
                 top, plan.ranking = ranked, "llm"
             else:
+                llm_part = "invalid"
                 plan.llm = "the LLM's ranking was not usable"
         plan.top = top
         chosen = {t.id for t in top}
         plan.defer = dp.defer_list([c for c in cands if c.id not in chosen])
 
-        await self._blocks(ctx, s, plan, recent, busy, work, not_before, min_minutes, cands, top, zone, day, with_zone)
+        await self._blocks(ctx, s, plan, recent, busy, work, not_before, min_minutes, cands, top, zone, day, with_zone, llm_part)
 
         content = dp.render(plan)
         await ctx.artifact("day_plan", day.isoformat(), plan.title, content, data=plan.model_dump(mode="json"),
@@ -252,7 +268,7 @@ class Planner(Agent):
 
     async def _blocks(self, ctx: Any, s: PlannerSettings, plan: dp.DayPlan, recent: list[Any], busy: list[dp.Span],
                       work: dp.Span, not_before: dt.datetime | None, min_minutes: float, cands: list[dp.Candidate],
-                      top: list[dp.PlanItem], zone: Any, day: dt.date, with_zone: bool) -> None:
+                      top: list[dp.PlanItem], zone: Any, day: dt.date, with_zone: bool, llm_part: LlmPart = "none") -> None:
         prefix = f"planner:block:{day.isoformat()}:"
         existing = [a for a in recent if a.kind == "calendar.create_event" and a.idempotency_key.startswith(prefix)]
         taken: list[dp.Span] = []
@@ -301,7 +317,8 @@ class Planner(Agent):
                 inputs.append(InputRef(kind=item.ref_kind[:40], ref=item.ref[:500], note=item.title[:500]))
             reason = (f"A {dp.duration_words(span.minutes)} deep-work block in free time of your deep-work window "
                       f"({s.deep_work}) " + (f"for today's top item, {item.title}: {item.why}" if item else "for focused work"))
-            action = await ctx.propose("calendar.create_event", payload, reason=reason[:1000], inputs=inputs, confidence=0.7,
+            sure = block_confidence(by_id[item.id].tier if item else None, item is not None and item.rank == 1, llm_part)
+            action = await ctx.propose("calendar.create_event", payload, reason=reason[:1000], inputs=inputs, confidence=sure.value,
                                        key=f"{prefix}{span.start:%H%MZ}")
             if action is None:
                 plan.block_note = (f"could not propose blocks in {s.block_calendar!r}: see this run in "

@@ -24,7 +24,7 @@ One run follows the flow a person would (by hand by default; `trigger.at` for a 
    on the exact bytes parsed).
 5. Validation. The draft (and PLANS.md, when it lives in the repository) is written
    into the clone, `build` is run there (an argv list, or a string split like a shell
-   would, never through one; `build_timeout`); a non-zero exit stops the run with the
+   would, never through one; `build_timeout`); a non-zero exit fails the run (`failed`) with the
    output's tail in the summary, and nothing is proposed. The clone's staged diff goes
    into the `post_draft` artifact with the draft and the build's result.
 6. Approval. One flow (oxymus/flows.py), approved once: a `git.commit` carrying
@@ -74,7 +74,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from oxymus.actions import InputRef
-from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
+from oxymus.agents.confidence import Confidence, derive
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
@@ -452,6 +453,17 @@ class Stop(Exception):
     """The run ends here; str() is its summary."""
 
 
+class Failed(Stop):
+    """The run ends here because its job failed (the build, the scratch clone): the run is `failed`."""
+
+
+def post_confidence(built: bool, f: Facts, asked: bool, written_by: str) -> Confidence:
+    """See `Publisher.confidence_rule`."""
+    support = min(2, sum(1 for kind in (f.notes, f.memory, f.goals) if kind))
+    llm = "none" if not asked else "validated" if written_by == "llm" else "invalid"
+    return derive("strong" if built else "moderate", support=support, llm=llm)
+
+
 # ------------------------------------------------------------------ the agent
 
 
@@ -468,10 +480,17 @@ class Publisher(Agent):
     proposes = ("git.commit", "plans.edit", "git.push")
     trigger = Trigger()
     Settings = PublisherSettings
+    confidence_rule = (
+        "A publication is strong when the blog's build passed on the draft, moderate with no build set; each kind "
+        "of fact it was drafted from (notes under the entry, related memory, a goal) is a supporting signal, at "
+        "most two. With an LLM, its body validated, or did not and the template was used."
+    )
 
     async def run(self, ctx) -> str:
         try:
             return await self._run(ctx)
+        except Failed as failed:
+            return Finished.failed(str(failed))
         except Stop as stop:
             return str(stop)
 
@@ -566,7 +585,7 @@ class Publisher(Agent):
                 filename=f"{today.isoformat()}-{slug}.md".replace("/", "-"),
             )
             if build is not None and not build["ok"]:
-                raise Stop(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
+                raise Failed(f"build failed ({build['command']}: {build['why']}); nothing proposed. Output:\n{build['tail']}")
 
         key = f"{commit_prefix}{today.isoformat()}:{draft_id}"
         flows_ = [a for a in mine if a.flow_id is None]  # a flow's steps carry its key with ':step:N'
@@ -593,7 +612,8 @@ class Publisher(Agent):
             steps.append(("plans.edit", {"op": "set_proposal_status", "proposal": str(proposal.position), "status": "published",
                                          "date": today.isoformat(), "expected_sha256": doc.sha256}))
         steps.append(("git.push", {"repo": s.repo, "remote": s.remote, "branch": s.branch, "commit_key": f"{key}:step:1"}))
-        flow = await ctx.propose_flow(f"Publish “{title}”", steps, reason=reason, inputs=inputs, key=key)
+        sure = post_confidence(build is not None, facts, ctx.llm is not None, written_by).value
+        flow = await ctx.propose_flow(f"Publish “{title}”", steps, reason=reason, inputs=inputs, key=key, confidence=sure)
         if flow is None:
             return f"drafted “{title}” as {post_rel}{built}, but publishing it could not be proposed"
         if flow.status == "denied":
@@ -660,7 +680,7 @@ class Publisher(Agent):
         cloned = await run_command(["git", "--no-pager", *args, "--", os.fspath(repo), os.fspath(site)], site.parent, CLONE_TIMEOUT,
                            _git_env(site.parent))
         if cloned.code != 0:
-            raise Stop(f"could not make a scratch copy of {s.repo}: {_why(cloned, 'git clone')}")
+            raise Failed(f"could not make a scratch copy of {s.repo}: {_why(cloned, 'git clone')}")
 
     async def _facts(self, ctx, doc: PlansDocument, data: bytes, proposal: Proposal, title: str, slug: str, today: dt.date,
                      s: PublisherSettings, site: Path, inputs: list[InputRef]) -> Facts:

@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from oxymus.actions import Action, InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.confidence import Confidence, Strength, derive, llm_choice
 from oxymus.models import AuditEvent
 from oxymus.plans.ids import normalise
 
@@ -153,6 +154,12 @@ def known_facts_only(narrative: str, facts: str) -> bool:
     return _numbers(narrative) <= _numbers(facts)
 
 
+def reschedule_confidence(days: int, asked: bool, answer: object | None, picked: bool) -> Confidence:
+    """See `Reflection.confidence_rule`."""
+    strength: Strength = "strong" if days >= 5 else "moderate" if days >= 3 else "weak"
+    return derive(strength, llm=llm_choice(asked, answer, picked))
+
+
 class Reflection(Agent):
     name = "reflection"
     role = ("The weekly review. Once a week it looks back at what got done, what slipped and what was decided, from the "
@@ -164,6 +171,12 @@ class Reflection(Agent):
     proposes = ("plans.edit", "memory.update")
     trigger = Trigger(at="18:00", weekdays=["sun"])
     Settings = ReflectionSettings
+    confidence_rule = (
+        "A reschedule is as sure as the item kept slipping: in the day plan's top three on 5 or more days strong, "
+        "3 or 4 moderate, fewer weak. The LLM, asked what matters for next week, agreed (it picked the item), "
+        "disagreed (it picked others), or gave no usable answer. The week's memory record is the facts alone: "
+        "certain, no LLM."
+    )
 
     async def run(self, ctx) -> str:
         settings: ReflectionSettings = ctx.settings  # type: ignore[assignment]
@@ -312,7 +325,8 @@ class Reflection(Agent):
             inputs.append(InputRef(kind="artifact", ref=f"weekly_review:{r.week.key}", note=artifact_id))
             action = await ctx.propose(
                 "plans.edit", {"op": "add_action", "text": text, "section": settings.reschedule_section}, reason=reason, inputs=inputs,
-                confidence=0.7 if item.key in picked else 0.6, key=f"reflection:{r.week.key}:reschedule:{item.key}"[:200],
+                confidence=reschedule_confidence(len(item.days), ctx.llm is not None, answer, item.key in picked).value,
+                key=f"reflection:{r.week.key}:reschedule:{item.key}"[:200],
             )
             if action is not None:
                 made.append(f"rescheduling “{clip(item.title, 50)}”")
@@ -324,7 +338,7 @@ class Reflection(Agent):
                         "reviews and agents can look back without rereading the log."),
                 inputs=[InputRef(kind="artifact", ref=f"weekly_review:{r.week.key}", note=artifact_id),
                         InputRef(kind="audit", ref=f"{iso(r.week.start)}..{iso(r.week.end)}", note=f"{len(r.events)} events")],
-                key=f"reflection:{r.week.key}:memory",
+                confidence=derive("certain").value, key=f"reflection:{r.week.key}:memory",
             )
             if action is not None:
                 made.append("a memory record of the week")

@@ -68,6 +68,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.confidence import Confidence, LlmPart, derive
 from oxymus.policy import in_window, parse_window
 from oxymus.sources import utc_iso
 from oxymus.when import Duration, parse_duration
@@ -141,6 +142,12 @@ class Notice:
 
 
 # --- small helpers ---------------------------------------------------------------------
+
+
+def notice_confidence(group: list[Notice]) -> Confidence:
+    """See `Sentinel.confidence_rule`."""
+    return derive("strong" if any(n.urgent for n in group) else "moderate", support=len(group) - 1)
+
 
 
 def _parse(iso: str) -> dt.datetime:
@@ -240,6 +247,12 @@ class Sentinel(Agent):
     proposes = ("notify.send",)
     trigger = Trigger(every="1m")
     Settings = SentinelSettings
+    confidence_rule = (
+        "A notification is as sure as the most pressing rule among its notices: a meeting within meeting_lead "
+        "strong, anything else (failing CI, a review asked, an overdue bill, an approval waiting) moderate; each "
+        "further notice in the same notification is a supporting signal. The evening digest is moderate with each "
+        "further new item a supporting signal; with an LLM, its wording validated or did not."
+    )
 
     async def run(self, ctx) -> str:
         s: SentinelSettings = self.settings  # type: ignore[assignment]
@@ -275,7 +288,8 @@ class Sentinel(Agent):
         for group in self._groups(send):
             reason = "; ".join(n.reason for n in group)[:1000]
             inputs = [i for n in group for i in n.inputs][:50]
-            action = await ctx.propose("notify.send", self._payload(group, quiet), reason=reason, inputs=inputs, key=self._key(group))
+            action = await ctx.propose("notify.send", self._payload(group, quiet), reason=reason, inputs=inputs, key=self._key(group),
+                                       confidence=notice_confidence(group).value)
             if action is not None:
                 for n in group:
                     mem.sent[n.topic] = now_s
@@ -576,10 +590,11 @@ class Sentinel(Agent):
         due = now.astimezone(ctx.zone).time() >= dt.time.fromisoformat(s.digest_at)
         if due and unsaid and not hold and mem.digest_day != key:
             said = [e for e in open_now if e not in unsaid]
-            payload = await self._digest_payload(ctx, today, unsaid, said)
+            payload, llm_part = await self._digest_payload(ctx, today, unsaid, said)
             inputs = [InputRef(kind="artifact", ref=f"digest/{key}", note=f"{len(open_now)} open items")]
             inputs += [InputRef(**e["ref"]) for e in unsaid[:40] if isinstance(e.get("ref"), dict)]
             action = await ctx.propose("notify.send", payload, key=f"sentinel:digest:{key}", inputs=inputs,
+                                       confidence=derive("moderate", support=len(unsaid) - 1, llm=llm_part).value,
                                        reason=f"the digest of {key} has {_plural(len(unsaid), 'new item')} at digest_at {s.digest_at}")
             if action is not None:
                 mem.digest_day = key
@@ -617,7 +632,7 @@ class Sentinel(Agent):
         return "\n".join(lines) + "\n"
 
     async def _digest_payload(self, ctx, today: dt.date, unsaid: list[dict[str, Any]],
-                              said: list[dict[str, Any]]) -> dict[str, Any]:
+                              said: list[dict[str, Any]]) -> tuple[dict[str, Any], LlmPart]:
         day = f"{today:%a} {today.day} {today:%b}"
         shorts = [e["text"] for e in unsaid[:2]]
         title = f"Digest, {day}: " + "; ".join(shorts) + (f" and {len(unsaid) - 2} more" if len(unsaid) > 2 else "")
@@ -628,11 +643,13 @@ class Sentinel(Agent):
             lines.append("Still open from before: " + ", ".join(e["label"] for e in said[:6]) + ("…" if len(said) > 6 else ""))
         lines.append("`oxymus artifacts digest` shows the day.")
         body = "\n".join(lines)
+        llm: LlmPart = "none"
         if ctx.llm is not None:
             wording = await self._word(ctx, day, unsaid, said)
+            llm = "invalid" if wording is None else "validated"
             if wording is not None:
                 title, body = wording.title, wording.intro + "\n" + body
-        return {"title": _cut(title, 200), "body": body[:2000], "urgency": "low"}
+        return {"title": _cut(title, 200), "body": body[:2000], "urgency": "low"}, llm
 
     async def _word(self, ctx, day: str, unsaid: list[dict[str, Any]], said: list[dict[str, Any]]) -> DigestWording | None:
         """The LLM's title and opening line for the digest, or None; every number in them must be one of the facts."""

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.confidence import Confidence, Strength, derive
 from oxymus.memory import BudgetEntry, MemoryRecord, month_summary
 
 TRIED_KEY = "summaries_tried"
@@ -80,6 +81,16 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+", text))
 
 
+def demote_confidence(idle_days: int, still_over: bool) -> Confidence:
+    """See `MemorySteward.confidence_rule`."""
+    strength: Strength = "strong" if idle_days >= 30 else "moderate" if idle_days >= 7 else "weak"
+    return derive(strength, support=int(still_over))
+
+
+def summary_confidence(failed_before: int) -> Confidence:
+    return derive("moderate" if failed_before == 0 else "weak", llm="validated")
+
+
 class MemorySteward(Agent):
     name = "steward"
     role = ("The memory steward. It keeps the person's canonical memory short enough to reread: hot memory (what every "
@@ -89,6 +100,12 @@ class MemorySteward(Agent):
     proposes = ("memory.update",)
     trigger = Trigger(every="6h")
     Settings = StewardSettings
+    confidence_rule = (
+        "Moving a hot record to warm is as sure as it is unused: untouched for 30 days or more strong, 7 or more "
+        "moderate, less weak; that hot memory is still over budget after the move is one supporting signal. A "
+        "monthly summary is the LLM's text, checked (length, no numbers the records lack): moderate when it "
+        "validated at the first try, weak after earlier answers for that month did not."
+    )
 
     async def run(self, ctx) -> str:
         settings: StewardSettings = ctx.settings  # type: ignore[assignment]
@@ -115,13 +132,14 @@ class MemorySteward(Agent):
             if left <= budget:
                 break
             after = left - record.words
+            idle = (ctx.now() - dt.datetime.fromisoformat(record.touched_at.replace("Z", "+00:00"))).days
             reason = (f"Hot memory holds {words(used)}, over its budget of {budget:,}. “{record.title}” ({words(record.words)}) "
                       f"is the least recently used hot record{' you have not kept' if kept else ''} (last touched "
                       f"{when(record.touched_at, ctx.zone)}); moving it to warm brings hot memory to {words(after)}. "
                       "Warm records are still found by search; they just leave every agent's prompt.")
             action = await ctx.propose(
                 "memory.update", {"op": "edit", "id": record.id, "changes": {"tier": "warm"}, "note": "over the hot budget"},
-                reason=reason, key=f"steward:demote:{record.id}:{month}",
+                reason=reason, key=f"steward:demote:{record.id}:{month}", confidence=demote_confidence(idle, after > budget).value,
                 inputs=[InputRef(kind="memory", ref=record.id, note=f"hot, {words(record.words)}, touched {record.touched_at}"),
                         InputRef(kind="memory", ref="tier hot", note=f"{words(used)} of a {budget:,}-word budget")],
             )
@@ -180,7 +198,7 @@ class MemorySteward(Agent):
                         "model from the records' titles and first lines. The listing it replaces stays in the record's history."),
                 inputs=[InputRef(kind="memory", ref=summary.id, note=f"summary of {month}, version {summary.version}"),
                         *[InputRef(kind="memory", ref=r.id, note=r.title[:200]) for r in records[:20]]],
-                confidence=0.6, key=key,
+                confidence=summary_confidence(state if isinstance(state, int) else 0).value, key=key,
             )
             if action is not None:
                 tried[key] = "proposed"

@@ -470,6 +470,40 @@ def _m008_flows(db: sqlite3.Connection) -> None:
     )
 
 
+def _m009_agent_runs_stopped(db: sqlite3.Connection) -> None:
+    # A run can end `stopped` (it could not do its job and says why: the person has to
+    # act), beside `failed` (its job failed). SQLite cannot change a CHECK in place, so
+    # the table is rebuilt with its rows (seq kept: it orders the history) and its index.
+    db.execute(
+        """
+        CREATE TABLE agent_runs_new (
+            seq         INTEGER PRIMARY KEY,
+            id          TEXT NOT NULL UNIQUE,
+            agent       TEXT NOT NULL,
+            trigger     TEXT NOT NULL,
+            trace_id    TEXT NOT NULL,
+            started_at  TEXT NOT NULL,
+            finished_at TEXT,
+            duration_ms REAL,
+            outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'stopped', 'skipped')),
+            error       TEXT,
+            summary     TEXT NOT NULL DEFAULT '',
+            inputs      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(inputs)),
+            artifacts   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(artifacts)),
+            actions     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(actions)),
+            llm         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(llm)),
+            llm_available INTEGER
+        ) STRICT
+        """
+    )
+    columns = ("seq, id, agent, trigger, trace_id, started_at, finished_at, duration_ms, outcome, error, summary, "
+               "inputs, artifacts, actions, llm, llm_available")
+    db.execute(f"INSERT INTO agent_runs_new ({columns}) SELECT {columns} FROM agent_runs")
+    db.execute("DROP TABLE agent_runs")
+    db.execute("ALTER TABLE agent_runs_new RENAME TO agent_runs")
+    db.execute("CREATE INDEX agent_runs_by_agent ON agent_runs(agent, seq)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -479,6 +513,7 @@ MIGRATIONS: list[Migration] = [
     Migration("006_agents", _m006_agents),
     Migration("007_capture_links_to_actions", _m007_capture_links_to_actions),
     Migration("008_flows", _m008_flows),
+    Migration("009_agent_runs_stopped", _m009_agent_runs_stopped),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from oxymus.clock import now_iso
-from oxymus.models import AuditEvent, Capture, SourceHealth
+from oxymus.models import PROBLEM_VERBS, AuditEvent, Capture, SourceHealth
 from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
 from oxymus.store.db import PRAGMAS, connect
@@ -152,7 +152,7 @@ class AuditLog:
     async def list(self, trace_id: str | None = None, limit: int = 200) -> list[AuditEvent]:
         return await self.query(trace_id=trace_id, limit=limit)
 
-    PROBLEM_VERBS = ("action.failed", "action.denied", "action.expired")
+    PROBLEM_VERBS = PROBLEM_VERBS
 
     async def query(self, *, trace_id: str | None = None, subject: str | None = None, verb: str | None = None,
                     problems: bool = False, before_seq: int | None = None, since: str | None = None,

@@ -16,11 +16,10 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from oxymus.explain import event_note, local
-from oxymus.models import AuditEvent
+from oxymus.models import PROBLEM_VERBS, AuditEvent
 from oxymus.textfmt import one_line
 
 TIME_W, ACTOR_W, VERB_W, SUBJECT_W = 14, 14, 24, 15
-PROBLEM_VERBS = ("action.failed", "action.denied", "action.expired")
 END_MARGIN = 3  # rows from the end at which the next page is asked for
 
 
