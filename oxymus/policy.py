@@ -390,12 +390,15 @@ undo_grace = "10s"        # after you approve or deny, `u` / `oxymus undo` can t
 [expiry]
 "notify.*" = "1h"
 
+# Rules judge what an action does: a commit that also pushes, or a flow with a push
+# step, is judged as a push too, and the strictest outcome wins.
 [[rule]]
-name = "never push to main from an agent"
+name = "an agent's push to main always waits for me"
 kind = "git.push"
 by = "agent"
 match = { branch = "main" }
-outcome = "deny"
+outcome = "require_approval"
+reason = "the publisher may propose it; it never runs without your yes (use deny to forbid it outright)"
 
 [[rule]]
 name = "big payments always need me"

@@ -37,8 +37,8 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         suggested = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert any(c.get("suggestion") for c in suggested), suggested[:2]
         waiting = json.loads(run_cli("approvals", "--json", env=demo_env).stdout)
-        publish = [a for a in waiting if a["kind"] == "git.commit" and a["proposer"]["name"] == "publisher"]
-        assert len(publish) == 1 and "and push to origin/main" in publish[0]["preview"]["summary"], waiting
+        publish = [a for a in waiting if a["kind"] == "flow" and a["proposer"]["name"] == "publisher"]
+        assert len(publish) == 1 and "push the commit made before it in this flow to origin/main" in publish[0]["preview"]["body"], waiting
         budget = json.loads(run_cli("memory", "budget", "--json", env=demo_env).stdout)
         assert len(budget["records"]) == sum(1 for m in demo.SAMPLE_MEMORY if m[1] == "hot")
         plans = json.loads(run_cli("plans", "--json", env=demo_env).stdout)["document"]
