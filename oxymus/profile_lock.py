@@ -1,5 +1,8 @@
 """Exactly one daemon per profile: an flock on a file in the runtime dir.
 
+Whoever holds it owns the database file: the daemon while it runs, `oxymus restore`
+while it swaps the file (so no daemon starts on a half-restored profile).
+
 The kernel drops an flock when its holder dies, so a lock left by a crash (kill -9)
 is never stale: the next daemon simply acquires it. The pid written inside is for
 humans and `oxymus status`; it is never trusted to decide liveness.
