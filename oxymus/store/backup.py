@@ -98,9 +98,11 @@ def _remove(*paths: str) -> None:
 
 
 def _copy(db_path: str, tmp: str) -> None:
-    from oxymus.store.health import open_read_only
+    from oxymus.store.health import open_existing
 
-    src = open_read_only(db_path)
+    # Read-write but only read from: a read-only connection to a WAL database leaves empty
+    # -wal and -shm files behind, a read-write one removes them when it is the last to close.
+    src = open_existing(db_path)
     try:
         dst = sqlite3.connect(tmp, isolation_level=None)
         try:

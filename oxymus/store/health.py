@@ -15,7 +15,12 @@ from oxymus.store.storage_errors import DatabaseDamaged, DiskIOError, StorageErr
 
 
 def open_read_only(path: str) -> sqlite3.Connection:
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    return open_existing(path, "ro")
+
+
+def open_existing(path: str, mode: str = "rw") -> sqlite3.Connection:
+    """A connection to a database file that must exist (SQLite would create a missing one)."""
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + f"?mode={mode}"
     db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=5.0)
     db.execute("PRAGMA busy_timeout=5000")
     return db
