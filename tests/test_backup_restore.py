@@ -119,7 +119,8 @@ def test_a_backup_is_due_a_day_after_the_last_daily_one(tmp_path):
 
 
 def test_restore_refuses_while_the_daemon_runs(profile, daemon):
-    assert daemon.client().call("capture.add", {"text": "kept"})
+    with daemon.client() as conn:
+        conn.call("capture.add", {"text": "kept"})
     copy = str(profile.home) + "/copy.db"
     assert cli("backup", copy).returncode == 0
     out = cli("restore", copy)

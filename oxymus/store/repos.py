@@ -51,7 +51,10 @@ class Store:
         db = await aiosqlite.connect(path, isolation_level=None)
         for pragma in PRAGMAS:
             await db.execute(pragma)
-        os.chmod(path, 0o600)
+        # Also the -wal and -shm (recent captures) an older Oxymus left readable by others.
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
         return cls(db, path)
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+from typing import NamedTuple
 
 from oxymus.profile_lock import AlreadyRunning, ProfileLock
 from oxymus.store import backup, health
@@ -22,9 +23,12 @@ class RestoreRefused(Exception):
     """The restore was not done; str() says why and what to do."""
 
 
-class Restored:
-    def __init__(self, source: str, target: str, aside: str | None, schema: int, size: int):
-        self.source, self.target, self.aside, self.schema, self.size = source, target, aside, schema, size
+class Restored(NamedTuple):
+    source: str
+    target: str
+    aside: str | None  # where the replaced database went (None: there was none)
+    schema: int
+    size: int
 
 
 def validate(path: str) -> int:
