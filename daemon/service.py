@@ -122,6 +122,7 @@ class Service:
             policy_error=self.desk.policy_error if self.desk is not None else None,
             notifications=self.desk.notify_unavailable if self.desk is not None else None,
             llm=self._llm_status(),
+            storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
         )
 
     def _llm_status(self) -> str | None:

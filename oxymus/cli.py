@@ -677,6 +677,8 @@ def cmd_status(args) -> int:
         print(f"llm:      {st['llm']}")
     if st.get("notifications"):
         print(f"notify:   unavailable: {st['notifications']}")
+    if st.get("storage_error"):
+        print(f"storage:  {st['storage_error']}")
     if st.get("policy_error"):
         print(f"policy:   {st['policy_error']}; every action needs approval until it is fixed")
     if st.get("sources"):

@@ -82,12 +82,15 @@ def test_daemon_says_the_disk_is_full_keeps_running_and_recovers(small_disk, pro
         )
         assert err.value.data == {"kind": "disk_full", "path": profile.db_file}
         assert daemon.proc.poll() is None
+        status = cli("status")
+        assert f"storage:  the disk holding {profile.db_file} is full" in status.stdout
 
         os.unlink(filler)
         after = cli("capture", "after space came back")
         assert after.returncode == 0, after.stderr
         assert daemon.proc.poll() is None, "the daemon recovered without a restart"
         assert inbox_texts() == ["after space came back", "before the disk filled up"]
+        assert "storage:" not in cli("status").stdout
     finally:
         daemon.stop()
 
