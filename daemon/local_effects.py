@@ -17,6 +17,7 @@ from oxymus.effects import Permanent
 from oxymus.plans.ids import normalise
 from oxymus.sources import utc_iso
 from oxymus.store import audit_sql
+from oxymus.store.db import rollback
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.daemon.plans import PlansKeeper, _read, journaled
@@ -48,7 +49,7 @@ class DaemonLocalEffects:
                     await db.execute(sql, params)
                 await db.execute("COMMIT")
             except BaseException:
-                await db.execute("ROLLBACK")
+                await rollback(db)
                 raise
         if created and self.bus is not None:
             self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})

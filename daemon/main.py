@@ -12,6 +12,8 @@ from pathlib import Path
 from oxymus import __version__
 from oxymus.config import CoreConfig as Config
 from oxymus.paths import Paths
+from oxymus import stop_reason
+from oxymus.store import health, storage_errors
 from oxymus.store.migrations import SchemaError
 from oxymus.store.repos import Store
 from oxymus.daemon import logs
@@ -25,6 +27,7 @@ from oxymus.daemon.plans import PlansKeeper
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.executor import Executor
 from oxymus.daemon.agents import AgentRuntime
+from oxymus.daemon.backups import DailyBackups
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.effects import action_specs
 from oxymus.sources import NeedsHuman
@@ -35,6 +38,7 @@ log = logging.getLogger("oxymus.daemon")
 
 def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
     """Run until SIGTERM/SIGINT or `daemon.shutdown`; returns the exit status."""
+    os.umask(0o077)  # the WAL holds recent captures: nothing we write is for other users
     paths.ensure()
     lock = ProfileLock(paths.lock_file)
     try:
@@ -47,10 +51,17 @@ def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
             paths.log_file, config.daemon.log_level, to_stderr=foreground,
             max_bytes=config.daemon.log_max_bytes, backups=config.daemon.log_backups,
         )
+        # Before anything opens it for writing: a damaged file is named and left as it is.
+        health.check(paths.db_file)
         return asyncio.run(_serve(paths, config))
-    except SchemaError as exc:
-        log.error("%s", exc)
-        print(f"oxymus daemon: {exc}", file=sys.stderr)
+    except Exception as exc:
+        problem = exc if isinstance(exc, SchemaError) else storage_errors.classify(exc, paths.db_file)
+        if problem is None:
+            stop_reason.record(paths.stop_reason_file, f"the daemon failed: {type(exc).__name__}: {exc} (see {paths.log_file})")
+            raise
+        log.error("%s", problem)
+        stop_reason.record(paths.stop_reason_file, str(problem))
+        print(f"oxymus daemon: {problem}", file=sys.stderr)
         return 1
     finally:
         lock.release()
@@ -83,9 +94,10 @@ async def _serve(paths: Paths, config: Config) -> int:
         settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
         hot_budget_words=config.memory.hot_budget_words,
     )
+    backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
     service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
-                      audit_keep_days=config.audit.keep_days)
-    server = RpcServer(paths.socket, bus, service.handlers())
+                      audit_keep_days=config.audit.keep_days, backups=backups)
+    server = RpcServer(paths.socket, bus, service.handlers(), db_path=paths.db_file)
     service.server = server
     try:
         await watcher.start()
@@ -99,6 +111,7 @@ async def _serve(paths: Paths, config: Config) -> int:
             log.info("agents are not scheduled (OXYMUS_AGENTS=off); `oxymus agents run NAME` runs one")
         await agents.start(schedule=scheduled)
         maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
+        stop_reason.clear(paths.stop_reason_file)
         log.info(
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
             __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),

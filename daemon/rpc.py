@@ -19,6 +19,7 @@ from oxymus import wire
 from oxymus.protocol import METHODS, Request
 from oxymus.memory import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
+from oxymus.store.storage_errors import StorageError, classify
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
 
@@ -107,7 +108,8 @@ async def read_line(reader: asyncio.StreamReader) -> bytes | object | None:
 
 
 class RpcServer:
-    def __init__(self, path: str, bus: EventBus, handlers: dict[str, Handler], allowed_uid: int | None = None):
+    def __init__(self, path: str, bus: EventBus, handlers: dict[str, Handler], allowed_uid: int | None = None,
+                 db_path: str = "the database"):
         missing = set(METHODS) - set(handlers)
         if missing:
             raise RuntimeError(f"no handler for RPC methods: {sorted(missing)}")
@@ -115,6 +117,7 @@ class RpcServer:
         self.bus = bus
         self.handlers = handlers
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
+        self.db_path = db_path  # named in storage errors that reach us as raw sqlite3 errors
         self.sessions: set[Session] = set()
         self.server: asyncio.base_events.Server | None = None
         self.stopping = False
@@ -209,6 +212,11 @@ class RpcServer:
         except (CaptureError, MemoryError_) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
+            problem = classify(exc, self.db_path)
+            if problem is not None:
+                if not isinstance(exc, StorageError):  # the store logs its own, on transitions
+                    log.warning("a request from %s failed: %s", session.name, problem)
+                return wire.error(req_id, storage_reply(problem))
             log.exception("internal error handling a request from %s", session.name)
             return wire.error(req_id, wire.RpcError(wire.INTERNAL_ERROR, f"internal error: {type(exc).__name__}"))
 
@@ -238,6 +246,10 @@ class RpcServer:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+def storage_reply(problem: StorageError) -> wire.RpcError:
+    return wire.RpcError(wire.STORAGE_ERROR, str(problem), {"kind": problem.kind, "path": problem.path})
 
 
 def _first_error(exc: ValidationError) -> str:

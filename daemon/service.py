@@ -32,6 +32,7 @@ from oxymus import protocol as proto
 from oxymus import today as today_mod
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.store.repos import Store
+from oxymus.store.storage_errors import StorageError
 from oxymus.daemon.rpc import Handler, Session
 from oxymus.daemon.watcher import CaptureWatcher
 
@@ -40,8 +41,10 @@ log = logging.getLogger("oxymus.daemon.service")
 
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
-                 bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400, agents=None):
+                 bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400, agents=None,
+                 backups=None):
         self.agents = agents
+        self.backups = backups  # DailyBackups, or None (tests that build a bare Service)
         self.audit_keep_days = audit_keep_days
         self.store = store
         self.desk = desk
@@ -119,6 +122,7 @@ class Service:
             policy_error=self.desk.policy_error if self.desk is not None else None,
             notifications=self.desk.notify_unavailable if self.desk is not None else None,
             llm=self._llm_status(),
+            storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
         )
 
     def _llm_status(self) -> str | None:
@@ -247,7 +251,7 @@ class Service:
         return report
 
     async def maintain_forever(self, every: float = 6 * 3600) -> None:
-        """Housekeeping every few hours: memory's mechanical upkeep and audit log retention.
+        """Housekeeping every few hours: the daily backup, memory's mechanical upkeep and audit log retention.
 
         Memory: records age by the tier rules the person configured ([memory] hot_days,
         warm_days) and each past month's warm records get a deterministic summary. These
@@ -256,11 +260,15 @@ class Service:
         records to warm when hot memory is over its word budget, and rewriting a
         month's summary with the LLM."""
         while True:
-            for job in (self.memory_maintain, self.prune_audit):
+            # The backup first: at start it is the one that cannot wait (the last may be days old).
+            jobs = ([self.backups.backup_if_due] if self.backups is not None else []) + [self.memory_maintain, self.prune_audit]
+            for job in jobs:
                 try:
                     await job()
                 except asyncio.CancelledError:
                     raise
+                except StorageError as exc:  # a full disk is not a bug: say it without a traceback
+                    log.error("%s failed; will retry: %s", job.__name__, exc)
                 except Exception:
                     log.exception("%s failed; will retry", job.__name__)
             await asyncio.sleep(every)

@@ -75,18 +75,42 @@ def store(text: str, source: str, capture_id: str, paths: paths_mod.Paths) -> di
     except DaemonUnavailable:
         pass
     except wire.RpcError as exc:
+        if exc.code == wire.STORAGE_ERROR and (exc.data or {}).get("kind") == "disk_full":
+            from oxymus.store.storage_errors import DiskFull
+
+            raise DiskFull(exc.data["path"]) from None  # no use writing directly: it is the same disk
         # A daemon from another version, or one on its way out: the capture still must land.
         if exc.code not in (wire.PROTOCOL_MISMATCH, wire.SHUTTING_DOWN):
             raise
+    import sqlite3
+
     from oxymus.store import capture_sql, db
 
-    paths.ensure()
-    conn = db.connect(paths.db_file)
     try:
-        row, _created = capture_sql.add_sync(conn, text, source, capture_id)
-    finally:
-        conn.close()
+        paths.ensure()
+        conn = db.connect(paths.db_file)
+        try:
+            row, _created = capture_sql.add_sync(conn, text, source, capture_id)
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        from oxymus.store.storage_errors import classify
+
+        problem = classify(exc, paths.db_file)
+        if problem is None:
+            raise
+        raise problem from exc
     return row
+
+
+def _plainly(exc: Exception) -> str:
+    from oxymus.store.storage_errors import DiskFull, StorageError
+
+    if isinstance(exc, DiskFull):
+        return f"{exc.headline}; free some space and capture again"
+    if isinstance(exc, StorageError):
+        return str(exc)
+    return str(exc) or type(exc).__name__
 
 
 def main(argv: list[str]) -> int | None:
@@ -107,7 +131,7 @@ def main(argv: list[str]) -> int | None:
         print(f"oxymus capture: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the wire's RpcError, sqlite errors, paths errors: say it plainly
-        print(f"oxymus capture: failed, nothing was captured: {exc}", file=sys.stderr)
+        print(f"oxymus capture: nothing was captured: {_plainly(exc)}", file=sys.stderr)
         return 1
     print(json.dumps(capture, ensure_ascii=False) if as_json else capture["id"])
     return 0

@@ -12,6 +12,11 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    # Owner-only for everything we create in the profile: the database's WAL holds recent
+    # captures, config.toml and policy.toml say how you live. (os is loaded at start-up anyway.)
+    os.umask(0o077)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["capture"]:
         from oxymus import capture_cmd
@@ -31,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     except _errors() as exc:
         print(f"oxymus: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        problem = _storage_problem(exc)
+        if problem is None:
+            raise
+        print(f"oxymus: {problem}", file=sys.stderr)
+        return EXIT_FAIL
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -38,6 +49,13 @@ def _errors() -> tuple[type[BaseException], ...]:
     from oxymus.paths import PathsError
 
     return (ConfigError, PathsError)
+
+
+def _storage_problem(exc: Exception):
+    """A full disk or a damaged database met by a command working on the file directly (`inbox` offline)."""
+    from oxymus.store.storage_errors import classify
+
+    return classify(exc, _paths().db_file)
 
 
 def build_parser():
@@ -161,6 +179,9 @@ def build_parser():
     from oxymus import cli_agents
 
     cli_agents.register(command)
+    from oxymus import cli_recovery
+
+    cli_recovery.register(command)
 
     p = command("status", cmd_status, "is the daemon running: pid, uptime, socket, database, schema version")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -335,7 +356,7 @@ def _daemon_call(command: str, method: str, params: dict | None = None, timeout:
         raise _Exit(EXIT_NOT_RUNNING) from None
     except wire.RpcError as exc:
         print(f"oxymus {command}: {exc.message}", file=sys.stderr)
-        raise _Exit(EXIT_USAGE) from None
+        raise _Exit(EXIT_FAIL if exc.code == wire.STORAGE_ERROR else EXIT_USAGE) from None
 
 
 def cmd_today(args) -> int:
@@ -629,11 +650,17 @@ def cmd_status(args) -> int:
 
     paths = _paths()
     st = launcher.status(paths)
+    from oxymus import stop_reason
+
+    why = stop_reason.read(paths.stop_reason_file) if st is None else None
     if args.json:
-        _print_json({"running": st is not None, **(st or {}), "paths": paths.as_dict()})
+        extra = {"last_start_failed": {"at": why[0], "reason": why[1]}} if why else {}
+        _print_json({"running": st is not None, **(st or {}), **extra, "paths": paths.as_dict()})
         return EXIT_OK if st else EXIT_NOT_RUNNING
     if st is None:
         print(f"daemon: not running (socket {paths.socket})")
+        if why:
+            print(f"why:    its last start failed ({why[0]}): {why[1]}")
         return EXIT_NOT_RUNNING
     from oxymus.textfmt import duration
 
@@ -650,6 +677,8 @@ def cmd_status(args) -> int:
         print(f"llm:      {st['llm']}")
     if st.get("notifications"):
         print(f"notify:   unavailable: {st['notifications']}")
+    if st.get("storage_error"):
+        print(f"storage:  {st['storage_error']}")
     if st.get("policy_error"):
         print(f"policy:   {st['policy_error']}; every action needs approval until it is fixed")
     if st.get("sources"):

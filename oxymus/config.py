@@ -52,6 +52,15 @@ class AuditConfig(Section):
     )
 
 
+class BackupConfig(Section):
+    """Daily backups of the database, taken by the daemon into the backups folder of the data dir."""
+
+    keep: int = Field(
+        default=7, ge=0, le=1000,
+        description="daily backups kept, newest first (0: the daemon takes none; `oxymus backup` still works)",
+    )
+
+
 class PlansConfig(Section):
     """Where PLANS.md lives: your file, edited with any editor; Oxymus reads it and patches it minimally."""
 
@@ -139,6 +148,7 @@ class CoreConfig(Section):
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="canonical memory")
     plans: PlansConfig = Field(default_factory=PlansConfig, description="the plans file")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="the audit log")
+    backup: BackupConfig = Field(default_factory=BackupConfig, description="daily database backups")
     llm: LlmConfig = Field(default_factory=LlmConfig, description="the local LLM (optional)")
 
 

@@ -62,6 +62,16 @@ class Paths:
         """Where a background daemon's early stderr goes, so `oxymus up` can show it."""
         return os.path.join(self.state_dir, "daemon-start.err")
 
+    @property
+    def stop_reason_file(self) -> str:
+        """Why the daemon last failed to start (see oxymus/stop_reason.py); gone once one starts."""
+        return os.path.join(self.state_dir, "daemon-stopped.txt")
+
+    @property
+    def backup_dir(self) -> str:
+        # The same folder as oxymus.store.backup.dir_for(db_file), without importing sqlite3 here.
+        return os.path.join(self.data_dir, "backups")
+
     def as_dict(self) -> dict[str, str]:
         return {
             "home": self.home or "",
@@ -72,6 +82,7 @@ class Paths:
             "config_file": self.config_file,
             "policy_file": self.policy_file,
             "database": self.db_file,
+            "backups": self.backup_dir,
             "socket": self.socket,
             "log_file": self.log_file,
         }

@@ -93,6 +93,9 @@ class StatusResult(BaseModel):
     policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
     notifications: str | None = Field(default=None, description="why desktop notifications cannot be shown, if they cannot")
     llm: str | None = Field(default=None, description="'available', or why agents run without the LLM (as last checked)")
+    storage_error: str | None = Field(
+        default=None, description="why the last write failed (a full disk, a damaged file), until a write succeeds again"
+    )
 
 
 class CaptureAddParams(Params):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from oxymus.actions import Action, ActionStatus, Approval, PauseState, StoredReceipt, check_transition
 from oxymus.effects import Receipt
 from oxymus.store import audit_sql
+from oxymus.store.db import rollback
 
 if TYPE_CHECKING:
     from oxymus.store.repos import Store
@@ -172,7 +173,7 @@ class ActionRepo:
                     await db.execute(sql, p)
                 await db.execute("COMMIT")
             except BaseException:
-                await db.execute("ROLLBACK")
+                await rollback(db)
                 raise
         return True
 
@@ -240,7 +241,7 @@ class ActionRepo:
             except Conflict:
                 raise
             except BaseException:
-                await db.execute("ROLLBACK")
+                await rollback(db)
                 raise
         updated = await self.get(action.id)
         assert updated is not None

@@ -96,7 +96,8 @@ def add_sync(db, text: str, source: str, capture_id: str | None = None) -> tuple
             row = db.execute(SELECT_BY_ID, (params[0],)).fetchone()
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # a full disk has already rolled it back
+            db.execute("ROLLBACK")
         raise
     return row_to_dict(row), created
 

@@ -33,3 +33,10 @@ def connect(path: str, *, migrate_schema: bool = True) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+async def rollback(db) -> None:
+    """Roll back an aiosqlite connection's open transaction, if there still is one: on a full
+    disk SQLite has already rolled back, and a second ROLLBACK would fail and hide the real error."""
+    if db.in_transaction:
+        await db.execute("ROLLBACK")

@@ -545,7 +545,8 @@ def migrate(db: sqlite3.Connection, target: int = LATEST, path: str = "") -> lis
             db.execute(f"PRAGMA user_version = {current + 1}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a full disk has already rolled it back
+                db.execute("ROLLBACK")
             raise
         applied.append(step.name)
         current += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from typing import Any
 
@@ -13,11 +14,14 @@ from oxymus.clock import now_iso
 from oxymus.models import PROBLEM_VERBS, AuditEvent, Capture, SourceHealth
 from oxymus.sources import StateItem
 from oxymus.store import audit_sql, capture_sql
-from oxymus.store.db import PRAGMAS, connect
+from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.memory_repo import MemoryRepo
+from oxymus.store.storage_errors import StorageError, classify
 from oxymus.ulid import new_ulid
+
+log = logging.getLogger("oxymus.store")
 
 
 class Store:
@@ -31,6 +35,7 @@ class Store:
         self.db = db
         self.path = path
         self.write_lock = asyncio.Lock()
+        self.trouble: StorageError | None = None  # the storage problem writes last hit, until one succeeds
         self.captures = CaptureRepo(self)
         self.audit = AuditLog(self)
         self.state = StateRepo(self)
@@ -46,7 +51,10 @@ class Store:
         db = await aiosqlite.connect(path, isolation_level=None)
         for pragma in PRAGMAS:
             await db.execute(pragma)
-        os.chmod(path, 0o600)
+        # Also the -wal and -shm (recent captures) an older Oxymus left readable by others.
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
         return cls(db, path)
 
     async def close(self) -> None:
@@ -71,16 +79,39 @@ class Store:
             return await cur.fetchone()
 
     async def transaction(self, statements: list[tuple[str, tuple]]) -> None:
-        """Run statements in one IMMEDIATE transaction; durable when this returns."""
+        """Run statements in one IMMEDIATE transaction; durable when this returns.
+
+        Raises a StorageError (naming the file) when the disk is full or the file damaged."""
         async with self.write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    await self.db.execute(sql, params)
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql, params in statements:
+                        await self.db.execute(sql, params)
+                    await self.db.execute("COMMIT")
+                except BaseException:
+                    await rollback(self.db)
+                    raise
+            except Exception as exc:
+                self.storage_failed(exc)
                 raise
+        self.storage_ok()
+
+    def storage_failed(self, exc: BaseException) -> None:
+        """Turn a write's sqlite error into the StorageError behind it (raised), logging when trouble starts."""
+        problem = classify(exc, self.path)
+        if problem is None:
+            return
+        if self.trouble is None or type(self.trouble) is not type(problem):
+            log.error("%s", problem)
+        self.trouble = problem
+        if problem is not exc:
+            raise problem from exc
+
+    def storage_ok(self) -> None:
+        if self.trouble is not None:
+            log.info("writing to %s works again (after: %s)", self.path, self.trouble.headline)
+            self.trouble = None
 
 
 class CaptureRepo:
