@@ -185,21 +185,8 @@ class ActionDesk:
 
     def effect_requests(self, spec: ActionSpec, payload: BaseModel, proposer: Proposer, confidence: float | None,
                         at: dt.datetime, label: str = "") -> list[tuple[str, pol.DecisionRequest]]:
-        """One decision request per effect the payload performs (a commit that pushes: the
-        commit and the push), each with its own kind, payload, scope and expiry."""
-        out = []
-        for kind, effect in spec.performs(payload):
-            own = spec if kind == spec.kind else self.specs.get(kind)
-            scope, expiry = spec.scope_of(payload), spec.expiry
-            if own is not None:
-                try:
-                    scope, expiry = own.scope_of(own.parse(effect)), own.expiry
-                except ValidationError:
-                    pass  # judged with the carrying action's scope; the rules still see its kind and fields
-            request = pol.DecisionRequest(kind=kind, payload=effect, proposer=proposer, confidence=confidence, scope=scope,
-                                          at=at, zone=self.zone.key, expiry=expiry)
-            out.append((f"{label}{kind}", request))
-        return out
+        return pol.effect_requests(spec, self.specs, payload, proposer=proposer, confidence=confidence, at=at,
+                                   zone=self.zone.key, label=label)
 
     # --- proposals ----------------------------------------------------------------------
 

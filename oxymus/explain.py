@@ -13,7 +13,7 @@ from typing import Any
 STATUS_WORDS = {
     "awaiting_approval": "waiting for you", "approved": "approved", "denied": "denied", "executing": "running",
     "succeeded": "done", "failed": "FAILED", "snoozed": "snoozed", "expired": "expired", "compensated": "compensated",
-    "proposed": "proposed",
+    "proposed": "proposed", "cancelled": "cancelled",
 }
 
 
@@ -56,6 +56,18 @@ def explain_text(detail: dict, zone, *, preview: bool = True) -> list[str]:
     if a.get("confidence") is not None:
         out.append(f"Confidence: {a['confidence']:.2f}")
     out.append(f"Trace: {a['trace_id']}   idempotency key: {a['idempotency_key']}")
+    if a.get("flow_id"):
+        role = f"takes back step {a['compensates']}" if a.get("compensates") else f"step {a.get('step')}"
+        out.append(f"Flow: {role} of flow {a['flow_id']} (`oxymus explain {a['flow_id']}` shows it whole)")
+    if a.get("error"):
+        out += ["", f"Error: {a['error']}"]
+    steps = detail.get("steps") or []
+    if steps:
+        out += ["", "Steps:"]
+        for s in steps:
+            what = f"undo of {s['compensates']}" if s.get("compensates") else f"{s.get('step')}."
+            done = (s.get("receipt") or {}).get("summary") or s.get("error") or s["preview"]["summary"]
+            out.append(f"  {what:<6} {s['id']}  {s['kind']:<22} {STATUS_WORDS.get(s['status'], s['status']):<16} {done}")
     out += ["", "Policy decision:"] + explain_lines(Decision.model_validate(a["decision"]))
     out += ["", "History:"]
     for e in detail["history"]:

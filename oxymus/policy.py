@@ -311,6 +311,27 @@ def decide(policy: Policy, req: DecisionRequest) -> Decision:
 STRICTNESS: dict[str, int] = {"allow": 0, "require_approval": 1, "deny": 2}
 
 
+def effect_requests(spec: Any, specs: dict[str, Any], payload: BaseModel, *, proposer: Proposer, confidence: float | None,
+                    at: dt.datetime, zone: str, label: str = "") -> list[tuple[str, DecisionRequest]]:
+    """One decision request per effect `payload` performs (`spec.performs()`: a commit that
+    pushes is a commit and a push), each with its own kind's scope and expiry, so a rule
+    about an effect judges it wherever it travels."""
+    from pydantic import ValidationError
+
+    out = []
+    for kind, effect in spec.performs(payload):
+        own = spec if kind == spec.kind else specs.get(kind)
+        scope, expiry = spec.scope_of(payload), spec.expiry
+        if own is not None:
+            try:
+                scope, expiry = own.scope_of(own.parse(effect)), own.expiry
+            except ValidationError:
+                pass  # judged with the carrying action's scope; the rules still see its kind and fields
+        out.append((f"{label}{kind}", DecisionRequest(kind=kind, payload=effect, proposer=proposer, confidence=confidence,
+                                                      scope=scope, at=at, zone=zone, expiry=expiry)))
+    return out
+
+
 def decide_all(policy: Policy, requests: list[tuple[str, DecisionRequest]]) -> Decision:
     """The decision for an action that performs several effects, or a flow of several steps.
 
