@@ -9,9 +9,35 @@ from __future__ import annotations
 import sys
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        return _reader_went_away()
+    return code
+
+
+def _reader_went_away() -> int:
+    """`oxymus inbox | head`: the reader closed the pipe. Stop quietly, as a shell tool does.
+
+    Python's own recipe (docs: signal, "Note on SIGPIPE"): point stdout at devnull so the
+    flush at exit cannot raise again, and end with the status SIGPIPE would have given.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (an embedding, a test's capture): nothing will flush to the pipe
+    return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["capture"]:
         from oxymus import capture_cmd
