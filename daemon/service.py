@@ -144,7 +144,8 @@ class Service:
             for capture in captures:
                 links[capture.id] = await self.store.captures.links(capture.id)
         suggestions = await self._suggestions([c.id for c in captures]) if p.status == "open" else {}
-        return InboxListResult(captures=captures, links=links, suggestions=suggestions)
+        total = await self.store.captures.count(p.status)
+        return InboxListResult(captures=captures, total=total, links=links, suggestions=suggestions)
 
     async def _suggestions(self, capture_ids: list[str]) -> dict[str, proto.TriageSuggestion]:
         """The triage agent's suggestions for these captures (artifacts `triage_suggestion`), checked against now:

@@ -242,16 +242,19 @@ def cmd_inbox(args) -> int:
         with connect(paths.socket) as conn:
             result = conn.call("inbox.list", {"status": "open", "limit": args.limit})
         captures, suggestions = result["captures"], result.get("suggestions") or {}
+        total = result.get("total")
     except DaemonUnavailable:
-        captures, suggestions = _inbox_offline(paths, args.limit)
+        captures, suggestions, total = _inbox_offline(paths, args.limit)
     if args.json:
         _print_json([{**c, "suggestion": suggestions.get(c["id"])} for c in captures])
         return EXIT_OK
     if not captures:
         print("Inbox zero.")
         return EXIT_OK
-    from oxymus.textfmt import local_time, one_line
+    from oxymus.textfmt import local_time, one_line, open_count
 
+    header = open_count(len(captures), total)
+    print(header + (" (newest first; --limit N shows more)" if header.startswith("showing") else ""))
     for c in captures:
         print(f"{c['id']}  {local_time(c['created_at'])}  {one_line(c['text'], 100)}")
         s = suggestions.get(c["id"])
@@ -315,7 +318,7 @@ def cmd_inbox_accept(args) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
+def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict, int]:
     """Reading needs no daemon either: the store is a file we can open directly."""
     import json
     import os
@@ -323,10 +326,12 @@ def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
     from oxymus.store import capture_sql, db
 
     if not os.path.exists(paths.db_file):
-        return [], {}
+        return [], {}, 0
     conn = db.connect(paths.db_file)
     try:
+        conn.execute("BEGIN")  # one snapshot: the count and the page agree
         rows = conn.execute(capture_sql.SELECT_BY_STATUS, ("open", limit)).fetchall()
+        total = conn.execute(capture_sql.COUNT_BY_STATUS, ("open",)).fetchone()[0]
         captures = [capture_sql.row_to_dict(r) for r in rows]
         suggestions = {}
         ids = [c["id"] for c in captures][:900]
@@ -335,9 +340,10 @@ def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
                 f"SELECT key, data FROM artifacts WHERE agent = 'triage' AND kind = 'triage_suggestion' "
                 f"AND key IN ({', '.join('?' * len(ids))})", ids).fetchall()
             suggestions = {key: json.loads(data) for key, data in found}
+        conn.execute("COMMIT")
     finally:
         conn.close()
-    return captures, suggestions
+    return captures, suggestions, total
 
 
 class _Exit(Exception):

@@ -144,6 +144,7 @@ class TriageSuggestion(BaseModel):
 
 class InboxListResult(BaseModel):
     captures: list[Capture]
+    total: int | None = Field(default=None, description="how many captures have this status in all (captures holds at most `limit` of them)")
     links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
     suggestions: dict[str, TriageSuggestion] = Field(default_factory=dict, description="capture id -> the triage agent's suggestion (open ones)")
 

@@ -87,6 +87,7 @@ from oxymus.tui.messages import (
     Connecting,
     ConnectionMessage,
     Disconnected,
+    InboxCounted,
     InboxLoaded,
     MemoryChanged,
     MemoryEdited,
@@ -148,6 +149,9 @@ class DaemonConnection(ActionsLink):
         self.ever_connected = False
         # The open captures as last known (kept while disconnected), by id.
         self.inbox: dict[str, Capture] = {}
+        # How many are open in all (the daemon counts them; `inbox` holds one page), kept in step by events.
+        self.open_total: int | None = None
+        self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
         self._suggestions_wanted = False
@@ -191,6 +195,7 @@ class DaemonConnection(ActionsLink):
         target.post_message(cls(*args))
         if self.inbox or self._loaded:
             target.post_message(InboxLoaded(self._sorted_inbox()))
+            target.post_message(InboxCounted(self.open_total))
         if self.suggestions:
             target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
@@ -469,7 +474,10 @@ class DaemonConnection(ActionsLink):
         for capture_id in list(self.outbox):
             if capture_id in merged:
                 del self.outbox[capture_id]
+        self._left.clear()
+        self.open_total = None if result.total is None else max(result.total, len(merged))
         self._emit(InboxLoaded, self._sorted_inbox())
+        self._emit(InboxCounted, self.open_total)
         self.suggestions = dict(result.suggestions)
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
@@ -608,6 +616,9 @@ class DaemonConnection(ActionsLink):
         self._live.pop(capture_id, None)
         self.suggestions.pop(capture_id, None)
         known = self.inbox.pop(capture_id, None) is not None
+        if capture_id not in self._left:  # one beyond the loaded page counts too
+            self._left.add(capture_id)
+            self._count(-1)
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)
 
@@ -665,6 +676,12 @@ class DaemonConnection(ActionsLink):
             return
         self.inbox[capture.id] = capture
         self._emit(CaptureAdded, capture)
+        self._count(+1)
+
+    def _count(self, delta: int) -> None:
+        if self.open_total is not None:
+            self.open_total = max(len(self.inbox), self.open_total + delta)
+            self._emit(InboxCounted, self.open_total)
 
     async def _flush_outbox(self, client: AsyncClient) -> None:
         for capture_id, text in list(self.outbox.items()):

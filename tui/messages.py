@@ -55,6 +55,14 @@ class InboxLoaded(ConnectionMessage):
         self.captures = captures
 
 
+class InboxCounted(ConnectionMessage):
+    """How many captures are open in all (the inbox holds at most a page of them); None: the daemon did not say."""
+
+    def __init__(self, total: int | None) -> None:
+        super().__init__()
+        self.total = total
+
+
 class CaptureAdded(ConnectionMessage):
     """A capture not seen before was stored (by anyone)."""
 
