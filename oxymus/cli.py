@@ -83,7 +83,9 @@ def build_parser():
         p.set_defaults(handler=handler)
         return p
 
-    command("tui", cmd_tui, "open the terminal UI (the default when no command is given)")
+    p = command("tui", cmd_tui, "open the terminal UI (the default when no command is given)")
+    p.add_argument("--no-start", action="store_true",
+                   help="do not start the daemon; wait for one (captures typed meanwhile are written to disk directly)")
 
     p = command("capture", None, "put a thought in the inbox; prints its id (works with the daemon down)")
     p.add_argument("text", nargs="+", metavar="TEXT", help="the words to capture, or - to read them from stdin")
@@ -764,7 +766,7 @@ def cmd_paths(args) -> int:
 def cmd_tui(args) -> int:
     from oxymus.tui.app import run
 
-    return run(_paths())
+    return run(_paths(), start_daemon=not getattr(args, "no_start", False))
 
 
 def cmd_demo(args) -> int:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import threading
@@ -58,7 +59,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
-from oxymus import launcher
+from oxymus import capture_client, launcher
 from oxymus import memory as mem
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
@@ -81,6 +82,7 @@ from oxymus.tui.messages import (
     BudgetLoaded,
     CaptureAdded,
     CaptureFailed,
+    CaptureNotStored,
     CaptureQueued,
     CaptureTriaged,
     Connected,
@@ -121,6 +123,7 @@ BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost 
 SEARCH_LIMIT = 50  # memory search results asked for
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
+QUIT_TIMEOUT = 2.0  # seconds to wait for the daemon per unsaved capture when quitting, before writing it directly
 
 
 class DaemonConnection(ActionsLink):
@@ -217,7 +220,11 @@ class DaemonConnection(ActionsLink):
             self.listeners.remove(target)
 
     def add_capture(self, text: str) -> str:
-        """Queue a capture for the daemon and return its id; it is sent now if connected, else on reconnect."""
+        """Store a capture and return its id: through the daemon if connected, else straight to disk.
+
+        It waits in the outbox (shown as "sending…") until it is stored; without a daemon it is
+        written by `capture_client.store`, the code path `oxymus capture` falls back to.
+        """
         if not text.strip():
             raise ValueError("nothing to capture: the text is empty")
         capture_id = new_ulid()
@@ -225,7 +232,27 @@ class DaemonConnection(ActionsLink):
         self._emit(CaptureQueued, capture_id, text)
         if self.client is not None and self._loaded:
             self._spawn(self._send_quietly(self.client, capture_id, text))
+        else:
+            self._spawn(self._store_offline(capture_id, text))
         return capture_id
+
+    def save_outbox(self) -> dict[str, str]:
+        """Put every capture still in the outbox on disk now (blocking); called before the TUI exits.
+
+        One still on its way to the daemon is stored again with the same id, which stores it
+        once. Returns the ones that could not be stored, with why (empty: nothing is lost).
+        """
+        failed: dict[str, str] = {}
+        for capture_id, text in list(self.outbox.items()):
+            try:
+                capture_client.store(text, CAPTURE_SOURCE, capture_id, self.paths, client=self.client_name, timeout=QUIT_TIMEOUT)
+            except capture_client.CaptureRefused:
+                pass  # the daemon refused it already, or will: it was never going to be stored
+            except Exception as exc:  # sqlite, a full disk, no permission: say so, do not lose it silently
+                failed[capture_id] = f"{type(exc).__name__}: {exc}"
+                continue
+            self.outbox.pop(capture_id, None)
+        return failed
 
     def refresh(self) -> None:
         """Reload the inbox if connected; otherwise stop waiting and retry the daemon now."""
@@ -702,7 +729,30 @@ class DaemonConnection(ActionsLink):
         try:
             await self._send(client, capture_id, text)
         except DaemonUnavailable:
-            pass  # kept in the outbox; sent again after reconnecting
+            await self._store_offline(capture_id, text)  # the daemon went away mid-send: disk, not memory
+
+    async def _store_offline(self, capture_id: str, text: str) -> None:
+        """No daemon to send it to: store it the way `oxymus capture` does (it tries the daemon first)."""
+        try:
+            row = await _in_thread(functools.partial(capture_client.store, text, CAPTURE_SOURCE, capture_id, self.paths,
+                                                     client=self.client_name))
+        except capture_client.CaptureRefused as exc:
+            if self.outbox.pop(capture_id, None) is not None:
+                self._emit(CaptureFailed, capture_id, text, str(exc))
+            return
+        except Exception as exc:  # kept in the outbox: sent on reconnect, or written again before quitting
+            log.warning("could not store capture %s without the daemon: %s", capture_id, exc)
+            self._emit(CaptureNotStored, capture_id, f"{type(exc).__name__}: {exc}")
+            return
+        capture = Capture.model_validate(row)
+        if self._loaded:
+            self._seen(capture)  # the daemon came back meanwhile: the usual path
+            return
+        self.outbox.pop(capture_id, None)
+        if capture.status == "open" and capture.id not in self.inbox:
+            self.inbox[capture.id] = capture
+            self._emit(CaptureAdded, capture)
+            self._count(+1)
 
     async def _reload_quietly(self, client: AsyncClient) -> None:
         try:

@@ -90,6 +90,15 @@ class CaptureFailed(ConnectionMessage):
         self.reason = reason
 
 
+class CaptureNotStored(ConnectionMessage):
+    """A capture could not be written even without the daemon (e.g. the disk is full); it is kept and tried again."""
+
+    def __init__(self, capture_id: str, reason: str) -> None:
+        super().__init__()
+        self.capture_id = capture_id
+        self.reason = reason
+
+
 class TodayLoaded(ConnectionMessage):
     """The day as the daemon computed it; replaces whatever was shown.
 
