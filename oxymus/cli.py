@@ -138,13 +138,13 @@ def build_parser():
     q.add_argument("--kind", default="fact", help="person, project, commitment, preference, decision, fact, ... (default fact)")
     q.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     q.add_argument("--tier", choices=["hot", "warm", "cold"], default="warm", help="hot is reread every time (default warm)")
-    q.add_argument("--from-capture", metavar="CAPTURE_ID", help="the capture it comes from (linked, and triaged out of the inbox)")
+    q.add_argument("--from-capture", metavar="CAPTURE_ID", help="the capture it comes from, by id or a unique start of one (linked, and triaged out of the inbox)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("show", cmd_memory_show, "one record, its provenance, links and history")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--json", action="store_true", help="print JSON (record and history)")
     q = mcommand("edit", cmd_memory_edit, "change a record; the previous version stays in its history")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--title")
     q.add_argument("--body", help="the new text, or - to read it from stdin")
     q.add_argument("--kind")
@@ -152,7 +152,7 @@ def build_parser():
     q.add_argument("--tag", action="append", help="replace the tags (repeatable)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("forget", cmd_memory_forget, "archive a record to cold and out of retrieval (history kept)")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--purge", action="store_true", help="delete the record and its whole history for real")
     q = mcommand("budget", cmd_memory_budget, "how full hot memory is against its word budget")
     q.add_argument("--json", action="store_true", help="print JSON")
@@ -285,33 +285,31 @@ def cmd_inbox_accept(args) -> int:
 
     try:
         with connect(_paths().socket, timeout=60) as conn:
-            listed = conn.call("inbox.list", {"status": "open", "limit": 10_000})
-            captures, suggestions = listed["captures"], listed.get("suggestions") or {}
-            ids: list[str] = []
-            for text in args.capture_ids:
-                matches = [c["id"] for c in captures if c["id"].lower().startswith(text.strip().lower())]
-                if len(matches) != 1:
-                    why = "no open capture" if not matches else f"{len(matches)} open captures"
-                    print(f"oxymus inbox accept: {why} starts with {text!r}", file=sys.stderr)
-                    return EXIT_USAGE
-                ids.append(matches[0])
-            if args.preselected:  # oldest first, as they came in
-                ids += [c["id"] for c in reversed(captures)
-                        if (suggestions.get(c["id"]) or {}).get("preselected") and c["id"] not in ids]
-            if not ids:
-                print("nothing to accept" + ("" if args.preselected else ": give capture ids, or --preselected"), file=sys.stderr)
-                return EXIT_OK if args.preselected else EXIT_USAGE
             results, failed = [], 0
-            for capture_id in ids:
-                try:
-                    result = conn.call("inbox.accept", {"capture_id": capture_id})
+
+            def accept(text: str) -> None:
+                nonlocal failed
+                try:  # the daemon resolves the id: whole, or a unique start of one
+                    result = conn.call("inbox.accept", {"capture_id": text})
                 except wire.RpcError as exc:
-                    print(f"{capture_id}: not accepted: {exc.message}", file=sys.stderr)
+                    print(f"{text}: not accepted: {exc.message}", file=sys.stderr)
                     failed += 1
-                    continue
+                    return
                 results.append(result)
                 if not args.json:
-                    print(f"{capture_id}: {result['summary']}")
+                    print(f"{result['capture_id']}: {result['summary']}")
+
+            for text in args.capture_ids:
+                accept(text)
+            if args.preselected:  # listed after the ones named were accepted (they left the inbox); oldest first
+                listed = conn.call("inbox.list", {"status": "open", "limit": 10_000})
+                suggestions = listed.get("suggestions") or {}
+                for c in reversed(listed["captures"]):
+                    if (suggestions.get(c["id"]) or {}).get("preselected"):
+                        accept(c["id"])
+            if not results and not failed:
+                print("nothing to accept" + ("" if args.preselected else ": give capture ids, or --preselected"), file=sys.stderr)
+                return EXIT_OK if args.preselected else EXIT_USAGE
     except DaemonUnavailable:
         print("oxymus inbox accept: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
         return EXIT_NOT_RUNNING
