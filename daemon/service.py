@@ -190,7 +190,8 @@ class Service:
         ])
         items += [i for i in await state.items(errors_only=True) if i.kind.startswith("calendar.")]
         payments = await state.payments(sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"}))
-        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments)
+        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments,
+                               calendar_window=self.coordinator.days_known("calendar"))
 
     async def refresh(self, session: Session, p: RefreshParams) -> SourcesResult:
         ids = self.coordinator.match(p.source)
