@@ -163,6 +163,26 @@ class Coordinator:
             return list(self.runtimes)
         return [sid for sid in self.runtimes if sid == pattern or sid.startswith(pattern + ".")]
 
+    def days_known(self, kind: str) -> tuple[dt.date, dt.date] | None:
+        """The days every `kind` source (e.g. "calendar") holds state for: [first, last], or None if none says.
+
+        A source with `days_kept` keeps the days around its last successful poll, so the window
+        moves with that poll, not with the clock. One never polled is left out: the day view
+        already says it was never polled, for every day alike.
+        """
+        first, last, any_ = dt.date.min, dt.date.max, False
+        for rt in self.runtimes.values():
+            kept = getattr(rt.source, "days_kept", None)
+            if kept is None or rt.health.last_success is None:
+                continue
+            if not (rt.source.id == kind or rt.source.id.startswith(kind + ".")):
+                continue
+            any_ = True
+            polled = dt.datetime.fromisoformat(rt.health.last_success.replace("Z", "+00:00")).astimezone(self.zone).date()
+            first = max(first, polled - dt.timedelta(days=kept[0]))
+            last = min(last, polled + dt.timedelta(days=kept[1]))
+        return (first, last) if any_ else None
+
     def views(self) -> list[SourceView]:
         now = self.now_iso()
         return [rt.health.view(now) for rt in self.runtimes.values()]

@@ -25,6 +25,7 @@ from oxymus.actions import FINAL, FLOW, OPEN, Action, Approval, Decision, InputR
 from oxymus.config import ConfigError
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
 from oxymus.sources import utc_iso
+from oxymus.store import ids
 from oxymus.store.action_repo import Conflict
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
@@ -288,15 +289,12 @@ class ActionDesk:
     # --- decisions ----------------------------------------------------------------------
 
     async def find(self, text: str) -> Action:
-        action = await self.repo.get(text)
-        if action is not None:
-            return action
-        ids = await self.repo.resolve(text) if len(text) >= 4 else []
-        if not ids:
-            raise wire.RpcError(wire.INVALID_INPUT, f"no action {text!r}")
-        if len(ids) > 1:
-            raise wire.RpcError(wire.INVALID_INPUT, f"{text!r} is ambiguous: {', '.join(ids)}")
-        found = await self.repo.get(ids[0])
+        """The action a person named: its whole id or a unique start of one (oxymus/store/ids.py)."""
+        try:
+            action_id = await ids.resolve(self.store, "action", text)
+        except ids.IdError as exc:
+            raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
+        found = await self.repo.get(action_id)
         assert found is not None
         return found
 

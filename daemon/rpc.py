@@ -20,6 +20,7 @@ from oxymus.protocol import METHODS, Request
 from oxymus.memory import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
 from oxymus.store.storage_errors import StorageError, classify
+from oxymus.store.ids import IdError
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
 
@@ -209,7 +210,7 @@ class RpcServer:
             return wire.result(req.id, result.model_dump(mode="json"))
         except wire.RpcError as err:
             return wire.error(req_id, err)
-        except (CaptureError, MemoryError_) as exc:
+        except (CaptureError, MemoryError_, IdError) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
             problem = classify(exc, self.db_path)

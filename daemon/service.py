@@ -31,6 +31,7 @@ from oxymus import memory as mem
 from oxymus import protocol as proto
 from oxymus import today as today_mod
 from oxymus.daemon.coordinator import Coordinator
+from oxymus.store import ids
 from oxymus.store.repos import Store
 from oxymus.store.storage_errors import StorageError
 from oxymus.daemon.rpc import Handler, Session
@@ -148,7 +149,8 @@ class Service:
             for capture in captures:
                 links[capture.id] = await self.store.captures.links(capture.id)
         suggestions = await self._suggestions([c.id for c in captures]) if p.status == "open" else {}
-        return InboxListResult(captures=captures, links=links, suggestions=suggestions)
+        total = await self.store.captures.count(p.status)
+        return InboxListResult(captures=captures, total=total, links=links, suggestions=suggestions)
 
     async def _suggestions(self, capture_ids: list[str]) -> dict[str, proto.TriageSuggestion]:
         """The triage agent's suggestions for these captures (artifacts `triage_suggestion`), checked against now:
@@ -192,7 +194,8 @@ class Service:
         ])
         items += [i for i in await state.items(errors_only=True) if i.kind.startswith("calendar.")]
         payments = await state.payments(sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"}))
-        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments)
+        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments,
+                               calendar_window=self.coordinator.days_known("calendar"))
 
     async def refresh(self, session: Session, p: RefreshParams) -> SourcesResult:
         ids = self.coordinator.match(p.source)
@@ -216,24 +219,31 @@ class Service:
 
     async def memory_add(self, session: Session, p: proto.MemoryAddParams) -> mem.MemoryRecord:
         capture = await self._open_capture(p.capture_id) if p.capture_id else None
-        record = await self.store.memory.add(p.record, p.provenance, actor=session.client, capture_id=capture.id if capture else None)
+        provenance = p.provenance
+        if capture and provenance.source == "capture":  # the client may have named it by a prefix
+            provenance = provenance.model_copy(update={"ref": capture.id})
+        record = await self.store.memory.add(p.record, provenance, actor=session.client, capture_id=capture.id if capture else None)
         self._publish("memory.changed", {"id": record.id, "verb": "added"})
         if capture:
             self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
         return record
 
+    async def _record_id(self, text: str) -> str:
+        return await ids.resolve(self.store, "memory record", text)
+
     async def memory_get(self, session: Session, p: proto.MemoryIdParams) -> proto.MemoryGetResult:
-        record = await self.store.memory.get(p.id)
+        record = await self.store.memory.get(await self._record_id(p.id))
         return proto.MemoryGetResult(record=record, history=await self.store.memory.history(record.id))
 
     async def memory_edit(self, session: Session, p: proto.MemoryEditParams) -> mem.MemoryRecord:
-        record = await self.store.memory.edit(p.id, p.changes, actor=session.client)
+        record = await self.store.memory.edit(await self._record_id(p.id), p.changes, actor=session.client)
         self._publish("memory.changed", {"id": record.id, "verb": "edited"})
         return record
 
     async def memory_forget(self, session: Session, p: proto.MemoryForgetParams) -> proto.MemoryForgetResult:
-        record = await self.store.memory.forget(p.id, purge=p.purge, actor=session.client)
-        self._publish("memory.changed", {"id": p.id.upper(), "verb": "purged" if p.purge else "forgotten"})
+        record_id = await self._record_id(p.id)
+        record = await self.store.memory.forget(record_id, purge=p.purge, actor=session.client)
+        self._publish("memory.changed", {"id": record_id, "verb": "purged" if p.purge else "forgotten"})
         return proto.MemoryForgetResult(record=record, purged=p.purge)
 
     async def memory_budget(self, session: Session, p: NoParams) -> mem.BudgetReport:
@@ -293,10 +303,11 @@ class Service:
             self._publish("memory.changed", {"id": None, "verb": "imported", **counts})
         return proto.MemoryImportResult(**counts)
 
-    async def _open_capture(self, capture_id: str):
-        capture = await self.store.captures.get(capture_id)
+    async def _open_capture(self, text: str):
+        """The open capture a person named: its whole id or a unique start of one."""
+        capture = await self.store.captures.get(await ids.resolve(self.store, "capture", text))
         if capture is None:
-            raise wire.RpcError(wire.INVALID_INPUT, f"no capture {capture_id!r}")
+            raise wire.RpcError(wire.INVALID_INPUT, f"no capture {text!r}")
         if capture.status != "open":
             raise wire.RpcError(wire.INVALID_INPUT, f"capture {capture.id} is already {capture.status}")
         return capture

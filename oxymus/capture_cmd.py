@@ -1,9 +1,8 @@
 """`oxymus capture`: the fast path, stdlib only.
 
-Through the daemon when it answers; otherwise straight into the store with the
-same code and the same durability. The id is chosen here, before either attempt,
-so a reply lost after the daemon committed cannot turn into a duplicate when we
-fall back to writing directly (inserts are idempotent on the id).
+Parses the command line, chooses the id and hands the capture to
+`oxymus.capture_client.store` (the daemon when it answers, else the store directly;
+the TUI uses the same function).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import json
 import sys
 
 from oxymus import paths as paths_mod
+from oxymus.capture_client import CaptureRefused, store
 from oxymus.store.capture_sql import CaptureError, check_text
 from oxymus.ulid import new_ulid
 
@@ -61,48 +61,6 @@ def read_text(words: list[str]) -> tuple[str, str | None]:
     return " ".join(words), None
 
 
-def store(text: str, source: str, capture_id: str, paths: paths_mod.Paths) -> dict:
-    from oxymus import wire
-    from oxymus.client import Connection, DaemonUnavailable, hello_params
-
-    try:
-        with Connection(paths.socket) as conn:
-            _, result = conn.pipeline([
-                ("hello", hello_params("oxymus-capture")),
-                ("capture.add", {"text": text, "source": source, "id": capture_id}),
-            ])
-            return result["capture"]
-    except DaemonUnavailable:
-        pass
-    except wire.RpcError as exc:
-        if exc.code == wire.STORAGE_ERROR and (exc.data or {}).get("kind") == "disk_full":
-            from oxymus.store.storage_errors import DiskFull
-
-            raise DiskFull(exc.data["path"]) from None  # no use writing directly: it is the same disk
-        # A daemon from another version, or one on its way out: the capture still must land.
-        if exc.code not in (wire.PROTOCOL_MISMATCH, wire.SHUTTING_DOWN):
-            raise
-    import sqlite3
-
-    from oxymus.store import capture_sql, db
-
-    try:
-        paths.ensure()
-        conn = db.connect(paths.db_file)
-        try:
-            row, _created = capture_sql.add_sync(conn, text, source, capture_id)
-        finally:
-            conn.close()
-    except (OSError, sqlite3.Error) as exc:
-        from oxymus.store.storage_errors import classify
-
-        problem = classify(exc, paths.db_file)
-        if problem is None:
-            raise
-        raise problem from exc
-    return row
-
-
 def _plainly(exc: Exception) -> str:
     from oxymus.store.storage_errors import DiskFull, StorageError
 
@@ -127,7 +85,7 @@ def main(argv: list[str]) -> int | None:
     except UsageError as exc:
         print(f"oxymus capture: {exc}\n{USAGE}", file=sys.stderr)
         return 2
-    except CaptureError as exc:
+    except (CaptureError, CaptureRefused) as exc:
         print(f"oxymus capture: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the wire's RpcError, sqlite errors, paths errors: say it plainly

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +18,31 @@ def main(argv: list[str] | None = None) -> int:
     # Owner-only for everything we create in the profile: the database's WAL holds recent
     # captures, config.toml and policy.toml say how you live. (os is loaded at start-up anyway.)
     os.umask(0o077)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        return _reader_went_away()
+    return code
+
+
+def _reader_went_away() -> int:
+    """`oxymus inbox | head`: the reader closed the pipe. Stop quietly, as a shell tool does.
+
+    Python's own recipe (docs: signal, "Note on SIGPIPE"): point stdout at devnull so the
+    flush at exit cannot raise again, and end with the status SIGPIPE would have given.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (an embedding, a test's capture): nothing will flush to the pipe
+    return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["capture"]:
         from oxymus import capture_cmd
@@ -75,7 +101,9 @@ def build_parser():
         p.set_defaults(handler=handler)
         return p
 
-    command("tui", cmd_tui, "open the terminal UI (the default when no command is given)")
+    p = command("tui", cmd_tui, "open the terminal UI (the default when no command is given)")
+    p.add_argument("--no-start", action="store_true",
+                   help="do not start the daemon; wait for one (captures typed meanwhile are written to disk directly)")
 
     p = command("capture", None, "put a thought in the inbox; prints its id (works with the daemon down)")
     p.add_argument("text", nargs="+", metavar="TEXT", help="the words to capture, or - to read them from stdin")
@@ -128,13 +156,13 @@ def build_parser():
     q.add_argument("--kind", default="fact", help="person, project, commitment, preference, decision, fact, ... (default fact)")
     q.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     q.add_argument("--tier", choices=["hot", "warm", "cold"], default="warm", help="hot is reread every time (default warm)")
-    q.add_argument("--from-capture", metavar="CAPTURE_ID", help="the capture it comes from (linked, and triaged out of the inbox)")
+    q.add_argument("--from-capture", metavar="CAPTURE_ID", help="the capture it comes from, by id or a unique start of one (linked, and triaged out of the inbox)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("show", cmd_memory_show, "one record, its provenance, links and history")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--json", action="store_true", help="print JSON (record and history)")
     q = mcommand("edit", cmd_memory_edit, "change a record; the previous version stays in its history")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--title")
     q.add_argument("--body", help="the new text, or - to read it from stdin")
     q.add_argument("--kind")
@@ -142,7 +170,7 @@ def build_parser():
     q.add_argument("--tag", action="append", help="replace the tags (repeatable)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("forget", cmd_memory_forget, "archive a record to cold and out of retrieval (history kept)")
-    q.add_argument("id")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
     q.add_argument("--purge", action="store_true", help="delete the record and its whole history for real")
     q = mcommand("budget", cmd_memory_budget, "how full hot memory is against its word budget")
     q.add_argument("--json", action="store_true", help="print JSON")
@@ -237,16 +265,19 @@ def cmd_inbox(args) -> int:
         with connect(paths.socket) as conn:
             result = conn.call("inbox.list", {"status": "open", "limit": args.limit})
         captures, suggestions = result["captures"], result.get("suggestions") or {}
+        total = result.get("total")
     except DaemonUnavailable:
-        captures, suggestions = _inbox_offline(paths, args.limit)
+        captures, suggestions, total = _inbox_offline(paths, args.limit)
     if args.json:
         _print_json([{**c, "suggestion": suggestions.get(c["id"])} for c in captures])
         return EXIT_OK
     if not captures:
         print("Inbox zero.")
         return EXIT_OK
-    from oxymus.textfmt import local_time, one_line
+    from oxymus.textfmt import local_time, one_line, open_count
 
+    header = open_count(len(captures), total)
+    print(header + (" (newest first; --limit N shows more)" if header.startswith("showing") else ""))
     for c in captures:
         print(f"{c['id']}  {local_time(c['created_at'])}  {one_line(c['text'], 100)}")
         s = suggestions.get(c["id"])
@@ -275,33 +306,31 @@ def cmd_inbox_accept(args) -> int:
 
     try:
         with connect(_paths().socket, timeout=60) as conn:
-            listed = conn.call("inbox.list", {"status": "open", "limit": 10_000})
-            captures, suggestions = listed["captures"], listed.get("suggestions") or {}
-            ids: list[str] = []
-            for text in args.capture_ids:
-                matches = [c["id"] for c in captures if c["id"].lower().startswith(text.strip().lower())]
-                if len(matches) != 1:
-                    why = "no open capture" if not matches else f"{len(matches)} open captures"
-                    print(f"oxymus inbox accept: {why} starts with {text!r}", file=sys.stderr)
-                    return EXIT_USAGE
-                ids.append(matches[0])
-            if args.preselected:  # oldest first, as they came in
-                ids += [c["id"] for c in reversed(captures)
-                        if (suggestions.get(c["id"]) or {}).get("preselected") and c["id"] not in ids]
-            if not ids:
-                print("nothing to accept" + ("" if args.preselected else ": give capture ids, or --preselected"), file=sys.stderr)
-                return EXIT_OK if args.preselected else EXIT_USAGE
             results, failed = [], 0
-            for capture_id in ids:
-                try:
-                    result = conn.call("inbox.accept", {"capture_id": capture_id})
+
+            def accept(text: str) -> None:
+                nonlocal failed
+                try:  # the daemon resolves the id: whole, or a unique start of one
+                    result = conn.call("inbox.accept", {"capture_id": text})
                 except wire.RpcError as exc:
-                    print(f"{capture_id}: not accepted: {exc.message}", file=sys.stderr)
+                    print(f"{text}: not accepted: {exc.message}", file=sys.stderr)
                     failed += 1
-                    continue
+                    return
                 results.append(result)
                 if not args.json:
-                    print(f"{capture_id}: {result['summary']}")
+                    print(f"{result['capture_id']}: {result['summary']}")
+
+            for text in args.capture_ids:
+                accept(text)
+            if args.preselected:  # listed after the ones named were accepted (they left the inbox); oldest first
+                listed = conn.call("inbox.list", {"status": "open", "limit": 10_000})
+                suggestions = listed.get("suggestions") or {}
+                for c in reversed(listed["captures"]):
+                    if (suggestions.get(c["id"]) or {}).get("preselected"):
+                        accept(c["id"])
+            if not results and not failed:
+                print("nothing to accept" + ("" if args.preselected else ": give capture ids, or --preselected"), file=sys.stderr)
+                return EXIT_OK if args.preselected else EXIT_USAGE
     except DaemonUnavailable:
         print("oxymus inbox accept: the daemon is not running; start it with `oxymus up`", file=sys.stderr)
         return EXIT_NOT_RUNNING
@@ -310,7 +339,7 @@ def cmd_inbox_accept(args) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
+def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict, int]:
     """Reading needs no daemon either: the store is a file we can open directly."""
     import json
     import os
@@ -318,10 +347,12 @@ def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
     from oxymus.store import capture_sql, db
 
     if not os.path.exists(paths.db_file):
-        return [], {}
+        return [], {}, 0
     conn = db.connect(paths.db_file)
     try:
+        conn.execute("BEGIN")  # one snapshot: the count and the page agree
         rows = conn.execute(capture_sql.SELECT_BY_STATUS, ("open", limit)).fetchall()
+        total = conn.execute(capture_sql.COUNT_BY_STATUS, ("open",)).fetchone()[0]
         captures = [capture_sql.row_to_dict(r) for r in rows]
         suggestions = {}
         ids = [c["id"] for c in captures][:900]
@@ -330,9 +361,10 @@ def _inbox_offline(paths, limit: int) -> tuple[list[dict], dict]:
                 f"SELECT key, data FROM artifacts WHERE agent = 'triage' AND kind = 'triage_suggestion' "
                 f"AND key IN ({', '.join('?' * len(ids))})", ids).fetchall()
             suggestions = {key: json.loads(data) for key, data in found}
+        conn.execute("COMMIT")
     finally:
         conn.close()
-    return captures, suggestions
+    return captures, suggestions, total
 
 
 class _Exit(Exception):
@@ -761,7 +793,7 @@ def cmd_paths(args) -> int:
 def cmd_tui(args) -> int:
     from oxymus.tui.app import run
 
-    return run(_paths())
+    return run(_paths(), start_daemon=not getattr(args, "no_start", False))
 
 
 def cmd_demo(args) -> int:

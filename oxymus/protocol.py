@@ -147,6 +147,7 @@ class TriageSuggestion(BaseModel):
 
 class InboxListResult(BaseModel):
     captures: list[Capture]
+    total: int | None = Field(default=None, description="how many captures have this status in all (captures holds at most `limit` of them)")
     links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
     suggestions: dict[str, TriageSuggestion] = Field(default_factory=dict, description="capture id -> the triage agent's suggestion (open ones)")
 
@@ -186,11 +187,11 @@ class MemorySearchResult(BaseModel):
 class MemoryAddParams(Params):
     record: mem.RecordFields
     provenance: mem.Provenance = Field(default_factory=mem.Provenance)
-    capture_id: str | None = Field(default=None, description="the capture this record comes from: it is linked and marked triaged")
+    capture_id: str | None = Field(default=None, description="the capture this record comes from (its id or a unique start of one): it is linked and marked triaged")
 
 
 class MemoryIdParams(Params):
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
 
 
 class MemoryGetResult(BaseModel):
@@ -199,12 +200,12 @@ class MemoryGetResult(BaseModel):
 
 
 class MemoryEditParams(Params):
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
     changes: mem.RecordChanges
 
 
 class MemoryForgetParams(Params):
-    id: str = Field(min_length=1, max_length=64)
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
     purge: bool = Field(default=False, description="really delete the record and its history")
 
 
@@ -228,7 +229,7 @@ class MemoryImportResult(BaseModel):
 
 
 class InboxTriageParams(Params):
-    capture_id: str = Field(min_length=1, max_length=64)
+    capture_id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
     to: Literal["memory", "plan_action", "archive"] = Field(description="what the capture becomes")
     record: mem.RecordFields | None = Field(default=None, description="for to=memory (default: the capture's text as a fact)")
     text: str | None = Field(default=None, max_length=500, description="for to=plan_action (default: the capture's first line)")
@@ -242,7 +243,7 @@ class InboxTriageResult(BaseModel):
 
 
 class InboxAcceptParams(Params):
-    capture_id: str = Field(min_length=1, max_length=64)
+    capture_id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
 
 
 class InboxAcceptResult(InboxTriageResult):
@@ -313,7 +314,7 @@ class DecideParams(Params):
 
 
 class SnoozeParams(Params):
-    id: str = Field(min_length=4, max_length=64)
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
     until: str = Field(description="UTC ISO-8601, or what a person types: 2h, tomorrow 9:00, monday")
     via: Literal["cli", "tui", "notification", "script"] = "cli"
 

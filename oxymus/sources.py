@@ -133,6 +133,8 @@ class Source(Protocol):
     id: str  # unique in the profile: "git", "calendar.personal", "github"
     interval: float
     stale_after: float
+    # Optional: a source that keeps only days around its poll (a calendar's expanded events) sets
+    # `days_kept = (days_back, days_ahead)`, so a day outside them is said to be unknown, not empty.
 
     async def poll(self, ctx: PollContext) -> PollResult: ...
 

@@ -26,3 +26,13 @@ def duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def open_count(shown: int, total: int | None) -> str:
+    """How many captures are open: the real count, not the rows loaded (500 of 100,000 says so).
+
+    `total` None is a daemon too old to count: then the rows are all we know.
+    """
+    if total is None or total <= shown:
+        return f"{shown:,} open"
+    return f"showing {shown:,} of {total:,} open"

@@ -84,11 +84,20 @@ class TodayProblem(_View):
     message: str
 
 
+class DayRange(BaseModel):
+    first: str = Field(description="YYYY-MM-DD")
+    last: str = Field(description="YYYY-MM-DD, included")
+
+
 class Today(BaseModel):
     date: str
     zone: str
     generated_at: str
     events: list[TodayEvent]
+    calendar_window: DayRange | None = Field(default=None, description="the days the calendars' events are known for "
+                                             "(around their last poll; [calendar] past_days, future_days); null: no calendar polled")
+    events_unknown: str | None = Field(default=None, description="set when `date` is outside calendar_window: events "
+                                       "exist or not, Oxymus does not know, and says so instead of 'nothing scheduled'")
     deadlines: list[TodayDeadline]
     bills: list[TodayBill]
     repos: list[TodayRepo]
@@ -120,6 +129,7 @@ def build(
     items: list[StateItem],
     sources: list[SourceView],
     payments: dict[tuple[str, str], str],
+    calendar_window: tuple[dt.date, dt.date] | None = None,
 ) -> Today:
     events, deadlines, bills, repos, prs, problems = [], [], [], [], [], []
     issues = 0
@@ -158,11 +168,27 @@ def build(
     bills.sort(key=lambda b: (order.get(b.status, 9), b.due, b.name))
     prs.sort(key=lambda p: (p.why != "review requested", p.why != "CI failing", p.repo, p.number))
     repos.sort(key=lambda r: (r.error is None, r.name))
+    window = unknown = None
+    if calendar_window is not None:
+        first, last = calendar_window
+        window = DayRange(first=first.isoformat(), last=last.isoformat())
+        if not first <= day <= last:
+            unknown = events_unknown(day, first, last)
     return Today(
         date=day.isoformat(), zone=str(zone.key), generated_at=now.astimezone(dt.timezone.utc).isoformat(),
-        events=events, deadlines=deadlines, bills=bills, repos=repos, pull_requests=prs,
-        issues_assigned=issues, problems=problems, sources=sources,
+        events=events, calendar_window=window, events_unknown=unknown, deadlines=deadlines, bills=bills, repos=repos,
+        pull_requests=prs, issues_assigned=issues, problems=problems, sources=sources,
     )
+
+
+def events_unknown(day: dt.date, first: dt.date, last: dt.date) -> str:
+    """The plain sentence for a day the calendars were not expanded for.
+
+    The raw calendars are not kept (and a URL or CalDAV calendar would mean network I/O in
+    a read), so such a day is not expanded on demand: it is said to be unknown instead.
+    """
+    return (f"{day.isoformat()} is outside the calendar window Oxymus keeps (from {first.isoformat()} to "
+            f"{last.isoformat()}); events are not known for it. [calendar] past_days and future_days set the window.")
 
 
 def _event(item: StateItem, day: dt.date, day_start: dt.datetime, day_end: dt.datetime, zone: ZoneInfo) -> TodayEvent | None:

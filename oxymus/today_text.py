@@ -34,7 +34,9 @@ def render(today: Today) -> str:
     day = dt.date.fromisoformat(today.date)
     out = [f"{day:%A %d %B %Y} ({today.zone})", ""]
     out.append("Events")
-    if not today.events:
+    if today.events_unknown:
+        out.append(f"  {today.events_unknown}")
+    elif not today.events:
         out.append("  nothing scheduled")
     for e in today.events:
         when = "all day    " if e.all_day else f"{e.start}-{e.end}".ljust(11)

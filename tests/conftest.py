@@ -162,3 +162,24 @@ def daemon(profile) -> DaemonProcess:
     d = DaemonProcess(profile).start()
     yield d
     d.stop()
+
+
+def seed_captures(paths: paths_mod.Paths, n: int, text: str = "seeded capture {i}") -> list[str]:
+    """Write n open captures through the store's own capture statements, in one transaction (fast for big n)."""
+    from oxymus.store import capture_sql, db
+    from oxymus.ulid import new_ulid
+
+    paths.ensure()
+    conn = db.connect(paths.db_file)
+    ids = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for i in range(n):
+            params = capture_sql.insert_params(text.format(i=i), "test", new_ulid())
+            for sql, args in capture_sql.add_statements(params, trace_id=new_ulid()):
+                conn.execute(sql, args)
+            ids.append(params[0])
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return ids

@@ -466,5 +466,5 @@ def test_the_cli_shows_suggestions_and_accepts_them(triage_daemon):
     rest = run_cli("inbox", "accept", "--preselected", "--json")
     assert rest.returncode == 0 and [r["capture_id"] for r in json.loads(rest.stdout)] == [sure]
     bad = run_cli("inbox", "accept", "ZZZZ")
-    assert bad.returncode == 2 and "no open capture starts with 'ZZZZ'" in bad.stderr.decode()
+    assert bad.returncode == 1 and "ZZZZ: not accepted: no capture 'ZZZZ'" in bad.stderr.decode()
     assert [c["id"] for c in json.loads(run_cli("inbox", "--json").stdout)] == [unsure]

@@ -73,6 +73,28 @@ def test_tui_reaches_data_only_through_the_client():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+# The one way the TUI may reach the database without the daemon: the capture fallback `oxymus capture`
+# uses (ARCHITECTURE.md, "Capture never waits on the daemon"), from the connection only.
+CAPTURE_FALLBACK = "oxymus.capture_client"
+
+
+def test_the_tui_writes_to_disk_only_through_the_capture_fallback():
+    users = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "tui").rglob("*.py")
+                   if any(n == CAPTURE_FALLBACK or n.startswith(CAPTURE_FALLBACK + ".") for n in _imports(f)))
+    assert users == ["tui/connection.py"]
+    # The fallback opens the store only when the daemon did not answer: loading the whole TUI loads no store
+    # code, so no other path to the database can hide behind a core module the TUI imports.
+    code = (
+        "import importlib, json, pkgutil, sys\n"
+        "import oxymus.tui\n"
+        "for m in pkgutil.walk_packages(oxymus.tui.__path__, 'oxymus.tui.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.startswith({FORBIDDEN_FOR_TUI!r}))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
 def test_core_never_imports_a_concrete_connector_or_the_daemon():
     # The one exception: the CLI's `daemon` command starts the daemon (a lazy import).
     allowed = {("oxymus/cli.py", "oxymus.daemon"), ("oxymus/cli.py", "oxymus.daemon.main")}

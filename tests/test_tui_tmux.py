@@ -103,3 +103,34 @@ def test_tui_in_tmux_captures_and_quits(tmux, home):
     while tmux.alive():
         assert time.monotonic() < deadline, f"the TUI did not quit; the pane shows:\n{tmux.screen()}"
         time.sleep(0.05)
+
+
+def test_tui_in_tmux_without_a_daemon_keeps_captures_on_disk(tmux, home):
+    """No daemon, and none started: what is typed is on disk when the TUI is gone, even typed just before q."""
+    tmux.start([sys.executable, "-m", "oxymus", "tui", "--no-start"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    tmux.wait_for(lambda s: "Daemon unreachable" in s, 20, "the TUI without a daemon")
+    tmux.keys("2")
+    tmux.keys("c")
+    tmux.wait_for(lambda s: "Capture a thought" in s, what="the capture dialog")
+    tmux.keys("written with the daemon down", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "written with the daemon down" in s and "sending…" not in s and "1 open" in s,
+                  what="the capture stored without the daemon")
+
+    tmux.keys("c")
+    tmux.wait_for(lambda s: "Capture a thought" in s, what="the capture dialog again")
+    tmux.keys("and one just before quitting", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "Capture a thought" not in s, what="the dialog to close")
+    tmux.keys("q")  # at once, whether or not the row still says "sending…" (the Pilot tests force that case)
+    deadline = time.monotonic() + 10
+    while tmux.alive():
+        assert time.monotonic() < deadline, f"the TUI did not quit; the pane shows:\n{tmux.screen()}"
+        time.sleep(0.05)
+
+    assert not os.path.exists(os.path.join(home, "run", "oxymus.sock")), "no daemon ran"
+    proc = run_cli("inbox", "--json")  # no daemon: read from the file
+    assert proc.returncode == 0, proc.stderr
+    captures = json.loads(proc.stdout)
+    assert [(c["text"], c["source"]) for c in captures] == [
+        ("and one just before quitting", "tui"), ("written with the daemon down", "tui")]

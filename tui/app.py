@@ -1,15 +1,19 @@
 """The Oxymus TUI: an App whose sections are screens (Textual modes), fed by one DaemonConnection.
 
     create_app(paths, start_daemon=True) -> OxymusApp   # used by the CLI and by tests
-    run(paths) -> int                                    # `oxymus` / `oxymus tui`
+    run(paths, start_daemon=True) -> int                 # `oxymus` / `oxymus tui [--no-start]`
 
 The TUI reaches data only through the daemon (oxymus.async_client, oxymus.launcher);
-it never opens the store. Adding a section: write screens/<name>.py with a
+it never opens the store itself. The one exception is the capture fallback `oxymus
+capture` uses too (oxymus.capture_client): a capture typed while no daemon answers is
+written to disk, never kept only in memory. Adding a section: write screens/<name>.py with a
 SectionScreen subclass and add a Section to SECTIONS.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -61,6 +65,7 @@ class OxymusApp(App[int]):
         self.connection = connection
         # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
         self.clock = clock
+        self._quit_anyway = False  # set once the person was told captures would be lost
 
     def on_mount(self) -> None:
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
@@ -73,6 +78,14 @@ class OxymusApp(App[int]):
             self.switch_mode(name)
 
     async def action_quit(self) -> None:
+        """Quit, never holding a capture that is only in memory: the outbox goes to disk first."""
+        failed = await asyncio.to_thread(self.connection.save_outbox)
+        if failed and not self._quit_anyway:
+            self._quit_anyway = True
+            reason = next(iter(failed.values()))
+            self.notify(f"{len(failed)} capture(s) could not be saved ({reason}). Press q again to quit and lose them.",
+                        title="Not saved", severity="error", timeout=30)
+            return
         self.exit(0)
 
 
@@ -93,7 +106,11 @@ def create_app(
     return OxymusApp(connection, clock=clock or time.time)
 
 
-def run(paths: Paths) -> int:
-    app = create_app(paths)
+def run(paths: Paths, *, start_daemon: bool = True) -> int:
+    app = create_app(paths, start_daemon=start_daemon)
     app.run()
-    return app.return_code or 0
+    # However it ended (q, a signal, a crash in a screen), what was typed goes to disk.
+    failed = app.connection.save_outbox()
+    for capture_id, reason in failed.items():
+        print(f"oxymus: capture {capture_id} was not saved: {reason}", file=sys.stderr)
+    return 1 if failed else app.return_code or 0

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import threading
@@ -58,7 +59,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
-from oxymus import launcher
+from oxymus import capture_client, launcher
 from oxymus import memory as mem
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
@@ -81,12 +82,14 @@ from oxymus.tui.messages import (
     BudgetLoaded,
     CaptureAdded,
     CaptureFailed,
+    CaptureNotStored,
     CaptureQueued,
     CaptureTriaged,
     Connected,
     Connecting,
     ConnectionMessage,
     Disconnected,
+    InboxCounted,
     InboxLoaded,
     MemoryChanged,
     MemoryEdited,
@@ -120,6 +123,7 @@ BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost 
 SEARCH_LIMIT = 50  # memory search results asked for
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
+QUIT_TIMEOUT = 2.0  # seconds to wait for the daemon per unsaved capture when quitting, before writing it directly
 
 
 class DaemonConnection(ActionsLink):
@@ -148,6 +152,9 @@ class DaemonConnection(ActionsLink):
         self.ever_connected = False
         # The open captures as last known (kept while disconnected), by id.
         self.inbox: dict[str, Capture] = {}
+        # How many are open in all (the daemon counts them; `inbox` holds one page), kept in step by events.
+        self.open_total: int | None = None
+        self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
         self._suggestions_wanted = False
@@ -191,6 +198,7 @@ class DaemonConnection(ActionsLink):
         target.post_message(cls(*args))
         if self.inbox or self._loaded:
             target.post_message(InboxLoaded(self._sorted_inbox()))
+            target.post_message(InboxCounted(self.open_total))
         if self.suggestions:
             target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
@@ -212,7 +220,11 @@ class DaemonConnection(ActionsLink):
             self.listeners.remove(target)
 
     def add_capture(self, text: str) -> str:
-        """Queue a capture for the daemon and return its id; it is sent now if connected, else on reconnect."""
+        """Store a capture and return its id: through the daemon if connected, else straight to disk.
+
+        It waits in the outbox (shown as "sending…") until it is stored; without a daemon it is
+        written by `capture_client.store`, the code path `oxymus capture` falls back to.
+        """
         if not text.strip():
             raise ValueError("nothing to capture: the text is empty")
         capture_id = new_ulid()
@@ -220,7 +232,27 @@ class DaemonConnection(ActionsLink):
         self._emit(CaptureQueued, capture_id, text)
         if self.client is not None and self._loaded:
             self._spawn(self._send_quietly(self.client, capture_id, text))
+        else:
+            self._spawn(self._store_offline(capture_id, text))
         return capture_id
+
+    def save_outbox(self) -> dict[str, str]:
+        """Put every capture still in the outbox on disk now (blocking); called before the TUI exits.
+
+        One still on its way to the daemon is stored again with the same id, which stores it
+        once. Returns the ones that could not be stored, with why (empty: nothing is lost).
+        """
+        failed: dict[str, str] = {}
+        for capture_id, text in list(self.outbox.items()):
+            try:
+                capture_client.store(text, CAPTURE_SOURCE, capture_id, self.paths, client=self.client_name, timeout=QUIT_TIMEOUT)
+            except capture_client.CaptureRefused:
+                pass  # the daemon refused it already, or will: it was never going to be stored
+            except Exception as exc:  # sqlite, a full disk, no permission: say so, do not lose it silently
+                failed[capture_id] = f"{type(exc).__name__}: {exc}"
+                continue
+            self.outbox.pop(capture_id, None)
+        return failed
 
     def refresh(self) -> None:
         """Reload the inbox if connected; otherwise stop waiting and retry the daemon now."""
@@ -469,7 +501,10 @@ class DaemonConnection(ActionsLink):
         for capture_id in list(self.outbox):
             if capture_id in merged:
                 del self.outbox[capture_id]
+        self._left.clear()
+        self.open_total = None if result.total is None else max(result.total, len(merged))
         self._emit(InboxLoaded, self._sorted_inbox())
+        self._emit(InboxCounted, self.open_total)
         self.suggestions = dict(result.suggestions)
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
@@ -608,6 +643,9 @@ class DaemonConnection(ActionsLink):
         self._live.pop(capture_id, None)
         self.suggestions.pop(capture_id, None)
         known = self.inbox.pop(capture_id, None) is not None
+        if capture_id not in self._left:  # one beyond the loaded page counts too
+            self._left.add(capture_id)
+            self._count(-1)
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)
 
@@ -665,6 +703,12 @@ class DaemonConnection(ActionsLink):
             return
         self.inbox[capture.id] = capture
         self._emit(CaptureAdded, capture)
+        self._count(+1)
+
+    def _count(self, delta: int) -> None:
+        if self.open_total is not None:
+            self.open_total = max(len(self.inbox), self.open_total + delta)
+            self._emit(InboxCounted, self.open_total)
 
     async def _flush_outbox(self, client: AsyncClient) -> None:
         for capture_id, text in list(self.outbox.items()):
@@ -685,7 +729,30 @@ class DaemonConnection(ActionsLink):
         try:
             await self._send(client, capture_id, text)
         except DaemonUnavailable:
-            pass  # kept in the outbox; sent again after reconnecting
+            await self._store_offline(capture_id, text)  # the daemon went away mid-send: disk, not memory
+
+    async def _store_offline(self, capture_id: str, text: str) -> None:
+        """No daemon to send it to: store it the way `oxymus capture` does (it tries the daemon first)."""
+        try:
+            row = await _in_thread(functools.partial(capture_client.store, text, CAPTURE_SOURCE, capture_id, self.paths,
+                                                     client=self.client_name))
+        except capture_client.CaptureRefused as exc:
+            if self.outbox.pop(capture_id, None) is not None:
+                self._emit(CaptureFailed, capture_id, text, str(exc))
+            return
+        except Exception as exc:  # kept in the outbox: sent on reconnect, or written again before quitting
+            log.warning("could not store capture %s without the daemon: %s", capture_id, exc)
+            self._emit(CaptureNotStored, capture_id, f"{type(exc).__name__}: {exc}")
+            return
+        capture = Capture.model_validate(row)
+        if self._loaded:
+            self._seen(capture)  # the daemon came back meanwhile: the usual path
+            return
+        self.outbox.pop(capture_id, None)
+        if capture.status == "open" and capture.id not in self.inbox:
+            self.inbox[capture.id] = capture
+            self._emit(CaptureAdded, capture)
+            self._count(+1)
 
     async def _reload_quietly(self, client: AsyncClient) -> None:
         try:

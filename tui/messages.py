@@ -55,6 +55,14 @@ class InboxLoaded(ConnectionMessage):
         self.captures = captures
 
 
+class InboxCounted(ConnectionMessage):
+    """How many captures are open in all (the inbox holds at most a page of them); None: the daemon did not say."""
+
+    def __init__(self, total: int | None) -> None:
+        super().__init__()
+        self.total = total
+
+
 class CaptureAdded(ConnectionMessage):
     """A capture not seen before was stored (by anyone)."""
 
@@ -79,6 +87,15 @@ class CaptureFailed(ConnectionMessage):
         super().__init__()
         self.capture_id = capture_id
         self.text = text
+        self.reason = reason
+
+
+class CaptureNotStored(ConnectionMessage):
+    """A capture could not be written even without the daemon (e.g. the disk is full); it is kept and tried again."""
+
+    def __init__(self, capture_id: str, reason: str) -> None:
+        super().__init__()
+        self.capture_id = capture_id
         self.reason = reason
 
 

@@ -58,6 +58,7 @@ class _CalendarSource:
         self.interval = entry.interval
         self.stale_after = entry.stale_after
         self.past_days, self.future_days = window
+        self.days_kept = window  # the Source contract's name for it: today.get says when a date is outside
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

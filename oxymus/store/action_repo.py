@@ -58,14 +58,6 @@ class ActionRepo:
         row = await self.store.fetchone(f"SELECT {COLUMNS} FROM actions WHERE idempotency_key = ?", (key,))
         return None if row is None else _row_to_action(row)
 
-    async def resolve(self, text: str) -> list[str]:
-        """Ids starting with `text` (case-insensitive), newest first, at most 5: short ids in the CLI."""
-        prefix = text.strip().upper()
-        rows = await self.store.fetchall(
-            "SELECT id FROM actions WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 5", (prefix, prefix + "\U0010ffff")
-        )
-        return [r[0] for r in rows]
-
     async def list(self, statuses: tuple[str, ...] | list[str] | None = None, *, limit: int = 200, newest_first: bool = False,
                    trace_id: str | None = None) -> list[Action]:
         where, params = [], []

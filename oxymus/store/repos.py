@@ -137,6 +137,10 @@ class CaptureRepo:
         rows = await self.store.fetchall(capture_sql.SELECT_BY_STATUS, (status, limit))
         return [Capture(**capture_sql.row_to_dict(r)) for r in rows]
 
+    async def count(self, status: str = "open") -> int:
+        row = await self.store.fetchone(capture_sql.COUNT_BY_STATUS, (status,))
+        return int(row[0]) if row else 0
+
     async def since(self, seq: int, limit: int = 1000) -> list[Capture]:
         rows = await self.store.fetchall(capture_sql.SELECT_SINCE, (seq, limit))
         return [Capture(**capture_sql.row_to_dict(r)) for r in rows]

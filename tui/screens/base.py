@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from oxymus.tui.messages import (
+    CaptureNotStored,
     Connected,
     Connecting,
     Disconnected,
@@ -89,6 +90,12 @@ class SectionScreen(Screen):
     def _pause(self, until: str | None) -> None:
         if until is not None:
             self.oxymus.connection.set_pause(until or None)
+
+    @on(CaptureNotStored)
+    def _not_stored(self, message: CaptureNotStored) -> None:
+        if self.is_active:  # every section hears it; the one in front says it
+            self.notify(f"Kept in memory, tried again before quitting: {message.reason}", title="Capture not saved yet",
+                        severity="error", timeout=10)
 
     @property
     def status_bar(self) -> StatusBar:

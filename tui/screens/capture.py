@@ -19,7 +19,7 @@ class CaptureScreen(ModalScreen[str | None]):
         with Vertical(id="capture-dialog"):
             yield Label("Capture a thought", id="capture-title")
             yield Input(placeholder="What's on your mind?", id="capture-input")
-            yield Label("", id="capture-error")
+            yield Label("", id="capture-error", markup=False)
             yield Label("Enter saves · Escape cancels", id="capture-hint")
 
     @on(Input.Submitted, "#capture-input")

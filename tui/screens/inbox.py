@@ -20,11 +20,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Label
 
 from oxymus.models import Capture
+from oxymus.textfmt import open_count
 from oxymus.tui.messages import (
     CaptureAdded,
     CaptureFailed,
     CaptureQueued,
     CaptureTriaged,
+    InboxCounted,
     InboxLoaded,
     SuggestionAccepted,
     SuggestionsLoaded,
@@ -51,6 +53,8 @@ class InboxScreen(SectionScreen):
         Binding("x", "archive", "Archive"),
         Binding("r", "refresh", "Reload"),
     ]
+
+    total: int | None = None  # open in all, as the daemon counted them (the table holds one page)
 
     def compose_body(self) -> ComposeResult:
         table = CaptureTable(id="inbox-table")
@@ -177,6 +181,11 @@ class InboxScreen(SectionScreen):
         self.query_one("#inbox-empty", Label).update(EMPTY)
         self._update_summary()
 
+    @on(InboxCounted)
+    def _counted(self, message: InboxCounted) -> None:
+        self.total = message.total
+        self._update_summary()
+
     @on(CaptureAdded)
     def _added(self, message: CaptureAdded) -> None:
         self.table.add(message.capture)
@@ -195,7 +204,7 @@ class InboxScreen(SectionScreen):
 
     def _update_summary(self) -> None:
         stored, pending = len(self.table.captures), len(self.table.pending)
-        summary = f"{stored} open"
+        summary = open_count(stored, self.total)
         if pending:
             summary += f", {pending} sending"
         ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)

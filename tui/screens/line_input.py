@@ -35,7 +35,7 @@ class LineInputScreen(ModalScreen[str | None]):
         with Vertical(id="line-dialog"):
             yield Label(self.title_text, id="line-title", markup=False)
             yield Input(self.value, placeholder=self.placeholder, max_length=self.max_length, id="line-input")
-            yield Label("", id="line-error")
+            yield Label("", id="line-error", markup=False)
             yield Label(self.hint, id="line-hint", markup=False)
 
     @on(Input.Submitted, "#line-input")

@@ -62,9 +62,10 @@ class PayloadEditScreen(ModalScreen[bool]):
         with Vertical(id="edit-dialog"):
             yield Label(f"Edit, then approve: {self.action.preview.summary}", id="edit-heading", markup=False)
             yield Label(f"{self.action.kind} · {self.action.id}", id="edit-subject", markup=False)
+            # The error above the payload: at 80x24 the dialog is taller than the screen, and what is cut is its bottom.
+            yield Label("", id="edit-error", markup=False)
             yield TextArea(json.dumps(self.action.payload, indent=2, ensure_ascii=False), id="edit-payload",
                            soft_wrap=True, tab_behavior="indent", show_line_numbers=True)
-            yield Label("", id="edit-error", markup=False)
             yield Label(HINT, id="edit-hint", markup=False)
 
     def on_mount(self) -> None:

@@ -71,8 +71,9 @@ class RecordFormScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(id="form-choices"):
                 yield CycleField("kind", mem.DEFAULT_KINDS, self.initial["kind"], key_hint="^k", id="form-kind")
                 yield CycleField("tier", TIERS, self.initial["tier"], key_hint="^t", id="form-tier")
-            yield TextArea(self.initial["body"], id="form-body", soft_wrap=True, tab_behavior="focus")
+            # The error above the body: at 80x24 the dialog is taller than the screen, and what is cut is its bottom.
             yield Label("", id="form-error", markup=False)
+            yield TextArea(self.initial["body"], id="form-body", soft_wrap=True, tab_behavior="focus")
             yield Label("Enter (in the title) or ctrl+s saves · Escape cancels", id="form-hint")
 
     def on_mount(self) -> None:

@@ -138,7 +138,7 @@ class TodayScreen(SectionScreen):
         self.query_one("#today-header", Static).update(panels.header(today))
         configured = bool(today.sources)
         parts = {
-            "events": panels.events(today.events, now) if configured else None,
+            "events": panels.events(today.events, now, today.events_unknown) if configured else None,
             "deadlines": panels.deadlines(today.deadlines),
             "bills": panels.bills(today.bills),
             "repos": panels.repos(today.repos),
@@ -169,5 +169,5 @@ class TodayScreen(SectionScreen):
         phases = panels.phases(self.today.events, now)
         if phases != self._phases:  # an event started or ended: restyle the list
             self._phases = phases
-            self.query_one("#today-events", Static).update(panels.events(self.today.events, now))
+            self.query_one("#today-events", Static).update(panels.events(self.today.events, now, self.today.events_unknown))
         self._render_ages(now)

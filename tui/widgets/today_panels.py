@@ -85,10 +85,12 @@ def event_line(event: TodayEvent, now: dt.datetime) -> Text:
     return line
 
 
-def events(items: list[TodayEvent], now: dt.datetime) -> Text:
-    """Always shown: the day's shape is the first thing to know, even when it is empty."""
+def events(items: list[TodayEvent], now: dt.datetime, unknown: str | None = None) -> Text:
+    """Always shown: the day's shape is the first thing to know, even when it is empty (or not known)."""
     out = _section("Events", len(items) or None)
-    if not items:
+    if unknown:
+        out.append(f"\n  {unknown}", style="yellow")
+    elif not items:
         out.append("\n  nothing scheduled", style=DIM)
     for event in items:  # the daemon sorts them: all-day first, then by start
         out.append("\n")
