@@ -158,7 +158,11 @@ class ApprovalsScreen(SectionScreen):
 
     def action_edit(self) -> None:
         action = self._selected()
-        if action is not None:
+        if action is not None and action.kind == "flow":
+            # A flow's steps were prepared together; an edit would have to prepare them again.
+            self.notify("A flow cannot be edited: approve it as it is, or deny it and have it proposed again.",
+                        severity="warning", timeout=6)
+        elif action is not None:
             self.app.push_screen(PayloadEditScreen(action))
 
     def action_undo(self) -> None:
