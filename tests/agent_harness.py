@@ -122,10 +122,12 @@ class AgentWorld:
         """Run what is due until nothing is: a flow's next step (or compensation) becomes due as one settles."""
         for _ in range(100):
             due = await self.store.actions.due(utc_iso(self.clock + dt.timedelta(days=1)))
-            if not due:
-                return
+            moved = False
             for action in due:
-                await self.executor.run_one(action)
+                after = await self.executor.run_one(action)
+                moved = moved or (after.status, after.attempts) != (action.status, action.attempts)
+            if not moved:  # nothing due, or nothing could run (paused)
+                return
         raise AssertionError("actions kept coming due")
 
     async def artifacts(self, kind: str | None = None):
