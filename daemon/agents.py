@@ -168,15 +168,29 @@ class RunContext:
 
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
                       confidence: float | None = None, key: str | None = None) -> Action | None:
-        if not self.agent.may_propose(kind):
-            raise OutOfBounds(f"agent {self.agent.name} may not propose {kind} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
-        spec = self.rt.desk.specs.get(kind)
-        available, why = spec.available() if spec is not None else (True, "")
-        if not available:
-            # Not proposed at all, rather than queued to fail: what it was about stays in the
-            # run's summary and artifacts, and `oxymus status` says why.
-            self.note(f"{kind} not proposed: {why}")
-            return None
+        return await self._submit(kind, payload, [kind], kind, reason=reason, inputs=inputs, confidence=confidence, key=key)
+
+    async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
+                           inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None) -> Action | None:
+        """Several actions as one flow: one approval, run in order, taken back in reverse if a step fails for good.
+        The agent must declare every step's kind; a flow is refused whole if one step is out of bounds."""
+        payload = {"title": title, "steps": [{"kind": kind, "payload": p} for kind, p in steps]}
+        return await self._submit(FLOW, payload, [kind for kind, _ in steps], f"the flow “{title}”", reason=reason,
+                                  inputs=inputs, confidence=confidence, key=key)
+
+    async def _submit(self, kind: str, payload: dict[str, Any], kinds: list[str], what: str, *, reason: str,
+                      inputs: list[InputRef] | None, confidence: float | None, key: str | None) -> Action | None:
+        for each in kinds:
+            if not self.agent.may_propose(each):
+                raise OutOfBounds(f"agent {self.agent.name} may not propose {each} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
+        for each in kinds:
+            spec = self.rt.desk.specs.get(each)
+            available, why = spec.available() if spec is not None else (True, "")
+            if not available:
+                # Not proposed at all, rather than queued to fail: what it was about stays in the
+                # run's summary and artifacts, and `oxymus status` says why.
+                self.note(f"{what} not proposed: {why}")
+                return None
         try:
             action, _ = await self.rt.desk.propose(
                 kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
@@ -184,26 +198,7 @@ class RunContext:
             )
         except wire.RpcError as exc:
             # Stale data or a connector's refusal: the run goes on and says why in its summary.
-            self.note(f"could not propose {kind}: {exc.message}")
-            return None
-        self.action_ids.append(action.id)
-        return action
-
-    async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
-                           inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None) -> Action | None:
-        """Several actions as one flow: one approval, run in order, taken back in reverse if a step fails for good.
-        The agent must declare every step's kind; a flow is refused whole if one step is out of bounds."""
-        for kind, _ in steps:
-            if not self.agent.may_propose(kind):
-                raise OutOfBounds(f"agent {self.agent.name} may not propose {kind} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
-        payload = {"title": title, "steps": [{"kind": kind, "payload": p} for kind, p in steps]}
-        try:
-            action, _ = await self.rt.desk.propose(
-                FLOW, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
-                inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
-            )
-        except wire.RpcError as exc:
-            self.note(f"could not propose the flow “{title}”: {exc.message}")
+            self.note(f"could not propose {what}: {exc.message}")
             return None
         self.action_ids.append(action.id)
         return action

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent_harness import AgentWorld
+from git_helpers import git, isolated_git  # noqa: F401
 from conftest import DaemonProcess, run_cli, write_config
 from oxymus import policy as pol
 from oxymus import wire
@@ -27,8 +26,6 @@ from oxymus.connectors.git.actions import GitCommitSpec, GitPushSpec
 from oxymus.plans.edit_action import PlansEditSpec
 from test_policy_properties import rules
 
-IDENTITY = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
 PLANS = "# Work\n\n## Next actions\n\n- [ ] write the report\n- [ ] call Ana\n"
 DENY_PUSH = """\
 [settings]
@@ -44,20 +41,8 @@ outcome = "deny"
 
 
 @pytest.fixture(autouse=True)
-def isolated_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name, value in IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "EMAIL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), "-c", "init.defaultBranch=main", *args], capture_output=True, timeout=30)
-    if proc.returncode != 0:
-        raise AssertionError(f"git {args!r} in {repo} failed: {proc.stderr.decode(errors='replace')}")
-    return proc.stdout.decode(errors="replace").strip()
+def _git(isolated_git):
+    pass
 
 
 def repo_with_remote(tmp_path: Path) -> tuple[Path, Path]:
