@@ -27,7 +27,6 @@ from oxymus.daemon.executor import Executor
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.effects import action_specs
-from oxymus.sources import NeedsHuman
 from oxymus import secrets
 
 log = logging.getLogger("oxymus.daemon")
@@ -123,11 +122,11 @@ async def _serve(paths: Paths, config: Config) -> int:
 
 
 def keyring_secret(name: str) -> str | None:
-    """Secrets for sources; a missing keyring is something only the person can fix."""
-    try:
-        return secrets.get(name)
-    except secrets.SecretStoreUnavailable as exc:
-        raise NeedsHuman(str(exc)) from None
+    """The keyring's half of a secret lookup; PollContext.secret tries the environment and commands first.
+
+    A missing keyring raises SecretStoreUnavailable, which the context turns into
+    NeedsHuman only when nothing else gave the secret."""
+    return secrets.get(name)
 
 
 def plans_path(paths: Paths, config: Config) -> str:

@@ -7,6 +7,7 @@ The clock is frozen at Thursday 2025-03-20 10:00 in Europe/Berlin; the window is
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import gzip
 import socket
 import threading
@@ -736,7 +737,52 @@ async def test_caldav_wrong_password_needs_the_human(tmp_path, dav_pw):
 async def test_caldav_without_a_stored_password_needs_the_human(tmp_path):
     with pytest.raises(NeedsHuman) as err:
         await dav_source("http://127.0.0.1:9/").poll(make_ctx(tmp_path))
-    assert str(err.value) == "no password stored for calendar.work: run `oxymus secret set calendar.work`"
+    assert str(err.value) == (
+        "no password for calendar.work: set [[calendar.caldav]] work: password_command "
+        "or run `oxymus secret set calendar.work`"
+    )
+
+
+def password_script(tmp_path: Path, body: str) -> str:
+    """A real executable in tmp that plays `pass show calendar`; the command line that runs it."""
+    script = tmp_path / "show password"  # a space: the command is split like a shell would, not run by one
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o700)
+    return shlex.join([str(script), "calendar"])
+
+
+def command_source(server_url: str, command: str) -> CalDavSource:
+    entry = CalDavEntry(url=server_url, username="me", name="work", password_command=command)
+    return CalDavSource(entry, (7, 60))
+
+
+async def test_caldav_password_command_logs_in_without_a_keyring(tmp_path, dav_pw):
+    command = password_script(tmp_path, 'test "$1" = calendar || exit 3\nprintf "s3cret\\nsecond line\\n"\n')
+    # The keyring has a wrong password: the command comes first, so it is never asked.
+    result = await command_source(dav_pw.url, command).poll(make_ctx(tmp_path, secrets={"calendar.work": "wrong"}))
+    assert summarize(result) == EXPECTED_DAV
+
+
+async def test_caldav_failing_password_command_names_the_key_and_its_stderr(tmp_path, dav_pw):
+    failing = password_script(tmp_path, 'echo "Error: calendar is not in the password store." >&2\nexit 1\n')
+    with pytest.raises(NeedsHuman) as err:
+        await command_source(dav_pw.url, failing).poll(make_ctx(tmp_path))
+    assert str(err.value) == (
+        f"[[calendar.caldav]] work: password_command: `{failing}` failed (exit 1): "
+        "Error: calendar is not in the password store."
+    )
+    silent = password_script(tmp_path, "exit 0\n")
+    with pytest.raises(NeedsHuman, match=r"^\[\[calendar.caldav\]\] work: password_command: `.*` printed nothing on its first line$"):
+        await command_source(dav_pw.url, silent).poll(make_ctx(tmp_path))
+    with pytest.raises(NeedsHuman, match=r"password_command: 'no-such-password-tool' not found \(the command runs without a shell\)$"):
+        await command_source(dav_pw.url, "no-such-password-tool show calendar").poll(make_ctx(tmp_path))
+
+
+async def test_caldav_password_command_that_hangs_is_stopped(tmp_path, dav_pw):
+    hanging = password_script(tmp_path, "exec sleep 60\n")
+    with pytest.raises(NeedsHuman) as err:
+        await command_source(dav_pw.url, hanging).poll(make_ctx(tmp_path, timeout=0.3))
+    assert str(err.value) == f"[[calendar.caldav]] work: password_command: `{hanging}` gave no answer within 0.3 s"
 
 
 async def test_caldav_server_down_is_unavailable(tmp_path):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from oxymus.secrets import SecretSpec
 from oxymus.sources import Source, SourceSettings
 
 if TYPE_CHECKING:
@@ -30,12 +31,17 @@ class IcsEntry(SourceSettings):
 
 
 class CalDavEntry(SourceSettings):
-    """One `[[calendar.caldav]]` server. The password is read from the keyring."""
+    """One `[[calendar.caldav]]` server. The password comes from `password_command`, else the keyring (`calendar.NAME`)."""
 
     url: str = Field(description="the CalDAV server or principal URL", examples=["http://127.0.0.1:5232/"])
-    username: str = Field(description="login name; the password comes from the keyring", examples=["me"])
+    username: str = Field(description="login name; the password comes from `password_command` or the keyring", examples=["me"])
     name: str | None = Field(default=None, description="short name for this server (default: username-host)", examples=["work"])
     calendars: list[str] = Field(default_factory=list, description="calendar names to include (default: all)")
+    password_command: str | None = Field(
+        default=None,
+        description="a command printing the password on its first line, run without a shell (khal's and vdirsyncer's convention); when unset the keyring entry `calendar.NAME` is used",
+        examples=["pass show calendar"],
+    )
     interval: float = Field(default=900, ge=5, description="seconds between polls")
     stale_after: float = Field(default=3600, ge=10, description="seconds after which the source's state is reported stale")
 
@@ -45,6 +51,16 @@ class CalDavEntry(SourceSettings):
     def secret_name(self) -> str:
         """The keyring entry holding the password: `calendar.NAME`."""
         return f"calendar.{self.source_name()}"
+
+    def secret_spec(self) -> SecretSpec:
+        """`password_command` first, then the keyring; the command's key names this entry for errors."""
+        return SecretSpec(
+            self.secret_name(), command=self.password_command,
+            command_key=f"[[calendar.caldav]] {self.source_name()}: password_command",
+        )
+
+    def no_password(self) -> str:
+        return f"no password for {self.secret_name()}: {self.secret_spec().ways()}"
 
 
 class CalendarConfig(BaseModel):

@@ -77,9 +77,9 @@ class CreateEvent(ActionSpec):
             raise Permanent(str(e)) from None
         if not ctx.idempotency_key:
             raise Permanent("calendar.create_event needs an idempotency key to derive the event's UID")
-        password = ctx.secret(entry.secret_name())
+        password = await asyncio.to_thread(ctx.secret, entry.secret_spec())  # a password_command may run
         if password is None:
-            raise Permanent(f"no password stored for {entry.secret_name()}: run `oxymus secret set {entry.secret_name()}`")
+            raise Permanent(entry.no_password())
         uid = event_uid(ctx.idempotency_key)
         ics = event_ics(payload, uid=uid, stamp=ctx.now(), action_id=ctx.action_id)
         added = await asyncio.to_thread(_add, entry, password, payload.calendar_name, uid, ics, ctx.timeout)
@@ -202,7 +202,9 @@ def _effect_error(e: DavError, entry: CalDavEntry) -> EffectError:
     if e.kind == "login":
         # A 403 to a write may also be a calendar this account can only read.
         maybe = f", and whether {entry.username} may write to this calendar" if e.status == 403 else ""
-        return Permanent(f"{name}: {e}: check the password with `oxymus secret set {entry.secret_name()}`{maybe}")
+        check = (f"check what `{entry.password_command}` prints" if entry.password_command
+                 else f"check the password with `oxymus secret set {entry.secret_name()}`")
+        return Permanent(f"{name}: {e}: {check}{maybe}")
     if e.kind == "not-found":
         return Permanent(f"{name}: {e}")
     if e.status is not None and 400 <= e.status < 500 and e.status not in _RETRYABLE_4XX:

@@ -4,7 +4,7 @@
   one subfolder of them per calendar, as khal and vdirsyncer keep them) or an
   http(s)/webcal URL.
 - `CalDavSource` reads every calendar of a CalDAV account (or the ones named),
-  with the password from the keyring entry `calendar.NAME`.
+  with the password from its `password_command` or the keyring entry `calendar.NAME`.
 
 Both expand over the window [today - past_days, today + future_days] in the
 person's zone and return `calendar.event` items (one per occurrence) and
@@ -268,7 +268,7 @@ def _display_name(folder: Path) -> str | None:
 
 
 class CalDavSource(_CalendarSource):
-    """Every calendar of a CalDAV account (or those in `calendars`); password from the keyring."""
+    """Every calendar of a CalDAV account (or those in `calendars`); password from a command or the keyring."""
 
     def __init__(self, entry: CalDavEntry, window: tuple[int, int]):
         super().__init__(entry, window)
@@ -281,17 +281,15 @@ class CalDavSource(_CalendarSource):
         return self.entry.secret_name()
 
     async def poll(self, ctx: PollContext) -> PollResult:
-        password = ctx.secret(self.secret_name)
-        if password is None:
-            raise NeedsHuman(
-                f"no password stored for {self.secret_name}: run `oxymus secret set {self.secret_name}`"
-            )
-        return await asyncio.to_thread(self._poll, ctx, password, self._window(ctx))
+        return await asyncio.to_thread(self._poll, ctx, self._window(ctx))
 
-    def _poll(self, ctx: PollContext, password: str, window) -> PollResult:
+    def _poll(self, ctx: PollContext, window) -> PollResult:
         from oxymus.connectors.calendar.dav import DavError, fetch_calendars
         from oxymus.connectors.calendar.expand import IcsError, expand_ics
 
+        password = ctx.secret(self.entry.secret_spec())  # in the thread: a password_command may run
+        if password is None:
+            raise NeedsHuman(self.entry.no_password())
         try:
             fetched = fetch_calendars(
                 self.url, self.username, password, timeout=ctx.timeout,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oxymus.connectors.github import GitHubConfig
-from oxymus.connectors.github.source import NO_TOKEN, SECRET_NAME, read_token
+from oxymus.connectors.github.source import SECRET_NAME, no_token, read_token
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
 
 if TYPE_CHECKING:
@@ -71,10 +71,10 @@ class Comment(ActionSpec):
     async def execute(self, payload: CommentPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         if not ctx.idempotency_key:
             raise Permanent("github.comment needs an idempotency key for the comment's marker")
-        token = read_token(ctx.secret)
-        if not token:
-            raise Permanent(NO_TOKEN)
         config = self.config or GitHubConfig()
+        token = await asyncio.to_thread(read_token, ctx, config)  # a password_command may run
+        if not token:
+            raise Permanent(no_token(config))
         url, created = await asyncio.to_thread(
             _post_once, config.api_url, token, ctx.timeout, payload, marker(ctx.idempotency_key), ctx.now()
         )
