@@ -365,6 +365,79 @@ async def test_long_descriptions_are_truncated_and_missing_titles_named(tmp_path
     assert result.items[0].data["summary"] == "(no title)"
 
 
+# ---------------------------------------------------------------- bounded inputs
+
+FLOOD = vevent("flood@test", "SUMMARY:Every second", "DTSTART:20250320T120000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+SINCE_1970 = vevent("epoch@test", "SUMMARY:Since 1970", "DTSTART:19700101T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+LUNCH = vevent("lunch@test", "SUMMARY:Lunch", "DTSTART;TZID=Europe/Berlin:20250321T120000", "DURATION:PT1H")
+
+
+async def test_an_endless_secondly_rule_is_capped_and_costs_little_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "flood.ics"
+    path.write_text(ics(FLOOD, LUNCH))
+    source = IcsSource(IcsEntry(path=str(path), name="personal"), (7, 366), max_occurrences=50)
+    tracemalloc.start()
+    try:
+        result = await source.poll(make_ctx(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    found = events(result)
+    assert sum(key.startswith("flood@test@") for key in found) == 50
+    assert "flood@test@2025-03-20T12:00:49Z" in found and "lunch@test@2025-03-21T11:00:00Z" in found
+    assert result.warnings == [
+        f"{path} line 10 (UID flood@test): more than 50 occurrences in the window; kept the first 50 "
+        "(see [calendar] max_occurrences)",
+    ]
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.0f} MB"  # a year of seconds would be gigabytes
+
+
+async def test_a_rule_that_walks_forever_before_the_window_costs_only_itself(tmp_path):
+    path = tmp_path / "epoch.ics"
+    path.write_text(ics(SINCE_1970, LUNCH))
+    result = await IcsSource(IcsEntry(path=str(path), name="personal"), (7, 60)).poll(make_ctx(tmp_path))
+    assert list(events(result)) == ["lunch@test@2025-03-21T11:00:00Z"]
+    assert result.warnings == [
+        f"{path} line 10 (UID epoch@test): VEVENT skipped: it repeats too often to expand "
+        "(over 200,000 repetitions before the window ends)",
+    ]
+
+
+def test_max_occurrences_is_read_from_the_calendar_section():
+    config = CalendarConfig.model_validate({"ics": [{"path": "a.ics"}], "max_occurrences": 7})
+    (source,) = CalendarConnector.sources(config)
+    assert source.max_occurrences == 7 and CalendarConfig().max_occurrences == 1000
+
+
+async def test_a_timed_out_poll_stops_its_worker_thread(tmp_path):
+    """The coordinator's wait_for cancels the poll; the expansion must end with it, not run on."""
+    import asyncio
+    import sys
+
+    # Each series walks about 190,000 seconds before the window (under the per-series budget),
+    # so 400 of them keep a poll busy for minutes unless it stops.
+    slow = [vevent(f"slow{i}@test", "DTSTART:20250311T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+            for i in range(400)]
+    path = tmp_path / "slow.ics"
+    path.write_text(ics(*slow))
+    source = IcsSource(IcsEntry(path=str(path), name="personal"), (7, 60))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(source.poll(make_ctx(tmp_path)), timeout=0.5)
+    busy = [
+        thread_id for thread_id, frame in sys._current_frames().items()
+        if any(f.f_code.co_filename.endswith("calendar/expand.py") for f in _stack(frame))
+    ]
+    assert busy == [], "a worker thread is still expanding after its poll timed out"
+
+
+def _stack(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
+
+
 async def test_missing_file_is_unavailable(tmp_path):
     source = IcsSource(IcsEntry(path="nowhere.ics", name="personal"), (7, 60))
     with pytest.raises(SourceUnavailable, match="nowhere.ics not found"):

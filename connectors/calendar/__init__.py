@@ -72,6 +72,11 @@ class CalendarConfig(BaseModel):
     caldav: list[CalDavEntry] = Field(default_factory=list, description="CalDAV servers")
     past_days: int = Field(default=7, ge=0, le=366, description="days back from today to keep expanded events")
     future_days: int = Field(default=366, ge=1, le=3660, description="days ahead of today to expand recurring events")
+    max_occurrences: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="at most this many occurrences of one recurring event or to-do in the window; "
+        "the rest are dropped with a warning naming its UID (a FREQ=SECONDLY rule with no end stays cheap)",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> "CalendarConfig":
@@ -98,8 +103,8 @@ class CalendarConnector:
     def sources(cls, config: CalendarConfig) -> list[Source]:
         from oxymus.connectors.calendar.source import CalDavSource, IcsSource
 
-        window = (config.past_days, config.future_days)
-        return [IcsSource(e, window) for e in config.ics] + [CalDavSource(e, window) for e in config.caldav]
+        window, cap = (config.past_days, config.future_days), config.max_occurrences
+        return [IcsSource(e, window, cap) for e in config.ics] + [CalDavSource(e, window, cap) for e in config.caldav]
 
     @classmethod
     def actions(cls, config: CalendarConfig | None) -> list[ActionSpec]:
