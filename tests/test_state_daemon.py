@@ -99,6 +99,8 @@ def test_refresh_and_today_errors(bills_daemon):
     assert result.returncode == 2 and "no source named 'nosuch' (sources: bills)" in result.stderr.decode()
     result = run_cli("today", "--date", "2026-13-45")
     assert result.returncode == 2
+    result = run_cli("today", "--date", "2026-02-30")
+    assert result.returncode == 2 and "`date` 2026-02-30 is not a real date: February 2026 has 28 days" in result.stderr.decode()
     t = today_json("--date", "2027-01-04")
     assert t["date"] == "2027-01-04" and t["zone"] == "Europe/Berlin"
 
