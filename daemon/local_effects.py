@@ -15,6 +15,7 @@ from oxymus import memory as mem
 from oxymus import plans, wire
 from oxymus.effects import Permanent
 from oxymus.plans.ids import normalise
+from oxymus.plans.lines import sha256
 from oxymus.sources import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.repos import Store
@@ -56,16 +57,17 @@ class DaemonLocalEffects:
 
     async def _current(self) -> bytes | None:
         try:
-            return await asyncio.to_thread(_read, self.keeper.path)
+            return await asyncio.to_thread(_read, self.keeper.path, self.keeper.max_bytes)
         except FileNotFoundError:
             return None
 
     async def plans_preview(self, op: str, kwargs: dict[str, Any]) -> tuple[str, str]:
-        data = await self._current()
-        base = data if data is not None else b""
-        sha = plans.parse(base, self.keeper.path).sha256
         try:
-            new = PATCHES[op](base, expected_sha256=sha, path=self.keeper.path, **kwargs)
+            data = await self._current()
+            base = data if data is not None else b""
+            sha = sha256(base)  # a document's sha256 is its bytes' (no parse needed)
+            # a patch parses the file: CPU work, off the loop
+            new = await asyncio.to_thread(PATCHES[op], base, expected_sha256=sha, path=self.keeper.path, **kwargs)
         except (plans.PlansError, ValueError, TypeError) as exc:
             from oxymus.effects import ActionInvalid
 
@@ -87,12 +89,16 @@ class DaemonLocalEffects:
 
     async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
                          trace_id: str | None = None) -> dict[str, Any]:
-        data = await self._current()
-        if data is not None and expected_sha256 and plans.parse(data, self.keeper.path).sha256 != expected_sha256:
-            if self._already_applied(op, kwargs, data):
-                return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
-        if data is not None and op == "add_action" and self._already_applied(op, kwargs, data):
-            return {"already_done": True, "sha256_after": plans.parse(data, self.keeper.path).sha256, "diff": ""}
+        try:
+            data = await self._current()
+        except plans.PlansError as exc:
+            raise Permanent(str(exc)) from None
+        if data is not None:
+            sha = sha256(data)
+            if (expected_sha256 and sha != expected_sha256) or op == "add_action":
+                # parsing is CPU work: off the loop, like the keeper's
+                if await asyncio.to_thread(self._already_applied, op, kwargs, data):
+                    return {"already_done": True, "sha256_after": sha, "diff": ""}
         try:
             before, after, diff = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor, trace_id=trace_id)
         except wire.RpcError as exc:

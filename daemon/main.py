@@ -69,7 +69,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
     coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
-    keeper = PlansKeeper(plans_path(paths, config), store, bus)
+    keeper = PlansKeeper(plans_path(paths, config), store, bus, max_bytes=config.plans.max_bytes)
     desk = ActionDesk(
         store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
         config_dir=paths.config_dir, secret=keyring_secret,
