@@ -24,7 +24,7 @@ from oxymus.daemon.events import EventBus
 from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.plans")
-MAX_BYTES = 2 * 2**20  # the default of [plans] max_bytes
+MAX_BYTES = 2**20  # the default of [plans] max_bytes
 
 
 class PlansKeeper:
