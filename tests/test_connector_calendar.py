@@ -368,7 +368,9 @@ async def test_long_descriptions_are_truncated_and_missing_titles_named(tmp_path
 # ---------------------------------------------------------------- bounded inputs
 
 FLOOD = vevent("flood@test", "SUMMARY:Every second", "DTSTART:20250320T120000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
-SINCE_1970 = vevent("epoch@test", "SUMMARY:Since 1970", "DTSTART:19700101T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+# COUNT: its occurrences must be counted from the start, so the walk cannot skip ahead.
+SINCE_1970 = vevent("epoch@test", "SUMMARY:Since 1970", "DTSTART:19700101T000000Z", "DURATION:PT1S",
+                    "RRULE:FREQ=SECONDLY;COUNT=2000000000")
 LUNCH = vevent("lunch@test", "SUMMARY:Lunch", "DTSTART;TZID=Europe/Berlin:20250321T120000", "DURATION:PT1H")
 
 
@@ -396,13 +398,28 @@ async def test_an_endless_secondly_rule_is_capped_and_costs_little_memory(tmp_pa
 
 async def test_a_rule_that_walks_forever_before_the_window_costs_only_itself(tmp_path):
     path = tmp_path / "epoch.ics"
-    path.write_text(ics(SINCE_1970, LUNCH))
+    endless = vevent("endless@test", "DTSTART:19700101T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+    path.write_text(ics(SINCE_1970, endless, LUNCH))
     result = await IcsSource(IcsEntry(path=str(path), name="personal"), (7, 60)).poll(make_ctx(tmp_path))
     assert list(events(result)) == ["lunch@test@2025-03-21T11:00:00Z"]
     assert result.warnings == [
         f"{path} line 10 (UID epoch@test): VEVENT skipped: it repeats too often to expand "
         "(over 200,000 repetitions before the window ends)",
+        # no COUNT: the walk skips to the window, whose two days' margin alone hold 172,800 seconds
+        f"{path} line 17 (UID endless@test): VEVENT skipped: it repeats too often to expand "
+        "(over 10,000 occurrences in and around the window)",
     ]
+
+
+async def test_a_frequent_rule_that_started_years_ago_skips_to_the_window(tmp_path):
+    # Six years of 15-minute steps before the window: over the step budget if walked one by one.
+    breaks = vevent("breaks@test", "SUMMARY:Stretch", "DTSTART;TZID=Europe/Berlin:20190107T000700", "DURATION:PT5M",
+                    "RRULE:FREQ=MINUTELY;INTERVAL=15")
+    result = await poll_file(tmp_path, ics(breaks), window=(0, 7))
+    assert result.warnings == []
+    found = sorted(events(result))
+    assert len(found) == 8 * 96  # 20-27 March, every 15 minutes
+    assert found[0] == "breaks@test@2025-03-19T23:07:00Z" and found[-1] == "breaks@test@2025-03-27T22:52:00Z"
 
 
 def test_max_occurrences_is_read_from_the_calendar_section():
@@ -416,9 +433,9 @@ async def test_a_timed_out_poll_stops_its_worker_thread(tmp_path):
     import asyncio
     import sys
 
-    # Each series walks about 190,000 seconds before the window (under the per-series budget),
-    # so 400 of them keep a poll busy for minutes unless it stops.
-    slow = [vevent(f"slow{i}@test", "DTSTART:20250311T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+    # Each series walks about 190,000 seconds before the window (under the per-series budget; COUNT
+    # keeps the walk from skipping ahead), so 400 of them keep a poll busy for minutes unless it stops.
+    slow = [vevent(f"slow{i}@test", "DTSTART:20250311T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY;COUNT=100000000")
             for i in range(400)]
     path = tmp_path / "slow.ics"
     path.write_text(ics(*slow))

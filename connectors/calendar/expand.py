@@ -28,12 +28,14 @@ Rules, in one place:
   A single to-do is kept whenever it is due before the window ends, overdue
   ones included; a repeating one gives one deadline per occurrence in the window.
 - Bounds: a series keeps at most `max_occurrences` occurrences in the window (a
-  warning names its UID and RRULE line), and a rule that needs more than
-  `MAX_STEPS` repetitions to get through the window (FREQ=SECONDLY since 1970) is
-  skipped with a warning. Rules are walked lazily and uncached, so memory stays
-  bounded whatever a rule says; `stop` (a threading.Event) is checked as they are
-  walked, so a poll that timed out ends its worker thread instead of leaving it
-  running (`ExpansionStopped`).
+  warning names its UID and RRULE line). Rules are walked lazily and uncached, so
+  memory stays bounded whatever a rule says; an HOURLY/MINUTELY/SECONDLY rule
+  without COUNT starts its walk just before the window. A series that needs more
+  than `MAX_STEPS` repetitions to get through the window (FREQ=SECONDLY;COUNT=...
+  since 1970), or yields more than max(10,000, 2 x max_occurrences) occurrences
+  in and around it, is skipped with a warning. `stop` (a threading.Event) is
+  checked as rules are walked, so a poll that timed out ends its worker thread
+  instead of leaving it running (`ExpansionStopped`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events as rie
 import x_wr_timezone
+from dateutil import rrule as dateutil_rrule
 from recurring_ical_events.util import compare_greater, convert_to_datetime, is_pytz, is_pytz_dt, normalize_pytz
 
 MAX_DESCRIPTION = 2000
@@ -73,7 +76,7 @@ class ExpansionStopped(Exception):
 
 
 class _TooManySteps(Exception):
-    pass
+    """str() says which budget ran out, for the warning."""
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,26 @@ class _Steps:
     def tick(self) -> None:
         self.count += 1
         if self.count > self.limits.max_steps:
-            raise _TooManySteps
+            raise _TooManySteps(f"over {self.limits.max_steps:,} repetitions before the window ends")
         if self.count % _STOP_EVERY == 0:
             self.limits.check()
+
+
+def _occurrences(series: _Series, lo, hi, limits: Limits):
+    """series.between(lo, hi), with a budget on what it yields, kept or not.
+
+    The span is the window with two days' margin on each side (for time zones), and
+    each occurrence costs the library some 50 us: a FREQ=SECONDLY rule would yield
+    350,000 in the margins alone. Allowed: twice the cap, and at least 10,000 (a
+    MINUTELY rule's margins hold 5,760).
+    """
+    budget = max(10_000, 2 * limits.max_occurrences)
+    for n, occ in enumerate(series.between(lo, hi), 1):
+        if n > budget:
+            raise _TooManySteps(f"over {budget:,} occurrences in and around the window")
+        if n % _STOP_EVERY == 0:
+            limits.check()
+        yield occ
 
 
 class _LazyRules(rie.Series.RecurrenceRules):
@@ -122,7 +142,8 @@ class _LazyRules(rie.Series.RecurrenceRules):
             start = normalize_pytz(start - dt.timedelta(hours=1))
             stop = normalize_pytz(stop + dt.timedelta(hours=1))
         for rule in self.rrules:
-            for moment in rule._iter():  # noqa: SLF001 - dateutil's uncached generator
+            until = rule.until  # set by the library on its rule; a replaced rule lacks it
+            for moment in _skipped_ahead(rule, start)._iter():  # noqa: SLF001 - dateutil's uncached generator
                 self.steps.tick()
                 if moment > stop:
                     break
@@ -130,8 +151,34 @@ class _LazyRules(rie.Series.RecurrenceRules):
                     continue
                 if is_pytz_dt(moment):
                     moment = moment.tzinfo.localize(moment.replace(tzinfo=None))
-                if rule.until is None or not compare_greater(moment, rule.until):
+                if until is None or not compare_greater(moment, until):
                     yield moment
+
+
+_SECONDS = {dateutil_rrule.HOURLY: 3600, dateutil_rrule.MINUTELY: 60, dateutil_rrule.SECONDLY: 1}
+
+
+def _skipped_ahead(rule, start: dt.datetime):
+    """The rule restarted at its last step before `start`, when that yields the same times.
+
+    An HOURLY/MINUTELY/SECONDLY rule without COUNT repeats a fixed lattice of wall-clock
+    times (dateutil steps the naive fields), so a DTSTART moved by whole intervals gives
+    the same occurrences from there on; "every 15 minutes since 2020" then costs the
+    window, not six years of steps. Other rules are walked from their start.
+    """
+    if not isinstance(rule, dateutil_rrule.rrule) or rule._freq not in _SECONDS or rule._count is not None:  # noqa: SLF001
+        return rule
+    first = rule._dtstart  # noqa: SLF001
+    zone = first.tzinfo
+    if (start.tzinfo is None) != (zone is None):
+        return rule
+    target = start.astimezone(zone).replace(tzinfo=None) if zone is not None else start
+    step = _SECONDS[rule._freq] * rule._interval  # noqa: SLF001
+    skip = int((target - first.replace(tzinfo=None)).total_seconds() // step) - 1
+    if skip <= 0:
+        return rule
+    moved = first.replace(tzinfo=None) + dt.timedelta(seconds=skip * step)
+    return rule.replace(dtstart=moved.replace(tzinfo=zone), cache=False)
 
 
 class _Series(rie.Series):
@@ -480,11 +527,10 @@ def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansio
                 found = list(itertools.islice(_todo_dues(uid, comps, window, lo, hi, limits), cap + 1))
         except ExpansionStopped:
             raise
-        except _TooManySteps:
+        except _TooManySteps as e:
             line = _line_of(parsed.lines, first, lambda t: t.upper().startswith(("RRULE:", "RRULE;"))) or first
             out.warnings.append(
-                f"{_where(origin, line, uid)}: {name} skipped: it repeats too often to expand "
-                f"(over {limits.max_steps:,} repetitions before the window ends)"
+                f"{_where(origin, line, uid)}: {name} skipped: it repeats too often to expand ({e})"
             )
             continue
         except Exception as e:  # noqa: BLE001 - one bad series must never stop the rest
@@ -578,11 +624,7 @@ def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) 
     zone = window.zone
     recurring = _is_recurring(comps)
     series = _series([rie.EventAdapter(c) for c in comps], limits)
-    for occ in series.between(lo, hi):
-        comp = occ.as_component(False)
-        status = _text(comp, "STATUS").upper() or None
-        if status == "CANCELLED":
-            continue
+    for occ in _occurrences(series, lo, hi, limits):
         start, end = occ.start, occ.end
         all_day = not isinstance(start, dt.datetime)
         if all_day:
@@ -599,6 +641,10 @@ def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) 
             starts_at, ends_at = start, end
         starts_at, ends_at = starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
         if not _overlaps(starts_at, ends_at, window):
+            continue  # before building the component: most of the cost of an occurrence
+        comp = occ.as_component(False)
+        status = _text(comp, "STATUS").upper() or None
+        if status == "CANCELLED":
             continue
         rid = comp.get("RECURRENCE-ID")
         slot = _localize(rid.dt, zone) if rid is not None else start
@@ -645,7 +691,7 @@ def _todo_dues(uid: str, comps, window: Window, lo, hi, limits: Limits) -> Itera
                 yield due
         return
     series = _series([rie.TodoAdapter(c) for c in comps], limits)
-    for occ in series.between(lo, hi):
+    for occ in _occurrences(series, lo, hi, limits):
         comp = occ.as_component(False)
         if not _todo_open(comp) or comp.get("DUE") is None:
             continue
