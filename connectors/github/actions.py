@@ -5,8 +5,8 @@ idempotency key (`<!-- oxymus-action: KEY -->`). Before posting, every page of t
 issue's comments is read; a comment with that marker line means an earlier attempt
 got through (its answer lost to a crash or a timeout), and its URL is the receipt.
 
-The client is the read side's (`api.make_github`): same base URL, token (keyring
-`github`, else GITHUB_TOKEN) and timeout, and no PyGithub retry or rate-limit
+The client is the read side's (`api.make_github`): same base URL, token (GH_TOKEN or
+GITHUB_TOKEN, else `[github] password_command`, else keyring `github`) and timeout, and no PyGithub retry or rate-limit
 sleep: the executor owns backoff, from the `retry_after` a `Transient` carries.
 
 Imported by `GitHubConnector.actions()` at config load: PyGithub is imported only
