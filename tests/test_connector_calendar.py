@@ -7,8 +7,8 @@ The clock is frozen at Thursday 2025-03-20 10:00 in Europe/Berlin; the window is
 from __future__ import annotations
 
 import datetime as dt
-import shlex
 import gzip
+import shlex
 import socket
 import threading
 import time
