@@ -15,6 +15,7 @@ from oxymus import memory as mem
 from oxymus import plans, wire
 from oxymus.effects import Permanent
 from oxymus.plans.ids import normalise
+from oxymus.plans.lines import sha256
 from oxymus.sources import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.db import rollback
@@ -81,7 +82,7 @@ class DaemonLocalEffects:
                     await db.execute(sql, params)
                 await db.execute("COMMIT")
             except BaseException:
-                await db.execute("ROLLBACK")
+                await rollback(db)
                 raise
         if row is not None and self.bus is not None:
             self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})
@@ -100,16 +101,17 @@ class DaemonLocalEffects:
 
     async def _current(self) -> bytes | None:
         try:
-            return await asyncio.to_thread(_read, self.keeper.path)
+            return await asyncio.to_thread(_read, self.keeper.path, self.keeper.max_bytes)
         except FileNotFoundError:
             return None
 
     async def plans_preview(self, op: str, kwargs: dict[str, Any]) -> tuple[str, str]:
-        data = await self._current()
-        base = data if data is not None else b""
-        sha = plans.parse(base, self.keeper.path).sha256
         try:
-            new = PATCHES[op](base, expected_sha256=sha, path=self.keeper.path, **kwargs)
+            data = await self._current()
+            base = data if data is not None else b""
+            sha = sha256(base)  # a document's sha256 is its bytes' (no parse needed)
+            # a patch parses the file: CPU work, off the loop
+            new = await asyncio.to_thread(PATCHES[op], base, expected_sha256=sha, path=self.keeper.path, **kwargs)
         except (plans.PlansError, ValueError, TypeError) as exc:
             from oxymus.effects import ActionInvalid
 
@@ -131,16 +133,21 @@ class DaemonLocalEffects:
 
     async def edit_plans(self, op: str, kwargs: dict[str, Any], *, expected_sha256: str | None, actor: str,
                          trace_id: str | None = None, key: str | None = None) -> dict[str, Any]:
-        data = await self._current()
-        if data is not None and (expected_sha256 and plans.parse(data, self.keeper.path).sha256 != expected_sha256
-                                 or op == "add_action") and self._already_applied(op, kwargs, data):
-            sha = plans.parse(data, self.keeper.path).sha256
-            done: dict[str, Any] = {"already_done": True, "sha256_after": sha, "diff": ""}
-            # Made by this very action before a crash (its journal line says so): it can still be taken back.
-            entry = await journaled(self.store, key, trace_id, sha) if key else None
-            if entry is not None:
-                done.update(sha256_before=entry["sha_before"], hunk=entry["hunk"])
-            return done
+        try:
+            data = await self._current()
+        except plans.PlansError as exc:
+            raise Permanent(str(exc)) from None
+        if data is not None:
+            sha = sha256(data)
+            if (expected_sha256 and sha != expected_sha256) or op == "add_action":
+                # parsing is CPU work: off the loop, like the keeper's
+                if await asyncio.to_thread(self._already_applied, op, kwargs, data):
+                    done: dict[str, Any] = {"already_done": True, "sha256_after": sha, "diff": ""}
+                    # Made by this very action before a crash (its journal line says so): it can still be taken back.
+                    entry = await journaled(self.store, key, trace_id, sha) if key else None
+                    if entry is not None:
+                        done.update(sha256_before=entry["sha_before"], hunk=entry["hunk"])
+                    return done
         try:
             before, after, diff, hunk = await self.keeper.edit(op, kwargs, expected_sha256=expected_sha256, actor=actor,
                                                                trace_id=trace_id, journal=key)
@@ -151,8 +158,11 @@ class DaemonLocalEffects:
     async def revert_plans(self, receipt: dict[str, Any], *, actor: str, trace_id: str | None = None) -> dict[str, Any]:
         """Take back one edit by its receipt, only while PLANS.md is still exactly as the edit left it."""
         after, before, hunk = receipt.get("sha256_after"), receipt.get("sha256_before"), receipt.get("hunk")
-        data = await self._current()
-        now = plans.parse(data, self.keeper.path).sha256 if data is not None else None
+        try:
+            data = await self._current()
+        except plans.PlansError as exc:
+            raise Permanent(f"{exc} (undo the edit there by hand)") from None
+        now = sha256(data) if data is not None else None
         if now is not None and now == before:
             return {"already_done": True, "sha256_after": now, "diff": ""}
         if hunk is None or after is None:

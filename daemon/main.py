@@ -30,7 +30,6 @@ from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.backups import DailyBackups
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.effects import action_specs
-from oxymus.sources import NeedsHuman
 from oxymus import secrets
 
 log = logging.getLogger("oxymus.daemon")
@@ -81,7 +80,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
     coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
-    keeper = PlansKeeper(plans_path(paths, config), store, bus)
+    keeper = PlansKeeper(plans_path(paths, config), store, bus, max_bytes=config.plans.max_bytes)
     desk = ActionDesk(
         store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
         config_dir=paths.config_dir, secret=keyring_secret,
@@ -136,11 +135,11 @@ async def _serve(paths: Paths, config: Config) -> int:
 
 
 def keyring_secret(name: str) -> str | None:
-    """Secrets for sources; a missing keyring is something only the person can fix."""
-    try:
-        return secrets.get(name)
-    except secrets.SecretStoreUnavailable as exc:
-        raise NeedsHuman(str(exc)) from None
+    """The keyring's half of a secret lookup; PollContext.secret tries the environment and commands first.
+
+    A missing keyring raises SecretStoreUnavailable, which the context turns into
+    NeedsHuman only when nothing else gave the secret."""
+    return secrets.get(name)
 
 
 def plans_path(paths: Paths, config: Config) -> str:

@@ -24,11 +24,13 @@ from oxymus.daemon.events import EventBus
 from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.plans")
+MAX_BYTES = 2**20  # the default of [plans] max_bytes
 
 
 class PlansKeeper:
-    def __init__(self, path: str, store: Store, bus: EventBus, interval: float = 1.0):
+    def __init__(self, path: str, store: Store, bus: EventBus, interval: float = 1.0, max_bytes: int = MAX_BYTES):
         self.path = path
+        self.max_bytes = max_bytes
         self.store = store
         self.bus = bus
         self.interval = interval
@@ -75,7 +77,8 @@ class PlansKeeper:
             self.document, self.error = None, None
         else:
             try:
-                data = await asyncio.to_thread(_read, self.path)
+                # Both in a thread: a big file must not stall the daemon's other requests.
+                data = await asyncio.to_thread(_read, self.path, self.max_bytes)
                 self.document = await asyncio.to_thread(plans.parse, data, self.path)
                 self.error = None
             except plans.PlansError as exc:
@@ -112,7 +115,7 @@ class PlansKeeper:
                 else:
                     if expected is None:
                         raise wire.RpcError(wire.INVALID_INPUT, f"{self.error or self.path + ': not read yet'}; fix the file first")
-                    old = await asyncio.to_thread(_read, self.path)
+                    old = await asyncio.to_thread(_read, self.path, self.max_bytes)
                     if journal:
                         planned = await asyncio.to_thread(lambda: patch(old, expected_sha256=expected, path=self.path, **kwargs))
                         if planned != old:
@@ -122,7 +125,7 @@ class PlansKeeper:
                                          "sha_after": plans.parse(planned, self.path).sha256, "hunk": plans.hunk(old, planned)},
                             )
                     old_sha, new_sha = await asyncio.to_thread(plans.apply_to_file, self.path, patch, expected, **kwargs)
-                    new = await asyncio.to_thread(_read, self.path)
+                    new = await asyncio.to_thread(_read, self.path, self.max_bytes)
                     diff = plans.diff(old, new, os.path.basename(self.path))
             except plans.PlansConflict:
                 raise wire.RpcError(
@@ -149,9 +152,22 @@ async def journaled(store, key: str, trace_id: str | None, sha_now: str) -> dict
     return None
 
 
-def _read(path: str) -> bytes:
+def _read(path: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's bytes; PlansError naming its size and the limit when it is over `max_bytes`."""
     with open(path, "rb") as fh:
-        return fh.read()
+        data = fh.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = os.fstat(fh.fileno()).st_size
+            raise plans.PlansError(
+                path, None,
+                f"is {_mb(size)}, over the limit of {_mb(max_bytes)} for a plans file ([plans] max_bytes): "
+                "Oxymus does not read it; move old parts to another file or raise the limit",
+            )
+        return data
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def _create_with(path: str, patch, kwargs: dict) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import time
 from oxymus import PROTOCOL_VERSION, __version__, wire
 from oxymus.actions import OPEN
 from oxymus.clock import now_iso
+from oxymus.when import WhenError, parse_date
 from oxymus.protocol import (
     CaptureAddParams,
     CaptureAddResult,
@@ -181,9 +182,9 @@ class Service:
         zone = self.coordinator.zone
         now = self.coordinator._now()
         try:
-            day = dt.date.fromisoformat(p.date) if p.date else now.astimezone(zone).date()
-        except ValueError:
-            raise wire.RpcError(wire.INVALID_PARAMS, f"not a date: {p.date!r} (use YYYY-MM-DD)") from None
+            day = parse_date(p.date, "date") if p.date else now.astimezone(zone).date()
+        except WhenError as exc:
+            raise wire.RpcError(wire.INVALID_PARAMS, str(exc)) from None
         start, end = today_mod.day_bounds(day, zone)
         iso = lambda d: d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
         state = self.store.state

@@ -131,7 +131,8 @@ def build_parser():
     p.add_argument("source", nargs="?", help="e.g. git, github, bills, calendar, calendar.personal")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = command("secret", cmd_secret, "store or remove a secret in the OS keyring (passwords, tokens)")
+    p = command("secret", cmd_secret, "store or remove a secret in the OS keyring (passwords, tokens); GH_TOKEN/GITHUB_TOKEN "
+                "and a source's `password_command` are read first, and need no keyring")
     p.add_argument("action", choices=["set", "delete"], help="set reads the value from the terminal (or stdin)")
     p.add_argument("name", help="e.g. github, calendar.work")
 

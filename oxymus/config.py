@@ -68,6 +68,12 @@ class PlansConfig(Section):
         default=None, description="path to PLANS.md (default: PLANS.md in the data dir); ~ and relative paths allowed",
         examples=["~/notes/PLANS.md"],
     )
+    max_bytes: int = Field(
+        default=2**20, ge=1024, le=2**30,
+        description="a PLANS.md bigger than this many bytes is refused with an error naming its size instead of read "
+        "(1 MB is some 25,000 lines; reading costs about 0.5 s of CPU and 50 MB of memory per MB, "
+        "and the daemon's other requests wait longer the bigger the file)",
+    )
 
 
 class LlmConfig(Section):

@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oxymus import secrets
+from oxymus.secrets import SecretSpec
+
 ENTRY_POINT_GROUP = "oxymus.connectors"
 
 
@@ -82,7 +85,11 @@ class PollResult(BaseModel):
 
 
 class PollContext:
-    """What a poll may use. Time comes from here (tests freeze it); secrets come from the keyring."""
+    """What a poll may use. Time comes from here (tests freeze it); so do secrets.
+
+    `secret` (injected) reads the keyring; `secret()` tries the environment and a
+    `password_command` before it (see `oxymus.secrets`).
+    """
 
     def __init__(
         self,
@@ -107,9 +114,29 @@ class PollContext:
         """Today's date in the user's zone."""
         return self.now().astimezone(self.zone).date()
 
-    def secret(self, name: str) -> str | None:
-        """A secret from the OS keyring (service "oxymus"), or None if it is not stored."""
-        return self._secret(name)
+    def secret(self, spec: SecretSpec | str) -> str | None:
+        """The secret from its environment variables, its `password_command`, else the keyring; None if none has it.
+
+        It may run a command, so call it from the poll's worker thread, not the event
+        loop. A failing command, or no keyring when nothing else gave the secret, is
+        `NeedsHuman` with a message saying where the secret can come from.
+        """
+        if isinstance(spec, str):
+            spec = SecretSpec(spec)
+        if value := secrets.from_env(spec.env):
+            return value
+        if spec.command is not None:
+            try:
+                return secrets.run_command(spec.command, spec.command_key, self.timeout)
+            except secrets.SecretCommandFailed as exc:
+                raise NeedsHuman(str(exc)) from None
+        try:
+            return self._secret(spec.name)
+        except secrets.SecretStoreUnavailable as exc:
+            raise NeedsHuman(
+                f"no {spec.name} secret: no OS keyring is available ({exc.kind}); "
+                f"{spec.ways(keyring=False)}, or install and unlock a keyring"
+            ) from None
 
     def resolve(self, path: str) -> Path:
         """A user-given path: `~` expanded, relative paths taken from the config dir."""

@@ -6,6 +6,7 @@ error that lists the forms that are.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Annotated
@@ -24,6 +25,33 @@ MORNING = dt.time(9, 0)
 
 class WhenError(ValueError):
     pass
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def date_problem(text: str) -> str | None:
+    """Why `text` is not a YYYY-MM-DD date ("not a real date: February 2026 has 28 days"), or None."""
+    m = _ISO_DATE.fullmatch(text.strip())
+    if not m:
+        return "is not a date: write it as YYYY-MM-DD"
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        return f"is not a real date: there is no month {month}"
+    if year < 1:
+        return "is not a real date: there is no year 0"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"is not a real date: {calendar.month_name[month]} {year} has {last} days"
+    return None
+
+
+def parse_date(text: str, field: str) -> dt.date:
+    """A YYYY-MM-DD date; WhenError naming `field` and saying what is wrong otherwise."""
+    problem = date_problem(text)
+    if problem:
+        raise WhenError(f"`{field}` {text.strip()} {problem}")
+    return dt.date.fromisoformat(text.strip())
 
 
 def parse_duration(text: str) -> float:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 
 MAX_LINE = 1024 * 1024  # bytes, newline excluded
+# Nesting allowed in a message. json.loads gives up with RecursionError near 1,000 levels, and
+# anything that walks a message recursively later (pydantic, json.dumps) could fail below that.
+MAX_DEPTH = 100
 
 # JSON-RPC 2.0 reserved codes, then ours (-32000 .. -32099).
 PARSE_ERROR = -32700
@@ -69,15 +72,37 @@ def notification(method: str, params: dict) -> dict:
 
 def decode(line: bytes) -> dict:
     """Parse one line from the peer; raises RpcError(PARSE_ERROR) for anything that is not a JSON object."""
+    too_deep = RpcError(PARSE_ERROR, f"line is not valid JSON here: nested deeper than {MAX_DEPTH} levels")
     try:
         obj = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RpcError(PARSE_ERROR, f"line is not valid UTF-8 (byte {exc.start})") from None
     except ValueError as exc:
         raise RpcError(PARSE_ERROR, f"line is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth_over(obj, MAX_DEPTH):
+        raise too_deep
     if not isinstance(obj, dict):
         raise RpcError(INVALID_REQUEST, "a message must be a JSON object")
     return obj
+
+
+def _depth_over(obj: object, limit: int) -> bool:
+    """Whether containers nest deeper than `limit`; iterative, so depth itself cannot crash it."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def unwrap(reply: dict) -> object:

@@ -65,6 +65,7 @@ def home(monkeypatch) -> Path:
     monkeypatch.setenv("OXYMUS_HOME", str(d))
     monkeypatch.delenv("OXYMUS_CONFIG", raising=False)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
     # Secrets go to a throwaway file keyring inside the profile, never the real one.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(d / "xdg-data"))

@@ -214,7 +214,10 @@ async def test_wrong_or_missing_password_is_permanent_with_the_hint(tmp_path, da
     )
     with pytest.raises(Permanent) as err:
         await run(spec, payload(), make_ctx(tmp_path, secrets={}))
-    assert str(err.value) == "no password stored for calendar.personal: run `oxymus secret set calendar.personal`"
+    assert str(err.value) == (
+        "no password for calendar.personal: set [[calendar.caldav]] personal: password_command "
+        "or run `oxymus secret set calendar.personal`"
+    )
 
 
 async def test_server_stopped_is_transient_and_the_retry_succeeds(tmp_path, dav):

@@ -60,7 +60,25 @@ def test_bad_entries_name_the_bill_field_and_line_and_the_rest_loads():
     messages = [m for _, m in problems]
     assert messages[0] == "bills.toml:9: bill 'Domain': amount: Input should be a valid number, unable to parse string as a number"
     assert messages[1].startswith("bills.toml:16: bill 'Gym': schedule: Input should be")
-    assert messages[2].startswith("bills.toml:18: bill 'Tax': ") and "'13-40' is not a day of the year" in messages[2]
+    assert messages[2].startswith("bills.toml:18: bill 'Tax': ") and "13-40 is not a day of the year" in messages[2]
+
+
+def test_dates_that_do_not_exist_say_why():
+    text = (
+        '[[bill]]\nname = "Tax"\namount = 100\nschedule = "once"\ndate = "2026-02-30"\n\n'
+        '[[bill]]\nname = "Gym"\namount = 30\nschedule = "weekly"\nstart = "2026-04-31"\n\n'
+        '[[bill]]\nname = "Club"\namount = 30\nschedule = "yearly"\ndate = "02-30"\n\n'
+        '[[bill]]\nname = "Fee"\namount = 5\nschedule = "once"\ndate = "2026-13-01"\n\n'
+        '[[bill]]\nname = "Leap"\namount = 5\nschedule = "once"\ndate = "2028-02-29"\n'
+    )
+    bills, problems = parse(text, "bills.toml")
+    assert [b.name for b in bills] == ["Leap"]
+    assert [m for _, m in problems] == [
+        "bills.toml:1: bill 'Tax': `date` 2026-02-30 is not a real date: February 2026 has 28 days",
+        "bills.toml:11: bill 'Gym': start: 2026-04-31 is not a real date: April 2026 has 30 days",
+        "bills.toml:13: bill 'Club': `date` 02-30 is not a day of the year: February has at most 29 days",
+        "bills.toml:19: bill 'Fee': `date` 2026-13-01 is not a real date: there is no month 13",
+    ]
 
 
 def ctx(tmp_path: Path, today="2026-11-21") -> PollContext:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import shlex
 import socket
 import threading
 import time
@@ -362,6 +363,96 @@ async def test_long_descriptions_are_truncated_and_missing_titles_named(tmp_path
     description = result.items[0].data["description"]
     assert len(description) == 2000 and description.endswith("…")
     assert result.items[0].data["summary"] == "(no title)"
+
+
+# ---------------------------------------------------------------- bounded inputs
+
+FLOOD = vevent("flood@test", "SUMMARY:Every second", "DTSTART:20250320T120000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+# COUNT: its occurrences must be counted from the start, so the walk cannot skip ahead.
+SINCE_1970 = vevent("epoch@test", "SUMMARY:Since 1970", "DTSTART:19700101T000000Z", "DURATION:PT1S",
+                    "RRULE:FREQ=SECONDLY;COUNT=2000000000")
+LUNCH = vevent("lunch@test", "SUMMARY:Lunch", "DTSTART;TZID=Europe/Berlin:20250321T120000", "DURATION:PT1H")
+
+
+async def test_an_endless_secondly_rule_is_capped_and_costs_little_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "flood.ics"
+    path.write_text(ics(FLOOD, LUNCH))
+    source = IcsSource(IcsEntry(path=str(path), name="personal"), (7, 366), max_occurrences=50)
+    tracemalloc.start()
+    try:
+        result = await source.poll(make_ctx(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    found = events(result)
+    assert sum(key.startswith("flood@test@") for key in found) == 50
+    assert "flood@test@2025-03-20T12:00:49Z" in found and "lunch@test@2025-03-21T11:00:00Z" in found
+    assert result.warnings == [
+        f"{path} line 10 (UID flood@test): more than 50 occurrences in the window; kept the first 50 "
+        "(see [calendar] max_occurrences)",
+    ]
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.0f} MB"  # a year of seconds would be gigabytes
+
+
+async def test_a_rule_that_walks_forever_before_the_window_costs_only_itself(tmp_path):
+    path = tmp_path / "epoch.ics"
+    endless = vevent("endless@test", "DTSTART:19700101T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY")
+    path.write_text(ics(SINCE_1970, endless, LUNCH))
+    result = await IcsSource(IcsEntry(path=str(path), name="personal"), (7, 60)).poll(make_ctx(tmp_path))
+    assert list(events(result)) == ["lunch@test@2025-03-21T11:00:00Z"]
+    assert result.warnings == [
+        f"{path} line 10 (UID epoch@test): VEVENT skipped: it repeats too often to expand "
+        "(over 200,000 repetitions before the window ends)",
+        # no COUNT: the walk skips to the window, whose two days' margin alone hold 172,800 seconds
+        f"{path} line 17 (UID endless@test): VEVENT skipped: it repeats too often to expand "
+        "(over 10,000 occurrences in and around the window)",
+    ]
+
+
+async def test_a_frequent_rule_that_started_years_ago_skips_to_the_window(tmp_path):
+    # Six years of 15-minute steps before the window: over the step budget if walked one by one.
+    breaks = vevent("breaks@test", "SUMMARY:Stretch", "DTSTART;TZID=Europe/Berlin:20190107T000700", "DURATION:PT5M",
+                    "RRULE:FREQ=MINUTELY;INTERVAL=15")
+    result = await poll_file(tmp_path, ics(breaks), window=(0, 7))
+    assert result.warnings == []
+    found = sorted(events(result))
+    assert len(found) == 8 * 96  # 20-27 March, every 15 minutes
+    assert found[0] == "breaks@test@2025-03-19T23:07:00Z" and found[-1] == "breaks@test@2025-03-27T22:52:00Z"
+
+
+def test_max_occurrences_is_read_from_the_calendar_section():
+    config = CalendarConfig.model_validate({"ics": [{"path": "a.ics"}], "max_occurrences": 7})
+    (source,) = CalendarConnector.sources(config)
+    assert source.max_occurrences == 7 and CalendarConfig().max_occurrences == 1000
+
+
+async def test_a_timed_out_poll_stops_its_worker_thread(tmp_path):
+    """The coordinator's wait_for cancels the poll; the expansion must end with it, not run on."""
+    import asyncio
+    import sys
+
+    # Each series walks about 190,000 seconds before the window (under the per-series budget; COUNT
+    # keeps the walk from skipping ahead), so 400 of them keep a poll busy for minutes unless it stops.
+    slow = [vevent(f"slow{i}@test", "DTSTART:20250311T000000Z", "DURATION:PT1S", "RRULE:FREQ=SECONDLY;COUNT=100000000")
+            for i in range(400)]
+    path = tmp_path / "slow.ics"
+    path.write_text(ics(*slow))
+    source = IcsSource(IcsEntry(path=str(path), name="personal"), (7, 60))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(source.poll(make_ctx(tmp_path)), timeout=0.5)
+    busy = [
+        thread_id for thread_id, frame in sys._current_frames().items()
+        if any(f.f_code.co_filename.endswith("calendar/expand.py") for f in _stack(frame))
+    ]
+    assert busy == [], "a worker thread is still expanding after its poll timed out"
+
+
+def _stack(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
 
 
 async def test_missing_file_is_unavailable(tmp_path):
@@ -736,7 +827,52 @@ async def test_caldav_wrong_password_needs_the_human(tmp_path, dav_pw):
 async def test_caldav_without_a_stored_password_needs_the_human(tmp_path):
     with pytest.raises(NeedsHuman) as err:
         await dav_source("http://127.0.0.1:9/").poll(make_ctx(tmp_path))
-    assert str(err.value) == "no password stored for calendar.work: run `oxymus secret set calendar.work`"
+    assert str(err.value) == (
+        "no password for calendar.work: set [[calendar.caldav]] work: password_command "
+        "or run `oxymus secret set calendar.work`"
+    )
+
+
+def password_script(tmp_path: Path, body: str) -> str:
+    """A real executable in tmp that plays `pass show calendar`; the command line that runs it."""
+    script = tmp_path / "show password"  # a space: the command is split like a shell would, not run by one
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o700)
+    return shlex.join([str(script), "calendar"])
+
+
+def command_source(server_url: str, command: str) -> CalDavSource:
+    entry = CalDavEntry(url=server_url, username="me", name="work", password_command=command)
+    return CalDavSource(entry, (7, 60))
+
+
+async def test_caldav_password_command_logs_in_without_a_keyring(tmp_path, dav_pw):
+    command = password_script(tmp_path, 'test "$1" = calendar || exit 3\nprintf "s3cret\\nsecond line\\n"\n')
+    # The keyring has a wrong password: the command comes first, so it is never asked.
+    result = await command_source(dav_pw.url, command).poll(make_ctx(tmp_path, secrets={"calendar.work": "wrong"}))
+    assert summarize(result) == EXPECTED_DAV
+
+
+async def test_caldav_failing_password_command_names_the_key_and_its_stderr(tmp_path, dav_pw):
+    failing = password_script(tmp_path, 'echo "Error: calendar is not in the password store." >&2\nexit 1\n')
+    with pytest.raises(NeedsHuman) as err:
+        await command_source(dav_pw.url, failing).poll(make_ctx(tmp_path))
+    assert str(err.value) == (
+        f"[[calendar.caldav]] work: password_command: `{failing}` failed (exit 1): "
+        "Error: calendar is not in the password store."
+    )
+    silent = password_script(tmp_path, "exit 0\n")
+    with pytest.raises(NeedsHuman, match=r"^\[\[calendar.caldav\]\] work: password_command: `.*` printed nothing on its first line$"):
+        await command_source(dav_pw.url, silent).poll(make_ctx(tmp_path))
+    with pytest.raises(NeedsHuman, match=r"password_command: 'no-such-password-tool' not found \(the command runs without a shell\)$"):
+        await command_source(dav_pw.url, "no-such-password-tool show calendar").poll(make_ctx(tmp_path))
+
+
+async def test_caldav_password_command_that_hangs_is_stopped(tmp_path, dav_pw):
+    hanging = password_script(tmp_path, "exec sleep 60\n")
+    with pytest.raises(NeedsHuman) as err:
+        await command_source(dav_pw.url, hanging).poll(make_ctx(tmp_path, timeout=0.3))
+    assert str(err.value) == f"[[calendar.caldav]] work: password_command: `{hanging}` gave no answer within 0.3 s"
 
 
 async def test_caldav_server_down_is_unavailable(tmp_path):

@@ -26,6 +26,7 @@ REVIEW_QUERY = "is:open is:pr review-requested:@me archived:false"
 @pytest.fixture(autouse=True)
 def no_env_token(monkeypatch):
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
 
 
 @pytest.fixture
@@ -241,7 +242,8 @@ async def test_github_enterprise_path_prefix():
 async def test_missing_token_needs_the_human(gh):
     with pytest.raises(NeedsHuman) as e:
         await Harness(gh).poll(make_ctx(None))
-    assert str(e.value) == "no GitHub token: run `oxymus secret set github` or set GITHUB_TOKEN"
+    assert str(e.value) == ("no GitHub token: set GH_TOKEN or GITHUB_TOKEN, set [github] password_command "
+                             "or run `oxymus secret set github`")
     assert gh.state.requests == []
 
 
@@ -252,9 +254,45 @@ async def test_github_token_env_is_used_when_the_keyring_has_none(gh, monkeypatc
     assert [i.kind for i in result.items] == ["github.issue"]
 
 
-async def test_the_keyring_token_wins_over_the_env(gh, monkeypatch):
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_stale")
-    await Harness(gh).poll()  # the harness's context holds the right token
+async def test_the_env_token_wins_over_the_keyring_as_in_gh(gh, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", gh.state.token)
+    await Harness(gh).poll(make_ctx("ghp_stale"))  # the keyring's token would be refused
+    monkeypatch.setenv("GH_TOKEN", "ghp_wrong")  # gh's own variable comes first
+    with pytest.raises(NeedsHuman, match="GitHub refused the token"):
+        await Harness(gh).poll(make_ctx(None))
+
+
+async def test_env_token_works_with_no_keyring_backend(gh, monkeypatch):
+    import keyring
+    from keyring.backends import fail
+
+    from oxymus import secrets
+
+    gh.state.add_issue("octo/app", "Assigned", assignees=["octocat"])
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        ctx = PollContext(zone=ZoneInfo("UTC"), config_dir=Path("/nonexistent"), now=lambda: NOW, secret=secrets.get)
+        with pytest.raises(NeedsHuman) as e:
+            await Harness(gh).poll(ctx)
+        assert str(e.value) == (
+            "no github secret: no OS keyring is available (NoKeyringError); set GH_TOKEN or GITHUB_TOKEN "
+            "or set [github] password_command, or install and unlock a keyring"
+        )
+        monkeypatch.setenv("GITHUB_TOKEN", gh.state.token)
+        result = await Harness(gh).poll(ctx)
+    finally:
+        keyring.set_keyring(before)
+    assert [i.kind for i in result.items] == ["github.issue"]
+
+
+async def test_token_from_password_command(gh, tmp_path):
+    script = tmp_path / "token"
+    script.write_text(f"#!/bin/sh\necho {gh.state.token}\n")
+    script.chmod(0o700)
+    gh.state.add_issue("octo/app", "Assigned", assignees=["octocat"])
+    result = await Harness(gh, password_command=str(script)).poll(make_ctx("ghp_stale"))
+    assert [i.kind for i in result.items] == ["github.issue"]
 
 
 async def test_a_refused_token_needs_the_human(gh):

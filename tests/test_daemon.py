@@ -129,6 +129,18 @@ def test_oversized_line_is_discarded_with_an_error(daemon):
         assert c.call("inbox.list")["captures"] == []
 
 
+def test_deep_nesting_is_a_parse_error_not_a_crash(daemon):
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    in_params = (b'{"jsonrpc":"2.0","id":3,"method":"capture.add","params":{"text":"x","more":'
+                 + b"[" * 500 + b"]" * 500 + b"}}\n")  # parses in Python, still refused
+    replies = raw(daemon, HELLO, deep, in_params, b'{"jsonrpc":"2.0","id":4,"method":"status"}\n')
+    message = "line is not valid JSON here: nested deeper than 100 levels"
+    assert replies[1] == {"jsonrpc": "2.0", "id": None, "error": {"code": wire.PARSE_ERROR, "message": message}}
+    assert replies[2]["error"] == {"code": wire.PARSE_ERROR, "message": message}
+    assert replies[3]["id"] == 4 and replies[3]["result"]["pid"] == daemon.proc.pid
+    assert "RecursionError" not in open(daemon.paths.log_file).read()
+
+
 def test_protocol_version_mismatch_is_refused(daemon):
     bad_hello = wire.encode(wire.request("hello", {"protocol": PROTOCOL_VERSION + 1}, 1))
     (reply,) = raw(daemon, bad_hello)

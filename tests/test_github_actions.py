@@ -21,6 +21,7 @@ REPO = "octo/app"
 @pytest.fixture(autouse=True)
 def _no_env_token(monkeypatch):
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
 
 
 @pytest.fixture
@@ -209,7 +210,8 @@ async def test_a_bad_or_missing_token_is_permanent_with_the_hint(tmp_path, gh):
                               "with a token that may comment on octo/app")
     with pytest.raises(Permanent) as err:
         await run(spec_for(gh.url), payload(), make_ctx(tmp_path, None))
-    assert str(err.value) == "no GitHub token: run `oxymus secret set github` or set GITHUB_TOKEN"
+    assert str(err.value) == ("no GitHub token: set GH_TOKEN or GITHUB_TOKEN, set [github] password_command "
+                             "or run `oxymus secret set github`")
     gh.state.fail_next("error", status=403, message="Resource not accessible by personal access token", method="POST")
     with pytest.raises(Permanent, match=r"\(403 Resource not accessible by personal access token\): run `oxymus secret set github`"):
         await run(spec_for(gh.url), payload(), make_ctx(tmp_path, gh.state.token))

@@ -117,3 +117,27 @@ def test_adding_creates_the_file_when_there_is_none(profile):
         assert Path(profile.data_dir, "PLANS.md").read_text() == "## Next actions\n\n- [ ] first thing\n"
     finally:
         d.stop()
+
+
+def test_a_plans_file_over_the_size_limit_is_refused_by_name_and_size(profile, home):
+    plans_file = home / "PLANS.md"
+    plans_file.write_bytes(PLANS.encode())
+    write_config(profile, '[plans]\nfile = "../PLANS.md"\nmax_bytes = 4096\n')
+    d = DaemonProcess(profile).start()
+    try:
+        assert [a["text"] for a in plans_json()["document"]["actions"]] == ["Outline the workshop", "Café with Zoë ☕"]
+        big = PLANS + "".join(f"- [ ] task {i}\r\n" for i in range(400))
+        plans_file.write_bytes(big.encode())
+        result = wait_for(lambda: (lambda r: r["error"] and r)(plans_json()), what="the size error")
+        assert Path(result["path"]).resolve() == plans_file.resolve()
+        assert result["error"] == (
+            f"{result['path']}: is {len(big.encode()):,} bytes, over the limit of 4,096 bytes for a plans file "
+            "([plans] max_bytes): Oxymus does not read it; move old parts to another file or raise the limit"
+        )
+        assert len(result["document"]["actions"]) == 2, "the last good read is kept"
+        result = run_cli("plans", "add", "anything")
+        assert result.returncode == 2 and plans_file.read_bytes() == big.encode(), "nothing written over it"
+        with d.client() as c:
+            assert c.call("status")["pid"] == d.proc.pid
+    finally:
+        d.stop()

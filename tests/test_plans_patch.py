@@ -127,7 +127,7 @@ def test_set_done_refuses_unknown_ids_and_bad_arguments():
     with pytest.raises(PlansError, match="no action with id 'nope'"):
         set_done(data, "nope", True, expected_sha256=h)
     a = parse(data).actions[0].id
-    with pytest.raises(ValueError, match="not a date"):
+    with pytest.raises(ValueError, match="2026-13-01 is not a real date: there is no month 13"):
         set_done(data, a, True, "2026-13-01", expected_sha256=h)
     with pytest.raises(ValueError, match="only goes with done=True"):
         set_done(data, a, False, "2026-12-01", expected_sha256=h)

@@ -99,6 +99,8 @@ def test_refresh_and_today_errors(bills_daemon):
     assert result.returncode == 2 and "no source named 'nosuch' (sources: bills)" in result.stderr.decode()
     result = run_cli("today", "--date", "2026-13-45")
     assert result.returncode == 2
+    result = run_cli("today", "--date", "2026-02-30")
+    assert result.returncode == 2 and "`date` 2026-02-30 is not a real date: February 2026 has 28 days" in result.stderr.decode()
     t = today_json("--date", "2027-01-04")
     assert t["date"] == "2027-01-04" and t["zone"] == "Europe/Berlin"
 
@@ -122,3 +124,31 @@ def test_secrets_go_to_the_keyring_not_the_profile(profile):
         for name in files:
             assert b"ghp_not_a_real_token" not in Path(root, name).read_bytes(), f"secret leaked into {name}"
     assert run_cli("secret", "delete", "github").stdout.decode().strip() == "deleted github"
+
+
+def test_github_token_from_the_env_with_no_keyring_backend(profile, monkeypatch):
+    """A server or container: no keyring at all, GITHUB_TOKEN in the daemon's environment."""
+    from github_server import serve
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    result = run_cli("secret", "set", "github", input="ghp_unused\n")
+    assert result.returncode == 1
+    said = result.stderr.decode()
+    assert "NoKeyringError" in said and "GITHUB_TOKEN" in said and "password_command" in said
+    with serve() as gh:
+        gh.state.add_pull("octo/blog", "Add feeds", author="someone", requested_reviewers=[gh.state.me])
+        monkeypatch.setenv("GITHUB_TOKEN", gh.state.token)
+        write_config(profile, f'[time]\nzone = "Europe/Berlin"\n[github]\napi_url = "{gh.url}"\ninterval = 3600\n')
+        d = DaemonProcess(profile).start()
+        try:
+            t = wait_for(lambda: (lambda t: t["sources"] and t["sources"][0]["status"] != "pending" and t)(today_json()),
+                         what="the first GitHub poll")
+            (source,) = t["sources"]
+            assert (source["source"], source["status"], source["last_error"]) == ("github", "ok", None)
+            assert [p["title"] for p in t["pull_requests"]] == ["Add feeds"]
+            assert gh.state.requests, "the daemon reached the loopback GitHub"
+        finally:
+            d.stop()
+    for root, _dirs, files in os.walk(profile.home):
+        for name in files:
+            assert gh.state.token.encode() not in Path(root, name).read_bytes(), f"the token leaked into {name}"

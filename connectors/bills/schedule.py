@@ -7,7 +7,9 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from oxymus.when import date_problem, parse_date
 
 Schedule = Literal["monthly", "yearly", "weekly", "once"]
 
@@ -30,6 +32,14 @@ class Bill(BaseModel):
     url: str | None = None
     notes: str | None = None
 
+    @field_validator("start", mode="before")
+    @classmethod
+    def _real_start(cls, value):
+        # pydantic's own message for 2026-02-30 is "day value is outside expected range"
+        if isinstance(value, str) and (problem := date_problem(value)):
+            raise ValueError(f"{value.strip()} {problem}")  # pydantic puts "start: " in front
+        return value
+
     @model_validator(mode="after")
     def _schedule_fields(self) -> "Bill":
         if self.schedule == "monthly" and self.day is None and self.start is None:
@@ -38,17 +48,18 @@ class Bill(BaseModel):
             if not self.date or not re.fullmatch(r"\d{2}-\d{2}", self.date):
                 raise ValueError("a yearly bill needs `date` as MM-DD")
             month, day = map(int, self.date.split("-"))
-            try:
-                dt.date(2024, month, day)  # a leap year accepts 02-29
-            except ValueError:
-                raise ValueError(f"`date` {self.date!r} is not a day of the year") from None
+            if not 1 <= month <= 12:
+                raise ValueError(f"`date` {self.date} is not a day of the year: there is no month {month}")
+            last = calendar.monthrange(2024, month)[1]  # a leap year: 02-29 is accepted
+            if not 1 <= day <= last:
+                raise ValueError(f"`date` {self.date} is not a day of the year: "
+                                 f"{calendar.month_name[month]} has at most {last} days")
         if self.schedule == "weekly" and self.start is None:
             raise ValueError("a weekly bill needs `start` (YYYY-MM-DD), the first due date")
         if self.schedule == "once":
-            try:
-                dt.date.fromisoformat(self.date or "")
-            except ValueError:
-                raise ValueError("a one-off bill needs `date` as YYYY-MM-DD") from None
+            if not self.date:
+                raise ValueError("a one-off bill needs `date` as YYYY-MM-DD")
+            parse_date(self.date, "date")
         self.currency = self.currency.upper()
         return self
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from oxymus.secrets import SecretSpec
 from oxymus.sources import Source, SourceSettings
 
 if TYPE_CHECKING:
@@ -30,12 +31,17 @@ class IcsEntry(SourceSettings):
 
 
 class CalDavEntry(SourceSettings):
-    """One `[[calendar.caldav]]` server. The password is read from the keyring."""
+    """One `[[calendar.caldav]]` server. The password comes from `password_command`, else the keyring (`calendar.NAME`)."""
 
     url: str = Field(description="the CalDAV server or principal URL", examples=["http://127.0.0.1:5232/"])
-    username: str = Field(description="login name; the password comes from the keyring", examples=["me"])
+    username: str = Field(description="login name; the password comes from `password_command` or the keyring", examples=["me"])
     name: str | None = Field(default=None, description="short name for this server (default: username-host)", examples=["work"])
     calendars: list[str] = Field(default_factory=list, description="calendar names to include (default: all)")
+    password_command: str | None = Field(
+        default=None,
+        description="a command printing the password on its first line, run without a shell (khal's and vdirsyncer's convention); when unset the keyring entry `calendar.NAME` is used",
+        examples=["pass show calendar"],
+    )
     interval: float = Field(default=900, ge=5, description="seconds between polls")
     stale_after: float = Field(default=3600, ge=10, description="seconds after which the source's state is reported stale")
 
@@ -45,6 +51,16 @@ class CalDavEntry(SourceSettings):
     def secret_name(self) -> str:
         """The keyring entry holding the password: `calendar.NAME`."""
         return f"calendar.{self.source_name()}"
+
+    def secret_spec(self) -> SecretSpec:
+        """`password_command` first, then the keyring; the command's key names this entry for errors."""
+        return SecretSpec(
+            self.secret_name(), command=self.password_command,
+            command_key=f"[[calendar.caldav]] {self.source_name()}: password_command",
+        )
+
+    def no_password(self) -> str:
+        return f"no password for {self.secret_name()}: {self.secret_spec().ways()}"
 
 
 class CalendarConfig(BaseModel):
@@ -56,6 +72,11 @@ class CalendarConfig(BaseModel):
     caldav: list[CalDavEntry] = Field(default_factory=list, description="CalDAV servers")
     past_days: int = Field(default=7, ge=0, le=366, description="days back from today to keep expanded events")
     future_days: int = Field(default=366, ge=1, le=3660, description="days ahead of today to expand recurring events")
+    max_occurrences: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="at most this many occurrences of one recurring event or to-do in the window; "
+        "the rest are dropped with a warning naming its UID (a FREQ=SECONDLY rule with no end stays cheap)",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> "CalendarConfig":
@@ -82,8 +103,8 @@ class CalendarConnector:
     def sources(cls, config: CalendarConfig) -> list[Source]:
         from oxymus.connectors.calendar.source import CalDavSource, IcsSource
 
-        window = (config.past_days, config.future_days)
-        return [IcsSource(e, window) for e in config.ics] + [CalDavSource(e, window) for e in config.caldav]
+        window, cap = (config.past_days, config.future_days), config.max_occurrences
+        return [IcsSource(e, window, cap) for e in config.ics] + [CalDavSource(e, window, cap) for e in config.caldav]
 
     @classmethod
     def actions(cls, config: CalendarConfig | None) -> list[ActionSpec]:

@@ -74,7 +74,7 @@ class CreateEvent(ActionSpec):
         return self._preview(payload, ZoneInfo("UTC"))
 
     async def execute(self, payload: CreateEventPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
-        entry, password = self._account(payload, ctx)
+        entry, password = await self._account(payload, ctx)
         if not ctx.idempotency_key:
             raise Permanent("calendar.create_event needs an idempotency key to derive the event's UID")
         uid = event_uid(ctx.idempotency_key)
@@ -92,7 +92,7 @@ class CreateEvent(ActionSpec):
 
     async def compensate(self, payload: CreateEventPayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         """Delete the event by its UID, unless someone edited it since Oxymus wrote it."""
-        entry, password = self._account(payload, ctx)
+        entry, password = await self._account(payload, ctx)
         uid = receipt.data.get("uid") or receipt.ref or (event_uid(ctx.compensates_key) if ctx.compensates_key else "")
         if not uid:
             raise Permanent("calendar.create_event: neither the receipt nor the key names the event to delete")
@@ -108,16 +108,16 @@ class CreateEvent(ActionSpec):
 
     # -- helpers
 
-    def _account(self, payload: CreateEventPayload, ctx: ActionContext) -> tuple[CalDavEntry, str]:
-        """The entry to write to and its password; Permanent when the config or the keyring changed since the proposal."""
+    async def _account(self, payload: CreateEventPayload, ctx: ActionContext) -> tuple[CalDavEntry, str]:
+        """The entry to write to and its password; Permanent when the config or the secret changed since the proposal."""
         try:
             entry = self._entry(payload)
             _check(payload)
         except ActionInvalid as e:
             raise Permanent(str(e)) from None
-        password = ctx.secret(entry.secret_name())
+        password = await asyncio.to_thread(ctx.secret, entry.secret_spec())  # a password_command may run
         if password is None:
-            raise Permanent(f"no password stored for {entry.secret_name()}: run `oxymus secret set {entry.secret_name()}`")
+            raise Permanent(entry.no_password())
         return entry, password
 
     def _entry(self, payload: CreateEventPayload) -> CalDavEntry:
@@ -268,7 +268,9 @@ def _effect_error(e: DavError, entry: CalDavEntry) -> EffectError:
     if e.kind == "login":
         # A 403 to a write may also be a calendar this account can only read.
         maybe = f", and whether {entry.username} may write to this calendar" if e.status == 403 else ""
-        return Permanent(f"{name}: {e}: check the password with `oxymus secret set {entry.secret_name()}`{maybe}")
+        check = (f"check what `{entry.password_command}` prints" if entry.password_command
+                 else f"check the password with `oxymus secret set {entry.secret_name()}`")
+        return Permanent(f"{name}: {e}: {check}{maybe}")
     if e.kind == "not-found":
         return Permanent(f"{name}: {e}")
     if e.status is not None and 400 <= e.status < 500 and e.status not in _RETRYABLE_4XX:

@@ -27,6 +27,15 @@ Rules, in one place:
 - To-dos: only open ones (not COMPLETED/CANCELLED, no COMPLETED date) with a DUE.
   A single to-do is kept whenever it is due before the window ends, overdue
   ones included; a repeating one gives one deadline per occurrence in the window.
+- Bounds: a series keeps at most `max_occurrences` occurrences in the window (a
+  warning names its UID and RRULE line). Rules are walked lazily and uncached, so
+  memory stays bounded whatever a rule says; an HOURLY/MINUTELY/SECONDLY rule
+  without COUNT starts its walk just before the window. A series that needs more
+  than `MAX_STEPS` repetitions to get through the window (FREQ=SECONDLY;COUNT=...
+  since 1970), or yields more than max(10,000, 2 x max_occurrences) occurrences
+  in and around it, is skipped with a warning. `stop` (a threading.Event) is
+  checked as rules are walked, so a poll that timed out ends its worker thread
+  instead of leaving it running (`ExpansionStopped`).
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import itertools
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,8 +54,13 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events as rie
 import x_wr_timezone
+from dateutil import rrule as dateutil_rrule
+from recurring_ical_events.util import compare_greater, convert_to_datetime, is_pytz, is_pytz_dt, normalize_pytz
 
 MAX_DESCRIPTION = 2000
+MAX_OCCURRENCES = 1000  # per series in the window; the config's default
+MAX_STEPS = 200_000  # repetitions walked per series (before and in the window): 0.5 s of dateutil at worst
+_STOP_EVERY = 1024  # steps between looks at the stop flag
 _ESSENTIAL = {"UID", "DTSTART", "DTEND", "DUE", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", None}
 _TIME_PROPS = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
 _PROPERTY_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^:]*)?:")
@@ -53,6 +69,126 @@ _UID_LINE = re.compile(r"^UID(;[^:]*)?:(.*)$", re.IGNORECASE)
 
 class IcsError(Exception):
     """The whole document is unusable; the message names the line when there is one."""
+
+
+class ExpansionStopped(Exception):
+    """The caller set the stop flag (its poll timed out): the expansion gave up half-way."""
+
+
+class _TooManySteps(Exception):
+    """str() says which budget ran out, for the warning."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one expansion may cost: occurrences kept per series, steps walked per series, and a stop flag."""
+
+    max_occurrences: int = MAX_OCCURRENCES
+    max_steps: int = MAX_STEPS
+    stop: threading.Event | None = None
+
+    def check(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise ExpansionStopped("stopped")
+
+
+class _Steps:
+    """Counts the repetitions one series walks; raises when over budget or stopped."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.count = 0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count > self.limits.max_steps:
+            raise _TooManySteps(f"over {self.limits.max_steps:,} repetitions before the window ends")
+        if self.count % _STOP_EVERY == 0:
+            self.limits.check()
+
+
+def _occurrences(series: _Series, lo, hi, limits: Limits):
+    """series.between(lo, hi), with a budget on what it yields, kept or not.
+
+    The span is the window with two days' margin on each side (for time zones), and
+    each occurrence costs the library some 50 us: a FREQ=SECONDLY rule would yield
+    350,000 in the margins alone. Allowed: twice the cap, and at least 10,000 (a
+    MINUTELY rule's margins hold 5,760).
+    """
+    budget = max(10_000, 2 * limits.max_occurrences)
+    for n, occ in enumerate(series.between(lo, hi), 1):
+        if n > budget:
+            raise _TooManySteps(f"over {budget:,} occurrences in and around the window")
+        if n % _STOP_EVERY == 0:
+            limits.check()
+        yield occ
+
+
+class _LazyRules(rie.Series.RecurrenceRules):
+    """recurring-ical-events' rules, walked lazily.
+
+    The library asks dateutil's `between()`, which builds the whole list, on rules
+    made with cache=True, which keep every step: FREQ=SECONDLY with no end took
+    gigabytes. Here each rule is walked with its uncached generator, counted, and
+    left as soon as it passes the span.
+    """
+
+    steps: _Steps
+
+    def rrule_between(self, span_start, span_stop):
+        start = convert_to_datetime(span_start, self.tzinfo)
+        stop = convert_to_datetime(span_stop, self.tzinfo)
+        if is_pytz(self.tzinfo):  # as the library does: pytz zones are off by up to an hour at changes
+            start = normalize_pytz(start - dt.timedelta(hours=1))
+            stop = normalize_pytz(stop + dt.timedelta(hours=1))
+        for rule in self.rrules:
+            until = rule.until  # set by the library on its rule; a replaced rule lacks it
+            for moment in _skipped_ahead(rule, start)._iter():  # noqa: SLF001 - dateutil's uncached generator
+                self.steps.tick()
+                if moment > stop:
+                    break
+                if moment < start:
+                    continue
+                if is_pytz_dt(moment):
+                    moment = moment.tzinfo.localize(moment.replace(tzinfo=None))
+                if until is None or not compare_greater(moment, until):
+                    yield moment
+
+
+_SECONDS = {dateutil_rrule.HOURLY: 3600, dateutil_rrule.MINUTELY: 60, dateutil_rrule.SECONDLY: 1}
+
+
+def _skipped_ahead(rule, start: dt.datetime):
+    """The rule restarted at its last step before `start`, when that yields the same times.
+
+    An HOURLY/MINUTELY/SECONDLY rule without COUNT repeats a fixed lattice of wall-clock
+    times (dateutil steps the naive fields), so a DTSTART moved by whole intervals gives
+    the same occurrences from there on; "every 15 minutes since 2020" then costs the
+    window, not six years of steps. Other rules are walked from their start.
+    """
+    if not isinstance(rule, dateutil_rrule.rrule) or rule._freq not in _SECONDS or rule._count is not None:  # noqa: SLF001
+        return rule
+    first = rule._dtstart  # noqa: SLF001
+    zone = first.tzinfo
+    if (start.tzinfo is None) != (zone is None):
+        return rule
+    target = start.astimezone(zone).replace(tzinfo=None) if zone is not None else start
+    step = _SECONDS[rule._freq] * rule._interval  # noqa: SLF001
+    skip = int((target - first.replace(tzinfo=None)).total_seconds() // step) - 1
+    if skip <= 0:
+        return rule
+    moved = first.replace(tzinfo=None) + dt.timedelta(seconds=skip * step)
+    return rule.replace(dtstart=moved.replace(tzinfo=zone), cache=False)
+
+
+class _Series(rie.Series):
+    RecurrenceRules = _LazyRules
+
+
+def _series(adapters, limits: Limits) -> _Series:
+    series = _Series(adapters)
+    series.recurrence.steps = _Steps(limits)  # NoRecurrence never walks a rule
+    return series
 
 
 @dataclass(frozen=True)
@@ -335,8 +471,11 @@ def parse(text: str, origin: str, warnings: list[str], window: "Window | None" =
 # ---------------------------------------------------------------- expansion
 
 
-def expand_ics(data: bytes | str, origin: str, window: Window) -> Expansion:
-    """Everything one document holds for `window`: event occurrences, open to-dos, warnings."""
+def expand_ics(data: bytes | str, origin: str, window: Window, limits: Limits = Limits()) -> Expansion:
+    """Everything one document holds for `window`: event occurrences, open to-dos, warnings.
+
+    Raises IcsError when the document is unusable, ExpansionStopped when `limits.stop` was set.
+    """
     out = Expansion()
     if isinstance(data, bytes):
         text, problem = decode(data)
@@ -344,12 +483,13 @@ def expand_ics(data: bytes | str, origin: str, window: Window) -> Expansion:
             out.warnings.append(f"{origin} {problem}")
     else:
         text = data
+    limits.check()
     for parsed in parse(text, origin, out.warnings, window):
-        _expand_calendar(parsed, origin, window, out)
+        _expand_calendar(parsed, origin, window, out, limits)
     return out
 
 
-def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansion) -> None:
+def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansion, limits: Limits) -> None:
     groups: dict[tuple[str, str], list[_Item]] = defaultdict(list)
     for item in parsed.items:
         comp = item.component
@@ -378,13 +518,32 @@ def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansio
             out.warnings.append(
                 f"{_where(origin, line or first, uid)}: unknown time zone {tzid!r}, times read as {window.zone.key} local time"
             )
-        try:  # materialized first, so a series that fails half-way adds nothing
+        limits.check()
+        cap = limits.max_occurrences
+        try:  # materialized first (at most cap + 1), so a series that fails half-way adds nothing
             if name == "VEVENT":
-                out.events.extend(list(_event_occurrences(uid, comps, window, lo, hi)))
+                found = list(itertools.islice(_event_occurrences(uid, comps, window, lo, hi, limits), cap + 1))
             else:
-                out.todos.extend(list(_todo_dues(uid, comps, window, lo, hi)))
+                found = list(itertools.islice(_todo_dues(uid, comps, window, lo, hi, limits), cap + 1))
+        except ExpansionStopped:
+            raise
+        except _TooManySteps as e:
+            line = _line_of(parsed.lines, first, lambda t: t.upper().startswith(("RRULE:", "RRULE;"))) or first
+            out.warnings.append(
+                f"{_where(origin, line, uid)}: {name} skipped: it repeats too often to expand ({e})"
+            )
+            continue
         except Exception as e:  # noqa: BLE001 - one bad series must never stop the rest
             out.warnings.append(f"{where}: {name} skipped: {type(e).__name__}: {e}")
+            continue
+        if len(found) > cap:
+            found = found[:cap]
+            line = _line_of(parsed.lines, first, lambda t: t.upper().startswith(("RRULE:", "RRULE;"))) or first
+            out.warnings.append(
+                f"{_where(origin, line, uid)}: more than {cap:,} occurrences in the window; "
+                f"kept the first {cap:,} (see [calendar] max_occurrences)"
+            )
+        (out.events if name == "VEVENT" else out.todos).extend(found)
 
 
 _QUOTED = re.compile(r"'([^']{3,})'")
@@ -461,15 +620,11 @@ def _localize(moment: dt.date | dt.datetime, zone: ZoneInfo) -> dt.date | dt.dat
     return moment
 
 
-def _event_occurrences(uid: str, comps, window: Window, lo, hi) -> Iterable[EventOccurrence]:
+def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) -> Iterable[EventOccurrence]:
     zone = window.zone
     recurring = _is_recurring(comps)
-    series = rie.Series([rie.EventAdapter(c) for c in comps])
-    for occ in series.between(lo, hi):
-        comp = occ.as_component(False)
-        status = _text(comp, "STATUS").upper() or None
-        if status == "CANCELLED":
-            continue
+    series = _series([rie.EventAdapter(c) for c in comps], limits)
+    for occ in _occurrences(series, lo, hi, limits):
         start, end = occ.start, occ.end
         all_day = not isinstance(start, dt.datetime)
         if all_day:
@@ -486,6 +641,10 @@ def _event_occurrences(uid: str, comps, window: Window, lo, hi) -> Iterable[Even
             starts_at, ends_at = start, end
         starts_at, ends_at = starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
         if not _overlaps(starts_at, ends_at, window):
+            continue  # before building the component: most of the cost of an occurrence
+        comp = occ.as_component(False)
+        status = _text(comp, "STATUS").upper() or None
+        if status == "CANCELLED":
             continue
         rid = comp.get("RECURRENCE-ID")
         slot = _localize(rid.dt, zone) if rid is not None else start
@@ -520,7 +679,7 @@ def _todo_open(comp) -> bool:
     return status not in ("COMPLETED", "CANCELLED") and comp.get("COMPLETED") is None
 
 
-def _todo_dues(uid: str, comps, window: Window, lo, hi) -> Iterable[TodoDue]:
+def _todo_dues(uid: str, comps, window: Window, lo, hi, limits: Limits) -> Iterable[TodoDue]:
     zone = window.zone
     if not any(c.get("DUE") is not None for c in comps):
         return
@@ -531,8 +690,8 @@ def _todo_dues(uid: str, comps, window: Window, lo, hi) -> Iterable[TodoDue]:
             if due.starts_at < window.end:
                 yield due
         return
-    series = rie.Series([rie.TodoAdapter(c) for c in comps])
-    for occ in series.between(lo, hi):
+    series = _series([rie.TodoAdapter(c) for c in comps], limits)
+    for occ in _occurrences(series, lo, hi, limits):
         comp = occ.as_component(False)
         if not _todo_open(comp) or comp.get("DUE") is None:
             continue

@@ -4,7 +4,7 @@
   one subfolder of them per calendar, as khal and vdirsyncer keep them) or an
   http(s)/webcal URL.
 - `CalDavSource` reads every calendar of a CalDAV account (or the ones named),
-  with the password from the keyring entry `calendar.NAME`.
+  with the password from its `password_command` or the keyring entry `calendar.NAME`.
 
 Both expand over the window [today - past_days, today + future_days] in the
 person's zone and return `calendar.event` items (one per occurrence) and
@@ -21,8 +21,8 @@ imports light (icalendar and caldav are imported inside the poll).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING
 from oxymus.connectors.calendar import CalDavEntry, IcsEntry
 from oxymus.connectors.calendar.models import CalendarEvent, Deadline
 from oxymus.sources import NeedsHuman, PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
+from oxymus.stoppable import run_stoppable
 
 if TYPE_CHECKING:
-    from oxymus.connectors.calendar.expand import Expansion, Window
+    from oxymus.connectors.calendar.expand import Expansion, Limits, Window
 
 __all__ = ["CalDavSource", "CalendarEvent", "Deadline", "IcsSource", "MAX_BYTES"]
 
@@ -51,8 +52,9 @@ class _Document:
 
 
 class _CalendarSource:
-    def __init__(self, entry: IcsEntry | CalDavEntry, window: tuple[int, int]):
+    def __init__(self, entry: IcsEntry | CalDavEntry, window: tuple[int, int], max_occurrences: int = 1000):
         self.entry = entry
+        self.max_occurrences = max_occurrences
         self.name = entry.source_name()
         self.id = f"calendar.{self.name}"
         self.interval = entry.interval
@@ -70,6 +72,11 @@ class _CalendarSource:
         return Window.of_days(
             today - dt.timedelta(days=self.past_days), today + dt.timedelta(days=self.future_days), ctx.zone
         )
+
+    def _limits(self, stop: threading.Event) -> Limits:
+        from oxymus.connectors.calendar.expand import Limits
+
+        return Limits(max_occurrences=self.max_occurrences, stop=stop)
 
     def _result(self, ctx: PollContext, documents: list[_Document], warnings: list[str]) -> PollResult:
         observed = utc_iso(ctx.now())
@@ -136,8 +143,8 @@ def _local_iso(value: dt.date | dt.datetime, zone) -> str:
 class IcsSource(_CalendarSource):
     """A local .ics file, a vdir folder, or an http(s)/webcal URL."""
 
-    def __init__(self, entry: IcsEntry, window: tuple[int, int]):
-        super().__init__(entry, window)
+    def __init__(self, entry: IcsEntry, window: tuple[int, int], max_occurrences: int = 1000):
+        super().__init__(entry, window, max_occurrences)
         self.path = entry.path
         self.is_url = entry.path.strip().lower().startswith(_URL_SCHEMES)
         # conditional GET state for URLs: an unchanged feed costs one 304
@@ -148,12 +155,13 @@ class IcsSource(_CalendarSource):
     async def poll(self, ctx: PollContext) -> PollResult:
         window = self._window(ctx)
         if self.is_url:
-            return await asyncio.to_thread(self._poll_url, ctx, window)
-        return await asyncio.to_thread(self._poll_path, ctx, ctx.resolve(self.path), window)
+            return await run_stoppable(lambda stop: self._poll_url(ctx, window, self._limits(stop)))
+        path = ctx.resolve(self.path)
+        return await run_stoppable(lambda stop: self._poll_path(ctx, path, window, self._limits(stop)))
 
     # -- URL
 
-    def _poll_url(self, ctx: PollContext, window) -> PollResult:
+    def _poll_url(self, ctx: PollContext, window, limits) -> PollResult:
         from oxymus.connectors.calendar import fetch
 
         url = fetch.http_url(self.path.strip())
@@ -177,16 +185,16 @@ class IcsSource(_CalendarSource):
             body = got.body
         if body is None:  # a 304 we did not ask for
             raise SourceUnavailable(f"{self.id}: {shown} answered 304 Not Modified to a plain request")
-        result = self._expand_one(ctx, body, shown, window, None, None)
+        result = self._expand_one(ctx, body, shown, window, limits, None, None)
         # remember the body only once it has been read successfully
         self._body, self._etag, self._last_modified = body, got.etag, got.last_modified
         return result
 
     # -- files and folders
 
-    def _poll_path(self, ctx: PollContext, path: Path, window) -> PollResult:
+    def _poll_path(self, ctx: PollContext, path: Path, window, limits) -> PollResult:
         if path.is_dir():
-            return self._poll_vdir(ctx, path, window)
+            return self._poll_vdir(ctx, path, window, limits)
         try:
             size = path.stat().st_size
             if size > MAX_BYTES:
@@ -196,19 +204,19 @@ class IcsSource(_CalendarSource):
             raise SourceUnavailable(f"{self.id}: {path} not found") from None
         except OSError as e:
             raise SourceUnavailable(f"{self.id}: cannot read {path}: {e.strerror or e}") from None
-        return self._expand_one(ctx, data, str(path), window, None, str(path))
+        return self._expand_one(ctx, data, str(path), window, limits, None, str(path))
 
-    def _expand_one(self, ctx, data: bytes, origin: str, window, collection, href) -> PollResult:
+    def _expand_one(self, ctx, data: bytes, origin: str, window, limits, collection, href) -> PollResult:
         from oxymus.connectors.calendar.expand import IcsError, expand_ics
 
         try:
-            expansion = expand_ics(data, origin, window)
+            expansion = expand_ics(data, origin, window, limits)
         except IcsError as e:
             # unreadable as a whole: keep the previous state until it is fixed
             raise SourceUnavailable(f"{self.id}: {e}") from None
         return self._result(ctx, [_Document(expansion, collection, href)], [])
 
-    def _poll_vdir(self, ctx: PollContext, folder: Path, window) -> PollResult:
+    def _poll_vdir(self, ctx: PollContext, folder: Path, window, limits) -> PollResult:
         from oxymus.connectors.calendar.expand import IcsError, expand_ics
 
         warnings: list[str] = []
@@ -242,7 +250,7 @@ class IcsSource(_CalendarSource):
                     warnings.append(f"{item}: cannot read: {e.strerror or e}")
                     continue
                 try:
-                    expansion = expand_ics(data, str(item), window)
+                    expansion = expand_ics(data, str(item), window, limits)
                 except IcsError as e:
                     warnings.append(f"{e}; file skipped")
                     continue
@@ -269,10 +277,10 @@ def _display_name(folder: Path) -> str | None:
 
 
 class CalDavSource(_CalendarSource):
-    """Every calendar of a CalDAV account (or those in `calendars`); password from the keyring."""
+    """Every calendar of a CalDAV account (or those in `calendars`); password from a command or the keyring."""
 
-    def __init__(self, entry: CalDavEntry, window: tuple[int, int]):
-        super().__init__(entry, window)
+    def __init__(self, entry: CalDavEntry, window: tuple[int, int], max_occurrences: int = 1000):
+        super().__init__(entry, window, max_occurrences)
         self.url = entry.url
         self.username = entry.username
         self.calendars = list(entry.calendars)
@@ -282,17 +290,16 @@ class CalDavSource(_CalendarSource):
         return self.entry.secret_name()
 
     async def poll(self, ctx: PollContext) -> PollResult:
-        password = ctx.secret(self.secret_name)
-        if password is None:
-            raise NeedsHuman(
-                f"no password stored for {self.secret_name}: run `oxymus secret set {self.secret_name}`"
-            )
-        return await asyncio.to_thread(self._poll, ctx, password, self._window(ctx))
+        window = self._window(ctx)
+        return await run_stoppable(lambda stop: self._poll(ctx, window, self._limits(stop)))
 
-    def _poll(self, ctx: PollContext, password: str, window) -> PollResult:
+    def _poll(self, ctx: PollContext, window, limits) -> PollResult:
         from oxymus.connectors.calendar.dav import DavError, fetch_calendars
         from oxymus.connectors.calendar.expand import IcsError, expand_ics
 
+        password = ctx.secret(self.entry.secret_spec())  # in the thread: a password_command may run
+        if password is None:
+            raise NeedsHuman(self.entry.no_password())
         try:
             fetched = fetch_calendars(
                 self.url, self.username, password, timeout=ctx.timeout,
@@ -306,7 +313,7 @@ class CalDavSource(_CalendarSource):
         documents = []
         for obj in fetched.objects:
             try:
-                documents.append(_Document(expand_ics(obj.data, obj.href, window), obj.collection, obj.href))
+                documents.append(_Document(expand_ics(obj.data, obj.href, window, limits), obj.collection, obj.href))
             except IcsError as e:
                 warnings.append(f"{e}; object skipped")
         return self._result(ctx, documents, warnings)

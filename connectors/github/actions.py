@@ -5,8 +5,8 @@ idempotency key (`<!-- oxymus-action: KEY -->`). Before posting, every page of t
 issue's comments is read; a comment with that marker line means an earlier attempt
 got through (its answer lost to a crash or a timeout), and its URL is the receipt.
 
-The client is the read side's (`api.make_github`): same base URL, token (keyring
-`github`, else GITHUB_TOKEN) and timeout, and no PyGithub retry or rate-limit
+The client is the read side's (`api.make_github`): same base URL, token (GH_TOKEN or
+GITHUB_TOKEN, else `[github] password_command`, else keyring `github`) and timeout, and no PyGithub retry or rate-limit
 sleep: the executor owns backoff, from the `retry_after` a `Transient` carries.
 
 Compensation (a later step of a flow failed) finds the comment by the same marker
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oxymus.connectors.github import GitHubConfig
-from oxymus.connectors.github.source import NO_TOKEN, SECRET_NAME, read_token
+from oxymus.connectors.github.source import SECRET_NAME, no_token, read_token
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
 
 if TYPE_CHECKING:
@@ -77,10 +77,10 @@ class Comment(ActionSpec):
     async def execute(self, payload: CommentPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         if not ctx.idempotency_key:
             raise Permanent("github.comment needs an idempotency key for the comment's marker")
-        token = read_token(ctx.secret)
-        if not token:
-            raise Permanent(NO_TOKEN)
         config = self.config or GitHubConfig()
+        token = await asyncio.to_thread(read_token, ctx, config)  # a password_command may run
+        if not token:
+            raise Permanent(no_token(config))
         url, created = await asyncio.to_thread(
             _post_once, config.api_url, token, ctx.timeout, payload, marker(ctx.idempotency_key), ctx.now()
         )

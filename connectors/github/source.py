@@ -24,25 +24,32 @@ logic) and `api.py` (the wire, PyGithub) are imported by the first poll.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from oxymus.connectors.github import GitHubConfig
+from oxymus.secrets import SecretSpec
 from oxymus.sources import NeedsHuman, PollContext, PollResult, SourceUnavailable
 
 if TYPE_CHECKING:
     from oxymus.connectors.github.api import GitHubApi
 
 SECRET_NAME = "github"
-TOKEN_ENV = "GITHUB_TOKEN"
-NO_TOKEN = f"no GitHub token: run `oxymus secret set {SECRET_NAME}` or set {TOKEN_ENV}"
+TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")  # gh's order
 
 
-def read_token(secret: Callable[[str], str | None]) -> str:
-    """The token from the keyring, else from GITHUB_TOKEN; "" when neither has one."""
-    return (secret(SECRET_NAME) or os.environ.get(TOKEN_ENV) or "").strip()
+def token_spec(config: GitHubConfig) -> SecretSpec:
+    """The environment first (as `gh` does), then `[github] password_command`, then the keyring."""
+    return SecretSpec(SECRET_NAME, env=TOKEN_ENVS, command=config.password_command, command_key="[github] password_command")
+
+
+def no_token(config: GitHubConfig) -> str:
+    return f"no GitHub token: {token_spec(config).ways()}"
+
+
+def read_token(ctx: PollContext, config: GitHubConfig) -> str:
+    """The token, "" when nothing has one. Blocking (it may run the command): call it in a thread."""
+    return (ctx.secret(token_spec(config)) or "").strip()
 
 
 class GitHubSource:
@@ -66,9 +73,9 @@ class GitHubSource:
         if not self._busy.acquire(blocking=False):
             raise SourceUnavailable("an earlier GitHub poll is still running")
         try:
-            token = read_token(ctx.secret)
+            token = read_token(ctx, self.config)
             if not token:
-                raise NeedsHuman(NO_TOKEN)
+                raise NeedsHuman(no_token(self.config))
             api = self._client(token, ctx.timeout)
             from oxymus.connectors.github.poll import GitHubPoll
 

@@ -33,7 +33,7 @@ _FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
 _MARKER = re.compile(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Heading:
     level: int
     title: str
@@ -43,7 +43,7 @@ class Heading:
     parent: Heading | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Item:
     """A list item. Its first paragraph (the item's own text) is `text_lines`."""
 
@@ -65,7 +65,7 @@ class Item:
         return self.marker[-1] if self.number is not None else self.marker
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Para:
     lines: list[int]
     item: Item | None  # the list item it sits in, if any
@@ -73,7 +73,7 @@ class Para:
     kind: str  # "text" | "quote"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Opaque:
     kind: str  # "front_matter" | "fence" | "indented_code" | "html" | "hr"
     start: int

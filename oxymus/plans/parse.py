@@ -92,6 +92,8 @@ class _Builder:
         self.proposal_spans: list[ProposalSpans] = []
         self.item_ids: dict[Item, str] = {}
         self.seen: Counter[tuple[tuple[str, ...], str]] = Counter()
+        self.goals_under: dict[Heading, bool] = {}
+        self.publishing_under: dict[Heading, bool] = {}
 
     # -- sections ------------------------------------------------------------------------
 
@@ -109,10 +111,18 @@ class _Builder:
             heading = heading.parent
 
     def in_goals(self, heading: Heading | None) -> bool:
-        return any(GOALS_TITLE.search(h.title) for h in self._chain(heading))
+        return self._under(heading, GOALS_TITLE, self.goals_under)
 
     def in_publishing(self, heading: Heading | None) -> bool:
-        return any(PUBLISHING_TITLE.search(h.title) for h in self._chain(heading))
+        return self._under(heading, PUBLISHING_TITLE, self.publishing_under)
+
+    def _under(self, heading: Heading | None, title, known: dict[Heading, bool]) -> bool:
+        # Asked once per item: remembered per heading, so a long list costs one search, not one per item.
+        if heading is None:
+            return False
+        if heading not in known:
+            known[heading] = any(title.search(h.title) for h in self._chain(heading))
+        return known[heading]
 
     def sections(self) -> list[Section]:
         ends: dict[Heading, int] = {}

@@ -31,6 +31,7 @@ from oxymus.plans.lines import Source, leading, raw_lines, sha256
 from oxymus.plans.model import STATUSES, PlansDocument
 from oxymus.plans.parse import Analysis, analyse, parse
 from oxymus.plans.syntax import PUBLISHING_TITLE, Span, valid_date, without_comments
+from oxymus.when import date_problem
 
 Edit = tuple[int, int, str]  # replace bytes [start, end) with this text
 
@@ -54,6 +55,9 @@ def _day(value: str | Date | None) -> str | None:
     if isinstance(value, Date):
         return value.isoformat()
     if not isinstance(value, str) or not valid_date(value):
+        why = date_problem(value) if isinstance(value, str) else None
+        if why and why.startswith("is not a real date"):
+            raise ValueError(f"{value} {why}")
         raise ValueError(f"not a date: {value!r} (expected YYYY-MM-DD)")
     return value
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date as Date
 
+from oxymus.when import date_problem
 from oxymus.plans.model import STATUSES
 
 GOALS_TITLE = re.compile(r"(?<![\w-])goals?(?![\w-])", re.I)
@@ -186,7 +187,7 @@ def _status(inner: str) -> tuple[str, str | None] | str:
     if rest[:3].lower() in ("on ", "on\t"):
         rest = rest[3:].lstrip(" \t")
     if rest and not valid_date(rest):
-        return f"'{rest}' is not a date: write it as YYYY-MM-DD"
+        return f"'{rest}' {date_problem(rest) or 'is not a date: write it as YYYY-MM-DD'}"
     return m.group(1).lower(), rest or None
 
 
