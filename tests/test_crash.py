@@ -584,3 +584,45 @@ def test_a_flow_that_succeeds_does_each_step_exactly_once_across_a_kill(flow_wor
     assert git(remote, "rev-parse", "main") == git(work, "rev-parse", "HEAD")
     assert plans.read_text().count("- [ ] send the report to Ana") == 1
     assert {role: len(r) for role, r in flow_receipts(d, detail).items()} == {"git.commit": 1, "plans.edit": 1, "git.push": 1}
+
+
+# A flow that creates an event, commits, and pushes to a remote that moved on: the event is
+# deleted again and the commit taken back. The executor performs 1 the event, 2 the commit,
+# 3 the push (refused), 4 the commit taken back, 5 the event deleted.
+@pytest.mark.parametrize("fault", ["executor.effect_done:1", "executor.effect_done:4", "executor.marked_executing:5",
+                                   "flows.step_settled:5"])
+def test_a_failing_flow_deletes_its_event_exactly_once_across_a_kill(git_world, calendar_world, profile, home, daemons, fault):
+    from oxymus.connectors.calendar.actions import event_uid
+
+    server, name = calendar_world
+    work, remote = git_world
+    calendar = Path(profile.config_file).read_text()
+    write_config(profile, calendar + f'\n[git]\nrepos = ["{work}"]\ninterval = 3600\n', policy_toml=POLICY)
+    base = git(work, "rev-parse", "HEAD")
+    [(_, event)] = event_items(1, "flow")
+    (work / "report.txt").write_text("the report\n")
+    payload = {"title": "Block the time and ship", "steps": [
+        {"kind": "calendar.create_event", "payload": event},
+        {"kind": "git.commit", "payload": {"repo": str(work), "paths": ["report.txt"], "message": "add the report"}},
+        {"kind": "git.push", "payload": {"repo": str(work), "remote": "origin", "branch": "main", "commit_key": f"{FLOW_KEY}:step:2"}},
+    ]}
+    d = daemons.start(fault)
+    with d.client() as conn:
+        conn.call("pause.set", {"reason": "crash test: queueing a flow"})
+        flow_id = conn.call("actions.propose", {"kind": "flow", "payload": payload, "key": FLOW_KEY})["action"]["id"]
+        conn.call("actions.approve", {"id": flow_id, "via": "script"})
+        moved = push_from_elsewhere(home, remote)
+        try:
+            conn.call("pause.clear")
+        except DaemonUnavailable:
+            pass
+    daemons.killed(d)
+
+    d = daemons.start()
+    detail = wait_flow(d, flow_id, "compensated")
+    # Counted at Radicale, the branch and the remote: the event is gone, the commit too, the remote untouched.
+    assert event_uid(f"{FLOW_KEY}:step:1") not in server_uids(server, name)
+    assert git(work, "rev-parse", "HEAD") == base and git(remote, "rev-parse", "main") == moved
+    found = flow_receipts(d, detail)
+    assert {role: len(r) for role, r in found.items()} == {
+        "calendar.create_event": 1, "git.commit": 1, "git.push": 0, "undo git.commit": 1, "undo calendar.create_event": 1}

@@ -181,3 +181,28 @@ async def test_async_store_shares_the_write_path(tmp_path):
         assert [c.text for c in await store.captures.since(capture.seq)] == ["from the offline cli"]
     finally:
         await store.close()
+
+
+def test_two_writers_creating_the_database_at_once_both_get_it(tmp_path):
+    """The TUI's capture and its save on quit (or a capture and a starting daemon) may both
+    create the file: neither may fail with "database is locked" while it switches to WAL."""
+    import threading
+
+    from oxymus.store import db as db_mod
+
+    errors: list[BaseException] = []
+    for i in range(25):
+        path = str(tmp_path / f"new{i}.db")
+
+        def open_it() -> None:
+            try:
+                db_mod.connect(path).close()
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []

@@ -77,10 +77,7 @@ class Comment(ActionSpec):
     async def execute(self, payload: CommentPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         if not ctx.idempotency_key:
             raise Permanent("github.comment needs an idempotency key for the comment's marker")
-        config = self.config or GitHubConfig()
-        token = await asyncio.to_thread(read_token, ctx, config)  # a password_command may run
-        if not token:
-            raise Permanent(no_token(config))
+        config, token = await self._account(ctx)
         url, created = await asyncio.to_thread(
             _post_once, config.api_url, token, ctx.timeout, payload, marker(ctx.idempotency_key), ctx.now()
         )
@@ -95,10 +92,7 @@ class Comment(ActionSpec):
         """Delete the comment that carries the effect's marker, unless someone edited it since."""
         if not ctx.compensates_key:
             raise Permanent("github.comment: the key the comment was posted with is needed to find it")
-        token = read_token(ctx.secret)
-        if not token:
-            raise Permanent(NO_TOKEN)
-        config = self.config or GitHubConfig()
+        config, token = await self._account(ctx)
         url = await asyncio.to_thread(
             _delete_once, config.api_url, token, ctx.timeout, payload, marker(ctx.compensates_key), ctx.now()
         )
@@ -106,6 +100,14 @@ class Comment(ActionSpec):
         if url is None:
             return Receipt(summary=f"the comment on {_ref(payload)} was already gone", ref=receipt.ref, data=data, already_done=True)
         return Receipt(summary=f"deleted the comment on {_ref(payload)}", ref=url, data=data)
+
+
+    async def _account(self, ctx: ActionContext) -> tuple[GitHubConfig, str]:
+        config = self.config or GitHubConfig()
+        token = await asyncio.to_thread(read_token, ctx, config)  # a password_command may run
+        if not token:
+            raise Permanent(no_token(config))
+        return config, token
 
 
 def _ref(payload: CommentPayload) -> str:

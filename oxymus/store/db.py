@@ -18,7 +18,28 @@ PRAGMAS = (
 
 def apply_pragmas(db: sqlite3.Connection) -> None:
     for pragma in PRAGMAS:
-        db.execute(pragma)
+        if pragma.startswith("PRAGMA journal_mode"):
+            _to_wal(db, pragma)
+        else:
+            db.execute(pragma)
+
+
+def _to_wal(db: sqlite3.Connection, pragma: str, wait: float = 5.0) -> None:
+    """Switch a new file to WAL. The switch needs the file to itself and SQLite does not wait
+    for it (no busy handler), so two writers creating the database at once (the TUI's
+    capture and its save on quit, a capture and a starting daemon) would see "database is
+    locked": wait for the other as busy_timeout would. A file already in WAL never waits."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def connect(path: str, *, migrate_schema: bool = True) -> sqlite3.Connection:
