@@ -312,7 +312,7 @@ async def test_a_repository_not_ready_stops_the_run(tmp_path, change, expected):
         change(tmp_path, remote, repo)
         before = snapshot(repo)
         run = await w.run("publisher")
-        assert run.outcome == "succeeded" and expected in run.summary, run.summary
+        assert run.outcome == "stopped" and expected in run.summary, run.summary  # the person has to act first
         assert await proposed(w) == [] and await w.artifacts("post_draft") == []
         assert snapshot(repo) == before
 
@@ -322,7 +322,7 @@ async def test_a_repository_oxymus_does_not_watch_is_refused(tmp_path):
     async with make_world(tmp_path, repo, watch=False) as w:
         await poll_git(w)
         run = await w.run("publisher")
-    assert f"{repo} is not a repository Oxymus watches; add it to [git] repos" in run.summary
+    assert run.outcome == "stopped" and f"{repo} is not a repository Oxymus watches; add it to [git] repos" in run.summary
 
 
 @pytest.mark.parametrize("plans, expected", [

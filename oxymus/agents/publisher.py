@@ -6,8 +6,8 @@ One run follows the flow a person would (by hand by default; `trigger.at` for a 
    `git.repo` item: `[git] repos` or `roots`), and, read fresh and read-only: on
    `branch`, no merge/rebase/cherry-pick under way, no uncommitted change to a tracked
    file, not behind its upstream as last fetched, and `remote`'s `branch` (asked with
-   `git ls-remote`) holding nothing the repository lacks. Otherwise the run stops and
-   says why; nothing is proposed.
+   `git ls-remote`) holding nothing the repository lacks. Otherwise the run ends
+   `stopped` (you have to act first) and says why; nothing is proposed.
 2. Plans. The publishing order of PLANS.md; the next post is the first entry whose
    status is `proposed` or `draft`. None: the run says there is nothing to publish.
 3. Draft. In a scratch clone (`git clone --no-hardlinks`, deleted after the run) it
@@ -457,6 +457,10 @@ class Failed(Stop):
     """The run ends here because its job failed (the build, the scratch clone): the run is `failed`."""
 
 
+class Blocked(Stop):
+    """The run cannot do its job until the person acts (the repository is not ready): the run is `stopped`."""
+
+
 def post_confidence(built: bool, f: Facts, asked: bool, written_by: str) -> Confidence:
     """See `Publisher.confidence_rule`."""
     support = min(2, sum(1 for kind in (f.notes, f.memory, f.goals) if kind))
@@ -491,6 +495,8 @@ class Publisher(Agent):
             return await self._run(ctx)
         except Failed as failed:
             return Finished.failed(str(failed))
+        except Blocked as blocked:
+            return Finished.stopped(str(blocked))
         except Stop as stop:
             return str(stop)
 
@@ -628,15 +634,15 @@ class Publisher(Agent):
         items = await ctx.state(["git.repo"])
         item = next((i for i in items if os.path.realpath(i.key) == os.fspath(repo)), None)
         if item is None:
-            raise Stop(f"{s.repo} is not a repository Oxymus watches; add it to [git] repos in config.toml")
+            raise Blocked(f"{s.repo} is not a repository Oxymus watches; add it to [git] repos in config.toml")
         if item.error:
-            raise Stop(f"{s.repo}: {item.error}")
+            raise Blocked(f"{s.repo}: {item.error}")
         if item.data.get("operation"):
-            raise Stop(f"a {item.data['operation']} is in progress in {s.repo}; finish it first")
+            raise Blocked(f"a {item.data['operation']} is in progress in {s.repo}; finish it first")
 
         status = await git(repo, "status", "--porcelain=v2", "--branch")
         if status.code != 0:
-            raise Stop(f"{s.repo}: {_why(status, 'git status')}")
+            raise Blocked(f"{s.repo}: {_why(status, 'git status')}")
         head, ahead_behind, changed, conflicted = None, (0, 0), 0, 0
         for line in status.out.splitlines():
             if line.startswith("# branch.head "):
@@ -650,15 +656,15 @@ class Publisher(Agent):
                 conflicted += 1
         operation = await asyncio.to_thread(_operation, repo)
         if operation:
-            raise Stop(f"a {operation} is in progress in {s.repo}; finish it first")
+            raise Blocked(f"a {operation} is in progress in {s.repo}; finish it first")
         if head != s.branch:
             where = "HEAD is detached" if head in (None, "(detached)") else f"it is on {head}"
-            raise Stop(f"{s.repo} is not on {s.branch} ({where}); switch to {s.branch} first")
+            raise Blocked(f"{s.repo} is not on {s.branch} ({where}); switch to {s.branch} first")
         if conflicted or changed:
             n = conflicted + changed
-            raise Stop(f"{s.repo} has {n} uncommitted change{'s' if n != 1 else ''} to tracked files; commit or stash them first")
+            raise Blocked(f"{s.repo} has {n} uncommitted change{'s' if n != 1 else ''} to tracked files; commit or stash them first")
         if ahead_behind[1]:
-            raise Stop(f"{s.repo} is behind its upstream by {ahead_behind[1]}; pull first")
+            raise Blocked(f"{s.repo} is behind its upstream by {ahead_behind[1]}; pull first")
         remote = await git(repo, "ls-remote", "--refs", s.remote, f"refs/heads/{s.branch}")
         if remote.code != 0:
             ctx.note(f"could not ask {s.remote} for {s.branch} ({_why(remote, 'git ls-remote')}); compared with the last fetch only")
@@ -668,10 +674,10 @@ class Publisher(Agent):
             return  # the push creates the branch
         known = await git(repo, "cat-file", "-e", f"{tip}^{{commit}}")
         if known.code != 0:
-            raise Stop(f"{s.remote}/{s.branch} has commits {s.repo} does not have; pull first")
+            raise Blocked(f"{s.remote}/{s.branch} has commits {s.repo} does not have; pull first")
         ancestor = await git(repo, "merge-base", "--is-ancestor", tip, "HEAD")
         if ancestor.code == 1:
-            raise Stop(f"{s.repo} is behind or has diverged from {s.remote}/{s.branch}; pull first")
+            raise Blocked(f"{s.repo} is behind or has diverged from {s.remote}/{s.branch}; pull first")
 
     async def _clone(self, repo: Path, site: Path, s: PublisherSettings) -> None:
         args = ["clone", "--quiet", "--no-hardlinks", "--branch", s.branch]
