@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from oxymus import tomlfmt
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
@@ -348,13 +350,13 @@ def _toml_table(name: str, section: type[BaseModel], prefix: str, array: bool = 
         example = sub.examples[0] if sub.examples else None
         lines.append(f"{prefix}# {sub.description}")
         if sub.is_required():
-            lines.append(f"{prefix}{key} = {_toml_value(example if example is not None else '')}")
+            lines.append(f"{prefix}{key} = {_toml(example if example is not None else '')}")
         elif default is None:
             # No default to show: a commented example (or nothing to write at all).
             if example is not None:
-                lines.append(f"{prefix}# {key} = {_toml_value(example)}")
+                lines.append(f"{prefix}# {key} = {_toml(example)}")
         else:
-            lines.append(f"{prefix}{key} = {_toml_value(default)}")
+            lines.append(f"{prefix}{key} = {_toml(default)}")
     for key, inner, is_array in nested:
         lines.append("")
         lines += _toml_table(key, inner, prefix, array=is_array)
@@ -362,6 +364,10 @@ def _toml_table(name: str, section: type[BaseModel], prefix: str, array: bool = 
 
 
 SOURCE_KEYS = ("interval", "stale_after")
+
+
+def _toml(value: Any) -> str:
+    return tomlfmt.value(value, group_digits=True)
 
 
 def _is_list(annotation: Any) -> bool:
@@ -377,18 +383,6 @@ def _section_model(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return f"{value:_}" if isinstance(value, int) and abs(value) >= 10_000 else repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
 
 
 def fields() -> list[tuple[str, Any]]:

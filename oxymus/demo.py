@@ -108,11 +108,11 @@ DEMO_CONFIG = """\
 # zone: the machine's
 
 [git]
-roots = ["{files}/code"]
+roots = [{code}]
 interval = 30
 
 [[calendar.ics]]
-path = "{files}/cal/personal.ics"
+path = {ics}
 name = "personal"
 interval = 60
 
@@ -121,10 +121,10 @@ file = "bills.toml"
 window_days = 14
 
 [plans]
-file = "{files}/notes/PLANS.md"
+file = {plans}
 
 [agents.publisher]
-repo = "{files}/code/blog"
+repo = {blog}
 posts_dir = "content/posts"
 author = "Demo Person"
 """
@@ -279,6 +279,7 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     """Real sources for the demo: repos, a calendar file and bills, written relative to today."""
     import datetime as dt
 
+    from oxymus import tomlfmt
     from oxymus.config import system_zone
 
     files = os.path.join(paths.home or paths.data_dir, "files")
@@ -286,7 +287,8 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     seed_repos(files)
     _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
     _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
-    _write(paths.config_file, DEMO_CONFIG.format(files=files))
+    paths_in = {"code": "code", "ics": "cal/personal.ics", "plans": "notes/PLANS.md", "blog": "code/blog"}
+    _write(paths.config_file, DEMO_CONFIG.format(**{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
     if not os.path.exists(paths.policy_file):
         from oxymus.policy import EXAMPLE
 

@@ -18,8 +18,6 @@ still there byte for byte as appended; a table the person edited since is left a
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
 import os
 import re
 import tempfile
@@ -29,6 +27,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from oxymus import tomlfmt
 from oxymus.connectors.bills import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
@@ -57,15 +56,9 @@ def render(bill: Bill) -> str:
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()  # a TOML local date
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: JSON's escapes are TOML's
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # `amount = 950`, as a person writes it (a TOML integer reads back as the same amount)
+    return tomlfmt.value(value)
 
 
 def _summary(bill: Bill) -> str:

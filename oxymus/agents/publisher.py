@@ -73,6 +73,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from oxymus import tomlfmt
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 from oxymus.agents.confidence import Confidence, derive
@@ -367,11 +368,13 @@ def check_llm_body(text: str, title: str) -> tuple[str | None, str]:
 
 def front_matter(kind: str, f: Facts, author: str | None) -> str:
     def value(v: Any) -> str:
+        if kind == "toml":
+            return tomlfmt.value(v)
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, dt.date):
             return v.isoformat()
-        return json.dumps(v, ensure_ascii=False)  # a valid YAML double-quoted and TOML basic string (or array)
+        return json.dumps(v, ensure_ascii=False)  # a valid YAML double-quoted string (or flow sequence)
 
     fields: list[tuple[str, Any]] = [("title", f.title), ("date", f.date), ("slug", f.slug)]
     if f.tags:
