@@ -297,8 +297,42 @@ def to_markdown(record: MemoryRecord) -> str:
         "provenance": record.provenance.source, "provenance_ref": record.provenance.ref,
         "captures": [link.capture_id for link in record.links],
     }
-    lines = ["---"] + [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items() if v not in (None, [])] + ["---", ""]
+    lines = ["---"] + [f"{k}: {_yaml_safe(json.dumps(v, ensure_ascii=False))}" for k, v in meta.items() if v not in (None, [])] + ["---", ""]
     return "\n".join(lines) + f"# {record.title}\n\n{record.body.rstrip()}\n"
+
+
+def _front_matter(lines: list[str], path: str) -> dict:
+    """The YAML between the --- lines as a mapping; MemoryError naming the file and line if it is not one.
+
+    Every scalar stays the string it was written as (YAML's base schema): `created: 2024-03-05`
+    or `title: yes` are text here, as a person meant them, and no tag constructs anything.
+    """
+    import yaml  # only the vault import needs it
+
+    try:
+        meta = yaml.load("\n".join(lines), Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str, list, dict
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 2}" if mark else f"{path}:1"
+        context = f" ({exc.context} started on line {exc.context_mark.line + 2})" if exc.context and exc.context_mark else ""
+        raise MemoryError(f"{where}: the front matter is not valid YAML: {exc.problem}{context}") from None
+    except yaml.YAMLError as exc:
+        raise MemoryError(f"{path}:1: the front matter is not valid YAML: {exc}") from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        number = next((n for n, line in enumerate(lines, start=2) if line.strip() and not line.lstrip().startswith("#")), 2)
+        raise MemoryError(f"{path}:{number}: expected `key: value`")
+    return meta
+
+
+# Characters JSON leaves raw that YAML refuses (DEL, C1 controls) or reads as line breaks (NEL, LS, PS).
+_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]")
+
+
+def _yaml_safe(json_text: str) -> str:
+    """A JSON value that YAML reads back the same: the few characters above escaped as \\uXXXX (valid in both)."""
+    return _NOT_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 class VaultEntry(BaseModel):
@@ -308,7 +342,8 @@ class VaultEntry(BaseModel):
 
 
 def from_markdown(text: str, path: str) -> VaultEntry:
-    """Read a vault file back (ours, or one a person wrote by hand with the same front matter)."""
+    """Read a vault file back: ours, one a person wrote by hand, or a note Obsidian's Properties
+    panel wrote (block lists, quoted or plain strings, dates, aliases; keys we do not use are ignored)."""
     if not text.startswith("---"):
         raise MemoryError(f"{path}:1: no front matter (a vault file starts with ---)")
     lines = text.split("\n")
@@ -316,18 +351,7 @@ def from_markdown(text: str, path: str) -> VaultEntry:
         end = lines.index("---", 1)
     except ValueError:
         raise MemoryError(f"{path}:1: the front matter is not closed with ---") from None
-    meta: dict = {}
-    for number, line in enumerate(lines[1:end], start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, raw = line.partition(":")
-        if not sep:
-            raise MemoryError(f"{path}:{number}: expected `key: value`")
-        raw = raw.strip()
-        try:
-            meta[key.strip()] = json.loads(raw)
-        except ValueError:
-            meta[key.strip()] = raw  # a plain YAML scalar written by hand
+    meta = _front_matter(lines[1:end], path)
     rest = "\n".join(lines[end + 1:]).strip("\n")
     title = meta.get("title")
     heading = re.match(r"#\s+(.+)\n?", rest)
@@ -340,7 +364,6 @@ def from_markdown(text: str, path: str) -> VaultEntry:
     try:
         fields = RecordFields(kind=meta.get("kind", "fact"), title=title or "", body=rest.strip("\n"), tags=tags,
                               tier=meta.get("tier", "warm"))
+        return VaultEntry(id=meta.get("id"), fields=fields, provenance=Provenance(source="import", ref=path))
     except Exception as exc:
         raise MemoryError(f"{path}: {exc}") from None
-    provenance = Provenance(source="import", ref=path)
-    return VaultEntry(id=meta.get("id"), fields=fields, provenance=provenance)

@@ -135,11 +135,62 @@ async def test_vault_round_trip_without_duplicates(store, tmp_path):
     assert len(await store.memory.export_all()) == 3
 
 
+OBSIDIAN_NOTE = """---
+title: "Dentist: Dr. Müller"
+aliases:
+  - Dr Müller
+  - dentist
+tags:
+  - health
+  - appointments
+kind: person
+tier: 'hot'
+created: 2024-03-05
+cssclasses: []
+---
+Checkup every six months; she prefers morning slots.
+"""
+
+
+async def test_an_obsidian_note_imports(store):
+    """Obsidian's Properties panel writes block lists, quoted strings, dates and aliases."""
+    entry = m.from_markdown(OBSIDIAN_NOTE, "person/dentist.md")
+    assert entry.id is None and entry.provenance == m.Provenance(source="import", ref="person/dentist.md")
+    assert entry.fields.title == "Dentist: Dr. Müller" and entry.fields.kind == "person" and entry.fields.tier == "hot"
+    assert entry.fields.tags == ["health", "appointments"]
+    assert entry.fields.body == "Checkup every six months; she prefers morning slots."
+    assert await store.memory.import_entry(entry) == "added"
+    assert await store.memory.import_entry(m.from_markdown(OBSIDIAN_NOTE, "person/dentist.md")) == "unchanged"  # a second import adds nothing
+
+
+async def test_export_round_trips_characters_yaml_treats_specially(store):
+    title = "Odd \x7f title \u2028 with \x85 breaks: yes"
+    r = await store.memory.add(fields(title, "body", tags=["x"]), m.Provenance())
+    text = m.to_markdown(r)
+    entry = m.from_markdown(text, "odd.md")
+    assert entry.id == r.id and entry.fields.title == r.title and entry.fields.tags == ["x"]
+    assert await store.memory.import_entry(entry) == "unchanged"
+
+
+def test_the_export_format_is_json_values_in_front_matter():
+    r = m.MemoryRecord(id="01ABC", kind="fact", title='Say "hi"', body="b", tags=["a", "b"], tier="warm", archived=False,
+                       provenance=m.Provenance(), created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z",
+                       touched_at="2026-01-01T00:00:00Z", version=2)
+    assert m.to_markdown(r) == (
+        '---\nid: "01ABC"\nkind: "fact"\ntitle: "Say \\"hi\\""\ntier: "warm"\ntags: ["a", "b"]\n'
+        'created: "2026-01-01T00:00:00Z"\nupdated: "2026-01-01T00:00:00Z"\nversion: 2\nprovenance: "user"\n---\n'
+        '# Say "hi"\n\nb\n')
+
+
 @pytest.mark.parametrize("text, message", [
     ("no front matter", "x.md:1: no front matter"),
     ("---\ntitle: x\n", "x.md:1: the front matter is not closed"),
     ("---\njust words\n---\n", "x.md:2: expected `key: value`"),
     ('---\nkind: "Not A Kind!"\ntitle: "t"\n---\n', "x.md: "),
+    ("---\ntitle: x\ntags: [a, b\nkind: fact\n---\n", "x.md:4: the front matter is not valid YAML: .*started on line 3"),
+    ('---\ntitle: "unclosed\n---\n', "x.md:2: the front matter is not valid YAML: found unexpected end of stream"),
+    ("---\ntitle: x\ntags:\n  - a\n - b\n---\n", "x.md:5: the front matter is not valid YAML"),
+    ("---\nid: [1, 2]\ntitle: t\n---\n", "x.md: "),
 ])
 def test_bad_vault_files_name_the_file_and_line(text, message):
     with pytest.raises(m.MemoryError, match=message.replace("(", r"\(")):
