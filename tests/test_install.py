@@ -1,8 +1,11 @@
-"""A non-editable `pip install .` into a fresh venv works, and the installed program runs."""
+"""A non-editable `pip install .` into a fresh venv, held to the versions in uv.lock, works, and the
+installed program runs: what a person gets, with the dependency versions we test with."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,26 +31,57 @@ def _copy_tree(dest: Path) -> None:
         target.write_bytes(source.read_bytes())
 
 
+def _uv() -> str:
+    """The uv `./dev` installs (pinned), else one on PATH."""
+    for candidate in (ROOT / ".cache" / "bootstrap" / "bin" / "uv", shutil.which("uv")):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    pytest.fail("no uv: run ./dev sync (it installs the pinned uv into .cache/bootstrap)")
+
+
+def _locked_requirements(src: Path) -> str:
+    """The project's runtime dependencies exactly as uv.lock pins them (no dev group, not the project itself)."""
+    result = subprocess.run(
+        [_uv(), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--no-header", "--quiet"],
+        capture_output=True, text=True, cwd=src, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _pins(requirements: str) -> dict[str, str]:
+    pins = {}
+    for line in requirements.splitlines():
+        found = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line)
+        if found:
+            pins[re.sub(r"[-_.]+", "-", found.group(1)).lower()] = found.group(2)
+    return pins
+
+
 @pytest.fixture(scope="module")
 def installed():
-    """(venv, source copy): `pip install <copy>` into a new venv, once for this module."""
+    """(venv, source copy, locked pins): `pip install <copy>` into a new venv, constrained to uv.lock, once for this module."""
     root = Path(tempfile.mkdtemp(prefix="oxi-"))
     venv, src = root / "venv", root / "src"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     _copy_tree(src)
+    locked = _locked_requirements(src)
+    constraints = root / "constraints.txt"
+    constraints.write_text(locked)
     result = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(src)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--constraint", str(constraints), str(src)],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    yield venv, src
+    yield venv, src, _pins(locked)
     subprocess.run(["rm", "-rf", str(root)])
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_pip_install_into_a_fresh_venv(installed, tmp_path, home):
-    venv, _src = installed
+    venv, _src, pins = installed
     py = str(venv / "bin" / "python")
     check = subprocess.run(
         [py, "-c", "import oxymus, oxymus.daemon.main, oxymus.tui.app, oxymus.connectors, oxymus.store.repos, oxymus.plans, "
@@ -57,6 +91,12 @@ def test_pip_install_into_a_fresh_venv(installed, tmp_path, home):
     assert check.returncode == 0, check.stderr
     location, has_css = check.stdout.split()
     assert str(venv) in location and has_css == "True"
+    freeze = subprocess.run([py, "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True).stdout
+    installed_pins = _pins(freeze)
+    assert "pyyaml" in pins and "tomli-w" in pins, "the export holds the runtime dependencies"
+    off_lock = {name: (version, pins.get(name)) for name, version in installed_pins.items()
+                if name not in ("oxymus", "pip", "setuptools", "wheel") and pins.get(name) != version}
+    assert not off_lock, f"installed versions that are not the locked ones (installed, locked): {off_lock}"
     env = {**os.environ, "OXYMUS_HOME": str(home)}
     exe = str(venv / "bin" / "oxymus")
     assert subprocess.run([exe, "--version"], capture_output=True, text=True, env=env).stdout.startswith("oxymus ")
@@ -70,7 +110,7 @@ def test_pip_install_into_a_fresh_venv(installed, tmp_path, home):
 @pytest.mark.timeout(120)
 def test_the_installed_daemon_starts_from_a_folder_holding_an_oxymus_package(installed, home):
     """Run inside a checkout (which has its own `oxymus/` folder), `oxymus up` still starts the installed daemon."""
-    venv, src = installed
+    venv, src, _pins = installed
     env = {**os.environ, "OXYMUS_HOME": str(home)}
     exe = str(venv / "bin" / "oxymus")
     up = subprocess.run([exe, "up"], capture_output=True, text=True, env=env, cwd=src)
