@@ -117,7 +117,7 @@ def window(day: dt.date, start: dt.time, end: dt.time, zone: ZoneInfo) -> Span:
 
 
 def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
 
 
 def busy_spans(items: list[StateItem], within: Span, *, all_day_busy: bool = False) -> list[Span]:

@@ -151,7 +151,7 @@ def notice_confidence(group: list[Notice]) -> Confidence:
 
 
 def _parse(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(iso)
 
 
 def _cut(text: str, width: int) -> str:

@@ -586,8 +586,8 @@ class Triage(Agent):
                 if not item.starts_at or not item.ends_at:
                     continue
                 try:
-                    start = dt.datetime.fromisoformat(item.starts_at.replace("Z", "+00:00"))
-                    end = dt.datetime.fromisoformat(item.ends_at.replace("Z", "+00:00"))
+                    start = dt.datetime.fromisoformat(item.starts_at)
+                    end = dt.datetime.fromisoformat(item.ends_at)
                 except ValueError:
                     continue
                 if item.data.get("all_day") or item.data.get("status") == "cancelled":

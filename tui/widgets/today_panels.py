@@ -37,7 +37,7 @@ BILL_LABELS = {
 
 def _parse(iso: str) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(iso)
     except ValueError:
         return None
 
