@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from oxymus import wire
+from oxymus import files, wire
 from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
@@ -233,12 +233,7 @@ class RunContext:
 
 def _write_atomic(path: str, content: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    files.write_atomic(path, content.encode("utf-8"), mode=files.default_mode())
 
 
 class AgentRuntime:

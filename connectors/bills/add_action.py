@@ -22,13 +22,13 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from oxymus import files
 from oxymus.connectors.bills import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
@@ -234,25 +234,4 @@ def _remove(path: Path, bill: Bill, appended: str) -> str:
 
 def _replace(path: Path, new: bytes, mode: int) -> None:
     """Write `new` over `path` atomically: a temporary file in the same folder, fsynced, renamed over."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename durable too
-        dir_fd = os.open(str(path.parent), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+    files.write_atomic(path, new, mode=mode)

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oxymus.connectors.git import porcelain
 from oxymus.connectors.git.source import KIND_REPO, Run, _git_message, _operation, _plural, discover, run_git, text
+from oxymus.files import write_atomic
 from oxymus.effects import (
     ActionContext,
     ActionInvalid,
@@ -624,33 +625,7 @@ def write_file(root: Path, name: str, content: str) -> None:
     if why is not None:
         raise Permanent(f"{name}: {why}; not written")
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(os.lstat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".oxymus-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # the rename itself durable, where the platform allows
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    write_atomic(target, content.encode("utf-8"))  # not a symlink (checked above): its own mode is kept
 
 
 async def push_check(repo: Repo, target: PushTarget, timeout: float) -> tuple[PushTarget, str]:
