@@ -2,7 +2,7 @@
 
 Both act only on repositories the person configured (`[git] repos`, or a direct
 subfolder of a `[git] roots` folder), compared by real path, and run git the way
-the read side does (`source.run_git`: no shell, own process group, killed on
+the read side does (`oxymus.gitrun.run_git`: no shell, own process group, killed on
 timeout), with no prompt, pager or editor.
 
 `git.commit` commits the changes under a list of paths, and nothing else. Its
@@ -52,8 +52,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oxymus.connectors.git import porcelain
-from oxymus.connectors.git.source import KIND_REPO, Run, _git_message, _operation, _plural, discover, run_git, text
-from oxymus.files import write_atomic
+from oxymus.connectors.git.source import KIND_REPO, _plural, discover, text
+from oxymus import gitrun
 from oxymus.effects import (
     ActionContext,
     ActionInvalid,
@@ -68,6 +68,7 @@ from oxymus.effects import (
     Scope,
     Transient,
 )
+from oxymus.files import write_atomic
 
 if TYPE_CHECKING:
     from oxymus.connectors.git import GitConfig
@@ -118,7 +119,7 @@ IDENTITY_PATTERNS = re.compile(
 class GitFailed(Exception):
     """A git process that failed or did not finish; classified by the caller's phase."""
 
-    def __init__(self, label: str, what: str, run: Run):
+    def __init__(self, label: str, what: str, run: gitrun.Run):
         self.label, self.what, self.run = label, what, run
         super().__init__(f"{label}: {run.failure(f'git {what}') or f'git {what} failed'}")
 
@@ -136,7 +137,7 @@ class GitFailed(Exception):
                 for prefix in ("fatal: ", "error: ", "remote: "):
                     ln = ln.removeprefix(prefix)
                 return ln if len(ln) <= 240 else ln[:239] + "…"
-        return _git_message(self.run.stderr, self.run.returncode)
+        return gitrun.git_message(self.run.stderr, self.run.returncode)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +153,8 @@ class Repo:
     def with_env(self, **extra: str) -> Repo:
         return dataclasses.replace(self, env={**self.env, **extra})
 
-    async def run(self, *args: str, timeout: float | None = None) -> Run:
-        return await run_git(self.git, self.path, (*GLOBAL_ARGS, *args), self.env, timeout or self.timeout)
+    async def run(self, *args: str, timeout: float | None = None) -> gitrun.Run:
+        return await gitrun.run_git(self.git, self.path, (*GLOBAL_ARGS, *args), self.env, timeout or self.timeout)
 
     async def out(self, *args: str, timeout: float | None = None) -> bytes:
         """stdout of `git args...`; GitFailed unless it succeeds."""
@@ -705,7 +706,7 @@ class GitCommitSpec(ActionSpec):
         if not payload.message.strip():
             raise ActionInvalid("payload.message: empty commit message")
         repo = await locate(self.config, payload.repo, ctx)
-        operation = await asyncio.to_thread(_operation, repo.path)
+        operation = await asyncio.to_thread(gitrun.operation, repo.path)
         if operation is not None:
             raise ActionInvalid(f"payload.repo: a {operation} is in progress in {repo.label}; finish it first")
         ch = await changes(repo, paths) if paths else None
@@ -1095,7 +1096,7 @@ class GitPushSpec(ActionSpec):
         )
 
 
-def _push_status(run: Run, ref: str) -> tuple[str | None, str]:
+def _push_status(run: gitrun.Run, ref: str) -> tuple[str | None, str]:
     """(flag, summary) of `ref` in `git push --porcelain` output: ' ' fast-forward,
     '*' new, '=' up to date, '!' rejected; (None, '') if git printed no line for it."""
     for line in run.stdout.decode("utf-8", errors="replace").splitlines():
