@@ -46,7 +46,6 @@ import stat
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
-import difflib
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -69,6 +68,7 @@ from oxymus.effects import (
     Transient,
 )
 from oxymus.files import write_atomic
+from oxymus.textdiff import unified_diff
 
 if TYPE_CHECKING:
     from oxymus.connectors.git import GitConfig
@@ -571,12 +571,7 @@ def file_diff(name: str, old: str | None, new: str) -> str:
     head = f"diff --git a/{name} b/{name}\n"
     if old is None:
         head += "new file mode 100644\n"
-    lines = list(difflib.unified_diff(
-        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile="/dev/null" if old is None else f"a/{name}", tofile=f"b/{name}", n=3,
-    ))
-    body = "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines)
-    return head + body
+    return head + unified_diff(old or "", new, "/dev/null" if old is None else f"a/{name}", f"b/{name}")
 
 
 async def check_files(repo: Repo, files: dict[str, str]) -> tuple[dict[str, str], list[str], str]:
