@@ -36,6 +36,7 @@ from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings,
 from oxymus.models import AuditEvent, Capture
 from oxymus.sources import StateItem, utc_iso
 from oxymus.store.repos import Store
+from oxymus.timeofday import parse_clock
 from oxymus.ulid import new_ulid
 from oxymus.when import parse_duration
 from oxymus.daemon.events import EventBus
@@ -283,7 +284,8 @@ class AgentRuntime:
                 continue
             trig = agent.effective_trigger
             if trig.at:
-                hour, minute = (int(x) for x in trig.at.split(":")[:2])
+                at = parse_clock(trig.at)
+                hour, minute = at.hour, at.minute
                 days = ",".join(trig.weekdays) if trig.weekdays else "*"
                 self.scheduler.add_job(self._scheduled, CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=self.zone),
                                        args=[name, f"schedule {trig.describe()}"], id=name, replace_existing=True)
@@ -322,7 +324,8 @@ class AgentRuntime:
         trig = agent.effective_trigger
         if not trig.at:
             return None
-        hour, minute = (int(x) for x in trig.at.split(":")[:2])
+        at = parse_clock(trig.at)
+        hour, minute = at.hour, at.minute
         local = now.astimezone(self.zone)
         day = local.date()
         for _ in range(8):

@@ -52,7 +52,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oxymus.connectors.git import porcelain
 from oxymus.connectors.git.source import KIND_REPO, _plural, discover, text
-from oxymus import gitrun
 from oxymus.effects import (
     ActionContext,
     ActionInvalid,
@@ -68,6 +67,7 @@ from oxymus.effects import (
     Transient,
 )
 from oxymus.files import write_atomic
+from oxymus import gitrun
 from oxymus.textdiff import unified_diff
 
 if TYPE_CHECKING:

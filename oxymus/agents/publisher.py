@@ -71,10 +71,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from oxymus import gitrun
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 from oxymus.agents.confidence import Confidence, derive
+from oxymus import gitrun
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
