@@ -50,6 +50,7 @@ def duration_words(minutes: int) -> str:
 
 
 def relative_days(days: int) -> str:
+    """"today", "tomorrow", "in 3 days", "2 days ago"."""
     if days == 0:
         return "today"
     if days == 1:
