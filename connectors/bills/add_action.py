@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import tomllib
 from pathlib import Path

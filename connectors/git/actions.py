@@ -258,7 +258,7 @@ async def locate(config: GitConfig | None, raw: str, ctx: ActionContext) -> Repo
         )
     if target.error is not None:
         raise ActionInvalid(f"payload.repo: {target.error}")
-    env = porcelain.git_env(dict(os.environ), real)
+    env = gitrun.git_env(dict(os.environ), real)
     # Literal pathspecs: a path named `*.md` or `:(top)` means that file, not a pattern.
     env.update(GIT_EDITOR=":", GIT_SEQUENCE_EDITOR=":", GIT_PAGER="cat", GIT_MERGE_AUTOEDIT="no", GIT_LITERAL_PATHSPECS="1")
     repo = Repo(real, raw, git, env, ctx.timeout)

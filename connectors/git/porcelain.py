@@ -2,15 +2,12 @@
 
 No Oxymus types here, only git's formats: `git status --porcelain=v2 --branch
 --show-stash` and one `git log -1` line. Everything is pure. git's environment and
-the files in a git dir that say an operation is under way are `oxymus.gitrun`'s
-(re-exported here).
+the files in a git dir that say an operation is under way are in `oxymus.gitrun`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from oxymus.gitrun import OPERATIONS, REPO_ENV_VARS, find_git_dir, git_env, operation_in_progress  # noqa: F401 (re-exported)
 
 # `--no-optional-locks` is GIT_OPTIONAL_LOCKS=0 as a flag: status must not refresh
 # and write the index (or take index.lock) behind the user's back.

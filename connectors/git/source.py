@@ -185,7 +185,7 @@ def discover(repos: list[str], roots: list[str], resolve: Callable[[str], Path])
 
 def _readable_git_dir(worktree: Path) -> bool:
     try:
-        git_dir = porcelain.find_git_dir(worktree)
+        git_dir = gitrun.find_git_dir(worktree)
     except OSError:
         return False
     if git_dir is None:
@@ -288,7 +288,7 @@ class GitSource:
             if target.error is not None:
                 return self._error(target, observed, target.error)
             async with limit:
-                env = porcelain.git_env(base_env, target.real_path)
+                env = gitrun.git_env(base_env, target.real_path)
                 message, st = self._status(target, await run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout))
                 if st is None:
                     return self._error(target, observed, message)
