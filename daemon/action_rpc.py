@@ -72,7 +72,7 @@ class ActionHandlers:
         at = None
         if p.at:
             try:
-                at = dt.datetime.fromisoformat(p.at.replace("Z", "+00:00"))
+                at = dt.datetime.fromisoformat(p.at)
             except ValueError:
                 raise wire.RpcError(wire.INVALID_INPUT, f"at: not an ISO-8601 time: {p.at!r}") from None
             if at.tzinfo is None:

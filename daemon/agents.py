@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from oxymus import wire
+from oxymus import files, wire
 from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
@@ -36,6 +36,7 @@ from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings,
 from oxymus.models import AuditEvent, Capture
 from oxymus.sources import StateItem, utc_iso
 from oxymus.store.repos import Store
+from oxymus.timeofday import parse_clock
 from oxymus.ulid import new_ulid
 from oxymus.when import parse_duration
 from oxymus.daemon.events import EventBus
@@ -233,12 +234,7 @@ class RunContext:
 
 def _write_atomic(path: str, content: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    files.write_atomic(path, content.encode("utf-8"), mode=files.default_mode())
 
 
 class AgentRuntime:
@@ -288,7 +284,8 @@ class AgentRuntime:
                 continue
             trig = agent.effective_trigger
             if trig.at:
-                hour, minute = (int(x) for x in trig.at.split(":")[:2])
+                at = parse_clock(trig.at)
+                hour, minute = at.hour, at.minute
                 days = ",".join(trig.weekdays) if trig.weekdays else "*"
                 self.scheduler.add_job(self._scheduled, CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=self.zone),
                                        args=[name, f"schedule {trig.describe()}"], id=name, replace_existing=True)
@@ -327,7 +324,8 @@ class AgentRuntime:
         trig = agent.effective_trigger
         if not trig.at:
             return None
-        hour, minute = (int(x) for x in trig.at.split(":")[:2])
+        at = parse_clock(trig.at)
+        hour, minute = at.hour, at.minute
         local = now.astimezone(self.zone)
         day = local.date()
         for _ in range(8):

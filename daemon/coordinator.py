@@ -178,7 +178,7 @@ class Coordinator:
             if not (rt.source.id == kind or rt.source.id.startswith(kind + ".")):
                 continue
             any_ = True
-            polled = dt.datetime.fromisoformat(rt.health.last_success.replace("Z", "+00:00")).astimezone(self.zone).date()
+            polled = dt.datetime.fromisoformat(rt.health.last_success).astimezone(self.zone).date()
             first = max(first, polled - dt.timedelta(days=kept[0]))
             last = min(last, polled + dt.timedelta(days=kept[1]))
         return (first, last) if any_ else None

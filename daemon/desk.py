@@ -362,7 +362,7 @@ class ActionDesk:
         if action.attempts:
             # The executor has already tried it (the grace ended as undo came): it may have happened.
             raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: execution has already started")
-        decided = dt.datetime.fromisoformat(last.at.replace("Z", "+00:00"))
+        decided = dt.datetime.fromisoformat(last.at)
         if (self.now() - decided).total_seconds() > grace:
             raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: decided more than {pol.format_duration(grace)} ago")
         return await self._decide(action, "awaiting_approval", [self._approval(action, "undone", via)],

@@ -99,7 +99,7 @@ class Executor:
                     continue
             delay = MAX_IDLE
             if target is not None:
-                due = dt.datetime.fromisoformat(target.replace("Z", "+00:00"))
+                due = dt.datetime.fromisoformat(target)
                 delay = min(MAX_IDLE, max(0.0, (due - self.desk.now()).total_seconds()))
             try:
                 await asyncio.wait_for(self.desk.wake.wait(), delay)

@@ -126,7 +126,7 @@ def _ago(ts: str | None) -> str:
 
     if not ts:
         return ""
-    delta = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
+    delta = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(ts)).total_seconds()
     return f"{duration(abs(delta))} {'ago' if delta >= 0 else 'from now'}"
 
 

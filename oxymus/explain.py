@@ -21,7 +21,7 @@ def local(ts: str | None, zone, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored UTC timestamp in `zone` (None: the machine's zone); "-" when there is none."""
     if not ts:
         return "-"
-    return dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(zone).strftime(fmt)
+    return dt.datetime.fromisoformat(ts).astimezone(zone).strftime(fmt)
 
 
 def proposer_label(p: dict) -> str:

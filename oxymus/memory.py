@@ -249,7 +249,7 @@ def snippet(record: MemoryRecord, text: str, width: int = 160) -> str:
 
 def aged_tier(tier: str, touched_at: str, now: dt.datetime, hot_days: int, warm_days: int) -> str:
     """The tier a record should be in: hot -> warm after hot_days untouched, warm -> cold after warm_days."""
-    touched = dt.datetime.fromisoformat(touched_at.replace("Z", "+00:00"))
+    touched = dt.datetime.fromisoformat(touched_at)
     idle = (now - touched).days
     if tier == "hot" and idle >= hot_days:
         tier = "warm"

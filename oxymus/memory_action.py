@@ -24,7 +24,6 @@ The effect is performed by the daemon through `ctx.local` (`daemon/local_effects
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from typing import Any, ClassVar, Literal
 
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
 from oxymus.memory import MemoryRecord, RecordChanges, RecordFields
+from oxymus.textdiff import unified_diff
 from oxymus.ulid import _ALPHABET, is_ulid, ulid_ms
 
 
@@ -99,10 +99,8 @@ def _render_record(r: MemoryRecord, updates: dict[str, Any] | None = None) -> st
 
 
 def edit_diff(record: MemoryRecord, updates: dict[str, Any]) -> str:
-    before = _render_record(record).splitlines(keepends=True)
-    after = _render_record(record, updates).splitlines(keepends=True)
     name = f"memory/{record.id}"
-    return "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+    return unified_diff(_render_record(record), _render_record(record, updates), f"a/{name}", f"b/{name}")
 
 
 def _quote(title: str, width: int = 60) -> str:

@@ -89,6 +89,6 @@ def age_seconds(then_iso: str, now_iso: str) -> float:
     from datetime import datetime
 
     def parse(s: str) -> datetime:
-        return datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return datetime.fromisoformat(s)
 
     return (parse(now_iso) - parse(then_iso)).total_seconds()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
-import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from oxymus.actions import Decision, EffectDecision, Outcome, Proposer, Proposer
 from oxymus.config import parse_model, read_text
 from oxymus.effects import Scope
 from oxymus.sources import utc_iso
+from oxymus.timeofday import in_window, parse_window
 from oxymus.when import WEEKDAYS, Duration, Weekdays, format_duration, parse_duration
 
 DEFAULT_EXPIRY = {"local": 3600.0, "own_files": 86400.0, "external": 86400.0}
@@ -139,23 +139,9 @@ class Rule(_Strict):
     @classmethod
     def _window(cls, value: str | None) -> str | None:
         if value is not None:
-            parse_window(value)
+            parse_window(value, wraps=True)
         return value
 
-
-
-def parse_window(text: str) -> tuple[dt.time, dt.time]:
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
-    if not m or int(m.group(1)) > 23 or int(m.group(3)) > 23 or int(m.group(2)) > 59 or int(m.group(4)) > 59:
-        raise ValueError(f"not a time window: {text!r} (use HH:MM-HH:MM, e.g. 22:00-07:00)")
-    return dt.time(int(m.group(1)), int(m.group(2))), dt.time(int(m.group(3)), int(m.group(4)))
-
-
-def in_window(moment: dt.time, window: tuple[dt.time, dt.time]) -> bool:
-    start, end = window
-    if start <= end:
-        return start <= moment < end
-    return moment >= start or moment < end  # wraps midnight
 
 
 class Settings(_Strict):
@@ -264,7 +250,7 @@ def why_not(rule: Rule, req: DecisionRequest) -> str | None:
     local = req.at.astimezone(ZoneInfo(req.zone))
     if rule.weekdays is not None and WEEKDAYS[local.weekday()] not in rule.weekdays:
         return f"it is {WEEKDAYS[local.weekday()]}, not {', '.join(rule.weekdays)}"
-    if rule.hours is not None and not in_window(local.time(), parse_window(rule.hours)):
+    if rule.hours is not None and not in_window(local.time(), parse_window(rule.hours, wraps=True)):
         return f"it is {local:%H:%M}, outside {rule.hours}"
     return None
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 def local_time(iso_utc: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC timestamp in the machine's local zone."""
-    dt = datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    dt = datetime.fromisoformat(iso_utc)
     return dt.astimezone().strftime(fmt)
 
 

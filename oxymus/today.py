@@ -119,7 +119,7 @@ def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _parse(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(iso)
 
 
 def build(

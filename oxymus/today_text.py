@@ -6,17 +6,7 @@ import datetime as dt
 
 from oxymus.textfmt import duration, one_line
 from oxymus.today import Today
-
-
-def relative_day(n: int) -> str:
-    """"today", "tomorrow", "in 3 days", "2 days ago"."""
-    if n == 0:
-        return "today"
-    if n == 1:
-        return "tomorrow"
-    if n == -1:
-        return "yesterday"
-    return f"in {n} days" if n > 0 else f"{-n} days ago"
+from oxymus.wording import relative_days
 
 
 def freshness(source) -> str:
@@ -46,12 +36,12 @@ def render(today: Today) -> str:
     if today.deadlines:
         out += ["", "Deadlines"]
         for d in today.deadlines:
-            out.append(f"  {'OVERDUE ' if d.overdue else ''}{d.due}  {one_line(d.summary, 60)} ({relative_day(d.days_left)})")
+            out.append(f"  {'OVERDUE ' if d.overdue else ''}{d.due}  {one_line(d.summary, 60)} ({relative_days(d.days_left)})")
     if today.bills:
         out += ["", "Bills"]
         for b in today.bills:
             label = {"overdue": "OVERDUE", "due_today": "DUE TODAY", "upcoming": "upcoming", "paid": "paid", "autopay": "autopay"}[b.status]
-            out.append(f"  {label:<9}  {b.name}  {b.amount:,.2f} {b.currency}  due {b.due} ({relative_day(b.days_left)})")
+            out.append(f"  {label:<9}  {b.name}  {b.amount:,.2f} {b.currency}  due {b.due} ({relative_days(b.days_left)})")
     if today.repos:
         out += ["", "Repos needing attention"]
         for r in today.repos:

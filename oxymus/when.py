@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator
 
+from oxymus.timeofday import hour24, local_at, valid_clock
+
 FORMS = "2h, 30m, 90s, 1d, 1h30m, today 18:00, tomorrow, tomorrow 9:00, monday, 2026-11-23, 2026-11-23 14:00, 14:00"
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*([smhdw]))+$")
@@ -102,12 +104,12 @@ def parse_when(text: str, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
         day = local_now.date() + dt.timedelta(days=ahead)
     if day is not None:
         clock = _clock(clock_text, raw) if clock_text else MORNING
-        return _future(_at(day, clock, zone), now, raw)
+        return _future(local_at(day, clock, zone), now, raw)
     if _CLOCK.match(lowered):
         clock = _clock(lowered, raw)
-        moment = _at(local_now.date(), clock, zone)
+        moment = local_at(local_now.date(), clock, zone)
         if moment <= now:
-            moment = _at(local_now.date() + dt.timedelta(days=1), clock, zone)
+            moment = local_at(local_now.date() + dt.timedelta(days=1), clock, zone)
         return moment
     raise WhenError(f"not a time: {text!r} (use e.g. {FORMS})")
 
@@ -116,22 +118,12 @@ def _clock(text: str, raw: str) -> dt.time:
     m = _CLOCK.match(text.strip())
     if not m:
         raise WhenError(f"not a time of day in {raw!r} (use e.g. 9:00, 14:30, 9am)")
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if m.group(3) and not 1 <= hour <= 12:
-        raise WhenError(f"not a time of day in {raw!r} (with am/pm the hour is 1 to 12)")
-    if m.group(3) == "pm" and hour < 12:
-        hour += 12
-    if m.group(3) == "am" and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59:
+    hour, minute, ampm = int(m.group(1)), int(m.group(2) or 0), m.group(3)
+    if not valid_clock(hour, minute, ampm):
+        if ampm and not 1 <= hour <= 12:
+            raise WhenError(f"not a time of day in {raw!r} (with am/pm the hour is 1 to 12)")
         raise WhenError(f"not a time of day in {raw!r}")
-    return dt.time(hour, minute)
-
-
-def _at(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
-    # fold=0 and a round trip through UTC put a time inside a DST gap just after it.
-    local = dt.datetime.combine(day, clock, zone)
-    return local.astimezone(dt.timezone.utc)
+    return dt.time(hour24(hour, ampm), minute)
 
 
 def _future(moment: dt.datetime, now: dt.datetime, raw: str) -> dt.datetime:

@@ -543,11 +543,11 @@ async def test_transient_failures_are_retried_with_backoff(h):
     assert h.spec.calls == [a.id]  # not due yet
     retry_line = (await h.audit(a))[-1]
     assert retry_line.verb == "action.approved" and retry_line.details["retry_at"] == first.next_attempt_at
-    h.clock = dt.datetime.fromisoformat(first.next_attempt_at.replace("Z", "+00:00"))
+    h.clock = dt.datetime.fromisoformat(first.next_attempt_at)
     await h.tick()
     second = await h.get(a.id)
     assert second.attempts == 2 and second.next_attempt_at > first.next_attempt_at
-    h.clock = dt.datetime.fromisoformat(second.next_attempt_at.replace("Z", "+00:00"))
+    h.clock = dt.datetime.fromisoformat(second.next_attempt_at)
     await h.tick()
     done = await h.get(a.id)
     assert done.status == "succeeded" and done.attempts == 3 and done.error is None

@@ -11,6 +11,7 @@ import pytest
 from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
 from oxymus import memory as m
+from oxymus import wording
 from oxymus.agents import dayplan as dp
 from oxymus.agents.planner import NO_CALENDAR, PlannerSettings
 from oxymus.config import LlmConfig
@@ -416,9 +417,9 @@ def test_free_slots_and_blocks_pure():
     assert dp.free_slots(within, busy, min_minutes=30, not_before=t(12, 3)) == [dp.Span(t(12, 3), t(16))]
     assert dp.place_blocks(slots, dp.Span(t(8), t(12)), length_minutes=60, max_blocks=5) == [dp.Span(t(8), t(9))]
     assert dp.round_up(t(12, 1)) == t(12, 5) and dp.round_up(t(12, 5)) == t(12, 5)
-    assert dp.only_known_facts("due Fri 20 Nov: 84.20 EUR", "overdue since Fri 20 Nov: 84.20 EUR")
-    assert not dp.only_known_facts("pay by Friday", "due tomorrow (Tue 24 Nov)")
-    assert dp.only_known_facts("pay it on Friday", "overdue since Fri 20 Nov")
+    assert wording.only_known_facts("due Fri 20 Nov: 84.20 EUR", "overdue since Fri 20 Nov: 84.20 EUR")
+    assert not wording.only_known_facts("pay by Friday", "due tomorrow (Tue 24 Nov)")
+    assert wording.only_known_facts("pay it on Friday", "overdue since Fri 20 Nov")
 
 
 async def test_bad_items_are_skipped_not_fatal(tmp_path):

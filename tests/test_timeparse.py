@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oxymus.agents.timeparse import find_when, strip_spans
+from oxymus.timewords import find_when, strip_spans
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -18,20 +18,19 @@ still there byte for byte as appended; a table the person edited since is left a
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from oxymus import tomlfmt
+from oxymus import files, tomlfmt
 from oxymus.connectors.bills import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
 from oxymus.sources import SourceUnavailable
+from oxymus.textdiff import unified_diff
 
 ORDER = ("name", "id", "amount", "currency", "schedule", "day", "date", "every", "start", "autopay", "url", "notes")
 
@@ -96,12 +95,13 @@ class AddBill(ActionSpec):
         if existing is not None and bill.key in existing:
             return Prepared(payload=payload.model_dump(mode="json"),
                             preview=Preview(summary=f"{summary} (already there)", format="diff", body=""))
+        old = await asyncio.to_thread(path.read_bytes) if existing is not None else None
         return Prepared(payload=payload.model_dump(mode="json"),
-                        preview=Preview(summary=summary, format="diff", body=_diff(path, text, existing is None)))
+                        preview=Preview(summary=summary, format="diff", body=_diff(path.name, old, text)))
 
     def preview(self, payload: AddBillPayload) -> Preview:  # type: ignore[override]
         bill = Bill.model_validate(payload.model_dump())
-        return Preview(summary=_summary(bill), format="diff", body=_diff(Path("bills.toml"), render(bill), False))
+        return Preview(summary=_summary(bill), format="diff", body=_diff("bills.toml", b"", render(bill)))
 
     async def execute(self, payload: AddBillPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
         try:
@@ -142,9 +142,11 @@ class AddBill(ActionSpec):
         return Receipt(summary=f"removed bill {bill.name} from {path.name}", ref=bill.key, data=data)
 
 
-def _diff(path: Path, text: str, new_file: bool) -> str:
-    head = ["--- /dev/null" if new_file else f"--- {path.name}", f"+++ {path.name}", "@@ appended at the end @@"]
-    return "\n".join(head + ["+"] + [f"+{line}" for line in text.rstrip("\n").split("\n")])
+def _diff(name: str, old: bytes | None, table: str) -> str:
+    """The file before and after `table` is appended (`old` None: there is no file yet)."""
+    before = (old or b"").decode("utf-8", errors="replace")
+    after = _appended(old or b"", table.encode("utf-8")).decode("utf-8", errors="replace")
+    return unified_diff(before, after, "/dev/null" if old is None else f"a/{name}", f"b/{name}")
 
 
 def _check_round_trip(text: str, bill: Bill) -> None:
@@ -190,14 +192,18 @@ def _append(path: Path, bill: Bill) -> str | None:
     if existing is not None and bill.key in existing:
         return None
     old = path.read_bytes() if existing is not None else b""
-    # One blank line between the person's last line and the new table.
-    sep = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n") else b"\n\n")
-    added = sep + render(bill).encode("utf-8")
-    new = old + added
+    new = _appended(old, render(bill).encode("utf-8"))
+    added = new[len(old):]
     tomllib.loads(new.decode("utf-8"))  # never write a file that does not parse
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, new, path.stat().st_mode & 0o7777 if existing is not None else 0o644)
     return added.decode("utf-8")
+
+
+def _appended(old: bytes, table: bytes) -> bytes:
+    """`old` with `table` appended, one blank line between the person's last line and it."""
+    sep = b"" if not old or old.endswith(b"\n\n") else (b"\n" if old.endswith(b"\n") else b"\n\n")
+    return old + sep + table
 
 
 def _remove(path: Path, bill: Bill, appended: str) -> str:
@@ -227,25 +233,4 @@ def _remove(path: Path, bill: Bill, appended: str) -> str:
 
 def _replace(path: Path, new: bytes, mode: int) -> None:
     """Write `new` over `path` atomically: a temporary file in the same folder, fsynced, renamed over."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename durable too
-        dir_fd = os.open(str(path.parent), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
+    files.write_atomic(path, new, mode=mode)

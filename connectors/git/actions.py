@@ -2,7 +2,7 @@
 
 Both act only on repositories the person configured (`[git] repos`, or a direct
 subfolder of a `[git] roots` folder), compared by real path, and run git the way
-the read side does (`source.run_git`: no shell, own process group, killed on
+the read side does (`oxymus.gitrun.run_git`: no shell, own process group, killed on
 timeout), with no prompt, pager or editor.
 
 `git.commit` commits the changes under a list of paths, and nothing else. Its
@@ -30,269 +30,45 @@ has the commit. With `push` the risk is high and the scope external
 `git.push` pushes one pinned commit to one branch of a named remote, never forced.
 It is done already when the remote branch contains the commit, and refused when
 the remote branch has moved somewhere the commit does not contain.
+
+This module is `git.commit`; `git.push` is `push.py` (imported here, so both kinds
+import from here), and both run git through `runner.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import os
 import posixpath
-import re
-import shutil
 import stat
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-import difflib
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oxymus.connectors.git import porcelain
-from oxymus.connectors.git.source import KIND_REPO, Run, _git_message, _operation, _plural, discover, run_git, text
-from oxymus.effects import (
-    ActionContext,
-    ActionInvalid,
-    ActionSpec,
-    EffectError,
-    NotCompensable,
-    Permanent,
-    Prepared,
-    Preview,
-    Receipt,
-    Risk,
-    Scope,
-    Transient,
+from oxymus import gitrun
+# GitPushSpec, GitFailed and classify are imported from here too (the connector, the tests).
+from oxymus.connectors.git.push import FULL_ID, GitPushSpec, PushTarget, push_check, push_commit  # noqa: F401
+from oxymus.connectors.git.runner import (  # noqa: F401
+    IDENTITY_ARGS, MAX_BODY, TRAILER, GitFailed, Repo, classify, executing, find_commit, locate, preparing, scratch_index, split0,
 )
+from oxymus.connectors.git.source import _plural, text
+from oxymus.effects import (
+    ActionContext, ActionInvalid, ActionSpec, NotCompensable, Permanent, Prepared, Preview, Receipt, Risk, Scope, Transient,
+)
+from oxymus.files import write_atomic
+from oxymus.textdiff import unified_diff
 
-if TYPE_CHECKING:
-    from oxymus.connectors.git import GitConfig
-
-T = TypeVar("T")
-
-TRAILER = "Oxymus-Action"
-HISTORY_SEARCHED = 500  # commits of HEAD's history searched for an earlier run's trailer
-MAX_BODY = 200_000  # characters of preview body; a person cannot review more anyway
 MAX_NEW_FILE_DIFFS = 100  # untracked files shown in full in a commit preview
-MAX_LOG_LINES = 100  # commits listed in a push preview
-LS_REMOTE_PREPARE_TIMEOUT = 10.0  # prepare must stay quick; the remote is asked again at execution
 MAX_FILES = 50  # files one commit may write
 MAX_FILE_CHARS = 1_000_000  # characters of one file written by a commit
 ABSENT = "absent"  # what `replaces` says of a file that does not exist yet
 
-# Before the subcommand on every call: paths printed raw (with -z) rather than
-# C-quoted, and nothing that could wait on a terminal.
-GLOBAL_ARGS = ("--no-pager", "-c", "core.quotepath=off", "-c", "color.ui=false")
-# Refuse to commit as a guessed identity (user@host.(none)): the person must say who they are.
-IDENTITY_ARGS = ("-c", "user.useConfigOnly=true")
-
-NOT_CONFIGURED = "payload.repo: no [git] section in config.toml; add the repo to [git] repos"
-
-# How git says a failure that retrying can fix, and one it cannot. Permanent ones are
-# tried first: "unable to access ... returned error: 403" is an auth failure.
-PERMANENT_PATTERNS = re.compile(
-    r"rejected|non-fast-forward|fetch first|Authentication failed|Permission denied|could not read (Username|Password)"
-    r"|terminal prompts disabled|does not appear to be a git repository|Repository not found"
-    r"|returned error: (401|403|404)|HTTP (401|403|404)",
-    re.IGNORECASE,
-)
-TRANSIENT_PATTERNS = re.compile(
-    r"Could not resolve host|Connection refused|Connection timed out|Operation timed out|timed out"
-    r"|unable to access|hung up unexpectedly|Network is unreachable|No route to host|Connection reset"
-    r"|early EOF|Temporary failure in name resolution|returned error: (5\d\d|429)|HTTP (5\d\d|429)",
-    re.IGNORECASE,
-)
-LOCK_PATTERNS = re.compile(r"\.lock'?: File exists|index\.lock|cannot lock ref|Unable to create .*\.lock", re.IGNORECASE)
-IDENTITY_PATTERNS = re.compile(
-    r"Please tell me who you are|identity unknown|unable to auto-detect email|no (email|name) was given", re.IGNORECASE
-)
-
-
-# ------------------------------------------------------------------ running git
-
-
-class GitFailed(Exception):
-    """A git process that failed or did not finish; classified by the caller's phase."""
-
-    def __init__(self, label: str, what: str, run: Run):
-        self.label, self.what, self.run = label, what, run
-        super().__init__(f"{label}: {run.failure(f'git {what}') or f'git {what} failed'}")
-
-    @property
-    def stderr(self) -> str:
-        return self.run.stderr.decode("utf-8", errors="replace")
-
-    def line(self, pattern: re.Pattern[str]) -> str:
-        """git's own line matching `pattern` (the informative one), else its fatal line."""
-        if self.run.problem is not None:
-            return f"git {self.what} {self.run.problem}"
-        for ln in self.stderr.splitlines():
-            if pattern.search(ln):
-                ln = ln.strip()
-                for prefix in ("fatal: ", "error: ", "remote: "):
-                    ln = ln.removeprefix(prefix)
-                return ln if len(ln) <= 240 else ln[:239] + "…"
-        return _git_message(self.run.stderr, self.run.returncode)
-
-
-@dataclasses.dataclass(frozen=True)
-class Repo:
-    """A configured repository, ready to run git in."""
-
-    path: Path  # the real path; git runs here
-    label: str  # as the payload spells it, for messages
-    git: str
-    env: dict[str, str]
-    timeout: float
-
-    def with_env(self, **extra: str) -> Repo:
-        return dataclasses.replace(self, env={**self.env, **extra})
-
-    async def run(self, *args: str, timeout: float | None = None) -> Run:
-        return await run_git(self.git, self.path, (*GLOBAL_ARGS, *args), self.env, timeout or self.timeout)
-
-    async def out(self, *args: str, timeout: float | None = None) -> bytes:
-        """stdout of `git args...`; GitFailed unless it succeeds."""
-        run = await self.run(*args, timeout=timeout)
-        if run.problem is not None or run.returncode != 0:
-            raise GitFailed(self.label, _what(args), run)
-        return run.stdout
-
-    async def rev(self, name: str) -> str | None:
-        """The full id of commit `name`, or None if there is no such commit."""
-        run = await self.run("rev-parse", "--verify", "-q", f"{name}^{{commit}}")
-        if run.problem is not None or run.returncode not in (0, 1):
-            raise GitFailed(self.label, "rev-parse", run)
-        return run.stdout.decode("ascii", errors="replace").strip() if run.returncode == 0 else None
-
-    async def is_ancestor(self, older: str, newer: str) -> bool:
-        run = await self.run("merge-base", "--is-ancestor", older, newer)
-        if run.problem is not None or run.returncode not in (0, 1):
-            raise GitFailed(self.label, "merge-base", run)
-        return run.returncode == 0
-
-    async def empty_tree(self) -> str:
-        # Not written (no -w); git knows the empty tree in either object format.
-        return (await self.out("hash-object", "-t", "tree", "--stdin")).decode("ascii").strip()
-
-
-def _what(args: tuple[str, ...]) -> str:
-    """The subcommand in `args` (after any `-c x=y`), for messages."""
-    it = iter(args)
-    for a in it:
-        if a == "-c":
-            next(it, None)
-        elif not a.startswith("-"):
-            return a
-    return "command"
-
-
-def split0(raw: bytes) -> list[str]:
-    return [os.fsdecode(p) for p in raw.split(b"\0") if p]
-
-
-def classify(exc: GitFailed) -> EffectError:
-    """The failure as execution reports it: retry (Transient) or give up (Permanent)."""
-    run, where = exc.run, f"{exc.label}: git {exc.what}"
-    if run.problem is not None:
-        if run.problem.startswith("timed out"):
-            return Transient(f"{where} {run.problem}")
-        return Permanent(f"{where}: {run.problem}")
-    err = exc.stderr
-    if IDENTITY_PATTERNS.search(err):
-        return Permanent(
-            f"{exc.label}: git has no identity to commit as; set user.name and user.email "
-            "(git config --global user.name 'Your Name'; git config --global user.email you@example.com)"
-        )
-    if LOCK_PATTERNS.search(err):
-        return Transient(f"{where}: another git process is using the repository ({exc.line(LOCK_PATTERNS)})")
-    if PERMANENT_PATTERNS.search(err):
-        return Permanent(f"{where} failed: {exc.line(PERMANENT_PATTERNS)}")
-    if TRANSIENT_PATTERNS.search(err):
-        return Transient(f"{where} failed: {exc.line(TRANSIENT_PATTERNS)}")
-    return Permanent(str(exc))
-
-
-async def preparing(step: Awaitable[T]) -> T:
-    """prepare() refuses the proposal, naming the repo, when git itself fails."""
-    try:
-        return await step
-    except GitFailed as exc:
-        raise ActionInvalid(f"payload.repo: {exc}") from None
-
-
-async def executing(step: Awaitable[T]) -> T:
-    """execute() turns a refusal (the repo is gone, no longer configured) into a
-    Permanent failure and classifies git's own failures."""
-    try:
-        return await step
-    except ActionInvalid as exc:
-        raise Permanent(str(exc)) from None
-    except GitFailed as exc:
-        raise classify(exc) from None
-
-
-# ------------------------------------------------------------------ the repository
-
-
-async def locate(config: GitConfig | None, raw: str, ctx: ActionContext) -> Repo:
-    """The repository `raw` names, if it is one the person configured; else ActionInvalid."""
-    if config is None:
-        raise ActionInvalid(NOT_CONFIGURED)
-    git = shutil.which("git")
-    if git is None:
-        raise ActionInvalid("payload.repo: git is not installed: no `git` program on PATH")
-    real = Path(os.path.realpath(ctx.resolve(raw)))
-    # The read side's discovery, so "configured" means exactly the repos that are watched.
-    targets, _ = await asyncio.to_thread(discover, list(config.repos), list(config.roots), ctx.resolve)
-    target = next((t for t in targets if t.kind == KIND_REPO and t.real_path == real), None)
-    if target is None:
-        raise ActionInvalid(
-            f"payload.repo: {raw} is not a repository Oxymus watches; add it to [git] repos = [...] "
-            "(or its parent folder to [git] roots) in config.toml"
-        )
-    if target.error is not None:
-        raise ActionInvalid(f"payload.repo: {target.error}")
-    env = porcelain.git_env(dict(os.environ), real)
-    # Literal pathspecs: a path named `*.md` or `:(top)` means that file, not a pattern.
-    env.update(GIT_EDITOR=":", GIT_SEQUENCE_EDITOR=":", GIT_PAGER="cat", GIT_MERGE_AUTOEDIT="no", GIT_LITERAL_PATHSPECS="1")
-    repo = Repo(real, raw, git, env, ctx.timeout)
-    top = (await repo.out("rev-parse", "--show-toplevel")).rstrip(b"\n")
-    if os.path.realpath(os.fsdecode(top)) != os.fspath(real):
-        raise ActionInvalid(f"payload.repo: {raw} is inside the repository {text(top)}, not the top of one")
-    return repo
-
-
-@contextlib.asynccontextmanager
-async def scratch_index(repo: Repo) -> AsyncIterator[Repo]:
-    """`repo` with git reading a copy of its index: whatever git refreshes as it
-    reads (`git diff` does, optional locks or not) lands in the copy."""
-    where = (await repo.out("rev-parse", "--git-path", "index")).rstrip(b"\n")
-    index = repo.path / os.fsdecode(where)  # absolute stays absolute
-    with tempfile.TemporaryDirectory(prefix="oxymus-git-") as tmp:
-        copy = Path(tmp) / "index"
-        await asyncio.to_thread(_copy_if_exists, index, copy)
-        yield repo.with_env(GIT_INDEX_FILE=os.fspath(copy))
-
-
-def _copy_if_exists(src: Path, dst: Path) -> None:
-    try:
-        shutil.copyfile(src, dst)
-    except FileNotFoundError:
-        pass  # no index yet: git reads an empty one, which is the truth
-
 
 # ------------------------------------------------------------------ git.commit
-
-
-class PushTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    remote: str = Field(default="origin", min_length=1, max_length=200, description="a remote configured in the repository")
-    branch: str | None = Field(default=None, min_length=1, max_length=255, description="the remote branch; pinned to the current branch")
 
 
 class CommitPayload(BaseModel):
@@ -456,22 +232,6 @@ def idempotency_key(ctx: ActionContext) -> str:
     return key
 
 
-async def find_commit(repo: Repo, key: str) -> tuple[str, str] | None:
-    """(sha, subject) of the commit in HEAD's recent history carrying `key` as its trailer."""
-    if await repo.rev("HEAD") is None:
-        return None
-    raw = await repo.out(
-        "log", f"-n{HISTORY_SEARCHED}", "--no-show-signature",
-        f"--format=%H%x00%s%x00%(trailers:key={TRAILER},valueonly)%x1e", "HEAD",
-    )
-    for record in raw.split(b"\x1e"):
-        sha, _, rest = record.strip(b"\n").partition(b"\0")
-        subj, _, values = rest.partition(b"\0")
-        if key in (v.strip() for v in values.decode("utf-8", errors="replace").splitlines()):
-            return sha.decode("ascii"), subj.decode("utf-8", errors="replace")
-    return None
-
-
 # ------------------------------------------------------------------ files a commit writes
 
 
@@ -569,12 +329,7 @@ def file_diff(name: str, old: str | None, new: str) -> str:
     head = f"diff --git a/{name} b/{name}\n"
     if old is None:
         head += "new file mode 100644\n"
-    lines = list(difflib.unified_diff(
-        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile="/dev/null" if old is None else f"a/{name}", tofile=f"b/{name}", n=3,
-    ))
-    body = "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n" for ln in lines)
-    return head + body
+    return head + unified_diff(old or "", new, "/dev/null" if old is None else f"a/{name}", f"b/{name}")
 
 
 async def check_files(repo: Repo, files: dict[str, str]) -> tuple[dict[str, str], list[str], str]:
@@ -624,75 +379,7 @@ def write_file(root: Path, name: str, content: str) -> None:
     if why is not None:
         raise Permanent(f"{name}: {why}; not written")
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(os.lstat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".oxymus-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # the rename itself durable, where the platform allows
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-async def push_check(repo: Repo, target: PushTarget, timeout: float) -> tuple[PushTarget, str]:
-    """prepare's side of a commit's push: the remote exists, the branch is pinned and
-    valid, and the remote branch has nothing HEAD lacks. Returns the pinned target and
-    the lines the preview shows about the push."""
-    remote = target.remote
-    remotes = (await repo.out("remote")).decode("utf-8", errors="replace").split()
-    if remote.startswith("-") or remote not in remotes:
-        have = f"it has {', '.join(remotes)}" if remotes else "it has none"
-        raise ActionInvalid(f"payload.push.remote: {repo.label} has no remote {remote!r} ({have})")
-    branch = target.branch
-    if branch is None:
-        run = await repo.run("symbolic-ref", "-q", "--short", "HEAD")
-        if run.problem is not None or run.returncode not in (0, 1):
-            raise GitFailed(repo.label, "symbolic-ref", run)
-        if run.returncode == 1:
-            raise ActionInvalid(f"payload.push.branch: HEAD is detached in {repo.label}; name the branch to push to")
-        branch = run.stdout.decode("utf-8", errors="replace").strip()
-    check = await repo.run("check-ref-format", f"refs/heads/{branch}")
-    if branch.startswith("-") or check.returncode != 0:
-        raise ActionInvalid(f"payload.push.branch: {branch!r} is not a valid branch name")
-    where = f"{remote}/{branch}"
-    head = await repo.rev("HEAD")
-    tip, notes = await GitPushSpec._known_tip(repo, remote, branch, timeout)
-    if tip is not None and not await has_commit(repo, tip):
-        raise ActionInvalid(f"payload.push: {where} has commits not fetched here; pull, then propose again")
-    if tip is not None and (head is None or not await repo.is_ancestor(tip, head)):
-        raise ActionInvalid(f"payload.push: {where} has diverged from {repo.label}; pull, then propose again")
-    lines = [f"then push the commit to {where} (not forced)"]
-    if tip is None:
-        lines.append(f"{where} does not exist yet: the push creates it")
-    if head is not None:
-        exclude = [f"^{tip}"] if tip is not None else ["--not", f"--remotes={remote}"]
-        earlier = (await repo.out("log", "--oneline", "--no-decorate", f"-n{MAX_LOG_LINES}", head, *exclude)).decode(
-            "utf-8", errors="replace")
-        if earlier.strip():
-            n = len(earlier.strip().splitlines())
-            lines.append(f"the push also sends {_plural(n, 'earlier commit')} not yet on {where}:")
-            lines.extend("  " + ln for ln in earlier.strip().splitlines())
-    lines.extend(notes)
-    return target.model_copy(update={"branch": branch}), "".join(f"{ln}\n" for ln in lines)
+    write_atomic(target, content.encode("utf-8"))  # not a symlink (checked above): its own mode is kept
 
 
 class GitCommitSpec(ActionSpec):
@@ -730,7 +417,7 @@ class GitCommitSpec(ActionSpec):
         if not payload.message.strip():
             raise ActionInvalid("payload.message: empty commit message")
         repo = await locate(self.config, payload.repo, ctx)
-        operation = await asyncio.to_thread(_operation, repo.path)
+        operation = await asyncio.to_thread(gitrun.operation, repo.path)
         if operation is not None:
             raise ActionInvalid(f"payload.repo: a {operation} is in progress in {repo.label}; finish it first")
         ch = await changes(repo, paths) if paths else None
@@ -908,223 +595,3 @@ class GitCommitSpec(ActionSpec):
             data["pushed"] = {"remote": push.remote, "branch": push.branch, "previous": previous}
             summary += f"; pushed to {push.remote}/{push.branch}"
         return Receipt(summary=summary, ref=sha, data=data, already_done=already_done)
-
-
-# ------------------------------------------------------------------ git.push
-
-
-class PushPayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    repo: str = Field(min_length=1, description="the repository's path (~ allowed), one configured under [git]")
-    remote: str = Field(default="origin", min_length=1, max_length=200, description="a remote configured in the repository")
-    branch: str | None = Field(default=None, min_length=1, max_length=255, description="the remote branch; pinned to the current branch")
-    commit: str | None = Field(default=None, min_length=1, max_length=200, description="what to push; pinned to the branch's tip, full id")
-    commit_key: str | None = Field(
-        default=None, min_length=1, max_length=300,
-        description="instead of `commit`: push the commit a git.commit earlier in the same flow makes, found by its idempotency key",
-    )
-
-    @model_validator(mode="after")
-    def _one_commit(self) -> PushPayload:
-        if self.commit is not None and self.commit_key is not None:
-            raise ValueError("give `commit` or `commit_key`, not both")
-        return self
-
-
-FULL_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-
-
-async def remote_tip(repo: Repo, remote: str, branch: str, timeout: float | None = None) -> str | None:
-    """The remote branch's commit as the remote says now; None if the branch does not exist there."""
-    ref = f"refs/heads/{branch}"
-    raw = await repo.out("ls-remote", "--refs", remote, ref, timeout=timeout)
-    for line in raw.decode("utf-8", errors="replace").splitlines():
-        sha, _, name = line.partition("\t")
-        if name == ref:
-            return sha
-    return None
-
-
-async def has_commit(repo: Repo, sha: str) -> bool:
-    run = await repo.run("cat-file", "-e", f"{sha}^{{commit}}")
-    if run.problem is not None:
-        raise GitFailed(repo.label, "cat-file", run)
-    return run.returncode == 0
-
-
-async def push_commit(repo: Repo, remote: str, branch: str, commit: str) -> tuple[str | None, bool]:
-    """Push `commit` to `remote`'s `branch`, fast-forward only: (the remote tip before,
-    whether it was already there). Done already when the remote branch contains the
-    commit; Permanent when it has diverged or refuses."""
-    if not await has_commit(repo, commit):
-        raise Permanent(f"{repo.label}: commit {commit[:7]} no longer exists; propose the push again")
-    where = f"{remote}/{branch}"
-    tip = await remote_tip(repo, remote, branch)
-    if tip == commit:
-        return tip, True
-    if tip is not None:
-        known = await has_commit(repo, tip)
-        if not known:
-            # The remote moved on since the last fetch: get its tip to compare.
-            await repo.out("fetch", "--quiet", "--no-tags", "--no-recurse-submodules", remote, f"refs/heads/{branch}")
-            known = await has_commit(repo, tip)
-        if known and await repo.is_ancestor(commit, tip):
-            return tip, True
-        if not known or not await repo.is_ancestor(tip, commit):
-            raise Permanent(f"{where} has diverged; pull and propose again")
-    run = await repo.run("push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules", remote, f"{commit}:refs/heads/{branch}")
-    flag, summary = _push_status(run, f"refs/heads/{branch}")
-    if flag == "=":
-        return tip, True
-    if flag == "!":
-        if "non-fast-forward" in summary or "fetch first" in summary:
-            raise Permanent(f"{where} has diverged; pull and propose again ({summary})")
-        raise Permanent(f"{repo.label}: {where} refused the push: {summary}")
-    if run.problem is not None or run.returncode != 0 or flag is None:
-        raise GitFailed(repo.label, "push", run)
-    return tip, False
-
-
-class GitPushSpec(ActionSpec):
-    kind: ClassVar[str] = "git.push"
-    Payload: ClassVar[type[BaseModel]] = PushPayload
-    scope = "external"
-    risk = "high"
-    description = "push one pinned commit to a branch of a configured repository's remote (never forced)"
-
-    async def prepare(self, payload: PushPayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
-        return await preparing(self._prepare(payload, ctx))
-
-    async def _prepare(self, payload: PushPayload, ctx: ActionContext) -> Prepared:
-        repo = await locate(self.config, payload.repo, ctx)
-        remote = payload.remote
-        remotes = (await repo.out("remote")).decode("utf-8", errors="replace").split()
-        if remote.startswith("-") or remote not in remotes:
-            have = f"it has {', '.join(remotes)}" if remotes else "it has none"
-            raise ActionInvalid(f"payload.remote: {repo.label} has no remote {remote!r} ({have})")
-        branch = payload.branch or await self._current_branch(repo)
-        check = await repo.run("check-ref-format", f"refs/heads/{branch}")
-        if branch.startswith("-") or check.returncode != 0:
-            raise ActionInvalid(f"payload.branch: {branch!r} is not a valid branch name")
-        if payload.commit_key is not None:
-            return await self._prepare_later(repo, payload, remote, branch, ctx)
-        commit = await self._commit(repo, payload.commit, branch)
-
-        tip, note = await self._known_tip(repo, remote, branch, ctx.timeout)
-        tip_known = tip is not None and await has_commit(repo, tip)
-        where = f"{remote}/{branch}"
-        if tip == commit or (tip_known and await repo.is_ancestor(commit, tip)):
-            raise ActionInvalid(f"payload.commit: nothing to push: {where} already has {commit[:7]}")
-        if tip_known and not await repo.is_ancestor(tip, commit):
-            raise ActionInvalid(f"payload.commit: {where} has diverged from {commit[:7]}; pull and propose again")
-        if tip is not None and not tip_known:
-            note.append(f"{where} has commits not fetched here; the push is refused at execution unless it fast-forwards")
-        if tip is None:
-            note.append(f"{where} does not exist yet: the push creates it")
-
-        exclude = [f"^{tip}"] if tip_known else ["--not", f"--remotes={remote}"]
-        body, count = await self._outgoing(repo, commit, exclude, tip if tip_known else None)
-        what = _plural(count, "commit") if count else commit[:7]
-        summary = f"push {what} to {where} in {repo.label}"
-        pinned = payload.model_copy(update={"branch": branch, "commit": commit})
-        body = "".join(f"{n}\n" for n in note) + ("\n" if note else "") + body
-        return Prepared(payload=pinned.model_dump(mode="json", exclude={"commit_key"}), preview=Preview(summary=summary, format="diff", body=body))
-
-    async def _prepare_later(self, repo: Repo, payload: PushPayload, remote: str, branch: str, ctx: ActionContext) -> Prepared:
-        """A push of a commit that an earlier step of its flow makes: what can be checked now is
-        that the remote branch has nothing the local branch lacks (else the push would be refused)."""
-        try:
-            target, body = await push_check(repo, PushTarget(remote=remote, branch=branch), ctx.timeout)
-        except ActionInvalid as exc:
-            raise ActionInvalid(str(exc).replace("payload.push.", "payload.").replace("payload.push:", "payload.branch:")) from None
-        where = f"{remote}/{branch}"
-        found = await find_commit(repo, payload.commit_key or "")
-        what = f"the commit {found[0][:7]}" if found else "the commit made before it in this flow"
-        summary = f"push {what} to {where} in {repo.label}"
-        body = body.partition("\n")[2]  # its first line says "then push": this is the push itself
-        pinned = payload.model_copy(update={"branch": target.branch})
-        return Prepared(payload=pinned.model_dump(mode="json"), preview=Preview(summary=summary, format="text", body=body))
-
-    @staticmethod
-    async def _current_branch(repo: Repo) -> str:
-        run = await repo.run("symbolic-ref", "-q", "--short", "HEAD")
-        if run.problem is not None or run.returncode not in (0, 1):
-            raise GitFailed(repo.label, "symbolic-ref", run)
-        if run.returncode == 1:
-            raise ActionInvalid(f"payload.branch: HEAD is detached in {repo.label}; name the branch to push")
-        return run.stdout.decode("utf-8", errors="replace").strip()
-
-    @staticmethod
-    async def _commit(repo: Repo, asked: str | None, branch: str) -> str:
-        if asked is None:
-            sha = await repo.rev(f"refs/heads/{branch}")
-            if sha is None:
-                raise ActionInvalid(f"payload.branch: {branch} has no commits in {repo.label}")
-            return sha
-        sha = None if asked.startswith("-") else await repo.rev(asked)
-        if sha is None:
-            raise ActionInvalid(f"payload.commit: {asked} is not a commit in {repo.label}")
-        return sha
-
-    @staticmethod
-    async def _known_tip(repo: Repo, remote: str, branch: str, timeout: float) -> tuple[str | None, list[str]]:
-        """The remote branch's tip: asked of the remote, or as last fetched if it cannot be reached."""
-        try:
-            return await remote_tip(repo, remote, branch, min(timeout, LS_REMOTE_PREPARE_TIMEOUT)), []
-        except GitFailed as exc:
-            tracking = await repo.rev(f"refs/remotes/{remote}/{branch}")
-            return tracking, [f"could not ask {remote} ({exc.line(TRANSIENT_PATTERNS)}); compared with the last fetched {remote}/{branch}"]
-
-    @staticmethod
-    async def _outgoing(repo: Repo, commit: str, exclude: list[str], base: str | None) -> tuple[str, int]:
-        """The log of the commits to push (those the remote is not known to have) and their --stat."""
-        ids = (await repo.out("rev-list", "--reverse", commit, *exclude)).decode("ascii").split()
-        if not ids:
-            return "", 0
-        log = await repo.out("log", "--oneline", "--no-decorate", f"-n{MAX_LOG_LINES}", commit, *exclude)
-        lines = log.decode("utf-8", errors="replace")
-        if len(ids) > MAX_LOG_LINES:
-            lines += f"… and {_plural(len(ids) - MAX_LOG_LINES, 'older commit')}\n"
-        if base is None:  # where the outgoing commits start: the parent of the oldest
-            base = await repo.rev(f"{ids[0]}^") or await repo.empty_tree()
-        stat_ = await repo.out("diff", "--stat", "--no-ext-diff", base, commit)
-        body = lines + "\n" + stat_.decode("utf-8", errors="replace")
-        return (body if len(body) <= MAX_BODY else body[:MAX_BODY] + "\n…\n"), len(ids)
-
-    async def execute(self, payload: PushPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
-        return await executing(self._push(payload, ctx))
-
-    async def _push(self, payload: PushPayload, ctx: ActionContext) -> Receipt:
-        commit, branch, remote = payload.commit, payload.branch, payload.remote
-        if remote.startswith("-") or (branch or "").startswith("-"):
-            raise Permanent("payload.remote, payload.branch: a name cannot start with '-'")
-        repo = await locate(self.config, payload.repo, ctx)
-        if payload.commit_key is not None and branch is not None:
-            found = await find_commit(repo, payload.commit_key)
-            if found is None:
-                raise Permanent(f"the commit to push (made by {payload.commit_key}) is not in {repo.label}'s history; nothing was pushed")
-            commit = found[0]
-        if commit is None or branch is None or not FULL_ID.match(commit):
-            raise Permanent("payload.commit, payload.branch: not pinned; the push was never prepared")
-        tip, already_done = await push_commit(repo, remote, branch, commit)
-        return self._receipt(repo, payload, commit, branch, tip, already_done=already_done)
-
-    @staticmethod
-    def _receipt(repo: Repo, payload: PushPayload, commit: str, branch: str, previous: str | None, already_done: bool = False) -> Receipt:
-        return Receipt(
-            summary=f"pushed {commit[:7]} to {payload.remote}/{branch}",
-            ref=commit,
-            data={"commit": commit, "remote": payload.remote, "branch": branch, "repo": repo.label, "previous": previous},
-            already_done=already_done,
-        )
-
-
-def _push_status(run: Run, ref: str) -> tuple[str | None, str]:
-    """(flag, summary) of `ref` in `git push --porcelain` output: ' ' fast-forward,
-    '*' new, '=' up to date, '!' rejected; (None, '') if git printed no line for it."""
-    for line in run.stdout.decode("utf-8", errors="replace").splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and len(parts[0]) == 1 and parts[1].endswith(f":{ref}"):
-            return parts[0], parts[2].strip()
-    return None, ""

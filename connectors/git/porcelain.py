@@ -1,15 +1,13 @@
 """Raw git: the commands a poll runs, and parsers for what they print.
 
 No Oxymus types here, only git's formats: `git status --porcelain=v2 --branch
---show-stash`, one `git log -1` line, and the files in a git dir that say an
-operation (merge, rebase, ...) is under way. Everything is pure or reads only.
+--show-stash` and one `git log -1` line. Everything is pure. git's environment and
+the files in a git dir that say an operation is under way are in `oxymus.gitrun`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 # `--no-optional-locks` is GIT_OPTIONAL_LOCKS=0 as a flag: status must not refresh
 # and write the index (or take index.lock) behind the user's back.
@@ -19,30 +17,9 @@ STATUS_ARGS = ("--no-optional-locks", "status", "--porcelain=v2", "--branch", "-
 # A subject cannot contain NUL, so NUL separates the fields.
 LOG_ARGS = ("--no-optional-locks", "log", "-1", "--no-show-signature", "--format=%H%x00%h%x00%ct%x00%s")
 
-# Variables that would point git at another repository than the one named by -C.
-REPO_ENV_VARS = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-    "GIT_PREFIX",
-)
-
-OPERATIONS = ("merge", "rebase", "am", "cherry-pick", "revert", "bisect")
-
 
 class ParseError(ValueError):
     """git printed something these parsers do not understand; str() says what."""
-
-
-def git_env(base: dict[str, str], repo: Path) -> dict[str, str]:
-    """The environment for git in `repo`: read-only, C locale, never prompting, and
-    never wandering above `repo` to find a repository (so a broken `.git` is an
-    error, not the status of whatever repository contains `repo`)."""
-    env = {k: v for k, v in base.items() if k not in REPO_ENV_VARS}
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    env["LC_ALL"] = "C"
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_CEILING_DIRECTORIES"] = os.fsdecode(repo.parent)
-    return env
 
 
 @dataclass
@@ -156,54 +133,3 @@ def parse_log(raw: bytes) -> LastCommit:
     if not oid or not short:
         raise ParseError(f"unexpected git log output {raw[:80]!r}")
     return LastCommit(oid, short, when, parts[3].decode("utf-8", errors="replace"))
-
-
-def find_git_dir(worktree: Path) -> Path | None:
-    """The git dir of a working tree, as git finds it: `.git` itself, or the
-    directory a `.git` file names (`gitdir: ...`, used by linked worktrees and
-    submodules; relative to the worktree). None if neither makes sense."""
-    dot_git = worktree / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    try:
-        with open(dot_git, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return None
-    text = head.decode("utf-8", errors="surrogateescape").strip()
-    if not text.startswith("gitdir:"):
-        return None
-    target = Path(text[len("gitdir:"):].strip())
-    if not target.is_absolute():
-        target = worktree / target
-    return target if target.is_dir() else None
-
-
-def operation_in_progress(git_dir: Path) -> str | None:
-    """The operation a stopped command left under way, read from the git dir the way
-    `git status` does: rebase (or am) first, since `rebase -r` can also leave a
-    MERGE_HEAD, then merge, cherry-pick, revert (a stopped sequence counts too), bisect."""
-    if (git_dir / "rebase-merge").is_dir():
-        return "rebase"
-    if (git_dir / "rebase-apply").is_dir():
-        return "am" if (git_dir / "rebase-apply" / "applying").exists() else "rebase"
-    if (git_dir / "MERGE_HEAD").exists():
-        return "merge"
-    if (git_dir / "CHERRY_PICK_HEAD").exists():
-        return "cherry-pick"
-    if (git_dir / "REVERT_HEAD").exists():
-        return "revert"
-    todo = git_dir / "sequencer" / "todo"
-    if todo.is_file():
-        try:
-            with open(todo, "rb") as f:
-                first = f.readline().split(maxsplit=1)
-        except OSError:
-            first = []
-        if first and first[0] in (b"pick", b"p"):
-            return "cherry-pick"
-        if first and first[0] == b"revert":
-            return "revert"
-    if (git_dir / "BISECT_LOG").exists():
-        return "bisect"
-    return None

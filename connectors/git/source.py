@@ -29,9 +29,7 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import signal
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
@@ -39,6 +37,8 @@ from typing import TYPE_CHECKING, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.connectors.git import porcelain
+from oxymus import gitrun
+from oxymus.gitrun import Run, run_git
 from oxymus.sources import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
 
 if TYPE_CHECKING:
@@ -89,23 +89,6 @@ class Target:
     operation: str | None = None  # read from the git dir just before git runs
 
 
-@dataclass
-class Run:
-    """One finished git process, or why it did not finish."""
-
-    returncode: int = -1
-    stdout: bytes = b""
-    stderr: bytes = b""
-    problem: str | None = None  # timed out, could not start
-
-    def failure(self, what: str) -> str | None:
-        if self.problem is not None:
-            return f"{what} {self.problem}"
-        if self.returncode != 0:
-            return f"{what} failed: {_git_message(self.stderr, self.returncode)}"
-        return None
-
-
 def text(value: str | os.PathLike) -> str:
     """A path (or name) as valid UTF-8 text: bytes that are not UTF-8 become U+FFFD."""
     return os.fsencode(value).decode("utf-8", errors="replace")
@@ -113,19 +96,6 @@ def text(value: str | os.PathLike) -> str:
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-def _git_message(stderr: bytes, returncode: int) -> str:
-    """The line of git's stderr that says what went wrong (its `fatal:` line if any)."""
-    lines = [ln.strip() for ln in stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
-    chosen = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else "")
-    for prefix in ("fatal: ", "error: "):
-        if chosen.startswith(prefix):
-            chosen = chosen[len(prefix):]
-            break
-    if not chosen:
-        return f"exit status {returncode}"
-    return chosen if len(chosen) <= 240 else chosen[:239] + "…"
 
 
 # ------------------------------------------------------------------ discovery
@@ -213,57 +183,14 @@ def discover(repos: list[str], roots: list[str], resolve: Callable[[str], Path])
 # ------------------------------------------------------------------ processes
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    """Kill git and anything it started (it leads its own process group)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        try:
-            proc.kill()
-        except ProcessLookupError:
-            pass
-
-
-async def run_git(git: str, repo: Path, args: tuple[str, ...], env: dict[str, str], timeout: float) -> Run:
-    """Run `git -C repo args...`; never raises except when cancelled (git is then killed)."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            git, "-C", repo, *args,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, start_new_session=True,
-        )
-    except OSError as exc:
-        return Run(problem=f"could not start git: {exc.strerror or exc}")
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        _kill(proc)
-        await proc.wait()
-        return Run(problem=f"timed out after {timeout:g} s")
-    except BaseException:
-        _kill(proc)
-        raise
-    return Run(proc.returncode if proc.returncode is not None else -1, out, err)
-
-
 def _readable_git_dir(worktree: Path) -> bool:
     try:
-        git_dir = porcelain.find_git_dir(worktree)
+        git_dir = gitrun.find_git_dir(worktree)
     except OSError:
         return False
     if git_dir is None:
         return os.access(worktree / ".git", os.R_OK)
     return os.access(git_dir, os.R_OK | os.X_OK) and os.access(git_dir / "HEAD", os.R_OK)
-
-
-def _operation(worktree: Path) -> str | None:
-    """The operation under way; None also when the git dir cannot be read (git then
-    fails too, and that is the error reported)."""
-    try:
-        git_dir = porcelain.find_git_dir(worktree)
-        return porcelain.operation_in_progress(git_dir) if git_dir is not None else None
-    except OSError:
-        return None
 
 
 def prepare(repos: list[str], roots: list[str], resolve: Callable[[str], Path]) -> tuple[list[Target], list[str]]:
@@ -272,7 +199,7 @@ def prepare(repos: list[str], roots: list[str], resolve: Callable[[str], Path]) 
     targets, warnings = discover(repos, roots, resolve)
     for t in targets:
         if t.error is None:
-            t.operation = _operation(t.real_path)
+            t.operation = gitrun.operation(t.real_path)
     return targets, warnings
 
 
@@ -361,7 +288,7 @@ class GitSource:
             if target.error is not None:
                 return self._error(target, observed, target.error)
             async with limit:
-                env = porcelain.git_env(base_env, target.real_path)
+                env = gitrun.git_env(base_env, target.real_path)
                 message, st = self._status(target, await run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout))
                 if st is None:
                     return self._error(target, observed, message)

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from oxymus.actions import Action, InputRef
 from oxymus.models import AuditEvent, Capture, SourceView
 from oxymus.sources import StateItem
+from oxymus.timeofday import parse_clock
 from oxymus.when import Duration, Weekdays
 
 Outcome = Literal["running", "succeeded", "failed", "stopped", "skipped"]
@@ -76,10 +77,7 @@ class Trigger(BaseModel):
     @classmethod
     def _clock(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                dt.time.fromisoformat(value)
-            except ValueError:
-                raise ValueError(f"not a time of day: {value!r} (use HH:MM, e.g. 06:30)") from None
+            parse_clock(value, "06:30")
         return value
 
     def describe(self) -> str:

@@ -36,22 +36,16 @@ The top three are the first three; the rest (some of them) is the drop/defer lis
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from oxymus.timeofday import local_at
 from oxymus.sources import StateItem, utc_iso
 from oxymus.today import Today, TodayBill, TodayDeadline, TodayPullRequest, TodayRepo
-
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_LONG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
+from oxymus.wording import clock, day_words, duration_words, money, relative_days
 
 TIERS: dict[int, str] = {
     0: "overdue",
@@ -72,25 +66,6 @@ WEEK_DAYS = 7
 # ---------------------------------------------------------------- clocks and spans
 
 
-def parse_clock(text: str) -> dt.time:
-    """`09:00` -> time(9, 0); ValueError naming the text otherwise."""
-    m = _CLOCK.match(text.strip())
-    if not m:
-        raise ValueError(f"not a time of day: {text!r} (use HH:MM, e.g. 09:00)")
-    return dt.time(int(m.group(1)), int(m.group(2)))
-
-
-def parse_window(text: str) -> tuple[dt.time, dt.time]:
-    """`09:00-12:00` (or with an en dash) -> (09:00, 12:00); the end must come after the start."""
-    parts = re.split(r"\s*[-–]\s*", text.strip())
-    if len(parts) != 2:
-        raise ValueError(f"not a window of the day: {text!r} (use HH:MM-HH:MM, e.g. 09:00-12:00)")
-    start, end = parse_clock(parts[0]), parse_clock(parts[1])
-    if end <= start:
-        raise ValueError(f"{text!r}: the end must come after the start (a window cannot cross midnight)")
-    return start, end
-
-
 @dataclass(frozen=True)
 class Span:
     """[start, end) as aware UTC datetimes."""
@@ -107,17 +82,12 @@ class Span:
         return Span(start, end) if start < end else None
 
 
-def local_at(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
-    """The moment `clock` on `day` in `zone`, in UTC (a time in a spring-forward gap lands after the gap)."""
-    return dt.datetime.combine(day, clock, zone).astimezone(dt.timezone.utc)
-
-
 def window(day: dt.date, start: dt.time, end: dt.time, zone: ZoneInfo) -> Span:
     return Span(local_at(day, start, zone), local_at(day, end, zone))
 
 
 def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc)
 
 
 def busy_spans(items: list[StateItem], within: Span, *, all_day_busy: bool = False) -> list[Span]:
@@ -184,76 +154,6 @@ def place_blocks(slots: list[Span], deep: Span, *, length_minutes: float, max_bl
             out.append(Span(start, start + length))
             start += length
     return out
-
-
-# ---------------------------------------------------------------- words (never the locale's: this text is stored)
-
-
-def day_words(day: dt.date) -> str:
-    """`Mon 23 Nov`"""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-
-
-def long_day(day: dt.date) -> str:
-    """`Monday 23 November 2026`"""
-    return f"{_LONG_DAYS[day.weekday()]} {day.day} {_LONG_MONTHS[day.month - 1]} {day.year}"
-
-
-def changes_offset(day: dt.date, zone: ZoneInfo) -> bool:
-    """The zone's UTC offset changes during `day` (a daylight-saving day)."""
-    start = dt.datetime.combine(day, dt.time(), zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
-    return (end.astimezone(dt.timezone.utc) - start.astimezone(dt.timezone.utc)) != dt.timedelta(days=1)
-
-
-def clock(moment: dt.datetime, zone: ZoneInfo, *, day: dt.date | None = None, with_zone: bool = False) -> str:
-    """`09:45`; `Tue 24 Nov 01:00` when not on `day`; with the zone's abbreviation on a DST day (`02:30 CEST`)."""
-    local = moment.astimezone(zone)
-    text = f"{local:%H:%M}"
-    if day is not None and local.date() != day:
-        text = f"{day_words(local.date())} {text}"
-    if with_zone:
-        text += f" {local.tzname()}"
-    return text
-
-
-def duration_words(minutes: int) -> str:
-    """`4 h 15 min`, `45 min`, `3 h`"""
-    hours, mins = divmod(int(minutes), 60)
-    parts = [f"{hours} h" if hours else "", f"{mins} min" if mins else ""]
-    return " ".join(p for p in parts if p) or "0 min"
-
-
-def relative_days(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    if days == -1:
-        return "yesterday"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
-
-
-def money(amount: float, currency: str) -> str:
-    return f"{amount:,.2f} {currency}".strip()
-
-
-_NUMBER = re.compile(r"\d+")
-_WEEKDAY_WORD = re.compile(r"\b(" + "|".join(_LONG_DAYS) + r")\b", re.IGNORECASE)
-
-
-def only_known_facts(text: str, facts: str) -> bool:
-    """True when every number and weekday name in `text` also occurs in `facts`.
-
-    An LLM's wording is accepted only if it invents no figure, date or weekday: those
-    come from code, so a sentence that states one the facts do not hold is wrong.
-    """
-    known_numbers = set(_NUMBER.findall(facts))
-    if any(n not in known_numbers for n in _NUMBER.findall(text)):
-        return False
-    known_days = {d.lower() for d in _WEEKDAY_WORD.findall(facts)}
-    known_days |= {d.lower() for d in _LONG_DAYS if d[:3] in re.findall(r"\b(" + "|".join(_DAYS) + r")\b", facts)}
-    return all(d.lower() in known_days for d in _WEEKDAY_WORD.findall(text))
 
 
 # ---------------------------------------------------------------- the plan's data

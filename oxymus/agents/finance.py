@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, LlmPart, derive
-from oxymus.agents.dayplan import day_words, long_day, money, only_known_facts, relative_days
+from oxymus.wording import day_words, long_day, money, only_known_facts, relative_days
 from oxymus.today import TodayBill, build
 
 WAITING = ["proposed", "awaiting_approval", "snoozed", "approved", "executing"]

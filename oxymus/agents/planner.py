@@ -37,9 +37,11 @@ from oxymus.actions import InputRef
 from oxymus.agents import dayplan as dp
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, LlmPart, Strength, derive
+from oxymus.timeofday import parse_clock, parse_window
 from oxymus.sources import utc_iso
 from oxymus.today import DEADLINE_DAYS, build, day_bounds
 from oxymus.when import WhenError, parse_duration
+from oxymus import wording
 
 NO_CALENDAR = "no calendar set to block time in ([agents.planner] block_calendar)"
 LLM_CANDIDATES = 8  # the LLM ranks among the first candidates only
@@ -67,13 +69,13 @@ class PlannerSettings(AgentSettings):
     @field_validator("day_start", "day_end")
     @classmethod
     def _clock(cls, value: str) -> str:
-        dp.parse_clock(value)
+        parse_clock(value)
         return value
 
     @field_validator("deep_work")
     @classmethod
     def _window(cls, value: str) -> str:
-        dp.parse_window(value)
+        parse_window(value)
         return value
 
     @field_validator("min_slot", "block_length")
@@ -89,7 +91,7 @@ class PlannerSettings(AgentSettings):
 
     @model_validator(mode="after")
     def _hours(self) -> "PlannerSettings":
-        if dp.parse_clock(self.day_end) <= dp.parse_clock(self.day_start):
+        if parse_clock(self.day_end) <= parse_clock(self.day_start):
             raise ValueError(f"day_end ({self.day_end}) must come after day_start ({self.day_start})")
         return self
 
@@ -162,8 +164,8 @@ class Planner(Agent):
         hot = await ctx.memory("hot", limit=50)
         today = build(day, zone, now, items, sources, paid)  # type: ignore[arg-type]
 
-        with_zone = dp.changes_offset(day, zone)
-        work = dp.window(day, dp.parse_clock(s.day_start), dp.parse_clock(s.day_end), zone)
+        with_zone = wording.changes_offset(day, zone)
+        work = dp.window(day, parse_clock(s.day_start), parse_clock(s.day_end), zone)
         busy = dp.busy_spans(items, work, all_day_busy=s.all_day_busy)
         not_before = dp.round_up(now) if now > work.start else None
         min_minutes = parse_duration(s.min_slot) / 60
@@ -175,9 +177,9 @@ class Planner(Agent):
         goals = [g.text for g in plans.goals if not g.done][:10] if plans is not None else []
 
         plan = dp.DayPlan(
-            date=day.isoformat(), title=f"Day plan for {dp.long_day(day)}", zone=zone.key, generated_at=utc_iso(now),
-            made=f"{dp.day_words(now.astimezone(zone).date())} {dp.clock(now, zone)}", working_hours=f"{s.day_start}–{s.day_end}",
-            min_slot=dp.duration_words(int(min_minutes)),
+            date=day.isoformat(), title=f"Day plan for {wording.long_day(day)}", zone=zone.key, generated_at=utc_iso(now),
+            made=f"{wording.day_words(now.astimezone(zone).date())} {wording.clock(now, zone)}", working_hours=f"{s.day_start}–{s.day_end}",
+            min_slot=wording.duration_words(int(min_minutes)),
             dst_note=("The clocks change today: times carry their zone, durations are real hours." if with_zone else None),
             events=dp.plan_events(today, day, zone, with_zone), conflicts=dp.conflicts(today, zone, day),
             free_slots=[dp.slot_view(x, zone, day, with_zone) for x in slots], free_minutes=sum(x.minutes for x in slots),
@@ -237,7 +239,7 @@ class Planner(Agent):
         by_id = {c.id: c for c in shown}
         lines = [f"{c.id} | {c.title} | {c.facts} | rule: {dp.TIERS[c.tier]}" for c in shown]
         today_lines = [f"{e.when}: {e.summary}" for e in plan.events] or ["no fixed events"]
-        today_lines += [f"free {x.start}–{x.end} ({dp.duration_words(x.minutes)})" for x in plan.free_slots] or ["no free time"]
+        today_lines += [f"free {x.start}–{x.end} ({wording.duration_words(x.minutes)})" for x in plan.free_slots] or ["no free time"]
         context = [f"preference: {p}" for p in plan.preferences] + [f"on their mind: {h}" for h in plan.hot_memory]
         sections = [
             Section(name="candidates (id | what | facts | rule)", text="\n".join(lines), priority=10, min_chars=40),
@@ -247,7 +249,7 @@ class Planner(Agent):
         ]
         must = f" The overdue ones ({', '.join(pinned)}) must be among them." if pinned else ""
         task = (
-            f"Today is {dp.long_day(day)}. Choose the {need} candidates that matter most today, best first, and for each "
+            f"Today is {wording.long_day(day)}. Choose the {need} candidates that matter most today, best first, and for each "
             f"write one short sentence to the person saying why it matters today. Use only ids from the candidates list.{must} "
             "Do not state any date, time, weekday or amount that is not in that candidate's facts."
         )
@@ -261,7 +263,7 @@ class Planner(Agent):
         for rank, pick in enumerate(answer.top, start=1):
             cand = by_id[pick.id]
             why = " ".join(pick.why.split())
-            if not dp.only_known_facts(why, f"{cand.facts} {cand.title} {dp.long_day(day)}"):
+            if not wording.only_known_facts(why, f"{cand.facts} {cand.title} {wording.long_day(day)}"):
                 return None
             out.append(dp.plan_item(cand, rank, why))
         return out
@@ -275,8 +277,8 @@ class Planner(Agent):
         for a in sorted(existing, key=lambda a: a.payload.get("start", "")):
             span = dp.Span(dp.parse_iso(a.payload["start"]), dp.parse_iso(a.payload["end"]))
             taken.append(span)
-            plan.blocks.append(dp.PlanBlock(start=dp.clock(span.start, zone, day=day, with_zone=with_zone),
-                                            end=dp.clock(span.end, zone, day=day, with_zone=with_zone), starts_at=utc_iso(span.start),
+            plan.blocks.append(dp.PlanBlock(start=wording.clock(span.start, zone, day=day, with_zone=with_zone),
+                                            end=wording.clock(span.end, zone, day=day, with_zone=with_zone), starts_at=utc_iso(span.start),
                                             ends_at=utc_iso(span.end), summary=a.payload.get("summary", ""), action_id=a.id,
                                             status=a.status))
         room = s.max_blocks - len(existing)
@@ -284,7 +286,7 @@ class Planner(Agent):
             return
         # Time already given to a block (proposed, created or refused today) is not offered again.
         free = dp.free_slots(work, dp.merge(busy + taken), min_minutes=min_minutes, not_before=not_before)
-        deep_start, deep_end = dp.parse_window(s.deep_work)
+        deep_start, deep_end = parse_window(s.deep_work)
         spans = dp.place_blocks(free, dp.window(day, deep_start, deep_end, zone),
                                 length_minutes=parse_duration(s.block_length) / 60, max_blocks=room)
         if not spans:
@@ -298,8 +300,8 @@ class Planner(Agent):
             item = focus[n % len(focus)] if focus else None
             summary = (f"Deep work: {item.title}" if item else "Deep work")[:200]
             start_l, end_l = span.start.astimezone(zone), span.end.astimezone(zone)
-            block = dp.PlanBlock(start=dp.clock(span.start, zone, day=day, with_zone=with_zone),
-                                 end=dp.clock(span.end, zone, day=day, with_zone=with_zone), starts_at=utc_iso(span.start),
+            block = dp.PlanBlock(start=wording.clock(span.start, zone, day=day, with_zone=with_zone),
+                                 end=wording.clock(span.end, zone, day=day, with_zone=with_zone), starts_at=utc_iso(span.start),
                                  ends_at=utc_iso(span.end), summary=summary, status="suggested")
             if not s.block_calendar:
                 plan.blocks.append(block)
@@ -315,7 +317,7 @@ class Planner(Agent):
                                                                          f"inside the deep-work window {s.deep_work}")]
             if item is not None:
                 inputs.append(InputRef(kind=item.ref_kind[:40], ref=item.ref[:500], note=item.title[:500]))
-            reason = (f"A {dp.duration_words(span.minutes)} deep-work block in free time of your deep-work window "
+            reason = (f"A {wording.duration_words(span.minutes)} deep-work block in free time of your deep-work window "
                       f"({s.deep_work}) " + (f"for today's top item, {item.title}: {item.why}" if item else "for focused work"))
             sure = block_confidence(by_id[item.id].tier if item else None, item is not None and item.rank == 1, llm_part)
             action = await ctx.propose("calendar.create_event", payload, reason=reason[:1000], inputs=inputs, confidence=sure.value,
@@ -333,7 +335,7 @@ class Planner(Agent):
         timed = [e for e in plan.events if not e.all_day]
         parts = [f"{len(plan.events)} event{'s' if len(plan.events) != 1 else ''}" if plan.events else "nothing fixed"]
         if plan.free_slots:
-            parts.append(f"{dp.duration_words(plan.free_minutes)} free in {len(plan.free_slots)} slot{'s' if len(plan.free_slots) != 1 else ''}")
+            parts.append(f"{wording.duration_words(plan.free_minutes)} free in {len(plan.free_slots)} slot{'s' if len(plan.free_slots) != 1 else ''}")
         else:
             parts.append("no free slot" + (" left" if timed else ""))
         parts.append(f"top: {plan.top[0].title}" if plan.top else "nothing urgent")
@@ -342,5 +344,5 @@ class Planner(Agent):
             parts.append(f"{len(new)} deep-work block{'s' if len(new) != 1 else ''} proposed")
         if plan.stale_sources:
             parts.append(f"may miss {', '.join(x.source for x in plan.stale_sources)}")
-        return f"day plan for {dp.day_words(day)}: " + "; ".join(parts)
+        return f"day plan for {wording.day_words(day)}: " + "; ".join(parts)
 

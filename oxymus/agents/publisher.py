@@ -62,9 +62,7 @@ import json
 import os
 import re
 import shlex
-import signal
 import string
-import subprocess
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,6 +75,7 @@ from oxymus import tomlfmt
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 from oxymus.agents.confidence import Confidence, derive
+from oxymus import gitrun
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
@@ -87,10 +86,6 @@ TAIL_LINES = 15
 TAIL_CHARS = 1200
 MIN_WORDS = 60  # an LLM body shorter than this is not a post
 MAX_MEMORY = 5
-REPO_ENV_VARS = (
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_PREFIX",
-)
 FILENAME_FIELDS = {"date", "slug", "year", "month", "day"}
 STOPWORDS = frozenset(
     "a an and are as at be but by for from has have how i in into is it its my of on or our so that the their this "
@@ -399,9 +394,8 @@ def strip_front_matter(text: str) -> str:
 
 
 def _git_env(cwd: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in REPO_ENV_VARS}
-    env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat",
-               GIT_CEILING_DIRECTORIES=os.fspath(cwd.parent))
+    env = gitrun.git_env(dict(os.environ), cwd)
+    env["GIT_PAGER"] = "cat"
     return env
 
 
@@ -414,25 +408,11 @@ class Ran:
 
 async def run_command(argv: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> Ran:
     """Run argv (no shell) in cwd, stdout and stderr together; killed with its process group on timeout."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=env if env is not None else dict(os.environ), start_new_session=True,
-        )
-    except OSError as exc:
-        return Ran(None, "", f"could not start {argv[0]}: {exc.strerror or exc}")
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        await proc.wait()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
-        return Ran(None, "", f"took longer than {timeout:g} s")
-    return Ran(proc.returncode, out.decode("utf-8", errors="replace"))
+    run = await gitrun.run_process(argv, cwd=cwd, env=env if env is not None else dict(os.environ), timeout=timeout,
+                                   merge_stderr=True)
+    if run.problem is not None:
+        return Ran(None, "", f"took longer than {timeout:g} s" if run.timed_out else run.problem)
+    return Ran(run.returncode, run.stdout.decode("utf-8", errors="replace"))
 
 
 async def git(repo: Path, *args: str, timeout: float = GIT_TIMEOUT) -> Ran:
@@ -657,7 +637,7 @@ class Publisher(Agent):
                 changed += 1
             elif line.startswith("u "):
                 conflicted += 1
-        operation = await asyncio.to_thread(_operation, repo)
+        operation = await asyncio.to_thread(gitrun.operation, repo)
         if operation:
             raise Blocked(f"a {operation} is in progress in {s.repo}; finish it first")
         if head != s.branch:
@@ -774,7 +754,7 @@ class Publisher(Agent):
         if argv is None:
             return None
         shown = s.build if isinstance(s.build, str) else shlex.join(argv)
-        env = {k: v for k, v in os.environ.items() if k not in REPO_ENV_VARS}
+        env = gitrun.without_repo_vars(dict(os.environ))
         ran = await run_command(argv, site, s.build_timeout, env)
         ok = ran.code == 0
         why = "" if ok else (ran.problem if ran.code is None else f"exit status {ran.code}")
@@ -809,24 +789,6 @@ def same_slug(folder: Path, s: PublisherSettings, slug: str) -> str | None:
             rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
             if wanted.fullmatch(rel):
                 return rel
-    return None
-
-
-def _operation(repo: Path) -> str | None:
-    """A stopped merge, rebase, cherry-pick or revert, from the git dir's marker files."""
-    dot = repo / ".git"
-    git_dir: Path | None = dot if dot.is_dir() else None
-    if git_dir is None and dot.is_file():
-        text = dot.read_text(errors="replace").strip()
-        if text.startswith("gitdir:"):
-            target = Path(text[7:].strip())
-            git_dir = target if target.is_absolute() else repo / target
-    if git_dir is None:
-        return None
-    for marker, what in (("rebase-merge", "rebase"), ("rebase-apply", "rebase"), ("MERGE_HEAD", "merge"),
-                         ("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
-        if (git_dir / marker).exists():
-            return what
     return None
 
 

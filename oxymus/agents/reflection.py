@@ -125,7 +125,7 @@ def iso(moment: dt.datetime) -> str:
 
 
 def parse_ts(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(text)
 
 
 def day_words(day: dt.date) -> str:

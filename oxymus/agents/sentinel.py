@@ -69,8 +69,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, LlmPart, derive
-from oxymus.policy import in_window, parse_window
 from oxymus.sources import utc_iso
+from oxymus.timeofday import in_window, parse_clock, parse_window
 from oxymus.when import Duration, parse_duration
 
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
@@ -95,21 +95,18 @@ class SentinelSettings(AgentSettings):
     @classmethod
     def _window(cls, value: str) -> str:
         if value.strip():
-            parse_window(value)
+            parse_window(value, wraps=True)
         return value.strip()
 
     @field_validator("digest_at")
     @classmethod
     def _clock(cls, value: str) -> str:
-        try:
-            dt.time.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"not a time of day: {value!r} (use HH:MM, e.g. 17:00)") from None
+        parse_clock(value, "17:00")
         return value
 
     @model_validator(mode="after")
     def _digest_outside_quiet(self) -> "SentinelSettings":
-        if self.quiet_hours and in_window(dt.time.fromisoformat(self.digest_at), parse_window(self.quiet_hours)):
+        if self.quiet_hours and in_window(parse_clock(self.digest_at), parse_window(self.quiet_hours, wraps=True)):
             raise ValueError(f"digest_at {self.digest_at} falls inside quiet_hours {self.quiet_hours}, "
                              "so the digest would never be sent; move one of them")
         return self
@@ -151,7 +148,7 @@ def notice_confidence(group: list[Notice]) -> Confidence:
 
 
 def _parse(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(iso)
 
 
 def _cut(text: str, width: int) -> str:
@@ -260,7 +257,7 @@ class Sentinel(Agent):
         now_s = utc_iso(now)
         local = now.astimezone(ctx.zone)
         today = local.date()
-        quiet = bool(s.quiet_hours) and in_window(local.time(), parse_window(s.quiet_hours))
+        quiet = bool(s.quiet_hours) and in_window(local.time(), parse_window(s.quiet_hours, wraps=True))
         paused = await ctx.paused() is not None
         mem = _Memory(await ctx.recall(MEMORY_KEY))
 
@@ -587,7 +584,7 @@ class Sentinel(Agent):
 
         open_now = [e for e in listed if not e.get("resolved_at")]
         unsaid = [e for e in open_now if e["id"] not in mem.digested]
-        due = now.astimezone(ctx.zone).time() >= dt.time.fromisoformat(s.digest_at)
+        due = now.astimezone(ctx.zone).time() >= parse_clock(s.digest_at)
         if due and unsaid and not hold and mem.digest_day != key:
             said = [e for e in open_now if e not in unsaid]
             payload, llm_part = await self._digest_payload(ctx, today, unsaid, said)

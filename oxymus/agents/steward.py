@@ -63,7 +63,7 @@ def words(n: int) -> str:
 
 
 def when(ts: str, zone: Any) -> str:
-    moment = dt.datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(zone)
+    moment = dt.datetime.fromisoformat(ts).astimezone(zone)
     return f"{moment:%a} {moment.day} {moment:%b %Y}"
 
 
@@ -132,7 +132,7 @@ class MemorySteward(Agent):
             if left <= budget:
                 break
             after = left - record.words
-            idle = (ctx.now() - dt.datetime.fromisoformat(record.touched_at.replace("Z", "+00:00"))).days
+            idle = (ctx.now() - dt.datetime.fromisoformat(record.touched_at)).days
             reason = (f"Hot memory holds {words(used)}, over its budget of {budget:,}. “{record.title}” ({words(record.words)}) "
                       f"is the least recently used hot record{' you have not kept' if kept else ''} (last touched "
                       f"{when(record.touched_at, ctx.zone)}); moving it to warm brings hot memory to {words(after)}. "

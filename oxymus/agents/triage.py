@@ -3,7 +3,7 @@
 For every open capture without a suggestion it decides, with a confidence and a why:
 
 - a calendar event, when the capture names a time ("call Ana tomorrow 2pm"); the
-  times come from `timeparse`, in the configured zone, never from the LLM; the
+  times come from `oxymus.timewords`, in the configured zone, never from the LLM; the
   summary is the capture without the time phrase; 30 minutes unless it says
   ("for 1h", "14:00-15:30"); an overlap with a known event is mentioned;
 - a bill, when it names an amount and a recurrence or a bill word ("pay rent 950 EUR
@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from oxymus import memory as mem
 from oxymus.agents.base import Agent, AgentSettings, Trigger
-from oxymus.agents.timeparse import Found, find_when, strip_spans
+from oxymus.timewords import Found, find_when, strip_spans
 from oxymus.protocol import SuggestedEvent, TriageSuggestion
 
 ARTIFACT_KIND = "triage_suggestion"
@@ -586,8 +586,8 @@ class Triage(Agent):
                 if not item.starts_at or not item.ends_at:
                     continue
                 try:
-                    start = dt.datetime.fromisoformat(item.starts_at.replace("Z", "+00:00"))
-                    end = dt.datetime.fromisoformat(item.ends_at.replace("Z", "+00:00"))
+                    start = dt.datetime.fromisoformat(item.starts_at)
+                    end = dt.datetime.fromisoformat(item.ends_at)
                 except ValueError:
                     continue
                 if item.data.get("all_day") or item.data.get("status") == "cancelled":

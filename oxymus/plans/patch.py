@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 
-import difflib
 import os
 import re
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from oxymus.plans.lines import Source, leading, raw_lines, sha256
 from oxymus.plans.model import STATUSES, PlansDocument
 from oxymus.plans.parse import Analysis, analyse, parse
 from oxymus.plans.syntax import PUBLISHING_TITLE, Span, valid_date, without_comments
+from oxymus.textdiff import unified_diff
 from oxymus.when import date_problem
 
 Edit = tuple[int, int, str]  # replace bytes [start, end) with this text
@@ -417,14 +417,4 @@ def revert(data: bytes, *, expected_sha256: str, path: str, at: int, removed: st
 
 def diff(old: bytes, new: bytes, path: str = "PLANS.md") -> str:
     """A unified diff for a preview ('' when nothing changed)."""
-    out = []
-    rows = difflib.unified_diff(raw_lines(old), raw_lines(new), f"a/{path}", f"b/{path}", lineterm="")
-    for i, row in enumerate(rows):
-        if i < 2 or row.startswith("@@"):
-            out.append(row)
-            continue
-        body = re.sub(r"(?:\r\n|\n|\r)$", "", row)
-        out.append(body)
-        if body == row:
-            out.append("\\ No newline at end of file")
-    return "".join(line + "\n" for line in out)
+    return unified_diff(raw_lines(old), raw_lines(new), f"a/{path}", f"b/{path}")

@@ -15,6 +15,7 @@ import os
 import re
 import sqlite3
 
+from oxymus.files import fsync_path
 from oxymus.store.storage_errors import DatabaseDamaged, classify
 
 DIR_NAME = "backups"
@@ -75,9 +76,9 @@ def take(db_path: str, dest: str) -> int:
     try:
         _copy(db_path, tmp)
         os.chmod(tmp, 0o600)
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, dest)
-        _fsync(folder)
+        fsync_path(folder)
     except BaseException as exc:
         _remove(tmp, tmp + "-journal")
         trouble = classify(exc, dest)
@@ -116,14 +117,6 @@ def _copy(db_path: str, tmp: str) -> None:
         src.close()
     if problems:
         raise DatabaseDamaged(db_path, "; ".join(problems))
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def rotate(folder: str, keep: int) -> list[str]:

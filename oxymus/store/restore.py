@@ -14,6 +14,7 @@ import os
 import sqlite3
 from typing import NamedTuple
 
+from oxymus.files import fsync_path
 from oxymus.profile_lock import AlreadyRunning, ProfileLock
 from oxymus.store import backup, health
 from oxymus.store.migrations import LATEST
@@ -73,7 +74,7 @@ def restore(source: str, db_path: str, lock_file: str, now: dt.datetime | None =
         size = backup.take(source, staged)  # consistent even if the backup has a -wal of its own
         aside = _set_aside(db_path, now or dt.datetime.now(dt.timezone.utc))
         os.replace(staged, db_path)
-        _fsync_dir(folder)
+        fsync_path(folder)
     finally:
         lock.release()
     return Restored(source, db_path, aside, schema, size)
@@ -89,11 +90,3 @@ def _set_aside(db_path: str, now: dt.datetime) -> str | None:
         if os.path.exists(db_path + suffix):
             os.rename(db_path + suffix, aside + suffix)
     return aside
-
-
-def _fsync_dir(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

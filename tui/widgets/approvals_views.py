@@ -27,7 +27,7 @@ KIND_MAX, BY_MAX = 18, 14
 
 
 def seconds_since(iso_utc: str, now: float) -> float:
-    return now - dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).timestamp()
+    return now - dt.datetime.fromisoformat(iso_utc).timestamp()
 
 
 def risk_text(risk: str) -> Text:

@@ -20,7 +20,7 @@ REFRESHING = "refreshing…"
 
 def local_when(iso_utc: str, now: float) -> str:
     """A stored UTC time, in the local zone, as short as is clear from `now`: "14:00", "Mon 09:00", "02 Dec 09:00"."""
-    when = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone()
+    when = dt.datetime.fromisoformat(iso_utc).astimezone()
     days = (when.date() - dt.datetime.fromtimestamp(now).astimezone().date()).days
     fmt = "%H:%M" if days == 0 else "%a %H:%M" if 0 < days < 7 else "%d %b %H:%M"
     return when.strftime(fmt)

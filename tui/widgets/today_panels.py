@@ -17,7 +17,7 @@ from rich.text import Text
 from oxymus.models import SourceView
 from oxymus.textfmt import duration, one_line
 from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
-from oxymus.today_text import relative_day
+from oxymus.wording import relative_days
 
 TITLE = "bold"
 DIM = "dim"
@@ -37,7 +37,7 @@ BILL_LABELS = {
 
 def _parse(iso: str) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(iso)
     except ValueError:
         return None
 
@@ -112,7 +112,7 @@ def phases(items: list[TodayEvent], now: dt.datetime) -> tuple[tuple[bool, bool]
 
 def when(day: str, days_left: int, clock: str = "") -> str:
     """ "today", "tomorrow 17:00", "24 Nov · in 3 days", "14 Nov · 7 days ago"."""
-    relative = relative_day(days_left)
+    relative = relative_days(days_left)
     if abs(days_left) <= 1:
         return f"{relative} {clock}".strip()
     try:

@@ -51,6 +51,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from oxymus.timeofday import hour24, valid_clock
+
 __all__ = ["Found", "find_when", "strip_spans"]
 
 UTC = dt.timezone.utc
@@ -208,11 +210,7 @@ def _part(kind: str, m: re.Match, weak: bool) -> _Part | None:
 def _clock_parts(hour: str, minute: str | None, ampm: str | None) -> dict | None:
     h, mi = int(hour), int(minute or 0)
     ap = ampm.replace(".", "") if ampm else None
-    if mi > 59:
-        return None
-    if ap is not None and not 1 <= h <= 12:
-        return None
-    if ap is None and h > 23:
+    if not valid_clock(h, mi, ap):
         return None
     return {"hour": h, "minute": mi, "ampm": ap, "bare": minute is None and ap is None}
 
@@ -429,10 +427,8 @@ def _found(start: dt.datetime, end: dt.datetime | None, has_time: bool, used: li
 
 def _hour24(clock: dict, part_of_day: str | None, doubts: list[str]) -> int:
     h, ampm = clock["hour"], clock.get("ampm")
-    if ampm == "pm":
-        return h if h == 12 else h + 12
-    if ampm == "am":
-        return 0 if h == 12 else h
+    if ampm is not None:
+        return hour24(h, ampm)
     if part_of_day in ("afternoon", "evening", "night") and 1 <= h <= 11:
         return h + 12
     if clock.get("bare") and 1 <= h <= 7 and part_of_day != "morning":
