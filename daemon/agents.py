@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from oxymus import wire
+from oxymus.action_errors import ActionError
 from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
@@ -196,7 +197,7 @@ class RunContext:
                 kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
                 inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
             )
-        except wire.RpcError as exc:
+        except ActionError as exc:
             # Stale data or a connector's refusal: the run goes on and says why in its summary.
             self.note(f"could not propose {what}: {exc.message}")
             return None

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from pydantic import BaseModel, ValidationError
 
 from oxymus import wire
+from oxymus.action_errors import ActionError
 from oxymus.protocol import METHODS, Request
 from oxymus.memory import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
@@ -210,7 +211,7 @@ class RpcServer:
             return wire.result(req.id, result.model_dump(mode="json"))
         except wire.RpcError as err:
             return wire.error(req_id, err)
-        except (CaptureError, MemoryError_, IdError) as exc:
+        except (CaptureError, MemoryError_, IdError, ActionError) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
             problem = classify(exc, self.db_path)
