@@ -30,6 +30,7 @@ from oxymus.store.action_repo import Conflict
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.wakeups import Wakeups
 
 log = logging.getLogger("oxymus.daemon.desk")
 
@@ -80,9 +81,7 @@ class ActionDesk:
         self.secret = secret
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self.local = local
-        self.wake = asyncio.Event()  # the executor waits on this; see poke()
-        self._wake_now = False
-        self._wake_at: str | None = None
+        self.wakeups = Wakeups()  # when the executor looks again; see poke()
         self._policy: pol.Policy | None = None
         self._policy_stat: tuple[int, int] | None = None
         self.policy_error: str | None = None
@@ -244,7 +243,7 @@ class ActionDesk:
             return existing, False
         log.info("action %s %s proposed by %s: %s -> %s (%s)", action_id, kind, proposer.label(), action.preview.summary,
                  status, ev.decision.rule)
-        await self._changed(action, "proposed")
+        await self.changed(action, "proposed")
         if status == "awaiting_approval":
             await self._ask(action)
         return action, True
@@ -376,7 +375,7 @@ class ActionDesk:
         except Conflict as exc:
             raise CannotDecide(f"cannot change action {action.id}: {exc}") from None
         log.info("action %s %s by the person via %s", action.id, to, details.get("via"))
-        await self._changed(updated, action.status)
+        await self.changed(updated, action.status)
         return updated
 
     async def button_pressed(self, target: str, button: str) -> None:
@@ -391,7 +390,14 @@ class ActionDesk:
 
     # --- events -------------------------------------------------------------------------
 
-    async def _changed(self, action: Action, old: str) -> None:
+    async def changed(self, action: Action, old: str) -> None:
+        """Announce that `action` moved from status `old`, after the change committed.
+
+        Whoever changes an action (the desk, the executor, the flow runner) calls this: it
+        publishes `action.changed` (and `approvals.changed` when the queue moved), wakes
+        whoever waits for the action to settle, pokes the executor, and cancels the waiting
+        steps of a flow that was denied or expired.
+        """
         if action.kind == FLOW and action.status in ("denied", "expired"):
             await self.repo.cancel_steps(action, self.now_iso(), f"the flow was {action.status}")
         self.bus.publish("action.changed", {
@@ -411,18 +417,7 @@ class ActionDesk:
 
     def poke(self, at: str | None = None) -> None:
         """Tell the executor something changed: look at `at` (UTC ISO) at the latest, or at once."""
-        if at is None:
-            self._wake_now = True
-        elif self._wake_at is None or at < self._wake_at:
-            self._wake_at = at
-        self.wake.set()
-
-    def take_pokes(self) -> tuple[bool, str | None]:
-        """(look at once?, the earliest time asked for), and forget them: the executor's side of poke()."""
-        now, at = self._wake_now, self._wake_at
-        self._wake_now, self._wake_at = False, None
-        self.wake.clear()
-        return now, at
+        self.wakeups.poke(at)
 
     async def wait_settled(self, action: Action, timeout: float) -> Action:
         """The action once it has finished or waits for the person (or as it is after `timeout`)."""
@@ -492,7 +487,7 @@ class ActionDesk:
                 continue
             expired.append(updated)
             log.info("action %s %s expired (%s)", action.id, action.kind, action.status)
-            await self._changed(updated, action.status)
+            await self.changed(updated, action.status)
         return expired
 
     async def sweep(self) -> None:
@@ -508,5 +503,5 @@ class ActionDesk:
                                                      changes={"snoozed_until": None}, details={"reason": "snooze ended"})
             except Conflict:
                 continue
-            await self._changed(updated, "snoozed")
+            await self.changed(updated, "snoozed")
             await self._ask(updated)
