@@ -16,6 +16,7 @@ from oxymus.protocol import CaptureAddParams, CaptureAddResult, InboxListParams,
 from oxymus.store import ids
 from oxymus.store.repos import Store
 from oxymus.daemon.plans_rpc import PlansHandlers, not_applied
+from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 from oxymus.daemon.watcher import CaptureWatcher
 
@@ -44,12 +45,14 @@ class CaptureHandlers:
         if self.bus is not None:
             self.bus.publish(topic, data)
 
+    @rpc("capture.add")
     async def add(self, session: Session, p: CaptureAddParams) -> CaptureAddResult:
         capture, created = await self.store.captures.add(p.text, p.source, p.id)
         if created:
             await self.watcher.poke()
         return CaptureAddResult(capture=capture, created=created)
 
+    @rpc("inbox.list")
     async def list(self, session: Session, p: InboxListParams) -> InboxListResult:
         captures = await self.store.captures.list(p.status, p.limit)
         links = {}
@@ -81,6 +84,7 @@ class CaptureHandlers:
             out[key] = suggestion
         return out
 
+    @rpc("inbox.triage")
     async def triage(self, session: Session, p: proto.InboxTriageParams) -> proto.InboxTriageResult:
         capture = await open_capture(self.store, p.capture_id)
         if p.to == "archive":
@@ -105,6 +109,7 @@ class CaptureHandlers:
         self._publish("capture.triaged", {"id": capture.id, "to": "memory", "target": record.id})
         return proto.InboxTriageResult(capture_id=capture.id, to="memory", target_id=record.id)
 
+    @rpc("inbox.accept")
     async def accept(self, session: Session, p: proto.InboxAcceptParams) -> proto.InboxAcceptResult:
         """Do what the triage agent suggested for a capture. Next actions, memory and archive take the
         same paths as `inbox.triage`; a calendar event or a bill is proposed as the person, so the policy

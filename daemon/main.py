@@ -96,7 +96,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
     service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
                       audit_keep_days=config.audit.keep_days, backups=backups)
-    server = RpcServer(paths.socket, bus, service.handlers(), db_path=paths.db_file)
+    server = RpcServer(paths.socket, bus, service.registry(), db_path=paths.db_file)
     service.server = server
     try:
         await watcher.start()

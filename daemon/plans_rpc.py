@@ -7,6 +7,7 @@ from oxymus import wire
 from oxymus.actions import Proposer
 from oxymus.protocol import NoParams
 from oxymus.store.repos import Store
+from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 
 
@@ -20,9 +21,11 @@ class PlansHandlers:
         k = self.plans
         return proto.PlansResult(path=k.path, exists=k._stat is not None, document=k.document, error=k.error, read_at=k.read_at)
 
+    @rpc("plans.get")
     async def get(self, session: Session, p: NoParams) -> proto.PlansResult:
         return self._result()
 
+    @rpc("plans.edit")
     async def edit(self, session: Session, p: proto.PlansEditParams) -> proto.PlansEditResult:
         return await self.action(session, p.model_dump(exclude_unset=True))
 

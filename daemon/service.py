@@ -20,7 +20,7 @@ from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.maintenance import Maintenance
 from oxymus.daemon.memory_rpc import MemoryHandlers
 from oxymus.daemon.plans_rpc import PlansHandlers
-from oxymus.daemon.rpc import Handler
+from oxymus.daemon.registry import Registry
 from oxymus.daemon.state_rpc import StateHandlers
 from oxymus.daemon.system_rpc import SystemHandlers
 from oxymus.daemon.watcher import CaptureWatcher
@@ -52,36 +52,14 @@ class Service:
     async def maintain_forever(self, every: float = 6 * 3600) -> None:
         await self.maintenance.forever(every)
 
-    def handlers(self) -> dict[str, Handler]:
+    def registry(self) -> Registry:
+        """Every handler object bound to the methods `oxymus.protocol.METHODS` declares (checked: each exactly once)."""
         from oxymus.daemon.action_rpc import ActionHandlers
-
         from oxymus.daemon.agent_rpc import AgentHandlers
 
-        extra = ActionHandlers(self.desk).handlers() if self.desk is not None else {}
+        objects: list[object] = [self.system, self.state, self.captures, self.memory, self.plans]
+        if self.desk is not None:
+            objects.append(ActionHandlers(self.desk))
         if self.agents is not None:
-            extra |= AgentHandlers(self.agents).handlers()
-        system, state, memory, captures, plans = self.system, self.state, self.memory, self.captures, self.plans
-        return extra | {
-            "hello": system.hello,
-            "status": system.status,
-            "capture.add": captures.add,
-            "inbox.list": captures.list,
-            "today.get": state.today,
-            "state.refresh": state.refresh,
-            "state.sources": state.sources,
-            "memory.search": memory.search,
-            "memory.add": memory.add,
-            "memory.get": memory.get,
-            "memory.edit": memory.edit,
-            "memory.forget": memory.forget,
-            "memory.budget": memory.budget,
-            "memory.maintain": memory.maintain,
-            "memory.export": memory.export,
-            "memory.import": memory.import_,
-            "inbox.triage": captures.triage,
-            "inbox.accept": captures.accept,
-            "plans.get": plans.get,
-            "plans.edit": plans.edit,
-            "subscribe": system.subscribe,
-            "daemon.shutdown": system.shutdown,
-        }
+            objects.append(AgentHandlers(self.agents))
+        return Registry.bind(*objects)

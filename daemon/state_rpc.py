@@ -10,6 +10,7 @@ from oxymus.protocol import NoParams, RefreshParams, SourcesResult, TodayParams
 from oxymus.store.repos import Store
 from oxymus.when import WhenError, parse_date
 from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 
 
@@ -18,6 +19,7 @@ class StateHandlers:
         self.store = store
         self.coordinator = coordinator
 
+    @rpc("today.get")
     async def today(self, session: Session, p: TodayParams) -> today_mod.Today:
         zone = self.coordinator.zone
         now = self.coordinator._now()
@@ -38,6 +40,7 @@ class StateHandlers:
         return today_mod.build(day, zone, now, items, self.coordinator.views(), payments,
                                calendar_window=self.coordinator.days_known("calendar"))
 
+    @rpc("state.refresh")
     async def refresh(self, session: Session, p: RefreshParams) -> SourcesResult:
         ids = self.coordinator.match(p.source)
         if p.source and not ids:
@@ -45,5 +48,6 @@ class StateHandlers:
             raise wire.RpcError(wire.INVALID_INPUT, f"no source named {p.source!r} (sources: {known})")
         return SourcesResult(sources=await self.coordinator.refresh(p.source))
 
+    @rpc("state.sources")
     async def sources(self, session: Session, p: NoParams) -> SourcesResult:
         return SourcesResult(sources=self.coordinator.views())

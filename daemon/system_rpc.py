@@ -13,6 +13,7 @@ from oxymus.clock import now_iso
 from oxymus.protocol import HelloParams, HelloResult, NoParams, ShutdownResult, StatusResult, SubscribeParams, SubscribeResult
 from oxymus.store.repos import Store
 from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 
 log = logging.getLogger("oxymus.daemon.service")
@@ -30,6 +31,7 @@ class SystemHandlers:
         self.started_mono = time.monotonic()
         self.server = None  # set by main once the server exists, for client counts
 
+    @rpc("hello")
     async def hello(self, session: Session, p: HelloParams) -> HelloResult:
         if p.protocol != PROTOCOL_VERSION:
             raise wire.RpcError(
@@ -41,6 +43,7 @@ class SystemHandlers:
         session.greeted = True
         return HelloResult(version=__version__, pid=os.getpid())
 
+    @rpc("status")
     async def status(self, session: Session, p: NoParams) -> StatusResult:
         sessions = self.server.sessions if self.server is not None else set()
         return StatusResult(
@@ -73,10 +76,12 @@ class SystemHandlers:
             return None
         return "available" if last.available else last.reason
 
+    @rpc("subscribe")
     async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:
         session.subscribe(p.topics)
         return SubscribeResult(topics=p.topics)
 
+    @rpc("daemon.shutdown")
     async def shutdown(self, session: Session, p: NoParams) -> ShutdownResult:
         log.info("shutdown requested by %s", session.name)
         self.stop.set()
