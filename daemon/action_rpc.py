@@ -9,7 +9,8 @@ from oxymus import wire
 from oxymus.actions import FLOW, ActionDetail
 from oxymus.when import WhenError, parse_when
 from oxymus.daemon.desk import ActionDesk
-from oxymus.daemon.rpc import Handler, Session
+from oxymus.daemon.registry import rpc
+from oxymus.daemon.rpc import Session
 
 
 class ActionHandlers:
@@ -17,27 +18,13 @@ class ActionHandlers:
         self.desk = desk
         self.repo = desk.repo
 
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            "actions.propose": self.propose,
-            "actions.list": self.list,
-            "actions.get": self.get,
-            "actions.approve": self.approve,
-            "actions.deny": self.deny,
-            "actions.snooze": self.snooze,
-            "actions.undo": self.undo,
-            "policy.explain": self.explain,
-            "pause.set": self.pause,
-            "pause.clear": self.resume,
-            "log.query": self.log,
-        }
-
     def _when(self, text: str) -> dt.datetime:
         try:
             return parse_when(text, self.desk.now(), self.desk.zone)
         except WhenError as exc:
             raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
 
+    @rpc("actions.propose")
     async def propose(self, session: Session, p: proto.ProposeParams) -> proto.ProposeResult:
         action, created = await self.desk.propose(
             p.kind, p.payload, proposer=p.proposer, reason=p.reason, inputs=p.inputs,
@@ -45,10 +32,12 @@ class ActionHandlers:
         )
         return proto.ProposeResult(action=action, created=created)
 
+    @rpc("actions.list")
     async def list(self, session: Session, p: proto.ActionsListParams) -> proto.ActionsListResult:
         actions = await self.repo.list(p.status, limit=p.limit, newest_first=p.newest_first, trace_id=p.trace_id)
         return proto.ActionsListResult(actions=actions)
 
+    @rpc("actions.get")
     async def get(self, session: Session, p: proto.ActionIdParams) -> ActionDetail:
         action = await self.desk.find(p.id)
         history = await self.desk.store.audit.query(trace_id=action.trace_id, limit=1000)
@@ -56,18 +45,23 @@ class ActionHandlers:
         return ActionDetail(action=action, approvals=await self.repo.approvals(action.id), receipts=await self.repo.receipts(action.id),
                             history=history, steps=steps)
 
+    @rpc("actions.approve")
     async def approve(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.approve(p.id, via=p.via, payload=p.payload, reason=p.reason))
 
+    @rpc("actions.deny")
     async def deny(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.deny(p.id, via=p.via, reason=p.reason))
 
+    @rpc("actions.snooze")
     async def snooze(self, session: Session, p: proto.SnoozeParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.snooze(p.id, self._when(p.until), via=p.via))
 
+    @rpc("actions.undo")
     async def undo(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.undo(p.id, via=p.via))
 
+    @rpc("policy.explain")
     async def explain(self, session: Session, p: proto.PolicyExplainParams) -> proto.PolicyExplainResult:
         at = None
         if p.at:
@@ -81,13 +75,16 @@ class ActionHandlers:
         return proto.PolicyExplainResult(kind=p.kind, payload=ev.prepared.payload, preview=ev.prepared.preview,
                                          decision=ev.decision, policy_path=self.desk.policy_path)
 
+    @rpc("pause.set")
     async def pause(self, session: Session, p: proto.PauseParams) -> proto.PauseResult:
         until = self._when(p.until) if p.until else None
         return proto.PauseResult(pause=await self.desk.pause(until, p.reason))
 
+    @rpc("pause.clear")
     async def resume(self, session: Session, p: proto.NoParams) -> proto.PauseResult:
         return proto.PauseResult(pause=None, expired=await self.desk.resume())
 
+    @rpc("log.query")
     async def log(self, session: Session, p: proto.LogParams) -> proto.LogResult:
         events = await self.desk.store.audit.query(trace_id=p.trace_id, subject=p.subject, verb=p.verb, problems=p.problems,
                                                    before_seq=p.before_seq, limit=p.limit)

@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from oxymus import files, wire
+from oxymus.action_errors import ActionError
 from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
@@ -40,6 +41,7 @@ from oxymus.timeofday import parse_clock
 from oxymus.ulid import new_ulid
 from oxymus.when import parse_duration
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel
 
 log = logging.getLogger("oxymus.daemon.agents")
@@ -197,7 +199,7 @@ class RunContext:
                 kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
                 inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
             )
-        except wire.RpcError as exc:
+        except ActionError as exc:
             # Stale data or a connector's refusal: the run goes on and says why in its summary.
             self.note(f"could not propose {what}: {exc.message}")
             return None
@@ -240,7 +242,7 @@ def _write_atomic(path: str, content: str) -> None:
 class AgentRuntime:
     def __init__(self, store: Store, bus: EventBus, desk, *, zone, artifacts_dir: str, settings: dict[str, AgentSettings] | None = None,
                  keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None,
-                 hot_budget_words: int = 1500):
+                 hot_budget_words: int = 1500, scheduler: AsyncIOScheduler | None = None):
         self.hot_budget_words = hot_budget_words
         self.store = store
         self.bus = bus
@@ -259,7 +261,7 @@ class AgentRuntime:
             self.agents[name] = cls(settings.get(name))
         self.broken = broken_agents()
         self._locks = {name: asyncio.Lock() for name in self.agents}
-        self.scheduler: AsyncIOScheduler | None = None
+        self.jobs = SharedJobs("agent:", zone, scheduler)  # the daemon's one scheduler, or our own
         self._tasks: list[asyncio.Task] = []
         self._subscriber = None
 
@@ -276,8 +278,7 @@ class AgentRuntime:
             log.error("%s", why)
         if not schedule:
             return
-        self.scheduler = AsyncIOScheduler(timezone=self.zone, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                               "misfire_grace_time": None})
+        self.jobs.begin()
         topics: dict[str, list[str]] = {}
         for name, agent in self.agents.items():
             if not agent.settings.enabled:
@@ -287,16 +288,16 @@ class AgentRuntime:
                 at = parse_clock(trig.at)
                 hour, minute = at.hour, at.minute
                 days = ",".join(trig.weekdays) if trig.weekdays else "*"
-                self.scheduler.add_job(self._scheduled, CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=self.zone),
-                                       args=[name, f"schedule {trig.describe()}"], id=name, replace_existing=True)
+                self.jobs.add(self._scheduled, CronTrigger(hour=hour, minute=minute, day_of_week=days, timezone=self.zone),
+                              args=[name, f"schedule {trig.describe()}"], key=name)
             elif trig.every:
                 every = parse_duration(trig.every)
-                self.scheduler.add_job(self._scheduled, IntervalTrigger(seconds=every, jitter=min(every * 0.05, 30)),
-                                       args=[name, f"every {trig.every}"], id=name, replace_existing=True,
-                                       next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
+                self.jobs.add(self._scheduled, IntervalTrigger(seconds=every, jitter=min(every * 0.05, 30)),
+                              args=[name, f"every {trig.every}"], key=name,
+                              next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
             elif trig.on:
                 topics[name] = trig.on
-        self.scheduler.start()
+        self.jobs.run()
         if topics:
             self._tasks.append(asyncio.create_task(self._listen(topics), name="agent-events"))
         self._tasks.append(asyncio.create_task(self._catch_up(), name="agent-catch-up"))
@@ -304,9 +305,7 @@ class AgentRuntime:
                                          if a.settings.enabled) or "none enabled")
 
     async def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+        self.jobs.end()
         if self._subscriber is not None:
             self.bus.unsubscribe(self._subscriber)
         for task in self._tasks:
@@ -480,7 +479,7 @@ class AgentRuntime:
         out = []
         for name, agent in sorted(self.agents.items()):
             last = await self.store.agents.runs(name, 1)
-            job = self.scheduler.get_job(name) if self.scheduler is not None else None
+            job = self.jobs.get(name)
             out.append({
                 "name": name, "role": agent.role, "reads": list(agent.reads), "proposes": list(agent.proposes),
                 "trigger": agent.effective_trigger.describe(), "enabled": agent.settings.enabled,

@@ -1,6 +1,6 @@
 """The daily backup: one consistent copy of the database a day, the oldest beyond `[backup] keep` deleted.
 
-It runs with the daemon's other housekeeping (Service.maintain_forever, every few
+It runs with the daemon's other housekeeping (daemon/maintenance.py, every few
 hours and once at start), and takes a backup only when the newest one is a day old
 or more, so a laptop that sleeps through the night still gets one when it wakes. The
 copy runs in a thread: SQLite's backup API reads the WAL-mode file while the daemon

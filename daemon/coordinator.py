@@ -40,6 +40,7 @@ from oxymus.sources import (
     utc_iso,
 )
 from oxymus.store.repos import Store
+from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.events import EventBus
 
 log = logging.getLogger("oxymus.daemon.coordinator")
@@ -101,6 +102,7 @@ class Coordinator:
         secret: Callable[[str], str | None] | None = None,
         now: Callable[[], dt.datetime] | None = None,
         timeout: float = 20.0,
+        scheduler: AsyncIOScheduler | None = None,
     ):
         self.store = store
         self.bus = bus
@@ -111,7 +113,7 @@ class Coordinator:
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self.timeout = timeout
         self.runtimes: dict[str, SourceRuntime] = {}
-        self.scheduler: AsyncIOScheduler | None = None
+        self.jobs = SharedJobs("poll:", self.zone, scheduler)  # the daemon's one scheduler, or our own
 
     def context(self) -> PollContext:
         return PollContext(zone=self.zone, config_dir=self.config_dir, now=self._now, secret=self._secret, timeout=self.timeout)
@@ -131,25 +133,20 @@ class Coordinator:
             self.runtimes[source.id] = SourceRuntime(source, health)
         if not schedule or not sources:
             return
-        self.scheduler = AsyncIOScheduler(
-            timezone=self.zone,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
+        self.jobs.begin()
         start = dt.datetime.now(dt.timezone.utc)
         for i, source in enumerate(sources):
-            self.scheduler.add_job(
+            self.jobs.add(
                 self._scheduled, IntervalTrigger(seconds=source.interval, jitter=min(source.interval * 0.1, 30)),
-                args=[source.id], id=source.id, replace_existing=True,
+                args=[source.id], key=source.id,
                 # First polls soon after start, spread a little so they do not all start at once.
                 next_run_time=start + dt.timedelta(seconds=0.2 * i),
             )
-        self.scheduler.start()
+        self.jobs.run()
         log.info("polling %d source(s): %s", len(sources), ", ".join(s.id for s in sources))
 
     async def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+        self.jobs.end()
 
     async def _scheduled(self, source_id: str) -> None:
         try:
@@ -262,9 +259,7 @@ class Coordinator:
         self._reschedule(rt, delay)
 
     def _reschedule(self, rt: SourceRuntime, delay: float) -> None:
-        if self.scheduler is None:
-            return
-        job = self.scheduler.get_job(rt.source.id)
+        job = self.jobs.get(rt.source.id)
         if job is not None:
             job.modify(next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay))
 

@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from oxymus import policy as pol
-from oxymus import wire
 from oxymus import flows
+from oxymus.action_errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
 from oxymus.actions import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
 from oxymus.config import ConfigError
 from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
@@ -30,6 +30,7 @@ from oxymus.store.action_repo import Conflict
 from oxymus.store.repos import Store
 from oxymus.ulid import new_ulid
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.wakeups import Wakeups
 
 log = logging.getLogger("oxymus.daemon.desk")
 
@@ -80,9 +81,7 @@ class ActionDesk:
         self.secret = secret
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self.local = local
-        self.wake = asyncio.Event()  # the executor waits on this; see poke()
-        self._wake_now = False
-        self._wake_at: str | None = None
+        self.wakeups = Wakeups()  # when the executor looks again; see poke()
         self._policy: pol.Policy | None = None
         self._policy_stat: tuple[int, int] | None = None
         self.policy_error: str | None = None
@@ -135,7 +134,7 @@ class ActionDesk:
         spec = self.specs.get(kind)
         if spec is None:
             known = ", ".join(sorted(self.specs)) or "none"
-            raise wire.RpcError(wire.INVALID_INPUT, f"unknown action kind {kind!r} (known kinds: {known})")
+            raise UnknownKind(f"unknown action kind {kind!r} (known kinds: {known})")
         return spec
 
     async def evaluate(self, kind: str, payload: dict[str, Any], proposer: Proposer, confidence: float | None,
@@ -147,9 +146,9 @@ class ActionDesk:
             typed = spec.parse(payload)
             prepared = await spec.prepare(typed, self.context(proposer=proposer))
         except ValidationError as exc:
-            raise wire.RpcError(wire.INVALID_INPUT, payload_error(kind, exc)) from None
+            raise InvalidProposal(payload_error(kind, exc)) from None
         except ActionInvalid as exc:
-            raise wire.RpcError(wire.INVALID_INPUT, f"{kind}: {exc}") from None
+            raise InvalidProposal(f"{kind}: {exc}") from None
         final = spec.parse(prepared.payload)
         scope, risk = spec.scope_of(final), spec.risk_of(final)
         requests = self.effect_requests(spec, final, proposer, confidence, at or self.now())
@@ -161,17 +160,17 @@ class ActionDesk:
         try:
             flow = flows.FlowPayload.model_validate(payload)
         except ValidationError as exc:
-            raise wire.RpcError(wire.INVALID_INPUT, payload_error(FLOW, exc)) from None
+            raise InvalidProposal(payload_error(FLOW, exc)) from None
         steps: list[Evaluation] = []
         requests: list[tuple[str, pol.DecisionRequest]] = []
         views: list[tuple[flows.StepView, Any]] = []
         for i, step in enumerate(flow.steps, start=1):
             if step.kind == FLOW:
-                raise wire.RpcError(wire.INVALID_INPUT, f"flow: step {i}: a flow cannot hold a flow")
+                raise InvalidProposal(f"flow: step {i}: a flow cannot hold a flow")
             try:
                 ev = await self.evaluate(step.kind, step.payload, proposer, confidence, at)
-            except wire.RpcError as exc:
-                raise wire.RpcError(exc.code, f"flow: step {i}: {exc.message}") from None
+            except ActionError as exc:
+                raise exc.prefixed(f"flow: step {i}: ") from None
             spec = self.specs[step.kind]
             steps.append(ev)
             requests += self.effect_requests(spec, spec.parse(ev.prepared.payload), proposer, confidence, at, label=f"step {i}: ")
@@ -244,7 +243,7 @@ class ActionDesk:
             return existing, False
         log.info("action %s %s proposed by %s: %s -> %s (%s)", action_id, kind, proposer.label(), action.preview.summary,
                  status, ev.decision.rule)
-        await self._changed(action, "proposed")
+        await self.changed(action, "proposed")
         if status == "awaiting_approval":
             await self._ask(action)
         return action, True
@@ -293,7 +292,7 @@ class ActionDesk:
         try:
             action_id = await ids.resolve(self.store, "action", text)
         except ids.IdError as exc:
-            raise wire.RpcError(wire.INVALID_INPUT, str(exc)) from None
+            raise ActionNotFound(str(exc)) from None
         found = await self.repo.get(action_id)
         assert found is not None
         return found
@@ -303,19 +302,19 @@ class ActionDesk:
 
     def _must_be_open(self, action: Action, verb: str) -> None:
         if action.status not in OPEN:
-            raise wire.RpcError(wire.INVALID_INPUT, f"cannot {verb} action {action.id}: it is {action.status.replace('_', ' ')}")
+            raise CannotDecide(f"cannot {verb} action {action.id}: it is {action.status.replace('_', ' ')}")
 
     async def approve(self, text: str, *, via: str = "cli", payload: dict[str, Any] | None = None, reason: str | None = None) -> Action:
         action = await self.find(text)
         self._must_be_open(action, "approve")
         if action.expires_at and action.expires_at <= self.now_iso():
             # Fail closed: past its deadline a request cannot be approved, even before the sweep expires it.
-            raise wire.RpcError(wire.INVALID_INPUT, f"cannot approve action {action.id}: the request expired at {action.expires_at}")
+            raise CannotDecide(f"cannot approve action {action.id}: the request expired at {action.expires_at}")
         approvals: list[Approval] = []
         changes: dict[str, Any] = {}
         details: dict[str, Any] = {"via": via}
         if payload is not None and payload != action.payload and action.kind == FLOW:
-            raise wire.RpcError(wire.INVALID_INPUT, f"cannot edit flow {action.id}: deny it and propose the flow again")
+            raise CannotDecide(f"cannot edit flow {action.id}: deny it and propose the flow again")
         if payload is not None and payload != action.payload:
             # An edit is a new proposal of the same action: prepared and decided again,
             # so an edit cannot smuggle a payload past a deny rule.
@@ -358,13 +357,13 @@ class ActionDesk:
         grace = self.policy().undo_grace
         if action.status not in ("approved", "denied") or last is None or last.decision not in ("approved", "denied"):
             why = "it was decided by policy, not by you" if action.status in ("approved", "denied") else f"it is {action.status.replace('_', ' ')}"
-            raise wire.RpcError(wire.INVALID_INPUT, f"nothing to undo on action {action.id}: {why}")
+            raise CannotDecide(f"nothing to undo on action {action.id}: {why}")
         if action.attempts:
             # The executor has already tried it (the grace ended as undo came): it may have happened.
-            raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: execution has already started")
+            raise CannotDecide(f"too late to undo action {action.id}: execution has already started")
         decided = dt.datetime.fromisoformat(last.at)
         if (self.now() - decided).total_seconds() > grace:
-            raise wire.RpcError(wire.INVALID_INPUT, f"too late to undo action {action.id}: decided more than {pol.format_duration(grace)} ago")
+            raise CannotDecide(f"too late to undo action {action.id}: decided more than {pol.format_duration(grace)} ago")
         return await self._decide(action, "awaiting_approval", [self._approval(action, "undone", via)],
                                   {"next_attempt_at": None}, {"via": via, "undid": last.decision})
 
@@ -374,9 +373,9 @@ class ActionDesk:
             updated = await self.repo.transition(action, to, actor="user", now=self.now_iso(), changes=changes,
                                                  approvals=approvals, details=details, expect=expect)
         except Conflict as exc:
-            raise wire.RpcError(wire.INVALID_INPUT, f"cannot change action {action.id}: {exc}") from None
+            raise CannotDecide(f"cannot change action {action.id}: {exc}") from None
         log.info("action %s %s by the person via %s", action.id, to, details.get("via"))
-        await self._changed(updated, action.status)
+        await self.changed(updated, action.status)
         return updated
 
     async def button_pressed(self, target: str, button: str) -> None:
@@ -386,12 +385,19 @@ class ActionDesk:
                 await self.approve(target, via="notification")
             elif button == "deny":
                 await self.deny(target, via="notification")
-        except wire.RpcError as exc:
+        except ActionError as exc:
             log.warning("notification button %s on %s: %s", button, target, exc.message)
 
     # --- events -------------------------------------------------------------------------
 
-    async def _changed(self, action: Action, old: str) -> None:
+    async def changed(self, action: Action, old: str) -> None:
+        """Announce that `action` moved from status `old`, after the change committed.
+
+        Whoever changes an action (the desk, the executor, the flow runner) calls this: it
+        publishes `action.changed` (and `approvals.changed` when the queue moved), wakes
+        whoever waits for the action to settle, pokes the executor, and cancels the waiting
+        steps of a flow that was denied or expired.
+        """
         if action.kind == FLOW and action.status in ("denied", "expired"):
             await self.repo.cancel_steps(action, self.now_iso(), f"the flow was {action.status}")
         self.bus.publish("action.changed", {
@@ -411,18 +417,7 @@ class ActionDesk:
 
     def poke(self, at: str | None = None) -> None:
         """Tell the executor something changed: look at `at` (UTC ISO) at the latest, or at once."""
-        if at is None:
-            self._wake_now = True
-        elif self._wake_at is None or at < self._wake_at:
-            self._wake_at = at
-        self.wake.set()
-
-    def take_pokes(self) -> tuple[bool, str | None]:
-        """(look at once?, the earliest time asked for), and forget them: the executor's side of poke()."""
-        now, at = self._wake_now, self._wake_at
-        self._wake_now, self._wake_at = False, None
-        self.wake.clear()
-        return now, at
+        self.wakeups.poke(at)
 
     async def wait_settled(self, action: Action, timeout: float) -> Action:
         """The action once it has finished or waits for the person (or as it is after `timeout`)."""
@@ -492,7 +487,7 @@ class ActionDesk:
                 continue
             expired.append(updated)
             log.info("action %s %s expired (%s)", action.id, action.kind, action.status)
-            await self._changed(updated, action.status)
+            await self.changed(updated, action.status)
         return expired
 
     async def sweep(self) -> None:
@@ -508,5 +503,5 @@ class ActionDesk:
                                                      changes={"snoozed_until": None}, details={"reason": "snooze ended"})
             except Conflict:
                 continue
-            await self._changed(updated, "snoozed")
+            await self.changed(updated, "snoozed")
             await self._ask(updated)

@@ -35,6 +35,7 @@ class Executor:
     def __init__(self, desk: ActionDesk, *, timeout: float = 120.0):
         self.desk = desk
         self.repo = desk.repo
+        self.wakeups = desk.wakeups  # the desk pokes, the executor takes
         self.timeout = timeout
         self._task: asyncio.Task | None = None
         self.running: str | None = None  # the action being executed, for status
@@ -79,11 +80,11 @@ class Executor:
     async def _loop(self) -> None:
         # A full pass (sweep, due actions) reads the store; it runs when something is due, when
         # asked to at once, and every MAX_IDLE. A decision only moves the next look earlier
-        # (`desk.poke(at)`), without a query, so deciding stays cheap with a long queue.
+        # (`desk.poke(at)`, kept in `desk.wakeups`), without a query, so deciding stays cheap with a long queue.
         target: str | None = None  # None: look now
         while True:
             if target is None or target <= self.desk.now_iso():
-                self.desk.take_pokes()  # this pass sees every change made so far
+                self.wakeups.take()  # this pass sees every change made so far
                 try:
                     await self.desk.sweep()
                     if await self.repo.pause_state() is None:
@@ -101,13 +102,11 @@ class Executor:
             if target is not None:
                 due = dt.datetime.fromisoformat(target)
                 delay = min(MAX_IDLE, max(0.0, (due - self.desk.now()).total_seconds()))
-            try:
-                await asyncio.wait_for(self.desk.wake.wait(), delay)
-            except asyncio.TimeoutError:
+            if not await self.wakeups.wait(delay):
                 if delay >= MAX_IDLE:
                     target = None  # a periodic look: time-driven changes, a clock that jumped after sleep
                 continue
-            now, at = self.desk.take_pokes()
+            now, at = self.wakeups.take()
             if now:
                 target = None
             elif at is not None and (target is None or at < target):
@@ -140,7 +139,7 @@ class Executor:
         except Conflict as exc:
             log.info("not starting flow %s: %s", flow.id, exc)
             return await self.repo.get(flow.id) or flow
-        await self.desk._changed(running, "approved")
+        await self.desk.changed(running, "approved")
         return await self.flows.advance(running.id) or running
 
     async def _run(self, action: Action) -> Action:
@@ -154,7 +153,7 @@ class Executor:
         except Conflict as exc:
             log.info("not executing %s: %s", action.id, exc)
             return await self.repo.get(action.id) or action
-        await self.desk._changed(running, "approved")
+        await self.desk.changed(running, "approved")
         faults.point("executor.marked_executing")
         if spec is None:
             return await self._fail(running, f"no connector performs {action.kind} any more (was it uninstalled?)")
@@ -200,7 +199,7 @@ class Executor:
             details={"receipt": receipt.summary, "ref": receipt.ref, "already_done": receipt.already_done, "attempt": running.attempts},
         )
         log.info("action %s %s succeeded: %s%s", action.id, action.kind, receipt.summary, " (found already done)" if receipt.already_done else "")
-        await self.desk._changed(done, "executing")
+        await self.desk.changed(done, "executing")
         return done
 
     async def _retry_or_fail(self, action: Action, message: str, retry_after: float | None) -> Action:
@@ -213,7 +212,7 @@ class Executor:
             details={"error": message, "retry_at": when, "attempt": action.attempts},
         )
         log.warning("action %s %s attempt %d failed: %s; retrying at %s", action.id, action.kind, action.attempts, message, when)
-        await self.desk._changed(updated, "executing")
+        await self.desk.changed(updated, "executing")
         return updated
 
     async def _fail(self, action: Action, message: str) -> Action:
@@ -222,7 +221,7 @@ class Executor:
             details={"error": message, "attempt": action.attempts},
         )
         log.error("action %s %s failed: %s", action.id, action.kind, message)
-        await self.desk._changed(updated, "executing")
+        await self.desk.changed(updated, "executing")
         if action.flow_id is None:  # a flow's step or compensation: the flow tells, once, with what it did about it
             await self._tell(updated)
         return updated

@@ -83,7 +83,7 @@ class FlowRunner:
                 )
             except Conflict:
                 return flow
-            await self.desk._changed(approved, "proposed")
+            await self.desk.changed(approved, "proposed")
         return flow
 
     async def _backward(self, flow: Action, steps: list[Action], compensations: dict[str, Action], broken: Action) -> Action:
@@ -133,7 +133,7 @@ class FlowRunner:
         if await self.repo.insert(action, audit):
             log.info("flow %s: taking back %s (%s) with %s", flow.id, step.id, step.kind, action.id)
             faults.point("flows.compensation_proposed")
-            await self.desk._changed(action, "proposed")
+            await self.desk.changed(action, "proposed")
 
     async def _stuck(self, flow: Action, steps: list[Action], broken: Action, undone: list[Action], step: Action, why: str) -> Action:
         """A done step cannot be taken back: stop, and say exactly what is left to do by hand."""
@@ -157,5 +157,5 @@ class FlowRunner:
         except Conflict:
             return await self.repo.get(flow.id) or flow
         log.info("flow %s %s", flow.id, to)
-        await self.desk._changed(updated, "executing")
+        await self.desk.changed(updated, "executing")
         return updated

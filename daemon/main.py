@@ -23,6 +23,7 @@ from oxymus.daemon.rpc import RpcServer
 from oxymus.daemon.service import Service
 from oxymus.daemon.watcher import CaptureWatcher
 from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.scheduling import make_scheduler
 from oxymus.daemon.plans import PlansKeeper
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.executor import Executor
@@ -79,7 +80,8 @@ async def _serve(paths: Paths, config: Config) -> int:
     store = await Store.open(paths.db_file)
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
-    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret)
+    scheduler = make_scheduler(config.time.tzinfo())  # the one APScheduler: source polls and agent triggers
+    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret, scheduler=scheduler)
     keeper = PlansKeeper(plans_path(paths, config), store, bus, max_bytes=config.plans.max_bytes)
     desk = ActionDesk(
         store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
@@ -91,15 +93,16 @@ async def _serve(paths: Paths, config: Config) -> int:
     agents = AgentRuntime(
         store, bus, desk, zone=config.time.tzinfo(), artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
         settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
-        hot_budget_words=config.memory.hot_budget_words,
+        hot_budget_words=config.memory.hot_budget_words, scheduler=scheduler,
     )
     backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
     service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
                       audit_keep_days=config.audit.keep_days, backups=backups)
-    server = RpcServer(paths.socket, bus, service.handlers(), db_path=paths.db_file)
+    server = RpcServer(paths.socket, bus, service.registry(), db_path=paths.db_file)
     service.server = server
     try:
         await watcher.start()
+        scheduler.start()
         await server.start()
         await coordinator.start()
         await keeper.start()
@@ -127,6 +130,8 @@ async def _serve(paths: Paths, config: Config) -> int:
         await executor.stop()
         await keeper.stop()
         await coordinator.stop()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         await server.close()
         await watcher.stop()
         await store.close()

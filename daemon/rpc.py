@@ -1,7 +1,7 @@
 """The Unix-socket JSON-RPC server: framing, the peer check, the handshake, dispatch.
 
-Only methods in `oxymus.protocol.METHODS` are callable, each through the handler
-registered for it; params are validated by their pydantic model before a handler
+Only methods declared in `oxymus.protocol.METHODS` are callable, each through the
+handler bound to it in the registry (`daemon/registry.py`, `@rpc(name)`); params are validated by their pydantic model before a handler
 sees them. A handler's exception becomes an error reply and a log line, never a
 dead server. Requests on one connection are answered in order.
 """
@@ -11,22 +11,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from oxymus import wire
-from oxymus.protocol import METHODS, Request
+from oxymus.action_errors import ActionError
+from oxymus.protocol import Request
 from oxymus.memory import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
 from oxymus.store.storage_errors import StorageError, classify
 from oxymus.store.ids import IdError
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
+from oxymus.daemon.registry import Handler, Registry
 
 log = logging.getLogger("oxymus.daemon.rpc")
 
-Handler = Callable[["Session", Any], Awaitable[BaseModel]]
+__all__ = ["Handler", "RpcServer", "Session"]
 _TOO_LONG = object()
 
 
@@ -109,14 +111,11 @@ async def read_line(reader: asyncio.StreamReader) -> bytes | object | None:
 
 
 class RpcServer:
-    def __init__(self, path: str, bus: EventBus, handlers: dict[str, Handler], allowed_uid: int | None = None,
+    def __init__(self, path: str, bus: EventBus, registry: Registry, allowed_uid: int | None = None,
                  db_path: str = "the database"):
-        missing = set(METHODS) - set(handlers)
-        if missing:
-            raise RuntimeError(f"no handler for RPC methods: {sorted(missing)}")
         self.path = path
         self.bus = bus
-        self.handlers = handlers
+        self.registry = registry  # bound and checked: every declared method has exactly one handler
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
         self.db_path = db_path  # named in storage errors that reach us as raw sqlite3 errors
         self.sessions: set[Session] = set()
@@ -193,9 +192,10 @@ class RpcServer:
                 req = Request.model_validate(obj)
             except ValidationError as exc:
                 raise wire.RpcError(wire.INVALID_REQUEST, "not a JSON-RPC 2.0 request: " + _first_error(exc)) from None
-            method = METHODS.get(req.method)
-            if method is None:
+            found = self.registry.lookup(req.method)
+            if found is None:
                 raise wire.RpcError(wire.METHOD_NOT_FOUND, f"unknown method {req.method!r}")
+            method, handler = found
             if self.stopping:
                 raise wire.RpcError(wire.SHUTTING_DOWN, "the daemon is shutting down")
             if not session.greeted and req.method != "hello":
@@ -204,13 +204,13 @@ class RpcServer:
                 params = method.params.model_validate(req.params or {})
             except ValidationError as exc:
                 raise wire.RpcError(wire.INVALID_PARAMS, f"{req.method}: " + _first_error(exc)) from None
-            result = await self.handlers[req.method](session, params)
+            result = await handler(session, params)
             if req.id is None:
                 return None  # a notification: no reply, by the spec
             return wire.result(req.id, result.model_dump(mode="json"))
         except wire.RpcError as err:
             return wire.error(req_id, err)
-        except (CaptureError, MemoryError_, IdError) as exc:
+        except (CaptureError, MemoryError_, IdError, ActionError) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
             problem = classify(exc, self.db_path)

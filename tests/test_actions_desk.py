@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus import faults, wire
+from oxymus import faults
+from oxymus.action_errors import ActionError
 from oxymus.actions import Proposer
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.events import EventBus
@@ -213,7 +214,7 @@ ALLOW = '[[rule]]\nkind = "test.*"\noutcome = "allow"\n'
 
 
 def rpc_error(exc_info) -> str:
-    assert exc_info.type is wire.RpcError
+    assert issubclass(exc_info.type, ActionError)
     return exc_info.value.message
 
 
@@ -246,7 +247,7 @@ async def test_a_proposal_is_recorded_with_its_decision_and_asks_the_person(h):
 
 
 async def test_unknown_kind_names_the_known_ones(h):
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.propose("test.nope", {})
     assert rpc_error(info) == "unknown action kind 'test.nope' (known kinds: notify.send, test.do, test.local)"
     assert await h.repo.list(limit=10) == []
@@ -260,7 +261,7 @@ async def test_unknown_kind_names_the_known_ones(h):
     ({"title": "reject"}, "test.do: title: this title is refused by the connector"),
 ])
 async def test_invalid_payload_names_the_field(h, payload, message):
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.propose("test.do", payload)
     assert rpc_error(info).startswith(message)
     assert await h.repo.list(limit=10) == []
@@ -291,7 +292,7 @@ async def test_approve_with_an_edit_is_decided_again_and_a_denied_edit_ends_deni
     assert [x.decision for x in await h.repo.approvals(a.id)] == ["edited"]
     last = (await h.audit(a))[-1]
     assert last.verb == "action.denied" and last.details["reason"] == "the edited payload is denied by policy"
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.undo(a.id)
     assert "decided by policy, not by you" in rpc_error(info)
     h.advance(60)
@@ -304,7 +305,7 @@ async def test_approve_with_an_allowed_edit_runs_the_edited_payload(h):
     b = await h.desk.approve(a.id, payload={"n": 6, "title": "new"}, via="tui")
     assert b.status == "approved" and b.payload["n"] == 6 and b.preview.summary == "test.do new #6"
     assert [(x.decision, x.via) for x in await h.repo.approvals(a.id)] == [("edited", "tui"), ("approved", "tui")]
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.approve(a.id, payload={"n": -1})
     assert "cannot approve" in rpc_error(info)
     h.advance(10)
@@ -314,7 +315,7 @@ async def test_approve_with_an_allowed_edit_runs_the_edited_payload(h):
 
 async def test_an_invalid_edit_changes_nothing(h):
     a, _ = await h.desk.propose("test.do", {"n": 5})
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.approve(a.id, payload={"n": -3})
     assert rpc_error(info).startswith("test.do: payload.n:")
     assert (await h.get(a.id)).status == "awaiting_approval" and await h.repo.approvals(a.id) == []
@@ -336,7 +337,7 @@ async def test_undo_within_the_grace_and_not_after(h):
 
     await h.desk.deny(a.id, reason="no")
     h.advance(11)
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.undo(a.id)
     assert rpc_error(info) == f"too late to undo action {a.id}: decided more than 10s ago"
     assert (await h.get(a.id)).status == "denied"
@@ -361,7 +362,7 @@ async def test_undo_is_refused_once_execution_has_started(h):
     await h.run_due()
     retry = await h.get(a.id)
     assert retry.status == "approved" and retry.attempts == 1
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.undo(a.id)
     assert "execution has already started" in rpc_error(info)
 
@@ -369,7 +370,7 @@ async def test_undo_is_refused_once_execution_has_started(h):
 async def test_undo_of_a_policy_decision_is_refused(h):
     h.write_policy(ALLOW)
     a, _ = await h.desk.propose("test.do", {"n": 1})
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.undo(a.id)
     assert rpc_error(info) == f"nothing to undo on action {a.id}: it was decided by policy, not by you"
 
@@ -377,7 +378,7 @@ async def test_undo_of_a_policy_decision_is_refused(h):
 async def test_a_decision_on_an_action_already_decided_is_refused(h):
     a, _ = await h.desk.propose("test.do", {"n": 1})
     await h.desk.approve(a.id, via="tui")
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.deny(a.id, via="notification")
     assert rpc_error(info) == f"cannot deny action {a.id}: it is approved"
     # A decider that read the action before the other one decided (a race) gets the same kind of answer.
@@ -389,7 +390,7 @@ async def test_a_decision_on_an_action_already_decided_is_refused(h):
         return stale
 
     h.desk.find = find_stale
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.approve(b.id)
     assert rpc_error(info) == f"cannot change action {b.id}: action {b.id} is denied, not awaiting_approval"
     assert (await h.get(b.id)).status == "denied"
@@ -400,7 +401,7 @@ async def test_two_deciders_racing_only_one_wins(h):
     a, _ = await h.desk.propose("test.do", {"n": 1})
     results = await asyncio.gather(h.desk.approve(a.id), h.desk.deny(a.id), return_exceptions=True)
     errors = [r for r in results if isinstance(r, BaseException)]
-    assert len(errors) == 1 and isinstance(errors[0], wire.RpcError)
+    assert len(errors) == 1 and isinstance(errors[0], ActionError)
     assert errors[0].message.startswith(f"cannot change action {a.id}: ") or errors[0].message.startswith("cannot ")
     final = await h.get(a.id)
     assert final.status in ("approved", "denied")
@@ -420,7 +421,7 @@ async def test_undecided_requests_expire_and_never_run(h):
     assert expired.status == "expired"
     last = (await h.audit(a))[-1]
     assert last.verb == "action.expired" and last.details["reason"] == "not decided in time" and last.trace_id == a.trace_id
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.approve(a.id)
     assert rpc_error(info) == f"cannot approve action {a.id}: it is expired"
     await h.tick()
@@ -431,7 +432,7 @@ async def test_a_request_past_its_deadline_cannot_be_approved_even_before_the_sw
     h.write_policy(REQUIRE + '\n[expiry]\n"test.*" = "1h"\n')
     a, _ = await h.desk.propose("test.do", {"n": 1})
     h.advance(3600)  # a button pressed late, or the laptop just woke up: no sweep yet
-    with pytest.raises(wire.RpcError) as info:
+    with pytest.raises(ActionError) as info:
         await h.desk.approve(a.id, via="notification")
     assert rpc_error(info) == f"cannot approve action {a.id}: the request expired at {utc_iso(T0 + dt.timedelta(hours=1))}"
     assert await h.repo.approvals(a.id) == []

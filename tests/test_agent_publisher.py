@@ -427,7 +427,7 @@ async def test_an_expired_proposal_is_proposed_again(tmp_path):
         [flow] = await w.actions(first)
         expired = await w.store.actions.transition(flow, "expired", actor="daemon", now=w.desk.now_iso(), changes={},
                                                    approvals=[], details={})
-        await w.desk._changed(expired, flow.status)
+        await w.desk.changed(expired, flow.status)
         second = await w.run("publisher")
         assert len(second.actions) == 1
         [again] = await w.actions(second)

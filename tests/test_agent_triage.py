@@ -14,6 +14,7 @@ from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
 from oxymus import memory as mem
 from oxymus import wire
+from oxymus.action_errors import ActionError
 from oxymus.actions import Proposer
 from oxymus.agents.base import Trigger
 from oxymus.agents.triage import ARTIFACT_KIND, Triage, TriageSettings
@@ -319,16 +320,16 @@ async def test_bills_add_creates_the_file_keeps_odd_text_and_refuses_what_does_n
         assert bill == {"name": "Café \"Zoë\" club", "amount": 12.5, "currency": "EUR", "schedule": "once", "date": "2026-12-03",
                         "notes": "line one\nline two"}
         path.write_text("[[bill]\nname = broken")
-        with pytest.raises(wire.RpcError, match="TOML syntax error"):
+        with pytest.raises(ActionError, match="TOML syntax error"):
             await propose_bill(w, {"name": "Gym", "amount": 30, "schedule": "monthly", "day": 5})
-        with pytest.raises(wire.RpcError, match="needs `day`"):
+        with pytest.raises(ActionError, match="needs `day`"):
             await propose_bill(w, {"name": "Gym", "amount": 30, "schedule": "monthly"})
         assert path.read_text() == "[[bill]\nname = broken"
 
 
 async def test_bills_add_without_a_bills_section_is_refused(tmp_path):
     async with world(tmp_path, config_toml="") as w:
-        with pytest.raises(wire.RpcError, match=r"no \[bills\] section"):
+        with pytest.raises(ActionError, match=r"no \[bills\] section"):
             await propose_bill(w, {"name": "Gym", "amount": 30, "schedule": "monthly", "day": 5})
 
 

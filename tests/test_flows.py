@@ -19,7 +19,7 @@ from agent_harness import AgentWorld
 from git_helpers import git, isolated_git  # noqa: F401
 from conftest import DaemonProcess, run_cli, write_config
 from oxymus import policy as pol
-from oxymus import wire
+from oxymus.action_errors import ActionError
 from oxymus.actions import Proposer
 from oxymus.connectors.git import GitConfig
 from oxymus.connectors.git.actions import GitCommitSpec, GitPushSpec
@@ -101,11 +101,11 @@ async def test_a_flow_is_one_request_whose_steps_wait_and_a_bad_step_refuses_it_
         assert await w.store.actions.list(["awaiting_approval"]) == [flow]  # one request, not three
 
         bad = flow_payload(work, "f2", plans_step={"op": "set_done"})
-        with pytest.raises(wire.RpcError, match=r"flow: step 3: plans.edit: payload.action_id: set_done needs"):
+        with pytest.raises(ActionError, match=r"flow: step 3: plans.edit: payload.action_id: set_done needs"):
             await w.desk.propose("flow", bad, key="f2")
-        with pytest.raises(wire.RpcError, match=r"flow: step 1: unknown action kind 'mail.send'"):
+        with pytest.raises(ActionError, match=r"flow: step 1: unknown action kind 'mail.send'"):
             await w.desk.propose("flow", {"title": "x", "steps": [{"kind": "mail.send", "payload": {}}]})
-        with pytest.raises(wire.RpcError, match=r"cannot edit flow"):
+        with pytest.raises(ActionError, match=r"cannot edit flow"):
             await w.desk.approve(flow.id, payload={"title": "y", "steps": []})
         assert await w.store.actions.by_key("f2") is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent_harness import AgentWorld
-from oxymus import wire
+from oxymus.action_errors import ActionError
 from oxymus.actions import Proposer
 from oxymus.effects import ActionContext, Permanent, action_specs
 from oxymus.memory import Provenance, RecordChanges, RecordFields
@@ -138,17 +138,17 @@ async def test_forget_archives_never_purges_and_twice_is_already_done(world):
     ({"op": "edit", "id": "x", "changes": {"tier": "lukewarm"}}, "tier"),
 ])
 async def test_a_payload_that_does_not_fit_is_refused_naming_the_field(world, payload, message):
-    with pytest.raises(wire.RpcError) as err:
+    with pytest.raises(ActionError) as err:
         await world.desk.propose("memory.update", payload, proposer=STEWARD, reason="test")
     assert message in err.value.message
 
 
 async def test_a_change_that_changes_nothing_or_a_forgotten_record_is_refused_at_proposal(world):
     rec = await record(world)
-    with pytest.raises(wire.RpcError, match="already says this"):
+    with pytest.raises(ActionError, match="already says this"):
         await world.desk.propose("memory.update", {"op": "edit", "id": rec.id, "changes": {"tier": "hot"}}, proposer=STEWARD, reason="t")
     await world.store.memory.forget(rec.id)
-    with pytest.raises(wire.RpcError, match="already forgotten"):
+    with pytest.raises(ActionError, match="already forgotten"):
         await world.desk.propose("memory.update", {"op": "forget", "id": rec.id}, proposer=STEWARD, reason="t")
 
 

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_actions_desk import ALLOW, REQUIRE, Crash, Harness
 
-from oxymus import faults, wire
+from oxymus import faults
 from oxymus import policy as pol
+from oxymus.action_errors import ActionError
 from oxymus.actions import TRANSITIONS, Proposer, check_transition
 
 # --- 1. decide() ---------------------------------------------------------------------------
@@ -398,7 +399,7 @@ async def _scenario(steps, directory) -> None:
                 elif op == "restart":
                     await h.restart()
                     h.crashed = False
-            except wire.RpcError:
+            except ActionError:
                 pass  # refused, with a message: deciding on an action that is not open, undo too late, ...
             await checker.check()
         # in the end, with time passing and no pause, everything approved runs or fails

@@ -1,0 +1,88 @@
+"""RPC methods about the daemon itself: the handshake, status, subscriptions, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+from oxymus import PROTOCOL_VERSION, __version__, wire
+from oxymus.actions import OPEN
+from oxymus.clock import now_iso
+from oxymus.protocol import HelloParams, HelloResult, NoParams, ShutdownResult, StatusResult, SubscribeParams, SubscribeResult
+from oxymus.store.repos import Store
+from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.registry import rpc
+from oxymus.daemon.rpc import Session
+
+log = logging.getLogger("oxymus.daemon.service")
+
+
+class SystemHandlers:
+    def __init__(self, store: Store, coordinator: Coordinator, socket_path: str, stop: asyncio.Event, *, desk=None, agents=None):
+        self.store = store
+        self.coordinator = coordinator
+        self.socket_path = socket_path
+        self.stop = stop
+        self.desk = desk
+        self.agents = agents
+        self.started_at = now_iso()
+        self.started_mono = time.monotonic()
+        self.server = None  # set by main once the server exists, for client counts
+
+    @rpc("hello")
+    async def hello(self, session: Session, p: HelloParams) -> HelloResult:
+        if p.protocol != PROTOCOL_VERSION:
+            raise wire.RpcError(
+                wire.PROTOCOL_MISMATCH,
+                f"client speaks protocol {p.protocol}, this daemon speaks {PROTOCOL_VERSION}; restart the daemon after upgrading",
+                {"server_protocol": PROTOCOL_VERSION},
+            )
+        session.client = p.client
+        session.greeted = True
+        return HelloResult(version=__version__, pid=os.getpid())
+
+    @rpc("status")
+    async def status(self, session: Session, p: NoParams) -> StatusResult:
+        sessions = self.server.sessions if self.server is not None else set()
+        return StatusResult(
+            pid=os.getpid(),
+            version=__version__,
+            protocol=PROTOCOL_VERSION,
+            started_at=self.started_at,
+            uptime_s=round(time.monotonic() - self.started_mono, 3),
+            socket=self.socket_path,
+            database=self.store.path,
+            schema_version=await self.store.schema_version(),
+            clients=len(sessions),
+            subscribers=sum(1 for s in sessions if s.subscriber is not None),
+            sources=self.coordinator.views(),
+            approvals_waiting=await self.store.actions.count(OPEN),
+            pause=await self.store.actions.pause_state(),
+            policy_error=self.desk.policy_error if self.desk is not None else None,
+            notifications=self.desk.notify_unavailable if self.desk is not None else None,
+            llm=self._llm_status(),
+            storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
+        )
+
+    def _llm_status(self) -> str | None:
+        """What the last check said; status never waits on Ollama (agents check before each run)."""
+        llm = self.agents.llm if self.agents is not None else None
+        if llm is None:
+            return "LLM unavailable: disabled in config ([llm] enabled = false)"
+        last = getattr(llm, "_status", None)
+        if last is None:
+            return None
+        return "available" if last.available else last.reason
+
+    @rpc("subscribe")
+    async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:
+        session.subscribe(p.topics)
+        return SubscribeResult(topics=p.topics)
+
+    @rpc("daemon.shutdown")
+    async def shutdown(self, session: Session, p: NoParams) -> ShutdownResult:
+        log.info("shutdown requested by %s", session.name)
+        self.stop.set()
+        return ShutdownResult()
