@@ -30,7 +30,7 @@ from oxymus.daemon.executor import Executor
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.backups import DailyBackups
 from oxymus.daemon.local_effects import DaemonLocalEffects
-from oxymus.effects import action_specs
+from oxymus.action_kinds import action_specs
 from oxymus import secrets
 
 log = logging.getLogger("oxymus.daemon")

@@ -336,7 +336,7 @@ def cmd_policy_check(args) -> int:
     if pol.sha256 is None:
         print(f"{path}: no such file; the built-in defaults apply (`oxymus policy init` writes an example)")
         return cli.EXIT_OK
-    from oxymus.effects import action_specs
+    from oxymus.action_kinds import action_specs
 
     kinds = sorted(action_specs(cli._config(paths)))
     warnings = policy.lint(pol, kinds)

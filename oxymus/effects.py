@@ -247,30 +247,3 @@ class ActionSpec:
         pushes) lists each effect, so a rule about `git.push` sees the push wherever it hides.
         """
         return [(self.kind, payload.model_dump(mode="json"))]
-
-
-def action_specs(config: Any) -> dict[str, ActionSpec]:
-    """Every action kind this installation can perform: the core's own plus each connector's.
-
-    A connector opts in with a classmethod `actions(section) -> list[ActionSpec]`,
-    called with its config section (None if the user wrote none). A connector whose
-    `actions()` raises is left out (its kinds are then unknown and refused at
-    proposal), so one bad plugin cannot stop the daemon.
-    """
-    from oxymus.memory_action import MemoryUpdateSpec
-    from oxymus.plans.edit_action import PlansEditSpec
-    from oxymus.sources import connectors
-
-    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec()}
-    for name, cls in connectors().items():
-        make = getattr(cls, "actions", None)
-        if make is None:
-            continue
-        try:
-            for spec in make(getattr(config, name, None)):
-                specs[spec.kind] = spec
-        except Exception:  # noqa: BLE001 - reported by the caller through the missing kinds
-            import logging
-
-            logging.getLogger("oxymus.effects").exception("connector %r failed to declare its actions", name)
-    return specs

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from oxymus import config as config_mod
 from oxymus.actions import Action
-from oxymus.effects import action_specs
+from oxymus.action_kinds import action_specs
 from oxymus.sources import StateItem, utc_iso
 from oxymus.store.repos import Store
 from oxymus.daemon.agents import AgentRuntime

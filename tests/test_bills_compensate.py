@@ -53,7 +53,7 @@ async def payments(w: AgentWorld) -> list[tuple]:
 
 
 def test_both_kinds_say_they_can_be_taken_back(tmp_path):
-    from oxymus.effects import action_specs
+    from oxymus.action_kinds import action_specs
     from oxymus.config import parse
 
     specs = action_specs(parse('[bills]\nfile = "bills.toml"\n', "config.toml"))

@@ -7,7 +7,8 @@ import pytest
 from agent_harness import AgentWorld
 from oxymus.action_errors import ActionError
 from oxymus.actions import Proposer
-from oxymus.effects import ActionContext, Permanent, action_specs
+from oxymus.action_kinds import action_specs
+from oxymus.effects import ActionContext, Permanent
 from oxymus.memory import Provenance, RecordChanges, RecordFields
 from oxymus.memory_action import derived_id
 

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from oxymus.connectors.notify import NotifyConfig, NotifyConnector
 from oxymus.connectors.notify.send import NotifySend, bus_available, close_notifiers
-from oxymus.effects import ActionContext, Permanent, Transient, action_specs
+from oxymus.action_kinds import action_specs
+from oxymus.effects import ActionContext, Permanent, Transient
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,39 @@
+"""Every action kind this installation can perform: the core's own and each connector's.
+
+Apart from the contract (oxymus/effects.py) so that the contract does not import its
+own implementations (`plans.edit`, `memory.update`): this module sits above both.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from oxymus.effects import ActionSpec
+
+log = logging.getLogger("oxymus.effects")
+
+
+def action_specs(config: Any) -> dict[str, ActionSpec]:
+    """Every action kind this installation can perform: the core's own plus each connector's.
+
+    A connector opts in with a classmethod `actions(section) -> list[ActionSpec]`,
+    called with its config section (None if the user wrote none). A connector whose
+    `actions()` raises is left out (its kinds are then unknown and refused at
+    proposal), so one bad plugin cannot stop the daemon.
+    """
+    from oxymus.memory_action import MemoryUpdateSpec
+    from oxymus.plans.edit_action import PlansEditSpec
+    from oxymus.sources import connectors
+
+    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec()}
+    for name, cls in connectors().items():
+        make = getattr(cls, "actions", None)
+        if make is None:
+            continue
+        try:
+            for spec in make(getattr(config, name, None)):
+                specs[spec.kind] = spec
+        except Exception:  # noqa: BLE001 - reported by the caller through the missing kinds
+            log.exception("connector %r failed to declare its actions", name)
+    return specs
