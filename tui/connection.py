@@ -19,26 +19,27 @@ DATE_CHECK_INTERVAL seconds against the wall clock, so a machine waking from sle
 past midnight catches up). `refresh_state()` asks the daemon to poll every source
 now, on a connection of its own, so the main one keeps answering while it polls.
 
-Memory: `search_memory()` numbers its requests and only the answer to the newest
-one is posted (`MemorySearched`), so results typed ahead of the daemon never flash
-back; `load_memory()` likewise. `edit_memory()` and `forget_memory()` report their
-outcome (`MemoryEdited`, `MemoryForgotten`, or `MemoryFailed`). Every `memory.changed`
-event is passed on (`MemoryChanged`) and reloads the hot-memory budget (a burst costs
-one reload). `triage()` turns a capture into a memory record or archives it; the
+What each screen shows (memory search and records, the budget, the plan, the approval
+queue, ...) is a live query declared by the screen (tui/live.py, `self.live`): the link
+subscribes to their topics, runs the standing ones after connecting and reruns them on
+their events, debounced; screens ask for one-off answers with `live.ask(QUERY, ...)`.
+
+Memory: `edit_memory()` and `forget_memory()` report their outcome (`MemoryEdited`,
+`MemoryForgotten`, or `MemoryFailed`). Every `memory.changed` event is passed on
+(`MemoryChanged`). `triage()` turns a capture into a memory record or archives it; the
 capture leaves the inbox when the daemon says so, whichever client asked
 (`capture.triaged` -> `CaptureTriaged`); `to="plan_action"` makes it a next action in PLANS.md.
 
 Suggestions: the triage agent's suggestion for each open capture comes with the inbox
 (`SuggestionsLoaded`, after `InboxLoaded`) and is reloaded when the agent saves new ones
-(`artifact.saved` of kind triage_suggestion; a burst costs one reload). `accept()` does
-what a capture's suggestion says (`inbox.accept`): `SuggestionAccepted` with the daemon's
-summary, and the capture leaves the inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
+(`artifact.saved` of kind triage_suggestion: a live query of the link's own; a burst costs
+one reload). `accept()` does what a capture's suggestion says (`inbox.accept`):
+`SuggestionAccepted` with the daemon's summary, and the capture leaves the inbox
+(`CaptureTriaged`); a refusal is `TriageFailed`.
 
-Plans: PLANS.md is loaded after connecting and again after every `plans.changed`
-event (`PlansLoaded`; numbered like the memory requests, so only the newest answer
-shows). `edit_plans()` asks for one minimal patch (`plans.edit`) and reports
-`PlansEdited` or `PlansFailed` (a stale `expected_sha256` is refused by the daemon:
-nothing is written, and the plan is reloaded).
+Plans: `edit_plans()` asks for one minimal patch (`plans.edit`) and reports `PlansEdited` or
+`PlansFailed` (a stale `expected_sha256` is refused by the daemon: nothing is written), then
+reruns what `plans.changed` invalidates, written or not.
 
 Actions, approvals, the pause and the audit log: see connection_actions.py (a mixin
 of DaemonConnection, run by the same session).
@@ -70,16 +71,13 @@ from oxymus.protocol import (
     InboxListResult,
     InboxTriageResult,
     MemoryForgetResult,
-    MemoryGetResult,
-    MemorySearchResult,
     PlansEditResult,
-    PlansResult,
     SourcesResult,
 )
 from oxymus.today import Today
-from oxymus.tui.connection_actions import ACTION_TOPICS, NOT_CONNECTED, ActionsLink
+from oxymus.tui.connection_actions import ACTION_TOPICS, ActionsLink
+from oxymus.tui.live import NOT_CONNECTED, LiveQueries, LiveQuery
 from oxymus.tui.messages import (
-    BudgetLoaded,
     CaptureAdded,
     CaptureFailed,
     CaptureNotStored,
@@ -95,11 +93,8 @@ from oxymus.tui.messages import (
     MemoryEdited,
     MemoryFailed,
     MemoryForgotten,
-    MemoryLoaded,
-    MemorySearched,
     PlansEdited,
     PlansFailed,
-    PlansLoaded,
     RefreshFinished,
     RefreshStarted,
     SuggestionAccepted,
@@ -119,8 +114,6 @@ TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day 
 TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
 DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
-BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
-SEARCH_LIMIT = 50  # memory search results asked for
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
 QUIT_TIMEOUT = 2.0  # seconds to wait for the daemon per unsaved capture when quitting, before writing it directly
@@ -137,6 +130,7 @@ class DaemonConnection(ActionsLink):
         client_name: str = "oxymus-tui",
         clock: Callable[[], float] = time.time,
         date_check_interval: float = DATE_CHECK_INTERVAL,
+        queries: tuple[LiveQuery, ...] = (),
     ) -> None:
         self.paths = paths
         self.socket = paths.socket
@@ -157,7 +151,6 @@ class DaemonConnection(ActionsLink):
         self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
-        self._suggestions_wanted = False
         # Captures the user submitted that the daemon has not confirmed yet, by id (a ULID
         # chosen here, so re-sending after a reconnect cannot make a duplicate).
         self.outbox: dict[str, str] = {}
@@ -171,15 +164,13 @@ class DaemonConnection(ActionsLink):
         self._today_wanted = asyncio.Event()
         self._today_requested = 0  # tickets: an older reply never replaces a newer one
         self._today_shown = 0
-        # Hot memory's budget as last loaded; memory searches and record loads are numbered.
-        self.budget: mem.BudgetReport | None = None
-        self._budget_wanted = asyncio.Event()
-        self._search_requested = 0
-        self._record_requested = 0
-        # PLANS.md as last loaded (kept while disconnected); loads are numbered too.
-        self.plans: PlansResult | None = None
-        self._plans_requested = 0
-        self._plans_shown = 0
+        # What the screens show (tui/live.py): run on connect, on their events, and when asked.
+        self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn)
+        self.live.declare(LiveQuery(
+            "inbox.suggestions", "inbox.list", lambda _result, _params, _ticket: SuggestionsLoaded(dict(self.suggestions)),
+            InboxListResult, params=lambda: {"status": "open", "limit": 500}, topics=("artifact.saved",),
+            accepts=lambda event: event.data.get("kind") == SUGGESTION_KIND, debounce=SUGGESTIONS_DEBOUNCE,
+            on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
         self._init_actions()
         self._drop_reason: str | None = None
         self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
@@ -209,11 +200,8 @@ class DaemonConnection(ActionsLink):
             target.post_message(TodayFailed(self.today_error))
         if self.refreshing:
             target.post_message(RefreshStarted())
-        if self.budget is not None:
-            target.post_message(BudgetLoaded(self.budget))
-        if self.plans is not None:
-            target.post_message(PlansLoaded(self.plans))
         self._replay_actions(target)
+        self.live.replay(target.post_message)
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -282,33 +270,6 @@ class DaemonConnection(ActionsLink):
         """Connected, with the inbox loaded: requests can be sent."""
         return self.client is not None and self._loaded
 
-    def search_memory(self, query: str, kind: str | None = None, tier: str | None = None,
-                      limit: int = SEARCH_LIMIT) -> int | None:
-        """Search memory (an empty query lists the most recently touched records); returns the request's ticket.
-
-        Only the answer to the newest request is posted (`MemorySearched`, or `MemoryFailed`
-        with action "search"). Not connected: nothing is sent and None is returned.
-        """
-        if not self.ready:
-            return None
-        self._search_requested += 1
-        ticket = self._search_requested
-        params: dict[str, Any] = {"query": query, "limit": limit}
-        if kind:
-            params["kind"] = kind
-        if tier:
-            params["tier"] = tier
-        self._spawn(self._search(self.client, ticket, params))
-        return ticket
-
-    def load_memory(self, record_id: str) -> None:
-        """Fetch one record and its history (`MemoryLoaded`); an answer to an older request is dropped."""
-        if not self.ready:
-            self._emit(MemoryFailed, "get", record_id, NOT_CONNECTED)
-            return
-        self._record_requested += 1
-        self._spawn(self._get(self.client, self._record_requested, record_id))
-
     def edit_memory(self, record_id: str, changes: dict[str, Any]) -> None:
         """Save changes to a record (`MemoryEdited`); its previous text stays in its history."""
         if not self.ready:
@@ -355,13 +316,6 @@ class DaemonConnection(ActionsLink):
         self._spawn(self._accept(self.client, capture_id))
 
     # ---- plans (what screens call) ---------------------------------------------
-
-    def load_plans(self) -> None:
-        """Read PLANS.md again (`PlansLoaded`); an answer to an older request is dropped."""
-        if not self.ready:
-            self._emit(PlansFailed, "get", NOT_CONNECTED)
-            return
-        self._spawn(self._load_plans_quietly(self.client))
 
     def edit_plans(self, op: str, **params: Any) -> None:
         """One minimal patch to PLANS.md (`plans.edit` with `op` and its params, e.g. action_id, done,
@@ -417,11 +371,8 @@ class DaemonConnection(ActionsLink):
         self._loaded = False
         self._live = {}
         self._today_wanted.clear()
-        self._budget_wanted.clear()
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
         days: asyncio.Task | None = None
-        budget: asyncio.Task | None = None
-        actions: asyncio.Task | None = None
         try:
             # Let the pump send `subscribe` before `inbox.list` (a connection answers in
             # order), so a capture stored in between is never missed.
@@ -431,15 +382,12 @@ class DaemonConnection(ActionsLink):
             self.client = client
             await self._load(client)
             await self._load_today(client)
-            await self._load_budget(client)
-            await self._load_plans(client)
             await self._load_actions(client)
+            await self.live.connected()
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
             days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
-            budget = asyncio.create_task(self._keep_budget(client), name="oxymus-tui-budget")
-            actions = asyncio.create_task(self._keep_actions(client), name="oxymus-tui-actions")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -450,7 +398,9 @@ class DaemonConnection(ActionsLink):
             self.client = None
             self.connected = False
             self._loaded = False
-            for task in (pump, days, budget, actions):
+            self.live.stop()
+            self._activity.cancel()
+            for task in (pump, days):
                 if task is None:
                     continue
                 task.cancel()
@@ -461,7 +411,7 @@ class DaemonConnection(ActionsLink):
             await client.close()
 
     async def _pump(self, client: AsyncClient) -> None:
-        async for event in client.subscribe(TOPICS):
+        async for event in client.subscribe(sorted({*TOPICS, *self.live.topics})):
             if event.topic == "capture.added":
                 try:
                     capture = Capture.model_validate(event.data)
@@ -476,17 +426,11 @@ class DaemonConnection(ActionsLink):
                 if isinstance(capture_id, str):
                     self._triaged(capture_id, str(event.data.get("to") or ""), event.data.get("target"), mine=False)
             elif event.topic == "memory.changed":
-                self._budget_wanted.set()
                 self._emit(MemoryChanged, event.data.get("id"), str(event.data.get("verb") or "changed"))
-            elif event.topic == "plans.changed":
-                self._spawn(self._load_plans_quietly(client))
-            elif event.topic == "artifact.saved" and event.data.get("kind") == SUGGESTION_KIND:
-                if not self._suggestions_wanted:
-                    self._suggestions_wanted = True
-                    self._spawn(self._reload_suggestions(client))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
             self._action_event(event)
+            self.live.event(event)
 
     async def _load(self, client: AsyncClient) -> None:
         self._loaded = False
@@ -506,17 +450,6 @@ class DaemonConnection(ActionsLink):
         self._emit(InboxLoaded, self._sorted_inbox())
         self._emit(InboxCounted, self.open_total)
         self.suggestions = dict(result.suggestions)
-        self._emit(SuggestionsLoaded, dict(self.suggestions))
-
-    async def _reload_suggestions(self, client: AsyncClient) -> None:
-        """New suggestions were saved: fetch them (one reload per burst)."""
-        await asyncio.sleep(SUGGESTIONS_DEBOUNCE)
-        self._suggestions_wanted = False
-        result, error = await self._call(client, "inbox.list", {"status": "open", "limit": 500}, InboxListResult)
-        if error is not None:
-            log.info("reloading suggestions failed: %s", error)
-            return
-        self.suggestions = {k: v for k, v in result.suggestions.items()}
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
     async def _accept(self, client: AsyncClient, capture_id: str) -> None:
@@ -599,24 +532,6 @@ class DaemonConnection(ActionsLink):
         except DaemonUnavailable as exc:
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
 
-    async def _search(self, client: AsyncClient, ticket: int, params: dict[str, Any]) -> None:
-        result, error = await self._call(client, "memory.search", params, MemorySearchResult)
-        if ticket != self._search_requested:
-            return  # a newer search was asked for: its answer is the one to show
-        if error is not None:
-            self._emit(MemoryFailed, "search", None, error)
-            return
-        self._emit(MemorySearched, ticket, params["query"], params.get("kind"), params.get("tier"), result.hits)
-
-    async def _get(self, client: AsyncClient, ticket: int, record_id: str) -> None:
-        result, error = await self._call(client, "memory.get", {"id": record_id}, MemoryGetResult)
-        if ticket != self._record_requested:
-            return
-        if error is not None:
-            self._emit(MemoryFailed, "get", record_id, error)
-            return
-        self._emit(MemoryLoaded, result.record, result.history)
-
     async def _edit(self, client: AsyncClient, record_id: str, changes: dict[str, Any]) -> None:
         record, error = await self._call(client, "memory.edit", {"id": record_id, "changes": changes}, mem.MemoryRecord)
         if error is not None:
@@ -649,49 +564,13 @@ class DaemonConnection(ActionsLink):
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)
 
-    async def _load_plans(self, client: AsyncClient) -> None:
-        self._plans_requested += 1
-        ticket = self._plans_requested
-        result, error = await self._call(client, "plans.get", {}, PlansResult)
-        if ticket < self._plans_shown:
-            return  # a newer answer was already shown
-        if error is not None:
-            log.info("plans.get failed: %s", error)  # e.g. a daemon without plans; the rest still works
-            self._emit(PlansFailed, "get", error)
-            return
-        self._plans_shown = ticket
-        self.plans = result
-        self._emit(PlansLoaded, result)
-
-    async def _load_plans_quietly(self, client: AsyncClient) -> None:
-        try:
-            await self._load_plans(client)
-        except (DaemonUnavailable, RpcError):
-            pass  # the session loop notices the drop and reports it
-
     async def _edit_plans(self, client: AsyncClient, params: dict[str, Any]) -> None:
         result, error = await self._call(client, "plans.edit", params, PlansEditResult)
         if error is not None:
             self._emit(PlansFailed, params["op"], error)
         else:
             self._emit(PlansEdited, params["op"], result)
-        await self._load_plans_quietly(client)  # what is on disk now, written or not
-
-    async def _load_budget(self, client: AsyncClient) -> None:
-        report, error = await self._call(client, "memory.budget", {}, mem.BudgetReport)
-        if error is not None:
-            log.info("memory.budget failed: %s", error)  # e.g. a daemon without memory; the rest still works
-            return
-        self.budget = report
-        self._emit(BudgetLoaded, report)
-
-    async def _keep_budget(self, client: AsyncClient) -> None:
-        """Reload the budget after memory.changed events (debounced); runs for one connection."""
-        while True:
-            await self._budget_wanted.wait()
-            await asyncio.sleep(BUDGET_DEBOUNCE)
-            self._budget_wanted.clear()
-            await self._load_budget(client)
+        self.live.invalidate("plans.changed")  # what is on disk now, written or not
 
     def _seen(self, capture: Capture) -> None:
         """A capture the daemon has stored, from an event or a reply. Shown once, whatever repeats it."""
@@ -771,8 +650,18 @@ class DaemonConnection(ActionsLink):
         self._emit(cls, *args)
 
     def _emit(self, cls: type[ConnectionMessage], *args: Any, **kwargs: Any) -> None:
+        self._post(lambda: cls(*args, **kwargs))
+
+    def _post(self, make: Callable[[], Any]) -> None:
+        """Post a message to every listener (a fresh one each: a message is handled by one pump)."""
         for target in list(self.listeners):
-            target.post_message(cls(*args, **kwargs))
+            target.post_message(make())
+
+    async def _live_call(self, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
+        client = self.client
+        if client is None:
+            return None, NOT_CONNECTED
+        return await self._call(client, method, params, model)
 
     async def _sleep(self, delay: float) -> None:
         self._wake.clear()
@@ -781,10 +670,11 @@ class DaemonConnection(ActionsLink):
         except asyncio.TimeoutError:
             pass
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
