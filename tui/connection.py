@@ -24,9 +24,8 @@ queue, ...) is a live query declared by the screen (tui/live.py, `self.live`): t
 subscribes to their topics, runs the standing ones after connecting and reruns them on
 their events, debounced; screens ask for one-off answers with `live.ask(QUERY, ...)`.
 
-Memory: `edit_memory()` and `forget_memory()` report their outcome (`MemoryEdited`,
-`MemoryForgotten`, or `MemoryFailed`). Every `memory.changed` event is passed on
-(`MemoryChanged`). `triage()` turns a capture into a memory record or archives it; the
+Memory: every `memory.changed` event is passed on (`MemoryChanged`); edits and forgetting
+are commands the memory screens send (`live.send`, screens/record_actions.py). `triage()` turns a capture into a memory record or archives it; the
 capture leaves the inbox when the daemon says so, whichever client asked
 (`capture.triaged` -> `CaptureTriaged`); `to="plan_action"` makes it a next action in PLANS.md.
 
@@ -61,7 +60,6 @@ from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
 from oxymus import capture_client, launcher
-from oxymus import memory as mem
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
@@ -70,7 +68,6 @@ from oxymus.protocol import (
     InboxAcceptResult,
     InboxListResult,
     InboxTriageResult,
-    MemoryForgetResult,
     PlansEditResult,
     SourcesResult,
 )
@@ -90,9 +87,6 @@ from oxymus.tui.messages import (
     InboxCounted,
     InboxLoaded,
     MemoryChanged,
-    MemoryEdited,
-    MemoryFailed,
-    MemoryForgotten,
     PlansEdited,
     PlansFailed,
     RefreshFinished,
@@ -269,20 +263,6 @@ class DaemonConnection(ActionsLink):
     def ready(self) -> bool:
         """Connected, with the inbox loaded: requests can be sent."""
         return self.client is not None and self._loaded
-
-    def edit_memory(self, record_id: str, changes: dict[str, Any]) -> None:
-        """Save changes to a record (`MemoryEdited`); its previous text stays in its history."""
-        if not self.ready:
-            self._emit(MemoryFailed, "edit", record_id, NOT_CONNECTED)
-            return
-        self._spawn(self._edit(self.client, record_id, changes))
-
-    def forget_memory(self, record_id: str) -> None:
-        """Archive a record out of search, keeping its history (`MemoryForgotten`)."""
-        if not self.ready:
-            self._emit(MemoryFailed, "forget", record_id, NOT_CONNECTED)
-            return
-        self._spawn(self._forget(self.client, record_id))
 
     def triage(self, capture_id: str, to: str, record: dict[str, Any] | None = None, *,
                text: str | None = None, section: str | None = None) -> None:
@@ -531,20 +511,6 @@ class DaemonConnection(ActionsLink):
             return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
         except DaemonUnavailable as exc:
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
-
-    async def _edit(self, client: AsyncClient, record_id: str, changes: dict[str, Any]) -> None:
-        record, error = await self._call(client, "memory.edit", {"id": record_id, "changes": changes}, mem.MemoryRecord)
-        if error is not None:
-            self._emit(MemoryFailed, "edit", record_id, error)
-            return
-        self._emit(MemoryEdited, record)
-
-    async def _forget(self, client: AsyncClient, record_id: str) -> None:
-        result, error = await self._call(client, "memory.forget", {"id": record_id, "purge": False}, MemoryForgetResult)
-        if error is not None:
-            self._emit(MemoryFailed, "forget", record_id, error)
-            return
-        self._emit(MemoryForgotten, result.record.id if result.record is not None else record_id)
 
     async def _triage(self, client: AsyncClient, params: dict[str, Any]) -> None:
         result, error = await self._call(client, "inbox.triage", params, InboxTriageResult)

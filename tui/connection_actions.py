@@ -14,7 +14,7 @@ by its session: `_load_actions()` after connecting, `_action_event()` for every 
   replied, which means the decision is stored; otherwise `DecisionFailed` with the
   daemon's message. It always sends `via: "tui"`.
 - The events whose changes the audit log records post `ActivityHappened`
-  (debounced); `load_log()` fetches a page for whoever shows the log.
+  (debounced); the Activity screen then asks for a page (screens/activity.py).
 """
 
 from __future__ import annotations
@@ -26,15 +26,13 @@ from pydantic import ValidationError
 
 from oxymus.actions import PauseState
 from oxymus.debounce import Debouncer
-from oxymus.protocol import ActionResult, Event, LogResult, PauseResult
+from oxymus.protocol import ActionResult, Event, PauseResult
 from oxymus.tui.live import NOT_CONNECTED
 from oxymus.tui.messages import (
     ActivityHappened,
     DecisionFailed,
     DecisionMade,
     DecisionSent,
-    LogFailed,
-    LogLoaded,
     LlmStatusChanged,
     PauseChanged,
     PauseFailed,
@@ -53,8 +51,6 @@ ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed"})
 ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
-LOG_PAGE = 100  # audit events per page: a DataTable measures every row it is given
-TRACE_LIMIT = 1000  # a trace is one trigger's story: small, read whole
 VIA = "tui"
 DECISIONS = {"approve": "actions.approve", "deny": "actions.deny", "snooze": "actions.snooze", "undo": "actions.undo"}
 
@@ -121,19 +117,6 @@ class ActionsLink:
             self._emit(PauseFailed, "resume", NOT_CONNECTED)
             return
         self._spawn(self._resume(self.client))
-
-    def load_log(self, *, trace_id: str | None = None, problems: bool = False, before_seq: int | None = None,
-                 limit: int = LOG_PAGE) -> None:
-        """A page of the audit log (`LogLoaded`, carrying what was asked so the asker can match it), or `LogFailed`."""
-        if not self.ready:
-            self._emit(LogFailed, NOT_CONNECTED)
-            return
-        params: dict[str, Any] = {"problems": problems, "limit": limit}
-        if trace_id:
-            params["trace_id"] = trace_id
-        if before_seq is not None:
-            params["before_seq"] = before_seq
-        self._spawn(self._load_log(self.client, params))
 
     # ---- run by the session --------------------------------------------------------
 
@@ -211,11 +194,3 @@ class ActionsLink:
             return
         self._attention(self.waiting, None)
         self._emit(Resumed, result.expired)
-
-    async def _load_log(self, client: "AsyncClient", params: dict[str, Any]) -> None:
-        result, error = await self._call(client, "log.query", params, LogResult)
-        if error is not None:
-            self._emit(LogFailed, error)
-            return
-        self._emit(LogLoaded, result.events, trace_id=params.get("trace_id"), problems=params["problems"],
-                   before_seq=params.get("before_seq"), limit=params["limit"])

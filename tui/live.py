@@ -17,6 +17,10 @@ the queries listen to, and hands them the connection:
 - with `replay`, the newest answer is posted to every listener that joins later;
 - a failure posts `failed(reason, params)` when given (and is logged); asked while
   not connected, `failed(NOT_CONNECTED, params)` unless `offline_quiet`.
+
+A `Command` is a request a screen sends whose every answer counts (an edit, a page of
+the log): `connection.live.send(COMMAND, **params)` posts `done(answer, params)` or
+`failed(reason, params)`, and `failed(NOT_CONNECTED, params)` while not connected.
 """
 
 from __future__ import annotations
@@ -64,6 +68,14 @@ class LiveQuery:
                 and (self.accepts is None or self.accepts(event)))
 
 
+@dataclass(frozen=True, eq=False)
+class Command:
+    method: str
+    done: Callable[[Any, Params], Message]  # (answer, params) -> what listeners are told
+    failed: Callable[[str, Params], Message]  # (why, params) -> what listeners are told
+    result: Any = None  # the answer's pydantic model (None: the raw value)
+
+
 Call = Callable[[str, Params, Any], Awaitable[tuple[Any, str | None]]]
 Post = Callable[[Callable[[], Message]], None]
 Spawn = Callable[[Awaitable[None]], "asyncio.Task"]
@@ -99,6 +111,20 @@ class LiveQueries:
         ticket (None when not connected); from now on an answer to an older run of it is dropped."""
         worker = self._start(query, params)
         return None if worker is None else self._tickets[query.name]
+
+    def send(self, command: Command, /, **params: Any) -> None:
+        """Send a command (not connected: its `failed` at once); its answer is posted whatever else was sent."""
+        if not self._ready():
+            self._post(lambda: command.failed(NOT_CONNECTED, params))
+            return
+        self._spawn(self._send(command, params))
+
+    async def _send(self, command: Command, params: Params) -> None:
+        result, error = await self._call(command.method, params, command.result)
+        if error is not None:
+            self._post(lambda: command.failed(error, params))
+        else:
+            self._post(lambda: command.done(result, params))
 
     def ticket(self, query: LiveQuery) -> int:
         """The newest run's ticket (0: never run)."""
