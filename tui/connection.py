@@ -2,7 +2,7 @@
 
 `DaemonConnection` is owned by the App and run as a worker. It starts the daemon
 when asked (in a thread, so the UI never blocks), connects, subscribes to events,
-loads the inbox and the day (`today.get`), and keeps an outbox of captures the
+loads the inbox, runs the screens' live queries, and keeps an outbox of captures the
 user typed until the daemon has stored them. It reports everything as past-tense messages (see messages.py)
 posted to the screens that listen; screens never do IO themselves.
 
@@ -12,12 +12,11 @@ the backoff. It starts the daemon only until it has connected once: after that a
 daemon that went away was most likely stopped on purpose (`oxymus down`), so the
 TUI waits for it to come back instead of fighting the user.
 
-The day is loaded after connecting, again whenever a source changed or was polled
-(`state.changed`, `source.health`; a burst within TODAY_DEBOUNCE seconds costs one
-reload), and when the date changes in the day's zone (checked every
-DATE_CHECK_INTERVAL seconds against the wall clock, so a machine waking from sleep
-past midnight catches up). `refresh_state()` asks the daemon to poll every source
-now, on a connection of its own, so the main one keeps answering while it polls.
+Every STALE_CHECK_INTERVAL seconds it asks the live queries whether an answer went
+stale against the wall clock (the day, once the date changed in its zone: a machine
+waking from sleep past midnight catches up). `refresh_state()` asks the daemon to poll
+every source now, on a connection of its own, so the main one keeps answering while
+it polls, then reruns what `state.changed` invalidates (the day).
 
 What each screen shows (memory search and records, the budget, the plan, the approval
 queue, ...) is a live query declared by the screen (tui/live.py, `self.live`): the link
@@ -47,13 +46,11 @@ of DaemonConnection, run by the same session).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import os
 import threading
 import time
-from zoneinfo import ZoneInfo
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -71,9 +68,8 @@ from oxymus.protocol import (
     PlansEditResult,
     SourcesResult,
 )
-from oxymus.today import Today
 from oxymus.tui.connection_actions import ACTION_TOPICS, ActionsLink
-from oxymus.tui.live import NOT_CONNECTED, LiveQueries, LiveQuery
+from oxymus.tui.live import NOT_CONNECTED, LinkDown, LiveQueries, LiveQuery
 from oxymus.tui.messages import (
     CaptureAdded,
     CaptureFailed,
@@ -93,8 +89,6 @@ from oxymus.tui.messages import (
     RefreshStarted,
     SuggestionAccepted,
     SuggestionsLoaded,
-    TodayFailed,
-    TodayLoaded,
     TriageFailed,
 )
 from oxymus.ulid import new_ulid
@@ -104,9 +98,7 @@ log = logging.getLogger("oxymus.tui.connection")
 
 TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", *ACTION_TOPICS]
 CAPTURE_SOURCE = "tui"
-TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
-TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
-DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
+STALE_CHECK_INTERVAL = 15.0  # seconds between checks of whether an answer went stale (the date changed)
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
@@ -123,7 +115,7 @@ class DaemonConnection(ActionsLink):
         retry_max: float = 5.0,
         client_name: str = "oxymus-tui",
         clock: Callable[[], float] = time.time,
-        date_check_interval: float = DATE_CHECK_INTERVAL,
+        date_check_interval: float = STALE_CHECK_INTERVAL,
         queries: tuple[LiveQuery, ...] = (),
     ) -> None:
         self.paths = paths
@@ -151,17 +143,11 @@ class DaemonConnection(ActionsLink):
         self._loaded = False
         self._live: dict[str, Capture] = {}
         # The day as last loaded (kept while disconnected), and when its reply arrived.
-        self.today: Today | None = None
-        self.today_received_at = 0.0
-        self.today_error: str | None = None
         self.refreshing = False
-        self._today_wanted = asyncio.Event()
-        self._today_requested = 0  # tickets: an older reply never replaces a newer one
-        self._today_shown = 0
         # What the screens show (tui/live.py): run on connect, on their events, and when asked.
-        self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn)
+        self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn, self.clock)
         self.live.declare(LiveQuery(
-            "inbox.suggestions", "inbox.list", lambda _result, _params, _ticket: SuggestionsLoaded(dict(self.suggestions)),
+            "inbox.suggestions", "inbox.list", lambda _answer: SuggestionsLoaded(dict(self.suggestions)),
             InboxListResult, params=lambda: {"status": "open", "limit": 500}, topics=("artifact.saved",),
             accepts=lambda event: event.data.get("kind") == SUGGESTION_KIND, debounce=SUGGESTIONS_DEBOUNCE,
             on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
@@ -188,10 +174,6 @@ class DaemonConnection(ActionsLink):
             target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
             target.post_message(CaptureQueued(capture_id, text))
-        if self.today is not None:
-            target.post_message(TodayLoaded(self.today, self.today_received_at))
-        if self.today_error is not None:
-            target.post_message(TodayFailed(self.today_error))
         if self.refreshing:
             target.post_message(RefreshStarted())
         self._replay_actions(target)
@@ -350,7 +332,6 @@ class DaemonConnection(ActionsLink):
         self._drop_reason = None
         self._loaded = False
         self._live = {}
-        self._today_wanted.clear()
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
         days: asyncio.Task | None = None
         try:
@@ -361,13 +342,12 @@ class DaemonConnection(ActionsLink):
                 await asyncio.sleep(0)
             self.client = client
             await self._load(client)
-            await self._load_today(client)
             await self._load_actions(client)
             await self.live.connected()
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
-            days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
+            days = asyncio.create_task(self._keep_fresh(), name="oxymus-tui-stale")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -399,8 +379,6 @@ class DaemonConnection(ActionsLink):
                     log.warning("ignored a malformed capture.added event: %r", event.data)
                     continue
                 self._seen(capture)
-            elif event.topic in TODAY_TOPICS:
-                self._today_wanted.set()
             elif event.topic == "capture.triaged":
                 capture_id = event.data.get("id")
                 if isinstance(capture_id, str):
@@ -441,41 +419,11 @@ class DaemonConnection(ActionsLink):
         self._emit(SuggestionAccepted, capture_id, result.to, result.summary)
         self._triaged(result.capture_id, result.to, result.target_id, mine=False)
 
-    async def _load_today(self, client: AsyncClient) -> None:
-        """Fetch the day and tell the listeners. An error answer is reported, not raised (the inbox still works)."""
-        self._today_requested += 1
-        ticket = self._today_requested
-        try:
-            today = await client.call("today.get", {}, Today)
-        except RpcError as exc:
-            self.today_error = exc.message
-            self._emit(TodayFailed, exc.message)
-            return
-        except ValidationError as exc:
-            self.today_error = f"the daemon's answer to today.get was not understood ({exc.error_count()} error(s))"
-            self._emit(TodayFailed, self.today_error)
-            return
-        if ticket < self._today_shown:
-            return  # a newer reply was already shown
-        self._today_shown = ticket
-        self.today, self.today_received_at, self.today_error = today, self.clock(), None
-        self._emit(TodayLoaded, today, self.today_received_at)
-
-    async def _keep_today(self, client: AsyncClient) -> None:
-        """Reload the day after events (debounced) and when the date changes; runs for one connection."""
+    async def _keep_fresh(self) -> None:
+        """Now and then, rerun the live queries whose answer went stale (the day, after midnight); per connection."""
         while True:
-            try:
-                await asyncio.wait_for(self._today_wanted.wait(), self.date_check_interval)
-            except asyncio.TimeoutError:
-                if not date_changed(self.today, self.clock()):
-                    continue
-            else:
-                await asyncio.sleep(TODAY_DEBOUNCE)  # let the rest of a burst arrive
-            self._today_wanted.clear()
-            try:
-                await self._load_today(client)
-            except DaemonUnavailable:
-                return  # the session notices the drop and reports it
+            await asyncio.sleep(self.date_check_interval)
+            self.live.recheck(self.clock())
 
     async def _refresh_state(self) -> None:
         """`state.refresh` on a connection of its own (it takes as long as the slowest source), then reload the day."""
@@ -491,12 +439,8 @@ class DaemonConnection(ActionsLink):
                 error = exc.message
             except (DaemonUnavailable, OSError) as exc:
                 error = _short(str(exc), self.socket)
-            client = self.client
-            if client is not None and self._loaded:
-                self._today_wanted.clear()  # this reload covers what the polls announced so far
-                await self._load_today(client)
-        except DaemonUnavailable:
-            pass  # the session loop notices the drop and reports it
+            if self.ready:  # this reload covers what the polls announced so far
+                await self.live.refresh("state.changed")
         finally:
             self.refreshing = False
             self._emit(RefreshFinished, error)
@@ -624,10 +568,18 @@ class DaemonConnection(ActionsLink):
             target.post_message(make())
 
     async def _live_call(self, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
+        """One request for a live query; a dropped connection is LinkDown (the session reports the drop)."""
         client = self.client
         if client is None:
-            return None, NOT_CONNECTED
-        return await self._call(client, method, params, model)
+            raise LinkDown(NOT_CONNECTED)
+        try:
+            return await client.call(method, params, model), None
+        except RpcError as exc:
+            return None, exc.message
+        except ValidationError as exc:
+            return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
+        except DaemonUnavailable as exc:
+            raise LinkDown(_short(str(exc), self.socket)) from None
 
     async def _sleep(self, delay: float) -> None:
         self._wake.clear()
@@ -685,17 +637,6 @@ def _reap_when_it_exits(pid: int) -> None:
 
     if pid > 0:
         threading.Thread(target=wait, name="oxymus-tui-reaper", daemon=True).start()
-
-
-def date_changed(today: Today | None, now: float) -> bool:
-    """Whether the date in the day's zone is no longer the day shown (midnight passed)."""
-    if today is None:
-        return False
-    try:
-        local = dt.datetime.fromtimestamp(now, ZoneInfo(today.zone))
-    except (ValueError, KeyError, OSError):  # a zone this machine does not know: use its own
-        local = dt.datetime.fromtimestamp(now)
-    return local.date().isoformat() != today.date
 
 
 def _short(reason: str, socket: str) -> str:

@@ -14,7 +14,10 @@ the queries listen to, and hands them the connection:
   whose ticket is no longer the query's newest is dropped (the request was sent; its
   late answer is read and ignored), so an answer typed ahead of the daemon never
   flashes back;
-- with `replay`, the newest answer is posted to every listener that joins later;
+- with `replay`, the newest answer is posted to every listener that joins later (and,
+  with `replay_failure`, a failure since then);
+- with `stale`, a standing query runs again when its answer went stale (the link asks
+  `recheck(now)` now and then: the day, after midnight);
 - a failure posts `failed(reason, params)` when given (and is logged); asked while
   not connected, `failed(NOT_CONNECTED, params)` unless `offline_quiet`.
 
@@ -43,11 +46,23 @@ NOT_CONNECTED = "not connected to the daemon"
 Params = dict[str, Any]
 
 
+class LinkDown(Exception):
+    """The connection dropped during a request (the link notices and reconnects)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: Any  # the daemon's answer, validated by the query's model
+    params: Params  # what was asked
+    ticket: int  # which run of the query this is (1, 2, ...)
+    received_at: float  # when it arrived (the link's clock)
+
+
 @dataclass(frozen=True, eq=False)
 class LiveQuery:
     name: str
     method: str
-    message: Callable[[Any, Params, int], Message]  # (answer, params, ticket) -> what listeners are told
+    message: Callable[[Answer], Message]  # what listeners are told
     result: Any = None  # the answer's pydantic model (None: the raw value)
     params: Callable[[], Params] | None = None  # set: a standing query, run with these on connect and on topics
     topics: tuple[str, ...] = ()  # events (fnmatch patterns) after which a standing query runs again
@@ -58,6 +73,9 @@ class LiveQuery:
     replay: bool = False  # the newest answer's message goes to every listener that joins later
     on_connect: bool = True  # a standing query also runs when the link connects (False: only on its topics)
     keep: Callable[[Any], None] | None = None  # called once with each shown answer (e.g. to keep it as state)
+    stale: Callable[[Any, float], bool] | None = None  # (answer, now) -> whether to run again (see recheck)
+    replay_failure: bool = False  # a failure after the newest answer is replayed too
+    report_drop: bool = True  # a dropped connection is a failure to post (False: say nothing, it reconnects)
 
     @property
     def standing(self) -> bool:
@@ -84,12 +102,17 @@ Spawn = Callable[[Awaitable[None]], "asyncio.Task"]
 class LiveQueries:
     """The queries declared on one link, and their workers. See the module docstring."""
 
-    def __init__(self, call: Call, post: Post, ready: Callable[[], bool], spawn: Spawn) -> None:
+    def __init__(self, call: Call, post: Post, ready: Callable[[], bool], spawn: Spawn,
+                 clock: Callable[[], float]) -> None:
         self._call = call  # one request; (answer, None) or (None, why) without raising
         self._post = post  # post a message (made by the factory, once per listener) to every listener
         self._ready = ready
         self._spawn = spawn  # start a worker the link cancels when it stops
+        self._clock = clock
         self.queries: dict[str, LiveQuery] = {}
+        self.answers: dict[str, Any] = {}  # the newest answer shown, by query name (kept while disconnected)
+        self._running: dict[str, int] = {}
+        self._failure: dict[str, Callable[[], Message]] = {}
         self._tickets: dict[str, int] = {}
         self._debouncers: dict[str, Debouncer] = {}
         self._shown: dict[str, Callable[[], Message]] = {}
@@ -120,11 +143,23 @@ class LiveQueries:
         self._spawn(self._send(command, params))
 
     async def _send(self, command: Command, params: Params) -> None:
-        result, error = await self._call(command.method, params, command.result)
+        try:
+            result, error = await self._call(command.method, params, command.result)
+        except LinkDown as exc:
+            result, error = None, str(exc)
         if error is not None:
             self._post(lambda: command.failed(error, params))
         else:
             self._post(lambda: command.done(result, params))
+
+    def answer(self, query: LiveQuery) -> Any:
+        """The newest answer shown (None: none yet)."""
+        return self.answers.get(query.name)
+
+    def pending(self, query: LiveQuery) -> bool:
+        """Events asked for a run of it that has not started yet (a debounced burst still settling)."""
+        debouncer = self._debouncers.get(query.name)
+        return debouncer is not None and debouncer.pending
 
     def ticket(self, query: LiveQuery) -> int:
         """The newest run's ticket (0: never run)."""
@@ -140,6 +175,7 @@ class LiveQueries:
             return None
         ticket = self._tickets.get(query.name, 0) + 1
         self._tickets[query.name] = ticket
+        self._running[query.name] = self._running.get(query.name, 0) + 1
         return self._spawn(self._work(query, ticket, params))
 
     async def run(self, query: LiveQuery) -> None:
@@ -156,6 +192,19 @@ class LiveQueries:
         for query in list(self.queries.values()):
             if query.standing and query.on_connect:
                 await self.run(query)
+
+    async def refresh(self, topic: str) -> None:
+        """Run the standing queries `topic` invalidates now, and wait for their answers."""
+        for query in list(self.queries.values()):
+            if query.standing and any(fnmatch.fnmatchcase(topic, t) for t in query.topics):
+                await self.run(query)
+
+    def recheck(self, now: float) -> None:
+        """Run again each standing query whose answer went stale by `now` (and is not being run)."""
+        for query in list(self.queries.values()):
+            if (query.standing and query.stale is not None and query.name in self.answers
+                    and not self._running.get(query.name) and query.stale(self.answers[query.name], now)):
+                self.ask(query)
 
     def invalidate(self, topic: str) -> None:
         """Something the link did changed what `topic` announces: run those standing queries now."""
@@ -183,24 +232,40 @@ class LiveQueries:
             debouncer.cancel()
 
     def replay(self, post: Callable[[Message], Any]) -> None:
-        for make in self._shown.values():
+        for name, make in self._shown.items():
             post(make())
+            if name in self._failure:
+                post(self._failure[name]())
 
     async def _work(self, query: LiveQuery, ticket: int, params: Params) -> None:
-        result, error = await self._call(query.method, params, query.result)
+        try:
+            try:
+                result, error = await self._call(query.method, params, query.result)
+            except LinkDown as exc:
+                if not query.report_drop:
+                    return
+                result, error = None, str(exc)
+        finally:
+            self._running[query.name] -= 1
         if ticket != self._tickets.get(query.name):
             return  # a newer run was asked for: its answer is the one to show
         if error is not None:
             log.info("%s failed: %s", query.method, error)  # e.g. a daemon without it; the rest still works
             if query.failed is not None:
-                self._post(lambda: query.failed(error, params))
+                failure = query.failed
+                if query.replay_failure:
+                    self._failure[query.name] = lambda: failure(error, params)
+                self._post(lambda: failure(error, params))
             return
         if query.keep is not None:
             query.keep(result)
+        answer = Answer(result, params, ticket, self._clock())
 
         def make() -> Message:
-            return query.message(result, params, ticket)
+            return query.message(answer)
 
         if query.replay:
+            self.answers[query.name] = result
             self._shown[query.name] = make
+            self._failure.pop(query.name, None)
         self._post(make)

@@ -55,11 +55,11 @@ QUEUE_LIMIT = 500
 QUEUE_DEBOUNCE = 0.05  # seconds: approvals.changed events within this window cost one queue reload
 
 # The queue (waiting and snoozed, oldest first): on connect and after every approvals.changed.
-QUEUE = LiveQuery("actions.list", "actions.list", lambda result, _p, _t: ApprovalsLoaded(list(result.actions)),
+QUEUE = LiveQuery("actions.list", "actions.list", lambda a: ApprovalsLoaded(list(a.value.actions)),
                   ActionsListResult, params=lambda: {"status": list(OPEN), "limit": QUEUE_LIMIT},
                   topics=("approvals.changed",), debounce=QUEUE_DEBOUNCE, replay=True, offline_quiet=True)
 # One action with its story; only the answer to the newest request is shown.
-ACTION = LiveQuery("actions.get", "actions.get", lambda detail, _p, _t: ActionLoaded(detail), ActionDetail,
+ACTION = LiveQuery("actions.get", "actions.get", lambda a: ActionLoaded(a.value), ActionDetail,
                    failed=lambda error, p: ActionLoadFailed(p["id"], error))
 
 

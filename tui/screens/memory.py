@@ -49,11 +49,12 @@ SEARCH_LIMIT = 50  # memory search results asked for
 BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
 
 # Hot memory's budget (the title line here and on a record): on connect and after every change.
-BUDGET = LiveQuery("memory.budget", "memory.budget", lambda report, _p, _t: BudgetLoaded(report), mem.BudgetReport,
+BUDGET = LiveQuery("memory.budget", "memory.budget", lambda a: BudgetLoaded(a.value), mem.BudgetReport,
                    params=dict, topics=("memory.changed",), debounce=BUDGET_DEBOUNCE, replay=True)
 # A search (an empty query lists the most recently touched records); only the newest answer is shown.
 SEARCH = LiveQuery("memory.search", "memory.search",
-                   lambda result, p, ticket: MemorySearched(ticket, p["query"], p.get("kind"), p.get("tier"), result.hits),
+                   lambda a: MemorySearched(a.ticket, a.params["query"], a.params.get("kind"), a.params.get("tier"),
+                                            a.value.hits),
                    MemorySearchResult, failed=lambda error, _p: MemoryFailed("search", None, error), offline_quiet=True)
 
 

@@ -34,7 +34,7 @@ WAITING = "Waiting for the daemon…"
 NEXT_ACTIONS = "Next actions"
 
 # PLANS.md as the daemon parsed it: on connect, after every change (the link's own edits too); newest answer wins.
-PLANS = LiveQuery("plans.get", "plans.get", lambda result, _p, _t: PlansLoaded(result), PlansResult, params=dict,
+PLANS = LiveQuery("plans.get", "plans.get", lambda a: PlansLoaded(a.value), PlansResult, params=dict,
                   topics=("plans.changed",), failed=lambda error, _p: PlansFailed("get", error), replay=True)
 
 

@@ -36,7 +36,7 @@ from oxymus.tui.widgets import HistoryTable, SectionBar
 from oxymus.tui.widgets.memory_views import budget_text, provenance_line, tags_text, tier_text, version_note
 
 # One record and its history; only the answer to the newest request is shown.
-RECORD = LiveQuery("memory.get", "memory.get", lambda result, _p, _t: MemoryLoaded(result.record, result.history),
+RECORD = LiveQuery("memory.get", "memory.get", lambda a: MemoryLoaded(a.value.record, a.value.history),
                    MemoryGetResult, failed=lambda error, p: MemoryFailed("get", p["id"], error))
 
 LOADING = "Loading the history…"
