@@ -10,9 +10,7 @@ by its session: `_load_actions()` after connecting, `_action_event()` for every 
   both are kept while disconnected and replayed to every new listener.
 - The approval queue and an action's story are live queries of the Approvals screen
   (screens/approvals.py).
-- `decide()` posts `DecisionSent` at once and `DecisionMade` only when the daemon
-  replied, which means the decision is stored; otherwise `DecisionFailed` with the
-  daemon's message. It always sends `via: "tui"`.
+- Decisions are commands of the Approvals screens (screens/decisions.py).
 - The events whose changes the audit log records post `ActivityHappened`
   (debounced); the Activity screen then asks for a page (screens/activity.py).
 """
@@ -26,13 +24,10 @@ from pydantic import ValidationError
 
 from oxymus.actions import PauseState
 from oxymus.debounce import Debouncer
-from oxymus.protocol import ActionResult, Event, PauseResult
+from oxymus.protocol import Event, PauseResult
 from oxymus.tui.live import NOT_CONNECTED
 from oxymus.tui.messages import (
     ActivityHappened,
-    DecisionFailed,
-    DecisionMade,
-    DecisionSent,
     LlmStatusChanged,
     PauseChanged,
     PauseFailed,
@@ -51,8 +46,6 @@ ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed"})
 ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
-VIA = "tui"
-DECISIONS = {"approve": "actions.approve", "deny": "actions.deny", "snooze": "actions.snooze", "undo": "actions.undo"}
 
 
 class ActionsLink:
@@ -66,7 +59,6 @@ class ActionsLink:
         self._attention_known = False  # `status` answered once: the count and pause are worth replaying
         self.llm_status: str | None = None
         self._activity = Debouncer(ACTIVITY_DEBOUNCE, self._activity_happened, name="tui-activity")
-        self._decisions = 0
 
     def _replay_actions(self, target) -> None:
         if self._attention_known:
@@ -75,31 +67,6 @@ class ActionsLink:
             target.post_message(LlmStatusChanged(self.llm_status))
 
     # ---- what screens call ---------------------------------------------------------
-
-    def decide(self, verb: str, action_id: str, *, reason: str | None = None, payload: dict[str, Any] | None = None,
-               until: str | None = None) -> int:
-        """Approve (optionally an edited `payload`), deny (optionally with a `reason`), snooze (`until`: 2h,
-        tomorrow 9:00, ...) or undo. Returns the request's ticket, carried by `DecisionSent`, then
-        `DecisionMade` or `DecisionFailed`.
-        """
-        if verb not in DECISIONS:
-            raise ValueError(f"not a decision: {verb!r}")
-        self._decisions += 1
-        ticket = self._decisions
-        if not self.ready:
-            self._emit(DecisionFailed, ticket, verb, action_id, NOT_CONNECTED)
-            return ticket
-        params: dict[str, Any] = {"id": action_id, "via": VIA}
-        if verb == "snooze":
-            params["until"] = until or ""
-        elif verb != "undo":
-            if reason:
-                params["reason"] = reason
-            if payload is not None and verb == "approve":
-                params["payload"] = payload
-        self._emit(DecisionSent, ticket, verb, action_id)
-        self._spawn(self._decide(self.client, ticket, verb, params))
-        return ticket
 
     def set_pause(self, until: str | None = None, reason: str = "") -> None:
         """Pause automation until `until` (2h, 14:00, tomorrow 9:00; None: until resumed): `PauseSet` or `PauseFailed`."""
@@ -171,13 +138,6 @@ class ActionsLink:
         if first or pause != self.pause:
             self.pause = pause
             self._emit(PauseChanged, pause)
-
-    async def _decide(self, client: "AsyncClient", ticket: int, verb: str, params: dict[str, Any]) -> None:
-        result, error = await self._call(client, DECISIONS[verb], params, ActionResult)
-        if error is not None:
-            self._emit(DecisionFailed, ticket, verb, params["id"], error)
-            return
-        self._emit(DecisionMade, ticket, verb, result.action, "payload" in params)
 
     async def _set_pause(self, client: "AsyncClient", params: dict[str, Any]) -> None:
         result, error = await self._call(client, "pause.set", params, PauseResult)

@@ -22,8 +22,10 @@ the queries listen to, and hands them the connection:
   not connected, `failed(NOT_CONNECTED, params)` unless `offline_quiet`.
 
 A `Command` is a request a screen sends whose every answer counts (an edit, a page of
-the log): `connection.live.send(COMMAND, **params)` posts `done(answer, params)` or
-`failed(reason, params)`, and `failed(NOT_CONNECTED, params)` while not connected.
+the log, a decision): `connection.live.send(COMMAND, **params)` returns the request's
+ticket (one counter for every command), posts `sent(request)` when given, then
+`done(answer, request)` or `failed(reason, request)`; while not connected,
+`failed(NOT_CONNECTED, request)` at once.
 """
 
 from __future__ import annotations
@@ -86,12 +88,19 @@ class LiveQuery:
                 and (self.accepts is None or self.accepts(event)))
 
 
+@dataclass(frozen=True)
+class Request:
+    params: Params  # what was sent
+    ticket: int  # which command this is (1, 2, ... across all commands)
+
+
 @dataclass(frozen=True, eq=False)
 class Command:
     method: str
-    done: Callable[[Any, Params], Message]  # (answer, params) -> what listeners are told
-    failed: Callable[[str, Params], Message]  # (why, params) -> what listeners are told
+    done: Callable[[Any, Request], Message]  # (answer, request) -> what listeners are told
+    failed: Callable[[str, Request], Message]  # (why, request) -> what listeners are told
     result: Any = None  # the answer's pydantic model (None: the raw value)
+    sent: Callable[[Request], Message] | None = None  # what listeners are told when it leaves
 
 
 Call = Callable[[str, Params, Any], Awaitable[tuple[Any, str | None]]]
@@ -113,6 +122,7 @@ class LiveQueries:
         self.answers: dict[str, Any] = {}  # the newest answer shown, by query name (kept while disconnected)
         self._running: dict[str, int] = {}
         self._failure: dict[str, Callable[[], Message]] = {}
+        self._sent = 0
         self._tickets: dict[str, int] = {}
         self._debouncers: dict[str, Debouncer] = {}
         self._shown: dict[str, Callable[[], Message]] = {}
@@ -135,22 +145,28 @@ class LiveQueries:
         worker = self._start(query, params)
         return None if worker is None else self._tickets[query.name]
 
-    def send(self, command: Command, /, **params: Any) -> None:
-        """Send a command (not connected: its `failed` at once); its answer is posted whatever else was sent."""
+    def send(self, command: Command, /, **params: Any) -> int:
+        """Send a command (not connected: its `failed` at once); its answer is posted whatever else was sent.
+        Returns its ticket."""
+        self._sent += 1
+        request = Request(params, self._sent)
         if not self._ready():
-            self._post(lambda: command.failed(NOT_CONNECTED, params))
-            return
-        self._spawn(self._send(command, params))
+            self._post(lambda: command.failed(NOT_CONNECTED, request))
+            return request.ticket
+        if command.sent is not None:
+            self._post(lambda: command.sent(request))
+        self._spawn(self._send(command, request))
+        return request.ticket
 
-    async def _send(self, command: Command, params: Params) -> None:
+    async def _send(self, command: Command, request: Request) -> None:
         try:
-            result, error = await self._call(command.method, params, command.result)
+            result, error = await self._call(command.method, request.params, command.result)
         except LinkDown as exc:
             result, error = None, str(exc)
         if error is not None:
-            self._post(lambda: command.failed(error, params))
+            self._post(lambda: command.failed(error, request))
         else:
-            self._post(lambda: command.done(result, params))
+            self._post(lambda: command.done(result, request))
 
     def answer(self, query: LiveQuery) -> Any:
         """The newest answer shown (None: none yet)."""

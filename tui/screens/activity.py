@@ -37,9 +37,10 @@ LOG_PAGE = 100  # audit events per page: a DataTable measures every row it is gi
 TRACE_LIMIT = 1000  # a trace is one trigger's story: small, read whole
 
 # A page of the audit log; `LogLoaded` carries what was asked, so the screen can match it.
-LOG = Command("log.query", lambda result, p: LogLoaded(result.events, trace_id=p.get("trace_id"), problems=p["problems"],
-                                                     before_seq=p.get("before_seq"), limit=p["limit"]),
-              lambda error, _p: LogFailed(error), LogResult)
+LOG = Command("log.query", lambda result, r: LogLoaded(result.events, trace_id=r.params.get("trace_id"),
+                                                     problems=r.params["problems"], before_seq=r.params.get("before_seq"),
+                                                     limit=r.params["limit"]),
+              lambda error, _r: LogFailed(error), LogResult)
 
 
 @dataclass

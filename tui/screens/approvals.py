@@ -41,6 +41,7 @@ from oxymus.tui.messages import (
     DecisionSent,
 )
 from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.decisions import decide
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.payload_edit import PayloadEditScreen
 from oxymus.tui.widgets import SectionBar
@@ -142,7 +143,7 @@ class ApprovalsScreen(SectionScreen):
     def action_approve(self) -> None:
         action = self._selected()
         if action is not None:
-            self.oxymus.connection.decide("approve", action.id)
+            decide(self.oxymus.connection, "approve", action.id)
 
     def action_deny(self) -> None:
         action = self._selected()
@@ -154,7 +155,7 @@ class ApprovalsScreen(SectionScreen):
 
     def _deny(self, action_id: str, reason: str | None) -> None:
         if reason is not None:
-            self.oxymus.connection.decide("deny", action_id, reason=reason or None)
+            decide(self.oxymus.connection, "deny", action_id, reason=reason or None)
 
     def action_snooze(self) -> None:
         action = self._selected()
@@ -167,7 +168,7 @@ class ApprovalsScreen(SectionScreen):
 
     def _snooze(self, action_id: str, until: str | None) -> None:
         if until:
-            self.oxymus.connection.decide("snooze", action_id, until=until)
+            decide(self.oxymus.connection, "snooze", action_id, until=until)
 
     def action_edit(self) -> None:
         action = self._selected()
@@ -185,7 +186,7 @@ class ApprovalsScreen(SectionScreen):
             return
         if last.id in self.pending:
             return
-        self.oxymus.connection.decide("undo", last.id)
+        decide(self.oxymus.connection, "undo", last.id)
 
     # ---- messages -----------------------------------------------------------------------
 

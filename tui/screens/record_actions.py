@@ -11,11 +11,11 @@ from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
 
 # Save changes to a record (its previous text stays in its history); forget one (archived, not purged).
-EDIT = Command("memory.edit", lambda record, _p: MemoryEdited(record), lambda error, p: MemoryFailed("edit", p["id"], error),
-               mem.MemoryRecord)
+EDIT = Command("memory.edit", lambda record, _r: MemoryEdited(record),
+               lambda error, r: MemoryFailed("edit", r.params["id"], error), mem.MemoryRecord)
 FORGET = Command("memory.forget",
-                 lambda result, p: MemoryForgotten(result.record.id if result.record is not None else p["id"]),
-                 lambda error, p: MemoryFailed("forget", p["id"], error), MemoryForgetResult)
+                 lambda result, r: MemoryForgotten(result.record.id if result.record is not None else r.params["id"]),
+                 lambda error, r: MemoryFailed("forget", r.params["id"], error), MemoryForgetResult)
 
 
 def ask_to_edit(screen: SectionScreen, record: mem.MemoryRecord) -> None:
