@@ -344,6 +344,8 @@ class DaemonConnection(ActionsLink):
             await self._load(client)
             await self._load_actions(client)
             await self.live.connected()
+            if client.closed:  # it dropped while the queries ran (they say nothing about a drop)
+                raise DaemonUnavailable("the connection to the daemon was lost")
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)

@@ -181,12 +181,13 @@ class LiveQueries:
         """The newest run's ticket (0: never run)."""
         return self._tickets.get(query.name, 0)
 
-    def _start(self, query: LiveQuery, params: Params) -> asyncio.Task | None:
+    def _start(self, query: LiveQuery, params: Params, *, asked: bool = True) -> asyncio.Task | None:
+        """Start a run. Not connected: only a run a screen `asked` for says so (events and rechecks say nothing)."""
         self.declare(query)
         if query.standing and not params:
             params = query.params()
         if not self._ready():
-            if query.failed is not None and not query.offline_quiet:
+            if asked and query.failed is not None and not query.offline_quiet:
                 self._post(lambda: query.failed(NOT_CONNECTED, params))
             return None
         ticket = self._tickets.get(query.name, 0) + 1
@@ -199,7 +200,7 @@ class LiveQueries:
         debouncer = self._debouncers.get(query.name)
         if debouncer is not None and not debouncer.busy:
             debouncer.cancel()  # this run covers the events so far
-        worker = self._start(query, {})
+        worker = self._start(query, {}, asked=False)
         if worker is not None:
             await asyncio.wait({worker})
 
@@ -220,13 +221,13 @@ class LiveQueries:
         for query in list(self.queries.values()):
             if (query.standing and query.stale is not None and query.name in self.answers
                     and not self._running.get(query.name) and query.stale(self.answers[query.name], now)):
-                self.ask(query)
+                self._start(query, {}, asked=False)
 
     def invalidate(self, topic: str) -> None:
         """Something the link did changed what `topic` announces: run those standing queries now."""
         for query in list(self.queries.values()):
             if query.standing and any(fnmatch.fnmatchcase(topic, t) for t in query.topics):
-                self.ask(query)
+                self._start(query, {}, asked=False)
 
     def event(self, event: Event) -> None:
         """An event arrived: run the standing queries it invalidates (debounced)."""
@@ -234,7 +235,7 @@ class LiveQueries:
             if not query.standing or not query.matches(event):
                 continue
             if query.debounce <= 0:
-                self.ask(query)
+                self._start(query, {}, asked=False)
                 continue
             debouncer = self._debouncers.get(query.name)
             if debouncer is None:
