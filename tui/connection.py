@@ -153,7 +153,8 @@ class DaemonConnection(ActionsLink):
             on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
         self._init_actions()
         self._drop_reason: str | None = None
-        self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
+        # The link's own state as messages, replayed to every new listener (the connection's status first).
+        self._sticky: dict[str, Callable[[], Any]] = {"status": lambda: Connecting(self.socket, start_daemon)}
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self.connected_once_this_session = False
@@ -165,8 +166,7 @@ class DaemonConnection(ActionsLink):
         if target in self.listeners:
             return
         self.listeners.append(target)
-        cls, args = self._status
-        target.post_message(cls(*args))
+        target.post_message(self._sticky["status"]())
         if self.inbox or self._loaded:
             target.post_message(InboxLoaded(self._sorted_inbox()))
             target.post_message(InboxCounted(self.open_total))
@@ -174,9 +174,9 @@ class DaemonConnection(ActionsLink):
             target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
             target.post_message(CaptureQueued(capture_id, text))
-        if self.refreshing:
-            target.post_message(RefreshStarted())
-        self._replay_actions(target)
+        for key, make in list(self._sticky.items()):
+            if key != "status":
+                target.post_message(make())
         self.live.replay(target.post_message)
 
     def unlisten(self, target: MessagePump) -> None:
@@ -236,6 +236,7 @@ class DaemonConnection(ActionsLink):
         if self.refreshing:
             return
         self.refreshing = True
+        self._remember("refreshing", RefreshStarted)
         self._emit(RefreshStarted)
         self._spawn(self._refresh_state())
 
@@ -445,6 +446,7 @@ class DaemonConnection(ActionsLink):
                 await self.live.refresh("state.changed")
         finally:
             self.refreshing = False
+            self._sticky.pop("refreshing", None)
             self._emit(RefreshFinished, error)
 
     async def _call(self, client: AsyncClient, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
@@ -558,8 +560,12 @@ class DaemonConnection(ActionsLink):
         return sorted(self.inbox.values(), key=lambda c: c.seq, reverse=True)
 
     def _set_status(self, cls: type[ConnectionMessage], *args: Any) -> None:
-        self._status = (cls, args)
+        self._remember("status", cls, *args)
         self._emit(cls, *args)
+
+    def _remember(self, key: str, cls: type[ConnectionMessage], *args: Any) -> None:
+        """Replay `cls(*args)` to every listener that joins from now on (instead of what `key` said before)."""
+        self._sticky[key] = lambda: cls(*args)
 
     def _emit(self, cls: type[ConnectionMessage], *args: Any, **kwargs: Any) -> None:
         self._post(lambda: cls(*args, **kwargs))

@@ -60,12 +60,6 @@ class ActionsLink:
         self.llm_status: str | None = None
         self._activity = Debouncer(ACTIVITY_DEBOUNCE, self._activity_happened, name="tui-activity")
 
-    def _replay_actions(self, target) -> None:
-        if self._attention_known:
-            target.post_message(WaitingCounted(self.waiting))
-            target.post_message(PauseChanged(self.pause))
-            target.post_message(LlmStatusChanged(self.llm_status))
-
     # ---- what screens call ---------------------------------------------------------
 
     def set_pause(self, until: str | None = None, reason: str = "") -> None:
@@ -105,6 +99,8 @@ class ActionsLink:
     def _llm(self, status: str | None) -> None:
         if status != self.llm_status:
             self.llm_status = status
+            if self._attention_known:
+                self._remember("llm", LlmStatusChanged, status)
             self._emit(LlmStatusChanged, status)
 
     def _action_event(self, event: Event) -> None:
@@ -132,6 +128,10 @@ class ActionsLink:
     def _attention(self, waiting: int, pause: PauseState | None) -> None:
         first = not self._attention_known
         self._attention_known = True
+        self._remember("waiting", WaitingCounted, waiting)
+        self._remember("pause", PauseChanged, pause)
+        if first:
+            self._remember("llm", LlmStatusChanged, self.llm_status)
         if first or waiting != self.waiting:
             self.waiting = waiting
             self._emit(WaitingCounted, waiting)
