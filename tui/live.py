@@ -113,7 +113,7 @@ class LiveQueries:
 
     def __init__(self, call: Call, post: Post, ready: Callable[[], bool], spawn: Spawn,
                  clock: Callable[[], float]) -> None:
-        self._call = call  # one request; (answer, None) or (None, why) without raising
+        self._call = call  # one request: (answer, None) or (None, why); LinkDown when the connection dropped
         self._post = post  # post a message (made by the factory, once per listener) to every listener
         self._ready = ready
         self._spawn = spawn  # start a worker the link cancels when it stops
