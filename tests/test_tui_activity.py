@@ -14,8 +14,7 @@ from conftest import DaemonProcess, until, write_config
 from oxymus.models import AuditEvent
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.messages import LogLoaded
-from oxymus.tui.connection_actions import LOG_PAGE
-from oxymus.tui.screens.activity import ActivityScreen
+from oxymus.tui.screens.activity import LOG_PAGE, ActivityScreen
 
 SIZE = (130, 34)
 POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'

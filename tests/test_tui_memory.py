@@ -21,7 +21,7 @@ from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.messages import MemorySearched
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.inbox import InboxScreen
-from oxymus.tui.screens.memory import MemoryScreen
+from oxymus.tui.screens.memory import SEARCH, MemoryScreen
 from oxymus.tui.screens.record import RecordScreen
 from oxymus.tui.screens.record_form import RecordFormScreen, first_line
 from oxymus.tui.widgets.memory_views import provenance_line
@@ -93,11 +93,11 @@ async def test_search_as_you_type_shows_provenance_and_filters_narrow(daemon):
 
         # Fast typing costs one search once it pauses (every keystroke restarts the wait).
         query = screen.query_one("#memory-query", Input)
-        before = app.connection._search_requested
+        before = app.connection.live.ticket(SEARCH)
         for typed in ("S", "SQ", "SQL", "SQLi"):
             query.value = typed
         await until(pilot, lambda: titles(app) == ["SQLite everywhere"], what="the prefix match")
-        assert app.connection._search_requested == before + 1
+        assert app.connection.live.ticket(SEARCH) == before + 1
         assert plain(app, "#memory-count") == "1 found"
 
         query.value = ""
@@ -195,7 +195,7 @@ async def test_forgetting_asks_then_removes_the_record_from_the_results(daemon):
 
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
-        asked = app.connection._search_requested
+        asked = app.connection.live.ticket(SEARCH)
         await pilot.press("y")
         await until(pilot, lambda: "Forget me" not in titles(app), what="the record to leave the results")
         # The search made after the memory.changed event does not bring it back.
@@ -298,7 +298,7 @@ async def test_only_the_newest_search_answer_is_shown(tmp_path):
 
     conn.listen(Recorder())
     conn.client, conn._loaded = SlowFirst(), True
-    first, second = conn.search_memory("an"), conn.search_memory("anna", kind="person")
+    first, second = conn.live.ask(SEARCH, query="an"), conn.live.ask(SEARCH, query="anna", kind="person")
     assert (first, second) == (1, 2)
     await eventually(lambda: answered == ["anna"], what="the second answer")
     release_first.set()
@@ -307,7 +307,7 @@ async def test_only_the_newest_search_answer_is_shown(tmp_path):
     searched = [m for m in seen if isinstance(m, MemorySearched)]
     assert [(m.ticket, m.query, m.kind) for m in searched] == [(2, "anna", "person")]
     conn.client, conn._loaded = None, False
-    assert conn.search_memory("x") is None, "not connected: nothing is sent"
+    assert conn.live.ask(SEARCH, query="x") is None, "not connected: nothing is sent"
 
 
 def test_a_capture_is_titled_by_its_first_line_and_provenance_is_short():

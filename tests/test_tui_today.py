@@ -19,13 +19,14 @@ import pytest
 
 from conftest import DaemonProcess, eventually, run_cli, until
 from oxymus import paths as paths_mod
+from oxymus.protocol import Event
 from oxymus.today import Today
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.connection import DaemonConnection, date_changed
+from oxymus.tui.connection import DaemonConnection
 from oxymus.tui.messages import RefreshFinished, RefreshStarted, TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
-from oxymus.tui.screens.today import TodayScreen
+from oxymus.tui.screens.today import TODAY, TodayScreen, date_changed
 from oxymus.tui.widgets import SourcesPanel
 
 SIZE = (100, 30)
@@ -122,11 +123,11 @@ async def test_today_is_the_first_screen_with_bills_overdue_marked_and_sources_a
         assert "nothing scheduled" in shown(app, "events")
 
         # Ages tick from the last reply, with no round trip: move the display clock on two minutes.
-        loaded = app.connection.today
+        loaded = app.connection.live.answer(TODAY)
         real = time.time()
         app.clock = lambda: real + 125
         await until(pilot, lambda: re.search(r"bills\s+ok 2m\d\ds", shown(app, "sources")), 3, "the age to tick")
-        assert app.connection.today is loaded, "no reload was needed"
+        assert app.connection.live.answer(TODAY) is loaded, "no reload was needed"
 
 
 async def test_r_polls_now_and_a_new_bill_appears(bills_daemon):
@@ -269,27 +270,29 @@ class FakeClient:
 
 
 async def test_a_burst_of_events_costs_one_reload_and_midnight_costs_one(tmp_path):
-    conn = DaemonConnection(paths_mod.resolve({"OXYMUS_HOME": str(tmp_path)}), start_daemon=False, date_check_interval=0.05)
+    conn = DaemonConnection(paths_mod.resolve({"OXYMUS_HOME": str(tmp_path)}), start_daemon=False, date_check_interval=0.05,
+                            queries=(TODAY,))
     recorder = Recorder()
     conn.listen(recorder)
     client = FakeClient()
-    conn.today = _day(berlin_today().isoformat())
-    task = asyncio.create_task(conn._keep_today(client))
+    conn.client, conn._loaded = client, True
+    conn.live.answers[TODAY.name] = _day(berlin_today().isoformat())
+    task = asyncio.create_task(conn._keep_fresh())
     try:
         for _ in range(10):  # ten events within ~50 ms
-            conn._today_wanted.set()
+            conn.live.event(Event(topic="state.changed", ts="2026-11-21T12:00:00Z"))
             await asyncio.sleep(0.005)
         await eventually(lambda: client.calls, what="the reload")
-        # The burst is over once the loop waits for the next event again: nothing more may follow.
-        await eventually(lambda: not conn._today_wanted.is_set() and len(client.calls) == 1, what="the loop to go idle")
+        # The burst is over once the debouncer waits for the next event again: nothing more may follow.
+        await eventually(lambda: not conn.live.pending(TODAY) and len(client.calls) == 1, what="the loop to go idle")
         assert client.calls == ["today.get"]
         assert sum(isinstance(m, TodayLoaded) for m in recorder.seen) == 1
 
-        conn.today = _day((berlin_today() - dt.timedelta(days=1)).isoformat())  # as if midnight just passed
+        conn.live.answers[TODAY.name] = _day((berlin_today() - dt.timedelta(days=1)).isoformat())  # midnight just passed
         await eventually(lambda: len(client.calls) == 2, what="the reload for the new date")
-        await eventually(lambda: conn.today.date == berlin_today().isoformat(), what="the new day")
+        await eventually(lambda: conn.live.answer(TODAY).date == berlin_today().isoformat(), what="the new day")
         assert client.calls == ["today.get", "today.get"], "one reload for the new date"
-        assert conn.today.date == berlin_today().isoformat()
+        assert conn.live.answer(TODAY).date == berlin_today().isoformat()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

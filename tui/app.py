@@ -102,7 +102,9 @@ def create_app(
     `clock` (tests only) replaces time.time for what the screens display, so a
     screenshot of ages and times can be the same on every run.
     """
-    connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max)
+    queries = tuple(query for section in SECTIONS for query in getattr(section.screen, "LIVE", ()))
+    connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max,
+                                  queries=queries)
     return OxymusApp(connection, clock=clock or time.time)
 
 

@@ -2,7 +2,7 @@
 
 `DaemonConnection` is owned by the App and run as a worker. It starts the daemon
 when asked (in a thread, so the UI never blocks), connects, subscribes to events,
-loads the inbox and the day (`today.get`), and keeps an outbox of captures the
+loads the inbox, runs the screens' live queries, and keeps an outbox of captures the
 user typed until the daemon has stored them. It reports everything as past-tense messages (see messages.py)
 posted to the screens that listen; screens never do IO themselves.
 
@@ -12,33 +12,32 @@ the backoff. It starts the daemon only until it has connected once: after that a
 daemon that went away was most likely stopped on purpose (`oxymus down`), so the
 TUI waits for it to come back instead of fighting the user.
 
-The day is loaded after connecting, again whenever a source changed or was polled
-(`state.changed`, `source.health`; a burst within TODAY_DEBOUNCE seconds costs one
-reload), and when the date changes in the day's zone (checked every
-DATE_CHECK_INTERVAL seconds against the wall clock, so a machine waking from sleep
-past midnight catches up). `refresh_state()` asks the daemon to poll every source
-now, on a connection of its own, so the main one keeps answering while it polls.
+Every STALE_CHECK_INTERVAL seconds it asks the live queries whether an answer went
+stale against the wall clock (the day, once the date changed in its zone: a machine
+waking from sleep past midnight catches up). `refresh_state()` asks the daemon to poll
+every source now, on a connection of its own, so the main one keeps answering while
+it polls, then reruns what `state.changed` invalidates (the day).
 
-Memory: `search_memory()` numbers its requests and only the answer to the newest
-one is posted (`MemorySearched`), so results typed ahead of the daemon never flash
-back; `load_memory()` likewise. `edit_memory()` and `forget_memory()` report their
-outcome (`MemoryEdited`, `MemoryForgotten`, or `MemoryFailed`). Every `memory.changed`
-event is passed on (`MemoryChanged`) and reloads the hot-memory budget (a burst costs
-one reload). `triage()` turns a capture into a memory record or archives it; the
+What each screen shows (memory search and records, the budget, the plan, the approval
+queue, ...) is a live query declared by the screen (tui/live.py, `self.live`): the link
+subscribes to their topics, runs the standing ones after connecting and reruns them on
+their events, debounced; screens ask for one-off answers with `live.ask(QUERY, ...)`.
+
+Memory: every `memory.changed` event is passed on (`MemoryChanged`); edits and forgetting
+are commands the memory screens send (`live.send`, screens/record_actions.py). `triage()` turns a capture into a memory record or archives it; the
 capture leaves the inbox when the daemon says so, whichever client asked
 (`capture.triaged` -> `CaptureTriaged`); `to="plan_action"` makes it a next action in PLANS.md.
 
 Suggestions: the triage agent's suggestion for each open capture comes with the inbox
 (`SuggestionsLoaded`, after `InboxLoaded`) and is reloaded when the agent saves new ones
-(`artifact.saved` of kind triage_suggestion; a burst costs one reload). `accept()` does
-what a capture's suggestion says (`inbox.accept`): `SuggestionAccepted` with the daemon's
-summary, and the capture leaves the inbox (`CaptureTriaged`); a refusal is `TriageFailed`.
+(`artifact.saved` of kind triage_suggestion: a live query of the link's own; a burst costs
+one reload). `accept()` does what a capture's suggestion says (`inbox.accept`):
+`SuggestionAccepted` with the daemon's summary, and the capture leaves the inbox
+(`CaptureTriaged`); a refusal is `TriageFailed`.
 
-Plans: PLANS.md is loaded after connecting and again after every `plans.changed`
-event (`PlansLoaded`; numbered like the memory requests, so only the newest answer
-shows). `edit_plans()` asks for one minimal patch (`plans.edit`) and reports
-`PlansEdited` or `PlansFailed` (a stale `expected_sha256` is refused by the daemon:
-nothing is written, and the plan is reloaded).
+Plans: `edit_plans()` asks for one minimal patch (`plans.edit`) and reports `PlansEdited` or
+`PlansFailed` (a stale `expected_sha256` is refused by the daemon: nothing is written), then
+reruns what `plans.changed` invalidates, written or not.
 
 Actions, approvals, the pause and the audit log: see connection_actions.py (a mixin
 of DaemonConnection, run by the same session).
@@ -47,20 +46,17 @@ of DaemonConnection, run by the same session).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import logging
 import os
 import threading
 import time
-from zoneinfo import ZoneInfo
 from typing import Any, Callable
 
 from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
 from oxymus import capture_client, launcher
-from oxymus import memory as mem
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
@@ -69,17 +65,12 @@ from oxymus.protocol import (
     InboxAcceptResult,
     InboxListResult,
     InboxTriageResult,
-    MemoryForgetResult,
-    MemoryGetResult,
-    MemorySearchResult,
     PlansEditResult,
-    PlansResult,
     SourcesResult,
 )
-from oxymus.today import Today
-from oxymus.tui.connection_actions import ACTION_TOPICS, NOT_CONNECTED, ActionsLink
+from oxymus.tui.connection_actions import ACTION_TOPICS, ActionsLink
+from oxymus.tui.live import NOT_CONNECTED, LinkDown, LiveQueries, LiveQuery
 from oxymus.tui.messages import (
-    BudgetLoaded,
     CaptureAdded,
     CaptureFailed,
     CaptureNotStored,
@@ -92,20 +83,12 @@ from oxymus.tui.messages import (
     InboxCounted,
     InboxLoaded,
     MemoryChanged,
-    MemoryEdited,
-    MemoryFailed,
-    MemoryForgotten,
-    MemoryLoaded,
-    MemorySearched,
     PlansEdited,
     PlansFailed,
-    PlansLoaded,
     RefreshFinished,
     RefreshStarted,
     SuggestionAccepted,
     SuggestionsLoaded,
-    TodayFailed,
-    TodayLoaded,
     TriageFailed,
 )
 from oxymus.ulid import new_ulid
@@ -115,12 +98,8 @@ log = logging.getLogger("oxymus.tui.connection")
 
 TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", *ACTION_TOPICS]
 CAPTURE_SOURCE = "tui"
-TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
-TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
-DATE_CHECK_INTERVAL = 15.0  # seconds between checks of whether the date changed
+STALE_CHECK_INTERVAL = 15.0  # seconds between checks of whether an answer went stale (the date changed)
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
-BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
-SEARCH_LIMIT = 50  # memory search results asked for
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
 QUIT_TIMEOUT = 2.0  # seconds to wait for the daemon per unsaved capture when quitting, before writing it directly
@@ -136,7 +115,8 @@ class DaemonConnection(ActionsLink):
         retry_max: float = 5.0,
         client_name: str = "oxymus-tui",
         clock: Callable[[], float] = time.time,
-        date_check_interval: float = DATE_CHECK_INTERVAL,
+        date_check_interval: float = STALE_CHECK_INTERVAL,
+        queries: tuple[LiveQuery, ...] = (),
     ) -> None:
         self.paths = paths
         self.socket = paths.socket
@@ -157,32 +137,24 @@ class DaemonConnection(ActionsLink):
         self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
-        self._suggestions_wanted = False
         # Captures the user submitted that the daemon has not confirmed yet, by id (a ULID
         # chosen here, so re-sending after a reconnect cannot make a duplicate).
         self.outbox: dict[str, str] = {}
         self._loaded = False
         self._live: dict[str, Capture] = {}
         # The day as last loaded (kept while disconnected), and when its reply arrived.
-        self.today: Today | None = None
-        self.today_received_at = 0.0
-        self.today_error: str | None = None
         self.refreshing = False
-        self._today_wanted = asyncio.Event()
-        self._today_requested = 0  # tickets: an older reply never replaces a newer one
-        self._today_shown = 0
-        # Hot memory's budget as last loaded; memory searches and record loads are numbered.
-        self.budget: mem.BudgetReport | None = None
-        self._budget_wanted = asyncio.Event()
-        self._search_requested = 0
-        self._record_requested = 0
-        # PLANS.md as last loaded (kept while disconnected); loads are numbered too.
-        self.plans: PlansResult | None = None
-        self._plans_requested = 0
-        self._plans_shown = 0
+        # What the screens show (tui/live.py): run on connect, on their events, and when asked.
+        self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn, self.clock)
+        self.live.declare(LiveQuery(
+            "inbox.suggestions", "inbox.list", lambda _answer: SuggestionsLoaded(dict(self.suggestions)),
+            InboxListResult, params=lambda: {"status": "open", "limit": 500}, topics=("artifact.saved",),
+            accepts=lambda event: event.data.get("kind") == SUGGESTION_KIND, debounce=SUGGESTIONS_DEBOUNCE,
+            on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
         self._init_actions()
         self._drop_reason: str | None = None
-        self._status: tuple[type[ConnectionMessage], tuple[Any, ...]] = (Connecting, (self.socket, start_daemon))
+        # The link's own state as messages, replayed to every new listener (the connection's status first).
+        self._sticky: dict[str, Callable[[], Any]] = {"status": lambda: Connecting(self.socket, start_daemon)}
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self.connected_once_this_session = False
@@ -194,8 +166,7 @@ class DaemonConnection(ActionsLink):
         if target in self.listeners:
             return
         self.listeners.append(target)
-        cls, args = self._status
-        target.post_message(cls(*args))
+        target.post_message(self._sticky["status"]())
         if self.inbox or self._loaded:
             target.post_message(InboxLoaded(self._sorted_inbox()))
             target.post_message(InboxCounted(self.open_total))
@@ -203,17 +174,10 @@ class DaemonConnection(ActionsLink):
             target.post_message(SuggestionsLoaded(dict(self.suggestions)))
         for capture_id, text in self.outbox.items():
             target.post_message(CaptureQueued(capture_id, text))
-        if self.today is not None:
-            target.post_message(TodayLoaded(self.today, self.today_received_at))
-        if self.today_error is not None:
-            target.post_message(TodayFailed(self.today_error))
-        if self.refreshing:
-            target.post_message(RefreshStarted())
-        if self.budget is not None:
-            target.post_message(BudgetLoaded(self.budget))
-        if self.plans is not None:
-            target.post_message(PlansLoaded(self.plans))
-        self._replay_actions(target)
+        for key, make in list(self._sticky.items()):
+            if key != "status":
+                target.post_message(make())
+        self.live.replay(target.post_message)
 
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
@@ -272,6 +236,7 @@ class DaemonConnection(ActionsLink):
         if self.refreshing:
             return
         self.refreshing = True
+        self._remember("refreshing", RefreshStarted)
         self._emit(RefreshStarted)
         self._spawn(self._refresh_state())
 
@@ -281,47 +246,6 @@ class DaemonConnection(ActionsLink):
     def ready(self) -> bool:
         """Connected, with the inbox loaded: requests can be sent."""
         return self.client is not None and self._loaded
-
-    def search_memory(self, query: str, kind: str | None = None, tier: str | None = None,
-                      limit: int = SEARCH_LIMIT) -> int | None:
-        """Search memory (an empty query lists the most recently touched records); returns the request's ticket.
-
-        Only the answer to the newest request is posted (`MemorySearched`, or `MemoryFailed`
-        with action "search"). Not connected: nothing is sent and None is returned.
-        """
-        if not self.ready:
-            return None
-        self._search_requested += 1
-        ticket = self._search_requested
-        params: dict[str, Any] = {"query": query, "limit": limit}
-        if kind:
-            params["kind"] = kind
-        if tier:
-            params["tier"] = tier
-        self._spawn(self._search(self.client, ticket, params))
-        return ticket
-
-    def load_memory(self, record_id: str) -> None:
-        """Fetch one record and its history (`MemoryLoaded`); an answer to an older request is dropped."""
-        if not self.ready:
-            self._emit(MemoryFailed, "get", record_id, NOT_CONNECTED)
-            return
-        self._record_requested += 1
-        self._spawn(self._get(self.client, self._record_requested, record_id))
-
-    def edit_memory(self, record_id: str, changes: dict[str, Any]) -> None:
-        """Save changes to a record (`MemoryEdited`); its previous text stays in its history."""
-        if not self.ready:
-            self._emit(MemoryFailed, "edit", record_id, NOT_CONNECTED)
-            return
-        self._spawn(self._edit(self.client, record_id, changes))
-
-    def forget_memory(self, record_id: str) -> None:
-        """Archive a record out of search, keeping its history (`MemoryForgotten`)."""
-        if not self.ready:
-            self._emit(MemoryFailed, "forget", record_id, NOT_CONNECTED)
-            return
-        self._spawn(self._forget(self.client, record_id))
 
     def triage(self, capture_id: str, to: str, record: dict[str, Any] | None = None, *,
                text: str | None = None, section: str | None = None) -> None:
@@ -355,13 +279,6 @@ class DaemonConnection(ActionsLink):
         self._spawn(self._accept(self.client, capture_id))
 
     # ---- plans (what screens call) ---------------------------------------------
-
-    def load_plans(self) -> None:
-        """Read PLANS.md again (`PlansLoaded`); an answer to an older request is dropped."""
-        if not self.ready:
-            self._emit(PlansFailed, "get", NOT_CONNECTED)
-            return
-        self._spawn(self._load_plans_quietly(self.client))
 
     def edit_plans(self, op: str, **params: Any) -> None:
         """One minimal patch to PLANS.md (`plans.edit` with `op` and its params, e.g. action_id, done,
@@ -416,12 +333,8 @@ class DaemonConnection(ActionsLink):
         self._drop_reason = None
         self._loaded = False
         self._live = {}
-        self._today_wanted.clear()
-        self._budget_wanted.clear()
         pump = asyncio.create_task(self._pump(client), name="oxymus-tui-events")
         days: asyncio.Task | None = None
-        budget: asyncio.Task | None = None
-        actions: asyncio.Task | None = None
         try:
             # Let the pump send `subscribe` before `inbox.list` (a connection answers in
             # order), so a capture stored in between is never missed.
@@ -430,16 +343,14 @@ class DaemonConnection(ActionsLink):
                 await asyncio.sleep(0)
             self.client = client
             await self._load(client)
-            await self._load_today(client)
-            await self._load_budget(client)
-            await self._load_plans(client)
             await self._load_actions(client)
+            await self.live.connected()
+            if client.closed:  # it dropped while the queries ran (they say nothing about a drop)
+                raise DaemonUnavailable("the connection to the daemon was lost")
             self.connected = self.ever_connected = self.connected_once_this_session = True
             self._set_status(Connected, self.socket)
             await self._flush_outbox(client)
-            days = asyncio.create_task(self._keep_today(client), name="oxymus-tui-today")
-            budget = asyncio.create_task(self._keep_budget(client), name="oxymus-tui-budget")
-            actions = asyncio.create_task(self._keep_actions(client), name="oxymus-tui-actions")
+            days = asyncio.create_task(self._keep_fresh(), name="oxymus-tui-stale")
             await pump  # until the connection ends
             return self._drop_reason or "the connection to the daemon was lost"
         except DaemonUnavailable as exc:
@@ -450,7 +361,9 @@ class DaemonConnection(ActionsLink):
             self.client = None
             self.connected = False
             self._loaded = False
-            for task in (pump, days, budget, actions):
+            self.live.stop()
+            self._activity.cancel()
+            for task in (pump, days):
                 if task is None:
                     continue
                 task.cancel()
@@ -461,7 +374,7 @@ class DaemonConnection(ActionsLink):
             await client.close()
 
     async def _pump(self, client: AsyncClient) -> None:
-        async for event in client.subscribe(TOPICS):
+        async for event in client.subscribe(sorted({*TOPICS, *self.live.topics})):
             if event.topic == "capture.added":
                 try:
                     capture = Capture.model_validate(event.data)
@@ -469,24 +382,16 @@ class DaemonConnection(ActionsLink):
                     log.warning("ignored a malformed capture.added event: %r", event.data)
                     continue
                 self._seen(capture)
-            elif event.topic in TODAY_TOPICS:
-                self._today_wanted.set()
             elif event.topic == "capture.triaged":
                 capture_id = event.data.get("id")
                 if isinstance(capture_id, str):
                     self._triaged(capture_id, str(event.data.get("to") or ""), event.data.get("target"), mine=False)
             elif event.topic == "memory.changed":
-                self._budget_wanted.set()
                 self._emit(MemoryChanged, event.data.get("id"), str(event.data.get("verb") or "changed"))
-            elif event.topic == "plans.changed":
-                self._spawn(self._load_plans_quietly(client))
-            elif event.topic == "artifact.saved" and event.data.get("kind") == SUGGESTION_KIND:
-                if not self._suggestions_wanted:
-                    self._suggestions_wanted = True
-                    self._spawn(self._reload_suggestions(client))
             elif event.topic == "daemon.stopping":
                 self._drop_reason = "the daemon is shutting down"
             self._action_event(event)
+            self.live.event(event)
 
     async def _load(self, client: AsyncClient) -> None:
         self._loaded = False
@@ -508,17 +413,6 @@ class DaemonConnection(ActionsLink):
         self.suggestions = dict(result.suggestions)
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
-    async def _reload_suggestions(self, client: AsyncClient) -> None:
-        """New suggestions were saved: fetch them (one reload per burst)."""
-        await asyncio.sleep(SUGGESTIONS_DEBOUNCE)
-        self._suggestions_wanted = False
-        result, error = await self._call(client, "inbox.list", {"status": "open", "limit": 500}, InboxListResult)
-        if error is not None:
-            log.info("reloading suggestions failed: %s", error)
-            return
-        self.suggestions = {k: v for k, v in result.suggestions.items()}
-        self._emit(SuggestionsLoaded, dict(self.suggestions))
-
     async def _accept(self, client: AsyncClient, capture_id: str) -> None:
         result, error = await self._call(client, "inbox.accept", {"capture_id": capture_id}, InboxAcceptResult)
         if error is not None:
@@ -528,41 +422,11 @@ class DaemonConnection(ActionsLink):
         self._emit(SuggestionAccepted, capture_id, result.to, result.summary)
         self._triaged(result.capture_id, result.to, result.target_id, mine=False)
 
-    async def _load_today(self, client: AsyncClient) -> None:
-        """Fetch the day and tell the listeners. An error answer is reported, not raised (the inbox still works)."""
-        self._today_requested += 1
-        ticket = self._today_requested
-        try:
-            today = await client.call("today.get", {}, Today)
-        except RpcError as exc:
-            self.today_error = exc.message
-            self._emit(TodayFailed, exc.message)
-            return
-        except ValidationError as exc:
-            self.today_error = f"the daemon's answer to today.get was not understood ({exc.error_count()} error(s))"
-            self._emit(TodayFailed, self.today_error)
-            return
-        if ticket < self._today_shown:
-            return  # a newer reply was already shown
-        self._today_shown = ticket
-        self.today, self.today_received_at, self.today_error = today, self.clock(), None
-        self._emit(TodayLoaded, today, self.today_received_at)
-
-    async def _keep_today(self, client: AsyncClient) -> None:
-        """Reload the day after events (debounced) and when the date changes; runs for one connection."""
+    async def _keep_fresh(self) -> None:
+        """Now and then, rerun the live queries whose answer went stale (the day, after midnight); per connection."""
         while True:
-            try:
-                await asyncio.wait_for(self._today_wanted.wait(), self.date_check_interval)
-            except asyncio.TimeoutError:
-                if not date_changed(self.today, self.clock()):
-                    continue
-            else:
-                await asyncio.sleep(TODAY_DEBOUNCE)  # let the rest of a burst arrive
-            self._today_wanted.clear()
-            try:
-                await self._load_today(client)
-            except DaemonUnavailable:
-                return  # the session notices the drop and reports it
+            await asyncio.sleep(self.date_check_interval)
+            self.live.recheck(self.clock())
 
     async def _refresh_state(self) -> None:
         """`state.refresh` on a connection of its own (it takes as long as the slowest source), then reload the day."""
@@ -578,14 +442,11 @@ class DaemonConnection(ActionsLink):
                 error = exc.message
             except (DaemonUnavailable, OSError) as exc:
                 error = _short(str(exc), self.socket)
-            client = self.client
-            if client is not None and self._loaded:
-                self._today_wanted.clear()  # this reload covers what the polls announced so far
-                await self._load_today(client)
-        except DaemonUnavailable:
-            pass  # the session loop notices the drop and reports it
+            if self.ready:  # this reload covers what the polls announced so far
+                await self.live.refresh("state.changed")
         finally:
             self.refreshing = False
+            self._sticky.pop("refreshing", None)
             self._emit(RefreshFinished, error)
 
     async def _call(self, client: AsyncClient, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
@@ -598,38 +459,6 @@ class DaemonConnection(ActionsLink):
             return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
         except DaemonUnavailable as exc:
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
-
-    async def _search(self, client: AsyncClient, ticket: int, params: dict[str, Any]) -> None:
-        result, error = await self._call(client, "memory.search", params, MemorySearchResult)
-        if ticket != self._search_requested:
-            return  # a newer search was asked for: its answer is the one to show
-        if error is not None:
-            self._emit(MemoryFailed, "search", None, error)
-            return
-        self._emit(MemorySearched, ticket, params["query"], params.get("kind"), params.get("tier"), result.hits)
-
-    async def _get(self, client: AsyncClient, ticket: int, record_id: str) -> None:
-        result, error = await self._call(client, "memory.get", {"id": record_id}, MemoryGetResult)
-        if ticket != self._record_requested:
-            return
-        if error is not None:
-            self._emit(MemoryFailed, "get", record_id, error)
-            return
-        self._emit(MemoryLoaded, result.record, result.history)
-
-    async def _edit(self, client: AsyncClient, record_id: str, changes: dict[str, Any]) -> None:
-        record, error = await self._call(client, "memory.edit", {"id": record_id, "changes": changes}, mem.MemoryRecord)
-        if error is not None:
-            self._emit(MemoryFailed, "edit", record_id, error)
-            return
-        self._emit(MemoryEdited, record)
-
-    async def _forget(self, client: AsyncClient, record_id: str) -> None:
-        result, error = await self._call(client, "memory.forget", {"id": record_id, "purge": False}, MemoryForgetResult)
-        if error is not None:
-            self._emit(MemoryFailed, "forget", record_id, error)
-            return
-        self._emit(MemoryForgotten, result.record.id if result.record is not None else record_id)
 
     async def _triage(self, client: AsyncClient, params: dict[str, Any]) -> None:
         result, error = await self._call(client, "inbox.triage", params, InboxTriageResult)
@@ -649,49 +478,13 @@ class DaemonConnection(ActionsLink):
         if known or mine:
             self._emit(CaptureTriaged, capture_id, to, target, mine)
 
-    async def _load_plans(self, client: AsyncClient) -> None:
-        self._plans_requested += 1
-        ticket = self._plans_requested
-        result, error = await self._call(client, "plans.get", {}, PlansResult)
-        if ticket < self._plans_shown:
-            return  # a newer answer was already shown
-        if error is not None:
-            log.info("plans.get failed: %s", error)  # e.g. a daemon without plans; the rest still works
-            self._emit(PlansFailed, "get", error)
-            return
-        self._plans_shown = ticket
-        self.plans = result
-        self._emit(PlansLoaded, result)
-
-    async def _load_plans_quietly(self, client: AsyncClient) -> None:
-        try:
-            await self._load_plans(client)
-        except (DaemonUnavailable, RpcError):
-            pass  # the session loop notices the drop and reports it
-
     async def _edit_plans(self, client: AsyncClient, params: dict[str, Any]) -> None:
         result, error = await self._call(client, "plans.edit", params, PlansEditResult)
         if error is not None:
             self._emit(PlansFailed, params["op"], error)
         else:
             self._emit(PlansEdited, params["op"], result)
-        await self._load_plans_quietly(client)  # what is on disk now, written or not
-
-    async def _load_budget(self, client: AsyncClient) -> None:
-        report, error = await self._call(client, "memory.budget", {}, mem.BudgetReport)
-        if error is not None:
-            log.info("memory.budget failed: %s", error)  # e.g. a daemon without memory; the rest still works
-            return
-        self.budget = report
-        self._emit(BudgetLoaded, report)
-
-    async def _keep_budget(self, client: AsyncClient) -> None:
-        """Reload the budget after memory.changed events (debounced); runs for one connection."""
-        while True:
-            await self._budget_wanted.wait()
-            await asyncio.sleep(BUDGET_DEBOUNCE)
-            self._budget_wanted.clear()
-            await self._load_budget(client)
+        self.live.invalidate("plans.changed")  # what is on disk now, written or not
 
     def _seen(self, capture: Capture) -> None:
         """A capture the daemon has stored, from an event or a reply. Shown once, whatever repeats it."""
@@ -767,12 +560,34 @@ class DaemonConnection(ActionsLink):
         return sorted(self.inbox.values(), key=lambda c: c.seq, reverse=True)
 
     def _set_status(self, cls: type[ConnectionMessage], *args: Any) -> None:
-        self._status = (cls, args)
+        self._remember("status", cls, *args)
         self._emit(cls, *args)
 
+    def _remember(self, key: str, cls: type[ConnectionMessage], *args: Any) -> None:
+        """Replay `cls(*args)` to every listener that joins from now on (instead of what `key` said before)."""
+        self._sticky[key] = lambda: cls(*args)
+
     def _emit(self, cls: type[ConnectionMessage], *args: Any, **kwargs: Any) -> None:
+        self._post(lambda: cls(*args, **kwargs))
+
+    def _post(self, make: Callable[[], Any]) -> None:
+        """Post a message to every listener (a fresh one each: a message is handled by one pump)."""
         for target in list(self.listeners):
-            target.post_message(cls(*args, **kwargs))
+            target.post_message(make())
+
+    async def _live_call(self, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
+        """One request for a live query; a dropped connection is LinkDown (the session reports the drop)."""
+        client = self.client
+        if client is None:
+            raise LinkDown(NOT_CONNECTED)
+        try:
+            return await client.call(method, params, model), None
+        except RpcError as exc:
+            return None, exc.message
+        except ValidationError as exc:
+            return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
+        except DaemonUnavailable as exc:
+            raise LinkDown(_short(str(exc), self.socket)) from None
 
     async def _sleep(self, delay: float) -> None:
         self._wake.clear()
@@ -781,10 +596,11 @@ class DaemonConnection(ActionsLink):
         except asyncio.TimeoutError:
             pass
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
@@ -829,17 +645,6 @@ def _reap_when_it_exits(pid: int) -> None:
 
     if pid > 0:
         threading.Thread(target=wait, name="oxymus-tui-reaper", daemon=True).start()
-
-
-def date_changed(today: Today | None, now: float) -> bool:
-    """Whether the date in the day's zone is no longer the day shown (midnight passed)."""
-    if today is None:
-        return False
-    try:
-        local = dt.datetime.fromtimestamp(now, ZoneInfo(today.zone))
-    except (ValueError, KeyError, OSError):  # a zone this machine does not know: use its own
-        local = dt.datetime.fromtimestamp(now)
-    return local.date().isoformat() != today.date
 
 
 def _short(reason: str, socket: str) -> str:

@@ -3,42 +3,31 @@
 A mixin of DaemonConnection (connection.py), kept in its own module so that one
 stays about connecting, the inbox, the day, memory and plans. It uses the
 connection's plumbing (`ready`, `client`, `_call`, `_emit`, `_spawn`) and is run
-by its session: `_load_actions()` after connecting, `_keep_actions()` while
-connected, `_action_event()` for every event.
+by its session: `_load_actions()` after connecting, `_action_event()` for every event.
 
 - The waiting count and the pause come from `status` at connect, then from the
   `approvals.changed` and `pause.changed` events (`WaitingCounted`, `PauseChanged`);
   both are kept while disconnected and replayed to every new listener.
-- The approval queue (`actions.list`, waiting and snoozed, oldest first) is loaded at
-  connect and after every `approvals.changed` (a burst costs one reload; an answer
-  older than one already shown is dropped).
-- `decide()` posts `DecisionSent` at once and `DecisionMade` only when the daemon
-  replied, which means the decision is stored; otherwise `DecisionFailed` with the
-  daemon's message. It always sends `via: "tui"`.
+- The approval queue and an action's story are live queries of the Approvals screen
+  (screens/approvals.py).
+- Decisions are commands of the Approvals screens (screens/decisions.py).
 - The events whose changes the audit log records post `ActivityHappened`
-  (debounced); `load_log()` fetches a page for whoever shows the log.
+  (debounced); the Activity screen then asks for a page (screens/activity.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from oxymus.actions import OPEN, Action, ActionDetail, PauseState
-from oxymus.protocol import ActionResult, ActionsListResult, Event, LogResult, PauseResult
+from oxymus.actions import PauseState
+from oxymus.debounce import Debouncer
+from oxymus.protocol import Event, PauseResult
+from oxymus.tui.live import NOT_CONNECTED
 from oxymus.tui.messages import (
-    ActionLoaded,
-    ActionLoadFailed,
     ActivityHappened,
-    ApprovalsLoaded,
-    DecisionFailed,
-    DecisionMade,
-    DecisionSent,
-    LogFailed,
-    LogLoaded,
     LlmStatusChanged,
     PauseChanged,
     PauseFailed,
@@ -52,18 +41,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("oxymus.tui.connection")
 
-NOT_CONNECTED = "not connected to the daemon"
 ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
 # Events after which the audit log has grown (see the verbs the daemon writes).
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed"})
-QUEUE_DEBOUNCE = 0.05  # seconds: approvals.changed events within this window cost one queue reload
 ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
-QUEUE_LIMIT = 500
-LOG_PAGE = 100  # audit events per page: a DataTable measures every row it is given
-TRACE_LIMIT = 1000  # a trace is one trigger's story: small, read whole
-VIA = "tui"
-DECISIONS = {"approve": "actions.approve", "deny": "actions.deny", "snooze": "actions.snooze", "undo": "actions.undo"}
 
 
 class ActionsLink:
@@ -76,61 +58,9 @@ class ActionsLink:
         self.pause: PauseState | None = None
         self._attention_known = False  # `status` answered once: the count and pause are worth replaying
         self.llm_status: str | None = None
-        self.approvals: list[Action] | None = None  # the queue as last loaded (kept while disconnected)
-        self._queue_wanted = asyncio.Event()
-        self._activity_wanted = asyncio.Event()
-        self._queue_requested = 0
-        self._queue_shown = 0
-        self._action_requested = 0
-        self._decisions = 0
-
-    def _replay_actions(self, target) -> None:
-        if self._attention_known:
-            target.post_message(WaitingCounted(self.waiting))
-            target.post_message(PauseChanged(self.pause))
-            target.post_message(LlmStatusChanged(self.llm_status))
-        if self.approvals is not None:
-            target.post_message(ApprovalsLoaded(list(self.approvals)))
+        self._activity = Debouncer(ACTIVITY_DEBOUNCE, self._activity_happened, name="tui-activity")
 
     # ---- what screens call ---------------------------------------------------------
-
-    def load_approvals(self) -> None:
-        """Reload the approval queue (`ApprovalsLoaded`). Not connected: nothing (it loads on connecting)."""
-        if self.ready:
-            self._spawn(self._load_queue(self.client))
-
-    def load_action(self, action_id: str) -> None:
-        """Fetch one action with its story (`ActionLoaded`); an answer to an older request is dropped."""
-        if not self.ready:
-            self._emit(ActionLoadFailed, action_id, NOT_CONNECTED)
-            return
-        self._action_requested += 1
-        self._spawn(self._load_action(self.client, self._action_requested, action_id))
-
-    def decide(self, verb: str, action_id: str, *, reason: str | None = None, payload: dict[str, Any] | None = None,
-               until: str | None = None) -> int:
-        """Approve (optionally an edited `payload`), deny (optionally with a `reason`), snooze (`until`: 2h,
-        tomorrow 9:00, ...) or undo. Returns the request's ticket, carried by `DecisionSent`, then
-        `DecisionMade` or `DecisionFailed`.
-        """
-        if verb not in DECISIONS:
-            raise ValueError(f"not a decision: {verb!r}")
-        self._decisions += 1
-        ticket = self._decisions
-        if not self.ready:
-            self._emit(DecisionFailed, ticket, verb, action_id, NOT_CONNECTED)
-            return ticket
-        params: dict[str, Any] = {"id": action_id, "via": VIA}
-        if verb == "snooze":
-            params["until"] = until or ""
-        elif verb != "undo":
-            if reason:
-                params["reason"] = reason
-            if payload is not None and verb == "approve":
-                params["payload"] = payload
-        self._emit(DecisionSent, ticket, verb, action_id)
-        self._spawn(self._decide(self.client, ticket, verb, params))
-        return ticket
 
     def set_pause(self, until: str | None = None, reason: str = "") -> None:
         """Pause automation until `until` (2h, 14:00, tomorrow 9:00; None: until resumed): `PauseSet` or `PauseFailed`."""
@@ -149,26 +79,12 @@ class ActionsLink:
             return
         self._spawn(self._resume(self.client))
 
-    def load_log(self, *, trace_id: str | None = None, problems: bool = False, before_seq: int | None = None,
-                 limit: int = LOG_PAGE) -> None:
-        """A page of the audit log (`LogLoaded`, carrying what was asked so the asker can match it), or `LogFailed`."""
-        if not self.ready:
-            self._emit(LogFailed, NOT_CONNECTED)
-            return
-        params: dict[str, Any] = {"problems": problems, "limit": limit}
-        if trace_id:
-            params["trace_id"] = trace_id
-        if before_seq is not None:
-            params["before_seq"] = before_seq
-        self._spawn(self._load_log(self.client, params))
-
     # ---- run by the session --------------------------------------------------------
 
     async def _load_actions(self, client: "AsyncClient") -> None:
-        """At connect: the waiting count and the pause, then the queue. A daemon without actions is no error."""
-        # Events from here on (the subscription came first) reload again, so none is missed.
-        self._queue_wanted.clear()
-        self._activity_wanted.clear()
+        """At connect: the waiting count and the pause. A daemon without actions is no error."""
+        # Events from here on (the subscription came first) count again, so none is missed.
+        self._activity.cancel()
         status, error = await self._call(client, "status", {}, None)
         if error is None:
             try:
@@ -179,22 +95,12 @@ class ActionsLink:
             self._llm(status.get("llm"))
         else:
             log.info("status failed: %s", error)
-        await self._load_queue(client)
-
-    async def _keep_actions(self, client: "AsyncClient") -> None:
-        """Reload the queue and announce activity after events (each debounced); runs for one connection."""
-
-        async def activity() -> None:
-            self._emit(ActivityHappened)
-
-        await asyncio.gather(
-            self._debounced(self._queue_wanted, QUEUE_DEBOUNCE, lambda: self._load_queue(client)),
-            self._debounced(self._activity_wanted, ACTIVITY_DEBOUNCE, activity),
-        )
 
     def _llm(self, status: str | None) -> None:
         if status != self.llm_status:
             self.llm_status = status
+            if self._attention_known:
+                self._remember("llm", LlmStatusChanged, status)
             self._emit(LlmStatusChanged, status)
 
     def _action_event(self, event: Event) -> None:
@@ -204,7 +110,6 @@ class ActionsLink:
             waiting = event.data.get("waiting")
             if isinstance(waiting, int):
                 self._attention(waiting, self.pause)
-            self._queue_wanted.set()
         elif event.topic == "pause.changed":
             try:
                 pause = PauseState.model_validate(event.data["pause"]) if event.data.get("pause") else None
@@ -213,49 +118,26 @@ class ActionsLink:
                 return
             self._attention(self.waiting, pause)
         if event.topic in LOGGED_TOPICS:
-            self._activity_wanted.set()
+            self._activity()
+
+    async def _activity_happened(self) -> None:
+        self._emit(ActivityHappened)
 
     # ---- requests ------------------------------------------------------------------
 
     def _attention(self, waiting: int, pause: PauseState | None) -> None:
         first = not self._attention_known
         self._attention_known = True
+        self._remember("waiting", WaitingCounted, waiting)
+        self._remember("pause", PauseChanged, pause)
+        if first:
+            self._remember("llm", LlmStatusChanged, self.llm_status)
         if first or waiting != self.waiting:
             self.waiting = waiting
             self._emit(WaitingCounted, waiting)
         if first or pause != self.pause:
             self.pause = pause
             self._emit(PauseChanged, pause)
-
-    async def _load_queue(self, client: "AsyncClient") -> None:
-        self._queue_requested += 1
-        ticket = self._queue_requested
-        result, error = await self._call(client, "actions.list", {"status": list(OPEN), "limit": QUEUE_LIMIT},
-                                         ActionsListResult)
-        if error is not None:
-            log.info("actions.list failed: %s", error)  # e.g. a daemon without actions; the rest still works
-            return
-        if ticket < self._queue_shown:
-            return  # a newer answer was already shown
-        self._queue_shown = ticket
-        self.approvals = result.actions
-        self._emit(ApprovalsLoaded, list(result.actions))
-
-    async def _load_action(self, client: "AsyncClient", ticket: int, action_id: str) -> None:
-        detail, error = await self._call(client, "actions.get", {"id": action_id}, ActionDetail)
-        if ticket != self._action_requested:
-            return
-        if error is not None:
-            self._emit(ActionLoadFailed, action_id, error)
-        else:
-            self._emit(ActionLoaded, detail)
-
-    async def _decide(self, client: "AsyncClient", ticket: int, verb: str, params: dict[str, Any]) -> None:
-        result, error = await self._call(client, DECISIONS[verb], params, ActionResult)
-        if error is not None:
-            self._emit(DecisionFailed, ticket, verb, params["id"], error)
-            return
-        self._emit(DecisionMade, ticket, verb, result.action, "payload" in params)
 
     async def _set_pause(self, client: "AsyncClient", params: dict[str, Any]) -> None:
         result, error = await self._call(client, "pause.set", params, PauseResult)
@@ -272,21 +154,3 @@ class ActionsLink:
             return
         self._attention(self.waiting, None)
         self._emit(Resumed, result.expired)
-
-    async def _load_log(self, client: "AsyncClient", params: dict[str, Any]) -> None:
-        result, error = await self._call(client, "log.query", params, LogResult)
-        if error is not None:
-            self._emit(LogFailed, error)
-            return
-        self._emit(LogLoaded, result.events, trace_id=params.get("trace_id"), problems=params["problems"],
-                   before_seq=params.get("before_seq"), limit=params["limit"])
-
-    # ---- plumbing ------------------------------------------------------------------
-
-    @staticmethod
-    async def _debounced(wanted: asyncio.Event, delay: float, then: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await wanted.wait()
-            await asyncio.sleep(delay)  # let the rest of a burst arrive
-            wanted.clear()
-            await then()

@@ -23,7 +23,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, Label
 
 from oxymus.models import AuditEvent
-from oxymus.tui.connection_actions import LOG_PAGE, TRACE_LIMIT
+from oxymus.protocol import LogResult
+from oxymus.tui.live import Command
 from oxymus.tui.messages import ActivityHappened, Connected, LogFailed, LogLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar
@@ -32,6 +33,14 @@ from oxymus.tui.widgets.activity_views import ActivityTable, matches
 WAITING = "Waiting for the daemon…"
 NOTHING = "Nothing in the log yet."
 NO_MATCH = "No loaded event matches the filter; o loads older ones."
+LOG_PAGE = 100  # audit events per page: a DataTable measures every row it is given
+TRACE_LIMIT = 1000  # a trace is one trigger's story: small, read whole
+
+# A page of the audit log; `LogLoaded` carries what was asked, so the screen can match it.
+LOG = Command("log.query", lambda result, r: LogLoaded(result.events, trace_id=r.params.get("trace_id"),
+                                                     problems=r.params["problems"], before_seq=r.params.get("before_seq"),
+                                                     limit=r.params["limit"]),
+              lambda error, _r: LogFailed(error), LogResult)
 
 
 @dataclass
@@ -123,16 +132,16 @@ class ActivityScreen(SectionScreen):
 
     def _ask_newest(self) -> None:
         if self.trace_id is not None:
-            self.oxymus.connection.load_log(trace_id=self.trace_id, limit=TRACE_LIMIT)
+            self.oxymus.connection.live.send(LOG, trace_id=self.trace_id, problems=False, limit=TRACE_LIMIT)
         else:
-            self.oxymus.connection.load_log(problems=self.feed.problems, limit=LOG_PAGE)
+            self.oxymus.connection.live.send(LOG, problems=self.feed.problems, limit=LOG_PAGE)
 
     def _ask_older(self) -> None:
         feed = self.feed
         if self.trace_id is not None or feed.exhausted or feed.loading_older is not None or feed.oldest is None:
             return
         feed.loading_older = feed.oldest
-        self.oxymus.connection.load_log(problems=feed.problems, before_seq=feed.oldest, limit=LOG_PAGE)
+        self.oxymus.connection.live.send(LOG, problems=feed.problems, before_seq=feed.oldest, limit=LOG_PAGE)
         self._render_more()
 
     @on(Connected)

@@ -28,8 +28,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 
-from oxymus.actions import Action, ActionDetail
+from oxymus.actions import OPEN, Action, ActionDetail
+from oxymus.protocol import ActionsListResult
 from oxymus.textfmt import duration, one_line
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import (
     ActionLoaded,
     ActionLoadFailed,
@@ -39,6 +41,7 @@ from oxymus.tui.messages import (
     DecisionSent,
 )
 from oxymus.tui.screens.base import SectionScreen
+from oxymus.tui.screens.decisions import decide
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.payload_edit import PayloadEditScreen
 from oxymus.tui.widgets import SectionBar
@@ -49,10 +52,21 @@ WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing waits for your decision."
 LOADING = "Loading its story…"
 DEFAULT_SNOOZE = "1h"
+QUEUE_LIMIT = 500
+QUEUE_DEBOUNCE = 0.05  # seconds: approvals.changed events within this window cost one queue reload
+
+# The queue (waiting and snoozed, oldest first): on connect and after every approvals.changed.
+QUEUE = LiveQuery("actions.list", "actions.list", lambda a: ApprovalsLoaded(list(a.value.actions)),
+                  ActionsListResult, params=lambda: {"status": list(OPEN), "limit": QUEUE_LIMIT},
+                  topics=("approvals.changed",), debounce=QUEUE_DEBOUNCE, replay=True, offline_quiet=True)
+# One action with its story; only the answer to the newest request is shown.
+ACTION = LiveQuery("actions.get", "actions.get", lambda a: ActionLoaded(a.value), ActionDetail,
+                   failed=lambda error, p: ActionLoadFailed(p["id"], error))
 
 
 class ApprovalsScreen(SectionScreen):
     SECTION = "approvals"
+    LIVE = (QUEUE,)
     AUTO_FOCUS = "#approvals-table"
     BINDINGS = [
         Binding("a", "approve", "Approve"),
@@ -124,12 +138,12 @@ class ApprovalsScreen(SectionScreen):
     # ---- keys ---------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self.oxymus.connection.load_approvals()
+        self.oxymus.connection.live.ask(QUEUE)
 
     def action_approve(self) -> None:
         action = self._selected()
         if action is not None:
-            self.oxymus.connection.decide("approve", action.id)
+            decide(self.oxymus.connection, "approve", action.id)
 
     def action_deny(self) -> None:
         action = self._selected()
@@ -141,7 +155,7 @@ class ApprovalsScreen(SectionScreen):
 
     def _deny(self, action_id: str, reason: str | None) -> None:
         if reason is not None:
-            self.oxymus.connection.decide("deny", action_id, reason=reason or None)
+            decide(self.oxymus.connection, "deny", action_id, reason=reason or None)
 
     def action_snooze(self) -> None:
         action = self._selected()
@@ -154,7 +168,7 @@ class ApprovalsScreen(SectionScreen):
 
     def _snooze(self, action_id: str, until: str | None) -> None:
         if until:
-            self.oxymus.connection.decide("snooze", action_id, until=until)
+            decide(self.oxymus.connection, "snooze", action_id, until=until)
 
     def action_edit(self) -> None:
         action = self._selected()
@@ -172,7 +186,7 @@ class ApprovalsScreen(SectionScreen):
             return
         if last.id in self.pending:
             return
-        self.oxymus.connection.decide("undo", last.id)
+        decide(self.oxymus.connection, "undo", last.id)
 
     # ---- messages -----------------------------------------------------------------------
 
@@ -192,7 +206,7 @@ class ApprovalsScreen(SectionScreen):
         if self.detail is not None and self.detail.action.id == self.detail_for:
             now = self._by_id(self.detail_for)
             if now is not None and now.updated_at != self.detail.action.updated_at:
-                self.oxymus.connection.load_action(now.id)  # it changed: its story did too
+                self.oxymus.connection.live.ask(ACTION, id=now.id)  # it changed: its story did too
 
     @on(DataTable.RowHighlighted, "#approvals-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -207,7 +221,7 @@ class ApprovalsScreen(SectionScreen):
             return
         self.detail_for, self.detail, self.detail_error = action.id, None, None
         self._render_detail(action)
-        self.oxymus.connection.load_action(action.id)
+        self.oxymus.connection.live.ask(ACTION, id=action.id)
 
     @on(ActionLoaded)
     def _action_loaded(self, message: ActionLoaded) -> None:

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import (
     CaptureNotStored,
     Connected,
@@ -44,6 +45,7 @@ class SectionScreen(Screen):
     """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
+    LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/live.py), declared by the app
     BINDINGS = [Binding("c", "capture", "Capture"), Binding("P", "toggle_pause", "Pause")]
 
     @property

@@ -22,6 +22,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
 from oxymus import memory as mem
+from oxymus.protocol import MemorySearchResult
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import (
     BudgetLoaded,
     Connected,
@@ -43,6 +45,17 @@ KIND_FILTERS: tuple[str | None, ...] = (None, *mem.DEFAULT_KINDS)
 TIER_FILTERS: tuple[str | None, ...] = (None, *TIERS)
 WAITING = "Waiting for the daemon…"
 NO_MEMORY = "No memory yet. Press 2 for the Inbox and m on a capture to remember it."
+SEARCH_LIMIT = 50  # memory search results asked for
+BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
+
+# Hot memory's budget (the title line here and on a record): on connect and after every change.
+BUDGET = LiveQuery("memory.budget", "memory.budget", lambda a: BudgetLoaded(a.value), mem.BudgetReport,
+                   params=dict, topics=("memory.changed",), debounce=BUDGET_DEBOUNCE, replay=True)
+# A search (an empty query lists the most recently touched records); only the newest answer is shown.
+SEARCH = LiveQuery("memory.search", "memory.search",
+                   lambda a: MemorySearched(a.ticket, a.params["query"], a.params.get("kind"), a.params.get("tier"),
+                                            a.value.hits),
+                   MemorySearchResult, failed=lambda error, _p: MemoryFailed("search", None, error), offline_quiet=True)
 
 
 class SearchInput(Input):
@@ -61,6 +74,7 @@ class SearchInput(Input):
 
 class MemoryScreen(SectionScreen):
     SECTION = "memory"
+    LIVE = (BUDGET,)
     AUTO_FOCUS = "#memory-query"
     BINDINGS = [
         Binding("ctrl+k", "cycle_filter('kind')", "Kind", priority=True),
@@ -116,7 +130,12 @@ class MemoryScreen(SectionScreen):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        ticket = self.oxymus.connection.search_memory(self.query_text, self.kind, self.tier)
+        params = {"query": self.query_text, "limit": SEARCH_LIMIT}
+        if self.kind:
+            params["kind"] = self.kind
+        if self.tier:
+            params["tier"] = self.tier
+        ticket = self.oxymus.connection.live.ask(SEARCH, **params)
         if ticket is not None:
             self.wanted_ticket = ticket
 

@@ -23,6 +23,7 @@ from textual.widgets import Label, TextArea
 
 from oxymus.actions import Action
 from oxymus.tui.messages import DecisionFailed, DecisionMade
+from oxymus.tui.screens.decisions import decide
 
 if TYPE_CHECKING:
     from oxymus.tui.app import OxymusApp
@@ -84,7 +85,7 @@ class PayloadEditScreen(ModalScreen[bool]):
             return
         self._show_error("")
         self.query_one("#edit-hint", Label).update("Approving… (waiting for the daemon)")
-        self.ticket = self.connection.decide("approve", self.action.id, payload=payload)
+        self.ticket = decide(self.connection, "approve", self.action.id, payload=payload)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -23,6 +23,7 @@ from textual.widgets import Label, Static
 
 from oxymus.plans import PlansDocument
 from oxymus.protocol import PlansResult
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import PlansEdited, PlansFailed, PlansLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen
@@ -32,6 +33,10 @@ from oxymus.tui.widgets.plans_views import goals_text, proposals_text, unparsed_
 WAITING = "Waiting for the daemon…"
 NEXT_ACTIONS = "Next actions"
 
+# PLANS.md as the daemon parsed it: on connect, after every change (the link's own edits too); newest answer wins.
+PLANS = LiveQuery("plans.get", "plans.get", lambda a: PlansLoaded(a.value), PlansResult, params=dict,
+                  topics=("plans.changed",), failed=lambda error, _p: PlansFailed("get", error), replay=True)
+
 
 def missing_text(path: str) -> str:
     return f"{path} does not exist yet.\nPress a to add a next action: that creates it. Or point [plans] file at yours."
@@ -39,6 +44,7 @@ def missing_text(path: str) -> str:
 
 class PlansScreen(SectionScreen):
     SECTION = "plans"
+    LIVE = (PLANS,)
     AUTO_FOCUS = "#plans-actions"
     BINDINGS = [
         Binding("space", "toggle", "Done/undone"),
@@ -79,7 +85,7 @@ class PlansScreen(SectionScreen):
     # ---- actions ------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        self.oxymus.connection.load_plans()
+        self.oxymus.connection.live.ask(PLANS)
 
     def action_toggle(self) -> None:
         doc = self.document

@@ -18,7 +18,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from oxymus import memory as mem
+from oxymus.protocol import MemoryGetResult
 from oxymus.textfmt import local_time
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import (
     BudgetLoaded,
     Connected,
@@ -32,6 +34,10 @@ from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget
 from oxymus.tui.widgets import HistoryTable, SectionBar
 from oxymus.tui.widgets.memory_views import budget_text, provenance_line, tags_text, tier_text, version_note
+
+# One record and its history; only the answer to the newest request is shown.
+RECORD = LiveQuery("memory.get", "memory.get", lambda a: MemoryLoaded(a.value.record, a.value.history),
+                   MemoryGetResult, failed=lambda error, p: MemoryFailed("get", p["id"], error))
 
 LOADING = "Loading the history…"
 
@@ -71,7 +77,7 @@ class RecordScreen(SectionScreen):
 
     @on(Connected)
     def _connected_load(self, message: Connected) -> None:
-        self.oxymus.connection.load_memory(self.record_id)
+        self.oxymus.connection.live.ask(RECORD, id=self.record_id)
 
     @property
     def history_table(self) -> HistoryTable:
@@ -107,7 +113,7 @@ class RecordScreen(SectionScreen):
             return
         if self.is_active:
             self.notify(f"Saved as version {message.record.version}.", timeout=3)
-        self.oxymus.connection.load_memory(self.record_id)
+        self.oxymus.connection.live.ask(RECORD, id=self.record_id)
 
     @on(MemoryChanged)
     def _changed(self, message: MemoryChanged) -> None:
@@ -116,7 +122,7 @@ class RecordScreen(SectionScreen):
         if message.verb == "purged":
             self._close("This record was deleted.")
             return
-        self.oxymus.connection.load_memory(self.record_id)
+        self.oxymus.connection.live.ask(RECORD, id=self.record_id)
 
     @on(MemoryForgotten)
     def _forgotten(self, message: MemoryForgotten) -> None:

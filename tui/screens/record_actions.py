@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from oxymus import memory as mem
+from oxymus.protocol import MemoryForgetResult
+from oxymus.tui.live import Command
+from oxymus.tui.messages import MemoryEdited, MemoryFailed, MemoryForgotten
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
+
+# Save changes to a record (its previous text stays in its history); forget one (archived, not purged).
+EDIT = Command("memory.edit", lambda record, _r: MemoryEdited(record),
+               lambda error, r: MemoryFailed("edit", r.params["id"], error), mem.MemoryRecord)
+FORGET = Command("memory.forget",
+                 lambda result, r: MemoryForgotten(result.record.id if result.record is not None else r.params["id"]),
+                 lambda error, r: MemoryFailed("forget", r.params["id"], error), MemoryForgetResult)
 
 
 def ask_to_edit(screen: SectionScreen, record: mem.MemoryRecord) -> None:
@@ -14,7 +24,7 @@ def ask_to_edit(screen: SectionScreen, record: mem.MemoryRecord) -> None:
 
     def done(changes: dict | None) -> None:
         if changes:
-            screen.oxymus.connection.edit_memory(record_id, changes)
+            screen.oxymus.connection.live.send(EDIT, id=record_id, changes=changes)
         elif changes == {}:
             screen.notify("Nothing changed.", timeout=3)
 
@@ -26,4 +36,4 @@ def ask_to_forget(screen: SectionScreen, record: mem.MemoryRecord) -> None:
     record_id = record.id
     question = ConfirmScreen(f"Forget “{record.title}”?",
                              "It leaves search and goes cold; its history is kept.", yes="forget", no="keep it")
-    screen.app.push_screen(question, lambda yes: screen.oxymus.connection.forget_memory(record_id) if yes else None)
+    screen.app.push_screen(question, lambda yes: screen.oxymus.connection.live.send(FORGET, id=record_id, purge=False) if yes else None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from zoneinfo import ZoneInfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,10 +21,32 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from oxymus.today import Today
+from oxymus.tui.live import LiveQuery
 from oxymus.tui.messages import Connected, Connecting, Disconnected, RefreshFinished, TodayFailed, TodayLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar, SourcesPanel
 from oxymus.tui.widgets import today_panels as panels
+
+TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
+TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
+
+
+def date_changed(today: Today | None, now: float) -> bool:
+    """Whether the date in the day's zone is no longer the day shown (midnight passed)."""
+    if today is None:
+        return False
+    try:
+        local = dt.datetime.fromtimestamp(now, ZoneInfo(today.zone))
+    except (ValueError, KeyError, OSError):  # a zone this machine does not know: use its own
+        local = dt.datetime.fromtimestamp(now)
+    return local.date().isoformat() != today.date
+
+
+# The day: on connect, after every poll or source change (a burst costs one reload), and when
+# the date changed in the day's zone. A failure stays shown (and replayed) until the next answer.
+TODAY = LiveQuery("today.get", "today.get", lambda a: TodayLoaded(a.value, a.received_at), Today, params=dict,
+                  topics=TODAY_TOPICS, debounce=TODAY_DEBOUNCE, failed=lambda error, _p: TodayFailed(error),
+                  replay=True, replay_failure=True, report_drop=False, stale=date_changed)
 
 WAITING = "Waiting for the daemon…"
 NARROW = 120  # columns: below this the sources panel goes under the day instead of beside it (bill lines need ~75)
@@ -32,6 +55,7 @@ TICK = 1.0  # seconds between re-renders of the ages
 
 class TodayScreen(SectionScreen):
     SECTION = "today"
+    LIVE = (TODAY,)
     BINDINGS = [Binding("r", "refresh", "Refresh")]
 
     def __init__(self) -> None:
