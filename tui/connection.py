@@ -452,11 +452,7 @@ class DaemonConnection(ActionsLink):
     async def _call(self, client: AsyncClient, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
         """One request; returns (answer, None), or (None, why it failed) without raising."""
         try:
-            return await client.call(method, params, model), None
-        except RpcError as exc:
-            return None, exc.message
-        except ValidationError as exc:
-            return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
+            return await _request(client, method, params, model)
         except DaemonUnavailable as exc:
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
 
@@ -581,11 +577,7 @@ class DaemonConnection(ActionsLink):
         if client is None:
             raise LinkDown(NOT_CONNECTED)
         try:
-            return await client.call(method, params, model), None
-        except RpcError as exc:
-            return None, exc.message
-        except ValidationError as exc:
-            return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
+            return await _request(client, method, params, model)
         except DaemonUnavailable as exc:
             raise LinkDown(_short(str(exc), self.socket)) from None
 
@@ -601,6 +593,17 @@ class DaemonConnection(ActionsLink):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+async def _request(client: AsyncClient, method: str, params: dict[str, Any], model: Any) -> tuple[Any, str | None]:
+    """(answer, None), or (None, why) when the daemon refused or its answer did not fit the model;
+    a dropped connection (DaemonUnavailable) is the caller's to handle."""
+    try:
+        return await client.call(method, params, model), None
+    except RpcError as exc:
+        return None, exc.message
+    except ValidationError as exc:
+        return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
 
 
 async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
