@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -34,6 +35,7 @@ from oxymus.actions import FLOW, Action, InputRef, Proposer
 from oxymus.agents import agents as agent_classes
 from oxymus.agents import broken_agents
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
+from oxymus.debounce import Debouncer
 from oxymus.models import AuditEvent, Capture
 from oxymus.sources import StateItem, utc_iso
 from oxymus.store.repos import Store
@@ -356,23 +358,29 @@ class AgentRuntime:
         wanted = sorted({t for ts in topics.values() for t in ts})
         self._subscriber = self.bus.subscribe(wanted, "agents")
         pending: dict[str, list[dict[str, Any]]] = {}
-        timers: dict[str, asyncio.Task] = {}
-        while True:
-            event = await self._subscriber.queue.get()
-            if event is None:
-                log.warning("agent event queue overflowed; resubscribing")
-                self._subscriber = self.bus.subscribe(wanted, "agents")
-                continue
-            for name, ts in topics.items():
-                if not any(t == event["topic"] or (t.endswith("*") and event["topic"].startswith(t[:-1])) for t in ts):
+        # One debouncer per agent (oxymus/debounce.py, the TUI's too): a burst of events is
+        # one run, and events that arrive during that run get one more run after it.
+        debouncers: dict[str, Debouncer] = {}
+        try:
+            while True:
+                event = await self._subscriber.queue.get()
+                if event is None:
+                    log.warning("agent event queue overflowed; resubscribing")
+                    self._subscriber = self.bus.subscribe(wanted, "agents")
                     continue
-                pending.setdefault(name, []).append(event)
-                if name not in timers or timers[name].done():
-                    delay = parse_duration(self.agents[name].effective_trigger.debounce)
-                    timers[name] = asyncio.create_task(self._after(delay, name, pending))
+                for name, ts in topics.items():
+                    if not any(t == event["topic"] or (t.endswith("*") and event["topic"].startswith(t[:-1])) for t in ts):
+                        continue
+                    pending.setdefault(name, []).append(event)
+                    if name not in debouncers:
+                        delay = parse_duration(self.agents[name].effective_trigger.debounce)
+                        debouncers[name] = Debouncer(delay, functools.partial(self._after, name, pending), name=f"{name} events")
+                    debouncers[name]()
+        finally:
+            for debouncer in debouncers.values():
+                debouncer.cancel()
 
-    async def _after(self, delay: float, name: str, pending: dict[str, list[dict[str, Any]]]) -> None:
-        await asyncio.sleep(delay)
+    async def _after(self, name: str, pending: dict[str, list[dict[str, Any]]]) -> None:
         events = pending.pop(name, [])
         if events:
             topics = sorted({e["topic"] for e in events})
