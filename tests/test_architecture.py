@@ -3,6 +3,8 @@
 - The core (oxymus.*), the daemon and the connectors never import Textual or the TUI.
 - The TUI never imports the store, the daemon or a connector: it reaches data only
   through the daemon's clients.
+- The CLI package has no cycles: its command modules import `oxymus.cli.base` and no
+  sibling; the base imports no command module.
 - `oxymus capture` imports neither pydantic, asyncio, argparse nor Textual: its
   start-up budget is twice a bare interpreter's, and this keeps it honest without
   a timed assertion.
@@ -97,7 +99,7 @@ def test_the_tui_writes_to_disk_only_through_the_capture_fallback():
 
 def test_core_never_imports_a_concrete_connector_or_the_daemon():
     # The one exception: the CLI's `daemon` command starts the daemon (a lazy import).
-    allowed = {("oxymus/cli.py", "oxymus.daemon"), ("oxymus/cli.py", "oxymus.daemon.main")}
+    allowed = {("oxymus/cli/daemon_cmds.py", "oxymus.daemon"), ("oxymus/cli/daemon_cmds.py", "oxymus.daemon.main")}
     offenders = [
         (str(f.relative_to(ROOT)), name)
         for f in sorted((ROOT / "oxymus").rglob("*.py"))
@@ -106,6 +108,32 @@ def test_core_never_imports_a_concrete_connector_or_the_daemon():
         and (str(f.relative_to(ROOT)), name) not in allowed
     ]
     assert offenders == []
+
+
+def _cli_imports(path: Path) -> set[str]:
+    """What a module of oxymus/cli/ imports from the package (`from oxymus.cli import x` counts as oxymus.cli.x)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name}: relative import"
+            if node.module == "oxymus":
+                names.update(f"oxymus.{a.name}" for a in node.names)
+            elif node.module == "oxymus.cli":
+                names.update(f"oxymus.cli.{a.name}" for a in node.names)
+            elif node.module:
+                names.add(node.module)
+    return {n for n in names if n == "oxymus.cli" or n.startswith("oxymus.cli.")}
+
+
+def test_cli_command_modules_import_only_the_base():
+    package = ROOT / "oxymus" / "cli"
+    modules = sorted(p for p in package.glob("*.py") if p.name != "__init__.py")
+    assert {"base.py", "capture.py", "actions.py"} <= {p.name for p in modules}
+    found = {p.name: sorted(_cli_imports(p)) for p in modules}
+    assert found.pop("base.py") == [], "the base imports no command module"
+    assert {name: names for name, names in found.items() if set(names) - {"oxymus.cli.base"}} == {}
 
 
 def test_capture_path_stays_light(home):

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from oxymus import capture_cmd, protocol, wire
+from oxymus import protocol, wire
 from oxymus.cli import build_parser
+from oxymus.cli import capture as capture_cmd
 from oxymus.client import hello_params
 from oxymus.ulid import is_ulid, new_ulid, ulid_ms
 

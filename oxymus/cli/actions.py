@@ -7,14 +7,14 @@ import json
 import sys
 from typing import Any
 
-from oxymus import cli
+from oxymus.cli.base import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Exit, daemon_call, load_config, print_json, resolve_paths, time_zone
 from oxymus.explain import STATUS_WORDS, event_note, explain_text
 from oxymus.explain import local as _local
 from oxymus.explain import proposer_label as _proposer
 
 
 def register(command) -> None:
-    """Add the commands to the parser through cli.build_parser's `command` helper."""
+    """Add the commands to the parser through the `command` helper of `oxymus.cli.build_parser`."""
     p = command("propose", cmd_propose, "propose an action as yourself; the policy plane allows it, queues it for approval or denies it")
     p.add_argument("kind", help="e.g. notify.send, git.commit, calendar.create_event, bills.mark_paid")
     p.add_argument("--payload", default="{}", help="the payload as JSON (or - to read it from stdin)")
@@ -72,8 +72,10 @@ def register(command) -> None:
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    _register_policy(command)
 
-def register_policy(command) -> None:
+
+def _register_policy(command) -> None:
     policy = command("policy", None, "the policy plane: check policy.toml, dry-run a decision")
     sub = policy.add_subparsers(title="policy commands", metavar="ACTION", required=True)
     q = sub.add_parser("check", help="validate policy.toml (or FILE) with errors naming the line and key",
@@ -105,20 +107,11 @@ def _json_arg(command: str, text: str, what: str = "--payload") -> dict[str, Any
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         print(f"oxymus {command}: {what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=sys.stderr)
-        raise cli._Exit(cli.EXIT_USAGE) from None
+        raise Exit(EXIT_USAGE) from None
     if not isinstance(value, dict):
         print(f"oxymus {command}: {what} must be a JSON object", file=sys.stderr)
-        raise cli._Exit(cli.EXIT_USAGE)
+        raise Exit(EXIT_USAGE)
     return value
-
-
-def _zone():
-    try:
-        return cli._config(cli._paths()).time.tzinfo()
-    except Exception:  # noqa: BLE001 - showing times must not fail on a config problem `oxymus status` reports
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("UTC")
 
 
 def _ago(ts: str | None) -> str:
@@ -136,7 +129,7 @@ def _one_line(a: dict) -> str:
 
 def _print_action(command: str, a: dict, as_json: bool) -> None:
     if as_json:
-        cli._print_json(a)
+        print_json(a)
         return
     line = f"{a['id']} {a['kind']}: {STATUS_WORDS.get(a['status'], a['status'])}"
     if a["status"] in ("awaiting_approval", "approved", "denied"):
@@ -144,7 +137,7 @@ def _print_action(command: str, a: dict, as_json: bool) -> None:
     if a["status"] == "approved" and a.get("next_attempt_at"):
         line += f"; runs {_ago(a['next_attempt_at'])}"
     if a["status"] == "snoozed":
-        line += f" until {_local(a['snoozed_until'], _zone(), '%a %d %b %H:%M')}"
+        line += f" until {_local(a['snoozed_until'], time_zone(), '%a %d %b %H:%M')}"
     if a.get("error"):
         line += f": {a['error']}"
     if a.get("receipt"):
@@ -161,40 +154,40 @@ def cmd_propose(args) -> int:
     params: dict[str, Any] = {"kind": args.kind, "payload": payload, "reason": args.reason}
     if args.key:
         params["key"] = args.key
-    result = cli._daemon_call("propose", "actions.propose", params)
+    result = daemon_call("propose", "actions.propose", params)
     action = result["action"]
     if args.wait and action["status"] in ("approved", "executing"):
         action = _wait(action["id"])
     _print_action("propose", action, args.json)
     if not result["created"] and not args.json:
         print("  (already proposed with this key)")
-    return cli.EXIT_FAIL if action["status"] in ("denied", "failed") else cli.EXIT_OK
+    return EXIT_FAIL if action["status"] in ("denied", "failed") else EXIT_OK
 
 
 def cmd_paid(args) -> int:
     due = args.due
     if due is None:
-        bills = cli._daemon_call("paid", "today.get", {})["bills"]
+        bills = daemon_call("paid", "today.get", {})["bills"]
         wanted = args.bill.strip().lower()
         open_ = [b for b in bills if wanted in (b["bill"].lower(), b["name"].lower()) and b["status"] != "paid"]
         if not open_:
             known = ", ".join(sorted({b["bill"] for b in bills})) or "none"
             print(f"oxymus paid: no unpaid due date for {args.bill!r} in the bills window (bills shown today: {known}); "
                   "give --due YYYY-MM-DD", file=sys.stderr)
-            return cli.EXIT_USAGE
+            return EXIT_USAGE
         due = min(b["due"] for b in open_)
     payload: dict[str, Any] = {"bill": args.bill, "due": due}
     if args.amount is not None:
         payload["amount"] = args.amount
     if args.note:
         payload["note"] = args.note
-    result = cli._daemon_call("paid", "actions.propose", {"kind": "bills.mark_paid", "payload": payload,
+    result = daemon_call("paid", "actions.propose", {"kind": "bills.mark_paid", "payload": payload,
                                                          "reason": "you said you paid it"})
     action = result["action"]
     if action["status"] in ("approved", "executing"):
         action = _wait(action["id"])
     _print_action("paid", action, False)
-    return cli.EXIT_FAIL if action["status"] in ("denied", "failed") else cli.EXIT_OK
+    return EXIT_FAIL if action["status"] in ("denied", "failed") else EXIT_OK
 
 
 def _wait(action_id: str, timeout: float = 120.0) -> dict:
@@ -202,95 +195,95 @@ def _wait(action_id: str, timeout: float = 120.0) -> dict:
 
     deadline = time.monotonic() + timeout
     while True:
-        action = cli._daemon_call("propose", "actions.get", {"id": action_id})["action"]
+        action = daemon_call("propose", "actions.get", {"id": action_id})["action"]
         if action["status"] not in ("approved", "executing") or time.monotonic() > deadline:
             return action
         time.sleep(0.1)
 
 
 def cmd_approvals(args) -> int:
-    actions = cli._daemon_call("approvals", "actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
+    actions = daemon_call("approvals", "actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
     if args.json:
-        cli._print_json(actions)
-        return cli.EXIT_OK
+        print_json(actions)
+        return EXIT_OK
     if not actions:
         print("nothing waits for your decision")
-        return cli.EXIT_OK
-    zone = _zone()
+        return EXIT_OK
+    zone = time_zone()
     print(f"{len(actions)} waiting for your decision (oldest first)")
     for a in actions:
         note = f"snoozed until {_local(a['snoozed_until'], zone, '%a %H:%M')}" if a["status"] == "snoozed" else f"expires {_ago(a['expires_at'])}"
         print(f"  {_one_line(a)}")
         print(f"  {'':26}  by {_proposer(a['proposer'])}, {_ago(a['created_at'])}; {note}")
     print("decide with: oxymus approve ID | deny ID [--reason] | snooze ID --until WHEN | explain ID")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_actions(args) -> int:
     params: dict[str, Any] = {"limit": args.limit, "newest_first": True}
     if args.status:
         params["status"] = args.status
-    actions = cli._daemon_call("actions", "actions.list", params)["actions"]
+    actions = daemon_call("actions", "actions.list", params)["actions"]
     if args.json:
-        cli._print_json(actions)
-        return cli.EXIT_OK
-    zone = _zone()
+        print_json(actions)
+        return EXIT_OK
+    zone = time_zone()
     for a in actions:
         print(f"{_local(a['updated_at'], zone, '%m-%d %H:%M')}  {STATUS_WORDS.get(a['status'], a['status']):<15} {_one_line(a)}")
     if not actions:
         print("no actions")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_approve(args) -> int:
     params: dict[str, Any] = {"id": args.id}
     if args.payload:
         params["payload"] = _json_arg("approve", args.payload)
-    _print_action("approve", cli._daemon_call("approve", "actions.approve", params)["action"], args.json)
-    return cli.EXIT_OK
+    _print_action("approve", daemon_call("approve", "actions.approve", params)["action"], args.json)
+    return EXIT_OK
 
 
 def cmd_deny(args) -> int:
     params: dict[str, Any] = {"id": args.id}
     if args.reason:
         params["reason"] = args.reason
-    _print_action("deny", cli._daemon_call("deny", "actions.deny", params)["action"], args.json)
-    return cli.EXIT_OK
+    _print_action("deny", daemon_call("deny", "actions.deny", params)["action"], args.json)
+    return EXIT_OK
 
 
 def cmd_undo(args) -> int:
-    _print_action("undo", cli._daemon_call("undo", "actions.undo", {"id": args.id})["action"], args.json)
-    return cli.EXIT_OK
+    _print_action("undo", daemon_call("undo", "actions.undo", {"id": args.id})["action"], args.json)
+    return EXIT_OK
 
 
 def cmd_snooze(args) -> int:
-    _print_action("snooze", cli._daemon_call("snooze", "actions.snooze", {"id": args.id, "until": args.until})["action"], args.json)
-    return cli.EXIT_OK
+    _print_action("snooze", daemon_call("snooze", "actions.snooze", {"id": args.id, "until": args.until})["action"], args.json)
+    return EXIT_OK
 
 
 def cmd_explain(args) -> int:
-    detail = cli._daemon_call("explain", "actions.get", {"id": args.id})
+    detail = daemon_call("explain", "actions.get", {"id": args.id})
     if args.json:
-        cli._print_json(detail)
-        return cli.EXIT_OK
-    print("\n".join(explain_text(detail, _zone())))
-    return cli.EXIT_OK
+        print_json(detail)
+        return EXIT_OK
+    print("\n".join(explain_text(detail, time_zone())))
+    return EXIT_OK
 
 
 def cmd_pause(args) -> int:
     params: dict[str, Any] = {"reason": args.reason}
     if args.until:
         params["until"] = args.until
-    state = cli._daemon_call("pause", "pause.set", params)["pause"]
-    until = _local(state["until"], _zone(), "%a %d %b %H:%M") if state["until"] else "you run `oxymus resume`"
+    state = daemon_call("pause", "pause.set", params)["pause"]
+    until = _local(state["until"], time_zone(), "%a %d %b %H:%M") if state["until"] else "you run `oxymus resume`"
     print(f"paused until {until}: nothing executes by itself; proposals still queue")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_resume(args) -> int:
-    result = cli._daemon_call("resume", "pause.clear", {})
+    result = daemon_call("resume", "pause.clear", {})
     print("resumed" + (f"; {result['expired']} proposal(s) went stale while paused and expired" if result["expired"] else ""))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_log(args) -> int:
@@ -301,7 +294,7 @@ def cmd_log(args) -> int:
         try:
             from oxymus.client import connect
 
-            with connect(cli._paths().socket, timeout=30) as conn:
+            with connect(resolve_paths().socket, timeout=30) as conn:
                 trace = conn.call("actions.get", {"id": trace})["action"]["trace_id"]
         except Exception:  # noqa: BLE001 - not an action: take it as a trace id
             pass
@@ -309,42 +302,42 @@ def cmd_log(args) -> int:
     for key in ("subject", "verb"):
         if getattr(args, key):
             params[key] = getattr(args, key)
-    events = cli._daemon_call("log", "log.query", params)["events"]
+    events = daemon_call("log", "log.query", params)["events"]
     if args.json:
-        cli._print_json(events)
-        return cli.EXIT_OK
-    zone = _zone()
+        print_json(events)
+        return EXIT_OK
+    zone = time_zone()
     for e in events:
         note = event_note(e["details"])
         print(f"{_local(e['ts'], zone)}  {e['actor']:<14} {e['verb']:<24} {e['subject']}" + (f"  {note}" if note else ""))
     if not events:
         print("no matching events")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_policy_check(args) -> int:
     from oxymus import policy
     from oxymus.config import ConfigError
 
-    paths = cli._paths()
+    paths = resolve_paths()
     path = args.file or paths.policy_file
     try:
         pol = policy.load(path)
     except ConfigError as exc:
         print(f"oxymus policy check: {exc}", file=sys.stderr)
-        return cli.EXIT_USAGE
+        return EXIT_USAGE
     if pol.sha256 is None:
         print(f"{path}: no such file; the built-in defaults apply (`oxymus policy init` writes an example)")
-        return cli.EXIT_OK
+        return EXIT_OK
     from oxymus.action_kinds import action_specs
 
-    kinds = sorted(action_specs(cli._config(paths)))
+    kinds = sorted(action_specs(load_config(paths)))
     warnings = policy.lint(pol, kinds)
     for w in warnings:
         print(f"{path}: warning: {w}", file=sys.stderr)
     print(f"{path}: valid, {len(pol.rules)} rule{'s' if len(pol.rules) != 1 else ''}"
           + (f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_policy_explain(args) -> int:
@@ -355,17 +348,17 @@ def cmd_policy_explain(args) -> int:
         params["confidence"] = args.confidence
     if args.at:
         params["at"] = args.at
-    result = cli._daemon_call("policy explain", "policy.explain", params)
+    result = daemon_call("policy explain", "policy.explain", params)
     if args.json:
-        cli._print_json(result)
-        return cli.EXIT_OK
+        print_json(result)
+        return EXIT_OK
     from oxymus.actions import Decision
     from oxymus.policy import explain_lines
 
     print(f"{args.kind}: {result['preview']['summary']}")
     print(f"policy: {result['policy_path']}")
     print("\n".join(explain_lines(Decision.model_validate(result["decision"]))))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_policy_init(args) -> int:
@@ -373,12 +366,12 @@ def cmd_policy_init(args) -> int:
 
     from oxymus.policy import EXAMPLE
 
-    paths = cli._paths()
+    paths = resolve_paths()
     paths.ensure()
     if os.path.exists(paths.policy_file):
         print(f"{paths.policy_file} already exists; `oxymus policy check` validates it")
-        return cli.EXIT_OK
+        return EXIT_OK
     with open(paths.policy_file, "w", encoding="utf-8") as fh:
         fh.write(EXAMPLE)
     print(f"wrote {paths.policy_file}")
-    return cli.EXIT_OK
+    return EXIT_OK

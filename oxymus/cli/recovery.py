@@ -6,9 +6,11 @@ import os
 import sys
 import time
 
+from oxymus.cli.base import EXIT_FAIL, EXIT_OK, resolve_paths
+
 
 def register(command) -> None:
-    """Add the commands to the parser through cli.build_parser's `command` helper."""
+    """Add the commands to the parser through the `command` helper of `oxymus.cli.build_parser`."""
     p = command("backup", cmd_backup,
                 "copy the database consistently (also while the daemon runs); prints where it wrote and the size")
     p.add_argument("file", nargs="?", metavar="FILE",
@@ -20,38 +22,37 @@ def register(command) -> None:
 
 
 def cmd_backup(args) -> int:
-    from oxymus import cli
     from oxymus.store import backup
 
-    paths = cli._paths()
+    paths = resolve_paths()
     dest = os.path.abspath(os.path.expanduser(args.file)) if args.file else backup.default_path(paths.backup_dir, manual=True)
     started = time.monotonic()
     try:
         size = backup.take(paths.db_file, dest)
     except backup.BackupError as exc:
         print(f"oxymus backup: {exc}", file=sys.stderr)
-        return cli.EXIT_FAIL
+        return EXIT_FAIL
     print(f"wrote {dest} ({human_size(size)}, {time.monotonic() - started:.2f} s)")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_restore(args) -> int:
-    from oxymus import cli, stop_reason
+    from oxymus import stop_reason
     from oxymus.store import restore
 
-    paths = cli._paths()
+    paths = resolve_paths()
     paths.ensure()
     try:
         done = restore.restore(os.path.expanduser(args.file), paths.db_file, paths.lock_file)
     except restore.RestoreRefused as exc:
         print(f"oxymus restore: {exc}", file=sys.stderr)
-        return cli.EXIT_FAIL
+        return EXIT_FAIL
     stop_reason.clear(paths.stop_reason_file)  # the reason the daemon gave (a damaged file) is gone
     print(f"restored {done.source} (schema v{done.schema}, {human_size(done.size)}) to {done.target}")
     if done.aside:
         print(f"the previous database is kept as {done.aside}")
     print("start the daemon with `oxymus up`")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def human_size(size: int) -> str:

@@ -2,7 +2,8 @@
 
 Parses the command line, chooses the id and hands the capture to
 `oxymus.capture_client.store` (the daemon when it answers, else the store directly;
-the TUI uses the same function).
+the TUI uses the same function). `oxymus.cli.main` calls `main` here before argparse
+is imported; `register` adds the command to the argparse tree for `--help` and the docs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,21 @@ from oxymus.store.capture_sql import CaptureError, check_text
 from oxymus.ulid import new_ulid
 
 USAGE = "usage: oxymus capture [--source NAME] [--json] (TEXT... | -)"
+
+
+def register(command) -> None:
+    """Add the command to the parser through the `command` helper of `oxymus.cli.build_parser`."""
+    p = command("capture", None, "put a thought in the inbox; prints its id (works with the daemon down)")
+    p.add_argument("text", nargs="+", metavar="TEXT", help="the words to capture, or - to read them from stdin")
+    p.add_argument("--source", default="cli", help="where it came from (default: cli; stdin when reading -)")
+    p.add_argument("--json", action="store_true", help="print the stored capture as JSON")
+    p.set_defaults(handler=_capture_via_argparse)
+
+
+def _capture_via_argparse(args) -> int:
+    # Reached only when the fast path declined (it never does for valid input); keep one code path.
+    argv = list(args.text) + ["--source", args.source] + (["--json"] if args.json else [])
+    return main(argv) or 0
 
 
 class UsageError(Exception):

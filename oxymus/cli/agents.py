@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxymus import cli
+from oxymus.cli.base import EXIT_FAIL, EXIT_OK, daemon_call, print_json, time_zone
 from oxymus.explain import local as local_time
 
 
@@ -35,12 +35,6 @@ def register(command) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _zone():
-    from oxymus.cli_actions import _zone as zone
-
-    return zone()
-
-
 def _run_line(run: dict[str, Any], zone) -> str:
     took = f"{run['duration_ms'] / 1000:.1f}s" if run.get("duration_ms") is not None else "running"
     llm = ""
@@ -55,11 +49,11 @@ def _run_line(run: dict[str, Any], zone) -> str:
 
 
 def cmd_agents_list(args) -> int:
-    result = cli._daemon_call("agents list", "agents.list", {})
+    result = daemon_call("agents list", "agents.list", {})
     if args.json:
-        cli._print_json(result)
-        return cli.EXIT_OK
-    zone = _zone()
+        print_json(result)
+        return EXIT_OK
+    zone = time_zone()
     print(f"LLM: {result['llm']}")
     for a in result["agents"]:
         state = "" if a["enabled"] else "  (disabled)"
@@ -71,34 +65,34 @@ def cmd_agents_list(args) -> int:
             print(f"  last: {_run_line(a['last_run'], zone)}")
     for name, why in result.get("broken", {}).items():
         print(f"\n{name}: BROKEN: {why}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_agents_run(args) -> int:
-    run = cli._daemon_call("agents run", "agents.run", {"name": args.name}, timeout=600)
+    run = daemon_call("agents run", "agents.run", {"name": args.name}, timeout=600)
     if args.json:
-        cli._print_json(run)
+        print_json(run)
     else:
-        print(_run_line(run, _zone()))
+        print(_run_line(run, time_zone()))
         if run["actions"]:
             print(f"  proposed {len(run['actions'])} action(s): `oxymus approvals` shows those waiting for you")
-    return cli.EXIT_OK if run["outcome"] == "succeeded" else cli.EXIT_FAIL
+    return EXIT_OK if run["outcome"] == "succeeded" else EXIT_FAIL
 
 
 def cmd_agents_history(args) -> int:
     params: dict[str, Any] = {"limit": args.limit}
     if args.name:
         params["agent"] = args.name
-    runs = cli._daemon_call("agents history", "agents.history", params)["runs"]
+    runs = daemon_call("agents history", "agents.history", params)["runs"]
     if args.json:
-        cli._print_json(runs)
-        return cli.EXIT_OK
-    zone = _zone()
+        print_json(runs)
+        return EXIT_OK
+    zone = time_zone()
     for run in runs:
         print(_run_line(run, zone))
     if not runs:
         print("no runs yet")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_artifacts(args) -> int:
@@ -107,11 +101,11 @@ def cmd_artifacts(args) -> int:
         params["kind"] = args.kind
     if args.key:
         params["key"] = args.key
-    found = cli._daemon_call("artifacts", "artifacts.list", params)["artifacts"]
+    found = daemon_call("artifacts", "artifacts.list", params)["artifacts"]
     if args.json:
-        cli._print_json(found)
-        return cli.EXIT_OK
-    zone = _zone()
+        print_json(found)
+        return EXIT_OK
+    zone = time_zone()
     for art in found:
         print(f"{local_time(art['created_at'], zone, '%m-%d %H:%M')}  {art['agent']:<11} {art['kind']:<16} {art['key']:<12} {art['title']}"
               + (f"\n  {art['path']}" if art.get("path") else ""))
@@ -119,4 +113,4 @@ def cmd_artifacts(args) -> int:
             print("\n" + art["content"].rstrip() + "\n")
     if not found:
         print("no artifacts yet")
-    return cli.EXIT_OK
+    return EXIT_OK
