@@ -57,25 +57,33 @@ from the items given as facts; an answer with a number not in the facts is refus
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oxymus.actions import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
-from oxymus.agents.confidence import Confidence, LlmPart, derive
+from oxymus.agents.confidence import LlmPart, derive
+from oxymus.agents.sentinel_notices import (
+    Memory,
+    Notice,
+    cut,
+    day_words,
+    moment_words,
+    money,
+    notice_confidence,
+    parse_time,
+    plural,
+    short_hash,
+)
 from oxymus.sources import utc_iso
 from oxymus.timeofday import in_window, parse_clock, parse_window
 from oxymus.when import Duration, parse_duration
 
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
 OVERDUE_DAYS = 7  # an overdue bill is announced up to this many days after its due date
-KEEP = dt.timedelta(days=70)  # how long what was said is remembered (bills look back 62 days)
 MEMORY_KEY = "memory"
 COALESCE = ("ci", "review", "bill", "approvals")  # several of these in one run make one notification
 MAX_LINES = 8  # items listed in one notification's body
@@ -121,112 +129,6 @@ class DigestWording(BaseModel):
     intro: str = Field(min_length=3, max_length=300, description="one or two short sentences before the list")
 
 
-@dataclass
-class Notice:
-    """Something worth a notification, before it is sent."""
-
-    category: str  # meeting, ci, review, bill, approvals
-    topic: str  # what is remembered once said: one episode of one thing
-    title: str  # as a notification of its own
-    body: str
-    line: str  # as one line of a combined notification
-    label: str  # a few words for the run summary
-    short: str  # a few words for a combined title: owner/repo#12, a bill's name
-    urgent: bool
-    reason: str
-    inputs: list[InputRef] = field(default_factory=list)
-    at: str = ""  # local time since when it is true, as shown
-
-
-# --- small helpers ---------------------------------------------------------------------
-
-
-def notice_confidence(group: list[Notice]) -> Confidence:
-    """See `Sentinel.confidence_rule`."""
-    return derive("strong" if any(n.urgent for n in group) else "moderate", support=len(group) - 1)
-
-
-
-def _parse(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso)
-
-
-def _cut(text: str, width: int) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
-
-
-def _plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else many or word + 's'}"
-
-
-def _day(day: dt.date, today: dt.date) -> str:
-    if day == today:
-        return "today"
-    if day == today + dt.timedelta(days=1):
-        return "tomorrow"
-    if day == today - dt.timedelta(days=1):
-        return "yesterday"
-    return f"{day:%a} {day.day} {day:%b}"
-
-
-def _moment(when: dt.datetime, zone, today: dt.date) -> str:
-    """A moment in local time: 14:05, yesterday 23:10, Sat 21 Nov 09:00."""
-    local = when.astimezone(zone)
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    return f"{_day(local.date(), today)} {local:%H:%M}"
-
-
-def _money(amount: Any, currency: Any) -> str:
-    try:
-        return f"{float(amount):,.2f} {currency or ''}".rstrip()
-    except (TypeError, ValueError):
-        return ""
-
-
-def _hash(parts: list[str]) -> str:
-    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
-
-
-class _Memory:
-    """What the sentinel keeps between runs (one JSON value under `memory`)."""
-
-    def __init__(self, raw: Any):
-        raw = raw if isinstance(raw, dict) else {}
-        self.sent: dict[str, str] = dict(raw.get("sent") or {})  # topic -> when it was proposed
-        self.episodes: dict[str, dict[str, Any]] = dict(raw.get("episodes") or {})
-        self.digested: dict[str, str] = dict(raw.get("digested") or {})  # digest entry id -> when notified
-        self.digest_day: str | None = raw.get("digest_day")
-        self._before = json.dumps(self.dump(), sort_keys=True)
-
-    def dump(self) -> dict[str, Any]:
-        return {"sent": self.sent, "episodes": self.episodes, "digested": self.digested, "digest_day": self.digest_day}
-
-    @property
-    def changed(self) -> bool:
-        return json.dumps(self.dump(), sort_keys=True) != self._before
-
-    def episode(self, topic: str, now: str, ident: str | None = None) -> str:
-        """The current episode of a condition that holds now: since when (or its own ident)."""
-        ep = self.episodes.get(topic)
-        if ep is None or not ep.get("open") or (ident is not None and ep.get("ident") != ident):
-            ep = self.episodes[topic] = {"since": now, "ident": ident, "open": True}
-        return ep["since"]
-
-    def close_absent(self, prefix: str, present: set[str], now: str) -> None:
-        """Conditions of this kind that no longer hold: their episode is over (nothing is said)."""
-        for topic, ep in self.episodes.items():
-            if topic.startswith(prefix) and topic not in present and ep.get("open"):
-                ep.update(open=False, closed=now)
-
-    def prune(self, now: dt.datetime) -> None:
-        cutoff = utc_iso(now - KEEP)
-        self.sent = {k: v for k, v in self.sent.items() if v >= cutoff}
-        self.digested = {k: v for k, v in self.digested.items() if v >= cutoff}
-        self.episodes = {k: v for k, v in self.episodes.items() if v.get("open") or v.get("closed", "") >= cutoff}
-
-
 # --- the agent -------------------------------------------------------------------------
 
 
@@ -259,7 +161,7 @@ class Sentinel(Agent):
         today = local.date()
         quiet = bool(s.quiet_hours) and in_window(local.time(), parse_window(s.quiet_hours, wraps=True))
         paused = await ctx.paused() is not None
-        mem = _Memory(await ctx.recall(MEMORY_KEY))
+        mem = Memory(await ctx.recall(MEMORY_KEY))
 
         waiting = await ctx.actions(["awaiting_approval"])
         settled = await ctx.actions(["approved", "executing", "succeeded"], limit=1000)
@@ -302,7 +204,7 @@ class Sentinel(Agent):
         if said:
             parts.append("notified: " + "; ".join(said))
         if held:
-            parts.append(f"{_plural(len(held), 'item')} held {'while paused' if paused else 'for quiet hours'}")
+            parts.append(f"{plural(len(held), 'item')} held {'while paused' if paused else 'for quiet hours'}")
         if digest_note:
             parts.append(digest_note)
         return ", ".join(parts) if parts else "nothing worth a notification"
@@ -318,14 +220,14 @@ class Sentinel(Agent):
             if item.error or data.get("all_day") or not item.starts_at:
                 continue
             try:
-                start = _parse(item.starts_at)
-                end = _parse(item.ends_at) if item.ends_at else start
+                start = parse_time(item.starts_at)
+                end = parse_time(item.ends_at) if item.ends_at else start
             except ValueError:
                 ctx.note(f"skipped calendar item {item.key}: bad time {item.starts_at!r}")
                 continue
             if not (start - lead <= now < start + LATE_GRACE) or (end > start and now >= end):
                 continue
-            summary = _cut(data.get("summary") or "(no title)", 120)
+            summary = cut(data.get("summary") or "(no title)", 120)
             seconds = (start - now).total_seconds()
             if seconds > 0:
                 when = f"in {math.ceil(seconds / 60)} min"
@@ -335,9 +237,9 @@ class Sentinel(Agent):
                 when = f"started {int(-seconds // 60)} min ago"
             local = start.astimezone(ctx.zone)
             at = f"{local:%H:%M}"  # with "in 10 min" beside it, the day goes without saying
-            body = [f"{at}–{_moment(end, ctx.zone, local.date())}" if end > start else at]
+            body = [f"{at}–{moment_words(end, ctx.zone, local.date())}" if end > start else at]
             if data.get("location"):
-                body.append(f"at {_cut(data['location'], 200)}")
+                body.append(f"at {cut(data['location'], 200)}")
             if str(data.get("status") or "").upper() == "TENTATIVE":
                 body.append("tentative")
             if data.get("url"):
@@ -352,7 +254,7 @@ class Sentinel(Agent):
             ))
         return out
 
-    async def _pulls(self, ctx, mem: _Memory, now_s: str, today: dt.date) -> list[Notice]:
+    async def _pulls(self, ctx, mem: Memory, now_s: str, today: dt.date) -> list[Notice]:
         out = []
         present: set[str] = set()
         for item in await ctx.state(["github.pr", "github.review_request"]):
@@ -376,12 +278,12 @@ class Sentinel(Agent):
                 since = mem.episode(topic, now_s, str(head) if head else None)
                 checks = [str(c) for c in data.get("failing_checks") or []]
                 failing = ", ".join(checks[:6]) + (f" and {len(checks) - 6} more" if len(checks) > 6 else "") if checks else "(no check named)"
-                at = _moment(_parse(since), ctx.zone, today)
+                at = moment_words(parse_time(since), ctx.zone, today)
                 out.append(Notice(
                     category="ci", topic=f"{topic}#{head or since}",
-                    title=_cut(f"CI failed on {ref} (since {at}): {title}", 200),
-                    body=f"{_cut(title, 300)}\nFailing: {failing}\n{url}",
-                    line=f"{ref} {_cut(title, 60)}: {_cut(failing, 80)} {url}", label=f"CI failed on {ref}", short=ref,
+                    title=cut(f"CI failed on {ref} (since {at}): {title}", 200),
+                    body=f"{cut(title, 300)}\nFailing: {failing}\n{url}",
+                    line=f"{ref} {cut(title, 60)}: {cut(failing, 80)} {url}", label=f"CI failed on {ref}", short=ref,
                     urgent=False, reason=f"CI of {ref} failed ({failing})" + (f" on {str(head)[:12]}" if head else ""),
                     inputs=inputs,
                 ))
@@ -389,13 +291,13 @@ class Sentinel(Agent):
                 topic = f"review:{url}"
                 present.add(topic)
                 since = mem.episode(topic, now_s)
-                at = _moment(_parse(since), ctx.zone, today)
+                at = moment_words(parse_time(since), ctx.zone, today)
                 author = data.get("author") or "someone"
                 out.append(Notice(
                     category="review", topic=f"{topic}#{since}",
-                    title=_cut(f"Review requested on {ref} (since {at}): {title}", 200),
-                    body=f"{_cut(title, 300)}\nby {author}{' (draft)' if data.get('draft') else ''}\n{url}",
-                    line=f"{ref} {_cut(title, 60)} by {author} {url}", label=f"review of {ref}", short=ref,
+                    title=cut(f"Review requested on {ref} (since {at}): {title}", 200),
+                    body=f"{cut(title, 300)}\nby {author}{' (draft)' if data.get('draft') else ''}\n{url}",
+                    line=f"{ref} {cut(title, 60)} by {author} {url}", label=f"review of {ref}", short=ref,
                     urgent=False, reason=f"{author} asked for your review of {ref}", inputs=inputs,
                 ))
         mem.close_absent("ci:", present, now_s)
@@ -417,8 +319,8 @@ class Sentinel(Agent):
                 continue
             if (bill, due.isoformat()) in paid:
                 continue
-            name = _cut(data.get("name") or bill, 80)
-            amount = _money(data.get("amount"), data.get("currency"))
+            name = cut(data.get("name") or bill, 80)
+            amount = money(data.get("amount"), data.get("currency"))
             days = (due - today).days
             command = f"oxymus paid {bill} --due {due.isoformat()}"
             ref = InputRef(kind="state", ref=f"{item.source}:{item.key}", note="bills.due")
@@ -427,13 +329,13 @@ class Sentinel(Agent):
                 what = f"{name}{', ' + amount if amount else ''}"
                 overdue.append(Notice(
                     category="bill", topic=f"bill:{bill}@{due.isoformat()}:overdue",
-                    title=f"Overdue: {what}, due {_day(due, today)}",
+                    title=f"Overdue: {what}, due {day_words(due, today)}",
                     body=f"Not marked paid in Oxymus.{url}\nPaid already? `{command}`",
-                    line=f"{what}, due {_day(due, today)}: `{command}`", label=f"{name} overdue", short=name,
+                    line=f"{what}, due {day_words(due, today)}: `{command}`", label=f"{name} overdue", short=name,
                     urgent=False, reason=f"{name} was due {due.isoformat()} and is not marked paid", inputs=[ref],
                 ))
             elif 0 <= days <= s.bill_days:
-                when = _day(due, today) if days <= 1 else f"{_day(due, today)} (in {days} days)"
+                when = day_words(due, today) if days <= 1 else f"{day_words(due, today)} (in {days} days)"
                 soon.append({
                     "id": f"bill:{bill}@{due.isoformat()}", "kind": "bill", "label": name,
                     "text": f"{name}{' ' + amount if amount else ''} due {when}", "command": command,
@@ -441,7 +343,7 @@ class Sentinel(Agent):
                 })
         return overdue, soon
 
-    async def _sources(self, ctx, s: SentinelSettings, mem: _Memory, now: dt.datetime, today: dt.date) -> list[dict[str, Any]]:
+    async def _sources(self, ctx, s: SentinelSettings, mem: Memory, now: dt.datetime, today: dt.date) -> list[dict[str, Any]]:
         stale_for = parse_duration(s.stale_for)
         now_s = utc_iso(now)
         entries = []
@@ -454,22 +356,22 @@ class Sentinel(Agent):
             present.add(topic)
             # Stale counts from when the sentinel first saw it so, too: after a night with the
             # laptop shut every source is hours old until its first poll, which is no news.
-            seen = _parse(mem.episode(topic, now_s, view.last_success))
+            seen = parse_time(mem.episode(topic, now_s, view.last_success))
             if view.last_success is not None:
-                last = _parse(view.last_success)
+                last = parse_time(view.last_success)
                 since = max(last + dt.timedelta(seconds=view.stale_after), seen)
                 ident = view.last_success
-                what = f"{view.source}: no fresh data since {_moment(last, ctx.zone, today)}"
+                what = f"{view.source}: no fresh data since {moment_words(last, ctx.zone, today)}"
             else:
                 since = seen
                 ident = f"never@{utc_iso(since)}"
-                what = f"{view.source}: has not worked since {_moment(since, ctx.zone, today)}"
+                what = f"{view.source}: has not worked since {moment_words(since, ctx.zone, today)}"
             if (now - since).total_seconds() < stale_for:
                 continue
             if view.status == "needs_human":
                 what += " (it needs you)"
             if view.last_error:
-                what += f"; last error: {_cut(view.last_error, 160)}"
+                what += f"; last error: {cut(view.last_error, 160)}"
             entries.append({
                 "id": f"stale:{view.source}#{ident}", "kind": "stale", "label": view.source, "text": what,
                 "command": f"oxymus refresh {view.source}",
@@ -478,7 +380,7 @@ class Sentinel(Agent):
         mem.close_absent("stale:", present, now_s)
         return entries
 
-    def _approvals(self, ctx, waiting, s: SentinelSettings, mem: _Memory, now: dt.datetime, today: dt.date) -> list[Notice]:
+    def _approvals(self, ctx, waiting, s: SentinelSettings, mem: Memory, now: dt.datetime, today: dt.date) -> list[Notice]:
         """Once one waits longer than approvals_after, a reminder of every one waiting at least half that, not yet reminded."""
         after = dt.timedelta(seconds=parse_duration(s.approvals_after))
         out = []
@@ -487,18 +389,18 @@ class Sentinel(Agent):
             if action.proposer.type == "agent" and action.proposer.name == self.name:
                 continue  # never a reminder about a reminder
             try:
-                since = _parse(action.updated_at)
+                since = parse_time(action.updated_at)
             except ValueError:
                 continue
             if now - since < after / 2 or f"approval:{action.id}" in mem.sent:
                 continue
             ripe = ripe or now - since >= after
-            summary = _cut(action.preview.summary or action.kind, 120)
-            at = _moment(since, ctx.zone, today)
+            summary = cut(action.preview.summary or action.kind, 120)
+            at = moment_words(since, ctx.zone, today)
             out.append(Notice(
                 category="approvals", topic=f"approval:{action.id}",
-                title=_cut(f"Waiting for your approval since {at}: {summary}", 200),
-                body=f"{summary}\nproposed by {action.proposer.label()}" + (f": {_cut(action.reason, 300)}" if action.reason else "")
+                title=cut(f"Waiting for your approval since {at}: {summary}", 200),
+                body=f"{summary}\nproposed by {action.proposer.label()}" + (f": {cut(action.reason, 300)}" if action.reason else "")
                      + "\nDecide with `oxymus approvals` (or in the TUI).",
                 line=f"{summary} ({action.proposer.label()}, since {at})", label=f"approval {action.id}", short=summary,
                 urgent=False, reason=f"action {action.id} ({action.kind}) has waited for a decision since {at}",
@@ -527,15 +429,15 @@ class Sentinel(Agent):
     def _key(group: list[Notice]) -> str:
         if len(group) == 1:
             key = f"sentinel:{group[0].topic}"
-            return key if len(key) <= 300 else f"sentinel:{group[0].category}:{_hash([group[0].topic])}"
-        return f"sentinel:{group[0].category}:{_hash([n.topic for n in group])}"
+            return key if len(key) <= 300 else f"sentinel:{group[0].category}:{short_hash([group[0].topic])}"
+        return f"sentinel:{group[0].category}:{short_hash([n.topic for n in group])}"
 
     @staticmethod
     def _payload(group: list[Notice], quiet: bool) -> dict[str, Any]:
         first = group[0]
         urgency = "critical" if quiet and first.urgent else "normal"
         if len(group) == 1:
-            return {"title": _cut(first.title, 200), "body": first.body[:2000], "urgency": urgency}
+            return {"title": cut(first.title, 200), "body": first.body[:2000], "urgency": urgency}
         n = len(group)
         shorts = ", ".join(x.short for x in group[:4]) + ("…" if n > 4 else "")
         title = {
@@ -551,11 +453,11 @@ class Sentinel(Agent):
             lines.append("Decide with `oxymus approvals` (or in the TUI).")
         elif first.category in ("ci", "review"):
             lines.append("`oxymus today` lists your pull requests.")
-        return {"title": _cut(title, 200), "body": "\n".join(lines)[:2000], "urgency": urgency}
+        return {"title": cut(title, 200), "body": "\n".join(lines)[:2000], "urgency": urgency}
 
     # --- the digest --------------------------------------------------------------------
 
-    async def _digest(self, ctx, s: SentinelSettings, mem: _Memory, entries: list[dict[str, Any]], now: dt.datetime,
+    async def _digest(self, ctx, s: SentinelSettings, mem: Memory, entries: list[dict[str, Any]], now: dt.datetime,
                       today: dt.date, hold: bool) -> str:
         """Fold today's minor items into the day's digest; at digest_at, one notification if it has anything new."""
         now_s = utc_iso(now)
@@ -580,7 +482,7 @@ class Sentinel(Agent):
             if e["id"] not in current and not e.get("resolved_at"):
                 e["resolved_at"] = now_s  # kept in the record; a recovery is not announced
                 changed = 1
-        notes = [f"digest {key}: {_plural(added, 'new item')}"] if added else []
+        notes = [f"digest {key}: {plural(added, 'new item')}"] if added else []
 
         open_now = [e for e in listed if not e.get("resolved_at")]
         unsaid = [e for e in open_now if e["id"] not in mem.digested]
@@ -592,7 +494,7 @@ class Sentinel(Agent):
             inputs += [InputRef(**e["ref"]) for e in unsaid[:40] if isinstance(e.get("ref"), dict)]
             action = await ctx.propose("notify.send", payload, key=f"sentinel:digest:{key}", inputs=inputs,
                                        confidence=derive("moderate", support=len(unsaid) - 1, llm=llm_part).value,
-                                       reason=f"the digest of {key} has {_plural(len(unsaid), 'new item')} at digest_at {s.digest_at}")
+                                       reason=f"the digest of {key} has {plural(len(unsaid), 'new item')} at digest_at {s.digest_at}")
             if action is not None:
                 mem.digest_day = key
                 for e in open_now:
@@ -609,13 +511,13 @@ class Sentinel(Agent):
     @staticmethod
     def _digest_title(today: dt.date, listed: list[dict[str, Any]]) -> str:
         open_now = sum(1 for e in listed if not e.get("resolved_at"))
-        return f"Digest, {today:%a} {today.day} {today:%b}: {_plural(open_now, 'open item')}" + (
+        return f"Digest, {today:%a} {today.day} {today:%b}: {plural(open_now, 'open item')}" + (
             f" ({len(listed) - open_now} resolved)" if len(listed) > open_now else "")
 
     @staticmethod
     def _digest_text(ctx, today: dt.date, listed: list[dict[str, Any]], data: dict[str, Any]) -> str:
         def at(iso: str) -> str:
-            return _moment(_parse(iso), ctx.zone, today)
+            return moment_words(parse_time(iso), ctx.zone, today)
 
         lines = [f"# Digest for {today:%A} {today.day} {today:%B %Y}", "",
                  "Minor things that turned up today. `oxymus today` has the whole day.", ""]
@@ -646,7 +548,7 @@ class Sentinel(Agent):
             llm = "invalid" if wording is None else "validated"
             if wording is not None:
                 title, body = wording.title, wording.intro + "\n" + body
-        return {"title": _cut(title, 200), "body": body[:2000], "urgency": "low"}, llm
+        return {"title": cut(title, 200), "body": body[:2000], "urgency": "low"}, llm
 
     async def _word(self, ctx, day: str, unsaid: list[dict[str, Any]], said: list[dict[str, Any]]) -> DigestWording | None:
         """The LLM's title and opening line for the digest, or None; every number in them must be one of the facts."""
