@@ -1,6 +1,8 @@
 """Agents: narrow specialists that turn state, memory and plans into artifacts and proposals.
 
-`base.py` is the contract. Built-in specialists live beside it, one module each;
+`base.py` is the contract. Built-in specialists live beside it, one module each
+(the larger ones keep their pure parts in a second module: `publisher_draft`,
+`reflection_review`, `sentinel_notices`, `triage_rules`);
 third parties register more under the entry point group `oxymus.agents`.
 """
 
