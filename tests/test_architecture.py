@@ -76,14 +76,14 @@ def test_tui_reaches_data_only_through_the_client():
 
 
 # The one way the TUI may reach the database without the daemon: the capture fallback `oxymus capture`
-# uses (ARCHITECTURE.md, "Capture never waits on the daemon"), from the connection only.
+# uses (ARCHITECTURE.md, "Capture never waits on the daemon"), from the connection's outbox only.
 CAPTURE_FALLBACK = "oxymus.capture_client"
 
 
 def test_the_tui_writes_to_disk_only_through_the_capture_fallback():
     users = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "tui").rglob("*.py")
                    if any(n == CAPTURE_FALLBACK or n.startswith(CAPTURE_FALLBACK + ".") for n in _imports(f)))
-    assert users == ["tui/connection.py"]
+    assert users == ["tui/connection_outbox.py"]
     # The fallback opens the store only when the daemon did not answer: loading the whole TUI loads no store
     # code, so no other path to the database can hide behind a core module the TUI imports.
     code = (
