@@ -5,6 +5,7 @@
   through the daemon's clients.
 - The CLI package has no cycles: its command modules import `oxymus.cli.base` and no
   sibling; the base imports no command module.
+- No module of the connectors or the TUI is over MAX_MODULE_LINES lines (issue 11).
 - `oxymus capture` imports neither pydantic, asyncio, argparse nor Textual: its
   start-up budget is twice a bare interpreter's, and this keeps it honest without
   a timed assertion.
@@ -134,6 +135,16 @@ def test_cli_command_modules_import_only_the_base():
     found = {p.name: sorted(_cli_imports(p)) for p in modules}
     assert found.pop("base.py") == [], "the base imports no command module"
     assert {name: names for name, names in found.items() if set(names) - {"oxymus.cli.base"}} == {}
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_no_connector_or_tui_module_is_over_600_lines():
+    files = sorted(f for d in ("connectors", "tui") for f in (ROOT / d).rglob("*.py"))
+    assert len(files) > 20, "the connectors and the TUI have modules"
+    lengths = {str(f.relative_to(ROOT)): len(f.read_text(encoding="utf-8").splitlines()) for f in files}
+    assert {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES} == {}
 
 
 def test_capture_path_stays_light(home):
