@@ -39,6 +39,10 @@ Plans: `edit_plans()` asks for one minimal patch (`plans.edit`) and reports `Pla
 `PlansFailed` (a stale `expected_sha256` is refused by the daemon: nothing is written), then
 reruns what `plans.changed` invalidates, written or not.
 
+Captures: `add_capture()` and the outbox, `save_outbox()` before quitting: see
+connection_outbox.py (a mixin of DaemonConnection, and the one TUI module that may
+write a capture to disk without the daemon).
+
 Actions, approvals, the pause and the audit log: see connection_actions.py (a mixin
 of DaemonConnection, run by the same session).
 """
@@ -46,7 +50,6 @@ of DaemonConnection, run by the same session).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import threading
@@ -56,7 +59,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 from textual.message_pump import MessagePump
 
-from oxymus import capture_client, launcher
+from oxymus import launcher
 from oxymus.async_client import AsyncClient
 from oxymus.client import DaemonUnavailable
 from oxymus.models import Capture
@@ -69,11 +72,10 @@ from oxymus.protocol import (
     SourcesResult,
 )
 from oxymus.tui.connection_actions import ACTION_TOPICS, ActionsLink
+from oxymus.tui.connection_outbox import OutboxLink
 from oxymus.tui.live import NOT_CONNECTED, LinkDown, LiveQueries, LiveQuery
 from oxymus.tui.messages import (
     CaptureAdded,
-    CaptureFailed,
-    CaptureNotStored,
     CaptureQueued,
     CaptureTriaged,
     Connected,
@@ -91,21 +93,19 @@ from oxymus.tui.messages import (
     SuggestionsLoaded,
     TriageFailed,
 )
-from oxymus.ulid import new_ulid
+from oxymus.tui.threads import in_thread
 from oxymus.wire import RpcError
 
 log = logging.getLogger("oxymus.tui.connection")
 
 TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", *ACTION_TOPICS]
-CAPTURE_SOURCE = "tui"
 STALE_CHECK_INTERVAL = 15.0  # seconds between checks of whether an answer went stale (the date changed)
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
-QUIT_TIMEOUT = 2.0  # seconds to wait for the daemon per unsaved capture when quitting, before writing it directly
 
 
-class DaemonConnection(ActionsLink):
+class DaemonConnection(OutboxLink, ActionsLink):
     def __init__(
         self,
         paths: Paths,
@@ -137,9 +137,7 @@ class DaemonConnection(ActionsLink):
         self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
-        # Captures the user submitted that the daemon has not confirmed yet, by id (a ULID
-        # chosen here, so re-sending after a reconnect cannot make a duplicate).
-        self.outbox: dict[str, str] = {}
+        self._init_outbox()
         self._loaded = False
         self._live: dict[str, Capture] = {}
         # The day as last loaded (kept while disconnected), and when its reply arrived.
@@ -182,41 +180,6 @@ class DaemonConnection(ActionsLink):
     def unlisten(self, target: MessagePump) -> None:
         if target in self.listeners:
             self.listeners.remove(target)
-
-    def add_capture(self, text: str) -> str:
-        """Store a capture and return its id: through the daemon if connected, else straight to disk.
-
-        It waits in the outbox (shown as "sending…") until it is stored; without a daemon it is
-        written by `capture_client.store`, the code path `oxymus capture` falls back to.
-        """
-        if not text.strip():
-            raise ValueError("nothing to capture: the text is empty")
-        capture_id = new_ulid()
-        self.outbox[capture_id] = text
-        self._emit(CaptureQueued, capture_id, text)
-        if self.client is not None and self._loaded:
-            self._spawn(self._send_quietly(self.client, capture_id, text))
-        else:
-            self._spawn(self._store_offline(capture_id, text))
-        return capture_id
-
-    def save_outbox(self) -> dict[str, str]:
-        """Put every capture still in the outbox on disk now (blocking); called before the TUI exits.
-
-        One still on its way to the daemon is stored again with the same id, which stores it
-        once. Returns the ones that could not be stored, with why (empty: nothing is lost).
-        """
-        failed: dict[str, str] = {}
-        for capture_id, text in list(self.outbox.items()):
-            try:
-                capture_client.store(text, CAPTURE_SOURCE, capture_id, self.paths, client=self.client_name, timeout=QUIT_TIMEOUT)
-            except capture_client.CaptureRefused:
-                pass  # the daemon refused it already, or will: it was never going to be stored
-            except Exception as exc:  # sqlite, a full disk, no permission: say so, do not lose it silently
-                failed[capture_id] = f"{type(exc).__name__}: {exc}"
-                continue
-            self.outbox.pop(capture_id, None)
-        return failed
 
     def refresh(self) -> None:
         """Reload the inbox if connected; otherwise stop waiting and retry the daemon now."""
@@ -319,7 +282,7 @@ class DaemonConnection(ActionsLink):
         self._set_status(Connecting, self.socket, starting)
         try:
             if starting:
-                started = await _in_thread(launcher.start, self.paths)
+                started = await in_thread(launcher.start, self.paths)
                 _reap_when_it_exits(int(started.get("pid", 0)))
             client = await AsyncClient.connect(self.socket, client=self.client_name)
         except launcher.StartFailed as exc:
@@ -499,50 +462,6 @@ class DaemonConnection(ActionsLink):
             self.open_total = max(len(self.inbox), self.open_total + delta)
             self._emit(InboxCounted, self.open_total)
 
-    async def _flush_outbox(self, client: AsyncClient) -> None:
-        for capture_id, text in list(self.outbox.items()):
-            await self._send(client, capture_id, text)
-
-    async def _send(self, client: AsyncClient, capture_id: str, text: str) -> None:
-        """Send one capture; DaemonUnavailable leaves it in the outbox for the next connection."""
-        try:
-            result = await client.capture_add(text, CAPTURE_SOURCE, capture_id)
-        except RpcError as exc:
-            if capture_id in self.outbox:
-                del self.outbox[capture_id]
-                self._emit(CaptureFailed, capture_id, text, exc.message)
-            return
-        self._seen(result.capture)
-
-    async def _send_quietly(self, client: AsyncClient, capture_id: str, text: str) -> None:
-        try:
-            await self._send(client, capture_id, text)
-        except DaemonUnavailable:
-            await self._store_offline(capture_id, text)  # the daemon went away mid-send: disk, not memory
-
-    async def _store_offline(self, capture_id: str, text: str) -> None:
-        """No daemon to send it to: store it the way `oxymus capture` does (it tries the daemon first)."""
-        try:
-            row = await _in_thread(functools.partial(capture_client.store, text, CAPTURE_SOURCE, capture_id, self.paths,
-                                                     client=self.client_name))
-        except capture_client.CaptureRefused as exc:
-            if self.outbox.pop(capture_id, None) is not None:
-                self._emit(CaptureFailed, capture_id, text, str(exc))
-            return
-        except Exception as exc:  # kept in the outbox: sent on reconnect, or written again before quitting
-            log.warning("could not store capture %s without the daemon: %s", capture_id, exc)
-            self._emit(CaptureNotStored, capture_id, f"{type(exc).__name__}: {exc}")
-            return
-        capture = Capture.model_validate(row)
-        if self._loaded:
-            self._seen(capture)  # the daemon came back meanwhile: the usual path
-            return
-        self.outbox.pop(capture_id, None)
-        if capture.status == "open" and capture.id not in self.inbox:
-            self.inbox[capture.id] = capture
-            self._emit(CaptureAdded, capture)
-            self._count(+1)
-
     async def _reload_quietly(self, client: AsyncClient) -> None:
         try:
             await self._load(client)
@@ -604,33 +523,6 @@ async def _request(client: AsyncClient, method: str, params: dict[str, Any], mod
         return None, exc.message
     except ValidationError as exc:
         return None, f"the daemon's answer to {method} was not understood ({exc.error_count()} error(s))"
-
-
-async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking call in a daemon thread: the UI keeps running, and quitting never waits for it."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-    def work() -> None:
-        try:
-            value, error = fn(*args), None
-        except BaseException as exc:  # handed to the awaiting coroutine
-            value, error = None, exc
-        try:
-            loop.call_soon_threadsafe(settle, value, error)
-        except RuntimeError:
-            pass  # the loop is gone: the app has quit
-
-    threading.Thread(target=work, name=f"oxymus-tui-{getattr(fn, '__name__', 'call')}", daemon=True).start()
-    return await future
 
 
 def _reap_when_it_exits(pid: int) -> None:

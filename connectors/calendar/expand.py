@@ -36,439 +36,57 @@ Rules, in one place:
   in and around it, is skipped with a warning. `stop` (a threading.Event) is
   checked as rules are walked, so a poll that timed out ends its worker thread
   instead of leaving it running (`ExpansionStopped`).
+
+This module expands; the rest lives beside it, and what callers use is importable
+from here: ics.py decodes and parses, recurrence.py walks the rules within their
+bounds (`Limits`), occurrence.py holds the window and what an expansion yields.
 """
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import hashlib
 import itertools
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-import icalendar
 import recurring_ical_events as rie
-import x_wr_timezone
-from dateutil import rrule as dateutil_rrule
-from recurring_ical_events.util import compare_greater, convert_to_datetime, is_pytz, is_pytz_dt, normalize_pytz
+
+from oxymus.connectors.calendar.ics import IcsError, _Item, _Parsed, _where, decode, parse
+from oxymus.connectors.calendar.occurrence import EventOccurrence, Expansion, TodoDue, Window, local_midnight, utc_key
+from oxymus.connectors.calendar.recurrence import (
+    MAX_OCCURRENCES,
+    MAX_STEPS,
+    ExpansionStopped,
+    Limits,
+    _occurrences,
+    _series,
+    _TooManySteps,
+)
+
+__all__ = [
+    "MAX_DESCRIPTION",
+    "MAX_OCCURRENCES",
+    "MAX_STEPS",
+    "EventOccurrence",
+    "Expansion",
+    "ExpansionStopped",
+    "IcsError",
+    "Limits",
+    "TodoDue",
+    "Window",
+    "decode",
+    "expand_ics",
+    "local_midnight",
+    "parse",
+    "utc_key",
+]
 
 MAX_DESCRIPTION = 2000
-MAX_OCCURRENCES = 1000  # per series in the window; the config's default
-MAX_STEPS = 200_000  # repetitions walked per series (before and in the window): 0.5 s of dateutil at worst
-_STOP_EVERY = 1024  # steps between looks at the stop flag
 _ESSENTIAL = {"UID", "DTSTART", "DTEND", "DUE", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", None}
 _TIME_PROPS = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
-_PROPERTY_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^:]*)?:")
-_UID_LINE = re.compile(r"^UID(;[^:]*)?:(.*)$", re.IGNORECASE)
-
-
-class IcsError(Exception):
-    """The whole document is unusable; the message names the line when there is one."""
-
-
-class ExpansionStopped(Exception):
-    """The caller set the stop flag (its poll timed out): the expansion gave up half-way."""
-
-
-class _TooManySteps(Exception):
-    """str() says which budget ran out, for the warning."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one expansion may cost: occurrences kept per series, steps walked per series, and a stop flag."""
-
-    max_occurrences: int = MAX_OCCURRENCES
-    max_steps: int = MAX_STEPS
-    stop: threading.Event | None = None
-
-    def check(self) -> None:
-        if self.stop is not None and self.stop.is_set():
-            raise ExpansionStopped("stopped")
-
-
-class _Steps:
-    """Counts the repetitions one series walks; raises when over budget or stopped."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        self.count = 0
-
-    def tick(self) -> None:
-        self.count += 1
-        if self.count > self.limits.max_steps:
-            raise _TooManySteps(f"over {self.limits.max_steps:,} repetitions before the window ends")
-        if self.count % _STOP_EVERY == 0:
-            self.limits.check()
-
-
-def _occurrences(series: _Series, lo, hi, limits: Limits):
-    """series.between(lo, hi), with a budget on what it yields, kept or not.
-
-    The span is the window with two days' margin on each side (for time zones), and
-    each occurrence costs the library some 50 us: a FREQ=SECONDLY rule would yield
-    350,000 in the margins alone. Allowed: twice the cap, and at least 10,000 (a
-    MINUTELY rule's margins hold 5,760).
-    """
-    budget = max(10_000, 2 * limits.max_occurrences)
-    for n, occ in enumerate(series.between(lo, hi), 1):
-        if n > budget:
-            raise _TooManySteps(f"over {budget:,} occurrences in and around the window")
-        if n % _STOP_EVERY == 0:
-            limits.check()
-        yield occ
-
-
-class _LazyRules(rie.Series.RecurrenceRules):
-    """recurring-ical-events' rules, walked lazily.
-
-    The library asks dateutil's `between()`, which builds the whole list, on rules
-    made with cache=True, which keep every step: FREQ=SECONDLY with no end took
-    gigabytes. Here each rule is walked with its uncached generator, counted, and
-    left as soon as it passes the span.
-    """
-
-    steps: _Steps
-
-    def rrule_between(self, span_start, span_stop):
-        start = convert_to_datetime(span_start, self.tzinfo)
-        stop = convert_to_datetime(span_stop, self.tzinfo)
-        if is_pytz(self.tzinfo):  # as the library does: pytz zones are off by up to an hour at changes
-            start = normalize_pytz(start - dt.timedelta(hours=1))
-            stop = normalize_pytz(stop + dt.timedelta(hours=1))
-        for rule in self.rrules:
-            until = rule.until  # set by the library on its rule; a replaced rule lacks it
-            for moment in _skipped_ahead(rule, start)._iter():  # noqa: SLF001 - dateutil's uncached generator
-                self.steps.tick()
-                if moment > stop:
-                    break
-                if moment < start:
-                    continue
-                if is_pytz_dt(moment):
-                    moment = moment.tzinfo.localize(moment.replace(tzinfo=None))
-                if until is None or not compare_greater(moment, until):
-                    yield moment
-
-
-_SECONDS = {dateutil_rrule.HOURLY: 3600, dateutil_rrule.MINUTELY: 60, dateutil_rrule.SECONDLY: 1}
-
-
-def _skipped_ahead(rule, start: dt.datetime):
-    """The rule restarted at its last step before `start`, when that yields the same times.
-
-    An HOURLY/MINUTELY/SECONDLY rule without COUNT repeats a fixed lattice of wall-clock
-    times (dateutil steps the naive fields), so a DTSTART moved by whole intervals gives
-    the same occurrences from there on; "every 15 minutes since 2020" then costs the
-    window, not six years of steps. Other rules are walked from their start.
-    """
-    if not isinstance(rule, dateutil_rrule.rrule) or rule._freq not in _SECONDS or rule._count is not None:  # noqa: SLF001
-        return rule
-    first = rule._dtstart  # noqa: SLF001
-    zone = first.tzinfo
-    if (start.tzinfo is None) != (zone is None):
-        return rule
-    target = start.astimezone(zone).replace(tzinfo=None) if zone is not None else start
-    step = _SECONDS[rule._freq] * rule._interval  # noqa: SLF001
-    skip = int((target - first.replace(tzinfo=None)).total_seconds() // step) - 1
-    if skip <= 0:
-        return rule
-    moved = first.replace(tzinfo=None) + dt.timedelta(seconds=skip * step)
-    return rule.replace(dtstart=moved.replace(tzinfo=zone), cache=False)
-
-
-class _Series(rie.Series):
-    RecurrenceRules = _LazyRules
-
-
-def _series(adapters, limits: Limits) -> _Series:
-    series = _Series(adapters)
-    series.recurrence.steps = _Steps(limits)  # NoRecurrence never walks a rule
-    return series
-
-
-@dataclass(frozen=True)
-class Window:
-    """The span to expand, as aware datetimes, and the zone for floating times."""
-
-    start: dt.datetime
-    end: dt.datetime
-    zone: ZoneInfo
-
-    @classmethod
-    def of_days(cls, first: dt.date, last: dt.date, zone: ZoneInfo) -> "Window":
-        """From local midnight of `first` to local midnight after `last` (both days included)."""
-        return cls(local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone), zone)
-
-
-@dataclass
-class EventOccurrence:
-    uid: str
-    occurrence: str  # the RECURRENCE-ID (or start) as "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ"
-    summary: str
-    start: dt.date | dt.datetime  # a date when all_day, else aware in the window's zone
-    end: dt.date | dt.datetime
-    starts_at: dt.datetime  # aware UTC
-    ends_at: dt.datetime
-    all_day: bool
-    recurring: bool
-    status: str | None = None
-    location: str | None = None
-    description: str | None = None
-    url: str | None = None
-
-
-@dataclass
-class TodoDue:
-    uid: str
-    occurrence: str | None  # None for a single to-do; the occurrence id for a repeating one
-    summary: str
-    due: dt.date | dt.datetime  # a date when all_day, else aware in the window's zone
-    starts_at: dt.datetime  # aware UTC: the due moment, or local midnight starting an all-day due date
-    ends_at: dt.datetime  # the due moment, or the next local midnight for an all-day due date
-    all_day: bool
-    recurring: bool
-    status: str | None = None
-    priority: int | None = None
-
-
-@dataclass
-class Expansion:
-    events: list[EventOccurrence] = field(default_factory=list)
-    todos: list[TodoDue] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-
-
-def utc_key(moment: dt.date | dt.datetime) -> str:
-    """An occurrence id: "YYYY-MM-DD" for a date, "YYYY-MM-DDTHH:MM:SSZ" for an aware time."""
-    if isinstance(moment, dt.datetime):
-        return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.isoformat()
-
-
-# ---------------------------------------------------------------- decoding
-
-
-def decode(data: bytes) -> tuple[str, str | None]:
-    """Text from bytes, and a warning (without origin) when it was not UTF-8."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(codec).lstrip("\ufeff"), None
-            except UnicodeDecodeError:
-                break
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-    try:
-        text, name = data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        text, name = data.decode("latin-1"), "Latin-1"
-    return text, f"line {line}: not valid UTF-8, read as {name}"
-
-
-# ---------------------------------------------------------------- parsing
-#
-# The document is cut into its top-level components by a line scanner, and each
-# component is parsed on its own: a broken one costs only itself, every warning
-# knows its line, and a single event that clearly lies outside the window (no
-# recurrence, dates more than two days away) is never parsed at all, which keeps
-# a 10 MB feed of years of history fast.
-
-
-@dataclass
-class _Item:
-    component: icalendar.cal.Component
-    line: int  # 1-based line of its BEGIN
-
-
-@dataclass
-class _Parsed:
-    calendar: icalendar.Calendar  # calendar-level properties and VTIMEZONEs
-    items: list[_Item]
-    lines: list[str]
-
-
-@dataclass
-class _Block:
-    name: str
-    line: int
-    lines: list[str]
-
-    def logical(self) -> list[str]:
-        """Unfolded lines (RFC 5545 folding: a continuation starts with a space or tab)."""
-        out: list[str] = []
-        for line in self.lines:
-            if line[:1] in (" ", "\t") and out:
-                out[-1] += line[1:]
-            else:
-                out.append(line)
-        return out
-
-    def uid(self) -> str | None:
-        for line in self.logical():
-            if m := _UID_LINE.match(line):
-                return m.group(2).strip()
-        return None
-
-
-def _where(origin: str, line: int | None, uid: str | None) -> str:
-    place = origin + (f" line {line}" if line else "")
-    return f"{place} (UID {uid})" if uid else place
-
-
-def _split(lines: list[str], origin: str, warnings: list[str]) -> list[tuple[list[str], list[_Block]]]:
-    """Cut a document into calendars: (calendar-level property lines, top-level blocks)."""
-    calendars: list[tuple[list[str], list[_Block]]] = []
-    outside: list[int] = []
-    junk: list[int] = []
-    header: list[str] = []
-    blocks: list[_Block] = []
-    block: _Block | None = None
-    depth = 0  # 0 outside, 1 in VCALENDAR, 2+ inside a component
-    for number, line in enumerate(lines, 1):
-        upper = line.strip().upper()
-        if depth == 0:
-            if upper == "BEGIN:VCALENDAR":
-                depth, header, blocks = 1, [], []
-            elif upper:
-                outside.append(number)
-            continue
-        if depth == 1:
-            if upper == "END:VCALENDAR":
-                calendars.append((header, blocks))
-                depth = 0
-            elif upper.startswith("BEGIN:"):
-                block = _Block(upper[6:], number, [line])
-                depth = 2
-            elif upper.startswith("END:"):
-                junk.append(number)
-            elif line[:1] in (" ", "\t") or _PROPERTY_LINE.match(line):
-                header.append(line)
-            elif upper:
-                junk.append(number)
-            continue
-        if upper == "END:VCALENDAR":  # a component that never ended
-            warnings.append(f"{_where(origin, block.line, block.uid())}: {block.name} has no END, skipped")
-            calendars.append((header, blocks))
-            depth = 0
-            continue
-        block.lines.append(line)
-        if upper.startswith("BEGIN:"):
-            depth += 1
-        elif upper.startswith("END:"):
-            depth -= 1
-            if depth == 1:
-                blocks.append(block)
-    if depth:
-        raise IcsError(f"{origin} line {len(lines)}: ends before END:VCALENDAR (cut off?)")
-    if outside:
-        warnings.append(f"{origin} line {outside[0]}: {_lines(outside)} outside any calendar, ignored")
-    if junk:
-        warnings.append(f"{origin} line {junk[0]}: {_lines(junk)} not iCalendar, ignored")
-    return calendars
-
-
-def _lines(numbers: list[int]) -> str:
-    return "1 line" if len(numbers) == 1 else f"{len(numbers)} lines"
-
-
-_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_DURATION = re.compile(r"^[+]?P(?:(\d+)W)?(?:(\d+)D)?(T.*)?$")
-_RECURRENCE = ("RRULE", "RDATE", "EXRULE", "RECURRENCE-ID")
-
-
-def _clearly_outside(block: _Block, first: dt.date, last: dt.date) -> bool:
-    """A single (non-recurring) VEVENT whose dates are more than two days outside [first, last]."""
-    start = end = None
-    duration = None
-    for line in block.logical():
-        name, _, value = line.partition(":")
-        name = name.split(";", 1)[0].strip().upper()
-        if name in _RECURRENCE:
-            return False
-        if name in ("DTSTART", "DTEND"):
-            m = _DATE.match(value.strip())
-            if not m:
-                return False
-            try:
-                day = dt.date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return False
-            if name == "DTSTART":
-                start = day
-            else:
-                end = day
-        elif name == "DURATION":
-            m = _DURATION.match(value.strip())
-            if not m:
-                return False
-            duration = dt.timedelta(weeks=int(m[1] or 0), days=int(m[2] or 0) + (1 if m[3] else 0))
-    if start is None:
-        return False
-    if end is None:
-        end = start + (duration or dt.timedelta(days=1))
-    margin = dt.timedelta(days=2)
-    return end + margin < first or start - margin > last
-
-
-def _parse_block(block: _Block, origin: str, warnings: list[str]):
-    try:
-        return icalendar.cal.Component.from_ical("\r\n".join(block.lines))
-    except ValueError as e:
-        warnings.append(f"{_where(origin, block.line, block.uid())}: {block.name} skipped: {e}")
-        return None
-
-
-def parse(text: str, origin: str, warnings: list[str], window: "Window | None" = None) -> list[_Parsed]:
-    """Parse a document into calendars, keeping every component that reads (see the rules above)."""
-    if not text.strip():
-        raise IcsError(f"{origin}: is empty")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if not any(line.strip().upper() == "BEGIN:VCALENDAR" for line in lines):
-        start = next((line.strip() for line in lines if line.strip()), "")[:60]
-        raise IcsError(f"{origin} line 1: not an iCalendar document (no BEGIN:VCALENDAR; it starts with {start!r})")
-    if window is not None:
-        first = window.start.astimezone(window.zone).date()
-        last = window.end.astimezone(window.zone).date()
-    result = []
-    for header, blocks in _split(lines, origin, warnings):
-        try:
-            cal = icalendar.Calendar.from_ical("\r\n".join(["BEGIN:VCALENDAR", *header, "END:VCALENDAR"]))
-        except ValueError as e:
-            warnings.append(f"{origin}: calendar properties ignored: {e}")
-            cal = icalendar.Calendar()
-        # time zones first: a custom TZID must be known before the times that use it are read
-        for block in blocks:
-            if block.name == "VTIMEZONE" and (comp := _parse_block(block, origin, warnings)) is not None:
-                cal.add_component(comp)
-        kept: list[int] = []
-        for block in blocks:
-            if block.name not in ("VEVENT", "VTODO"):
-                continue
-            if block.name == "VEVENT" and window is not None and _clearly_outside(block, first, last):
-                continue
-            if (comp := _parse_block(block, origin, warnings)) is not None:
-                cal.add_component(comp)
-                kept.append(block.line)
-        if cal.get("X-WR-TIMEZONE"):
-            # Google-style exports: UTC and floating times belong to this zone (wall-clock RRULEs)
-            cal = x_wr_timezone.to_standard(cal)
-        comps = [c for c in cal.subcomponents if c.name in ("VEVENT", "VTODO")]
-        result.append(_Parsed(cal, [_Item(c, line) for c, line in zip(comps, kept)], lines))
-    return result
-
-
-# ---------------------------------------------------------------- expansion
 
 
 def expand_ics(data: bytes | str, origin: str, window: Window, limits: Limits = Limits()) -> Expansion:
