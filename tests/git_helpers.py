@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-IDENTITY = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com"}
 
 
 @pytest.fixture
 def isolated_git(monkeypatch):
+    """Neither the helpers nor the code under test read the machine's gitconfig."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for name, value in IDENTITY.items():
@@ -23,9 +24,9 @@ def isolated_git(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), "-c", "init.defaultBranch=main", *args], capture_output=True,
-                          env=os.environ.copy(), timeout=30)
-    if proc.returncode != 0:
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false", *args],
+                          capture_output=True, env=os.environ.copy(), timeout=30)
+    if check and proc.returncode != 0:
         raise AssertionError(f"git {args!r} in {repo} failed: {proc.stderr.decode(errors='replace')}")
     return proc.stdout.decode(errors="replace").strip()

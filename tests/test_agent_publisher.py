@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from agent_harness import AgentWorld
+from git_helpers import git, isolated_git  # noqa: F401
 from ollama_server import closed_url, ollama_server  # noqa: F401
 from oxymus.agents.publisher import PublisherSettings, check_llm_body, keywords, slugify
 from oxymus.config import LlmConfig
@@ -25,8 +25,6 @@ from oxymus.memory import Provenance, RecordFields
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-IDENTITY = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-            "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com"}
 TODAY = "2026-11-23"  # the world's clock: Monday 23 November 2026, 06:30 in Berlin
 POST = f"content/posts/{TODAY}-why-local-first.md"
 
@@ -70,20 +68,8 @@ sys.exit(3)
 
 
 @pytest.fixture(autouse=True)
-def isolated_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name, value in IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "EMAIL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), "-c", "init.defaultBranch=main", *args], capture_output=True, timeout=30)
-    if proc.returncode != 0:
-        raise AssertionError(f"git {args!r} in {repo} failed: {proc.stderr.decode(errors='replace')}")
-    return proc.stdout.decode(errors="replace").strip()
+def _git(isolated_git):
+    pass
 
 
 def commit(repo: Path, files: dict[str, str], message: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import os
 import random
 import shutil
 import signal
@@ -34,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DaemonProcess, run_cli, wait_for, write_config
+from git_helpers import git, isolated_git  # noqa: F401
 from oxymus.client import DaemonUnavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")]
@@ -53,12 +53,6 @@ kind = ["git.*", "calendar.*"]
 outcome = "require_approval"
 """
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 COMMITS = 6
 SETTLE = 60.0  # seconds: generous, a 2-core machine runs other tests too
 INTERRUPTED = "interrupted"
@@ -197,14 +191,6 @@ def check_receipts(found: dict[str, dict], interrupted: str | None, after_effect
 # ---------------------------------------------------------------- git
 
 
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), "-c", "init.defaultBranch=main", *args], capture_output=True,
-                          env=os.environ.copy(), timeout=30)
-    if proc.returncode != 0:
-        raise AssertionError(f"git {args!r} in {repo} failed: {proc.stderr.decode(errors='replace')}")
-    return proc.stdout.decode(errors="replace").strip()
-
-
 def trailer_keys(repo: Path, rev: str = "HEAD") -> list[str]:
     """The Oxymus-Action trailer of every commit reachable from `rev`, newest first ('' for none)."""
     out = git(repo, "log", "--format=%x00%(trailers:key=Oxymus-Action,valueonly)", rev)
@@ -217,14 +203,8 @@ def committed_files(repo: Path, rev: str = "HEAD") -> collections.Counter:
 
 
 @pytest.fixture
-def git_world(home, profile, monkeypatch):
+def git_world(home, profile, isolated_git):
     """A work repository with a bare `origin` (one commit on main), configured; no gitconfig from the machine."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name, value in IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "EMAIL"):
-        monkeypatch.delenv(name, raising=False)
     remote, work = home / "origin.git", home / "work"
     git(home, "init", "-q", "--bare", str(remote))
     git(home, "clone", "-q", str(remote), str(work))

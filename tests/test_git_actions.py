@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from git_helpers import IDENTITY, git, isolated_git  # noqa: F401
 
 from oxymus.connectors.git import GitConfig, GitConnector
 from oxymus.connectors.git.actions import GitCommitSpec, GitFailed, GitPushSpec, classify
@@ -24,33 +24,9 @@ from oxymus.effects import ActionContext, ActionInvalid, Permanent, Prepared, Re
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
 @pytest.fixture(autouse=True)
-def isolated_git(monkeypatch):
+def _git(isolated_git):
     """Neither the helpers nor the actions read the machine's gitconfig."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name, value in IDENTITY.items():
-        monkeypatch.setenv(name, value)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "EMAIL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false", *args],
-        capture_output=True, env=os.environ.copy(), timeout=30,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {args!r} in {repo} failed: {proc.stderr.decode(errors='replace')}")
-    return proc.stdout.decode(errors="replace").strip()
 
 
 def commit_file(repo: Path, name: str, content: str, message: str | None = None) -> str:

@@ -12,9 +12,12 @@ from oxymus.daemon.scheduling import SharedJobs, make_scheduler
 
 async def test_two_components_share_one_scheduler_and_remove_only_their_own_jobs():
     ran: list[str] = []
+    both = asyncio.Event()
 
     async def job(name: str) -> None:
         ran.append(name)
+        if len(ran) == 2:
+            both.set()
 
     scheduler = make_scheduler(dt.timezone.utc)
     scheduler.start()
@@ -27,10 +30,7 @@ async def test_two_components_share_one_scheduler_and_remove_only_their_own_jobs
             jobs.run()  # a shared scheduler is started by its owner, not again here
         assert sorted(j.id for j in scheduler.get_jobs()) == ["agent:same", "poll:same"]
         assert polls.get("same").id == "poll:same" and agents.get("same").id == "agent:same"
-        for _ in range(100):
-            if len(ran) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(both.wait(), 10)
         assert sorted(ran) == ["agent:", "poll:"]
         polls.end()
         assert [j.id for j in scheduler.get_jobs()] == ["agent:same"] and scheduler.running

@@ -58,6 +58,13 @@ class Tmux:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", self.session, *(["-l"] if literal else []), *keys)
 
+    def wait_gone(self, timeout: float = 10.0) -> None:
+        """Until the program in the pane has quit (its session ends with it)."""
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            assert time.monotonic() < deadline, f"the TUI did not quit; the pane shows:\n{self.screen()}"
+            time.sleep(0.05)  # polling tmux for the session's end: there is no event to wait on
+
     def wait_for(self, predicate, timeout: float = 15.0, what: str = "the screen") -> str:
         deadline = time.monotonic() + timeout
         while True:
@@ -99,10 +106,7 @@ def test_tui_in_tmux_captures_and_quits(tmux, home):
     assert [(c["text"], c["source"]) for c in captures] == [("bought milk from tmux", "tui")]
 
     tmux.keys("q")
-    deadline = time.monotonic() + 10
-    while tmux.alive():
-        assert time.monotonic() < deadline, f"the TUI did not quit; the pane shows:\n{tmux.screen()}"
-        time.sleep(0.05)
+    tmux.wait_gone()
 
 
 def test_tui_in_tmux_without_a_daemon_keeps_captures_on_disk(tmux, home):
@@ -123,10 +127,7 @@ def test_tui_in_tmux_without_a_daemon_keeps_captures_on_disk(tmux, home):
     tmux.keys("Enter")
     tmux.wait_for(lambda s: "Capture a thought" not in s, what="the dialog to close")
     tmux.keys("q")  # at once, whether or not the row still says "sending…" (the Pilot tests force that case)
-    deadline = time.monotonic() + 10
-    while tmux.alive():
-        assert time.monotonic() < deadline, f"the TUI did not quit; the pane shows:\n{tmux.screen()}"
-        time.sleep(0.05)
+    tmux.wait_gone()
 
     assert not os.path.exists(os.path.join(home, "run", "oxymus.sock")), "no daemon ran"
     proc = run_cli("inbox", "--json")  # no daemon: read from the file
