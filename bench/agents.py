@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         env.pop(var, None)
     os.environ.update({"OXYMUS_HOME": home})
     try:
-        from oxymus import demo, paths as paths_mod
-        from oxymus.client import connect
+        from oxymus import demo
+        from oxymus.client.sync_client import connect
+        from oxymus.profile import paths as paths_mod
 
         paths = paths_mod.resolve({"OXYMUS_HOME": home})
         demo.seed(paths)

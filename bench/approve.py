@@ -13,7 +13,7 @@ proposed up front; a policy.toml rule makes each one wait for approval (the pers
 own edits would otherwise be allowed at once), and another denies `notify.*`, so no
 approval request becomes a desktop notification.
 
-Two connections (oxymus/async_client.py, the client the TUI uses): A sends requests;
+Two connections (oxymus/client/async_client.py, the client the TUI uses): A sends requests;
 B is subscribed to `action.changed` and `capture.added`. For each approval:
 
     t0 -> `actions.approve` sent on A
@@ -129,8 +129,8 @@ async def timed(a, events: Events, method: str, params: dict, key: tuple) -> tup
 
 
 async def measure(socket_path: str, db_file: str, approvals: int, warmup: int) -> dict:
-    from oxymus.async_client import AsyncClient
-    from oxymus.ulid import new_ulid
+    from oxymus.client.async_client import AsyncClient
+    from oxymus.kernel.ulid import new_ulid
 
     total = approvals + warmup
     a = await AsyncClient.connect(socket_path, "oxymus-bench")
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(root, "config", "policy.toml"), "w") as fh:
         fh.write(POLICY)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from oxymus import paths as paths_mod
+    from oxymus.profile import paths as paths_mod
 
     paths = paths_mod.resolve(env)
     warnings: list[str] = []

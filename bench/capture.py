@@ -24,7 +24,7 @@ What it measures
    The five process measurements are interleaved (and their order rotated each
    iteration) so machine drift hits them all alike. Each case has its own profile
    because one profile cannot have its daemon both up and down at once.
-3. Socket round trip: over ONE connection (oxymus.client), `--calls` sequential
+3. Socket round trip: over ONE connection (oxymus.client.sync_client), `--calls` sequential
    `capture.add` calls, each timed with perf_counter_ns; target p99 < 5 ms. As
    same-run baselines, the same number of `status` calls (one `PRAGMA
    user_version` read, no write) and `hello` calls (no store access at all), so
@@ -78,7 +78,7 @@ class Profile:
 
     def paths(self):
         if "OXYMUS_HOME" in self.env:
-            from oxymus import paths as paths_mod
+            from oxymus.profile import paths as paths_mod
 
             return paths_mod.resolve(self.env)
         return resolve_platformdirs(self)
@@ -132,7 +132,7 @@ def resolve_platformdirs(profile: Profile):
                 os.environ[k] = profile.env[k]
             else:
                 os.environ.pop(k, None)
-        from oxymus import paths as paths_mod
+        from oxymus.profile import paths as paths_mod
 
         return paths_mod.resolve()
     finally:
@@ -221,8 +221,8 @@ def measure_processes(python: str, oxymus: str, profiles: list[Profile], runs: i
 
 
 def measure_socket(profile: Profile, calls: int) -> dict[str, list[int]]:
-    from oxymus.client import connect, hello_params
-    from oxymus.ulid import new_ulid
+    from oxymus.client.sync_client import connect, hello_params
+    from oxymus.kernel.ulid import new_ulid
 
     sock = profile.paths().socket
     out: dict[str, list[int]] = {"capture.add": [], "status": [], "hello": []}

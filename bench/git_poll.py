@@ -164,7 +164,7 @@ def git_status(repo: Path) -> None:
 def measure(repos: list[dict], runs: int, warmup: int, single: int, concurrency: int) -> tuple[dict[str, list[int]], list]:
     from oxymus.connectors.git import GitConfig
     from oxymus.connectors.git.source import GitSource
-    from oxymus.sources import PollContext
+    from oxymus.sources.contract import PollContext
 
     paths = [r["path"] for r in repos]
     one = paths[0]

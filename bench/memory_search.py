@@ -6,7 +6,7 @@ Run with the project's venv:
 
 Why
 ---
-`oxymus/memory.py` ranks in two steps: FTS5 picks the best `CANDIDATES` matches by
+`oxymus/memory/records.py` ranks in two steps: FTS5 picks the best `CANDIDATES` matches by
 (weighted) bm25, then only those few are re-ranked by tier and recency and joined
 to their rows. The claim is that this costs about what a plain ranked FTS5 query
 costs, even for common words, where ranking scores every matching row (at a
@@ -41,7 +41,7 @@ What it does
    when you search for a note you remember), and carry that record's kind when
    they have a kind filter. About 30% end mid-word (the last word loses 1-3
    letters, keeping at least 4: search as you type) and about 25% have a kind filter. The MATCH
-   expression is always `oxymus.memory.fts_query()`'s, so the last word is a
+   expression is always `oxymus.memory.records.fts_query()`'s, so the last word is a
    prefix query as in the app.
 3. Timed per query, interleaved (the order of the variants rotates per query), on
    one stdlib connection from `oxymus.store.db.connect` (the project's PRAGMAS),
@@ -50,7 +50,7 @@ What it does
      LIMIT 20`, the same MATCH text: a plain ranked FTS5 query, the least any
      ranked search can do;
    - candidates: the first step of SEARCH_SQL alone (its CTE, cut out of
-     `oxymus.memory.SEARCH_SQL` at run time): weighted bm25, top CANDIDATES;
+     `oxymus.memory.records.SEARCH_SQL` at run time): weighted bm25, top CANDIDATES;
    - ours: the exact `SEARCH_SQL` with the parameters `MemoryRepo.search` passes
      (limit 20, candidates max(CANDIDATES, 20), a fixed now), fetchall;
    - e2e (a subset, `--e2e` queries): `MemoryRepo.search` on an aiosqlite `Store`
@@ -87,7 +87,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from _stats import BenchError, emit, footer, ns_to_ms, percentile, run_main  # noqa: E402
 
-from oxymus import memory as m  # noqa: E402
+from oxymus.memory import records as m  # noqa: E402
 from oxymus.store.db import PRAGMAS, connect  # noqa: E402
 
 TARGET_RATIO = 1.3  # ours p95 / floor p95
@@ -317,7 +317,7 @@ def candidates_sql() -> str:
     """The first step of SEARCH_SQL (its CTE body), cut out of the real text."""
     found = re.search(r"WITH\s+candidates\s+AS\s*\((.*?)\)\s*SELECT", m.SEARCH_SQL, re.S)
     if not found:
-        raise BenchError("could not find the candidates CTE in oxymus.memory.SEARCH_SQL")
+        raise BenchError("could not find the candidates CTE in oxymus.memory.records.SEARCH_SQL")
     return found.group(1).strip()
 
 

@@ -94,7 +94,7 @@ def status_latencies(conn, seconds: float) -> list[float]:
 
 
 def daemon_rows(root: str, seconds: float) -> dict:
-    from oxymus.client import connect
+    from oxymus.client.sync_client import connect
     from oxymus.daemon.plans import MAX_BYTES
 
     env = {**os.environ, "OXYMUS_HOME": root, "OXYMUS_AGENTS": "off"}

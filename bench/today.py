@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         fh.write(f'[time]\nzone = "{ZONE}"\n[calendar]\npast_days = 0\nfuture_days = 366\n'
                  '[[calendar.ics]]\npath = "year.ics"\nname = "year"\ninterval = 86400\n')
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from oxymus.client import connect
+    from oxymus.client.sync_client import connect
 
     rows: dict[str, list[float]] = {"floor": [], "status": [], "today": [], "today_later": []}
     polls: list[float] = []

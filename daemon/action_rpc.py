@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from oxymus import protocol as proto
-from oxymus import wire
-from oxymus.actions import FLOW, ActionDetail
-from oxymus.when import WhenError, parse_when
+from oxymus.actions.model import FLOW, ActionDetail
+from oxymus.client import protocol as proto
+from oxymus.client import wire
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.time.when import WhenError, parse_when
 
 
 class ActionHandlers:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from oxymus import protocol as proto
 from oxymus.agents.base import AgentRun
+from oxymus.client import protocol as proto
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session

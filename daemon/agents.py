@@ -29,22 +29,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from oxymus import files, wire
-from oxymus.action_errors import ActionError
-from oxymus.actions import FLOW, Action, InputRef, Proposer
-from oxymus.agents import agents as agent_classes
-from oxymus.agents import broken_agents
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
-from oxymus.debounce import Debouncer
-from oxymus.models import AuditEvent, Capture
-from oxymus.sources import StateItem, utc_iso
-from oxymus.store.repos import Store
-from oxymus.timeofday import parse_clock
-from oxymus.ulid import new_ulid
-from oxymus.when import parse_duration
+from oxymus.client import wire
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel
+from oxymus.kernel import files
+from oxymus.kernel.debounce import Debouncer
+from oxymus.kernel.ulid import new_ulid
+from oxymus.models import AuditEvent, Capture
+from oxymus.plugins import agents as agent_classes
+from oxymus.plugins import broken_agents
+from oxymus.sources.contract import StateItem, utc_iso
+from oxymus.store.repos import Store
+from oxymus.time.timeofday import parse_clock
+from oxymus.time.when import parse_duration
 
 log = logging.getLogger("oxymus.daemon.agents")
 
@@ -358,7 +359,7 @@ class AgentRuntime:
         wanted = sorted({t for ts in topics.values() for t in ts})
         self._subscriber = self.bus.subscribe(wanted, "agents")
         pending: dict[str, list[dict[str, Any]]] = {}
-        # One debouncer per agent (oxymus/debounce.py, the TUI's too): a burst of events is
+        # One debouncer per agent (oxymus/kernel/debounce.py, the TUI's too): a burst of events is
         # one run, and events that arrive during that run get one more run after it.
         debouncers: dict[str, Debouncer] = {}
         try:

@@ -8,17 +8,17 @@ import logging
 
 from pydantic import ValidationError
 
-from oxymus import memory as mem
-from oxymus import protocol as proto
-from oxymus import wire
-from oxymus.actions import FINAL, InputRef, Proposer
-from oxymus.protocol import CaptureAddParams, CaptureAddResult, InboxListParams, InboxListResult
-from oxymus.store import ids
-from oxymus.store.repos import Store
+from oxymus.actions.model import FINAL, InputRef, Proposer
+from oxymus.client import protocol as proto
+from oxymus.client import wire
+from oxymus.client.protocol import CaptureAddParams, CaptureAddResult, InboxListParams, InboxListResult
 from oxymus.daemon.plans_rpc import PlansHandlers, not_applied
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 from oxymus.daemon.watcher import CaptureWatcher
+from oxymus.memory import records as mem
+from oxymus.store import ids
+from oxymus.store.repos import Store
 
 log = logging.getLogger("oxymus.daemon.service")
 

@@ -26,22 +26,15 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from oxymus.config import CoreConfig
+from oxymus.daemon.events import EventBus
+from oxymus.daemon.scheduling import SharedJobs
 from oxymus.models import SourceHealth, SourceView
-from oxymus.sources import (
-    BrokenSource,
-    NeedsHuman,
-    PollContext,
-    PollResult,
-    Source,
-    SourceUnavailable,
-    broken_connectors,
-    connectors,
-    utc_iso,
+from oxymus.plugins import broken_connectors, connectors
+from oxymus.profile.config import CoreConfig
+from oxymus.sources.contract import (
+    BrokenSource, NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, utc_iso,
 )
 from oxymus.store.repos import Store
-from oxymus.daemon.scheduling import SharedJobs
-from oxymus.daemon.events import EventBus
 
 log = logging.getLogger("oxymus.daemon.coordinator")
 

@@ -18,19 +18,19 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from oxymus import policy as pol
-from oxymus import flows
-from oxymus.action_errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
-from oxymus.actions import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
-from oxymus.config import ConfigError
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
-from oxymus.sources import utc_iso
+from oxymus.actions import flows
+from oxymus.actions import policy as pol
+from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
+from oxymus.actions.errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
+from oxymus.actions.model import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
+from oxymus.daemon.events import EventBus
+from oxymus.daemon.wakeups import Wakeups
+from oxymus.kernel.ulid import new_ulid
+from oxymus.profile.config import ConfigError
+from oxymus.sources.contract import utc_iso
 from oxymus.store import ids
 from oxymus.store.action_repo import Conflict
 from oxymus.store.repos import Store
-from oxymus.ulid import new_ulid
-from oxymus.daemon.events import EventBus
-from oxymus.daemon.wakeups import Wakeups
 
 log = logging.getLogger("oxymus.daemon.desk")
 

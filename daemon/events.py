@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from oxymus.clock import now_iso
+from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.daemon.events")
 QUEUE_SIZE = 10_000

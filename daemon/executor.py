@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+
 from pydantic import ValidationError
 
-from oxymus.actions import FINAL, FLOW, Action
-from oxymus.effects import EffectError, Transient
-from oxymus.sources import SourceError, SourceUnavailable, utc_iso
-from oxymus.store.action_repo import Conflict, receipt_row
+from oxymus.actions.effects import EffectError, Transient
+from oxymus.actions.model import FINAL, FLOW, Action
 from oxymus.daemon.coordinator import backoff_delay
 from oxymus.daemon.desk import NOTIFY, ActionDesk
 from oxymus.daemon.flows import FlowRunner
-from oxymus import faults
 from oxymus.daemon.tasks import cancel
+from oxymus.kernel import faults
+from oxymus.sources.contract import SourceError, SourceUnavailable, utc_iso
+from oxymus.store.action_repo import Conflict, receipt_row
 
 log = logging.getLogger("oxymus.daemon.executor")
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from oxymus import faults
-from oxymus.actions import FLOW, Action, Decision, InputRef, Proposer, RuleCheck
-from oxymus.effects import Preview
+from oxymus.actions.effects import Preview
+from oxymus.actions.model import FLOW, Action, Decision, InputRef, Proposer, RuleCheck
+from oxymus.kernel import faults
+from oxymus.kernel.ulid import new_ulid
 from oxymus.store.action_repo import Conflict
-from oxymus.ulid import new_ulid
 
 log = logging.getLogger("oxymus.daemon.flows")
 

@@ -1,9 +1,9 @@
-"""Effects on Oxymus' own data, for the action kinds that need them (see oxymus.effects.LocalEffects).
+"""Effects on Oxymus' own data, for the action kinds that need them (see oxymus.actions.effects.LocalEffects).
 
 All are idempotent, so the executor can retry them after a crash: a payment is keyed
 by (bill, due date), a PLANS.md patch that is already in the file is recognised
 instead of being refused as a conflict or applied twice, and a memory update finds
-the record it made or the change it applied (oxymus/memory_action.py).
+the record it made or the change it applied (oxymus/memory/update_action.py).
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from oxymus import memory as mem
-from oxymus import plans, wire
-from oxymus.effects import Permanent
+from oxymus import plans
+from oxymus.actions.effects import Permanent
+from oxymus.client import wire
+from oxymus.daemon.plans import PlansKeeper, _read, journaled
+from oxymus.kernel.ulid import new_ulid
+from oxymus.memory import records as mem
 from oxymus.plans.ids import normalise
 from oxymus.plans.lines import sha256
-from oxymus.sources import utc_iso
+from oxymus.sources.contract import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.db import rollback
 from oxymus.store.repos import Store
-from oxymus.ulid import new_ulid
-from oxymus.daemon.plans import PlansKeeper, _read, journaled
 
 PATCHES = {"set_done": plans.set_done, "add_action": plans.add_action, "set_proposal_status": plans.set_proposal_status}
 
@@ -113,7 +114,7 @@ class DaemonLocalEffects:
             # a patch parses the file: CPU work, off the loop
             new = await asyncio.to_thread(PATCHES[op], base, expected_sha256=sha, path=self.keeper.path, **kwargs)
         except (plans.PlansError, ValueError, TypeError) as exc:
-            from oxymus.effects import ActionInvalid
+            from oxymus.actions.effects import ActionInvalid
 
             raise ActionInvalid(str(exc)) from None
         return (sha if data is not None else ""), plans.diff(base, new, "PLANS.md")

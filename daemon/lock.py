@@ -1,5 +1,5 @@
-"""The profile lock lives in the core (`oxymus.profile_lock`): `oxymus restore` takes it too."""
+"""The profile lock lives in the core (`oxymus.profile.lock`): `oxymus restore` takes it too."""
 
-from oxymus.profile_lock import AlreadyRunning, ProfileLock
+from oxymus.profile.lock import AlreadyRunning, ProfileLock
 
 __all__ = ["AlreadyRunning", "ProfileLock"]

@@ -10,28 +10,28 @@ import sys
 from pathlib import Path
 
 from oxymus import __version__
-from oxymus.config import CoreConfig as Config
-from oxymus.paths import Paths
-from oxymus import stop_reason
+from oxymus.action_kinds import action_specs
+from oxymus.daemon import logs
+from oxymus.daemon.agents import AgentRuntime
+from oxymus.daemon.backups import DailyBackups
+from oxymus.daemon.coordinator import Coordinator
+from oxymus.daemon.desk import ActionDesk
+from oxymus.daemon.events import EventBus
+from oxymus.daemon.executor import Executor
+from oxymus.daemon.local_effects import DaemonLocalEffects
+from oxymus.daemon.lock import AlreadyRunning, ProfileLock
+from oxymus.daemon.plans import PlansKeeper
+from oxymus.daemon.rpc import RpcServer
+from oxymus.daemon.scheduling import make_scheduler
+from oxymus.daemon.service import Service
+from oxymus.daemon.watcher import CaptureWatcher
+from oxymus.profile import stop_reason
+from oxymus.profile.config import CoreConfig as Config
+from oxymus.profile.paths import Paths
+from oxymus.sources import secrets
 from oxymus.store import health, storage_errors
 from oxymus.store.migrations import SchemaError
 from oxymus.store.repos import Store
-from oxymus.daemon import logs
-from oxymus.daemon.events import EventBus
-from oxymus.daemon.lock import AlreadyRunning, ProfileLock
-from oxymus.daemon.rpc import RpcServer
-from oxymus.daemon.service import Service
-from oxymus.daemon.watcher import CaptureWatcher
-from oxymus.daemon.coordinator import Coordinator
-from oxymus.daemon.scheduling import make_scheduler
-from oxymus.daemon.plans import PlansKeeper
-from oxymus.daemon.desk import ActionDesk
-from oxymus.daemon.executor import Executor
-from oxymus.daemon.agents import AgentRuntime
-from oxymus.daemon.backups import DailyBackups
-from oxymus.daemon.local_effects import DaemonLocalEffects
-from oxymus.action_kinds import action_specs
-from oxymus import secrets
 
 log = logging.getLogger("oxymus.daemon")
 
@@ -168,6 +168,6 @@ def make_llm(config: Config):
     llm_config = getattr(config, "llm", None)
     if llm_config is None or not llm_config.enabled:
         return None
-    from oxymus.llm import Llm
+    from oxymus.agents.llm import Llm
 
     return Llm(llm_config)

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 
-from oxymus import memory as mem
+from oxymus.memory import records as mem
 from oxymus.store.repos import Store
 from oxymus.store.storage_errors import StorageError
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from oxymus import memory as mem
-from oxymus import protocol as proto
-from oxymus.protocol import NoParams
-from oxymus.store import ids
-from oxymus.store.repos import Store
+from oxymus.client import protocol as proto
+from oxymus.client.protocol import NoParams
 from oxymus.daemon.capture_rpc import open_capture
 from oxymus.daemon.maintenance import Maintenance
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.memory import records as mem
+from oxymus.store import ids
+from oxymus.store.repos import Store
 
 
 class MemoryHandlers:

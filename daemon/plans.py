@@ -16,12 +16,13 @@ import datetime as dt
 import logging
 import os
 
-from oxymus import plans, wire
-from oxymus.clock import now_iso
-from oxymus.store.repos import Store
-from oxymus.ulid import new_ulid
+from oxymus import plans
+from oxymus.client import wire
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.tasks import cancel
+from oxymus.kernel.ulid import new_ulid
+from oxymus.store.repos import Store
+from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.daemon.plans")
 MAX_BYTES = 2**20  # the default of [plans] max_bytes

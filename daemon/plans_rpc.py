@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from oxymus import protocol as proto
-from oxymus import wire
-from oxymus.actions import Proposer
-from oxymus.protocol import NoParams
-from oxymus.store.repos import Store
+from oxymus.actions.model import Proposer
+from oxymus.client import protocol as proto
+from oxymus.client import wire
+from oxymus.client.protocol import NoParams
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.store.repos import Store
 
 
 class PlansHandlers:

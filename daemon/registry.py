@@ -1,6 +1,6 @@
 """Binding RPC handlers to the methods the core declares.
 
-`oxymus.protocol.METHODS` declares every method: its name, summary, params model and
+`oxymus.client.protocol.METHODS` declares every method: its name, summary, params model and
 result model (the clients and docs/reference.md read it without importing the daemon).
 A handler says which declared method it serves with `@rpc("name")`; `Registry.bind()`
 collects the marked methods of the daemon's handler objects and refuses to start unless
@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from oxymus.protocol import METHODS, Method
+from oxymus.client.protocol import METHODS, Method
 
 Handler = Callable[[Any, Any], Awaitable[BaseModel]]  # (Session, params) -> result
 
@@ -27,7 +27,7 @@ _MARK = "__rpc_method__"
 def rpc(name: str) -> Callable[[Callable], Callable]:
     """Mark a handler method as the one serving the declared RPC method `name`."""
     if name not in METHODS:
-        raise RuntimeError(f"@rpc({name!r}): no such method is declared in oxymus.protocol.METHODS")
+        raise RuntimeError(f"@rpc({name!r}): no such method is declared in oxymus.client.protocol.METHODS")
 
     def mark(fn: Callable) -> Callable:
         setattr(fn, _MARK, name)

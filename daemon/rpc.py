@@ -1,6 +1,6 @@
 """The Unix-socket JSON-RPC server: framing, the peer check, the handshake, dispatch.
 
-Only methods declared in `oxymus.protocol.METHODS` are callable, each through the
+Only methods declared in `oxymus.client.protocol.METHODS` are callable, each through the
 handler bound to it in the registry (`daemon/registry.py`, `@rpc(name)`); params are validated by their pydantic model before a handler
 sees them. A handler's exception becomes an error reply and a log line, never a
 dead server. Requests on one connection are answered in order.
@@ -15,16 +15,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oxymus import wire
-from oxymus.action_errors import ActionError
-from oxymus.protocol import Request
-from oxymus.memory import MemoryError as MemoryError_
-from oxymus.store.capture_sql import CaptureError
-from oxymus.store.storage_errors import StorageError, classify
-from oxymus.store.ids import IdError
+from oxymus.actions.errors import ActionError
+from oxymus.client import wire
+from oxymus.client.protocol import Request
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
 from oxymus.daemon.registry import Handler, Registry
+from oxymus.memory.records import MemoryError as MemoryError_
+from oxymus.store.capture_sql import CaptureError
+from oxymus.store.ids import IdError
+from oxymus.store.storage_errors import StorageError, classify
 
 log = logging.getLogger("oxymus.daemon.rpc")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 
-from oxymus.store.repos import Store
 from oxymus.daemon.capture_rpc import CaptureHandlers
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.maintenance import Maintenance
@@ -24,6 +23,7 @@ from oxymus.daemon.registry import Registry
 from oxymus.daemon.state_rpc import StateHandlers
 from oxymus.daemon.system_rpc import SystemHandlers
 from oxymus.daemon.watcher import CaptureWatcher
+from oxymus.store.repos import Store
 
 
 class Service:
@@ -53,7 +53,7 @@ class Service:
         await self.maintenance.forever(every)
 
     def registry(self) -> Registry:
-        """Every handler object bound to the methods `oxymus.protocol.METHODS` declares (checked: each exactly once)."""
+        """Every handler object bound to the methods `oxymus.client.protocol.METHODS` declares (checked: each exactly once)."""
         from oxymus.daemon.action_rpc import ActionHandlers
         from oxymus.daemon.agent_rpc import AgentHandlers
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from oxymus import today as today_mod
-from oxymus import wire
-from oxymus.protocol import NoParams, RefreshParams, SourcesResult, TodayParams
-from oxymus.store.repos import Store
-from oxymus.when import WhenError, parse_date
+from oxymus.client import wire
+from oxymus.client.protocol import NoParams, RefreshParams, SourcesResult, TodayParams
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.store.repos import Store
+from oxymus.time.when import WhenError, parse_date
+from oxymus.today import view as today_mod
 
 
 class StateHandlers:

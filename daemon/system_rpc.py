@@ -7,14 +7,17 @@ import logging
 import os
 import time
 
-from oxymus import PROTOCOL_VERSION, __version__, wire
-from oxymus.actions import OPEN
-from oxymus.clock import now_iso
-from oxymus.protocol import HelloParams, HelloResult, NoParams, ShutdownResult, StatusResult, SubscribeParams, SubscribeResult
-from oxymus.store.repos import Store
+from oxymus import PROTOCOL_VERSION, __version__
+from oxymus.actions.model import OPEN
+from oxymus.client import wire
+from oxymus.client.protocol import (
+    HelloParams, HelloResult, NoParams, ShutdownResult, StatusResult, SubscribeParams, SubscribeResult,
+)
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.store.repos import Store
+from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.daemon.service")
 

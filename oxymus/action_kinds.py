@@ -1,6 +1,6 @@
 """Every action kind this installation can perform: the core's own and each connector's.
 
-Apart from the contract (oxymus/effects.py) so that the contract does not import its
+Apart from the contract (oxymus/actions/effects.py) so that the contract does not import its
 own implementations (`plans.edit`, `memory.update`): this module sits above both.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from oxymus.effects import ActionSpec
+from oxymus.actions.effects import ActionSpec
 
-log = logging.getLogger("oxymus.effects")
+log = logging.getLogger("oxymus.actions.effects")
 
 
 def action_specs(config: Any) -> dict[str, ActionSpec]:
@@ -22,9 +22,9 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     `actions()` raises is left out (its kinds are then unknown and refused at
     proposal), so one bad plugin cannot stop the daemon.
     """
-    from oxymus.memory_action import MemoryUpdateSpec
+    from oxymus.memory.update_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
-    from oxymus.sources import connectors
+    from oxymus.plugins import connectors
 
     specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec()}
     for name, cls in connectors().items():

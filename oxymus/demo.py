@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from oxymus import paths as paths_mod
+from oxymus.profile import paths as paths_mod
 
 # (minutes ago, source, text): a solo developer-writer's last few days of loose thoughts.
 SAMPLE_CAPTURES: list[tuple[int, str, str]] = [
@@ -38,7 +38,7 @@ SAMPLE_MEMORY: list[tuple[str, str, str, str, list[str]]] = [
 
 def seed_memory(paths: paths_mod.Paths) -> int:
     """Add the sample memory records that are missing (through the running daemon)."""
-    from oxymus.client import connect
+    from oxymus.client.sync_client import connect
 
     with connect(paths.socket, "oxymus-demo") as conn:
         have = {r["title"] for r in conn.call("memory.export")["records"]}
@@ -59,8 +59,8 @@ DEMO_AGENTS = ("triage", "planner", "finance", "sentinel", "steward", "reflectio
 
 def run_agents(paths: paths_mod.Paths) -> list[str]:
     """Run every agent once, so a new user sees a day plan, triage suggestions and a publish approval."""
-    from oxymus import wire
-    from oxymus.client import connect
+    from oxymus.client import wire
+    from oxymus.client.sync_client import connect
 
     lines = []
     with connect(paths.socket, "oxymus-demo", timeout=300) as conn:
@@ -82,9 +82,9 @@ def default_home() -> str:
 
 def seed(paths: paths_mod.Paths) -> int:
     """Add the sample captures that are not there yet; returns how many were added."""
-    from oxymus.clock import now_ms
+    from oxymus.kernel.ulid import new_ulid
     from oxymus.store import capture_sql, db
-    from oxymus.ulid import new_ulid
+    from oxymus.time.clock import now_ms
 
     paths.ensure()
     conn = db.connect(paths.db_file)
@@ -279,8 +279,8 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     """Real sources for the demo: repos, a calendar file and bills, written relative to today."""
     import datetime as dt
 
-    from oxymus import tomlfmt
-    from oxymus.config import system_zone
+    from oxymus.kernel import tomlfmt
+    from oxymus.profile.config import system_zone
 
     files = os.path.join(paths.home or paths.data_dir, "files")
     today = dt.datetime.now(system_zone()).date()
@@ -290,7 +290,7 @@ def seed_sources(paths: paths_mod.Paths) -> None:
     paths_in = {"code": "code", "ics": "cal/personal.ics", "plans": "notes/PLANS.md", "blog": "code/blog"}
     _write(paths.config_file, DEMO_CONFIG.format(**{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
     if not os.path.exists(paths.policy_file):
-        from oxymus.policy import EXAMPLE
+        from oxymus.actions.policy import EXAMPLE
 
         _write(paths.policy_file, EXAMPLE)
     plans_file = os.path.join(files, "notes", "PLANS.md")
@@ -299,7 +299,7 @@ def seed_sources(paths: paths_mod.Paths) -> None:
 
 
 def run(home: str | None = None, open_tui: bool = True) -> int:
-    from oxymus import launcher
+    from oxymus.client import launcher
 
     home = os.path.abspath(os.path.expanduser(home or default_home()))
     os.environ[paths_mod.ENV_HOME] = home

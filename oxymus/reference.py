@@ -15,8 +15,9 @@ import typing
 
 from pydantic import BaseModel
 
-from oxymus import config, protocol
 from oxymus.cli import build_parser
+from oxymus.client import protocol
+from oxymus.profile import config
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "reference.md")
 
@@ -65,9 +66,9 @@ def _fields_table(model: type[BaseModel]) -> list[str]:
 
 def builtin_agents() -> dict[str, type]:
     """The built-in agent classes (not plugins: the reference must not depend on what is installed)."""
-    from oxymus.agents import BUILTIN, _load
+    from oxymus.plugins import BUILTIN_AGENTS, load
 
-    return {name: _load(spec) for name, spec in sorted(BUILTIN.items())}
+    return {name: load(spec) for name, spec in sorted(BUILTIN_AGENTS.items())}
 
 
 def _agents() -> list[str]:

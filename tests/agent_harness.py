@@ -16,11 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from oxymus import config as config_mod
-from oxymus.actions import Action
 from oxymus.action_kinds import action_specs
-from oxymus.sources import StateItem, utc_iso
-from oxymus.store.repos import Store
+from oxymus.actions.model import Action
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.events import EventBus
@@ -28,6 +25,9 @@ from oxymus.daemon.executor import Executor
 from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.daemon.main import agent_settings
 from oxymus.daemon.plans import PlansKeeper
+from oxymus.profile import config as config_mod
+from oxymus.sources.contract import StateItem, utc_iso
+from oxymus.store.repos import Store
 
 
 class AgentWorld:

@@ -18,8 +18,8 @@ from typing import Callable
 
 import pytest
 
-from oxymus import paths as paths_mod
-from oxymus.client import Connection, DaemonUnavailable, connect
+from oxymus.client.sync_client import Connection, DaemonUnavailable, connect
+from oxymus.profile import paths as paths_mod
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01, what: str = "condition"):
@@ -167,8 +167,8 @@ def daemon(profile) -> DaemonProcess:
 
 def seed_captures(paths: paths_mod.Paths, n: int, text: str = "seeded capture {i}") -> list[str]:
     """Write n open captures through the store's own capture statements, in one transaction (fast for big n)."""
+    from oxymus.kernel.ulid import new_ulid
     from oxymus.store import capture_sql, db
-    from oxymus.ulid import new_ulid
 
     paths.ensure()
     conn = db.connect(paths.db_file)

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus import faults
-from oxymus.action_errors import ActionError
-from oxymus.actions import Proposer
+from oxymus.actions.effects import ActionInvalid, ActionSpec, Permanent, Preview, Receipt, Transient
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import Proposer
 from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.executor import Executor
-from oxymus.effects import ActionInvalid, ActionSpec, Permanent, Preview, Receipt, Transient
-from oxymus.sources import utc_iso
+from oxymus.kernel import faults
+from oxymus.sources.contract import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.repos import Store
 
@@ -67,7 +67,7 @@ class FakeSpec(ActionSpec):
     async def prepare(self, payload: DoPayload, ctx):
         if payload.title == "reject":
             raise ActionInvalid("title: this title is refused by the connector")
-        from oxymus.effects import Prepared
+        from oxymus.actions.effects import Prepared
 
         return Prepared(payload=payload.model_dump(mode="json"), preview=Preview(summary=f"{self.kind} {payload.title} #{payload.n}"))
 
@@ -107,7 +107,7 @@ class FakeNotify(FakeSpec):
         self.sent: list[NotifyPayload] = []
 
     async def prepare(self, payload, ctx):
-        from oxymus.effects import Prepared
+        from oxymus.actions.effects import Prepared
 
         return Prepared(payload=payload.model_dump(mode="json"), preview=Preview(summary=payload.title, format="message"))
 

@@ -3,17 +3,16 @@ confirm proposed once and kept waiting by policy; autopay and paid bills left al
 
 from __future__ import annotations
 
-
 import pytest
-
 from agent_harness import AgentWorld
 from ollama_server import ollama_server  # noqa: F401
+
 from oxymus.agents.finance import BillsDigest, FinanceSettings
-from oxymus.config import LlmConfig
+from oxymus.agents.llm import Llm
 from oxymus.connectors.bills import BillsConfig
 from oxymus.connectors.bills.source import BillsSource
-from oxymus.llm import Llm
-from oxymus.sources import PollContext
+from oxymus.profile.config import LlmConfig
+from oxymus.sources.contract import PollContext
 
 # The world's today is Monday 23 Nov 2026.
 BILLS = """\

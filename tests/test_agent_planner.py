@@ -7,16 +7,16 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
-from oxymus import memory as m
-from oxymus import wording
+
 from oxymus.agents import dayplan as dp
+from oxymus.agents.llm import Llm
 from oxymus.agents.planner import NO_CALENDAR, PlannerSettings
-from oxymus.config import LlmConfig
-from oxymus.llm import Llm
+from oxymus.kernel import wording
+from oxymus.memory import records as m
 from oxymus.models import SourceView
+from oxymus.profile.config import LlmConfig
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from agent_harness import AgentWorld
 from git_helpers import git, isolated_git  # noqa: F401
 from ollama_server import closed_url, ollama_server  # noqa: F401
+
+from oxymus.agents.llm import Llm
 from oxymus.agents.publisher import PublisherSettings, check_llm_body, keywords, slugify
-from oxymus.config import LlmConfig
-from oxymus.llm import Llm
-from oxymus.memory import Provenance, RecordFields
+from oxymus.memory.records import Provenance, RecordFields
+from oxymus.profile.config import LlmConfig
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -116,7 +116,7 @@ def make_world(tmp_path: Path, repo: Path, *, build: str | None = "check", plans
 async def poll_git(w: AgentWorld) -> None:
     """What the git source would have in the store: its real poll."""
     from oxymus.connectors.git.source import GitSource
-    from oxymus.sources import PollContext
+    from oxymus.sources.contract import PollContext
 
     result = await GitSource(w.config.git).poll(PollContext(zone=w.zone, config_dir=w.config_dir, now=w.now))
     await w.state("git", result.items)

@@ -7,17 +7,17 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-
-import oxymus.clock
 from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
-from oxymus.actions import Proposer
+
+import oxymus.time.clock
+from oxymus.actions.model import Proposer
 from oxymus.agents.base import Artifact
+from oxymus.agents.llm import Llm
 from oxymus.agents.reflection import reviewed_week
-from oxymus.config import LlmConfig
-from oxymus.llm import Llm
-from oxymus.memory import Provenance, RecordChanges, RecordFields
-from oxymus.ulid import new_ulid
+from oxymus.kernel.ulid import new_ulid
+from oxymus.memory.records import Provenance, RecordChanges, RecordFields
+from oxymus.profile.config import LlmConfig
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SCHEDULE = "schedule at 18:00 on sun"
@@ -53,7 +53,7 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
 
 def follow(monkeypatch, world) -> None:
     """Stored time stamps (the audit log, memory) follow the world's clock, as they follow the real one in the daemon."""
-    monkeypatch.setattr(oxymus.clock, "now_ms", lambda: int(world.clock.timestamp() * 1000))
+    monkeypatch.setattr(oxymus.time.clock, "now_ms", lambda: int(world.clock.timestamp() * 1000))
 
 
 @pytest.fixture

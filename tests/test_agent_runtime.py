@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from agent_harness import AgentWorld
+
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 
 
@@ -135,7 +135,7 @@ async def test_an_agent_says_its_job_failed_or_stopped_and_is_told_once_per_stre
 
 
 async def test_unknown_agent(world):
-    from oxymus import wire
+    from oxymus.client import wire
 
     with pytest.raises(wire.RpcError, match="no agent 'nobody'"):
         await world.run("nobody")

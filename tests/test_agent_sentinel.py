@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from agent_harness import AgentWorld
+from ollama_server import closed_url, ollama_server  # noqa: F401
 from pydantic import ValidationError
 
-from agent_harness import AgentWorld
-from oxymus.actions import Proposer
+from oxymus.actions.model import Proposer
+from oxymus.agents.llm import Llm
 from oxymus.agents.sentinel import SentinelSettings
-from oxymus.llm import Llm
-from oxymus.config import LlmConfig
 from oxymus.models import SourceHealth
-from oxymus.sources import utc_iso
-from ollama_server import closed_url, ollama_server  # noqa: F401
+from oxymus.profile.config import LlmConfig
+from oxymus.sources.contract import utc_iso
 
 DAY = dt.date(2026, 11, 23)  # a Monday
 UTC = dt.timezone.utc
@@ -274,7 +274,7 @@ async def test_an_overdue_bill_is_announced_once_unless_paid_autopaid_or_long_pa
 
 
 async def test_quiet_hours_let_a_meeting_through_and_hold_the_rest_until_morning(tmp_path):
-    from oxymus.policy import EXAMPLE
+    from oxymus.actions.policy import EXAMPLE
 
     async with AgentWorld(tmp_path, config_toml=CONFIG, policy=EXAMPLE, only=["sentinel"],
                           now=at_utc(23, 0)) as w:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-import oxymus.clock
 from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
-from oxymus.config import LlmConfig
-from oxymus.llm import Llm
-from oxymus.memory import Provenance, RecordFields
+
+import oxymus.time.clock
+from oxymus.agents.llm import Llm
+from oxymus.memory.records import Provenance, RecordFields
+from oxymus.profile.config import LlmConfig
 
 UTC = dt.timezone.utc
 BUDGET = '[agents.steward]\nhot_budget_words = 100\n'
@@ -28,7 +28,7 @@ async def proposals(world, run=None):
 
 def follow(monkeypatch, world) -> None:
     """Stored time stamps (touched_at, the audit log) follow the world's clock."""
-    monkeypatch.setattr(oxymus.clock, "now_ms", lambda: int(world.clock.timestamp() * 1000))
+    monkeypatch.setattr(oxymus.time.clock, "now_ms", lambda: int(world.clock.timestamp() * 1000))
 
 
 async def add(world, title: str, body_words: int, tier: str = "hot", kind: str = "fact", **advance):

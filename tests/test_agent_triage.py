@@ -9,18 +9,18 @@ import json
 import tomllib
 
 import pytest
-
 from agent_harness import AgentWorld
 from ollama_server import closed_url, ollama_server  # noqa: F401
-from oxymus import memory as mem
-from oxymus import wire
-from oxymus.action_errors import ActionError
-from oxymus.actions import Proposer
+
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import Proposer
 from oxymus.agents.base import Trigger
+from oxymus.agents.llm import Llm
 from oxymus.agents.triage import ARTIFACT_KIND, Triage, TriageSettings
-from oxymus.config import LlmConfig
-from oxymus.llm import Llm
-from oxymus.protocol import TriageSuggestion
+from oxymus.agents.triage_models import TriageSuggestion
+from oxymus.client import wire
+from oxymus.memory import records as mem
+from oxymus.profile.config import LlmConfig
 
 PLANS = """# Plans
 

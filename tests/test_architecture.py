@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import import_graph
+
 import oxymus
 import oxymus.connectors
 import oxymus.daemon
@@ -78,13 +80,13 @@ def test_tui_reaches_data_only_through_the_client():
 
 # The one way the TUI may reach the database without the daemon: the capture fallback `oxymus capture`
 # uses (ARCHITECTURE.md, "Capture never waits on the daemon"), from the connection's outbox only.
-CAPTURE_FALLBACK = "oxymus.capture_client"
+CAPTURE_FALLBACK = "oxymus.client.capture"
 
 
 def test_the_tui_writes_to_disk_only_through_the_capture_fallback():
     users = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "tui").rglob("*.py")
                    if any(n == CAPTURE_FALLBACK or n.startswith(CAPTURE_FALLBACK + ".") for n in _imports(f)))
-    assert users == ["tui/connection_outbox.py"]
+    assert users == ["tui/link/outbox.py"]
     # The fallback opens the store only when the daemon did not answer: loading the whole TUI loads no store
     # code, so no other path to the database can hide behind a core module the TUI imports.
     code = (
@@ -116,7 +118,7 @@ MAX_MODULE_LINES = 600
 
 def test_no_module_is_over_the_line_limit():
     files = sorted(f for d in ("oxymus", "daemon", "tui", "connectors") for f in (ROOT / d).rglob("*.py"))
-    assert {"oxymus/agents/publisher.py", "daemon/desk.py", "tui/connection.py", "connectors/git/actions.py"} <= {
+    assert {"oxymus/agents/publisher.py", "daemon/desk.py", "tui/link/connection.py", "connectors/git/actions.py"} <= {
         str(f.relative_to(ROOT)) for f in files}
     lengths = {str(f.relative_to(ROOT)): len(f.read_text(encoding="utf-8").splitlines()) for f in files}
     assert {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES} == {}
@@ -161,3 +163,39 @@ def test_capture_path_stays_light(home):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [0, []]
+
+
+def test_the_cycle_finder_finds_cycles():
+    # The rules below pass only while the finder can fail: a three-step cycle, a
+    # two-step one and a self-loop-free chain must come out as exactly two cycles.
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
+    assert import_graph.cycles(graph) == [["a", "b", "c"], ["d", "e"]]
+    assert import_graph.cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_package_imports_in_a_cycle():
+    graph, why = import_graph.package_graph(ROOT)
+    # Sanity: the graph is the real one (it sees the layers and a lazy import).
+    assert "oxymus.actions" in graph["oxymus.store"] and "oxymus.store" in graph["oxymus.client"]
+    found = import_graph.cycles(graph)
+    detail = {
+        " <-> ".join(c): sorted(f"{m} -> {t}" for a in c for b in c for m, t in why.get((a, b), []))
+        for c in found
+    }
+    assert detail == {}
+
+
+def test_no_module_imports_in_a_cycle():
+    graph = import_graph.module_graph(ROOT)
+    assert "oxymus.store.backup_files" in graph["oxymus.store.storage_errors"]
+    assert import_graph.cycles(graph) == []
+
+
+# The root of oxymus/ holds the entry points and the modules that put the packages
+# together; everything else lives in a package named for its job (ARCHITECTURE.md).
+ROOT_MODULES = {"__init__", "__main__", "action_kinds", "demo", "models", "plugins", "reference"}
+
+
+def test_the_root_of_the_core_holds_only_entry_points_and_composition():
+    found = {p.stem for p in (ROOT / "oxymus").glob("*.py")}
+    assert found == ROOT_MODULES, "a new core module goes in a package named for its job (ARCHITECTURE.md)"

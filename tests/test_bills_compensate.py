@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from agent_harness import AgentWorld
-from oxymus.actions import Action, Proposer
-from oxymus.effects import ActionContext, Permanent, Receipt
+
+from oxymus.actions.effects import ActionContext, Permanent, Receipt
+from oxymus.actions.model import Action, Proposer
 
 BILLS = """# what I owe
 [[bill]]
@@ -54,7 +54,7 @@ async def payments(w: AgentWorld) -> list[tuple]:
 
 def test_both_kinds_say_they_can_be_taken_back(tmp_path):
     from oxymus.action_kinds import action_specs
-    from oxymus.config import parse
+    from oxymus.profile.config import parse
 
     specs = action_specs(parse('[bills]\nfile = "bills.toml"\n', "config.toml"))
     assert specs["bills.mark_paid"].compensable and specs["bills.add"].compensable

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from radicale_server import RadicaleServer, free_port, radicale_fixture
 
+from oxymus.actions.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
 from oxymus.connectors.calendar import CalDavEntry, CalendarConfig, CalendarConnector, IcsEntry
 from oxymus.connectors.calendar.actions import CreateEvent, event_uid
-from oxymus.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
-from radicale_server import RadicaleServer, free_port, radicale_fixture
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2025, 11, 20, 12, 0, tzinfo=dt.timezone.utc)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from oxymus import config
 from conftest import run_cli
+
+from oxymus.profile import config
 
 
 def test_missing_file_means_defaults(tmp_path):

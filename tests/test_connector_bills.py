@@ -11,7 +11,7 @@ import pytest
 from oxymus.connectors.bills import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
 from oxymus.connectors.bills.source import BillsSource, parse
-from oxymus.sources import PollContext, SourceUnavailable
+from oxymus.sources.contract import PollContext, SourceUnavailable
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from radicale_server import RadicaleServer, free_port, radicale_fixture
 
 from oxymus.connectors.calendar import CalDavEntry, CalendarConfig, CalendarConnector, IcsEntry
 from oxymus.connectors.calendar import source as source_mod
 from oxymus.connectors.calendar.models import CalendarEvent, Deadline
 from oxymus.connectors.calendar.source import CalDavSource, IcsSource
-from oxymus.sources import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, StateItem, utc_iso
-from radicale_server import RadicaleServer, free_port, radicale_fixture
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, StateItem, utc_iso
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2025, 3, 20, 9, 0, tzinfo=dt.timezone.utc)  # 10:00 in Berlin

@@ -21,11 +21,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oxymus.connectors.git import GitConfig, GitConnector
-from oxymus.connectors.git import porcelain
+from oxymus.connectors.git import GitConfig, GitConnector, porcelain
 from oxymus.connectors.git import source as git_source
 from oxymus.connectors.git.source import GitSource, RepoStatus
-from oxymus.sources import PollContext, Source, SourceUnavailable, StateItem
+from oxymus.sources.contract import PollContext, Source, SourceUnavailable, StateItem
 
 REAL_GIT = shutil.which("git")
 pytestmark = pytest.mark.skipif(REAL_GIT is None, reason="git is not installed")
@@ -413,7 +412,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 from oxymus.connectors.git import GitConfig
 from oxymus.connectors.git.source import GitSource
-from oxymus.sources import PollContext
+from oxymus.sources.contract import PollContext
 ctx = PollContext(zone=ZoneInfo("UTC"), config_dir=Path(sys.argv[1]))
 result = asyncio.run(GitSource(GitConfig(repos=sys.argv[2:])).poll(ctx))
 print(json.dumps([[i.key, i.error] for i in result.items]))

@@ -17,7 +17,7 @@ from github_server import FakeGitHub, GitHubState, serve
 from oxymus.connectors.github import GitHubConfig
 from oxymus.connectors.github.models import combine_ci
 from oxymus.connectors.github.source import GitHubSource
-from oxymus.sources import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable
 
 NOW = dt.datetime(2025, 3, 3, 12, 0, tzinfo=dt.timezone.utc)
 REVIEW_QUERY = "is:open is:pr review-requested:@me archived:false"
@@ -266,7 +266,7 @@ async def test_env_token_works_with_no_keyring_backend(gh, monkeypatch):
     import keyring
     from keyring.backends import fail
 
-    from oxymus import secrets
+    from oxymus.sources import secrets
 
     gh.state.add_issue("octo/app", "Assigned", assignees=["octocat"])
     before = keyring.get_keyring()

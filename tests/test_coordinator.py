@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from oxymus import config as config_mod
-from oxymus.sources import NeedsHuman, PollResult, SourceUnavailable, StateItem, utc_iso
-from oxymus.store.repos import Store
 from oxymus.daemon import coordinator as coord_mod
 from oxymus.daemon.coordinator import Coordinator, backoff_delay, build_sources
 from oxymus.daemon.events import EventBus
+from oxymus.profile import config as config_mod
+from oxymus.sources.contract import NeedsHuman, PollResult, SourceUnavailable, StateItem, utc_iso
+from oxymus.store.repos import Store
 
 
 class Clock:

@@ -2,7 +2,7 @@
 every side effect is then found to have happened exactly once, none dropped.
 
 Two ways to die:
-- at a named point in the executor (`OXYMUS_FAULT_KILL=point:n`, see oxymus/faults.py):
+- at a named point in the executor (`OXYMUS_FAULT_KILL=point:n`, see oxymus/kernel/faults.py):
   `executor.effect_done` (the effect happened, its receipt is not stored yet) and
   `executor.marked_executing` (the action is marked executing, the effect not started);
 - from outside, at seeded random moments, in several rounds.
@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DaemonProcess, run_cli, wait_for, write_config
 from git_helpers import git, isolated_git  # noqa: F401
-from oxymus.client import DaemonUnavailable
+
+from oxymus.client.sync_client import DaemonUnavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")]
 

@@ -12,12 +12,13 @@ import sys
 import threading
 
 import pytest
-
 from conftest import DaemonProcess, run_cli, wait_for
-from oxymus import PROTOCOL_VERSION, wire
-from oxymus.client import Connection, DaemonUnavailable, connect
+
+from oxymus import PROTOCOL_VERSION
+from oxymus.client import wire
+from oxymus.client.sync_client import Connection, DaemonUnavailable, connect
+from oxymus.kernel.ulid import new_ulid
 from oxymus.store import db, migrations
-from oxymus.ulid import new_ulid
 
 
 def raw(daemon, *lines: bytes, replies: int | None = None) -> list[dict]:

@@ -1,10 +1,10 @@
-"""The one debounce helper (oxymus/debounce.py): bursts cost one run, nothing asked for is lost."""
+"""The one debounce helper (oxymus/kernel/debounce.py): bursts cost one run, nothing asked for is lost."""
 
 from __future__ import annotations
 
 import asyncio
 
-from oxymus.debounce import Debouncer
+from oxymus.kernel.debounce import Debouncer
 
 
 async def _settle(d: Debouncer) -> None:

@@ -12,9 +12,9 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import DaemonProcess, run_cli
-from oxymus import wire
+
+from oxymus.client import wire
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from oxymus import config, protocol, reference
+from oxymus import reference
+from oxymus.client import protocol
+from oxymus.profile import config
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = (ROOT / "docs" / "reference.md").read_text()
@@ -58,8 +60,8 @@ def test_architecture_doc_states_the_invariants():
 
 
 def test_today_json_shape_is_documented_in_the_readme():
-    from oxymus import today
     from oxymus.models import SourceView
+    from oxymus.today import view as today
 
     section = README.split("### `oxymus today --json`", 1)[1].split("\n### ", 1)[0]
     for model in (today.Today, today.TodayEvent, today.TodayDeadline, today.TodayBill, today.TodayRepo,

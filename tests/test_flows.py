@@ -12,19 +12,19 @@ import json
 from pathlib import Path
 
 import pytest
+from agent_harness import AgentWorld
+from conftest import DaemonProcess, run_cli, write_config
+from git_helpers import git, isolated_git  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_policy_properties import rules
 
-from agent_harness import AgentWorld
-from git_helpers import git, isolated_git  # noqa: F401
-from conftest import DaemonProcess, run_cli, write_config
-from oxymus import policy as pol
-from oxymus.action_errors import ActionError
-from oxymus.actions import Proposer
+from oxymus.actions import policy as pol
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import Proposer
 from oxymus.connectors.git import GitConfig
 from oxymus.connectors.git.actions import GitCommitSpec, GitPushSpec
 from oxymus.plans.edit_action import PlansEditSpec
-from test_policy_properties import rules
 
 PLANS = "# Work\n\n## Next actions\n\n- [ ] write the report\n- [ ] call Ana\n"
 DENY_PUSH = """\

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from git_helpers import IDENTITY, git, isolated_git  # noqa: F401
 
+from oxymus.actions.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
 from oxymus.connectors.git import GitConfig, GitConnector
 from oxymus.connectors.git.actions import GitCommitSpec, GitFailed, GitPushSpec, classify
 from oxymus.connectors.git.source import Run
-from oxymus.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -7,13 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import ValidationError
-
 from github_server import FakeGitHub, github_server, serve  # noqa: F401 - github_server is a fixture
+from pydantic import ValidationError
+from radicale_server import free_port
+
+from oxymus.actions.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
 from oxymus.connectors.github import GitHubConfig, GitHubConnector
 from oxymus.connectors.github.actions import Comment, has_marker, marker
-from oxymus.effects import ActionContext, ActionInvalid, Permanent, Prepared, Receipt, Transient
-from radicale_server import free_port
 
 REPO = "octo/app"
 

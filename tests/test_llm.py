@@ -14,11 +14,11 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ollama_server import FakeOllama, closed_url, ollama_server  # noqa: F401
 from pydantic import BaseModel, Field
 
-from ollama_server import FakeOllama, closed_url, ollama_server  # noqa: F401
-from oxymus.config import ConfigError, LlmConfig, parse
-from oxymus.llm import STATUS_TTL_S, Llm, LlmCall, Section, fit, marker
+from oxymus.agents.llm import STATUS_TTL_S, Llm, LlmCall, Section, fit, marker
+from oxymus.profile.config import ConfigError, LlmConfig, parse
 
 MARKER = re.compile(r"\[… (\d+) characters omitted\]")
 
@@ -190,7 +190,7 @@ def only_call(llm: Llm) -> LlmCall:
 
 
 def test_importing_the_adapter_does_not_import_the_client():
-    code = "import sys, oxymus.llm; print(sorted({m.split('.')[0] for m in sys.modules} & {'ollama', 'httpx', 'anyio'}))"
+    code = "import sys, oxymus.agents.llm; print(sorted({m.split('.')[0] for m in sys.modules} & {'ollama', 'httpx', 'anyio'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

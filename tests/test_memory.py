@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from oxymus import memory as m
+from oxymus.memory import records as m
 from oxymus.store import capture_sql
 from oxymus.store.repos import Store
 

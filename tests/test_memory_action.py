@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from agent_harness import AgentWorld
-from oxymus.action_errors import ActionError
-from oxymus.actions import Proposer
+
 from oxymus.action_kinds import action_specs
-from oxymus.effects import ActionContext, Permanent
-from oxymus.memory import Provenance, RecordChanges, RecordFields
-from oxymus.memory_action import derived_id
+from oxymus.actions.effects import ActionContext, Permanent
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import Proposer
+from oxymus.memory.records import Provenance, RecordChanges, RecordFields
+from oxymus.memory.update_action import derived_id
 
 STEWARD = Proposer(type="agent", name="steward", run_id="01JRUN0000000000000000STEW")
 
@@ -107,7 +107,7 @@ async def test_a_record_changed_after_the_proposal_is_not_changed_blindly(world)
     rec = await record(world)
     action, _ = await world.desk.propose("memory.update", {"op": "edit", "id": rec.id, "changes": {"tier": "warm"}}, proposer=STEWARD,
                                          reason="over budget")
-    from oxymus.memory import RecordChanges
+    from oxymus.memory.records import RecordChanges
 
     await world.store.memory.edit(rec.id, RecordChanges(body="Now also: no meetings on Fridays."))
     failed = await run_it(world, action)

@@ -12,10 +12,10 @@ from conftest import eventually
 from dbus_session import NotificationServerProcess, notification_server, session_bus  # noqa: F401 - fixtures
 from pydantic import ValidationError
 
+from oxymus.action_kinds import action_specs
+from oxymus.actions.effects import ActionContext, Permanent, Transient
 from oxymus.connectors.notify import NotifyConfig, NotifyConnector
 from oxymus.connectors.notify.send import NotifySend, bus_available, close_notifiers
-from oxymus.action_kinds import action_specs
-from oxymus.effects import ActionContext, Permanent, Transient
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import DaemonProcess, run_cli, wait_for, write_config
 
 PLANS = (
@@ -70,7 +69,7 @@ def test_an_edit_against_a_stale_read_is_refused(plans_daemon):
     # The person edits the file in their editor meanwhile.
     plans_file.write_bytes(PLANS.replace("Outline the workshop", "Outline the workshop v2").encode())
     with d.client() as c:
-        from oxymus.wire import RpcError
+        from oxymus.client.wire import RpcError
 
         with pytest.raises(RpcError, match="changed on disk since it was read"):
             c.call("plans.edit", {"op": "set_done", "action_id": seen["actions"][1]["id"], "expected_sha256": seen["sha256"]})

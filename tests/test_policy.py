@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oxymus import policy as pol
-from oxymus.actions import Proposer
-from oxymus.config import ConfigError
+from oxymus.actions import policy as pol
+from oxymus.actions.model import Proposer
+from oxymus.profile.config import ConfigError
 
 UTC = dt.timezone.utc
 NOON = dt.datetime(2026, 6, 3, 12, 0, tzinfo=UTC)  # a Wednesday

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_actions_desk import ALLOW, REQUIRE, Crash, Harness
 
-from oxymus import faults
-from oxymus import policy as pol
-from oxymus.action_errors import ActionError
-from oxymus.actions import TRANSITIONS, Proposer, check_transition
+from oxymus.actions import policy as pol
+from oxymus.actions.errors import ActionError
+from oxymus.actions.model import TRANSITIONS, Proposer, check_transition
+from oxymus.kernel import faults
 
 # --- 1. decide() ---------------------------------------------------------------------------
 

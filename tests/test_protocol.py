@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from oxymus import protocol, wire
 from oxymus.cli import build_parser
 from oxymus.cli import capture as capture_cmd
-from oxymus.client import hello_params
-from oxymus.ulid import is_ulid, new_ulid, ulid_ms
+from oxymus.client import protocol, wire
+from oxymus.client.sync_client import hello_params
+from oxymus.kernel.ulid import is_ulid, new_ulid, ulid_ms
 
 
 def test_requests_written_by_the_stdlib_client_validate_against_the_models():

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from oxymus import protocol
+from oxymus.client import protocol
 from oxymus.daemon.registry import Registry, rpc
 from oxymus.daemon.service import Service
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import DaemonProcess, run_cli, wait_for, write_config
 
 TODAY = dt.datetime.now(ZoneInfo("Europe/Berlin")).date()  # the profile's zone, not the machine's
@@ -113,7 +112,7 @@ def test_today_without_a_daemon_says_so(profile):
 def test_secrets_go_to_the_keyring_not_the_profile(profile):
     result = run_cli("secret", "set", "github", input="ghp_not_a_real_token\n")
     assert result.returncode == 0 and "stored github" in result.stdout.decode()
-    code = "import oxymus.secrets as s; print(s.get('github'))"
+    code = "import oxymus.sources.secrets as s; print(s.get('github'))"
     import subprocess
     import sys
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from oxymus.kernel.ulid import is_ulid, new_ulid
 from oxymus.store import capture_sql, db, migrations
 from oxymus.store.repos import Store
-from oxymus.ulid import is_ulid, new_ulid
 
 
 def test_migrates_an_empty_database_to_latest(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from oxymus import today
-from oxymus.sources import StateItem, utc_iso
-from oxymus.today_text import render
+from oxymus.sources.contract import StateItem, utc_iso
+from oxymus.today import view as today
+from oxymus.today.text import render
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = dt.datetime(2026, 11, 21, 7, 0, tzinfo=dt.timezone.utc)  # 08:00 in Berlin

@@ -1,4 +1,4 @@
-"""One TOML value writer (oxymus/tomlfmt.py) for config.toml defaults, bills.add and TOML front matter."""
+"""One TOML value writer (oxymus/kernel/tomlfmt.py) for config.toml defaults, bills.add and TOML front matter."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import tomllib
 
 import pytest
 
-from oxymus import config, tomlfmt
 from oxymus.agents import publisher
 from oxymus.connectors.bills.add_action import _check_round_trip, render
 from oxymus.connectors.bills.schedule import Bill
+from oxymus.kernel import tomlfmt
+from oxymus.profile import config
 
 AWKWARD = 'line one\nline two\ttab \x01\x1f\x7f "quoted" back\\slash é'
 

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DaemonProcess, until, write_config
+
 from oxymus.models import AuditEvent
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.messages import LogLoaded
+from oxymus.tui.link.messages import LogLoaded
 from oxymus.tui.screens.activity import LOG_PAGE, ActivityScreen
 
 SIZE = (130, 34)

@@ -14,14 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import DaemonProcess, until, write_config
 from textual.widgets import Input, TextArea
 
-from conftest import DaemonProcess, until, write_config
-from oxymus.actions import Action, ActionDetail, Decision, InputRef, PauseState, Proposer, RuleCheck
-from oxymus.effects import Preview
+from oxymus.actions.effects import Preview
+from oxymus.actions.model import Action, ActionDetail, Decision, InputRef, PauseState, Proposer, RuleCheck
 from oxymus.models import AuditEvent
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.messages import ActionLoaded, ApprovalsLoaded, DecisionFailed, DecisionSent, PauseChanged, WaitingCounted
+from oxymus.tui.link.messages import (
+    ActionLoaded, ApprovalsLoaded, DecisionFailed, DecisionSent, PauseChanged, WaitingCounted,
+)
 from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.payload_edit import PayloadEditScreen

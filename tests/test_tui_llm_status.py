@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from conftest import DaemonProcess, until, write_config
+
 from oxymus.tui.app import create_app
-from oxymus.tui.messages import LlmStatusChanged
+from oxymus.tui.link.messages import LlmStatusChanged
 
 
 async def test_llm_unavailable_shows_on_every_section_and_goes_when_it_is_back(profile):

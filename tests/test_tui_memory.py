@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 
+from conftest import eventually, run_cli, until
 from rich.text import Text
 from textual.widgets import Input, TextArea
 
-from conftest import eventually, run_cli, until
-from oxymus import paths as paths_mod
-from oxymus.memory import Provenance
-from oxymus.protocol import MemorySearchResult
+from oxymus.client.protocol import MemorySearchResult
+from oxymus.memory.records import Provenance
+from oxymus.profile import paths as paths_mod
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.connection import DaemonConnection
-from oxymus.tui.messages import MemorySearched
+from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.messages import MemorySearched
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import SEARCH, MemoryScreen

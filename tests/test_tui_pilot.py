@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DaemonProcess, run_cli, until
-from oxymus import paths as paths_mod
+
 from oxymus.models import Capture
+from oxymus.profile import paths as paths_mod
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.connection import DaemonConnection
-from oxymus.tui.messages import CaptureAdded, Connected, Disconnected
+from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.messages import CaptureAdded, Connected, Disconnected
 from oxymus.tui.screens.capture import EMPTY_REFUSED, CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.today import TodayScreen
@@ -50,7 +50,7 @@ def status(app: OxymusApp) -> str:
 
 
 def stored(daemon_or_paths) -> list[dict]:
-    from oxymus.client import connect
+    from oxymus.client.sync_client import connect
 
     sock = daemon_or_paths.paths.socket if isinstance(daemon_or_paths, DaemonProcess) else daemon_or_paths.socket
     with connect(sock, "pytest") as conn:
@@ -275,7 +275,7 @@ async def test_backoff_doubles_to_the_cap(tmp_path):
 
 
 FORBIDDEN = ("oxymus.store", "oxymus.daemon", "oxymus.connectors", "sqlite3", "aiosqlite")
-IO_MODULES = ("oxymus.async_client", "oxymus.client", "oxymus.launcher", "socket", "asyncio", "subprocess")
+IO_MODULES = ("oxymus.client.async_client", "oxymus.client.sync_client", "oxymus.client.launcher", "socket", "asyncio", "subprocess")
 
 
 def _imports(path: Path) -> set[str]:

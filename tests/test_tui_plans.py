@@ -6,14 +6,14 @@ the daemon starts. Nothing sleeps to wait for state: `until` polls a condition.
 
 from __future__ import annotations
 
-
 import pytest
+from conftest import DaemonProcess, until, write_config
 from textual.widgets import Input
 
-from conftest import DaemonProcess, until, write_config
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.line_input import LineInputScreen
+from oxymus.tui.screens.plans import EDIT as PLANS_EDIT
 from oxymus.tui.screens.plans import PlansScreen
 
 SIZE = (110, 34)
@@ -146,7 +146,7 @@ async def test_a_stale_edit_is_refused_and_nothing_written(plans_daemon):
         original = screen.notify
         screen.notify = lambda message, **kw: (notified.append(str(message)), original(message, **kw))  # type: ignore[method-assign]
         # What space does, against the document the user was looking at (deterministic: an old sha).
-        app.connection.edit_plans("set_done", action_id=target.id, done=True, expected_sha256=seen.sha256)
+        app.connection.live.send(PLANS_EDIT, op="set_done", action_id=target.id, done=True, expected_sha256=seen.sha256)
         await until(pilot, lambda: notified, what="the refusal")
         assert "changed on disk" in notified[0]
         assert plans_file.read_bytes() == edited, "nothing written"

@@ -15,16 +15,16 @@ import os
 import time
 
 import pytest
-
 from conftest import DaemonProcess
-from oxymus import memory as mem
-from oxymus import paths as paths_mod
+
 from oxymus import plans
+from oxymus.client.protocol import PlansResult
+from oxymus.memory import records as mem
 from oxymus.models import SourceView
-from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
+from oxymus.profile import paths as paths_mod
+from oxymus.today.view import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
 from oxymus.tui.app import create_app
-from oxymus.protocol import PlansResult
-from oxymus.tui.messages import BudgetLoaded, MemorySearched, PlansLoaded, TodayLoaded
+from oxymus.tui.link.messages import BudgetLoaded, MemorySearched, PlansLoaded, TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
@@ -61,8 +61,8 @@ def utc(monkeypatch):
 
 @pytest.fixture
 def seeded_daemon(profile, utc):
+    from oxymus.kernel.ulid import new_ulid
     from oxymus.store import capture_sql, db
-    from oxymus.ulid import new_ulid
 
     conn = db.connect(profile.db_file)
     try:

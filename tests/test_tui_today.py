@@ -16,14 +16,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import DaemonProcess, eventually, run_cli, until
-from oxymus import paths as paths_mod
-from oxymus.protocol import Event
-from oxymus.today import Today
+
+from oxymus.client.protocol import Event
+from oxymus.profile import paths as paths_mod
+from oxymus.today.view import Today
 from oxymus.tui.app import OxymusApp, create_app
-from oxymus.tui.connection import DaemonConnection
-from oxymus.tui.messages import RefreshFinished, RefreshStarted, TodayLoaded
+from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.messages import RefreshFinished, RefreshStarted, TodayLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.today import TODAY, TodayScreen, date_changed

@@ -1,4 +1,4 @@
-"""Times and durations as a person types them (oxymus.when)."""
+"""Times and durations as a person types them (oxymus.time.when)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oxymus.when import FORMS, WhenError, format_duration, parse_duration, parse_when
+from oxymus.time.when import FORMS, WhenError, format_duration, parse_duration, parse_when
 
 UTC = dt.timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -2,9 +2,10 @@
 
 Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys
-    connection.py  DaemonConnection: the one place that talks to the daemon
-    connection_actions.py  its part for actions: approvals, decisions, the pause, the audit log
-    messages.py    the past-tense messages it posts to screens
+    link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
+                   subscribe, reconnect, the inbox), live.py (the live queries and commands
+                   screens declare), actions.py (the waiting count, the pause), outbox.py (the
+                   durable capture outbox), messages.py (the past-tense messages it posts)
     screens/       one module per section (today.py: key 1, the first screen; inbox.py: key 2;
                    memory.py: key 3; plans.py: key 4; approvals.py: key 5; activity.py: key 6),
                    screens pushed over one (record.py: a memory record and its history), and

@@ -3,9 +3,9 @@
     create_app(paths, start_daemon=True) -> OxymusApp   # used by the CLI and by tests
     run(paths, start_daemon=True) -> int                 # `oxymus` / `oxymus tui [--no-start]`
 
-The TUI reaches data only through the daemon (oxymus.async_client, oxymus.launcher);
+The TUI reaches data only through the daemon (oxymus.client.async_client, oxymus.client.launcher);
 it never opens the store itself. The one exception is the capture fallback `oxymus
-capture` uses too (oxymus.capture_client): a capture typed while no daemon answers is
+capture` uses too (oxymus.client.capture): a capture typed while no daemon answers is
 written to disk, never kept only in memory. Adding a section: write screens/<name>.py with a
 SectionScreen subclass and add a Section to SECTIONS.
 """
@@ -22,8 +22,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from oxymus.paths import Paths
-from oxymus.tui.connection import DaemonConnection
+from oxymus.profile.paths import Paths
+from oxymus.tui.link.connection import DaemonConnection
 from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.inbox import InboxScreen

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
-from oxymus.sources import Source, SourceSettings
-
-
-class BillsConfig(SourceSettings):
-    """`[bills]`: the file of recurring and one-off bills."""
-
-    file: str = Field(default="bills.toml", description="the bills file; relative paths are relative to the config dir")
-    window_days: int = Field(default=14, ge=0, le=366, description="bills due within this many days count as upcoming")
-    interval: float = Field(default=600, ge=5, description="seconds between polls")
-    stale_after: float = Field(default=86400, ge=10, description="seconds after which the source's state is reported stale")
+from oxymus.connectors.bills.config import BillsConfig
+from oxymus.sources.contract import Source
 
 
 class BillsConnector:

@@ -15,10 +15,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.connectors.bills import BillsConfig
+from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.connectors.bills.config import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
-from oxymus.sources import SourceUnavailable
+from oxymus.sources.contract import SourceUnavailable
 
 DUE_WINDOW_DAYS = 400  # how far from today a due date may be to be marked
 

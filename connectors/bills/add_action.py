@@ -25,12 +25,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from oxymus import files, tomlfmt
-from oxymus.connectors.bills import BillsConfig
+from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.connectors.bills.config import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
-from oxymus.sources import SourceUnavailable
-from oxymus.textdiff import unified_diff
+from oxymus.kernel import files, tomlfmt
+from oxymus.kernel.textdiff import unified_diff
+from oxymus.sources.contract import SourceUnavailable
 
 ORDER = ("name", "id", "amount", "currency", "schedule", "day", "date", "every", "start", "autopay", "url", "notes")
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oxymus.when import date_problem, parse_date
+from oxymus.time.when import date_problem, parse_date
 
 Schedule = Literal["monthly", "yearly", "weekly", "once"]
 

@@ -14,10 +14,10 @@ import tomllib
 
 from pydantic import ValidationError
 
-from oxymus.config import locate
-from oxymus.connectors.bills import BillsConfig
+from oxymus.connectors.bills.config import BillsConfig
 from oxymus.connectors.bills.schedule import Bill
-from oxymus.sources import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
+from oxymus.profile.config import locate
+from oxymus.sources.contract import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
 
 LOOKBACK_DAYS = 62  # how far back a recurring bill's last missed due date still counts
 MAX_BYTES = 5 * 1024 * 1024

@@ -29,8 +29,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.connectors.calendar import CalDavEntry, CalendarConfig
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
+from oxymus.actions.effects import (
+    ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient,
+)
+from oxymus.connectors.calendar.config import CalDavEntry, CalendarConfig
 
 if TYPE_CHECKING:
     from oxymus.connectors.calendar.dav import DavAdded, DavDeleted, DavError

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from oxymus.connectors.calendar import CalDavEntry, IcsEntry
+from oxymus.connectors.calendar.config import CalDavEntry, IcsEntry
 from oxymus.connectors.calendar.models import CalendarEvent, Deadline
-from oxymus.sources import NeedsHuman, PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
-from oxymus.stoppable import run_stoppable
+from oxymus.kernel.stoppable import run_stoppable
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
 
 if TYPE_CHECKING:
     from oxymus.connectors.calendar.expand import Expansion, Limits, Window

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from oxymus.sources import Source, SourceSettings
+from oxymus.sources.contract import Source, SourceSettings
 
 if TYPE_CHECKING:
-    from oxymus.effects import ActionSpec
+    from oxymus.actions.effects import ActionSpec
 
 
 class GitConfig(SourceSettings):

@@ -2,7 +2,7 @@
 
 Both act only on repositories the person configured (`[git] repos`, or a direct
 subfolder of a `[git] roots` folder), compared by real path, and run git the way
-the read side does (`oxymus.gitrun.run_git`: no shell, own process group, killed on
+the read side does (`oxymus.kernel.gitrun.run_git`: no shell, own process group, killed on
 timeout), with no prompt, pager or editor.
 
 `git.commit` commits the changes under a list of paths, and nothing else. Its
@@ -49,18 +49,21 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oxymus import gitrun
+from oxymus.actions.effects import (
+    ActionContext, ActionInvalid, ActionSpec, NotCompensable, Permanent, Prepared, Preview, Receipt, Risk, Scope,
+    Transient,
+)
+
 # GitPushSpec, GitFailed and classify are imported from here too (the connector, the tests).
 from oxymus.connectors.git.push import FULL_ID, GitPushSpec, PushTarget, push_check, push_commit  # noqa: F401
 from oxymus.connectors.git.runner import (  # noqa: F401
-    IDENTITY_ARGS, MAX_BODY, TRAILER, GitFailed, Repo, classify, executing, find_commit, locate, preparing, scratch_index, split0,
+    IDENTITY_ARGS, MAX_BODY, TRAILER, GitFailed, Repo, classify, executing, find_commit, locate, preparing,
+    scratch_index, split0,
 )
 from oxymus.connectors.git.source import _plural, text
-from oxymus.effects import (
-    ActionContext, ActionInvalid, ActionSpec, NotCompensable, Permanent, Prepared, Preview, Receipt, Risk, Scope, Transient,
-)
-from oxymus.files import write_atomic
-from oxymus.textdiff import unified_diff
+from oxymus.kernel import gitrun
+from oxymus.kernel.files import write_atomic
+from oxymus.kernel.textdiff import unified_diff
 
 MAX_NEW_FILE_DIFFS = 100  # untracked files shown in full in a commit preview
 MAX_FILES = 50  # files one commit may write

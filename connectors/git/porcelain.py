@@ -2,7 +2,7 @@
 
 No Oxymus types here, only git's formats: `git status --porcelain=v2 --branch
 --show-stash` and one `git log -1` line. Everything is pure. git's environment and
-the files in a git dir that say an operation is under way are in `oxymus.gitrun`.
+the files in a git dir that say an operation is under way are in `oxymus.kernel.gitrun`.
 """
 
 from __future__ import annotations

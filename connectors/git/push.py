@@ -8,16 +8,16 @@ how a `git.commit` with `push` pushes.
 from __future__ import annotations
 
 import re
-import stat
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oxymus import gitrun
-from oxymus.connectors.git import porcelain
-from oxymus.connectors.git.runner import MAX_BODY, TRANSIENT_PATTERNS, GitFailed, Repo, executing, find_commit, locate, preparing
-from oxymus.connectors.git.source import _plural, text
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.connectors.git.runner import (
+    MAX_BODY, TRANSIENT_PATTERNS, GitFailed, Repo, executing, find_commit, locate, preparing,
+)
+from oxymus.connectors.git.source import _plural
+from oxymus.kernel import gitrun
 
 MAX_LOG_LINES = 100  # commits listed in a push preview
 LS_REMOTE_PREPARE_TIMEOUT = 10.0  # prepare must stay quick; the remote is asked again at execution

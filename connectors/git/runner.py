@@ -1,5 +1,5 @@
 """Running git for the write side (`git.commit`, `git.push`): a configured repository,
-its git processes through `oxymus.gitrun`, and how their failures are classified
+its git processes through `oxymus.kernel.gitrun`, and how their failures are classified
 (retry or give up) in prepare and in execute.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from oxymus import gitrun
+from oxymus.actions.effects import ActionContext, ActionInvalid, EffectError, Permanent, Transient
 from oxymus.connectors.git.source import KIND_REPO, discover, text
-from oxymus.effects import ActionContext, ActionInvalid, EffectError, Permanent, Transient
+from oxymus.kernel import gitrun
 
 if TYPE_CHECKING:
     from oxymus.connectors.git import GitConfig

@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.connectors.git import porcelain
-from oxymus import gitrun
-from oxymus.gitrun import Run, run_git
-from oxymus.sources import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
+from oxymus.kernel import gitrun
+from oxymus.kernel.gitrun import Run, run_git
+from oxymus.sources.contract import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
 
 if TYPE_CHECKING:
     from oxymus.connectors.git import GitConfig

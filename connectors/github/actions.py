@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oxymus.connectors.github import GitHubConfig
+from oxymus.actions.effects import (
+    ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient,
+)
+from oxymus.connectors.github.config import GitHubConfig
 from oxymus.connectors.github.source import SECRET_NAME, no_token, read_token
-from oxymus.effects import ActionContext, ActionInvalid, ActionSpec, EffectError, Permanent, Prepared, Preview, Receipt, Transient
 
 if TYPE_CHECKING:
     from github import Github

@@ -29,7 +29,7 @@ import requests
 from github import Auth, Github
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from oxymus.sources import NeedsHuman, SourceUnavailable
+from oxymus.sources.contract import NeedsHuman, SourceUnavailable
 
 MAX_RETRY_AFTER = 3600.0  # never wait longer than this on GitHub's say-so
 DEFAULT_RETRY_AFTER = 60.0  # rate limited, and GitHub named no time

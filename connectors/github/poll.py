@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from oxymus.connectors.github import GitHubConfig
 from oxymus.connectors.github.api import (
     CHECK_RUN_PAGES,
     CheckRunsPage,
@@ -20,8 +19,9 @@ from oxymus.connectors.github.api import (
     WirePull,
     validation_summary,
 )
+from oxymus.connectors.github.config import GitHubConfig
 from oxymus.connectors.github.models import KIND_ISSUE, KIND_PR, KIND_REVIEW_REQUEST, Issue, PullRequest, combine_ci
-from oxymus.sources import NeedsHuman, PollContext, PollResult, StateItem, utc_iso
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, StateItem, utc_iso
 
 QUERY_REVIEW_REQUESTS = "is:open is:pr review-requested:@me archived:false"
 QUERY_MY_PULLS = "is:open is:pr author:@me archived:false"

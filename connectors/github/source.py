@@ -27,9 +27,9 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING
 
-from oxymus.connectors.github import GitHubConfig
-from oxymus.secrets import SecretSpec
-from oxymus.sources import NeedsHuman, PollContext, PollResult, SourceUnavailable
+from oxymus.connectors.github.config import GitHubConfig
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, SourceUnavailable
+from oxymus.sources.secrets import SecretSpec
 
 if TYPE_CHECKING:
     from oxymus.connectors.github.api import GitHubApi

@@ -29,8 +29,8 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from oxymus.connectors.notify import NotifyConfig
-from oxymus.effects import ActionContext, ActionSpec, Permanent, Preview, Receipt, Transient
+from oxymus.actions.effects import ActionContext, ActionSpec, Permanent, Preview, Receipt, Transient
+from oxymus.connectors.notify.config import NotifyConfig
 
 log = logging.getLogger("oxymus.connectors.notify")
 

@@ -27,11 +27,11 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oxymus.actions import Action, InputRef
+from oxymus.actions.model import Action, InputRef
 from oxymus.models import AuditEvent, Capture, SourceView
-from oxymus.sources import StateItem
-from oxymus.timeofday import parse_clock
-from oxymus.when import Duration, Weekdays
+from oxymus.sources.contract import StateItem
+from oxymus.time.timeofday import parse_clock
+from oxymus.time.when import Duration, Weekdays
 
 Outcome = Literal["running", "succeeded", "failed", "stopped", "skipped"]
 PROBLEM_OUTCOMES = ("failed", "stopped")
@@ -158,7 +158,7 @@ class AgentContext(Protocol):
     event: dict[str, Any] | None
     zone: Any
     settings: AgentSettings
-    llm: Any  # oxymus.llm.Llm when a model is available for this run, else None
+    llm: Any  # oxymus.agents.llm.Llm when a model is available for this run, else None
     llm_status: str  # "available" or why not ("LLM unavailable: ...")
 
     def now(self) -> dt.datetime: ...

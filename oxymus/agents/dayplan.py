@@ -42,10 +42,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from oxymus.timeofday import local_at
-from oxymus.sources import StateItem, utc_iso
-from oxymus.today import Today, TodayBill, TodayDeadline, TodayPullRequest, TodayRepo
-from oxymus.wording import clock, day_words, duration_words, money, relative_days
+from oxymus.kernel.wording import clock, day_words, duration_words, money, relative_days
+from oxymus.sources.contract import StateItem, utc_iso
+from oxymus.time.timeofday import local_at
+from oxymus.today.view import Today, TodayBill, TodayDeadline, TodayPullRequest, TodayRepo
 
 TIERS: dict[int, str] = {
     0: "overdue",

@@ -4,7 +4,7 @@ Each morning (08:00 by default) it reads the bills due (`state:bills.due`, from
 bills.toml) and what was already recorded or proposed (`actions`):
 
 - Which due dates are paid comes from Oxymus' payment records (`ctx.payments`).
-  Statuses follow the Today view (`oxymus.today`): paid, then autopay, then
+  Statuses follow the Today view (`oxymus.today.view`): paid, then autopay, then
   overdue / due today / upcoming. Autopay
   bills get no reminder and no payment to confirm: they are paid by themselves.
 - Each overdue bill, and each due within `remind_days`, gets one `notify.send` a day
@@ -27,11 +27,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, LlmPart, derive
-from oxymus.wording import day_words, long_day, money, only_known_facts, relative_days
-from oxymus.today import TodayBill, build
+from oxymus.kernel.wording import day_words, long_day, money, only_known_facts, relative_days
+from oxymus.today.view import TodayBill, build
 
 WAITING = ["proposed", "awaiting_approval", "snoozed", "approved", "executing"]
 
@@ -217,7 +217,7 @@ class Finance(Agent):
 
     async def _word(self, ctx: Any, reminders: list[_Reminder], day: dt.date) -> None:
         """Let the LLM word the reminders; each wording is checked against its facts, else the rules' stays."""
-        from oxymus.llm import Section
+        from oxymus.agents.llm import Section
 
         by_id = {f"b{n}": r for n, r in enumerate(reminders, start=1)}
         hot = await ctx.memory("hot", limit=20)

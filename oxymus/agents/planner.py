@@ -33,15 +33,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents import dayplan as dp
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, LlmPart, Strength, derive
-from oxymus.timeofday import parse_clock, parse_window
-from oxymus.sources import utc_iso
-from oxymus.today import DEADLINE_DAYS, build, day_bounds
-from oxymus.when import WhenError, parse_duration
-from oxymus import wording
+from oxymus.kernel import wording
+from oxymus.sources.contract import utc_iso
+from oxymus.time.timeofday import parse_clock, parse_window
+from oxymus.time.when import WhenError, parse_duration
+from oxymus.today.view import DEADLINE_DAYS, build, day_bounds
 
 NO_CALENDAR = "no calendar set to block time in ([agents.planner] block_calendar)"
 LLM_CANDIDATES = 8  # the LLM ranks among the first candidates only
@@ -231,7 +231,7 @@ class Planner(Agent):
 
     async def _rank(self, ctx: Any, cands: list[dp.Candidate], plan: dp.DayPlan, day: dt.date) -> list[dp.PlanItem] | None:
         """The LLM's top three among the first candidates, validated; None to keep the rules' order."""
-        from oxymus.llm import Section
+        from oxymus.agents.llm import Section
 
         shown = cands[:LLM_CANDIDATES]
         need = min(TOP, len(shown))

@@ -27,7 +27,7 @@ One run follows the flow a person would (by hand by default; `trigger.at` for a 
    would, never through one; `build_timeout`); a non-zero exit fails the run (`failed`) with the
    output's tail in the summary, and nothing is proposed. The clone's staged diff goes
    into the `post_draft` artifact with the draft and the build's result.
-6. Approval. One flow (oxymus/flows.py), approved once: a `git.commit` carrying
+6. Approval. One flow (oxymus/actions/flows.py), approved once: a `git.commit` carrying
    `files` (the post, plus the patched PLANS.md when it is in the repository), a
    `plans.edit` (set_proposal_status, pinned to the hash read) when PLANS.md lives
    elsewhere, and a `git.push` of that commit ({remote, branch}) last, because it
@@ -69,7 +69,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
 from oxymus.agents.confidence import Confidence, derive
 from oxymus.agents.publisher_draft import (
@@ -84,7 +84,7 @@ from oxymus.agents.publisher_draft import (
     strip_front_matter,
     template_body,
 )
-from oxymus import gitrun
+from oxymus.kernel import gitrun
 from oxymus.plans import PlansDocument, PlansError, Proposal, set_proposal_status
 
 WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")
@@ -502,7 +502,7 @@ class Publisher(Agent):
 
     async def _body(self, ctx, f: Facts) -> tuple[str | None, str]:
         if ctx.llm is not None:
-            from oxymus.llm import Section
+            from oxymus.agents.llm import Section
 
             sections = [
                 Section(name="the entry", text=f"title: {f.title}\nslug: {f.slug}\npublished on: {f.date:%A %d %B %Y}", priority=10),

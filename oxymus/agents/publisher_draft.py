@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from oxymus import tomlfmt
+from oxymus.kernel import tomlfmt
 from oxymus.plans import PlansDocument, Proposal
 
 MIN_WORDS = 60  # an LLM body shorter than this is not a post

@@ -33,7 +33,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, Strength, derive, llm_choice
 from oxymus.agents.reflection_review import (
@@ -184,7 +184,7 @@ class Reflection(Agent):
     # --- the LLM ------------------------------------------------------------------------------
 
     async def _ask_llm(self, ctx, settings: ReflectionSettings, r: "Review", facts: str) -> ReviewAnswer | None:
-        from oxymus.llm import Section
+        from oxymus.agents.llm import Section
 
         slipped = r.slipped_lines()
         sections = [

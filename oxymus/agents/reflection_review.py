@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from oxymus.actions import Action
+from oxymus.actions.model import Action
 from oxymus.models import AuditEvent
 from oxymus.plans.ids import normalise
 

@@ -63,7 +63,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import LlmPart, derive
 from oxymus.agents.sentinel_notices import (
@@ -78,9 +78,9 @@ from oxymus.agents.sentinel_notices import (
     plural,
     short_hash,
 )
-from oxymus.sources import utc_iso
-from oxymus.timeofday import in_window, parse_clock, parse_window
-from oxymus.when import Duration, parse_duration
+from oxymus.sources.contract import utc_iso
+from oxymus.time.timeofday import in_window, parse_clock, parse_window
+from oxymus.time.when import Duration, parse_duration
 
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
 OVERDUE_DAYS = 7  # an overdue bill is announced up to this many days after its due date
@@ -552,7 +552,7 @@ class Sentinel(Agent):
 
     async def _word(self, ctx, day: str, unsaid: list[dict[str, Any]], said: list[dict[str, Any]]) -> DigestWording | None:
         """The LLM's title and opening line for the digest, or None; every number in them must be one of the facts."""
-        from oxymus.llm import Section
+        from oxymus.agents.llm import Section
 
         facts = "\n".join([f"Day: {day}", "New today:"] + [f"- {e['text']}" for e in unsaid]
                           + (["Still open from before:"] + [f"- {e['text']}" for e in said] if said else []))

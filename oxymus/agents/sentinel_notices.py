@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.confidence import Confidence, derive
-from oxymus.sources import utc_iso
+from oxymus.sources.contract import utc_iso
 
 KEEP = dt.timedelta(days=70)  # how long what was said is remembered (bills look back 62 days)
 

@@ -28,10 +28,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from oxymus.actions import InputRef
+from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
 from oxymus.agents.confidence import Confidence, Strength, derive
-from oxymus.memory import BudgetEntry, MemoryRecord, month_summary
+from oxymus.memory.records import BudgetEntry, MemoryRecord, month_summary
 
 TRIED_KEY = "summaries_tried"
 MAX_ATTEMPTS = 3  # an LLM that keeps failing on one month is not asked about it again every six hours
@@ -209,7 +209,7 @@ class MemorySteward(Agent):
         return f"{proposed} of {asked} monthly summary(ies) rewritten by the LLM proposed"
 
     async def _ask(self, ctx, settings: StewardSettings, month: str, records: list[MemoryRecord], summary: MemoryRecord) -> str | None:
-        from oxymus.llm import Section
+        from oxymus.agents.llm import Section
 
         listing = "\n".join(f"- [{r.kind}] {r.title}" + (f" — {first_line(r.body)}" if r.body.strip() else "") for r in records)
         sections = [Section(name=f"Warm memory records last touched in {month_name(month)}", text=listing, priority=10, min_chars=500)]

@@ -3,7 +3,7 @@
 For every open capture without a suggestion it decides, with a confidence and a why:
 
 - a calendar event, when the capture names a time ("call Ana tomorrow 2pm"); the
-  times come from `oxymus.timewords`, in the configured zone, never from the LLM; the
+  times come from `oxymus.time.timewords`, in the configured zone, never from the LLM; the
   summary is the capture without the time phrase; 30 minutes unless it says
   ("for 1h", "14:00-15:30"); an overlap with a known event is mentioned;
 - a bill, when it names an amount and a recurrence or a bill word ("pay rent 950 EUR
@@ -37,6 +37,7 @@ import time
 from pydantic import Field, ValidationError
 
 from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.agents.triage_rules import (
     SYSTEM,
     Facts,
@@ -48,8 +49,7 @@ from oxymus.agents.triage_rules import (
     normalise,
     words,
 )
-from oxymus.timewords import find_when
-from oxymus.protocol import TriageSuggestion
+from oxymus.time.timewords import find_when
 
 ARTIFACT_KIND = "triage_suggestion"
 LLM_RUN_BUDGET_S = 120.0  # past this much LLM time in one run, the rest of its captures get the rules only

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from oxymus import memory as mem
-from oxymus.timewords import Found, find_when, strip_spans
-from oxymus.protocol import SuggestedEvent, TriageSuggestion
+from oxymus.agents.triage_models import SuggestedEvent, TriageSuggestion
+from oxymus.memory import records as mem
+from oxymus.time.timewords import Found, find_when, strip_spans
 
 MAX_TEXT = 500
 
@@ -383,7 +383,7 @@ SYSTEM = (
 
 
 def llm_sections(text: str, found: Found | None, rules: TriageSuggestion, facts: Facts) -> list:
-    from oxymus.llm import Section
+    from oxymus.agents.llm import Section
 
     when = "no time or date in it"
     if found is not None:

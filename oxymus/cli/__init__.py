@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+
 def main(argv: list[str] | None = None) -> int:
     import os
 
@@ -76,8 +77,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    from oxymus.config import ConfigError
-    from oxymus.paths import PathsError
+    from oxymus.profile.config import ConfigError
+    from oxymus.profile.paths import PathsError
 
     return (ConfigError, PathsError)
 

@@ -7,10 +7,12 @@ import json
 import sys
 from typing import Any
 
-from oxymus.cli.base import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Exit, daemon_call, load_config, print_json, resolve_paths, time_zone
-from oxymus.explain import STATUS_WORDS, event_note, explain_text
-from oxymus.explain import local as _local
-from oxymus.explain import proposer_label as _proposer
+from oxymus.actions.explain import STATUS_WORDS, event_note, explain_text
+from oxymus.actions.explain import local as _local
+from oxymus.actions.explain import proposer_label as _proposer
+from oxymus.cli.base import (
+    EXIT_FAIL, EXIT_OK, EXIT_USAGE, Exit, daemon_call, load_config, print_json, resolve_paths, time_zone,
+)
 
 
 def register(command) -> None:
@@ -115,7 +117,7 @@ def _json_arg(command: str, text: str, what: str = "--payload") -> dict[str, Any
 
 
 def _ago(ts: str | None) -> str:
-    from oxymus.textfmt import duration
+    from oxymus.kernel.textfmt import duration
 
     if not ts:
         return ""
@@ -292,7 +294,7 @@ def cmd_log(args) -> int:
     if trace:
         # An action id is accepted too: follow its trace.
         try:
-            from oxymus.client import connect
+            from oxymus.client.sync_client import connect
 
             with connect(resolve_paths().socket, timeout=30) as conn:
                 trace = conn.call("actions.get", {"id": trace})["action"]["trace_id"]
@@ -316,8 +318,8 @@ def cmd_log(args) -> int:
 
 
 def cmd_policy_check(args) -> int:
-    from oxymus import policy
-    from oxymus.config import ConfigError
+    from oxymus.actions import policy
+    from oxymus.profile.config import ConfigError
 
     paths = resolve_paths()
     path = args.file or paths.policy_file
@@ -352,8 +354,8 @@ def cmd_policy_explain(args) -> int:
     if args.json:
         print_json(result)
         return EXIT_OK
-    from oxymus.actions import Decision
-    from oxymus.policy import explain_lines
+    from oxymus.actions.model import Decision
+    from oxymus.actions.policy import explain_lines
 
     print(f"{args.kind}: {result['preview']['summary']}")
     print(f"policy: {result['policy_path']}")
@@ -364,7 +366,7 @@ def cmd_policy_explain(args) -> int:
 def cmd_policy_init(args) -> int:
     import os
 
-    from oxymus.policy import EXAMPLE
+    from oxymus.actions.policy import EXAMPLE
 
     paths = resolve_paths()
     paths.ensure()

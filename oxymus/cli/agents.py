@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from oxymus.actions.explain import local as local_time
 from oxymus.cli.base import EXIT_FAIL, EXIT_OK, daemon_call, print_json, time_zone
-from oxymus.explain import local as local_time
 
 
 def register(command) -> None:

@@ -21,13 +21,13 @@ class Exit(Exception):
 
 
 def resolve_paths():
-    from oxymus import paths
+    from oxymus.profile import paths
 
     return paths.resolve()
 
 
 def load_config(paths):
-    from oxymus import config
+    from oxymus.profile import config
 
     return config.load(config.config_path_from_env(paths.config_file))
 
@@ -50,8 +50,8 @@ def time_zone():
 
 def daemon_call(command: str, method: str, params: dict | None = None, timeout: float = 120.0):
     """Call the daemon for `oxymus COMMAND`; prints why and exits when it cannot."""
-    from oxymus import wire
-    from oxymus.client import DaemonUnavailable, connect
+    from oxymus.client import wire
+    from oxymus.client.sync_client import DaemonUnavailable, connect
 
     paths = resolve_paths()
     try:

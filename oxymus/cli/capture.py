@@ -1,7 +1,7 @@
 """`oxymus capture`: the fast path, stdlib only.
 
 Parses the command line, chooses the id and hands the capture to
-`oxymus.capture_client.store` (the daemon when it answers, else the store directly;
+`oxymus.client.capture.store` (the daemon when it answers, else the store directly;
 the TUI uses the same function). `oxymus.cli.main` calls `main` here before argparse
 is imported; `register` adds the command to the argparse tree for `--help` and the docs.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import sys
 
-from oxymus import paths as paths_mod
-from oxymus.capture_client import CaptureRefused, store
+from oxymus.client.capture import CaptureRefused, store
+from oxymus.kernel.ulid import new_ulid
+from oxymus.profile import paths as paths_mod
 from oxymus.store.capture_sql import CaptureError, check_text
-from oxymus.ulid import new_ulid
 
 USAGE = "usage: oxymus capture [--source NAME] [--json] (TEXT... | -)"
 

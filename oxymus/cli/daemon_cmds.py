@@ -38,11 +38,11 @@ def register(command) -> None:
 
 
 def cmd_status(args) -> int:
-    from oxymus import launcher
+    from oxymus.client import launcher
 
     paths = resolve_paths()
     st = launcher.status(paths)
-    from oxymus import stop_reason
+    from oxymus.profile import stop_reason
 
     why = stop_reason.read(paths.stop_reason_file) if st is None else None
     if args.json:
@@ -54,7 +54,7 @@ def cmd_status(args) -> int:
         if why:
             print(f"why:    its last start failed ({why[0]}): {why[1]}")
         return EXIT_NOT_RUNNING
-    from oxymus.textfmt import duration
+    from oxymus.kernel.textfmt import duration
 
     print(f"daemon:   running, pid {st['pid']}, up {duration(st['uptime_s'])}, oxymus {st['version']}")
     print(f"socket:   {st['socket']}")
@@ -75,7 +75,7 @@ def cmd_status(args) -> int:
         print(f"policy:   {st['policy_error']}; every action needs approval until it is fixed")
     if st.get("sources"):
         from oxymus.models import SourceView
-        from oxymus.today_text import freshness
+        from oxymus.today.text import freshness
 
         print("sources:")
         views = [SourceView.model_validate(s) for s in st["sources"]]
@@ -86,7 +86,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_up(args) -> int:
-    from oxymus import launcher
+    from oxymus.client import launcher
 
     paths = resolve_paths()
     load_config(paths)  # a bad config is reported here, clearly, not as a dead daemon
@@ -100,7 +100,7 @@ def cmd_up(args) -> int:
 
 
 def cmd_down(args) -> int:
-    from oxymus import launcher
+    from oxymus.client import launcher
 
     pid = launcher.stop(resolve_paths())
     print("daemon was not running" if pid is None else f"daemon stopped (pid {pid})")
@@ -118,7 +118,7 @@ def cmd_daemon(args) -> int:
 def cmd_init(args) -> int:
     import os
 
-    from oxymus import config
+    from oxymus.profile import config
 
     paths = resolve_paths()
     paths.ensure()
@@ -131,7 +131,7 @@ def cmd_init(args) -> int:
         fh.write(config.default_toml())
     print(f"wrote {target}")
     if not os.path.exists(paths.policy_file):
-        from oxymus.policy import EXAMPLE
+        from oxymus.actions.policy import EXAMPLE
 
         with open(paths.policy_file, "w", encoding="utf-8") as fh:
             fh.write(EXAMPLE)

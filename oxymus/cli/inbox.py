@@ -23,7 +23,7 @@ def register(command) -> None:
 
 
 def cmd_inbox(args) -> int:
-    from oxymus.client import DaemonUnavailable, connect
+    from oxymus.client.sync_client import DaemonUnavailable, connect
 
     paths = resolve_paths()
     try:
@@ -39,7 +39,7 @@ def cmd_inbox(args) -> int:
     if not captures:
         print("Inbox zero.")
         return EXIT_OK
-    from oxymus.textfmt import local_time, one_line, open_count
+    from oxymus.kernel.textfmt import local_time, one_line, open_count
 
     header = open_count(len(captures), total)
     print(header + (" (newest first; --limit N shows more)" if header.startswith("showing") else ""))
@@ -54,7 +54,7 @@ def cmd_inbox(args) -> int:
 
 
 def _suggestion_line(s: dict) -> str:
-    from oxymus.textfmt import one_line
+    from oxymus.kernel.textfmt import one_line
 
     mark = "★" if s.get("preselected") else "→"
     line = f"{mark} {one_line(s['label'], 90)}  ({s['confidence']:.2f})"
@@ -66,8 +66,8 @@ def _suggestion_line(s: dict) -> str:
 
 
 def cmd_inbox_accept(args) -> int:
-    from oxymus import wire
-    from oxymus.client import DaemonUnavailable, connect
+    from oxymus.client import wire
+    from oxymus.client.sync_client import DaemonUnavailable, connect
 
     try:
         with connect(resolve_paths().socket, timeout=60) as conn:

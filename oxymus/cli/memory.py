@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from oxymus.cli.base import EXIT_FAIL, EXIT_OK, EXIT_USAGE, daemon_call, Exit, print_json
+from oxymus.cli.base import EXIT_FAIL, EXIT_OK, EXIT_USAGE, Exit, daemon_call, print_json
 
 
 def register(command) -> None:
@@ -69,7 +69,7 @@ def _body_arg(value: str | None) -> str | None:
 def _memory_fields(**kw):
     from pydantic import ValidationError
 
-    from oxymus import memory
+    from oxymus.memory import records as memory
 
     try:
         return memory.RecordFields(**kw)
@@ -80,7 +80,7 @@ def _memory_fields(**kw):
 
 
 def _print_record_line(record: dict, score: float | None = None, snippet: str = "") -> None:
-    from oxymus.textfmt import one_line
+    from oxymus.kernel.textfmt import one_line
 
     tags = " ".join(f"#{t}" for t in record["tags"])
     print(f"{record['id']}  {record['tier']:<4}  {record['kind']:<10}  {one_line(record['title'], 60)}  {tags}".rstrip())
@@ -121,7 +121,7 @@ def cmd_memory_show(args) -> int:
     if args.json:
         print_json(result)
         return EXIT_OK
-    from oxymus.textfmt import local_time
+    from oxymus.kernel.textfmt import local_time
 
     r = result["record"]
     prov = r["provenance"]
@@ -168,7 +168,7 @@ def cmd_memory_budget(args) -> int:
         return EXIT_OK
     used, limit = report["used_words"], report["limit_words"]
     print(f"hot memory: {used} of {limit} words ({used * 100 // max(limit, 1)}%){'  OVER BUDGET' if report['over'] else ''}")
-    from oxymus.textfmt import one_line
+    from oxymus.kernel.textfmt import one_line
 
     for e in report["records"]:
         print(f"  {e['words']:>5}  {e['kind']:<10}  {one_line(e['title'], 60)}  {e['id']}")
@@ -186,7 +186,7 @@ def cmd_memory_maintain(args) -> int:
 def cmd_memory_export(args) -> int:
     import os
 
-    from oxymus import memory
+    from oxymus.memory import records as memory
 
     records = [memory.MemoryRecord.model_validate(r) for r in daemon_call("memory export", "memory.export")["records"]]
     root = os.path.abspath(os.path.expanduser(args.markdown))
@@ -202,7 +202,7 @@ def cmd_memory_export(args) -> int:
 def cmd_memory_import(args) -> int:
     import os
 
-    from oxymus import memory
+    from oxymus.memory import records as memory
 
     root = os.path.abspath(os.path.expanduser(args.dir))
     if not os.path.isdir(root):

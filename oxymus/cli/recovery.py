@@ -37,7 +37,7 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from oxymus import stop_reason
+    from oxymus.profile import stop_reason
     from oxymus.store import restore
 
     paths = resolve_paths()

@@ -28,8 +28,8 @@ def cmd_today(args) -> int:
     if args.json:
         print_json(result)
         return EXIT_OK
-    from oxymus.today import Today
-    from oxymus.today_text import render
+    from oxymus.today.text import render
+    from oxymus.today.view import Today
 
     print(render(Today.model_validate(result)))
     return EXIT_OK
@@ -41,7 +41,7 @@ def cmd_refresh(args) -> int:
         print_json(result)
     else:
         from oxymus.models import SourceView
-        from oxymus.today_text import freshness
+        from oxymus.today.text import freshness
 
         views = [SourceView.model_validate(s) for s in result["sources"]]
         if not views:
@@ -54,7 +54,7 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_secret(args) -> int:
-    from oxymus import secrets
+    from oxymus.sources import secrets
 
     try:
         if args.action == "delete":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from oxymus import files
+from oxymus.kernel import files
 from oxymus.plans.errors import PlansConflict, PlansError
 from oxymus.plans.lines import sha256
 

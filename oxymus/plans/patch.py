@@ -14,7 +14,6 @@ intended change, so an edit never silently does something else.
 from __future__ import annotations
 
 import base64
-
 import os
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from datetime import date as Date
 from datetime import datetime
 from typing import Any
 
+from oxymus.kernel.textdiff import unified_diff
 from oxymus.plans.atomic import read, write_atomic
 from oxymus.plans.blocks import Heading, Item, Opaque, Para
 from oxymus.plans.errors import PlansConflict, PlansError
@@ -30,8 +30,7 @@ from oxymus.plans.lines import Source, leading, raw_lines, sha256
 from oxymus.plans.model import STATUSES, PlansDocument
 from oxymus.plans.parse import Analysis, analyse, parse
 from oxymus.plans.syntax import PUBLISHING_TITLE, Span, valid_date, without_comments
-from oxymus.textdiff import unified_diff
-from oxymus.when import date_problem
+from oxymus.time.when import date_problem
 
 Edit = tuple[int, int, str]  # replace bytes [start, end) with this text
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date as Date
 
-from oxymus.when import date_problem
 from oxymus.plans.model import STATUSES
+from oxymus.time.when import date_problem
 
 GOALS_TITLE = re.compile(r"(?<![\w-])goals?(?![\w-])", re.I)
 PUBLISHING_TITLE = re.compile(r"\bpublishing\s+(?:order|queue|plan)\b", re.I)

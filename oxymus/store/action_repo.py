@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from oxymus.actions import Action, ActionStatus, Approval, PauseState, StoredReceipt, check_transition
-from oxymus.effects import Receipt
+from oxymus.actions.effects import Receipt
+from oxymus.actions.model import Action, ActionStatus, Approval, PauseState, StoredReceipt, check_transition
 from oxymus.store import audit_sql
 from oxymus.store.db import rollback
 

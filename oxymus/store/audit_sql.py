@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from oxymus.clock import now_iso
+from oxymus.time.clock import now_iso
 
 INSERT = "INSERT INTO audit_log (ts, actor, verb, subject, trace_id, details) VALUES (?, ?, ?, ?, ?, ?)"
 COLUMNS = "seq, ts, actor, verb, subject, trace_id, details"

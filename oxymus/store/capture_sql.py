@@ -8,9 +8,9 @@ directly) without creating a duplicate.
 
 from __future__ import annotations
 
-from oxymus.clock import iso_from_ms
+from oxymus.kernel.ulid import is_ulid, new_ulid, ulid_ms
 from oxymus.store import audit_sql
-from oxymus.ulid import is_ulid, new_ulid, ulid_ms
+from oxymus.time.clock import iso_from_ms
 
 MAX_CAPTURE_BYTES = 256 * 1024
 STATUSES = ("open", "triaged", "archived")

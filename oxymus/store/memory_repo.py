@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
-from oxymus import memory as m
-from oxymus.clock import now_iso
+from oxymus.kernel.ulid import new_ulid
+from oxymus.memory import records as m
 from oxymus.store import audit_sql
-from oxymus.ulid import new_ulid
+from oxymus.time.clock import now_iso
 
 if TYPE_CHECKING:
     from oxymus.store.repos import Store

@@ -10,16 +10,16 @@ from typing import Any
 
 import aiosqlite
 
-from oxymus.clock import now_iso
+from oxymus.kernel.ulid import new_ulid
 from oxymus.models import PROBLEM_VERBS, AuditEvent, Capture, SourceHealth
-from oxymus.sources import StateItem
+from oxymus.sources.contract import StateItem
 from oxymus.store import audit_sql, capture_sql
-from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
+from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
 from oxymus.store.storage_errors import StorageError, classify
-from oxymus.ulid import new_ulid
+from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.store")
 
@@ -158,7 +158,7 @@ class CaptureRepo:
 
     async def links(self, capture_id: str):
         """What this capture became (the other direction of MemoryRecord.links)."""
-        from oxymus.memory import CaptureLink
+        from oxymus.memory.records import CaptureLink
 
         rows = await self.store.fetchall(
             "SELECT capture_id, target_kind, target_id, created_at FROM capture_links WHERE capture_id = ? ORDER BY created_at",

@@ -14,8 +14,8 @@ import os
 import sqlite3
 from typing import NamedTuple
 
-from oxymus.files import fsync_path
-from oxymus.profile_lock import AlreadyRunning, ProfileLock
+from oxymus.kernel.files import fsync_path
+from oxymus.profile.lock import AlreadyRunning, ProfileLock
 from oxymus.store import backup, health
 from oxymus.store.migrations import LATEST
 

@@ -15,6 +15,8 @@ import errno
 import os
 import sqlite3
 
+from oxymus.store import backup_files
+
 # Primary result codes (the low byte of an extended code).
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
 # Below this much free space an I/O error is taken for a full disk: SQLite needs a few pages at least.
@@ -56,10 +58,8 @@ class DatabaseDamaged(StorageError):
 
 
 def restore_advice(db_path: str) -> str:
-    from oxymus.store import backup
-
-    folder = backup.dir_for(db_path)
-    newest = backup.newest(folder)
+    folder = backup_files.dir_for(db_path)
+    newest = backup_files.newest(folder)
     if newest is not None:
         return f"restore the newest backup with `oxymus restore {newest}` (backups are in {folder})"
     return f"there is no backup in {folder}; restore a copy you have with `oxymus restore FILE`"

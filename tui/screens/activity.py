@@ -22,10 +22,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Label
 
+from oxymus.client.protocol import LogResult
 from oxymus.models import AuditEvent
-from oxymus.protocol import LogResult
-from oxymus.tui.live import Command
-from oxymus.tui.messages import ActivityHappened, Connected, LogFailed, LogLoaded
+from oxymus.tui.link.live import Command
+from oxymus.tui.link.messages import ActivityHappened, Connected, LogFailed, LogLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar
 from oxymus.tui.widgets.activity_views import ActivityTable, matches

@@ -28,17 +28,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 
-from oxymus.actions import OPEN, Action, ActionDetail
-from oxymus.protocol import ActionsListResult
-from oxymus.textfmt import duration, one_line
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import (
-    ActionLoaded,
-    ActionLoadFailed,
-    ApprovalsLoaded,
-    DecisionFailed,
-    DecisionMade,
-    DecisionSent,
+from oxymus.actions.model import OPEN, Action, ActionDetail
+from oxymus.client.protocol import ActionsListResult
+from oxymus.kernel.textfmt import duration, one_line
+from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.messages import (
+    ActionLoaded, ActionLoadFailed, ApprovalsLoaded, DecisionFailed, DecisionMade, DecisionSent,
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.decisions import decide

@@ -17,25 +17,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import (
-    CaptureNotStored,
-    Connected,
-    Connecting,
-    Disconnected,
-    LlmStatusChanged,
-    PauseChanged,
-    PauseFailed,
-    PauseSet,
-    RefreshFinished,
-    RefreshStarted,
-    Resumed,
-    WaitingCounted,
+from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.messages import (
+    CaptureNotStored, Connected, Connecting, Disconnected, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet,
+    RefreshFinished, RefreshStarted, Resumed, WaitingCounted,
 )
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.line_input import LineInputScreen
-from oxymus.tui.widgets.status_bar import pause_text
 from oxymus.tui.widgets import SectionBar, StatusBar
+from oxymus.tui.widgets.status_bar import pause_text
 
 if TYPE_CHECKING:
     from oxymus.tui.app import OxymusApp
@@ -45,7 +35,7 @@ class SectionScreen(Screen):
     """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
-    LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/live.py), declared by the app
+    LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/link/live.py), declared by the app
     BINDINGS = [Binding("c", "capture", "Capture"), Binding("P", "toggle_pause", "Pause")]
 
     @property

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxymus.protocol import ActionResult
-from oxymus.tui.live import Command, Request
-from oxymus.tui.messages import DecisionFailed, DecisionMade, DecisionSent
+from oxymus.client.protocol import ActionResult
+from oxymus.tui.link.live import Command, Request
+from oxymus.tui.link.messages import DecisionFailed, DecisionMade, DecisionSent
 
 VIA = "tui"
 VERBS = ("approve", "deny", "snooze", "undo")

@@ -19,18 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label
 
+from oxymus.kernel.textfmt import open_count
 from oxymus.models import Capture
-from oxymus.textfmt import open_count
-from oxymus.tui.messages import (
-    CaptureAdded,
-    CaptureFailed,
-    CaptureQueued,
-    CaptureTriaged,
-    InboxCounted,
-    InboxLoaded,
-    SuggestionAccepted,
-    SuggestionsLoaded,
-    TriageFailed,
+from oxymus.tui.link.messages import (
+    CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxCounted, InboxLoaded, SuggestionAccepted,
+    SuggestionsLoaded, TriageFailed,
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen

@@ -21,17 +21,11 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
-from oxymus import memory as mem
-from oxymus.protocol import MemorySearchResult
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import (
-    BudgetLoaded,
-    Connected,
-    MemoryChanged,
-    MemoryEdited,
-    MemoryFailed,
-    MemoryForgotten,
-    MemorySearched,
+from oxymus.client.protocol import MemorySearchResult
+from oxymus.memory import records as mem
+from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.messages import (
+    BudgetLoaded, Connected, MemoryChanged, MemoryEdited, MemoryFailed, MemoryForgotten, MemorySearched,
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.record import RecordScreen

@@ -21,8 +21,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from oxymus.actions import Action
-from oxymus.tui.messages import DecisionFailed, DecisionMade
+from oxymus.actions.model import Action
+from oxymus.tui.link.messages import DecisionFailed, DecisionMade
 from oxymus.tui.screens.decisions import decide
 
 if TYPE_CHECKING:

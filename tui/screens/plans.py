@@ -15,16 +15,18 @@ itself whenever the file changes (`plans.changed`), whoever changed it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
+from oxymus.client.protocol import PlansEditResult, PlansResult
 from oxymus.plans import PlansDocument
-from oxymus.protocol import PlansResult
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import PlansEdited, PlansFailed, PlansLoaded
+from oxymus.tui.link.live import Command, LiveQuery
+from oxymus.tui.link.messages import PlansEdited, PlansFailed, PlansLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.widgets import ActionsTable, SectionBar
@@ -36,6 +38,14 @@ NEXT_ACTIONS = "Next actions"
 # PLANS.md as the daemon parsed it: on connect, after every change (the link's own edits too); newest answer wins.
 PLANS = LiveQuery("plans.get", "plans.get", lambda a: PlansLoaded(a.value), PlansResult, params=dict,
                   topics=("plans.changed",), failed=lambda error, _p: PlansFailed("get", error), replay=True)
+# One minimal patch (`op` and its params; a stale `expected_sha256` is refused and nothing is written), then
+# the plan is read again either way: what is on disk now, written or not.
+EDIT = Command("plans.edit", lambda result, r: PlansEdited(r.params["op"], result),
+               lambda error, r: PlansFailed(r.params["op"], error), PlansEditResult, invalidates=("plans.changed",))
+
+
+def edit_plans(screen: SectionScreen, op: str, **params: Any) -> None:
+    screen.oxymus.connection.live.send(EDIT, op=op, **{k: v for k, v in params.items() if v is not None})
 
 
 def missing_text(path: str) -> str:
@@ -97,8 +107,7 @@ class PlansScreen(SectionScreen):
             action = doc.action(action_id)
         except KeyError:
             return
-        self.oxymus.connection.edit_plans("set_done", action_id=action.id, done=not action.done,
-                                          expected_sha256=doc.sha256)
+        edit_plans(self, "set_done", action_id=action.id, done=not action.done, expected_sha256=doc.sha256)
 
     def action_add(self) -> None:
         self.app.push_screen(LineInputScreen("Add a next action", placeholder="What is the next action?",
@@ -107,7 +116,7 @@ class PlansScreen(SectionScreen):
 
     def _add(self, text: str | None) -> None:
         if text:
-            self.oxymus.connection.edit_plans("add_action", text=text, section=NEXT_ACTIONS)
+            edit_plans(self, "add_action", text=text, section=NEXT_ACTIONS)
 
     # ---- messages -----------------------------------------------------------
 

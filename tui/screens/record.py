@@ -17,18 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from oxymus import memory as mem
-from oxymus.protocol import MemoryGetResult
-from oxymus.textfmt import local_time
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import (
-    BudgetLoaded,
-    Connected,
-    MemoryChanged,
-    MemoryEdited,
-    MemoryFailed,
-    MemoryForgotten,
-    MemoryLoaded,
+from oxymus.client.protocol import MemoryGetResult
+from oxymus.kernel.textfmt import local_time
+from oxymus.memory import records as mem
+from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.messages import (
+    BudgetLoaded, Connected, MemoryChanged, MemoryEdited, MemoryFailed, MemoryForgotten, MemoryLoaded,
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget

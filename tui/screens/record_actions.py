@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from oxymus import memory as mem
-from oxymus.protocol import MemoryForgetResult
-from oxymus.tui.live import Command
-from oxymus.tui.messages import MemoryEdited, MemoryFailed, MemoryForgotten
+from oxymus.client.protocol import MemoryForgetResult
+from oxymus.memory import records as mem
+from oxymus.tui.link.live import Command
+from oxymus.tui.link.messages import MemoryEdited, MemoryFailed, MemoryForgotten
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.record_form import RecordFormScreen

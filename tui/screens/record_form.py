@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, TextArea
 
-from oxymus import memory as mem
+from oxymus.memory import records as mem
 from oxymus.models import Capture
 from oxymus.tui.widgets import CycleField
 

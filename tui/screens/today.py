@@ -20,9 +20,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from oxymus.today import Today
-from oxymus.tui.live import LiveQuery
-from oxymus.tui.messages import Connected, Connecting, Disconnected, RefreshFinished, TodayFailed, TodayLoaded
+from oxymus.today.view import Today
+from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.messages import Connected, Connecting, Disconnected, RefreshFinished, TodayFailed, TodayLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar, SourcesPanel
 from oxymus.tui.widgets import today_panels as panels

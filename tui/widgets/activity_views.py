@@ -15,9 +15,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from oxymus.explain import event_note, local
+from oxymus.actions.explain import event_note, local
+from oxymus.kernel.textfmt import one_line
 from oxymus.models import PROBLEM_VERBS, AuditEvent
-from oxymus.textfmt import one_line
 
 TIME_W, ACTOR_W, VERB_W, SUBJECT_W = 14, 14, 24, 15
 END_MARGIN = 3  # rows from the end at which the next page is asked for

@@ -1,6 +1,6 @@
 """How the approval queue looks: the table of waiting actions, an action's preview, and its story. Render only.
 
-The story is `oxymus explain`'s text (oxymus.explain), so the CLI and the TUI tell
+The story is `oxymus explain`'s text (oxymus.actions.explain), so the CLI and the TUI tell
 an action's decision path and history in the same words; the preview is rendered
 here because a diff reads better coloured.
 """
@@ -12,10 +12,10 @@ import datetime as dt
 from rich.text import Text
 from textual.widgets import DataTable
 
-from oxymus.actions import Action, ActionDetail
-from oxymus.effects import Preview
-from oxymus.explain import explain_text
-from oxymus.textfmt import duration, one_line
+from oxymus.actions.effects import Preview
+from oxymus.actions.explain import explain_text
+from oxymus.actions.model import Action, ActionDetail
+from oxymus.kernel.textfmt import duration, one_line
 from oxymus.tui.widgets.status_bar import local_when
 
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}

@@ -16,8 +16,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
+from oxymus.kernel.textfmt import local_time, one_line
 from oxymus.models import Capture
-from oxymus.textfmt import local_time, one_line
 
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
 PENDING = "sending…"

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from oxymus import memory as mem
-from oxymus.textfmt import local_time, one_line
+from oxymus.kernel.textfmt import local_time, one_line
+from oxymus.memory import records as mem
 
 TIER_STYLE = {"hot": "bold #ff8700", "warm": "#d7af00", "cold": "#5f87af"}
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from oxymus.actions import PauseState
+from oxymus.actions.model import PauseState
 
 REFRESHING = "refreshing…"
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from oxymus.kernel.textfmt import duration, one_line
+from oxymus.kernel.wording import relative_days
 from oxymus.models import SourceView
-from oxymus.textfmt import duration, one_line
-from oxymus.today import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
-from oxymus.wording import relative_days
+from oxymus.today.view import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
 
 TITLE = "bold"
 DIM = "dim"

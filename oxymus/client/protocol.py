@@ -1,0 +1,446 @@
+"""The daemon's RPC surface: an explicit allowlist of methods, each with typed params and result.
+
+Shared by the daemon (which validates every request against these models) and the
+clients. Only methods listed in METHODS are callable; anything else is
+METHOD_NOT_FOUND. Every connection starts with `hello`, which carries the
+protocol version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oxymus import PROTOCOL_VERSION
+from oxymus.actions.effects import Preview
+from oxymus.actions.model import Action, ActionDetail, Decision, InputRef, PauseState, Proposer
+from oxymus.agents.base import AgentRun, Artifact
+from oxymus.agents.triage_models import TriageSuggestion
+from oxymus.memory import records as mem
+from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
+from oxymus.plans import PlansDocument
+from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.today.view import Today
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(Params):
+    pass
+
+
+class Request(BaseModel):
+    """The envelope of every call."""
+
+    model_config = ConfigDict(extra="forbid")
+    jsonrpc: Literal["2.0"]
+    method: str
+    params: dict[str, Any] | None = None
+    id: int | str | None = None
+
+
+class ErrorObject(BaseModel):
+    code: int
+    message: str
+    data: Any = None
+
+
+class Reply(BaseModel):
+    """The one reply envelope: exactly one of result or error."""
+
+    jsonrpc: Literal["2.0"]
+    id: int | str | None
+    result: Any = None
+    error: ErrorObject | None = None
+
+
+class Event(BaseModel):
+    """A change pushed to subscribers, as the params of an `event` notification."""
+
+    topic: str = Field(description="e.g. capture.added")
+    ts: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class HelloParams(Params):
+    protocol: int = Field(description="the client's protocol version; must equal the daemon's")
+    client: str = Field(default="unknown", max_length=64, description="a name for logs, e.g. oxymus-tui")
+
+
+class HelloResult(BaseModel):
+    protocol: int = PROTOCOL_VERSION
+    server: str = "oxymus"
+    version: str
+    pid: int
+
+
+class StatusResult(BaseModel):
+    pid: int
+    version: str
+    protocol: int
+    started_at: str
+    uptime_s: float
+    socket: str
+    database: str
+    schema_version: int
+    clients: int
+    subscribers: int
+    sources: list[SourceView] = Field(default_factory=list, description="per-source health")
+    approvals_waiting: int = Field(default=0, description="actions waiting for the person's decision")
+    pause: PauseState | None = Field(default=None, description="set while automation is paused ('not today')")
+    policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
+    notifications: str | None = Field(default=None, description="why desktop notifications cannot be shown, if they cannot")
+    llm: str | None = Field(default=None, description="'available', or why agents run without the LLM (as last checked)")
+    storage_error: str | None = Field(
+        default=None, description="why the last write failed (a full disk, a damaged file), until a write succeeds again"
+    )
+
+
+class CaptureAddParams(Params):
+    text: str
+    source: str = "cli"
+    id: str | None = Field(default=None, description="a ULID chosen by the client; retries with the same id are idempotent")
+
+
+class CaptureAddResult(BaseModel):
+    capture: Capture
+    created: bool = Field(description="false when a capture with this id already existed")
+
+
+class InboxListParams(Params):
+    status: CaptureStatus = "open"
+    limit: int = Field(default=500, ge=1, le=10_000)
+
+
+
+
+class InboxListResult(BaseModel):
+    captures: list[Capture]
+    total: int | None = Field(default=None, description="how many captures have this status in all (captures holds at most `limit` of them)")
+    links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
+    suggestions: dict[str, TriageSuggestion] = Field(default_factory=dict, description="capture id -> the triage agent's suggestion (open ones)")
+
+
+class SubscribeParams(Params):
+    topics: list[str] = Field(default_factory=lambda: ["*"], description="topic names or prefixes ending in '*'")
+
+
+class SubscribeResult(BaseModel):
+    topics: list[str]
+
+
+class TodayParams(Params):
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default: today in the configured zone")
+
+
+class RefreshParams(Params):
+    source: str | None = Field(default=None, description="a source id, or a connector name for all its sources; default: all")
+
+
+class SourcesResult(BaseModel):
+    sources: list[SourceView]
+
+
+class MemorySearchParams(Params):
+    query: str = Field(default="", max_length=1000, description="words to find; empty lists the most recently touched")
+    kind: str | None = None
+    tier: mem.Tier | None = None
+    tag: str | None = None
+    limit: int = Field(default=20, ge=1, le=500)
+
+
+class MemorySearchResult(BaseModel):
+    hits: list[mem.MemoryHit]
+
+
+class MemoryAddParams(Params):
+    record: mem.RecordFields
+    provenance: mem.Provenance = Field(default_factory=mem.Provenance)
+    capture_id: str | None = Field(default=None, description="the capture this record comes from (its id or a unique start of one): it is linked and marked triaged")
+
+
+class MemoryIdParams(Params):
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
+
+
+class MemoryGetResult(BaseModel):
+    record: mem.MemoryRecord
+    history: list[mem.MemoryVersion]
+
+
+class MemoryEditParams(Params):
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
+    changes: mem.RecordChanges
+
+
+class MemoryForgetParams(Params):
+    id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
+    purge: bool = Field(default=False, description="really delete the record and its history")
+
+
+class MemoryForgetResult(BaseModel):
+    record: mem.MemoryRecord | None = Field(description="the archived record; null when purged")
+    purged: bool
+
+
+class MemoryRecordsResult(BaseModel):
+    records: list[mem.MemoryRecord]
+
+
+class MemoryImportParams(Params):
+    entries: list[mem.VaultEntry] = Field(max_length=10_000)
+
+
+class MemoryImportResult(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+
+
+class InboxTriageParams(Params):
+    capture_id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
+    to: Literal["memory", "plan_action", "archive"] = Field(description="what the capture becomes")
+    record: mem.RecordFields | None = Field(default=None, description="for to=memory (default: the capture's text as a fact)")
+    text: str | None = Field(default=None, max_length=500, description="for to=plan_action (default: the capture's first line)")
+    section: str = Field(default="Next actions", max_length=200, description="for to=plan_action: the PLANS.md section")
+
+
+class InboxTriageResult(BaseModel):
+    capture_id: str
+    to: str
+    target_id: str | None = None
+
+
+class InboxAcceptParams(Params):
+    capture_id: str = Field(min_length=1, max_length=64, description="the whole id or a unique start of one (4+ characters, any case)")
+
+
+class InboxAcceptResult(InboxTriageResult):
+    """What accepting a suggestion did. A calendar event or a bill is an action proposed as the person:
+    `action` says whether it ran or waits for approval; the capture is linked to it either way."""
+
+    suggestion: TriageSuggestion
+    action: Action | None = Field(default=None, description="to=calendar_event or bill: the action proposed")
+    summary: str = Field(default="", description="one line for the person")
+
+
+class PlansResult(BaseModel):
+    path: str
+    exists: bool
+    document: PlansDocument | None = Field(description="null until the file exists and has been read once")
+    error: str | None = Field(description="why the file cannot be read now (the last good document is kept)")
+    read_at: str | None
+
+
+class PlansEditParams(PlansEditPayload, Params):
+    """The same fields as the `plans.edit` action's payload: the RPC proposes that action as the person."""
+
+
+class PlansEditResult(BaseModel):
+    sha256_before: str | None = None
+    sha256_after: str | None = Field(default=None, description="null unless the edit was applied (it may be waiting for approval)")
+    diff: str = ""
+    document: PlansDocument | None
+    action: Action = Field(description="the plans.edit action that carried the edit, with its status")
+
+
+class ProposeParams(Params):
+    kind: str = Field(min_length=1, max_length=100, description="e.g. notify.send, git.commit")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    reason: str = Field(default="", max_length=4000, description="why: shown with the approval")
+    proposer: Proposer = Field(default_factory=Proposer, description="who proposes it (agents name themselves and their run)")
+    inputs: list[InputRef] = Field(default_factory=list, max_length=100, description="what it is based on: references, not copies")
+    confidence: float | None = Field(default=None, ge=0, le=1, description="the agent's confidence")
+    key: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key: proposing the same key again returns the first action")
+    trace_id: str | None = Field(default=None, max_length=64, description="the trace of the trigger or agent run (default: a new one)")
+
+
+class ProposeResult(BaseModel):
+    action: Action
+    created: bool = Field(description="false when an action with this key already existed")
+
+
+class ActionsListParams(Params):
+    status: list[str] | None = Field(default=None, description="statuses to include (default: all)")
+    limit: int = Field(default=200, ge=1, le=5000)
+    newest_first: bool = False
+    trace_id: str | None = None
+
+
+class ActionsListResult(BaseModel):
+    actions: list[Action]
+
+
+class ActionIdParams(Params):
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
+
+
+class DecideParams(Params):
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
+    reason: str | None = Field(default=None, max_length=2000)
+    via: Literal["cli", "tui", "notification", "script"] = "cli"
+    payload: dict[str, Any] | None = Field(default=None, description="approve: the edited payload to approve instead")
+
+
+class SnoozeParams(Params):
+    id: str = Field(min_length=4, max_length=64, description="an action id or a unique prefix of one")
+    until: str = Field(description="UTC ISO-8601, or what a person types: 2h, tomorrow 9:00, monday")
+    via: Literal["cli", "tui", "notification", "script"] = "cli"
+
+
+class ActionResult(BaseModel):
+    action: Action
+
+
+class PolicyExplainParams(Params):
+    kind: str = Field(min_length=1, max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    proposer: Proposer = Field(default_factory=Proposer)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    at: str | None = Field(default=None, description="decide as if at this time (ISO-8601); default now")
+
+
+class PolicyExplainResult(BaseModel):
+    kind: str
+    payload: dict[str, Any] = Field(description="the payload as prepared (with pinned fields)")
+    preview: Preview
+    decision: Decision
+    policy_path: str | None
+
+
+class PauseParams(Params):
+    until: str | None = Field(default=None, description="UTC ISO-8601 or 2h, tomorrow, monday 9:00; default: until resumed")
+    reason: str = Field(default="", max_length=500)
+
+
+class PauseResult(BaseModel):
+    pause: PauseState | None
+    expired: int = Field(default=0, description="resume: proposals that went stale while paused and expired")
+
+
+class AgentInfo(BaseModel):
+    name: str
+    role: str
+    reads: list[str]
+    proposes: list[str]
+    trigger: str = Field(description="when it runs, in words: at 06:30 daily, every 10m, on capture.added")
+    enabled: bool
+    next_run: str | None = None
+    last_run: AgentRun | None = None
+
+
+class AgentsListResult(BaseModel):
+    agents: list[AgentInfo]
+    broken: dict[str, str] = Field(default_factory=dict, description="agents that failed to load, and why")
+    llm: str = Field(default="", description="'available', or why the LLM is unavailable")
+
+
+class AgentRunParams(Params):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class AgentsHistoryParams(Params):
+    agent: str | None = None
+    limit: int = Field(default=50, ge=1, le=5000)
+    trace_id: str | None = None
+
+
+class AgentsHistoryResult(BaseModel):
+    runs: list[AgentRun]
+
+
+class ArtifactsParams(Params):
+    kind: str | None = Field(default=None, description="day_plan, weekly_review, triage_suggestion, digest, ...")
+    agent: str | None = None
+    key: str | None = Field(default=None, description="e.g. a date for day plans, a capture id for suggestions")
+    limit: int = Field(default=20, ge=1, le=1000)
+
+
+class ArtifactsResult(BaseModel):
+    artifacts: list[Artifact]
+
+
+class LogParams(Params):
+    trace_id: str | None = None
+    subject: str | None = Field(default=None, description="an action, capture or record id")
+    verb: str | None = Field(default=None, description="a verb or a prefix ending in '*': action.*")
+    problems: bool = Field(default=False, description="only failures, denials and expiries, and agent runs that failed or stopped")
+    before_seq: int | None = Field(default=None, description="page backwards from here")
+    limit: int = Field(default=200, ge=1, le=5000)
+
+
+class LogResult(BaseModel):
+    events: list[AuditEvent] = Field(description="newest first (oldest first when following one trace)")
+
+
+class ShutdownResult(BaseModel):
+    stopping: bool = True
+
+
+class Method(BaseModel):
+    name: str
+    summary: str
+    params: type[BaseModel]
+    result: type[BaseModel]
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in [
+        Method(name="hello", summary="handshake; must be the first call on a connection", params=HelloParams, result=HelloResult),
+        Method(name="status", summary="pid, uptime, socket, database and schema version", params=NoParams, result=StatusResult),
+        Method(name="capture.add", summary="store a capture durably; idempotent on a client-chosen id", params=CaptureAddParams, result=CaptureAddResult),
+        Method(name="inbox.list", summary="captures by status, newest first", params=InboxListParams, result=InboxListResult),
+        Method(name="today.get", summary="the day: events, deadlines, bills, repos and PRs needing attention, source freshness", params=TodayParams, result=Today),
+        Method(name="state.refresh", summary="poll sources now and wait for the result", params=RefreshParams, result=SourcesResult),
+        Method(name="state.sources", summary="every configured source's health and freshness", params=NoParams, result=SourcesResult),
+        Method(name="memory.search", summary="full-text search of live memory, ranked by relevance, tier and recency", params=MemorySearchParams, result=MemorySearchResult),
+        Method(name="memory.add", summary="add a record (optionally from a capture, which it links and triages)", params=MemoryAddParams, result=mem.MemoryRecord),
+        Method(name="memory.get", summary="one record with its capture links and whole version history", params=MemoryIdParams, result=MemoryGetResult),
+        Method(name="memory.edit", summary="change a record; the previous text stays in its history", params=MemoryEditParams, result=mem.MemoryRecord),
+        Method(name="memory.forget", summary="archive a record to cold and out of retrieval (purge: delete it for real)", params=MemoryForgetParams, result=MemoryForgetResult),
+        Method(name="memory.budget", summary="how full hot memory is against its word budget", params=NoParams, result=mem.BudgetReport),
+        Method(name="memory.maintain", summary="age records by the tier rules and write monthly warm summaries (also run by the daemon every 6 hours)", params=NoParams, result=mem.MaintenanceReport),
+        Method(name="memory.export", summary="every live record with its links (the CLI writes the Markdown vault)", params=NoParams, result=MemoryRecordsResult),
+        Method(name="memory.import", summary="upsert records read from a Markdown vault, matched by id", params=MemoryImportParams, result=MemoryImportResult),
+        Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),
+        Method(name="inbox.accept", summary="accept the triage agent's suggestion for a capture: a next action, a memory record, a calendar event or a bill (proposed as you), or archive", params=InboxAcceptParams, result=InboxAcceptResult),
+        Method(name="plans.get", summary="PLANS.md parsed: sections, goals, next actions, publishing order, unparsed parts", params=NoParams, result=PlansResult),
+        Method(name="plans.edit", summary="a minimal patch to PLANS.md (check an action, add one, set a proposal's status); refused if the file changed", params=PlansEditParams, result=PlansEditResult),
+        Method(name="actions.propose", summary="propose an action; the policy plane allows, queues it for approval or denies it", params=ProposeParams, result=ProposeResult),
+        Method(name="actions.list", summary="actions by status, oldest first (the approval queue: status awaiting_approval)", params=ActionsListParams, result=ActionsListResult),
+        Method(name="actions.get", summary="one action with its approvals, receipts and the audit history of its trace", params=ActionIdParams, result=ActionDetail),
+        Method(name="actions.approve", summary="approve a waiting action (optionally with an edited payload); durable before the reply", params=DecideParams, result=ActionResult),
+        Method(name="actions.deny", summary="deny a waiting action, with an optional reason", params=DecideParams, result=ActionResult),
+        Method(name="actions.snooze", summary="put a waiting action aside until a time", params=SnoozeParams, result=ActionResult),
+        Method(name="actions.undo", summary="take back an approval or denial within the grace period, before execution starts", params=DecideParams, result=ActionResult),
+        Method(name="policy.explain", summary="dry-run the policy decision for a kind and payload, through the same code as a live proposal", params=PolicyExplainParams, result=PolicyExplainResult),
+        Method(name="pause.set", summary="pause automation ('not today'): nothing executes until resumed or the time given", params=PauseParams, result=PauseResult),
+        Method(name="pause.clear", summary="resume automation; proposals that went stale while paused expire, summarised once", params=NoParams, result=PauseResult),
+        Method(name="log.query", summary="the audit log: newest first, or one trace from trigger to receipt", params=LogParams, result=LogResult),
+        Method(name="agents.list", summary="every agent: role, bounds, trigger, last and next run; and whether the LLM is available", params=NoParams, result=AgentsListResult),
+        Method(name="agents.run", summary="run an agent now and wait for its run record", params=AgentRunParams, result=AgentRun),
+        Method(name="agents.history", summary="agent runs, newest first: trigger, inputs, outputs, LLM calls, outcome", params=AgentsHistoryParams, result=AgentsHistoryResult),
+        Method(name="artifacts.list", summary="what agents made (day plans, reviews, suggestions), newest first", params=ArtifactsParams, result=ArtifactsResult),
+        Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
+        Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
+    ]
+}
+
+EVENT_TOPICS: dict[str, str] = {
+    "capture.added": "a capture was stored (data: the capture)",
+    "state.changed": "a source's items changed (data: source, added, changed, removed)",
+    "source.health": "a source was polled (data: its SourceView: status, age, last error, next attempt)",
+    "memory.changed": "a memory record was added, edited, forgotten or purged (data: id, verb)",
+    "capture.triaged": "a capture left the inbox (data: id, to, target)",
+    "plans.changed": "PLANS.md was read anew (edited by you or by Oxymus; data: path, sha256, error)",
+    "action.changed": "an action changed status (data: id, kind, status, from, summary)",
+    "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
+    "pause.changed": "automation was paused or resumed (data: pause, or null)",
+    "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id, llm: 'available' or why not)",
+    "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
+    "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
+}

@@ -1,0 +1,1 @@
+"""The connector contract (what a source of state provides) and how its secrets are found."""

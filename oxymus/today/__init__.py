@@ -1,0 +1,1 @@
+"""The day at a glance, computed from stored state, and its plain-text rendering."""

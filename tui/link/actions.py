@@ -1,0 +1,150 @@
+"""The connection's part for actions: the approval queue, decisions, the pause and the audit log.
+
+A mixin of DaemonConnection (connection.py), kept in its own module so that one
+stays about connecting, the inbox, the day, memory and plans. It uses the
+connection's plumbing (`ready`, `client`, `_call`, `_emit`, `_spawn`) and is run
+by its session: `_load_actions()` after connecting, `_action_event()` for every event.
+
+- The waiting count and the pause come from `status` at connect, then from the
+  `approvals.changed` and `pause.changed` events (`WaitingCounted`, `PauseChanged`);
+  both are kept while disconnected and replayed to every new listener.
+- The approval queue and an action's story are live queries of the Approvals screen
+  (screens/approvals.py).
+- Decisions are commands of the Approvals screens (screens/decisions.py).
+- The events whose changes the audit log records post `ActivityHappened`
+  (debounced); the Activity screen then asks for a page (screens/activity.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from oxymus.actions.model import PauseState
+from oxymus.client.protocol import Event, PauseResult
+from oxymus.kernel.debounce import Debouncer
+from oxymus.tui.link.live import NOT_CONNECTED
+from oxymus.tui.link.messages import (
+    ActivityHappened, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed, WaitingCounted,
+)
+
+if TYPE_CHECKING:
+    from oxymus.client.async_client import AsyncClient
+
+log = logging.getLogger("oxymus.tui.link.connection")
+
+ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
+# Events after which the audit log has grown (see the verbs the daemon writes).
+LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
+                           "pause.changed"})
+ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
+
+
+class ActionsLink:
+    """Mixed into DaemonConnection; see the module docstring."""
+
+    client: "AsyncClient | None"
+
+    def _init_actions(self) -> None:
+        self.waiting = 0
+        self.pause: PauseState | None = None
+        self._attention_known = False  # `status` answered once: the count and pause are worth replaying
+        self.llm_status: str | None = None
+        self._activity = Debouncer(ACTIVITY_DEBOUNCE, self._activity_happened, name="tui-activity")
+
+    # ---- what screens call ---------------------------------------------------------
+
+    def set_pause(self, until: str | None = None, reason: str = "") -> None:
+        """Pause automation until `until` (2h, 14:00, tomorrow 9:00; None: until resumed): `PauseSet` or `PauseFailed`."""
+        if not self.ready:
+            self._emit(PauseFailed, "pause", NOT_CONNECTED)
+            return
+        params: dict[str, Any] = {"reason": reason}
+        if until:
+            params["until"] = until
+        self._spawn(self._set_pause(self.client, params))
+
+    def resume(self) -> None:
+        """End the pause at once: `Resumed` with how many stale proposals expired, or `PauseFailed`."""
+        if not self.ready:
+            self._emit(PauseFailed, "resume", NOT_CONNECTED)
+            return
+        self._spawn(self._resume(self.client))
+
+    # ---- run by the session --------------------------------------------------------
+
+    async def _load_actions(self, client: "AsyncClient") -> None:
+        """At connect: the waiting count and the pause. A daemon without actions is no error."""
+        # Events from here on (the subscription came first) count again, so none is missed.
+        self._activity.cancel()
+        status, error = await self._call(client, "status", {}, None)
+        if error is None:
+            try:
+                pause = PauseState.model_validate(status["pause"]) if status.get("pause") else None
+            except (ValidationError, TypeError):
+                pause = None
+            self._attention(int(status.get("approvals_waiting") or 0), pause)
+            self._llm(status.get("llm"))
+        else:
+            log.info("status failed: %s", error)
+
+    def _llm(self, status: str | None) -> None:
+        if status != self.llm_status:
+            self.llm_status = status
+            if self._attention_known:
+                self._remember("llm", LlmStatusChanged, status)
+            self._emit(LlmStatusChanged, status)
+
+    def _action_event(self, event: Event) -> None:
+        if event.topic == "agent.finished" and isinstance(event.data.get("llm"), str):
+            self._llm(event.data["llm"])
+        if event.topic == "approvals.changed":
+            waiting = event.data.get("waiting")
+            if isinstance(waiting, int):
+                self._attention(waiting, self.pause)
+        elif event.topic == "pause.changed":
+            try:
+                pause = PauseState.model_validate(event.data["pause"]) if event.data.get("pause") else None
+            except (ValidationError, TypeError):
+                log.warning("ignored a malformed pause.changed event: %r", event.data)
+                return
+            self._attention(self.waiting, pause)
+        if event.topic in LOGGED_TOPICS:
+            self._activity()
+
+    async def _activity_happened(self) -> None:
+        self._emit(ActivityHappened)
+
+    # ---- requests ------------------------------------------------------------------
+
+    def _attention(self, waiting: int, pause: PauseState | None) -> None:
+        first = not self._attention_known
+        self._attention_known = True
+        self._remember("waiting", WaitingCounted, waiting)
+        self._remember("pause", PauseChanged, pause)
+        if first:
+            self._remember("llm", LlmStatusChanged, self.llm_status)
+        if first or waiting != self.waiting:
+            self.waiting = waiting
+            self._emit(WaitingCounted, waiting)
+        if first or pause != self.pause:
+            self.pause = pause
+            self._emit(PauseChanged, pause)
+
+    async def _set_pause(self, client: "AsyncClient", params: dict[str, Any]) -> None:
+        result, error = await self._call(client, "pause.set", params, PauseResult)
+        if error is not None or result.pause is None:
+            self._emit(PauseFailed, "pause", error or "the daemon did not pause")
+            return
+        self._attention(self.waiting, result.pause)
+        self._emit(PauseSet, result.pause)
+
+    async def _resume(self, client: "AsyncClient") -> None:
+        result, error = await self._call(client, "pause.clear", {}, PauseResult)
+        if error is not None:
+            self._emit(PauseFailed, "resume", error)
+            return
+        self._attention(self.waiting, None)
+        self._emit(Resumed, result.expired)
