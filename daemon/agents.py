@@ -33,6 +33,7 @@ from oxymus.actions.errors import ActionError
 from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.client import wire
+from oxymus.daemon.agent_progress import INTERVAL_S, RunProgress
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel
@@ -73,6 +74,8 @@ class RunContext:
         self.artifact_ids: list[str] = []
         self.action_ids: list[str] = []
         self.notes: list[str] = []
+        # The LLM's answer as it streams (agents pass it as `stream_to`): throttled `agent.progress` events.
+        self.progress = RunProgress(runtime.bus.publish, agent.name, run.id, interval=runtime.progress_interval)
 
     # --- bounds -------------------------------------------------------------------------
 
@@ -245,8 +248,10 @@ def _write_atomic(path: str, content: str) -> None:
 class AgentRuntime:
     def __init__(self, store: Store, bus: EventBus, desk, *, zone, artifacts_dir: str, settings: dict[str, AgentSettings] | None = None,
                  keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None,
-                 hot_budget_words: int = 1500, scheduler: AsyncIOScheduler | None = None):
+                 hot_budget_words: int = 1500, scheduler: AsyncIOScheduler | None = None,
+                 progress_interval: float = INTERVAL_S):
         self.hot_budget_words = hot_budget_words
+        self.progress_interval = progress_interval  # seconds between two `agent.progress` events of a run
         self.store = store
         self.bus = bus
         self.desk = desk

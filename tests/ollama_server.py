@@ -117,6 +117,8 @@ class OllamaState:
     `chunk_delay`: seconds between streamed chunks.
     `fail_with`: an HTTP status chat/generate answer with, e.g. 500, until set back to None.
     `break_stream_after`: a stream sends this many chunks, then Ollama's mid-stream error line.
+    `hold_stream_after`: a stream sends this many chunks, then waits until `release` is set
+    (a test looks at what the client shows mid-answer, then lets it finish).
     """
 
     def __init__(self, models: tuple[str, ...] | list[str] = DEFAULT_MODELS):
@@ -129,6 +131,8 @@ class OllamaState:
         self.fail_with: int | None = None
         self.fail_message = "llama runner process has terminated: signal: killed"
         self.break_stream_after: int | None = None
+        self.hold_stream_after: int | None = None
+        self.release = threading.Event()
         self.requests: list[OllamaRequest] = []
 
     def answer_next(self, *answers: Answer) -> None:
@@ -267,6 +271,10 @@ class _Handler(LoopbackHandler):
                 self._chunk({"error": "an error was encountered while running the model: unexpected EOF"})
                 self._end_stream()
                 return
+            if state.hold_stream_after is not None and index == state.hold_stream_after:
+                while not state.release.wait(0.05):
+                    if fake.stopping.is_set():
+                        return
             self._chunk({**chunk(piece), "done": False})
             if state.chunk_delay and fake.stopping.wait(state.chunk_delay):
                 return

@@ -4,6 +4,7 @@ once per week across catch-ups, an empty week, the week's edges in a DST week, a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -376,3 +377,67 @@ def test_a_reschedule_is_surer_the_longer_it_slipped_and_when_the_llm_agrees():
     agreed, alone, disagreed, unusable = (reschedule_confidence(3, True, answer, True), reschedule_confidence(3, False, None, False),
                                          reschedule_confidence(3, True, answer, False), reschedule_confidence(3, True, None, False))
     assert agreed.value > alone.value > unusable.value > disagreed.value
+
+
+# --- the LLM's answer as it streams ----------------------------------------------------------------
+
+def drain(subscriber) -> list[dict]:
+    events = []
+    while not subscriber.queue.empty():
+        events.append(subscriber.queue.get_nowait())
+    return events
+
+
+async def test_the_review_streams_progress_events_in_order_and_none_is_audited(llm_world):
+    w = llm_world
+    w.runtime.progress_interval = 0  # every piece is an event, so their order can be checked
+    await seed_week(w)
+    w.clock = at(29, 18)
+    answer = {"narrative": "A steady week: the release candidate was tagged and a post went out.", "matters": [1]}
+    w.fake.state.answer_next(answer)
+    sub = w.bus.subscribe(["agent.*"], "test")
+    run = await w.run("reflection", SCHEDULE)
+    events = drain(sub)
+    progress = [e["data"] for e in events if e["topic"] == "agent.progress"]
+    assert events[-1]["topic"] == "agent.finished" and events[-1]["data"]["id"] == run.id
+    text = json.dumps(answer)
+    assert len(progress) == len(text.split(" ")) > 5  # the fake sends a word at a time
+    assert [p["chars"] for p in progress] == sorted({p["chars"] for p in progress})  # strictly growing
+    assert progress[-1]["chars"] == len(text) and text.endswith(progress[-1]["tail"])
+    assert {(p["id"], p["agent"], p["what"]) for p in progress} == {(run.id, "reflection", "drafting")}
+    assert run.llm[0].outcome == "ok"
+    [review] = await w.artifacts("weekly_review")
+    assert answer["narrative"] in review.content
+    audited = await w.store.audit.list(limit=1000)
+    assert audited and not [e for e in audited if "progress" in e.verb]
+
+
+def test_progress_is_throttled_to_a_few_events_a_second():
+    from oxymus.daemon.agent_progress import RunProgress
+
+    sent: list[dict] = []
+    clock = [100.0]
+    progress = RunProgress(lambda topic, data: sent.append(data), "publisher", "run1", interval=0.25, clock=lambda: clock[0])
+    for step in range(10):  # ten pieces 0.1 s apart: one second of answer
+        clock[0] = 100.0 + step * 0.1
+        progress(f"word{step} ")
+    assert [round(s["chars"]) for s in sent] == [6, 24, 42, 60]  # at 0.0, 0.3, 0.6 and 0.9 s
+    assert progress.chars == 60 and sent[-1]["tail"] == "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9"
+    progress("x" * 200)  # at 1.0 s: too soon for another event; the tail keeps the last 80 characters
+    assert len(sent) == 4 and progress.tail == "x" * 80
+
+
+async def test_a_stream_cut_midway_falls_back_to_the_facts(llm_world):
+    w = llm_world
+    w.runtime.progress_interval = 0
+    await seed_week(w)
+    w.clock = at(29, 18)
+    w.fake.state.answer_next({"narrative": "A steady week with many words in it.", "matters": [1]})
+    w.fake.state.break_stream_after = 3
+    sub = w.bus.subscribe(["agent.*"], "test")
+    run = await w.run("reflection", SCHEDULE)
+    events = drain(sub)
+    assert [e["topic"] for e in events] == ["agent.progress"] * 3 + ["agent.finished"]
+    assert run.outcome == "succeeded" and run.llm[0].outcome == "error" and "mid-answer" in (run.llm[0].error or "")
+    [review] = await w.artifacts("weekly_review")
+    assert "## The week in brief" not in review.content and "## Slipped" in review.content

@@ -520,7 +520,7 @@ class Publisher(Agent):
             task = (f"Write the complete body of the blog post “{f.title}” in Markdown: an opening paragraph, then "
                     "sections with ## headings, then a short close. Use only the facts above: invent no facts, numbers, "
                     "names, quotes or dates. No front matter, no title heading, no placeholders.")
-            answer = await ctx.llm.chat_json(self.role, sections, task, model_cls=PostBody)
+            answer = await ctx.llm.chat_json(self.role, sections, task, model_cls=PostBody, stream_to=ctx.progress)
             if answer is not None:
                 body, why = check_llm_body(answer.body, f.title)
                 if body is not None:

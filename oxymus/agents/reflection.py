@@ -197,7 +197,7 @@ class Reflection(Agent):
                 "what slipped and any pattern you see, kindly and plainly. Use only the facts given: do not add dates, "
                 "times or numbers that are not in them. Then give the numbers of the slipped items that matter most "
                 "for next week (at most 3; none if nothing slipped).")
-        answer = await ctx.llm.chat_json(self.role, sections, task, model_cls=ReviewAnswer)
+        answer = await ctx.llm.chat_json(self.role, sections, task, model_cls=ReviewAnswer, stream_to=ctx.progress)
         if answer is None:
             ctx.note("LLM answer unusable; the review is the facts alone")
             return None
