@@ -447,6 +447,7 @@ class AgentRuntime:
                 "llm": [LlmUse(**{k: getattr(c, k) for k in LlmUse.model_fields}) for c in calls],
                 "llm_available": llm is not None,
             })
+            ctx.progress.end()  # no progress event may follow the run's end
             await asyncio.shield(self.store.agents.finish_run(finished))
             self.bus.publish("agent.finished", {"id": run.id, "agent": agent.name, "outcome": outcome, "summary": finished.summary,
                                                 "error": error, "trace_id": run.trace_id, "llm": llm_status})

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from agent_harness import AgentWorld
+from conftest import eventually
 from ollama_server import closed_url, ollama_server  # noqa: F401
 
 import oxymus.time.clock
@@ -412,19 +413,21 @@ async def test_the_review_streams_progress_events_in_order_and_none_is_audited(l
     assert audited and not [e for e in audited if "progress" in e.verb]
 
 
-def test_progress_is_throttled_to_a_few_events_a_second():
+async def test_progress_coalesces_a_burst_into_one_event_with_the_newest_count():
     from oxymus.daemon.agent_progress import RunProgress
 
     sent: list[dict] = []
-    clock = [100.0]
-    progress = RunProgress(lambda topic, data: sent.append(data), "publisher", "run1", interval=0.25, clock=lambda: clock[0])
-    for step in range(10):  # ten pieces 0.1 s apart: one second of answer
-        clock[0] = 100.0 + step * 0.1
+    progress = RunProgress(lambda topic, data: sent.append(data), "publisher", "run1", interval=0.05)
+    for step in range(10):  # a burst: ten pieces before the event loop turns
         progress(f"word{step} ")
-    assert [round(s["chars"]) for s in sent] == [6, 24, 42, 60]  # at 0.0, 0.3, 0.6 and 0.9 s
-    assert progress.chars == 60 and sent[-1]["tail"] == "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9"
-    progress("x" * 200)  # at 1.0 s: too soon for another event; the tail keeps the last 80 characters
-    assert len(sent) == 4 and progress.tail == "x" * 80
+    assert sent == []
+    await eventually(lambda: sent, what="the burst's one event")
+    assert [(s["chars"], s["pieces"]) for s in sent] == [(60, 10)]
+    assert sent[-1]["tail"] == "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9"
+    progress("x" * 200)
+    progress.end()  # the run ended before the next event was due: none follows
+    progress("y")
+    assert progress.tail == "x" * 80 and progress._debouncer.busy is False and len(sent) == 1
 
 
 async def test_a_stream_cut_midway_falls_back_to_the_facts(llm_world):

@@ -11,6 +11,9 @@ by its session: `_load_actions()` after connecting, `_action_event()` for every 
 - The approval queue and an action's story are live queries of the Approvals screen
   (screens/approvals.py).
 - Decisions are commands of the Approvals screens (screens/decisions.py).
+- An agent's LLM answer as it streams: `agent.progress` events update what is being drafted,
+  the run's `agent.finished` (or a new connection: events were missed) clears it
+  (`DraftingChanged`, replayed to every new listener).
 - The events whose changes the audit log records post `ActivityHappened`
   (debounced); the Activity screen then asks for a page (screens/activity.py).
 """
@@ -27,7 +30,7 @@ from oxymus.client.protocol import Event, PauseResult
 from oxymus.kernel.debounce import Debouncer
 from oxymus.tui.link.live import NOT_CONNECTED
 from oxymus.tui.link.messages import (
-    ActivityHappened, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed, WaitingCounted,
+    ActivityHappened, Drafting, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed, WaitingCounted,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ class ActionsLink:
         self.pause: PauseState | None = None
         self._attention_known = False  # `status` answered once: the count and pause are worth replaying
         self.llm_status: str | None = None
+        self.drafting: dict[str, Drafting] = {}  # by run id, oldest first
         self._activity = Debouncer(ACTIVITY_DEBOUNCE, self._activity_happened, name="tui-activity")
 
     # ---- what screens call ---------------------------------------------------------
@@ -79,6 +83,9 @@ class ActionsLink:
         """At connect: the waiting count and the pause. A daemon without actions is no error."""
         # Events from here on (the subscription came first) count again, so none is missed.
         self._activity.cancel()
+        if self.drafting:  # a run may have ended while the link was down: only new progress counts
+            self.drafting.clear()
+            self._drafting_changed()
         status, error = await self._call(client, "status", {}, None)
         if error is None:
             try:
@@ -100,6 +107,10 @@ class ActionsLink:
     def _action_event(self, event: Event) -> None:
         if event.topic == "agent.finished" and isinstance(event.data.get("llm"), str):
             self._llm(event.data["llm"])
+        if event.topic == "agent.progress":
+            self._progress(event.data)
+        elif event.topic == "agent.finished" and self.drafting.pop(str(event.data.get("id")), None) is not None:
+            self._drafting_changed()
         if event.topic == "approvals.changed":
             waiting = event.data.get("waiting")
             if isinstance(waiting, int):
@@ -113,6 +124,21 @@ class ActionsLink:
             self._attention(self.waiting, pause)
         if event.topic in LOGGED_TOPICS:
             self._activity()
+
+    def _progress(self, data: dict[str, Any]) -> None:
+        try:
+            drafting = Drafting(run_id=str(data["id"]), agent=str(data["agent"]), what=str(data.get("what") or "drafting"),
+                                chars=int(data["chars"]), tail=str(data.get("tail") or ""))
+        except (KeyError, TypeError, ValueError):
+            log.warning("ignored a malformed agent.progress event: %r", data)
+            return
+        self.drafting[drafting.run_id] = drafting
+        self._drafting_changed()
+
+    def _drafting_changed(self) -> None:
+        drafting = tuple(self.drafting.values())
+        self._remember("drafting", DraftingChanged, drafting)
+        self._emit(DraftingChanged, drafting)
 
     async def _activity_happened(self) -> None:
         self._emit(ActivityHappened)

@@ -7,10 +7,12 @@ Screens hold no sockets and do no IO; they render what these messages carry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
 from oxymus.actions.model import Action, ActionDetail, PauseState
-from oxymus.client.protocol import PlansEditResult, PlansResult
+from oxymus.client.protocol import PlansEditResult, PlansResult, ThemeSetResult
 from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture
 from oxymus.today.view import Today
@@ -281,6 +283,30 @@ class LlmStatusChanged(ConnectionMessage):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Drafting:
+    """One agent run whose LLM answer is streaming: what it has written so far (`agent.progress`)."""
+
+    run_id: str
+    agent: str
+    what: str  # "drafting"
+    chars: int
+    tail: str  # the last characters, on one line
+
+    def line(self) -> str:
+        """ "publisher drafting… 1.2k chars" """
+        size = f"{self.chars / 1000:.1f}k" if self.chars >= 1000 else str(self.chars)
+        return f"{self.agent} {self.what}… {size} chars"
+
+
+class DraftingChanged(ConnectionMessage):
+    """The agent runs whose LLM answer is streaming now, oldest first (empty: none; each goes when its run ends)."""
+
+    def __init__(self, drafting: tuple[Drafting, ...]) -> None:
+        super().__init__()
+        self.drafting = drafting
+
+
 class PauseChanged(ConnectionMessage):
     """Automation was paused (`pause` says until when) or resumed (`pause` is None), by anyone."""
 
@@ -421,3 +447,23 @@ class SuggestionAccepted(ConnectionMessage):
         self.capture_id = capture_id
         self.to = to
         self.summary = summary
+
+
+# ---- the theme ---------------------------------------------------------------------
+
+
+class ThemeSaved(ConnectionMessage):
+    """A theme picked in this TUI is saved as `[ui] theme` in config.toml."""
+
+    def __init__(self, result: ThemeSetResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ThemeNotSaved(ConnectionMessage):
+    """A theme picked in this TUI could not be saved (it is still shown until the TUI quits)."""
+
+    def __init__(self, theme: str, reason: str) -> None:
+        super().__init__()
+        self.theme = theme
+        self.reason = reason

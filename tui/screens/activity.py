@@ -11,6 +11,9 @@ newest page is asked for again and what is new is added on top.
 problems (failures, denials, expiries: asked of the daemon, so older pages stay
 filtered too). Enter on a row follows its trace: that one story, oldest first, from
 the trigger to the receipt; Escape goes back to the log where it was.
+
+While an agent's LLM answer streams, a line above the log says who is drafting, how
+much so far and how it ends for now (`DraftingChanged`); it goes when the run ends.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from textual.widgets import DataTable, Input, Label
 from oxymus.client.protocol import LogResult
 from oxymus.models import AuditEvent
 from oxymus.tui.link.live import Command
-from oxymus.tui.link.messages import ActivityHappened, Connected, LogFailed, LogLoaded
+from oxymus.tui.link.messages import ActivityHappened, Connected, DraftingChanged, LogFailed, LogLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar
 from oxymus.tui.widgets.activity_views import ActivityTable, matches
@@ -104,6 +107,9 @@ class ActivityScreen(SectionScreen):
         search = FilterInput(placeholder="filter: words in the verb, actor, subject or note", id="activity-filter")
         search.display = False
         yield search
+        drafting = Label("", id="activity-drafting", markup=False)
+        drafting.display = False
+        yield drafting
         header = Label("", id="activity-trace", markup=False)
         header.display = False
         yield header
@@ -112,6 +118,12 @@ class ActivityScreen(SectionScreen):
         yield table
         yield Label(WAITING, id="activity-empty", markup=False)
         yield Label("", id="activity-more", markup=False)
+
+    @on(DraftingChanged)
+    def _drafting_changed(self, message: DraftingChanged) -> None:
+        line = self.query_one("#activity-drafting", Label)
+        line.update("\n".join(f"{d.line()}: …{d.tail}" for d in message.drafting))
+        line.display = bool(message.drafting)
 
     @property
     def table(self) -> ActivityTable:

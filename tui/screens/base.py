@@ -19,7 +19,7 @@ from textual.widgets import Footer
 
 from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
-    CaptureNotStored, Connected, Connecting, Disconnected, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet,
+    CaptureNotStored, Connected, Connecting, Disconnected, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet,
     RefreshFinished, RefreshStarted, Resumed, WaitingCounted,
 )
 from oxymus.tui.screens.capture import CaptureScreen
@@ -120,6 +120,10 @@ class SectionScreen(Screen):
     @on(LlmStatusChanged)
     def _llm_status(self, message: LlmStatusChanged) -> None:
         self.status_bar.show_llm(message.status)
+
+    @on(DraftingChanged)
+    def _drafting(self, message: DraftingChanged) -> None:
+        self.status_bar.show_drafting(message.drafting)
 
     @on(PauseChanged)
     def _pause_changed(self, message: PauseChanged) -> None:

@@ -8,12 +8,16 @@ that automation is paused (until when), so neither goes unnoticed from any secti
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
 from oxymus.actions.model import PauseState
+
+if TYPE_CHECKING:
+    from oxymus.tui.link.messages import Drafting
 
 REFRESHING = "refreshing…"
 
@@ -45,11 +49,13 @@ class StatusBar(Horizontal):
         self._waiting_label = Label("", id="status-waiting", classes="badge", markup=False)
         self._paused_label = Label("", id="status-paused", classes="badge", markup=False)
         self._llm_label = Label("", id="status-llm", classes="badge", markup=False)
+        self._drafting_label = Label("", id="status-drafting", classes="badge", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._line_label
         yield self._waiting_label
         yield self._paused_label
+        yield self._drafting_label
         yield self._llm_label
 
     def show_connecting(self, socket: str, starting: bool) -> None:
@@ -82,6 +88,12 @@ class StatusBar(Horizontal):
         self._llm_label.tooltip = status if missing else None
         self._llm_label.set_class(missing, "-visible")
 
+    def show_drafting(self, drafting: tuple[Drafting, ...]) -> None:
+        """While an agent's LLM answer streams: "publisher drafting… 1.2k chars" (and how many more); gone when it ends."""
+        text = drafting[0].line() + (f" +{len(drafting) - 1}" if len(drafting) > 1 else "") if drafting else ""
+        self._drafting_label.update(text)
+        self._drafting_label.set_class(bool(drafting), "-visible")
+
     def _set(self, state: str, text: str) -> None:
         self.remove_class("-connecting", "-connected", "-unreachable")
         self.add_class(state)
@@ -98,6 +110,7 @@ class StatusBar(Horizontal):
 
     @property
     def attention(self) -> str:
-        """The highlighted notes on the right ("2 waiting", "PAUSED until 14:00"), as shown."""
-        shown = [label for label in (self._waiting_label, self._paused_label) if label.has_class("-visible")]
+        """The highlighted notes on the right ("2 waiting", "PAUSED until 14:00", "publisher drafting… 850 chars"), as shown."""
+        shown = [label for label in (self._waiting_label, self._paused_label, self._drafting_label)
+                 if label.has_class("-visible")]
         return "  ".join(str(label.render()) for label in shown)
