@@ -5,6 +5,7 @@
 - `state_rpc`: today.get, state.refresh, state.sources
 - `memory_rpc`: memory.*
 - `plans_rpc`: plans.get, plans.edit
+- `ui_rpc`: ui.set_theme (the TUI's theme, saved in config.toml through an action)
 - `action_rpc`: actions, approvals, policy.explain, the pause, the audit log
 - `agent_rpc`: agents and artifacts
 - `maintenance`: the housekeeping loop (backups, memory upkeep, audit retention)
@@ -56,10 +57,12 @@ class Service:
         """Every handler object bound to the methods `oxymus.client.protocol.METHODS` declares (checked: each exactly once)."""
         from oxymus.daemon.action_rpc import ActionHandlers
         from oxymus.daemon.agent_rpc import AgentHandlers
+        from oxymus.daemon.ui_rpc import UiHandlers
 
         objects: list[object] = [self.system, self.state, self.captures, self.memory, self.plans]
         if self.desk is not None:
             objects.append(ActionHandlers(self.desk))
+            objects.append(UiHandlers(self.store, self.desk))
         if self.agents is not None:
             objects.append(AgentHandlers(self.agents))
         return Registry.bind(*objects)

@@ -1,7 +1,7 @@
 """Every action kind this installation can perform: the core's own and each connector's.
 
 Apart from the contract (oxymus/actions/effects.py) so that the contract does not import its
-own implementations (`plans.edit`, `memory.update`): this module sits above both.
+own implementations (`plans.edit`, `memory.update`, `ui.theme`): this module sits above both.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     from oxymus.memory.update_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
     from oxymus.plugins import connectors
+    from oxymus.settings.theme_action import ThemeSpec
 
-    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec()}
+    specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec(),
+                                    ThemeSpec.kind: ThemeSpec()}
     for name, cls in connectors().items():
         make = getattr(cls, "actions", None)
         if make is None:

@@ -2,6 +2,7 @@
 
 Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys
+    theme.py       `[ui] theme` from config.toml at start; a theme picked in the palette saved there
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands
                    screens declare), actions.py (the waiting count, the pause), outbox.py (the
@@ -13,7 +14,7 @@ Layout:
                    record or triage a capture into one; line_input.py: one line, e.g. a next
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
                    confirm.py)
-    widgets/       reusable pieces (status bar with the waiting count and the pause, section bar,
+    widgets/       reusable pieces (status bar with the waiting count, the pause and an agent drafting, section bar,
                    capture table, Today's panels, memory results and history tables, the plan's
                    next actions, the approval queue and preview, the audit log, a cycling choice)
 """

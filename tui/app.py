@@ -8,6 +8,9 @@ it never opens the store itself. The one exception is the capture fallback `oxym
 capture` uses too (oxymus.client.capture): a capture typed while no daemon answers is
 written to disk, never kept only in memory. Adding a section: write screens/<name>.py with a
 SectionScreen subclass and add a Section to SECTIONS.
+
+The colour theme is `[ui] theme` in config.toml, applied at start and saved when picked
+from the command palette (theme.py).
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
+from oxymus.profile.config import DEFAULT_THEME
 from oxymus.profile.paths import Paths
+from oxymus.tui import theme as themes
 from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.messages import ThemeNotSaved, ThemeSaved
 from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.inbox import InboxScreen
@@ -60,15 +68,41 @@ class OxymusApp(App[int]):
         *(Binding(s.key, f"section('{s.name}')", s.label, show=False) for s in SECTIONS),
     ]
 
-    def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time,
+                 theme: str = DEFAULT_THEME, theme_problem: str | None = None) -> None:
         super().__init__()
         self.connection = connection
         # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
         self.clock = clock
         self._quit_anyway = False  # set once the person was told captures would be lost
+        self.theme = theme  # `[ui] theme` (validated against Textual's themes when the config was read)
+        self._theme_problem = theme_problem
+        self._saved_theme = theme  # what config.toml says (or will once the daemon saved it)
 
     def on_mount(self) -> None:
+        self.connection.listen(self)  # the answers to saving a theme
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
+        if self._theme_problem:
+            self.notify(self._theme_problem, title="Theme not read", severity="error", timeout=15)
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
+
+    def _theme_picked(self, theme: Theme) -> None:
+        """A theme was picked (the command palette's Theme): it shows at once and is saved in config.toml."""
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            self.connection.live.send(themes.SAVE, theme=theme.name)
+
+    @on(ThemeSaved)
+    def _theme_saved(self, message: ThemeSaved) -> None:
+        result = message.result
+        if result.changed:
+            self.notify(f"Theme {result.theme} saved in {result.path}.", timeout=5)
+
+    @on(ThemeNotSaved)
+    def _theme_not_saved(self, message: ThemeNotSaved) -> None:
+        self._saved_theme = None  # picking it again tries again
+        self.notify(f"{message.theme} is shown until you quit, but it was not saved: {message.reason}",
+                    title="Theme not saved", severity="error", timeout=15)
 
     def section_tabs(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.key, s.label) for s in SECTIONS]
@@ -105,7 +139,8 @@ def create_app(
     queries = tuple(query for section in SECTIONS for query in getattr(section.screen, "LIVE", ()))
     connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max,
                                   queries=queries)
-    return OxymusApp(connection, clock=clock or time.time)
+    theme, problem = themes.configured(paths)
+    return OxymusApp(connection, clock=clock or time.time, theme=theme, theme_problem=problem)
 
 
 def run(paths: Paths, *, start_daemon: bool = True) -> int:

@@ -21,6 +21,7 @@ from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
 from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.settings.theme_action import ThemePayload
 from oxymus.today.view import Today
 
 
@@ -247,6 +248,17 @@ class PlansEditResult(BaseModel):
     action: Action = Field(description="the plans.edit action that carried the edit, with its status")
 
 
+class ThemeSetParams(ThemePayload, Params):
+    """The `ui.theme` action's payload: the RPC proposes that action as the person."""
+
+
+class ThemeSetResult(BaseModel):
+    theme: str
+    path: str = Field(description="the config file that holds it")
+    changed: bool = Field(description="false: the file already said so")
+    action: Action = Field(description="the ui.theme action that saved it, with its status")
+
+
 class ProposeParams(Params):
     kind: str = Field(min_length=1, max_length=100, description="e.g. notify.send, git.commit")
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -409,6 +421,7 @@ METHODS: dict[str, Method] = {
         Method(name="inbox.triage", summary="turn a capture into a memory record or a plan next action (linked both ways), or archive it", params=InboxTriageParams, result=InboxTriageResult),
         Method(name="inbox.accept", summary="accept the triage agent's suggestion for a capture: a next action, a memory record, a calendar event or a bill (proposed as you), or archive", params=InboxAcceptParams, result=InboxAcceptResult),
         Method(name="plans.get", summary="PLANS.md parsed: sections, goals, next actions, publishing order, unparsed parts", params=NoParams, result=PlansResult),
+        Method(name="ui.set_theme", summary="save the TUI's colour theme as [ui] theme in config.toml (only that key changes)", params=ThemeSetParams, result=ThemeSetResult),
         Method(name="plans.edit", summary="a minimal patch to PLANS.md (check an action, add one, set a proposal's status); refused if the file changed", params=PlansEditParams, result=PlansEditResult),
         Method(name="actions.propose", summary="propose an action; the policy plane allows, queues it for approval or denies it", params=ProposeParams, result=ProposeResult),
         Method(name="actions.list", summary="actions by status, oldest first (the approval queue: status awaiting_approval)", params=ActionsListParams, result=ActionsListResult),
@@ -440,6 +453,8 @@ EVENT_TOPICS: dict[str, str] = {
     "action.changed": "an action changed status (data: id, kind, status, from, summary)",
     "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
     "pause.changed": "automation was paused or resumed (data: pause, or null)",
+    "agent.progress": "an agent's LLM answer is streaming, at most four a second per run, never stored "
+                      "(data: id, agent, what, chars, pieces, tail: its last 80 characters on one line)",
     "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id, llm: 'available' or why not)",
     "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",

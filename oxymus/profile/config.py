@@ -146,6 +146,54 @@ def system_zone() -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+# Textual's built-in themes (textual.theme.BUILTIN_THEMES), written out because the core never
+# imports Textual; tests/test_config.py fails when Textual's list and this one differ.
+THEMES: tuple[str, ...] = (
+    "ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuccin-frappe", "catppuccin-latte",
+    "catppuccin-macchiato", "catppuccin-mocha", "dracula", "flexoki", "gruvbox", "monokai", "nord", "rose-pine",
+    "rose-pine-dawn", "rose-pine-moon", "solarized-dark", "solarized-light", "textual-dark", "textual-light",
+    "tokyo-night",
+)
+DEFAULT_THEME = "textual-dark"
+
+
+def check_theme(value: str) -> str:
+    """`value` if it names a theme the TUI has, else ValueError listing them."""
+    if value not in THEMES:
+        raise ValueError(f"unknown theme {value!r} (one of: {', '.join(THEMES)})")
+    return value
+
+
+class UiConfig(Section):
+    """The terminal UI: how it looks. Picking a theme in the TUI (ctrl+p, Theme) saves it here."""
+
+    theme: str = Field(
+        default=DEFAULT_THEME,
+        description="colour theme of the TUI, one of Textual's built-in themes: " + ", ".join(THEMES)
+        + " (picking one in the TUI saves it here)",
+        examples=["textual-light"],
+    )
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, value: str) -> str:
+        return check_theme(value)
+
+
+class UiOnly(BaseModel):
+    """Just the `[ui]` table of a config file (the TUI reads it at start; other tables are the daemon's)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ui: UiConfig = Field(default_factory=UiConfig)
+
+
+def load_ui(path: str) -> UiConfig:
+    """`[ui]` of the config at `path` (defaults if the file or table is missing); ConfigError naming the file and key."""
+    text = read_text(path)
+    return UiConfig() if text is None else parse_model(text, path, UiOnly).ui
+
+
 class CoreConfig(Section):
     """The core's settings; connector sections are added by `model()`."""
 
@@ -156,6 +204,7 @@ class CoreConfig(Section):
     audit: AuditConfig = Field(default_factory=AuditConfig, description="the audit log")
     backup: BackupConfig = Field(default_factory=BackupConfig, description="daily database backups")
     llm: LlmConfig = Field(default_factory=LlmConfig, description="the local LLM (optional)")
+    ui: UiConfig = Field(default_factory=UiConfig, description="the terminal UI")
 
 
 _model: type[CoreConfig] | None = None

@@ -1,0 +1,1 @@
+"""The person's settings in config.toml, changed from a client as actions (the `ui.theme` kind)."""
