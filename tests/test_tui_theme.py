@@ -63,7 +63,7 @@ async def test_picking_a_theme_in_the_palette_saves_only_ui_theme(profile):
             await pilot.press("enter")
             await until(pilot, lambda: app.theme == "textual-light", what="the theme to change")
             await until(pilot, lambda: any("saved" in n for n in notifications(app)), what="saved")
-            assert f"Theme textual-light saved in {profile.config_file}." in notifications(app)[-1]
+            assert notifications(app) == [": Theme textual-light saved as [ui] theme in config.toml."]  # told once
         assert open(profile.config_file).read() == CONFIG.replace('theme = "nord"', 'theme = "textual-light"')
         # The next start shows it.
         again = create_app(profile, start_daemon=False)
@@ -98,3 +98,16 @@ def test_the_daemon_saves_the_theme_through_an_action_and_refuses_what_it_cannot
             assert open(profile.config_file).read() == broken
     finally:
         daemon.stop()
+
+
+async def test_a_theme_picked_without_the_daemon_shows_but_says_it_was_not_saved(profile):
+    write_config(profile, CONFIG)
+    app = create_app(profile, start_daemon=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "Daemon unreachable" in app.screen.status_bar.text, what="no daemon")
+        app.theme = "textual-light"  # what the palette's theme picker does
+        await until(pilot, lambda: notifications(app), what="the notification")
+        assert notifications(app) == ["Theme not saved: textual-light is shown until you quit, but it was not saved: "
+                                      "not connected to the daemon"]
+        assert app.theme == "textual-light"
+    assert open(profile.config_file).read() == CONFIG

@@ -16,6 +16,7 @@ from the command palette (theme.py).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ class OxymusApp(App[int]):
     def _theme_saved(self, message: ThemeSaved) -> None:
         result = message.result
         if result.changed:
-            self.notify(f"Theme {result.theme} saved in {result.path}.", timeout=5)
+            self.notify(f"Theme {result.theme} saved as [ui] theme in {os.path.basename(result.path)}.", timeout=5)
 
     @on(ThemeNotSaved)
     def _theme_not_saved(self, message: ThemeNotSaved) -> None:

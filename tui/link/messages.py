@@ -18,8 +18,12 @@ from oxymus.models import AuditEvent, Capture
 from oxymus.today.view import Today
 
 
-class ConnectionMessage(Message):
-    bubble = False
+class ConnectionMessage(Message, bubble=False):
+    # Textual sets `bubble` again for every subclass (True unless the class says otherwise), so
+    # the default is passed down here: a message posted to a screen stays there (the app listens
+    # for itself, and would otherwise hear every screen's copy too).
+    def __init_subclass__(cls, bubble: bool | None = False, **kwargs) -> None:
+        super().__init_subclass__(bubble=bubble, **kwargs)
 
 
 class Connecting(ConnectionMessage):
