@@ -20,7 +20,8 @@ hot_days = 10
 
 
 def notifications(app) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    # Shown as written: "[ui]" is text, not Rich markup (which would swallow it).
+    return [f"{n.title}: {n.message}" + ("" if n.markup is False else " (as markup!)") for n in app._notifications]
 
 
 async def test_the_app_starts_with_a_configured_light_theme(profile):

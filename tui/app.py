@@ -84,7 +84,7 @@ class OxymusApp(App[int]):
         self.connection.listen(self)  # the answers to saving a theme
         self.theme_changed_signal.subscribe(self, self._theme_picked)
         if self._theme_problem:
-            self.notify(self._theme_problem, title="Theme not read", severity="error", timeout=15)
+            self.notify(self._theme_problem, title="Theme not read", severity="error", timeout=15, markup=False)
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
 
     def _theme_picked(self, theme: Theme) -> None:
@@ -97,13 +97,14 @@ class OxymusApp(App[int]):
     def _theme_saved(self, message: ThemeSaved) -> None:
         result = message.result
         if result.changed:
-            self.notify(f"Theme {result.theme} saved as [ui] theme in {os.path.basename(result.path)}.", timeout=5)
+            self.notify(f"Theme {result.theme} saved as [ui] theme in {os.path.basename(result.path)}.", timeout=5,
+                        markup=False)
 
     @on(ThemeNotSaved)
     def _theme_not_saved(self, message: ThemeNotSaved) -> None:
         self._saved_theme = None  # picking it again tries again
         self.notify(f"{message.theme} is shown until you quit, but it was not saved: {message.reason}",
-                    title="Theme not saved", severity="error", timeout=15)
+                    title="Theme not saved", severity="error", timeout=15, markup=False)
 
     def section_tabs(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.key, s.label) for s in SECTIONS]

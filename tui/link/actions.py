@@ -41,7 +41,7 @@ log = logging.getLogger("oxymus.tui.link.connection")
 ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
 # Events after which the audit log has grown (see the verbs the daemon writes).
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
-                           "pause.changed"})
+                           "pause.changed", "agent.finished"})
 ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
 
 
