@@ -9,6 +9,7 @@ and the person's approval goes through the desk, then the executor commits and p
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -479,9 +480,14 @@ async def test_the_llm_writes_the_body_and_code_writes_the_front_matter(tmp_path
     llm = Llm(LlmConfig(host=ollama_server.url, timeout_s=10))
     async with make_world(tmp_path, repo, llm=llm) as w:
         await poll_git(w)
+        w.runtime.progress_interval = 0  # an event per streamed piece
+        progress = w.bus.subscribe(["agent.progress"], "test")
         run = await w.run("publisher")
 
         assert run.llm_available is True and [c.outcome for c in run.llm] == ["ok"]
+        chars = [progress.queue.get_nowait()["data"]["chars"] for _ in range(progress.queue.qsize())]
+        assert len(chars) > 10 and chars == sorted(set(chars))  # the draft streamed, in order
+        assert chars[-1] == len(json.dumps({"body": "# Why local-first\n\n" + LLM_BODY}))
         [flow] = await w.actions(run)
         commit_ = (await w.store.actions.flow_actions(flow.id))[0]
         post = commit_.payload["files"][POST]
@@ -514,6 +520,25 @@ async def test_an_unusable_llm_answer_falls_back_to_the_template(tmp_path, ollam
         commit_ = (await w.store.actions.flow_actions(flow.id))[0]
         assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in flow.reason
         assert flow.confidence == 0.8  # the LLM's answer did not validate: less sure than its validated body (0.9)
+
+
+async def test_a_draft_stream_cut_midway_falls_back_to_the_template(tmp_path, ollama_server):  # noqa: F811
+    remote, repo = blog(tmp_path)
+    ollama_server.state.answer_next({"body": "# Why local-first\n\n" + LLM_BODY})
+    ollama_server.state.break_stream_after = 5
+    llm = Llm(LlmConfig(host=ollama_server.url, timeout_s=10))
+    async with make_world(tmp_path, repo, llm=llm) as w:
+        await poll_git(w)
+        w.runtime.progress_interval = 0
+        progress = w.bus.subscribe(["agent.*"], "test")
+        run = await w.run("publisher")
+        topics = [progress.queue.get_nowait()["topic"] for _ in range(progress.queue.qsize())]
+        assert topics == ["agent.progress"] * 5 + ["agent.finished"]  # five pieces arrived, then the stream broke
+        assert run.llm[0].outcome == "error" and "mid-answer" in (run.llm[0].error or "")
+        assert "the LLM gave no usable answer" in run.summary
+        [flow] = await w.actions(run)
+        commit_ = (await w.store.actions.flow_actions(flow.id))[0]
+        assert "Your files outlive every app." in commit_.payload["files"][POST] and "from your notes" in flow.reason
 
 
 async def test_a_down_llm_server_uses_the_template(tmp_path):
