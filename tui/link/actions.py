@@ -3,7 +3,8 @@
 A mixin of DaemonConnection (connection.py), kept in its own module so that one
 stays about connecting, the inbox, the day, memory and plans. It uses the
 connection's plumbing (`ready`, `client`, `_call`, `_emit`, `_spawn`) and is run
-by its session: `_load_actions()` after connecting, `_action_event()` for every event.
+by its session: `_load_actions()` after connecting, `_action_event()` for every event,
+`_actions_dropped()` when the connection ends.
 
 - The waiting count and the pause come from `status` at connect, then from the
   `approvals.changed` and `pause.changed` events (`WaitingCounted`, `PauseChanged`);
@@ -12,7 +13,7 @@ by its session: `_load_actions()` after connecting, `_action_event()` for every 
   (screens/approvals.py).
 - Decisions are commands of the Approvals screens (screens/decisions.py).
 - An agent's LLM answer as it streams: `agent.progress` events update what is being drafted,
-  the run's `agent.finished` (or a new connection: events were missed) clears it
+  the run's `agent.finished` (or the link going down: events will be missed) clears it
   (`DraftingChanged`, replayed to every new listener).
 - The events whose changes the audit log records post `ActivityHappened`
   (debounced); the Activity screen then asks for a page (screens/activity.py).
@@ -30,7 +31,8 @@ from oxymus.client.protocol import Event, PauseResult
 from oxymus.kernel.debounce import Debouncer
 from oxymus.tui.link.live import NOT_CONNECTED
 from oxymus.tui.link.messages import (
-    ActivityHappened, Drafting, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed, WaitingCounted,
+    ActivityHappened, Drafting, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed,
+    WaitingCounted,
 )
 
 if TYPE_CHECKING:
@@ -83,9 +85,6 @@ class ActionsLink:
         """At connect: the waiting count and the pause. A daemon without actions is no error."""
         # Events from here on (the subscription came first) count again, so none is missed.
         self._activity.cancel()
-        if self.drafting:  # a run may have ended while the link was down: only new progress counts
-            self.drafting.clear()
-            self._drafting_changed()
         status, error = await self._call(client, "status", {}, None)
         if error is None:
             try:
@@ -103,6 +102,12 @@ class ActionsLink:
             if self._attention_known:
                 self._remember("llm", LlmStatusChanged, status)
             self._emit(LlmStatusChanged, status)
+
+    def _actions_dropped(self) -> None:
+        """The link went down: a run may end unseen, so what it was drafting is no longer shown."""
+        if self.drafting:
+            self.drafting.clear()
+            self._drafting_changed()
 
     def _action_event(self, event: Event) -> None:
         if event.topic == "agent.finished" and isinstance(event.data.get("llm"), str):

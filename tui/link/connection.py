@@ -249,6 +249,7 @@ class DaemonConnection(OutboxLink, ActionsLink):
                 if self.connected_once_this_session:
                     delay = self.retry_initial
                 self._set_status(Disconnected, self.socket, _short(reason, self.socket), delay)
+                self._actions_dropped()
                 await self._sleep(delay)
                 delay = min(delay * 2, self.retry_max)
         finally:
