@@ -127,7 +127,7 @@ class Triage(Agent):
     async def _facts(self, ctx, settings: TriageSettings, captures) -> Facts:
         now = ctx.now()
         facts = Facts(now=now, zone=ctx.zone, default_section=settings.section, default_minutes=settings.default_minutes,
-                      calendar=settings.calendar)
+                      calendar=settings.calendar, calendars=ctx.calendars())
         for capture in sorted(captures, key=lambda c: c.seq):
             facts.open_texts.setdefault(normalise(capture.text), capture.id)
         for hit in await ctx.memory("hot", limit=200):
