@@ -1,0 +1,144 @@
+"""What a person reads on the Inbox, Approvals and Activity screens and the status bar, at 80x24 and 200x60:
+whole texts, columns that share the width, ages that tick, lines that follow what happens, against a real
+daemon. The screen's text is read as drawn (`drawn`), never from the widgets' data alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DaemonProcess, until, write_config
+
+from oxymus.tui.app import OxymusApp, create_app
+from oxymus.tui.screens.approvals import ApprovalsScreen
+
+SMALL, LARGE = (80, 24), (200, 60)
+POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
+LONG_ACTION = "Write to the landlord about the broken heating in the bathroom"
+
+
+def drawn(app: OxymusApp) -> list[str]:
+    """The screen as the person sees it, one string per terminal line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def start_daemon(profile, config: str = "", policy: str = POLICY) -> DaemonProcess:
+    write_config(profile, config)
+    Path(profile.policy_file).write_text(policy)
+    return DaemonProcess(profile).start()
+
+
+@pytest.fixture
+def waiting_daemon(profile):
+    d = start_daemon(profile)
+    yield d
+    d.stop()
+
+
+def propose(d: DaemonProcess, text: str) -> dict:
+    with d.client() as conn:
+        action = conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": text},
+                                               "reason": "test"})["action"]
+    assert action["status"] == "awaiting_approval", action
+    return action
+
+
+async def open_approvals(pilot, count: int) -> ApprovalsScreen:
+    app: OxymusApp = pilot.app
+    await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+    await pilot.press("5")
+    await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen) and app.screen.loaded
+                and app.screen.table.row_count == count, what=f"{count} waiting action(s)")
+    await pilot.pause()
+    return app.screen
+
+
+# ---- Approvals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_approvals_show_the_summary_and_the_proposer_and_the_footer_keeps_undo(waiting_daemon, size):
+    summary = propose(waiting_daemon, "Buy milk")["preview"]["summary"]
+    app = create_app(waiting_daemon.paths, start_daemon=False)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_approvals(pilot, 1)
+        widths = screen.table.widths()
+        lines = drawn(app)
+        row = next(line for line in lines if line.startswith(" low "))
+        # The summary takes the slack of the row; the preview under (or beside) the queue says it whole.
+        assert summary[:30] in row and widths["summary"] >= 30, row
+        assert " user " in row
+        assert any(summary in line and not line.startswith(" low ") for line in lines), "the whole summary in the preview"
+        footer = lines[-1]
+        assert "u Undo" in footer and "a Approve" in footer and "e Edit" in footer, footer
+        if size == LARGE:
+            # The row whole: the queue keeps the full width (its preview and story below have the height).
+            assert "Kind" in lines[1] and summary in row and "…" not in row
+
+
+async def test_approvals_by_is_whole_at_200_columns(profile):
+    # An agent's label is longer than "user": at 200 columns it is never cut.
+    d = start_daemon(profile)
+    try:
+        with d.client() as conn:
+            conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": LONG_ACTION},
+                                          "reason": "test", "proposer": {"type": "agent", "name": "reflection-and-review"}})
+        app = create_app(d.paths, start_daemon=False)
+        async with app.run_test(size=LARGE) as pilot:
+            screen = await open_approvals(pilot, 1)
+            by = str(screen.table.get_row_at(0)[3])
+            assert by == "agent:reflection-and-review"
+            row = next(line for line in drawn(app) if "agent:" in line)
+            assert "agent:reflection-and-review" in row and LONG_ACTION in row and "…" not in row, row
+    finally:
+        d.stop()
+
+
+async def test_ages_tick_as_the_apps_clock_advances(waiting_daemon):
+    propose(waiting_daemon, "Buy milk")
+    now = [__import__("time").time()]
+    app = create_app(waiting_daemon.paths, start_daemon=False, clock=lambda: now[0])
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_approvals(pilot, 1)
+        age = lambda: str(screen.table.get_row_at(0)[screen.table.get_column_index("age")])  # noqa: E731
+        assert age() in ("0s", "1s", "2s")
+        asked = app.connection.live.ticket  # nothing is refetched for an age
+        before = {name: asked(q) for name, q in app.connection.live.queries.items()}
+        now[0] += 7 * 60
+        await until(pilot, lambda: age().startswith("7m"), what="the age to tick to 7 minutes")
+        assert {name: asked(q) for name, q in app.connection.live.queries.items()} == before
+        assert any(age() in line for line in drawn(app))
+
+
+async def test_an_approved_actions_line_follows_it_to_done(profile):
+    d = start_daemon(profile, policy='[settings]\nundo_grace = "1s"\n\n' + POLICY)
+    try:
+        propose(d, "Buy milk")
+        app = create_app(d.paths, start_daemon=False)
+        async with app.run_test(size=SMALL) as pilot:
+            screen = await open_approvals(pilot, 1)
+            await pilot.press("a")
+            await until(pilot, lambda: "approved" in screen.line_text, what="the approval")
+            await until(pilot, lambda: screen.line_text.startswith("done: "), what="the line to say it is done")
+            assert any(line.strip().startswith("done: ") for line in drawn(app))
+    finally:
+        d.stop()
+
+
+async def test_snoozed_actions_are_counted_apart_from_waiting_ones(waiting_daemon):
+    first = propose(waiting_daemon, "Buy milk")["id"]
+    propose(waiting_daemon, "Buy bread")
+    propose(waiting_daemon, "Buy eggs")
+    app = create_app(waiting_daemon.paths, start_daemon=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+        await until(pilot, lambda: app.screen.status_bar.attention == "3 waiting", what="three waiting")
+        with waiting_daemon.client() as conn:
+            conn.call("actions.snooze", {"id": first, "until": "2h"})
+        await until(pilot, lambda: app.screen.status_bar.attention == "2 waiting · 1 snoozed", what="one snoozed apart")
+        assert any("2 waiting · 1 snoozed" in line for line in drawn(app))
+    # A new TUI learns it from `status`, not from the event.
+    app = create_app(waiting_daemon.paths, start_daemon=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: app.screen.status_bar.attention == "2 waiting · 1 snoozed", what="the count at connect")
