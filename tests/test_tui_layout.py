@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DaemonProcess, until, write_config
+from textual.geometry import Region
 
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.screens.approvals import ApprovalsScreen
@@ -142,3 +143,57 @@ async def test_snoozed_actions_are_counted_apart_from_waiting_ones(waiting_daemo
     app = create_app(waiting_daemon.paths, start_daemon=False)
     async with app.run_test(size=SMALL) as pilot:
         await until(pilot, lambda: app.screen.status_bar.attention == "2 waiting · 1 snoozed", what="the count at connect")
+
+
+# ---- Inbox --------------------------------------------------------------------------------------
+
+INBOX_CONFIG = '[llm]\nenabled = false\n[agents.triage]\nenabled = false\n[plans]\nfile = "PLANS.md"\n'
+LONG_CAPTURE = ("Read the SQLite WAL documentation again before changing the checkpoint settings, "
+                "and write down which pragmas the daemon sets at start.\nAlso check what happens on a full disk "
+                "while a checkpoint runs, and whether the backup API copes with it.")
+
+
+def widget_text(widget) -> str:
+    """The words a widget draws, its lines joined (a wrapped text reads as one)."""
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(" ".join(strip.text.split()) for strip in strips).strip()
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_the_inbox_shows_the_whole_capture_and_its_whole_suggestion(profile, size):
+    from oxymus.tui.screens.inbox import InboxScreen
+
+    write_config(profile, INBOX_CONFIG)
+    Path(profile.config_dir, "PLANS.md").write_text("# Plans\n\n## Next actions\n\n- [ ] Release 0.2\n")
+    d = DaemonProcess(profile).start()
+    try:
+        with d.client() as c:
+            c.call("capture.add", {"text": "buy oat milk"})
+            c.call("capture.add", {"text": LONG_CAPTURE})
+            c.call("agents.run", {"name": "triage"})
+            label = next(s["label"] for s in c.call("inbox.list", {})["suggestions"].values()
+                         if s["label"].startswith("next action “Read the SQLite"))
+        app = create_app(d.paths, start_daemon=False)
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: app.connection.connected, what="the connection")
+            await pilot.press("2")
+            screen = app.screen
+            assert isinstance(screen, InboxScreen)
+            await until(pilot, lambda: screen.table.row_count == 2 and len(screen.table.columns) == 3, what="the inbox")
+            await until(pilot, lambda: "Read the SQLite" in widget_text(screen.query_one("#inbox-capture")),
+                        what="the newest capture in the detail pane")
+            await pilot.pause()
+            capture = widget_text(screen.query_one("#inbox-capture"))
+            assert " ".join(LONG_CAPTURE.split()) in capture, capture
+            suggestion = widget_text(screen.query_one("#inbox-suggestion"))
+            assert label in suggestion and "Enter accepts it" in suggestion, suggestion
+            widths = screen.table.widths()
+            assert widths["text"] > widths["suggestion"] >= 20
+            lines = drawn(app)
+            if size == LARGE:
+                # Beside the table, not under it: one terminal line holds a row and the capture's first words.
+                assert any(line.startswith(" 20") and "│ Read the SQLite WAL" in line for line in lines), "\n".join(lines[:6])
+            else:
+                assert lines[-1].lstrip().startswith("c Capture")
+    finally:
+        d.stop()

@@ -10,7 +10,8 @@ The room is the width less one cell of padding each side of every column and two
 for a vertical scrollbar. Every column first gets its `least` (optional ones are
 dropped, last first, while even that does not fit); then the fixed columns grow to
 their `want` in the order given (the first is the most worth reading whole); what is
-left goes to the flex columns, in proportion to their `flex`.
+left goes to the flex columns, in proportion to their `flex`, none past its `want` while
+another still cuts its cells; once all fit, the first flex column takes the rest.
 """
 
 from __future__ import annotations
@@ -48,12 +49,21 @@ def fit(width: int, columns: list[Column], *, scrollbar: int = SCROLLBAR) -> dic
             widths[c.key] += grow
             left -= grow
     flex = [c for c in shown if c.flex]
-    if flex and left > 0:
+    first = flex[0].key if flex else None
+    while flex and left > 0:
         total = sum(c.flex for c in flex)
-        given = 0
-        for c in flex:
-            share = left * c.flex // total
-            widths[c.key] += share
-            given += share
-        widths[flex[0].key] += left - given  # what rounding left over
+        shares = {c.key: left * c.flex // total for c in flex}
+        full = [c for c in flex if widths[c.key] + shares[c.key] >= c.want]
+        if not full:
+            for c in flex:
+                widths[c.key] += shares[c.key]
+                left -= shares[c.key]
+            break
+        for c in full:  # a column whose longest cell fits takes no more than that: the others share the rest
+            grow = max(0, c.want - widths[c.key])
+            widths[c.key] += grow
+            left -= grow
+        flex = [c for c in flex if c not in full]
+    if first is not None and left > 0:
+        widths[first] += left  # every cell fits, or what rounding left over: the first flex column has the slack
     return widths
