@@ -197,3 +197,66 @@ async def test_the_inbox_shows_the_whole_capture_and_its_whole_suggestion(profil
                 assert lines[-1].lstrip().startswith("c Capture")
     finally:
         d.stop()
+
+
+# ---- Activity -----------------------------------------------------------------------------------
+
+
+async def open_activity(pilot, rows: int):
+    from oxymus.tui.screens.activity import ActivityScreen
+
+    app: OxymusApp = pilot.app
+    await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+    await pilot.press("6")
+    await until(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.loaded
+                and app.screen.table.row_count == rows, what=f"{rows} rows of the log")
+    await pilot.pause()
+    return app.screen
+
+
+def row_index(table, predicate) -> int:
+    return next(i for i in range(table.row_count) if predicate([str(c) for c in table.get_row_at(i)]))
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE])
+async def test_activity_folds_quiet_runs_and_enter_expands_them_or_opens_a_trace(waiting_daemon, size):
+    with waiting_daemon.client() as conn:
+        for _ in range(3):
+            run = conn.call("agents.run", {"name": "sentinel"})
+            assert run["outcome"] == "succeeded", run
+    action = propose(waiting_daemon, LONG_ACTION)
+    app = create_app(waiting_daemon.paths, start_daemon=False)
+    async with app.run_test(size=size) as pilot:
+        # Three quiet runs (six events) are one row; the proposal's two events stand apart.
+        screen = await open_activity(pilot, 3)
+        table = screen.table
+        lines = drawn(app)
+        assert any("agent:sentinel" in line and "▸ 3 quiet runs" in line for line in lines), "\n".join(lines)
+        assert not any("agent.started" in line for line in lines)
+        # The note column has the room to say something: the proposal's summary, whole at 200 columns.
+        widths = table.widths()
+        assert widths["note"] >= 24
+        summary = action["preview"]["summary"]
+        proposed = next(line for line in lines if "action.proposed" in line)
+        assert (summary if size == LARGE else summary[:20]) in proposed, proposed
+        if size == LARGE:
+            assert "Subject" in lines[1]  # (an id is shortened by design: 01M96QR3…NFZBP5)
+
+        # Enter on the fold shows the runs; Enter again folds them.
+        table.move_cursor(row=row_index(table, lambda cells: "quiet runs" in cells[2]))
+        await pilot.press("enter")
+        await until(pilot, lambda: table.row_count == 9, what="the quiet runs shown")
+        assert "▾ 3 quiet runs" in str(table.get_row_at(table.cursor_row)[2])
+        assert sum("agent.started" in line for line in drawn(app)) == 3
+        await pilot.press("enter")
+        await until(pilot, lambda: table.row_count == 3, what="the runs folded again")
+
+        # Enter on the proposal opens its trace, from the trigger to the receipt.
+        table.move_cursor(row=row_index(table, lambda cells: cells[2] == "action.proposed"))
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.trace_id == action["trace_id"] and table.row_count == 2, what="the trace")
+        verbs = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert verbs == ["action.proposed", "action.awaiting_approval"]
+        assert any(line.strip().startswith(f"Trace {action['trace_id']}") for line in drawn(app))
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.trace_id is None and table.row_count == 3, what="back to the log")
