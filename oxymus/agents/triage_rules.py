@@ -197,7 +197,7 @@ def _event(capture_id: str, line: str, found: Found, facts: Facts) -> TriageSugg
         text_ = f"{summary[:400]} ({found.describe()})" if summary else sentence(line)
         return _suggest(capture_id, "plan_action", 0.6, f"names a time ({found.describe()}), but {missing}: as a next action",
                         f"next action “{text_}” in {facts.default_section}", text=text_, section=facts.default_section,
-                        notes=_when_notes(found) + [f"not a calendar event: {missing}"])
+                        notes=_when_notes(found))
     end = found.end or (found.start.astimezone(dt.timezone.utc) + dt.timedelta(minutes=facts.default_minutes)).astimezone(facts.zone)
     confidence = 0.9 if EVENT_WORDS.search(line) else 0.8
     if not summary:  # "in 2 hours": a time and nothing else

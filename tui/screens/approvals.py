@@ -74,6 +74,7 @@ class ApprovalsScreen(SectionScreen):
         Binding("e", "edit", "Edit"),  # then approve: short, so `u Undo` still fits the footer at 80 columns
         Binding("u", "undo", "Undo"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("q", "app.quit", "Quit", show=False),  # q still quits; the footer keeps the decisions whole at 80
     ]
 
     def __init__(self) -> None:

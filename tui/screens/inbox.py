@@ -44,10 +44,11 @@ class InboxScreen(SectionScreen):
         # Shown in the line under the table rather than the footer; priority, so the table's own Enter gives way.
         Binding("enter", "accept_default", "Accept suggestion", show=False, priority=True),
         Binding("y", "accept_any", "Accept suggestion", show=False),
-        Binding("m", "remember", "To memory"),
-        Binding("p", "plan", "To next action"),
+        # Short labels, so the footer is whole at 80 columns; `r` (reload) is rarely needed: not in the footer.
+        Binding("m", "remember", "Memory"),
+        Binding("p", "plan", "Next action"),
         Binding("x", "archive", "Archive"),
-        Binding("r", "refresh", "Reload"),
+        Binding("r", "refresh", "Reload", show=False),
     ]
 
     total: int | None = None  # open in all, as the daemon counted them (the table holds one page)
@@ -216,7 +217,7 @@ class InboxScreen(SectionScreen):
             summary += f", {pending} sending"
         ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)
         if ready:
-            summary += f", {ready} ★ ready"
+            summary += f", {ready} ★ ready" if self.size.width >= 100 else f", {ready} ★"  # whole beside the tabs at 80
         self.query_one("#section-bar", SectionBar).set_summary(summary)
         self.query_one("#inbox-empty", Label).display = not (stored or pending)
         self.query_one("#inbox-view").display = bool(stored or pending)
