@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, until, write_config
+from conftest import DaemonProcess, run_cli, until, write_config
 from textual.geometry import Region
 
 from oxymus.tui.app import OxymusApp, create_app
@@ -139,10 +139,11 @@ async def test_snoozed_actions_are_counted_apart_from_waiting_ones(waiting_daemo
             conn.call("actions.snooze", {"id": first, "until": "2h"})
         await until(pilot, lambda: app.screen.status_bar.attention == "2 waiting · 1 snoozed", what="one snoozed apart")
         assert any("2 waiting · 1 snoozed" in line for line in drawn(app))
-    # A new TUI learns it from `status`, not from the event.
+    # A new TUI learns it from `status`, not from the event; so does `oxymus status`.
     app = create_app(waiting_daemon.paths, start_daemon=False)
     async with app.run_test(size=SMALL) as pilot:
         await until(pilot, lambda: app.screen.status_bar.attention == "2 waiting · 1 snoozed", what="the count at connect")
+    assert "approvals: 2 waiting, 1 snoozed (`oxymus approvals`)" in run_cli("status").stdout.decode()
 
 
 # ---- Inbox --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from oxymus.tui.widgets.columns import Column, fit
 # short (Enter on the row shows its whole trace), and the time loses its date.
 TIME_W, TIME_SHORT, SUBJECT_W = 14, 8, 15
 ACTOR_MAX, ACTOR_LEAST, VERB_MAX, VERB_LEAST, NOTE_LEAST = 24, 10, 24, 14, 24
+WITH_SUBJECT = 120  # narrower, the note says more than an id or a date (Enter shows the row's whole trace)
 END_MARGIN = 3  # rows from the end at which the next page is asked for
 QUIET_VERBS = frozenset({"agent.started", "agent.succeeded"})  # a run that did only this proposed nothing
 
@@ -162,10 +163,11 @@ class ActivityTable(DataTable):
         actor = min(ACTOR_MAX, max([len(e.actor) for e in events] + [ACTOR_LEAST]))
         verb = min(VERB_MAX, max([len(e.verb) for e in events] + [VERB_LEAST]))
         note = max([len(event_note(e.details)) for e in events[:200]] + [NOTE_LEAST])
+        wide = self.size.width >= WITH_SUBJECT
+        subject = [Column("subject", SUBJECT_W, SUBJECT_W, optional=True)] if wide else []
         return fit(self.size.width, [
             Column("verb", verb, min(verb, VERB_LEAST)), Column("actor", actor, min(actor, ACTOR_LEAST)),
-            Column("time", TIME_W, TIME_SHORT), Column("subject", SUBJECT_W, SUBJECT_W, optional=True),
-            Column("note", note, NOTE_LEAST, flex=1),
+            Column("time", TIME_W if wide else TIME_SHORT, TIME_SHORT), *subject, Column("note", note, NOTE_LEAST, flex=1),
         ])
 
     def _columns(self) -> None:
