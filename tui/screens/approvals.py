@@ -317,22 +317,24 @@ class ApprovalsScreen(SectionScreen):
             return
         self._stop_countdown()
         left = -seconds_since(action.next_attempt_at, self.oxymus.clock()) if action.next_attempt_at else 0
-        what = one_line(action.preview.summary, 50)
         edited = " (edited)" if self._last_edited else ""
         style = "green"
         if action.status == "approved":
-            text = (f"approved{edited} — runs in {duration(left + 0.999)}, u to undo: {what}" if left > 0
-                    else f"approved — it runs now: {what}")
+            text = (f"approved{edited} — runs in {duration(left + 0.999)}, u to undo: {{what}}" if left > 0
+                    else "approved — it runs now: {what}")
         elif action.status == "executing":
-            text = f"approved — running: {what}"
+            text = "approved — running: {what}"
         elif action.status == "succeeded":
-            text = f"done: {what}"
+            text = "done: {what}"
         elif action.status == "failed":
-            text, style = f"failed: {what} — {one_line(action.error or 'no reason given', 80)}", "bold red"
+            text, style = "failed: {what} — " + one_line(action.error or "no reason given", 80), "bold red"
         elif action.status == "denied":
-            text, style = f"denied — it will not run, u to undo: {what}", "yellow"
+            text, style = "denied — it will not run, u to undo: {what}", "yellow"
         else:
-            text = f"{action.status}: {what}"
+            text = f"{action.status}: {{what}}"
+        # One line whole: the summary gets the room the words around it leave (its preview says it all).
+        room = max(20, (self.size.width or 80) - 2 - len(text.replace("{what}", "")))
+        text = text.replace("{what}", one_line(action.preview.summary, room))
         line = self.query_one("#approvals-line", Label)
         line.update(Text(text, style=style))
         line.display = True

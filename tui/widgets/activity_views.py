@@ -120,7 +120,7 @@ def event_cells(event: AuditEvent, widths: dict[str, int], folded: bool = False)
 def fold_cells(fold: Fold, widths: dict[str, int]) -> dict[str, Text]:
     newest = fold.events[0]
     mark = "▾" if fold.expanded else "▸"
-    note = "Enter folds them" if fold.expanded else "Enter shows them (nothing proposed)"
+    note = "Enter folds them" if fold.expanded else "Enter shows them"
     return {
         "time": Stamp(local(newest.ts, None, time_format(widths["time"])), fold.seq, style="dim"),
         "actor": Text(one_line(fold.actor, widths["actor"]), style="dim"),
