@@ -14,7 +14,9 @@ denial made here, within the daemon's grace period (its refusal is shown if too 
 A decision shows as pending ("approving…") until the daemon replied, and as done
 only then (the reply means it is stored); a refusal is shown and the row stays.
 Approved and denied actions leave the queue, and one line says what happened
-("approved — runs in 10s, u to undo"). The queue follows the daemon live: an action
+("approved — runs in 10s, u to undo"), then follows an approved action until it is
+done or failed (`actions.get` again whenever the log grew). Ages and expiries tick
+every AGE_TICK seconds from the app's clock, nothing refetched. The queue follows the daemon live: an action
 proposed, decided or expired elsewhere appears or leaves by itself.
 """
 
