@@ -104,6 +104,11 @@ class RunContext:
         self._ref("state", ",".join(kinds), f"{len(items)} items" + (f" from {start}" if start else "") + (f" to {end}" if end else ""))
         return items
 
+    def calendars(self) -> list[str]:
+        """The CalDAV calendars an event can be created in (their names); [] when none is configured."""
+        spec = self.rt.desk.specs.get("calendar.create_event") if self.rt.desk is not None else None
+        return [entry.source_name() for entry in (getattr(getattr(spec, "config", None), "caldav", None) or [])]
+
     async def sources(self):
         self._check("sources")
         views = self.rt.coordinator.views() if self.rt.coordinator is not None else []

@@ -405,7 +405,8 @@ class ActionDesk:
             "trace_id": action.trace_id,
         })
         if action.status in OPEN or old in OPEN:
-            self.bus.publish("approvals.changed", {"waiting": await self.repo.count(OPEN)})
+            self.bus.publish("approvals.changed", {"waiting": await self.repo.count(OPEN),
+                                                   "snoozed": await self.repo.count(("snoozed",))})
         if action.status in FINAL or action.status in OPEN:
             for fut in self._waiters.pop(action.id, []):
                 if not fut.done():

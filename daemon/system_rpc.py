@@ -62,6 +62,7 @@ class SystemHandlers:
             subscribers=sum(1 for s in sessions if s.subscriber is not None),
             sources=self.coordinator.views(),
             approvals_waiting=await self.store.actions.count(OPEN),
+            approvals_snoozed=await self.store.actions.count(("snoozed",)),
             pause=await self.store.actions.pause_state(),
             policy_error=self.desk.policy_error if self.desk is not None else None,
             notifications=self.desk.notify_unavailable if self.desk is not None else None,

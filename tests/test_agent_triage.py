@@ -53,10 +53,17 @@ day = 15
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))).astimezone(dt.timezone.utc)
 
 
-def world(tmp_path, **kwargs) -> AgentWorld:
+# Calendars an event can be created in (never reached: triage only needs to know they exist).
+CALDAV = ('[[calendar.caldav]]\nname = "personal"\nurl = "http://127.0.0.1:9/"\nusername = "me"\n'
+          '[[calendar.caldav]]\nname = "work"\nurl = "http://127.0.0.1:9/"\nusername = "me"\n')
+
+
+def world(tmp_path, *, caldav: bool = True, **kwargs) -> AgentWorld:
     kwargs.setdefault("plans", PLANS)
     kwargs.setdefault("now", MONDAY)
     kwargs.setdefault("config_toml", '[bills]\nfile = "bills.toml"\n')
+    if caldav:
+        kwargs["config_toml"] += CALDAV
     kwargs.setdefault("files", {"bills.toml": BILLS})
     return AgentWorld(tmp_path, only=["triage"], **kwargs)
 
@@ -165,6 +172,24 @@ async def test_settings_move_the_preselection_the_default_length_and_the_section
         assert found[call.id].preselected is False and found[call.id].confidence == 0.9
         assert found[call.id].event.end == "2026-11-24T14:45:00+01:00" and found[call.id].event.calendar == "work"
         assert found[buy.id].section == "Someday"
+
+
+async def test_without_caldav_a_time_is_offered_as_a_next_action_not_as_an_event(tmp_path):
+    # No [[calendar.caldav]]: an event could not be created, so it is neither pre-selected nor offered.
+    async with world(tmp_path, caldav=False) as w:
+        call = await w.capture("call Ana tomorrow 2pm")
+        await w.run("triage")
+        s = (await suggestions(w))[call.id]
+        assert s.to == "plan_action" and s.event is None and not s.preselected
+        assert s.text == "Call Ana (Tue 24 Nov 14:00)" and s.section == "Next actions"
+        assert "no CalDAV calendar is configured" in s.why
+    # Triage set to a calendar that is not configured: the same, naming the setting.
+    config = '[bills]\nfile = "bills.toml"\n[agents.triage]\ncalendar = "nope"\n'
+    async with world(tmp_path / "other", config_toml=config) as w:
+        call = await w.capture("dentist on friday at 10:30")
+        await w.run("triage")
+        s = (await suggestions(w))[call.id]
+        assert s.to == "plan_action" and not s.preselected and "calendar = 'nope' is not a configured" in s.why
 
 
 def test_the_declaration():

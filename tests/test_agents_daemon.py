@@ -20,7 +20,8 @@ def cli_json(*args: str):
 def test_a_capture_triggers_triage_and_the_suggestion_reaches_the_inbox(profile, monkeypatch):
     monkeypatch.setenv("OXYMUS_AGENTS", "on")
     write_config(profile, '[time]\nzone = "Europe/Berlin"\n[llm]\nenabled = false\n'
-                          "[agents.sentinel]\nenabled = false\n[agents.steward]\nenabled = false\n")
+                          "[agents.sentinel]\nenabled = false\n[agents.steward]\nenabled = false\n"
+                          '[[calendar.caldav]]\nname = "personal"\nurl = "http://127.0.0.1:9/"\nusername = "me"\n')
     daemon = DaemonProcess(profile).start()
     try:
         r = run_cli("capture", "call Ana tomorrow 2pm about the workshop")

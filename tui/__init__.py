@@ -16,5 +16,6 @@ Layout:
                    confirm.py)
     widgets/       reusable pieces (status bar with the waiting count, the pause and an agent drafting, section bar,
                    capture table, Today's panels, memory results and history tables, the plan's
-                   next actions, the approval queue and preview, the audit log, a cycling choice)
+                   next actions, the approval queue and preview, the audit log, a cycling choice, and
+                   columns.py: how a table's columns share its width, computed on every resize)
 """

@@ -5,7 +5,9 @@ For every open capture without a suggestion it decides, with a confidence and a 
 - a calendar event, when the capture names a time ("call Ana tomorrow 2pm"); the
   times come from `oxymus.time.timewords`, in the configured zone, never from the LLM; the
   summary is the capture without the time phrase; 30 minutes unless it says
-  ("for 1h", "14:00-15:30"); an overlap with a known event is mentioned;
+  ("for 1h", "14:00-15:30"); an overlap with a known event is mentioned. Only when a
+  CalDAV calendar can take it (`[[calendar.caldav]]`, and `calendar` names one of them):
+  otherwise it is offered as a next action with the time in it, not pre-selected;
 - a bill, when it names an amount and a recurrence or a bill word ("pay rent 950 EUR
   monthly on the 1st", "domain renewal 12 EUR on 2026-12-03");
 - a next action in PLANS.md, when it starts with a verb (call, email, fix, buy...),
@@ -127,7 +129,7 @@ class Triage(Agent):
     async def _facts(self, ctx, settings: TriageSettings, captures) -> Facts:
         now = ctx.now()
         facts = Facts(now=now, zone=ctx.zone, default_section=settings.section, default_minutes=settings.default_minutes,
-                      calendar=settings.calendar)
+                      calendar=settings.calendar, calendars=ctx.calendars())
         for capture in sorted(captures, key=lambda c: c.seq):
             facts.open_texts.setdefault(normalise(capture.text), capture.id)
         for hit in await ctx.memory("hot", limit=200):

@@ -36,6 +36,7 @@ class Facts:
     events: list[tuple[str, dt.datetime, dt.datetime]] = field(default_factory=list)  # summary, start, end (aware)
     default_minutes: int = 30
     calendar: str | None = None
+    calendars: list[str] | None = None  # the CalDAV calendars an event can go to (None: not known, assumed there)
     open_texts: dict[str, str] = field(default_factory=dict)  # normalised text -> the oldest open capture id with it
 
 
@@ -177,8 +178,26 @@ def _when_notes(found: Found) -> list[str]:
     return notes
 
 
+def no_calendar(facts: Facts) -> str | None:
+    """Why an event could not be created (no CalDAV calendar, or not the one triage is set to), or None."""
+    if facts.calendars is None:
+        return None
+    if not facts.calendars:
+        return "no CalDAV calendar is configured ([[calendar.caldav]] in config.toml)"
+    if facts.calendar is not None and facts.calendar not in facts.calendars:
+        return f"[agents.triage] calendar = {facts.calendar!r} is not a configured CalDAV calendar ({', '.join(facts.calendars)})"
+    return None
+
+
 def _event(capture_id: str, line: str, found: Found, facts: Facts) -> TriageSuggestion:
     summary = sentence(found.rest(line))
+    missing = no_calendar(facts)
+    if missing is not None:
+        # Only what can be carried out is offered: without a calendar to write to, the time goes into a next action.
+        text_ = f"{summary[:400]} ({found.describe()})" if summary else sentence(line)
+        return _suggest(capture_id, "plan_action", 0.6, f"names a time ({found.describe()}), but {missing}: as a next action",
+                        f"next action “{text_}” in {facts.default_section}", text=text_, section=facts.default_section,
+                        notes=_when_notes(found))
     end = found.end or (found.start.astimezone(dt.timezone.utc) + dt.timedelta(minutes=facts.default_minutes)).astimezone(facts.zone)
     confidence = 0.9 if EVENT_WORDS.search(line) else 0.8
     if not summary:  # "in 2 hours": a time and nothing else
@@ -409,6 +428,8 @@ def merge_llm(answer: LlmTriage, rules: TriageSuggestion, text: str, facts: Fact
         if found is None or not found.has_time:
             return None  # the LLM saw an event, code found no time: not an event
         base = _event(cid, line, found, facts)
+        if base.to != "calendar_event":
+            return None  # no calendar to write it to: the rules' suggestion stands
         summary = sentence(title) if title else base.event.summary
         if found.ambiguous or found.past:
             conf = min(conf, base.confidence)

@@ -63,8 +63,9 @@ def cmd_status(args) -> int:
     pause = st.get("pause")
     if pause:
         print(f"paused:   since {pause['since']}" + (f", until {pause['until']}" if pause.get("until") else ", until `oxymus resume`"))
-    waiting = st.get("approvals_waiting", 0)
-    print(f"approvals: {waiting} waiting" + (" (`oxymus approvals`)" if waiting else ""))
+    waiting, snoozed = st.get("approvals_waiting", 0), st.get("approvals_snoozed", 0)
+    print(f"approvals: {waiting - snoozed} waiting" + (f", {snoozed} snoozed" if snoozed else "")
+          + (" (`oxymus approvals`)" if waiting else ""))
     if st.get("llm"):
         print(f"llm:      {st['llm']}")
     if st.get("notifications"):

@@ -90,7 +90,8 @@ class StatusResult(BaseModel):
     clients: int
     subscribers: int
     sources: list[SourceView] = Field(default_factory=list, description="per-source health")
-    approvals_waiting: int = Field(default=0, description="actions waiting for the person's decision")
+    approvals_waiting: int = Field(default=0, description="actions waiting for the person's decision (snoozed ones included)")
+    approvals_snoozed: int = Field(default=0, description="of those, how many are snoozed (they come back by themselves)")
     pause: PauseState | None = Field(default=None, description="set while automation is paused ('not today')")
     policy_error: str | None = Field(default=None, description="why policy.toml cannot be used (every action then needs approval)")
     notifications: str | None = Field(default=None, description="why desktop notifications cannot be shown, if they cannot")
@@ -451,7 +452,7 @@ EVENT_TOPICS: dict[str, str] = {
     "capture.triaged": "a capture left the inbox (data: id, to, target)",
     "plans.changed": "PLANS.md was read anew (edited by you or by Oxymus; data: path, sha256, error)",
     "action.changed": "an action changed status (data: id, kind, status, from, summary)",
-    "approvals.changed": "the number of actions waiting for a decision changed (data: waiting)",
+    "approvals.changed": "the number of actions waiting for a decision changed (data: waiting, snoozed: how many of them are snoozed)",
     "pause.changed": "automation was paused or resumed (data: pause, or null)",
     "agent.progress": "an agent's LLM answer is streaming, at most four a second per run, never stored "
                       "(data: id, agent, what, chars, pieces, tail: its last 80 characters on one line)",

@@ -53,7 +53,8 @@ class ActionsLink:
     client: "AsyncClient | None"
 
     def _init_actions(self) -> None:
-        self.waiting = 0
+        self.waiting = 0  # waiting for a decision now (snoozed ones apart)
+        self.snoozed = 0
         self.pause: PauseState | None = None
         self._attention_known = False  # `status` answered once: the count and pause are worth replaying
         self.llm_status: str | None = None
@@ -91,7 +92,8 @@ class ActionsLink:
                 pause = PauseState.model_validate(status["pause"]) if status.get("pause") else None
             except (ValidationError, TypeError):
                 pause = None
-            self._attention(int(status.get("approvals_waiting") or 0), pause)
+            snoozed = int(status.get("approvals_snoozed") or 0)
+            self._attention(int(status.get("approvals_waiting") or 0) - snoozed, pause, snoozed)
             self._llm(status.get("llm"))
         else:
             log.info("status failed: %s", error)
@@ -117,16 +119,16 @@ class ActionsLink:
         elif event.topic == "agent.finished" and self.drafting.pop(str(event.data.get("id")), None) is not None:
             self._drafting_changed()
         if event.topic == "approvals.changed":
-            waiting = event.data.get("waiting")
-            if isinstance(waiting, int):
-                self._attention(waiting, self.pause)
+            waiting, snoozed = event.data.get("waiting"), event.data.get("snoozed", 0)
+            if isinstance(waiting, int) and isinstance(snoozed, int):
+                self._attention(waiting - snoozed, self.pause, snoozed)
         elif event.topic == "pause.changed":
             try:
                 pause = PauseState.model_validate(event.data["pause"]) if event.data.get("pause") else None
             except (ValidationError, TypeError):
                 log.warning("ignored a malformed pause.changed event: %r", event.data)
                 return
-            self._attention(self.waiting, pause)
+            self._attention(self.waiting, pause, self.snoozed)
         if event.topic in LOGGED_TOPICS:
             self._activity()
 
@@ -150,16 +152,16 @@ class ActionsLink:
 
     # ---- requests ------------------------------------------------------------------
 
-    def _attention(self, waiting: int, pause: PauseState | None) -> None:
+    def _attention(self, waiting: int, pause: PauseState | None, snoozed: int = 0) -> None:
         first = not self._attention_known
         self._attention_known = True
-        self._remember("waiting", WaitingCounted, waiting)
+        self._remember("waiting", WaitingCounted, waiting, snoozed)
         self._remember("pause", PauseChanged, pause)
         if first:
             self._remember("llm", LlmStatusChanged, self.llm_status)
-        if first or waiting != self.waiting:
-            self.waiting = waiting
-            self._emit(WaitingCounted, waiting)
+        if first or (waiting, snoozed) != (self.waiting, self.snoozed):
+            self.waiting, self.snoozed = waiting, snoozed
+            self._emit(WaitingCounted, waiting, snoozed)
         if first or pause != self.pause:
             self.pause = pause
             self._emit(PauseChanged, pause)
@@ -169,7 +171,7 @@ class ActionsLink:
         if error is not None or result.pause is None:
             self._emit(PauseFailed, "pause", error or "the daemon did not pause")
             return
-        self._attention(self.waiting, result.pause)
+        self._attention(self.waiting, result.pause, self.snoozed)
         self._emit(PauseSet, result.pause)
 
     async def _resume(self, client: "AsyncClient") -> None:
@@ -177,5 +179,5 @@ class ActionsLink:
         if error is not None:
             self._emit(PauseFailed, "resume", error)
             return
-        self._attention(self.waiting, None)
+        self._attention(self.waiting, None, self.snoozed)
         self._emit(Resumed, result.expired)

@@ -272,11 +272,13 @@ class PlansFailed(ConnectionMessage):
 
 
 class WaitingCounted(ConnectionMessage):
-    """How many actions wait for the person's decision (from `status`, then `approvals.changed`)."""
+    """How many actions wait for the person's decision now, and how many more are snoozed (from `status`, then
+    `approvals.changed`)."""
 
-    def __init__(self, waiting: int) -> None:
+    def __init__(self, waiting: int, snoozed: int = 0) -> None:
         super().__init__()
         self.waiting = waiting
+        self.snoozed = snoozed
 
 
 class LlmStatusChanged(ConnectionMessage):
@@ -357,6 +359,14 @@ class ApprovalsLoaded(ConnectionMessage):
 
 class ActionLoaded(ConnectionMessage):
     """One action with its approvals, receipts and trace history, as asked for by `load_action`."""
+
+    def __init__(self, detail: ActionDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class ActionFollowed(ConnectionMessage):
+    """The newest state of an action the screen follows after deciding it (approved: until done or failed)."""
 
     def __init__(self, detail: ActionDetail) -> None:
         super().__init__()

@@ -9,7 +9,9 @@ newest page is asked for again and what is new is added on top.
 `/` filters the rows loaded so far by words in the verb, actor, subject or note
 (Enter keeps the filter and returns to the rows, Escape clears it); `!` shows only
 problems (failures, denials, expiries: asked of the daemon, so older pages stay
-filtered too). Enter on a row follows its trace: that one story, oldest first, from
+filtered too). An agent's routine runs (started, succeeded, nothing proposed) fold into
+one row per agent ("▸ 58 quiet runs"); Enter on it shows them, Enter again folds them.
+Enter on any other row follows its trace: that one story, oldest first, from
 the trigger to the receipt; Escape goes back to the log where it was.
 
 While an agent's LLM answer streams, a line above the log says who is drafting, how
@@ -31,7 +33,7 @@ from oxymus.tui.link.live import Command
 from oxymus.tui.link.messages import ActivityHappened, Connected, DraftingChanged, LogFailed, LogLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar
-from oxymus.tui.widgets.activity_views import ActivityTable, matches
+from oxymus.tui.widgets.activity_views import ActivityTable, fold_quiet, matches
 
 WAITING = "Waiting for the daemon…"
 NOTHING = "Nothing in the log yet."
@@ -102,6 +104,7 @@ class ActivityScreen(SectionScreen):
         self.trace: list[AuditEvent] = []
         self.loaded = False  # an answer for the current view has been shown
         self.error: str | None = None
+        self.expanded: set[str] = set()  # the folds of quiet runs shown open, by row key
 
     def compose_body(self) -> ComposeResult:
         search = FilterInput(placeholder="filter: words in the verb, actor, subject or note", id="activity-filter")
@@ -139,6 +142,12 @@ class ActivityScreen(SectionScreen):
             return list(self.trace)
         text = self.filter_text
         return [e for e in self.feed.ordered() if not text or matches(e, text)]
+
+    def shown_rows(self):
+        """The rows: the trace whole, or the feed's events with each agent's quiet runs folded."""
+        if self.trace_id is not None:
+            return list(self.trace)
+        return fold_quiet(self.shown_events(), self.expanded)
 
     # ---- asking ---------------------------------------------------------------------------
 
@@ -200,7 +209,12 @@ class ActivityScreen(SectionScreen):
 
     @on(DataTable.RowSelected, "#activity-table")
     def _follow(self, event: DataTable.RowSelected) -> None:
-        seq = int(event.row_key.value) if event.row_key.value is not None else None
+        key = str(event.row_key.value)
+        if key in self.table.folds:
+            self.expanded ^= {key}
+            self._render_rows()
+            return
+        seq = int(key) if key.isdigit() else None
         chosen = self.feed.events.get(seq) if self.trace_id is None and seq is not None else None
         if chosen is None:
             return
@@ -256,9 +270,8 @@ class ActivityScreen(SectionScreen):
             feed.exhausted = len(message.events) < message.limit
             older = [e for e in message.events if e.seq is not None and e.seq not in feed.events]
             feed.events.update((e.seq, e) for e in older)
-            if self.trace_id is None:
-                text = self.filter_text
-                self.table.merge([e for e in older if not text or matches(e, text)])
+            if self.trace_id is None and older:
+                self.table.show(self.shown_rows())
         else:
             fresh = [e for e in message.events if e.seq is not None and e.seq > feed.newest]
             if feed.events and len(fresh) == message.limit:
@@ -268,12 +281,8 @@ class ActivityScreen(SectionScreen):
             if not feed.events:
                 feed.exhausted = len(message.events) < message.limit
             feed.events.update((e.seq, e) for e in fresh)
-            if self.trace_id is None:
-                if not self.loaded or not fresh or len(fresh) == message.limit:
-                    self.table.show(self.shown_events())
-                else:
-                    text = self.filter_text
-                    self.table.merge([e for e in fresh if not text or matches(e, text)])
+            if self.trace_id is None and (fresh or not self.loaded):
+                self.table.show(self.shown_rows())  # (new runs may join a fold: the rows are made again)
         if self.trace_id is None:
             self.loaded, self.error = True, None
         self._render_state()
@@ -287,7 +296,7 @@ class ActivityScreen(SectionScreen):
     # ---- rendering ------------------------------------------------------------------------
 
     def _render_rows(self) -> None:
-        self.table.show(self.shown_events(), newest_first=self.trace_id is None)
+        self.table.show(self.shown_rows(), newest_first=self.trace_id is None)
         self._render_state()
 
     def _render_state(self) -> None:

@@ -14,7 +14,9 @@ denial made here, within the daemon's grace period (its refusal is shown if too 
 A decision shows as pending ("approving…") until the daemon replied, and as done
 only then (the reply means it is stored); a refusal is shown and the row stays.
 Approved and denied actions leave the queue, and one line says what happened
-("approved — runs in 10s, u to undo"). The queue follows the daemon live: an action
+("approved — runs in 10s, u to undo"), then follows an approved action until it is
+done or failed (`actions.get` again whenever the log grew). Ages and expiries tick
+every AGE_TICK seconds from the app's clock, nothing refetched. The queue follows the daemon live: an action
 proposed, decided or expired elsewhere appears or leaves by itself.
 """
 
@@ -28,12 +30,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 
-from oxymus.actions.model import OPEN, Action, ActionDetail
+from oxymus.actions.model import FINAL, OPEN, Action, ActionDetail
 from oxymus.client.protocol import ActionsListResult
 from oxymus.kernel.textfmt import duration, one_line
 from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
-    ActionLoaded, ActionLoadFailed, ApprovalsLoaded, DecisionFailed, DecisionMade, DecisionSent,
+    ActionFollowed, ActionLoaded, ActionLoadFailed, ActivityHappened, ApprovalsLoaded, DecisionFailed, DecisionMade,
+    DecisionSent,
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.decisions import decide
@@ -49,6 +52,7 @@ LOADING = "Loading its story…"
 DEFAULT_SNOOZE = "1h"
 QUEUE_LIMIT = 500
 QUEUE_DEBOUNCE = 0.05  # seconds: approvals.changed events within this window cost one queue reload
+AGE_TICK = 2.0  # seconds between re-renders of the ages and expiries (from the app's clock, nothing refetched)
 
 # The queue (waiting and snoozed, oldest first): on connect and after every approvals.changed.
 QUEUE = LiveQuery("actions.list", "actions.list", lambda a: ApprovalsLoaded(list(a.value.actions)),
@@ -57,6 +61,8 @@ QUEUE = LiveQuery("actions.list", "actions.list", lambda a: ApprovalsLoaded(list
 # One action with its story; only the answer to the newest request is shown.
 ACTION = LiveQuery("actions.get", "actions.get", lambda a: ActionLoaded(a.value), ActionDetail,
                    failed=lambda error, p: ActionLoadFailed(p["id"], error))
+# The action last decided here, asked again whenever the log grew, so its line follows it to done or failed.
+FOLLOW = LiveQuery("actions.follow", "actions.get", lambda a: ActionFollowed(a.value), ActionDetail)
 
 
 class ApprovalsScreen(SectionScreen):
@@ -67,9 +73,10 @@ class ApprovalsScreen(SectionScreen):
         Binding("a", "approve", "Approve"),
         Binding("d", "deny", "Deny"),
         Binding("s", "snooze", "Snooze"),
-        Binding("e", "edit", "Edit+approve"),
+        Binding("e", "edit", "Edit"),  # then approve: short, so `u Undo` still fits the footer at 80 columns
         Binding("u", "undo", "Undo"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("q", "app.quit", "Quit", show=False),  # q still quits; the footer keeps the decisions whole at 80
     ]
 
     def __init__(self) -> None:
@@ -86,6 +93,16 @@ class ApprovalsScreen(SectionScreen):
         self.last_decided: Action | None = None  # what `u` takes back
         self._last_edited = False
         self._countdown: Timer | None = None
+        self._asked_after_grace = False
+        self._line_about: str | None = None  # the action the line speaks of, while it follows it
+
+    def on_mount(self) -> None:
+        # (SectionScreen.on_mount, which starts listening, runs too: Textual calls each class's handler.)
+        self.set_interval(AGE_TICK, self._tick)
+
+    def _tick(self) -> None:
+        if self.table.display and self.table.rows_shown:
+            self.table.tick(self.oxymus.clock())
 
     def compose_body(self) -> ComposeResult:
         line = Label("", id="approvals-line")
@@ -253,7 +270,7 @@ class ApprovalsScreen(SectionScreen):
             self.last_decided = None
             self._say(f"The edited payload is denied by policy ({action.decision.rule}): it will not run.", "bold red")
         elif verb in ("approve", "deny"):
-            self.last_decided, self._last_edited = action, message.edited
+            self.last_decided, self._last_edited, self._asked_after_grace = action, message.edited, False
             self._say_decided()
         elif verb == "undo":
             self.last_decided = None
@@ -270,10 +287,27 @@ class ApprovalsScreen(SectionScreen):
         self._say(f"Could not {message.verb}: {message.reason}", "bold red")
         self._render_queue()
 
+    @on(ActivityHappened)
+    def _activity(self, message: ActivityHappened) -> None:
+        last = self.last_decided
+        if last is not None and last.id == self._line_about and last.status not in FINAL and last.id not in self.pending:
+            self.oxymus.connection.live.ask(FOLLOW, id=last.id)
+
+    @on(ActionFollowed)
+    def _followed(self, message: ActionFollowed) -> None:
+        action = message.detail.action
+        last = self.last_decided
+        if (last is None or action.id != last.id or action.id != self._line_about or action.id in self.pending
+                or action.updated_at == last.updated_at):
+            return
+        self.last_decided = action
+        self._say_decided()
+
     # ---- rendering ----------------------------------------------------------------------
 
     def _say(self, text: str, style: str = "") -> None:
         self._stop_countdown()
+        self._line_about = None
         line = self.query_one("#approvals-line", Label)
         line.update(Text(text, style=style))
         line.display = True
@@ -285,18 +319,33 @@ class ApprovalsScreen(SectionScreen):
             return
         self._stop_countdown()
         left = -seconds_since(action.next_attempt_at, self.oxymus.clock()) if action.next_attempt_at else 0
-        what = one_line(action.preview.summary, 50)
         edited = " (edited)" if self._last_edited else ""
+        style = "green"
         if action.status == "approved":
-            text = (f"approved{edited} — runs in {duration(left + 0.999)}, u to undo: {what}" if left > 0
-                    else f"approved — it runs now: {what}")
+            text = (f"approved{edited} — runs in {duration(left + 0.999)}, u to undo: {{what}}" if left > 0
+                    else "approved — it runs now: {what}")
+        elif action.status == "executing":
+            text = "approved — running: {what}"
+        elif action.status == "succeeded":
+            text = "done: {what}"
+        elif action.status == "failed":
+            text, style = "failed: {what} — " + one_line(action.error or "no reason given", 80), "bold red"
+        elif action.status == "denied":
+            text, style = "denied — it will not run, u to undo: {what}", "yellow"
         else:
-            text = f"denied — it will not run, u to undo: {what}"
+            text = f"{action.status}: {{what}}"
+        # One line whole: the summary gets the room the words around it leave (its preview says it all).
+        room = max(20, (self.size.width or 80) - 2 - len(text.replace("{what}", "")))
+        text = text.replace("{what}", one_line(action.preview.summary, room))
         line = self.query_one("#approvals-line", Label)
-        line.update(Text(text, style="green" if action.status == "approved" else "yellow"))
+        line.update(Text(text, style=style))
         line.display = True
+        self._line_about = action.id
         if action.status == "approved" and left > 0:
             self._countdown = self.set_timer(min(1.0, left), self._say_decided)
+        elif action.status in ("approved", "executing") and left <= 0 and not self._asked_after_grace:
+            self._asked_after_grace = True  # it may have run before the log said so: ask once now
+            self.oxymus.connection.live.ask(FOLLOW, id=action.id)
 
     def _stop_countdown(self) -> None:
         if self._countdown is not None:

@@ -115,7 +115,7 @@ class SectionScreen(Screen):
 
     @on(WaitingCounted)
     def _waiting_counted(self, message: WaitingCounted) -> None:
-        self.status_bar.show_waiting(message.waiting)
+        self.status_bar.show_waiting(message.waiting, message.snoozed)
 
     @on(LlmStatusChanged)
     def _llm_status(self, message: LlmStatusChanged) -> None:

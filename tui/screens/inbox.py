@@ -6,8 +6,9 @@ it, `p` makes it a next action in PLANS.md (a one-line dialog pre-filled with it
 first line; Enter adds it under "Next actions"). Either way it leaves the inbox once
 the daemon has done it, and a capture triaged by another client leaves it live too.
 
-Suggestions: the triage agent's suggestion for each capture shows in a column, and the
-highlighted one in full under the table. A pre-selected one (★, confident enough) is
+Suggestions: the triage agent's suggestion for each capture shows in a column. The
+highlighted capture is shown whole (wrapped) with its whole suggestion in the detail
+pane: under the table, or beside it on a wide terminal. A pre-selected one (★, confident enough) is
 the default: Enter accepts it. `y` accepts any suggestion, pre-selected or not. A
 calendar event or a bill is proposed as you, so it may wait in Approvals (key 5).
 """
@@ -17,7 +18,8 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Label
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Label, Static
 
 from oxymus.kernel.textfmt import open_count
 from oxymus.models import Capture
@@ -29,10 +31,11 @@ from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
 from oxymus.tui.widgets import CaptureTable, SectionBar
-from oxymus.tui.widgets.capture_table import SuggestionLine, suggestion_text
+from oxymus.tui.widgets.capture_table import SuggestionLine, capture_text, suggestion_text
 
 WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing in the inbox. Press c to capture a thought."
+WIDE = 160  # columns from which the detail pane stands beside the table rather than under it
 
 
 class InboxScreen(SectionScreen):
@@ -41,22 +44,29 @@ class InboxScreen(SectionScreen):
         # Shown in the line under the table rather than the footer; priority, so the table's own Enter gives way.
         Binding("enter", "accept_default", "Accept suggestion", show=False, priority=True),
         Binding("y", "accept_any", "Accept suggestion", show=False),
-        Binding("m", "remember", "To memory"),
-        Binding("p", "plan", "To next action"),
+        # Short labels, so the footer is whole at 80 columns; `r` (reload) is rarely needed: not in the footer.
+        Binding("m", "remember", "Memory"),
+        Binding("p", "plan", "Next action"),
         Binding("x", "archive", "Archive"),
-        Binding("r", "refresh", "Reload"),
+        Binding("r", "refresh", "Reload", show=False),
     ]
 
     total: int | None = None  # open in all, as the daemon counted them (the table holds one page)
 
     def compose_body(self) -> ComposeResult:
-        table = CaptureTable(id="inbox-table")
-        table.display = False  # until there is something to show
-        yield table
+        view = Vertical(id="inbox-view")
+        view.display = False  # until there is something to show
+        with view:
+            yield CaptureTable(id="inbox-table")
+            with VerticalScroll(id="inbox-detail"):
+                yield Static("", id="inbox-capture")
+                line = SuggestionLine("", id="inbox-suggestion")
+                line.display = False
+                yield line
         yield Label(WAITING, id="inbox-empty")
-        line = SuggestionLine("", id="inbox-suggestion")
-        line.display = False
-        yield line
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width >= WIDE, "-wide")
 
     @property
     def table(self) -> CaptureTable:
@@ -67,7 +77,7 @@ class InboxScreen(SectionScreen):
 
     def _selected(self) -> Capture | None:
         """The stored capture under the cursor; says why when there is none to triage."""
-        capture_id = self.table.selected_id if self.table.display else None
+        capture_id = self.table.selected_id if self.query_one("#inbox-view").display else None
         if capture_id is None:
             self.notify("No capture selected.", timeout=3)
             return None
@@ -142,8 +152,13 @@ class InboxScreen(SectionScreen):
         self._show_suggestion()
 
     def _show_suggestion(self) -> None:
+        """The detail pane: the highlighted capture whole, and its whole suggestion."""
+        table = self.table
+        selected = table.selected_id
+        self.query_one("#inbox-capture", Static).update(
+            capture_text(table.captures.get(selected), table.pending.get(selected)) if selected else "")
         line = self.query_one("#inbox-suggestion", SuggestionLine)
-        suggestion = self.table.selected_suggestion if self.table.display else None
+        suggestion = table.selected_suggestion if selected else None
         line.display = suggestion is not None
         if suggestion is not None:
             line.update(suggestion_text(suggestion))
@@ -202,7 +217,8 @@ class InboxScreen(SectionScreen):
             summary += f", {pending} sending"
         ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)
         if ready:
-            summary += f", {ready} ★ ready"
+            summary += f", {ready} ★ ready" if self.size.width >= 100 else f", {ready} ★"  # whole beside the tabs at 80
         self.query_one("#section-bar", SectionBar).set_summary(summary)
         self.query_one("#inbox-empty", Label).display = not (stored or pending)
-        self.table.display = bool(stored or pending)
+        self.query_one("#inbox-view").display = bool(stored or pending)
+        self._show_suggestion()

@@ -16,14 +16,17 @@ from oxymus.actions.effects import Preview
 from oxymus.actions.explain import explain_text
 from oxymus.actions.model import Action, ActionDetail
 from oxymus.kernel.textfmt import duration, one_line
+from oxymus.tui.widgets.columns import Column, fit
 from oxymus.tui.widgets.status_bar import local_when
 
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
 PENDING_WORDS = {"approve": "approving…", "deny": "denying…", "snooze": "snoozing…", "undo": "undoing…"}
 STORY_HEADINGS = ("Policy decision:", "History:", "Same trace:", "Payload:")
-# Column widths; the summary takes what is left.
+# Column widths (tui/widgets/columns.py): the summary takes the slack; the kind goes first when the room is short
+# (the detail below says it), then the proposer is cut.
 RISK_W, AGE_W, STATUS_W = 6, 6, 17
-KIND_MAX, BY_MAX = 18, 14
+KIND_MAX, BY_MAX = 24, 32
+SUMMARY_LEAST, BY_LEAST = 28, 10
 
 
 def seconds_since(iso_utc: str, now: float) -> float:
@@ -44,6 +47,10 @@ def status_text(action: Action, now: float, pending: str | None = None) -> Text:
         left = -seconds_since(action.expires_at, now)
         return Text(f"expires in {duration(max(left, 0))}", style="bold red" if left < 3600 else "")
     return Text("")
+
+
+def age_text(action: Action, now: float) -> Text:
+    return Text(duration(max(seconds_since(action.created_at, now), 0)), style="dim")
 
 
 def preview_text(preview: Preview) -> Text:
@@ -109,29 +116,43 @@ class ApprovalsTable(DataTable):
         except Exception:
             return None
 
-    def _render_rows(self) -> None:
-        keep, row = self.selected_id, self.cursor_row
+    def widths(self) -> dict[str, int]:
+        """The columns' widths for the rows shown at the table's width now (a column left out has no key)."""
         actions = [a for a, _ in self.rows_shown]
         kind_w = min(KIND_MAX, max([len(a.kind) for a in actions] + [4]))
         by_w = min(BY_MAX, max([len(a.proposer.label()) for a in actions] + [2]))
-        # Six columns with one cell of padding each side, and room for a vertical scrollbar.
-        summary_w = max(12, self.size.width - (RISK_W + kind_w + by_w + AGE_W + STATUS_W) - 12 - 2)
+        summary_w = max([len(a.preview.summary) for a in actions] + [7])
+        return fit(self.size.width, [
+            Column("risk", RISK_W, RISK_W), Column("status", STATUS_W, STATUS_W), Column("age", AGE_W, AGE_W),
+            Column("by", by_w, min(by_w, BY_LEAST)), Column("kind", kind_w, kind_w, optional=True),
+            Column("summary", summary_w, SUMMARY_LEAST, flex=1),
+        ])
+
+    def tick(self, now: float) -> None:
+        """Ages and expiries as of `now`, in place (no refetch, no re-measuring)."""
+        self.now = now
+        for action, pending in self.rows_shown:
+            if action.id in self.rows:
+                self.update_cell(action.id, "age", age_text(action, now))
+                self.update_cell(action.id, "status", status_text(action, now, pending))
+
+    def _render_rows(self) -> None:
+        keep, row = self.selected_id, self.cursor_row
+        widths = self.widths()
         self.clear(columns=True)
-        self.add_column("Risk", width=RISK_W, key="risk")
-        self.add_column("Kind", width=kind_w, key="kind")
-        self.add_column("Summary", width=summary_w, key="summary")
-        self.add_column("By", width=by_w, key="by")
-        self.add_column("Age", width=AGE_W, key="age")
-        self.add_column("Waits", width=STATUS_W, key="status")
+        titles = {"risk": "Risk", "kind": "Kind", "summary": "Summary", "by": "By", "age": "Age", "status": "Waits"}
+        for key in ("risk", "kind", "summary", "by", "age", "status"):
+            if key in widths:
+                self.add_column(titles[key], width=widths[key], key=key)
         for action, pending in self.rows_shown:
             dim = "dim" if pending else ""
-            self.add_row(
-                risk_text(action.risk), Text(one_line(action.kind, kind_w), style=dim),
-                Text(one_line(action.preview.summary, summary_w), style=dim),
-                Text(one_line(action.proposer.label(), by_w), style=dim),
-                Text(duration(max(seconds_since(action.created_at, self.now), 0)), style="dim"),
-                status_text(action, self.now, pending), key=action.id,
-            )
+            cells = {
+                "risk": risk_text(action.risk), "kind": Text(one_line(action.kind, widths.get("kind", 0)), style=dim),
+                "summary": Text(one_line(action.preview.summary, widths["summary"]), style=dim),
+                "by": Text(one_line(action.proposer.label(), widths["by"]), style=dim),
+                "age": age_text(action, self.now), "status": status_text(action, self.now, pending),
+            }
+            self.add_row(*(cells[key] for key in titles if key in widths), key=action.id)
         if not self.row_count:
             return
         target = self.get_row_index(keep) if keep is not None and keep in self.rows else min(row or 0, self.row_count - 1)

@@ -18,8 +18,11 @@ from textual.widgets import DataTable, Static
 
 from oxymus.kernel.textfmt import local_time, one_line
 from oxymus.models import Capture
+from oxymus.tui.widgets.columns import Column, fit
 
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
+WHEN_SHORT = 11  # "MM-DD HH:MM", when the room is short
+TEXT_LEAST, SUGGESTION_LEAST = 24, 20
 PENDING = "sending…"
 PRESELECTED = "★"
 SHOWN = "·"
@@ -58,16 +61,21 @@ def suggestion_text(suggestion) -> Text:
 
 
 class SuggestionLine(Static):
-    """The highlighted capture's suggestion, under the table; hidden when it has none."""
+    """The highlighted capture's suggestion, whole, in the detail pane; hidden when it has none."""
 
     DEFAULT_CSS = """
     SuggestionLine {
         height: auto;
-        max-height: 4;
-        padding: 0 1;
-        border-top: solid $primary 50%;
+        margin-top: 1;
     }
     """
+
+
+def capture_text(capture: Capture | None, pending: str | None = None) -> Text:
+    """The highlighted capture whole (wrapped by the pane), under a line saying when and from where."""
+    if capture is None:
+        return Text.assemble((f"{PENDING}\n", "italic dim"), pending or "")
+    return Text.assemble((f"{local_time(capture.created_at)} · from {capture.source}\n", "dim"), capture.text.strip())
 
 
 class CaptureTable(DataTable):
@@ -147,14 +155,22 @@ class CaptureTable(DataTable):
     def _with_suggestions(self) -> bool:
         return any(capture_id in self.captures for capture_id in self.suggestions)
 
-    def _wanted_text_width(self) -> int:
-        # Columns with one cell of padding each side, and room for a vertical scrollbar.
+    def widths(self) -> dict[str, int]:
+        """The columns' widths at the table's width now: the capture takes the most of the slack."""
+        width = self.size.width
+        when = WHEN_WIDTH if width >= 100 else WHEN_SHORT
+        texts = [" ".join(c.text.split()) for c in self.captures.values()] + [" ".join(t.split()) for t in self.pending.values()]
+        columns = [Column("when", when, when), Column("text", max([len(t) for t in texts] + [7]), TEXT_LEAST, flex=3)]
         if self._with_suggestions:
-            return max(10, (self.size.width - WHEN_WIDTH - 6 - 2) * 2 // 5)  # the suggestion says more
-        return max(10, self.size.width - WHEN_WIDTH - 4 - 2)
+            labels = [len(s.label) + (15 if s.stale else 7) for cid, s in self.suggestions.items() if cid in self.captures]
+            columns.append(Column("suggestion", max(labels + [10]), SUGGESTION_LEAST, flex=2))
+        return fit(width, columns)
+
+    def _wanted_text_width(self) -> int:
+        return self.widths()["text"]
 
     def _suggestion_width(self) -> int:
-        return max(10, self.size.width - WHEN_WIDTH - 6 - 2 - self._text_width)
+        return self.widths().get("suggestion", 0)
 
     def _render_rows(self) -> None:
         keep = None
@@ -163,10 +179,11 @@ class CaptureTable(DataTable):
                 keep = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
             except Exception:
                 keep = None
-        self._text_width = self._wanted_text_width()
+        widths = self.widths()
+        self._text_width = widths["text"]
         with_suggestions = self._with_suggestions
         self.clear(columns=True)
-        self.add_column("When", width=WHEN_WIDTH, key="when")
+        self.add_column("When", width=widths["when"], key="when")
         self.add_column("Capture", width=self._text_width, key="text")
         if with_suggestions:
             self.add_column("Suggestion", width=self._suggestion_width(), key="suggestion")
@@ -177,7 +194,7 @@ class CaptureTable(DataTable):
                 text = Text(one_line(self.pending[capture_id], self._text_width), style="italic")
             else:
                 capture = self.captures[capture_id]
-                when = Text(local_time(capture.created_at))
+                when = Text(local_time(capture.created_at)[-widths["when"]:])
                 text = Text(one_line(capture.text, self._text_width))
             rows.append((capture_id, when, text))
         for capture_id, when, text in rows:

@@ -73,9 +73,11 @@ class StatusBar(Horizontal):
         self._refreshing = refreshing
         self._show()
 
-    def show_waiting(self, waiting: int) -> None:
-        self._waiting_label.update(f"{waiting} waiting")
-        self._waiting_label.set_class(waiting > 0, "-visible")
+    def show_waiting(self, waiting: int, snoozed: int = 0) -> None:
+        """ "2 waiting", "2 waiting · 1 snoozed", "1 snoozed": a snoozed action is not counted as waiting."""
+        parts = ([f"{waiting} waiting"] if waiting else []) + ([f"{snoozed} snoozed"] if snoozed else [])
+        self._waiting_label.update(" · ".join(parts))
+        self._waiting_label.set_class(bool(parts), "-visible")
 
     def show_pause(self, pause: PauseState | None, now: float) -> None:
         self._paused_label.update(pause_text(pause, now) if pause is not None else "")
