@@ -13,11 +13,11 @@ import re
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from oxymus.actions.explain import event_note, local
 from oxymus.kernel.textfmt import one_line
 from oxymus.models import PROBLEM_VERBS, AuditEvent
+from oxymus.tui.widgets.nav_table import NavTable
 
 TIME_W, ACTOR_W, VERB_W, SUBJECT_W = 14, 14, 24, 15
 END_MARGIN = 3  # rows from the end at which the next page is asked for
@@ -67,7 +67,7 @@ def matches(event: AuditEvent, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
-class ActivityTable(DataTable):
+class ActivityTable(NavTable):
     class EndReached(Message):
         """The last rows came into view (by scrolling or by the cursor)."""
 

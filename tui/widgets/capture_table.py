@@ -14,10 +14,11 @@ suggestion in full under the table, with its reason and what may be wrong with i
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from oxymus.kernel.textfmt import local_time, one_line
 from oxymus.models import Capture
+from oxymus.tui.widgets.nav_table import NavTable
 
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
 PENDING = "sending…"
@@ -70,7 +71,7 @@ class SuggestionLine(Static):
     """
 
 
-class CaptureTable(DataTable):
+class CaptureTable(NavTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.captures: dict[str, Capture] = {}
