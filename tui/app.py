@@ -61,7 +61,7 @@ class OxymusApp(App[int]):
     # The footer shows a section's own keys and `?`; these work everywhere and are listed by `?`.
     BINDINGS = [
         Binding("question_mark", "help", "Keys", tooltip="Keys: this list"),
-        Binding("q", "quit", "Quit", show=False, tooltip="Quit (captures not sent yet are saved first)"),
+        Binding("q", "quit", "Quit", show=False, tooltip="Quit (unsent captures are saved)"),
         *(Binding(s.key, f"section('{s.name}')", s.label, show=False, tooltip=f"Go to {s.label}") for s in SECTIONS),
     ]
 

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 EVERYWHERE = "Every section"
-KEYS_WIDTH = 14  # the keys column; longer key lists push their description along
+KEYS_WIDTH = 12  # the keys column at most; longer key lists push their description along
 
 
 @dataclass
@@ -92,6 +92,7 @@ def key_groups(screen: Screen, title: str) -> list[KeyGroup]:
 
 
 def help_text(groups: list[KeyGroup]) -> Text:
+    width = min(KEYS_WIDTH, max((len(" ".join(keys)) for g in groups for keys, _w in g.rows.values()), default=0))
     out = Text()
     for i, group in enumerate(groups):
         if i:
@@ -100,7 +101,7 @@ def help_text(groups: list[KeyGroup]) -> Text:
         for keys, what in group.rows.values():
             shown = " ".join(keys)
             out.append("\n  ")
-            out.append(shown.ljust(KEYS_WIDTH), style="bold")
+            out.append(shown.ljust(width), style="bold")
             out.append(" " + what)
     return out
 
@@ -114,8 +115,8 @@ class HelpScreen(ModalScreen[None]):
         width: 80%;
         min-width: 60;
         max-width: 90;
-        height: auto;
-        max-height: 100%;
+        height: 90%;
+        max-height: 50;
         border: round $primary;
         background: $surface;
         padding: 0 1;
@@ -125,8 +126,7 @@ class HelpScreen(ModalScreen[None]):
         width: 1fr;
     }
     #help-scroll {
-        height: auto;
-        max-height: 1fr;
+        height: 1fr;
     }
     #help-hint {
         color: $text-muted;
@@ -151,7 +151,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
-            yield Label(f"Keys — {self.title_text}", id="help-title", markup=False)
+            yield Label("Keys", id="help-title", markup=False)
             with VerticalScroll(id="help-scroll"):
                 yield Static(help_text(self.groups), id="help-text")
             yield Label("j/k or ↑/↓ scroll · Escape, ? or q closes", id="help-hint")
