@@ -115,20 +115,22 @@ class HelpScreen(ModalScreen[None]):
         width: 80%;
         min-width: 60;
         max-width: 90;
-        height: 90%;
-        max-height: 50;
+        height: auto;
+        max-height: 90%;
         border: round $primary;
         background: $surface;
         padding: 0 1;
     }
     #help-title {
+        dock: top;
         text-style: bold;
         width: 1fr;
     }
     #help-scroll {
-        height: 1fr;
+        height: auto;
     }
     #help-hint {
+        dock: bottom;
         color: $text-muted;
     }
     """
@@ -158,6 +160,14 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
+        self._fit(self.size.height)
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        """The list as tall as its keys, at most what leaves the dialog (border, title, hint) on the screen."""
+        self.query_one("#help-scroll").styles.max_height = max(3, int(height * 0.9) - 4)
 
     def action_close(self) -> None:
         self.dismiss(None)
