@@ -272,7 +272,9 @@ class MemoryScreen(SectionScreen):
             else:
                 empty.update(NO_MEMORY)
         had_focus = self.table.has_focus
-        self.table.display = bool(count)
+        if self.table.display != bool(count):
+            self.table.display = bool(count)
+            self.refresh_bindings()  # the search box's ↓ (to the results) comes and goes with them
         empty.display = not count
         if had_focus and not count:
             self.query_one("#memory-query", SearchInput).focus()  # not chosen: the digits still switch sections
