@@ -76,10 +76,17 @@ def key_groups(screen: Screen, title: str) -> list[KeyGroup]:
             continue
         seen.add(type(widget))
         group = widgets.setdefault(heading, KeyGroup(heading))
-        for cls in reversed(type(widget).__mro__):  # the base's keys first, a subclass's extra ones after
+        by_key: dict[str, Binding] = {}  # the base's keys first; a subclass's binding of the same key replaces it
+        for cls in reversed(type(widget).__mro__):
             if _ours(cls):
                 for binding in _declared(cls):
-                    _add(group, binding, show)
+                    for key in binding.key.split(","):
+                        by_key[key.strip()] = binding
+        for key, binding in by_key.items():
+            _add(group, Binding(key, binding.action, binding.description, tooltip=binding.tooltip,
+                                key_display=binding.key_display), show)
+    if screen.is_modal:  # a dialog keeps its keys to itself: the sections' keys wait until it closes
+        return [g for g in (own, *widgets.values()) if g.rows]
     for cls in type(app).__mro__:
         if _ours(cls):
             for binding in _declared(cls):
