@@ -115,12 +115,12 @@ async def test_a_approves_and_the_action_leaves_the_queue(waiting_daemon):
         assert text_of(screen, "#approvals-empty") == "Nothing waits for your decision."
 
 
-async def test_d_denies_with_a_reason(waiting_daemon):
+async def test_shift_d_denies_with_a_reason(waiting_daemon):
     action_id = propose(waiting_daemon, "Buy milk")
     app = create_app(waiting_daemon.paths, start_daemon=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_approvals(pilot, 1)
-        await pilot.press("d")
+        await pilot.press("D")
         await until(pilot, lambda: isinstance(app.screen, LineInputScreen), what="the reason dialog")
         await pilot.press(*"not this week", "enter")
         await until(pilot, lambda: rows(screen) == [] and "denied" in screen.line_text, what="the denial")
@@ -134,7 +134,7 @@ async def test_escape_in_the_deny_dialog_decides_nothing(waiting_daemon):
     app = create_app(waiting_daemon.paths, start_daemon=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_approvals(pilot, 1)
-        await pilot.press("d")
+        await pilot.press("D")
         await until(pilot, lambda: isinstance(app.screen, LineInputScreen), what="the reason dialog")
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="the dialog closed")

@@ -1,8 +1,9 @@
 """The Textual terminal UI: a client of the daemon, never a reader of the store.
 
 Layout:
-    app.py         OxymusApp, create_app(), run(); the sections switched by keys
+    app.py         OxymusApp, create_app(), run(); the sections switched by keys, `?` for the keys
     theme.py       `[ui] theme` from config.toml at start; a theme picked in the palette saved there
+    commands.py    the command palette (ctrl+p): every command by name, a Textual Provider
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands
                    screens declare), actions.py (the waiting count, the pause), outbox.py (the
@@ -13,8 +14,10 @@ Layout:
                    modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
                    record or triage a capture into one; line_input.py: one line, e.g. a next
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
-                   confirm.py)
-    widgets/       reusable pieces (status bar with the waiting count, the pause and an agent drafting, section bar,
+                   confirm.py; help.py: `?`, the keys of the screen in front, read from its bindings)
+    widgets/       reusable pieces (nav_table.py: the one list every table is, j/k/g/G/Home/End;
+                   field_input.py: search and filter boxes, Escape leaves, digits pass until chosen;
+                   status bar with the waiting count, the pause and an agent drafting, section bar,
                    capture table, Today's panels, memory results and history tables, the plan's
                    next actions, the approval queue and preview, the audit log, a cycling choice, and
                    columns.py: how a table's columns share its width, computed on every resize)

@@ -31,10 +31,12 @@ from textual.theme import Theme
 from oxymus.profile.config import DEFAULT_THEME
 from oxymus.profile.paths import Paths
 from oxymus.tui import theme as themes
+from oxymus.tui.commands import OxymusCommands, without_textual_keys
 from oxymus.tui.link.connection import DaemonConnection
 from oxymus.tui.link.messages import ThemeNotSaved, ThemeSaved
 from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
+from oxymus.tui.screens.help import HelpScreen, key_groups
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.plans import PlansScreen
@@ -64,9 +66,12 @@ class OxymusApp(App[int]):
     CSS_PATH = "app.tcss"
     MODES = {s.name: s.screen for s in SECTIONS}
     DEFAULT_MODE = SECTIONS[0].name
+    COMMANDS = App.COMMANDS | {OxymusCommands}
+    # The footer shows a section's own keys and `?`; these work everywhere and are listed by `?`.
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        *(Binding(s.key, f"section('{s.name}')", s.label, show=False) for s in SECTIONS),
+        Binding("question_mark", "help", "Keys", tooltip="Keys: this list"),
+        Binding("q", "quit", "Quit", show=False, tooltip="Quit (unsent captures are saved)"),
+        *(Binding(s.key, f"section('{s.name}')", s.label, show=False, tooltip=f"Go to {s.label}") for s in SECTIONS),
     ]
 
     def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time,
@@ -108,6 +113,21 @@ class OxymusApp(App[int]):
 
     def section_tabs(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.key, s.label) for s in SECTIONS]
+
+    @property
+    def section_keys(self) -> frozenset[str]:
+        """The keys that switch sections (a field the person has not chosen yet lets them through)."""
+        return frozenset(s.key for s in SECTIONS)
+
+    def action_help(self) -> None:
+        """`?`: the keys of the screen in front, grouped (not over the help itself)."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = getattr(self.screen, "help_title", "") or type(self.screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(title, key_groups(self.screen, title)))
+
+    def get_system_commands(self, screen: Screen):  # Textual's own (theme, screenshot, ...), its "Keys" given way to `?`
+        yield from without_textual_keys(super().get_system_commands(screen))
 
     def action_section(self, name: str) -> None:
         if self.current_mode != name:

@@ -34,6 +34,7 @@ from oxymus.tui.link.messages import ActivityHappened, Connected, DraftingChange
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.widgets import SectionBar
 from oxymus.tui.widgets.activity_views import ActivityTable, fold_quiet, matches
+from oxymus.tui.widgets.field_input import FieldInput
 
 WAITING = "Waiting for the daemon…"
 NOTHING = "Nothing in the log yet."
@@ -70,21 +71,19 @@ class Feed:
         return [self.events[seq] for seq in sorted(self.events, reverse=True)]
 
 
-class FilterInput(Input):
-    """The text filter; Escape clears it, Enter and `down` go back to the rows."""
+class FilterInput(FieldInput):
+    """The text filter; Escape clears it and leaves, Enter and `down` go back to the rows."""
 
+    HELP_GROUP = "In the filter box"
     BINDINGS = [
-        Binding("escape", "clear", "Clear filter"),
-        Binding("down", "leave", "Rows", show=False),
+        Binding("escape", "clear", "Clear filter", tooltip="Clear the filter and go back to the rows"),
+        Binding("down", "leave", "Rows", show=False, tooltip="Back to the rows, keeping the filter"),
     ]
 
     def action_clear(self) -> None:
         self.value = ""
         self.display = False
-        self.screen.query_one("#activity-table").focus()
-
-    def action_leave(self) -> None:
-        self.screen.query_one("#activity-table").focus()
+        self.action_leave()
 
 
 class ActivityScreen(SectionScreen):
@@ -242,6 +241,8 @@ class ActivityScreen(SectionScreen):
     @on(Input.Changed, "#activity-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self._render_rows()
+        if self.focused is None and self.table.display:
+            self.table.focus()  # Escape cleared the filter while no row matched: the rows are back
 
     @on(Input.Submitted, "#activity-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -6,10 +6,11 @@ preview (a diff coloured as a diff; a message or an event as written), then its
 reason, inputs, decision path, history and payload in `oxymus explain`'s words
 (`actions.get`, reloaded when the action changes).
 
-Keys, on the selected action: `a` approves; `d` denies (an optional reason: Enter
-denies, Escape cancels); `s` snoozes (until when, "1h" by default); `e` edits the
-payload, then approves it (screens/payload_edit.py); `u` undoes the last approval or
-denial made here, within the daemon's grace period (its refusal is shown if too late).
+Keys, on the selected action: `a` approves; `d` denies at once; `D` denies with a
+reason (one line: Enter denies, Escape cancels); `s` snoozes (until when, "1h" by
+default); `e` edits the payload, then approves it (screens/payload_edit.py); `u` undoes
+the last approval or denial made here, within the daemon's grace period (its refusal is
+shown if too late).
 
 A decision shows as pending ("approving…") until the daemon replied, and as done
 only then (the reply means it is stored); a refusal is shown and the row stays.
@@ -71,7 +72,8 @@ class ApprovalsScreen(SectionScreen):
     AUTO_FOCUS = "#approvals-table"
     BINDINGS = [
         Binding("a", "approve", "Approve"),
-        Binding("d", "deny", "Deny"),
+        Binding("d", "deny", "Deny", tooltip="Deny at once"),
+        Binding("D", "deny_reason", "Deny, say why", show=False, tooltip="Deny, saying why (one line)"),
         Binding("s", "snooze", "Snooze"),
         Binding("e", "edit", "Edit"),  # then approve: short, so `u Undo` still fits the footer at 80 columns
         Binding("u", "undo", "Undo"),
@@ -158,6 +160,11 @@ class ApprovalsScreen(SectionScreen):
             decide(self.oxymus.connection, "approve", action.id)
 
     def action_deny(self) -> None:
+        action = self._selected()
+        if action is not None:
+            decide(self.oxymus.connection, "deny", action.id)
+
+    def action_deny_reason(self) -> None:
         action = self._selected()
         if action is None:
             return

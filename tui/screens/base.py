@@ -25,6 +25,7 @@ from oxymus.tui.link.messages import (
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.widgets import SectionBar, StatusBar
+from oxymus.tui.widgets.field_input import FieldInput
 from oxymus.tui.widgets.status_bar import pause_text
 
 if TYPE_CHECKING:
@@ -35,12 +36,23 @@ class SectionScreen(Screen):
     """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
+    HELP_TITLE = ""  # the help screen's heading for this screen's own keys (default: its section's label)
+    HELP_GROUP = "Every section"  # ... and for the keys declared here, which every section has
     LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/link/live.py), declared by the app
-    BINDINGS = [Binding("c", "capture", "Capture"), Binding("P", "toggle_pause", "Pause")]
+    # Not in the footer (it keeps a section's own keys and `?`): `?` lists them.
+    BINDINGS = [
+        Binding("c", "capture", "Capture", show=False, tooltip="Capture a thought"),
+        Binding("P", "toggle_pause", "Pause", show=False, tooltip="Pause automation, or resume it"),
+    ]
 
     @property
     def oxymus(self) -> "OxymusApp":
         return cast("OxymusApp", self.app)
+
+    @property
+    def help_title(self) -> str:
+        return self.HELP_TITLE or next((label for name, _k, label in self.oxymus.section_tabs() if name == self.SECTION),
+                                       self.SECTION)
 
     def compose(self) -> ComposeResult:
         yield SectionBar(self.oxymus.section_tabs(), self.SECTION, id="section-bar")
@@ -56,6 +68,10 @@ class SectionScreen(Screen):
 
     def on_unmount(self) -> None:
         self.oxymus.connection.unlisten(self)
+
+    def on_screen_suspend(self) -> None:
+        for field in self.query(FieldInput):
+            field.disarm()  # coming back, the focus is there because the screen opened, not chosen
 
     def action_capture(self) -> None:
         """Capture a thought, from any section: the dialog, then the connection's outbox."""

@@ -6,8 +6,10 @@ is shown). An empty search lists the most recently touched records. `ctrl+k` and
 `ctrl+t` cycle the kind and tier filters from anywhere in the section.
 
 A focused Input takes every printable key, so the single-letter keys (`e`, `f`,
-`c`, `q`, the section numbers) work on the results: `down`, `tab`, `escape` or
-Enter leave the search field; `up` on the first result or `/` goes back to it.
+`c`, `q`) work on the results: `down`, `tab`, `escape` or Enter leave the search
+field; `up` (or `k`) on the first result or `/` goes back to it. The section digits
+and `?` still work while the field has the focus only because the section opened;
+once the person chose it (`/`, a click, typing into it) they type (widgets/field_input.py).
 Enter opens a record (screens/record.py); `e` edits and `f` forgets the one under
 the cursor. The hot-memory budget is in the title line, reloaded after every change.
 """
@@ -32,6 +34,7 @@ from oxymus.tui.screens.record import RecordScreen
 from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget
 from oxymus.tui.screens.record_form import TIERS
 from oxymus.tui.widgets import CycleField, MemoryTable, SectionBar
+from oxymus.tui.widgets.field_input import FieldInput
 from oxymus.tui.widgets.memory_views import budget_text
 
 SEARCH_DEBOUNCE = 0.15  # seconds after the last keystroke before searching
@@ -52,18 +55,19 @@ SEARCH = LiveQuery("memory.search", "memory.search",
                    MemorySearchResult, failed=lambda error, _p: MemoryFailed("search", None, error), offline_quiet=True)
 
 
-class SearchInput(Input):
-    """The search field; `down` and `escape` move on to the results."""
+class SearchInput(FieldInput):
+    """The search field; `down` moves on to the results (when there are some), Escape leaves it."""
 
-    BINDINGS = [
-        Binding("down", "leave", "Results"),
-        Binding("escape", "leave", "Results", show=False),
-    ]
+    HELP_GROUP = "In the search box"
+    BINDINGS = [Binding("down", "results", "Results", tooltip="To the results")]
 
-    def action_leave(self) -> None:
-        results = self.screen.query_one("#memory-results")
-        if results.display:
-            results.focus()
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "results":
+            return self.screen.query_one("#memory-results").display
+        return True
+
+    def action_results(self) -> None:
+        self.screen.query_one("#memory-results").focus()
 
 
 class MemoryScreen(SectionScreen):
@@ -73,7 +77,7 @@ class MemoryScreen(SectionScreen):
     BINDINGS = [
         Binding("ctrl+k", "cycle_filter('kind')", "Kind", priority=True),
         Binding("ctrl+t", "cycle_filter('tier')", "Tier", priority=True),
-        Binding("slash", "search", "Search"),
+        Binding("slash", "search", "Search", tooltip="To the search box (then digits type)"),
         Binding("e", "edit", "Edit"),
         Binding("f", "forget", "Forget"),
         Binding("r", "refresh", "Reload", show=False),
@@ -90,7 +94,7 @@ class MemoryScreen(SectionScreen):
         self._timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield SearchInput(placeholder="Search memory — type words; ↓ for the results", id="memory-query")
+        yield SearchInput(placeholder="Search memory — type words; ↓ for the results", id="memory-query", armed=False)
         with Horizontal(id="memory-filters"):
             yield CycleField("kind", KIND_FILTERS, None, key_hint="^k", focusable=False, id="memory-kind")
             yield CycleField("tier", TIER_FILTERS, None, key_hint="^t", focusable=False, id="memory-tier")
@@ -161,8 +165,9 @@ class MemoryScreen(SectionScreen):
     # ---- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "search":  # `/` types a slash in the search field: offer it only elsewhere
-            return not self.query_one("#memory-query", Input).has_focus
+        if action == "search":  # in the search field once chosen, `/` types a slash: offer it only elsewhere
+            box = self.query_one("#memory-query", SearchInput)
+            return not (box.has_focus and box.armed)
         return True
 
 
@@ -170,7 +175,8 @@ class MemoryScreen(SectionScreen):
         self.query_one(f"#memory-{name}", CycleField).cycle(1)
 
     def action_search(self) -> None:
-        self.query_one("#memory-query", Input).focus()
+        """`/`: the search box, chosen (what is typed goes in it, digits too)."""
+        self.query_one("#memory-query", SearchInput).arm()
 
     def action_refresh(self) -> None:
         self.search_now()
@@ -266,7 +272,9 @@ class MemoryScreen(SectionScreen):
             else:
                 empty.update(NO_MEMORY)
         had_focus = self.table.has_focus
-        self.table.display = bool(count)
+        if self.table.display != bool(count):
+            self.table.display = bool(count)
+            self.refresh_bindings()  # the search box's ↓ (to the results) comes and goes with them
         empty.display = not count
         if had_focus and not count:
-            self.action_search()
+            self.query_one("#memory-query", SearchInput).focus()  # not chosen: the digits still switch sections

@@ -38,6 +38,7 @@ LOADING = "Loading the history…"
 
 class RecordScreen(SectionScreen):
     SECTION = "memory"
+    HELP_TITLE = "A memory record"
     AUTO_FOCUS = "#record-history"
     BINDINGS = [
         Binding("escape", "back", "Back"),

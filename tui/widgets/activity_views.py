@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from oxymus.actions.explain import event_note, local
 from oxymus.kernel.textfmt import one_line
 from oxymus.models import PROBLEM_VERBS, AuditEvent
 from oxymus.tui.widgets.columns import Column, fit
+from oxymus.tui.widgets.nav_table import NavTable
 
 # Column widths (tui/widgets/columns.py): the note takes the slack; the subject goes first when the room is
 # short (Enter on the row shows its whole trace), and the time loses its date.
@@ -136,7 +136,7 @@ def matches(event: AuditEvent, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
-class ActivityTable(DataTable):
+class ActivityTable(NavTable):
     class EndReached(Message):
         """The last rows came into view (by scrolling or by the cursor)."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from oxymus.actions.effects import Preview
 from oxymus.actions.explain import explain_text
 from oxymus.actions.model import Action, ActionDetail
 from oxymus.kernel.textfmt import duration, one_line
 from oxymus.tui.widgets.columns import Column, fit
+from oxymus.tui.widgets.nav_table import NavTable
 from oxymus.tui.widgets.status_bar import local_when
 
 RISK_STYLE = {"low": "green", "medium": "yellow", "high": "bold red"}
@@ -89,7 +89,7 @@ def story_text(detail: ActionDetail) -> Text:
     return out
 
 
-class ApprovalsTable(DataTable):
+class ApprovalsTable(NavTable):
     """The queue, oldest first, keyed by action id; keeps the cursor on the same action across updates."""
 
     def __init__(self, **kwargs) -> None:

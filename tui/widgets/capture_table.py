@@ -14,11 +14,12 @@ suggestion in full under the table, with its reason and what may be wrong with i
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from oxymus.kernel.textfmt import local_time, one_line
 from oxymus.models import Capture
 from oxymus.tui.widgets.columns import Column, fit
+from oxymus.tui.widgets.nav_table import NavTable
 
 WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"
 WHEN_SHORT = 11  # "MM-DD HH:MM", when the room is short
@@ -78,7 +79,7 @@ def capture_text(capture: Capture | None, pending: str | None = None) -> Text:
     return Text.assemble((f"{local_time(capture.created_at)} · from {capture.source}\n", "dim"), capture.text.strip())
 
 
-class CaptureTable(DataTable):
+class CaptureTable(NavTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.captures: dict[str, Capture] = {}

@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from oxymus.kernel.textfmt import local_time, one_line
 from oxymus.memory import records as mem
+from oxymus.tui.widgets.nav_table import NavTable
 
 TIER_STYLE = {"hot": "bold #ff8700", "warm": "#d7af00", "cold": "#5f87af"}
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -64,7 +65,7 @@ def _keep_cursor(table: DataTable) -> str | None:
     return None
 
 
-class MemoryTable(DataTable):
+class MemoryTable(NavTable):
     """Search results, best first; two lines a record: title and tags, then the snippet."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Open")]
@@ -135,7 +136,7 @@ class MemoryTable(DataTable):
             self.move_cursor(row=self.get_row_index(keep), animate=False)
 
 
-class HistoryTable(DataTable):
+class HistoryTable(NavTable):
     """A record's versions, newest first: number, when, who (and the note, on a second line)."""
 
     WHEN_WIDTH = 16  # "YYYY-MM-DD HH:MM"

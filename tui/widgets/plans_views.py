@@ -5,9 +5,9 @@ texts for the goals, the publishing order and the parts not understood. Render o
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from oxymus.plans import PlansDocument
+from oxymus.tui.widgets.nav_table import NavTable
 
 STATUS_STYLE = {"published": "green", "scheduled": "cyan", "draft": "yellow", "proposed": "", "dropped": "dim strike"}
 SECTION_KEY = "§"  # row keys of section headings start with it (they are not actions)
@@ -59,7 +59,7 @@ def unparsed_text(doc: PlansDocument) -> Text:
     return out
 
 
-class ActionsTable(DataTable):
+class ActionsTable(NavTable):
     """The next actions in file order under their section headings; keyed by action id."""
 
     def __init__(self, **kwargs) -> None:
@@ -104,6 +104,12 @@ class ActionsTable(DataTable):
                 target += 1  # land on an action, not on a heading
         if self.row_count:
             self.move_cursor(row=target, animate=False)
+
+    def action_first(self) -> None:
+        """`g`/Home: the first action (the first row is its section's heading)."""
+        super().action_first()
+        if self.row_count > 1 and self._key_at(0).startswith(SECTION_KEY):
+            self.move_cursor(row=1)
 
     def _key_at(self, row: int) -> str:
         return str(self.coordinate_to_cell_key((row, 0)).row_key.value)
