@@ -67,7 +67,7 @@ class AgentHandlers:
         else:
             hint = self._no_plan(day, now.astimezone(zone).date(), planner)
         slots = await self._free_slots(day, settings, now)
-        return proto.TodayPlanResult(date=day.isoformat(), plan=plan, made_at=made_at, free_slots=slots,
+        return proto.TodayPlanResult(date=day.isoformat(), zone=str(zone.key), plan=plan, made_at=made_at, free_slots=slots,
                                      working_hours=f"{settings.day_start}–{settings.day_end}", hint=hint)
 
     @staticmethod

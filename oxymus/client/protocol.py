@@ -139,6 +139,7 @@ class TodayParams(Params):
 
 class TodayPlanResult(BaseModel):
     date: str = Field(description="YYYY-MM-DD, the day asked for")
+    zone: str = Field(description="the IANA zone the day is in")
     plan: DayPlan | None = Field(description="the planner's day_plan artifact for the day; null when there is none yet")
     made_at: str | None = Field(default=None, description="when the plan was saved (UTC ISO)")
     free_slots: list[PlanSlot] = Field(default_factory=list, description="the free slots in working hours now, from the events "
