@@ -62,8 +62,7 @@ class AgentHandlers:
             try:
                 plan = dp.DayPlan.model_validate(found[0].data)
             except ValidationError as exc:
-                hint = (f"the stored day plan for {day.isoformat()} cannot be read ({exc.error_count()} problem(s)); "
-                        f"`oxymus agents run {PLANNER}` makes it again")
+                hint = f"the stored plan cannot be read ({exc.error_count()} problem(s)): make it again"
         else:
             hint = self._no_plan(day, now.astimezone(zone).date(), planner)
         slots = await self._free_slots(day, settings, now)
@@ -72,14 +71,14 @@ class AgentHandlers:
 
     @staticmethod
     def _no_plan(day: dt.date, today: dt.date, planner) -> str:
-        how = f"`oxymus agents run {PLANNER}` makes one now"
+        """Why there is no plan (the TUI adds its key, the CLI `oxymus agents run planner`)."""
         if planner is None:
-            return f"No day plan for {wording.day_words(day)}: the planner is not installed."
+            return "the planner is not installed"
         if day != today:
-            return f"No day plan for {wording.day_words(day)}."
+            return f"none was made for {wording.day_words(day)}"
         if not planner.settings.enabled:
-            return f"No day plan yet: the planner is off ([agents.{PLANNER}] enabled); {how}."
-        return f"No day plan yet: the planner runs {planner.effective_trigger.describe()}; {how}."
+            return f"the planner is off: [agents.{PLANNER}] enabled = false"
+        return f"the planner runs {planner.effective_trigger.describe()}"
 
     async def _free_slots(self, day: dt.date, s: PlannerSettings, now: dt.datetime) -> list[dp.PlanSlot]:
         """The free slots in working hours from the events stored now (on the day itself, from now on)."""

@@ -145,7 +145,8 @@ class TodayPlanResult(BaseModel):
     free_slots: list[PlanSlot] = Field(default_factory=list, description="the free slots in working hours now, from the events "
                                        "stored now (the plan's own list is as it was when it was made)")
     working_hours: str = Field(default="", description="the planner's working hours, local: 09:00–18:00")
-    hint: str | None = Field(default=None, description="when there is no plan: how to get one")
+    hint: str | None = Field(default=None, description="when there is no plan: why (the planner runs at 06:30 daily, it is "
+                             "off, ...); `agents.run` with name planner makes one now")
 
 
 class RefreshParams(Params):
