@@ -463,6 +463,6 @@ def summary(today: Today, elapsed: float, width: int = 200) -> str:
     }
     kept: list[str] = []
     for name in ("failing", "overdue", "stale", "events"):
-        if parts[name] and len(" · ".join(kept + [parts[name]])) <= width:
+        if parts[name] and cell_len(" · ".join([parts[k] for k in kept] + [parts[name]])) <= width:
             kept.append(name)
     return " · ".join(parts[name] for name in parts if name in kept)
