@@ -22,7 +22,8 @@ from test_tui_today import BERLIN, berlin_today, bills_toml, connected_with_bill
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.today import TodayScreen
-from oxymus.tui.screens.today_detail import CannotOpen, EventScreen, RepoScreen
+from oxymus.tui.outside import CannotOpen
+from oxymus.tui.screens.today_detail import EventScreen, RepoScreen
 
 POLICY = """
 [settings]
@@ -309,3 +310,30 @@ async def test_at_200x60_the_panels_are_side_by_side(cockpit):
         assert all(name in sources for name in ("bills", "calendar.work", "git", "github"))
         assert summary(app) == "2 events · 1 overdue", "all of it: there is room"
         fits(screen)
+
+
+# ---- lines fitted to a width (pure) ----------------------------------------------------------
+
+
+def test_a_line_that_does_not_fit_shortens_its_least_important_part_first():
+    from oxymus.tui.widgets.today_panels import fit
+
+    parts = [("  ", ""), ("OVERDUE  ", ""), ("A rather long bill name", ""), ("  3 Dec · 3 days ago", "")]
+    assert fit(parts, 80, shrink=(2,)).plain == "  OVERDUE  A rather long bill name  3 Dec · 3 days ago"
+    line = fit(parts, 40, shrink=(2,)).plain
+    assert cell_len(line) == 40 and line.endswith("…  3 Dec · 3 days ago") and line.startswith("  OVERDUE  A rather")
+    assert cell_len(fit(parts, 20, shrink=(2,)).plain) == 20, "what still does not fit is cut at the end"
+
+
+def test_the_sources_line_sums_up_the_sources_that_are_fine_when_they_do_not_all_fit():
+    from oxymus.models import SourceView
+    from oxymus.tui.widgets.today_panels import sources_line
+
+    views = [SourceView(source=name, interval=300, stale_after=3600, status="ok", age_s=age, stale=False)
+             for name, age in (("bills", 5.0), ("calendar.personal", 40.0), ("git", 12.0))]
+    views.append(SourceView(source="github", interval=300, stale_after=3600, status="failing", age_s=7500.0, stale=False,
+                            consecutive_failures=3))
+    assert sources_line(views, 0.0, 120).plain == ("Sources  bills ok 5s · calendar.personal ok 40s · git ok 12s · "
+                                                   "github failing 3x")
+    assert sources_line(views, 0.0, 60).plain == "Sources  3 ok, oldest 40s · github failing 3x"
+    assert sources_line(views, 20.0, 60).plain == "Sources  3 ok, oldest 1m00s · github failing 3x", "ages tick"

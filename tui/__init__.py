@@ -2,11 +2,13 @@
 
 Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys
+    outside/       what leaves the TUI for another program on a key: a URL in the browser, a shell
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands
                    screens declare), actions.py (the waiting count, the pause), outbox.py (the
                    durable capture outbox), messages.py (the past-tense messages it posts)
-    screens/       one module per section (today.py: key 1, the first screen; inbox.py: key 2;
+    screens/       one module per section (today.py: key 1, the first screen, with today_detail.py for
+                   an event's or a repository's details; inbox.py: key 2;
                    memory.py: key 3; plans.py: key 4; approvals.py: key 5; activity.py: key 6),
                    screens pushed over one (record.py: a memory record and its history), and
                    modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
@@ -14,6 +16,6 @@ Layout:
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
                    confirm.py)
     widgets/       reusable pieces (status bar with the waiting count and the pause, section bar,
-                   capture table, Today's panels, memory results and history tables, the plan's
+                   capture table, Today's panels (lines fitted to a width, rows the cursor acts on), memory results and history tables, the plan's
                    next actions, the approval queue and preview, the audit log, a cycling choice)
 """

@@ -14,7 +14,7 @@ A cursor (j/k or the arrows) moves over the rows that can be acted on; Enter:
 - on an event shows its time, place, calendar, description and conflicts.
 
 The screen renders messages and does no IO itself (the URL and the shell go through
-`opener` and `shell`, which tests replace). Ages tick once a second from the last
+`opener` and `shell`, oxymus.tui.outside, which tests replace). Ages tick once a second from the last
 reply, with no round trip; the now line and the free slots follow the clock. While
 the daemon is unreachable the last day stays on screen, marked as possibly out of date.
 """
@@ -44,6 +44,7 @@ from oxymus.tui.link.messages import (
     ActionFollowed, ActivityHappened, BillNotProposed, BillProposed, Connected, Connecting, Disconnected, PlannerFailed,
     PlannerRan, RefreshFinished, TodayFailed, TodayLoaded, TodayPlanFailed, TodayPlanLoaded,
 )
+from oxymus.tui import outside
 from oxymus.tui.screens import today_detail as detail
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.confirm import ConfirmScreen
@@ -119,13 +120,14 @@ class TodayScreen(SectionScreen):
     ]
 
     # What leaves the TUI; replace them on the instance (tests check the URL or the folder).
-    opener: Opener = staticmethod(detail.open_url)
-    shell: Opener = staticmethod(detail.open_shell)
+    opener: Opener = staticmethod(outside.open_url)
+    shell: Opener = staticmethod(outside.open_shell)
 
     def __init__(self) -> None:
         super().__init__()
         self.today: Today | None = None
         self.plan: TodayPlanResult | None = None
+        self.plan_error: str | None = None  # why the daemon could not give the plan (none shown yet)
         self.received_at = 0.0
         self.online = False
         self.cursor: str | None = None  # the key of the row under the cursor
@@ -264,7 +266,7 @@ class TodayScreen(SectionScreen):
     def _open(self, url: str) -> None:
         try:
             how = self.opener(self.app, url)
-        except detail.CannotOpen as exc:
+        except outside.CannotOpen as exc:
             self.notify(f"{exc}. The URL: {url}", title="Not opened", severity="warning", timeout=12)
             return
         self.notify(f"Opened {url} {how}.", timeout=5)
@@ -283,7 +285,7 @@ class TodayScreen(SectionScreen):
             if what == "shell":
                 try:
                     how = self.shell(self.app, repo.path)
-                except detail.CannotOpen as exc:
+                except outside.CannotOpen as exc:
                     self.notify(str(exc), title="No shell", severity="warning", timeout=8)
                     return
                 self.notify(f"{repo.name}: {how}.", timeout=4)
@@ -310,13 +312,13 @@ class TodayScreen(SectionScreen):
 
     @on(TodayPlanLoaded)
     def _plan_loaded(self, message: TodayPlanLoaded) -> None:
-        self.plan = message.result
+        self.plan, self.plan_error = message.result, None
         self._render_day()
 
     @on(TodayPlanFailed)
     def _plan_failed(self, message: TodayPlanFailed) -> None:
-        if self.is_active:
-            self.notify(message.reason, title="No day plan", severity="warning", timeout=6)
+        self.plan_error = message.reason  # said in the panel (the last plan shown stays)
+        self._render_day()
 
     def _bill_name(self, bill: str, due: str) -> str:
         known = self.today.bills if self.today is not None else []
@@ -403,7 +405,7 @@ class TodayScreen(SectionScreen):
         self.query_one("#today-header", Static).update(panels.header(today))
         configured = bool(today.sources)
         made: dict[str, panels.Panel | None] = {
-            "plan": panels.top_three(self.plan, today, self._width("plan")) if configured else None,
+            "plan": panels.top_three(self.plan, today, self._width("plan"), error=self.plan_error) if configured else None,
             "events": panels.timeline(today, self.plan, now, self._width("events")) if configured else None,
             "deadlines": panels.deadlines(today.deadlines, self._width("deadlines")),
             "bills": panels.bills(today.bills, self._width("bills")),

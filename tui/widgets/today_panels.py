@@ -157,12 +157,15 @@ def header(today: Today) -> Text:
 # ---- the day plan's top three -------------------------------------------------------
 
 
-def top_three(result: TodayPlanResult | None, today: Today, width: int, plan_key: str = "p") -> Panel:
+def top_three(result: TodayPlanResult | None, today: Today, width: int, plan_key: str = "p",
+              error: str | None = None) -> Panel:
     """The planner's top three for the day, with why; one line saying how to get a plan when there is none."""
     if result is None or result.plan is None:
         panel = Panel(_title("Top three"))
         why = f" ({result.hint})" if result is not None and result.hint else ""
-        if result is None:
+        if result is None and error:
+            panel.add(fit([("  The daemon could not give the day plan: ", "yellow"), (error, "")], width, shrink=(1,)))
+        elif result is None:
             panel.add(fit([("  asking the daemon for the day plan…", DIM)], width))
         else:
             panel.add(fit([("  No day plan yet", "yellow"), (f"; {plan_key} makes one now", ""), (why, DIM)], width, shrink=(2,)))
