@@ -221,7 +221,7 @@ def _today_app(daemon):
         screen.post_message(TodayPlanLoaded(plan))
         await until(pilot, lambda: screen.today is day and screen.plan is plan and "Connected" in screen.status_bar.text,
                     what="the day shown")
-        await pilot.press("j", "j", "j")  # the cursor on the Dentist, which overlaps the call
+        await pilot.press("j", "j", "j", "j")  # the cursor on the Dentist, which overlaps the call
 
     return app, run_before
 

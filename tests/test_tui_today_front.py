@@ -92,6 +92,18 @@ async def test_the_top_three_come_from_the_day_plan_and_p_makes_one(policy_daemo
         assert "overdue" in lines[1]
         await until(pilot, lambda: any("day plan for" in n for n in notes(app)), what="the planner's summary")
 
+        # The top item is a bill: the first row, and Enter acts on that bill.
+        screen = today_screen(app)
+        await pilot.press("g")
+        assert screen.selected.kind == "bill" and screen.selected.key.startswith("plan:")
+        assert "⏎ mark paid" in shown(app, "plan").splitlines()[0]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "Mark Tax advisor paid?" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("y")
+        await until(pilot, lambda: any("Tax advisor" in n and "waiting for your approval" in n for n in notes(app)),
+                    what="the decision")
+
 
 async def test_enter_on_a_bill_proposes_mark_paid_and_shows_what_the_policy_decided(policy_daemon):
     app = create_app(policy_daemon.paths, start_daemon=False)

@@ -179,8 +179,23 @@ def top_three(result: TodayPlanResult | None, today: Today, width: int, plan_key
     for item in plan.top:
         done = item.kind == "bill" and item.ref not in unpaid  # paid since the plan was made
         panel.add(fit([(f"  {item.rank} ", "bold"), ("✓ " if done else "", GOOD), (item.title, DIM if done else "bold"),
-                       (f" — {item.why}", DIM)], width, shrink=(3, 2)))
+                       (f" — {item.why}", DIM)], width, shrink=(3, 2)), None if done else _plan_row(item.kind, item.ref, today))
     return panel
+
+
+def _plan_row(kind: str, ref: str, today: Today) -> Row | None:
+    """A top-three item acts like the row it is about, while the day still shows that row."""
+    key = f"plan:{ref}"
+    if kind == "bill":
+        bill = next((b for b in today.bills if f"bills.due:{b.bill}@{b.due}" == ref), None)
+        return Row("bill", key, bill) if bill is not None else None
+    if kind in ("review", "ci"):
+        pr = next((p for p in today.pull_requests if p.url == ref), None)
+        return Row("pr", key, pr) if pr is not None else None
+    if kind == "repo":
+        repo = next((r for r in today.repos if f"git.repo:{r.path}" == ref), None)
+        return Row("repo", key, repo) if repo is not None else None
+    return None  # a deadline or a PLANS.md action: nothing to do from here yet
 
 
 # ---- the timeline: events, free slots, the now line ------------------------------------
