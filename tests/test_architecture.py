@@ -199,3 +199,13 @@ ROOT_MODULES = {"__init__", "__main__", "action_kinds", "demo", "models", "plugi
 def test_the_root_of_the_core_holds_only_entry_points_and_composition():
     found = {p.stem for p in (ROOT / "oxymus").glob("*.py")}
     assert found == ROOT_MODULES, "a new core module goes in a package named for its job (ARCHITECTURE.md)"
+
+
+def test_every_package_is_installed():
+    # setuptools installs only the packages pyproject.toml lists: a new folder missing there works
+    # from the checkout and is gone from a real install.
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {name for name, path in import_graph.modules(ROOT).items() if path.name == "__init__.py"}
+    assert found - listed == set() and "oxymus.tui.link" in found

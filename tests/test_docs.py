@@ -65,7 +65,7 @@ def test_today_json_shape_is_documented_in_the_readme():
 
     section = README.split("### `oxymus today --json`", 1)[1].split("\n### ", 1)[0]
     for model in (today.Today, today.TodayEvent, today.TodayDeadline, today.TodayBill, today.TodayRepo,
-                  today.TodayPullRequest, today.TodayProblem, SourceView):
+                  today.TodayPullRequest, today.TodayIssue, today.TodayProblem, SourceView):
         for name in model.model_fields:
             assert f"`{name}" in section, f"{model.__name__}.{name} is not in README's today --json table"
 

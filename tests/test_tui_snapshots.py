@@ -18,13 +18,16 @@ import pytest
 from conftest import DaemonProcess
 
 from oxymus import plans
-from oxymus.client.protocol import PlansResult
+from oxymus.agents.dayplan import DayPlan, PlanItem, PlanSlot
+from oxymus.client.protocol import PlansResult, TodayPlanResult
 from oxymus.memory import records as mem
 from oxymus.models import SourceView
 from oxymus.profile import paths as paths_mod
-from oxymus.today.view import Today, TodayBill, TodayDeadline, TodayEvent, TodayProblem, TodayPullRequest, TodayRepo
+from oxymus.today.view import (
+    Today, TodayBill, TodayDeadline, TodayEvent, TodayIssue, TodayProblem, TodayPullRequest, TodayRepo,
+)
 from oxymus.tui.app import create_app
-from oxymus.tui.link.messages import BudgetLoaded, MemorySearched, PlansLoaded, TodayLoaded
+from oxymus.tui.link.messages import BudgetLoaded, MemorySearched, PlansLoaded, TodayLoaded, TodayPlanLoaded
 from oxymus.tui.screens.capture import CaptureScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
@@ -151,7 +154,10 @@ def handcrafted_day() -> Today:
             event("e1", "Offsite in Leipzig", "2026-11-20", "2026-11-22", "2026-11-20T00:00", "2026-11-23T00:00",
                   all_day=True, day_of=[2, 3]),
             event("e2", "Standup", "09:00", "09:15", "2026-11-21T09:00", "2026-11-21T09:15", recurring=True),
-            event("e3", "Dentist", "10:00", "11:00", "2026-11-21T10:00", "2026-11-21T11:00", location="Torstr. 12"),
+            event("e3", "Dentist", "10:00", "11:00", "2026-11-21T10:00", "2026-11-21T11:00", location="Torstr. 12",
+                  conflicts=["10:30–11:30 Call with Ana"]),
+            event("e5", "Call with Ana", "10:30", "11:30", "2026-11-21T10:30", "2026-11-21T11:30",
+                  conflicts=["10:00–11:00 Dentist"]),
             event("e4", "Late party", "22:00", "2026-11-22 02:00", "2026-11-21T22:00", "2026-11-22T02:00", day_of=[1, 2]),
         ],
         deadlines=[
@@ -171,7 +177,8 @@ def handcrafted_day() -> Today:
             TodayPullRequest(title="Fix the build", repo="me/site", number=9, url="u2", why="CI failing", ci="failure",
                              failing_checks=["lint", "test"]),
         ],
-        issues_assigned=3,
+        issues_assigned=1,
+        issues=[TodayIssue(title="Crash on start", repo="me/site", number=12, url="u3", labels=["bug"])],
         problems=[TodayProblem(source="bills", key="error:0", message="bills.toml:9: bill 'Domain': amount: not a number")],
         sources=[
             _source("git", "ok", 12.0),
@@ -183,20 +190,50 @@ def handcrafted_day() -> Today:
     )
 
 
-def test_snapshot_today(utc, daemon, snap_compare):
+def handcrafted_plan() -> TodayPlanResult:
+    item = lambda rank, kind, title, why, ref: PlanItem(id=f"c{rank}", rank=rank, kind=kind, title=title, why=why,  # noqa: E731
+                                                      rule="overdue", ref_kind="state", ref=ref)
+    plan = DayPlan(
+        date="2026-11-21", title="Day plan for Saturday 21 November 2026", zone="Europe/Berlin",
+        generated_at="2026-11-21T05:30:00.000Z", made="Sat 21 Nov 06:30", working_hours="09:00–18:00", min_slot="30 min",
+        top=[item(1, "bill", "Pay Water", "overdue since Sat 14 Nov (7 days ago): 48.20 EUR", "bills.due:water@2026-11-14"),
+             item(2, "deadline", "Send the tax return", "overdue: it was due Fri 20 Nov at 17:00", "calendar.deadline:d1"),
+             item(3, "review", "Review me/blog#4: Add feeds", "someone is waiting for your review", "u1")],
+    )
+    slot = lambda s, e: PlanSlot(start=s[11:16], end=e[11:16], starts_at=_utc(s), ends_at=_utc(e),  # noqa: E731
+                                 minutes=int((dt.datetime.fromisoformat(e) - dt.datetime.fromisoformat(s)).total_seconds() // 60))
+    return TodayPlanResult(date="2026-11-21", zone="Europe/Berlin", plan=plan, made_at="2026-11-21T05:30:00.000Z",
+                           free_slots=[slot("2026-11-21T11:30", "2026-11-21T18:00")], working_hours="09:00–18:00")
+
+
+def _today_app(daemon):
     # A real daemon with no sources (so it never sends another day), and a frozen display clock.
     app = create_app(daemon.paths, start_daemon=False, clock=lambda: NOW.timestamp())
-    day = handcrafted_day()
+    day, plan = handcrafted_day(), handcrafted_plan()
 
     async def run_before(pilot):
         await pilot.pause()
         screen = app.screen_stack[0]
         assert isinstance(screen, TodayScreen)
-        await until(pilot, lambda: app.connection.connected and screen.today is not None, what="the daemon's day")
+        await until(pilot, lambda: app.connection.connected and screen.today is not None and screen.plan is not None,
+                    what="the daemon's day and plan")
         screen.post_message(TodayLoaded(day, RECEIVED))
-        await until(pilot, lambda: screen.today is day and "Connected" in screen.status_bar.text, what="the day shown")
+        screen.post_message(TodayPlanLoaded(plan))
+        await until(pilot, lambda: screen.today is day and screen.plan is plan and "Connected" in screen.status_bar.text,
+                    what="the day shown")
+        await pilot.press("j", "j", "j", "j")  # the cursor on the Dentist, which overlaps the call
 
+    return app, run_before
+
+
+def test_snapshot_today(utc, daemon, snap_compare):
+    app, run_before = _today_app(daemon)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_today_wide(utc, daemon, snap_compare):
+    app, run_before = _today_app(daemon)
+    assert snap_compare(app, terminal_size=(200, 60), run_before=run_before)
 
 
 # ---- Memory: results and a budget built by hand ---------------------------------

@@ -69,8 +69,15 @@ def today_screen(app: OxymusApp) -> TodayScreen:
 
 
 def shown(app: OxymusApp, part: str) -> str:
-    """The plain text of one panel of the Today screen ("" while it is hidden)."""
-    widget = today_screen(app).query_one(f"#today-{part}")
+    """The plain text of one panel of the Today screen ("" while it is hidden).
+
+    "sources" is the Sources panel when there is room for it, else the one line of freshness
+    under the date and, under it, what is wrong with a failing source."""
+    screen = today_screen(app)
+    if part == "sources" and not screen.query_one("#today-sources").display:
+        lines = [screen.query_one(f"#today-{name}") for name in ("freshness", "source-trouble")]
+        return "\n".join(str(w.render()) for w in lines if w.display)
+    widget = screen.query_one(f"#today-{part}")
     if not widget.display:
         return ""
     return widget.text if isinstance(widget, SourcesPanel) else str(widget.render())
@@ -165,9 +172,10 @@ async def test_a_broken_bills_file_shows_failing_with_the_error_and_keeps_the_bi
         await connected_with_bills(pilot)
         Path(bills_daemon.paths.config_dir, "bills.toml").write_text(bills_toml('[[bill]]\nname = "Broken\n'))
         await pilot.press("r")
-        await until(pilot, lambda: re.search(r"bills\s+failing\n", shown(app, "sources")), what="bills failing")
+        await until(pilot, lambda: re.search(r"bills failing\n", shown(app, "sources")), what="bills failing")
         sources = shown(app, "sources")
-        assert "bills.toml: TOML syntax error" in sources
+        assert sources.splitlines()[0] == "Sources  bills failing", "at 100 columns: one line of freshness"
+        assert sources.splitlines()[1].startswith("bills: ") and "bills.toml: TOML syntax error" in sources
         assert re.search(r"last ok \d+s ago · next try in \d+s", sources)
         assert "Tax advisor" in shown(app, "bills") and "Internet" in shown(app, "bills"), "the last known bills stay"
         assert "1 source failing" in summary(app)
@@ -231,7 +239,7 @@ async def test_no_sources_configured_gives_a_hint(daemon):
         assert shown(app, "events") == "" and summary(app) == "no sources"
 
 
-async def test_usable_at_80x24_with_the_sources_under_the_day(bills_daemon):
+async def test_usable_at_80x24_the_sources_on_one_line_and_the_cursor_scrolls_the_day(bills_daemon):
     app = create_app(bills_daemon.paths, start_daemon=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await connected_with_bills(pilot)
@@ -242,14 +250,21 @@ async def test_usable_at_80x24_with_the_sources_under_the_day(bills_daemon):
         await pilot.press("r")
         await until(pilot, lambda: "Bill 13" in shown(app, "bills"), what="a day longer than the screen")
         screen = today_screen(app)
-        assert screen.has_class("-narrow")
-        sources = screen.query_one("#today-sources")
+        assert screen.has_class("-narrow") and not screen.query_one("#today-sources").display
+        freshness = screen.query_one("#today-freshness")
+        assert freshness.region.height == 1 and re.fullmatch(r"Sources  bills ok \d+s", shown(app, "sources"))
         scroll = screen.query_one("#today-scroll")
-        assert sources.region.y > screen.query_one("#today-bills").region.y
         await until(pilot, lambda: scroll.max_scroll_y > 0, what="more than fits: the day scrolls")
-        await pilot.press("end")  # the keyboard scrolls it (the container has focus)
-        await until(pilot, lambda: scroll.scroll_y == scroll.max_scroll_y, what="scrolling to the end")
-        assert sources.region.y + sources.region.height <= scroll.region.y + scroll.region.height
+        await pilot.press("G")  # the last row: the cursor's line is scrolled into view
+        await until(pilot, lambda: scroll.scroll_y > 0, what="scrolling down")
+        assert "Bill 13" in screen.selected.item.name
+        bills = screen.query_one("#today-bills")
+        line = bills.region.y + bills.render().plain.splitlines().index(
+            next(x for x in bills.render().plain.splitlines() if "Bill 13" in x))
+        assert scroll.region.y <= line < scroll.region.y + scroll.region.height
+        await pilot.press("g")
+        await until(pilot, lambda: scroll.scroll_y == 0, what="back to the top")
+        assert screen.selected.kind == "bill" and "Tax advisor" in screen.selected.item.name
 
 
 # ---- the connection's reloads, without a daemon ---------------------------------

@@ -4,11 +4,13 @@ Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys, `?` for the keys
     theme.py       `[ui] theme` from config.toml at start; a theme picked in the palette saved there
     commands.py    the command palette (ctrl+p): every command by name, a Textual Provider
+    outside/       what leaves the TUI for another program on a key: a URL in the browser, a shell
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands
                    screens declare), actions.py (the waiting count, the pause), outbox.py (the
                    durable capture outbox), messages.py (the past-tense messages it posts)
-    screens/       one module per section (today.py: key 1, the first screen; inbox.py: key 2;
+    screens/       one module per section (today.py: key 1, the first screen, with today_detail.py for
+                   an event's or a repository's details; inbox.py: key 2;
                    memory.py: key 3; plans.py: key 4; approvals.py: key 5; activity.py: key 6),
                    screens pushed over one (record.py: a memory record and its history), and
                    modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
@@ -18,7 +20,7 @@ Layout:
     widgets/       reusable pieces (nav_table.py: the one list every table is, j/k/g/G/Home/End;
                    field_input.py: search and filter boxes, Escape leaves, digits pass until chosen;
                    status bar with the waiting count, the pause and an agent drafting, section bar,
-                   capture table, Today's panels, memory results and history tables, the plan's
+                   capture table, Today's panels (lines fitted to a width, rows the cursor acts on), memory results and history tables, the plan's
                    next actions, the approval queue and preview, the audit log, a cycling choice, and
                    columns.py: how a table's columns share its width, computed on every resize)
 """

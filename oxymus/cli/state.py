@@ -31,8 +31,23 @@ def cmd_today(args) -> int:
     from oxymus.today.text import render
     from oxymus.today.view import Today
 
-    print(render(Today.model_validate(result)))
+    text = render(Today.model_validate(result)).split("\n")
+    plan = daemon_call("today", "today.plan", {"date": args.date} if args.date else {})
+    print("\n".join(text[:2] + top_three(plan) + [""] + text[2:]))
     return EXIT_OK
+
+
+def top_three(plan: dict) -> list[str]:
+    """The day plan's top three (`today.plan`), or why there is none and how to make one."""
+    if plan.get("plan") is None:
+        why = f" ({plan['hint']})" if plan.get("hint") else ""
+        return ["Top three", f"  no day plan{why}; `oxymus agents run planner` makes one now"]
+    made = plan["plan"].get("made", "")
+    out = [f"Top three (day plan made {made})" if made else "Top three"]
+    out += [f"  {item['rank']}. {item['title']}: {item['why']}" for item in plan["plan"].get("top", [])]
+    if not plan["plan"].get("top"):
+        out.append("  nothing urgent, due or planned: a free day")
+    return out
 
 
 def cmd_refresh(args) -> int:

@@ -16,6 +16,7 @@ from oxymus import PROTOCOL_VERSION
 from oxymus.actions.effects import Preview
 from oxymus.actions.model import Action, ActionDetail, Decision, InputRef, PauseState, Proposer
 from oxymus.agents.base import AgentRun, Artifact
+from oxymus.agents.dayplan import DayPlan, PlanSlot
 from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
@@ -136,6 +137,18 @@ class SubscribeResult(BaseModel):
 
 class TodayParams(Params):
     date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default: today in the configured zone")
+
+
+class TodayPlanResult(BaseModel):
+    date: str = Field(description="YYYY-MM-DD, the day asked for")
+    zone: str = Field(description="the IANA zone the day is in")
+    plan: DayPlan | None = Field(description="the planner's day_plan artifact for the day; null when there is none yet")
+    made_at: str | None = Field(default=None, description="when the plan was saved (UTC ISO)")
+    free_slots: list[PlanSlot] = Field(default_factory=list, description="the free slots in working hours now, from the events "
+                                       "stored now (the plan's own list is as it was when it was made)")
+    working_hours: str = Field(default="", description="the planner's working hours, local: 09:00–18:00")
+    hint: str | None = Field(default=None, description="when there is no plan: why (the planner runs at 06:30 daily, it is "
+                             "off, ...); `agents.run` with name planner makes one now")
 
 
 class RefreshParams(Params):
@@ -408,6 +421,7 @@ METHODS: dict[str, Method] = {
         Method(name="capture.add", summary="store a capture durably; idempotent on a client-chosen id", params=CaptureAddParams, result=CaptureAddResult),
         Method(name="inbox.list", summary="captures by status, newest first", params=InboxListParams, result=InboxListResult),
         Method(name="today.get", summary="the day: events, deadlines, bills, repos and PRs needing attention, source freshness", params=TodayParams, result=Today),
+        Method(name="today.plan", summary="the day plan's top three and the day's free slots now (the planner's day_plan artifact for the date)", params=TodayParams, result=TodayPlanResult),
         Method(name="state.refresh", summary="poll sources now and wait for the result", params=RefreshParams, result=SourcesResult),
         Method(name="state.sources", summary="every configured source's health and freshness", params=NoParams, result=SourcesResult),
         Method(name="memory.search", summary="full-text search of live memory, ranked by relevance, tier and recency", params=MemorySearchParams, result=MemorySearchResult),

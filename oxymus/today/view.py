@@ -31,11 +31,14 @@ class TodayEvent(_View):
     all_day: bool = False
     day_of: list[int] | None = Field(default=None, description="[n, total] when an event spans several days")
     location: str | None = None
+    description: str | None = None
+    url: str | None = None
     calendar: str | None = None
     recurring: bool = False
     source: str
     starts_at: str
     ends_at: str
+    conflicts: list[str] = Field(default_factory=list, description="the other timed events it overlaps: 'HH:MM–HH:MM summary'")
 
 
 class TodayDeadline(_View):
@@ -66,6 +69,17 @@ class TodayRepo(_View):
     branch: str | None = None
     attention: list[str] = Field(default_factory=list)
     error: str | None = None
+    upstream: str | None = None
+    ahead: int = 0
+    behind: int = 0
+    staged: int = 0
+    unstaged: int = 0
+    untracked: int = 0
+    conflicted: int = 0
+    stashes: int = 0
+    operation: str | None = Field(default=None, description="a rebase, merge, ... under way")
+    head: str | None = None
+    last_commit_subject: str | None = None
 
 
 class TodayPullRequest(_View):
@@ -76,6 +90,14 @@ class TodayPullRequest(_View):
     why: str = Field(description="review requested | CI failing | CI pending | ...")
     ci: str | None = None
     failing_checks: list[str] = Field(default_factory=list)
+
+
+class TodayIssue(_View):
+    title: str
+    repo: str
+    number: int
+    url: str
+    labels: list[str] = Field(default_factory=list)
 
 
 class TodayProblem(_View):
@@ -103,6 +125,7 @@ class Today(BaseModel):
     repos: list[TodayRepo]
     pull_requests: list[TodayPullRequest]
     issues_assigned: int
+    issues: list[TodayIssue] = Field(default_factory=list, description="the open issues assigned to you")
     problems: list[TodayProblem] = Field(description="item-level errors (a repo that vanished, a bad bill entry)")
     sources: list[SourceView]
 
@@ -131,7 +154,7 @@ def build(
     payments: dict[tuple[str, str], str],
     calendar_window: tuple[dt.date, dt.date] | None = None,
 ) -> Today:
-    events, deadlines, bills, repos, prs, problems = [], [], [], [], [], []
+    events, deadlines, bills, repos, prs, problems, issue_list = [], [], [], [], [], [], []
     issues = 0
     day_start, day_end = day_bounds(day, zone)
     for item in items:
@@ -161,7 +184,10 @@ def build(
                 prs.append(TodayPullRequest(**item.data, why="CI failing" if ci == "failure" else "CI pending"))
         elif item.kind == "github.issue":
             issues += 1
+            issue_list.append(TodayIssue(**{"title": "(no title)", "repo": "", "number": 0, "url": item.key, **item.data}))
     events.sort(key=lambda e: (not e.all_day, e.starts_at, e.summary))
+    mark_conflicts(events, zone)
+    issue_list.sort(key=lambda i: (i.repo, i.number))
     deadlines.sort(key=lambda d: d.due)
     order = {"overdue": 0, "due_today": 1, "upcoming": 2, "paid": 3, "autopay": 4}
     bills = [b for b in bills if b.status != "paid" or b.days_left >= 0]
@@ -177,8 +203,19 @@ def build(
     return Today(
         date=day.isoformat(), zone=str(zone.key), generated_at=now.astimezone(dt.timezone.utc).isoformat(),
         events=events, calendar_window=window, events_unknown=unknown, deadlines=deadlines, bills=bills, repos=repos,
-        pull_requests=prs, issues_assigned=issues, problems=problems, sources=sources,
+        pull_requests=prs, issues_assigned=issues, issues=issue_list, problems=problems, sources=sources,
     )
+
+
+def mark_conflicts(events: list[TodayEvent], zone: ZoneInfo) -> None:
+    """Fill each timed event's `conflicts` with the other timed events it overlaps (touching is not overlapping)."""
+    timed = [(e, _parse(e.starts_at), _parse(e.ends_at)) for e in events if not e.all_day]
+    timed = [t for t in timed if t[2] > t[1]]
+    for event, start, end in timed:
+        for other, other_start, other_end in timed:
+            if other is not event and other_start < end and start < other_end:
+                shown = f"{other_start.astimezone(zone):%H:%M}–{other_end.astimezone(zone):%H:%M}"
+                event.conflicts.append(f"{shown} {other.summary}")
 
 
 def events_unknown(day: dt.date, first: dt.date, last: dt.date) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from oxymus.actions.model import Action, ActionDetail, PauseState
-from oxymus.client.protocol import PlansEditResult, PlansResult, ThemeSetResult
+from oxymus.agents.base import AgentRun
+from oxymus.client.protocol import PlansEditResult, PlansResult, ThemeSetResult, TodayPlanResult
 from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture
 from oxymus.today.view import Today
@@ -121,6 +122,66 @@ class TodayLoaded(ConnectionMessage):
 
 class TodayFailed(ConnectionMessage):
     """The daemon could not give the day (for example: a daemon too old to know `today.get`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class TodayPlanLoaded(ConnectionMessage):
+    """The day plan for the day shown (or why there is none) and the free slots now (`today.plan`)."""
+
+    def __init__(self, result: TodayPlanResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class TodayPlanFailed(ConnectionMessage):
+    """The daemon could not give the day plan (for example: a daemon too old to know `today.plan`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class BillProposed(ConnectionMessage):
+    """`bills.mark_paid` was proposed for a bill shown on Today; `action` carries the policy's decision and status."""
+
+    def __init__(self, bill: str, due: str, action: Action) -> None:
+        super().__init__()
+        self.bill = bill
+        self.due = due
+        self.action = action
+
+
+class BillNotProposed(ConnectionMessage):
+    """Proposing `bills.mark_paid` failed: the daemon refused it or could not be asked; nothing was recorded."""
+
+    def __init__(self, bill: str, due: str, reason: str) -> None:
+        super().__init__()
+        self.bill = bill
+        self.due = due
+        self.reason = reason
+
+
+class ActionFollowed(ConnectionMessage):
+    """An action Today proposed, as it is now (asked again after it changed)."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__()
+        self.action = action
+
+
+class PlannerRan(ConnectionMessage):
+    """The planner was run by hand from Today; `run` says how it ended."""
+
+    def __init__(self, run: AgentRun) -> None:
+        super().__init__()
+        self.run = run
+
+
+class PlannerFailed(ConnectionMessage):
+    """Running the planner could not be asked, or the daemon refused."""
 
     def __init__(self, reason: str) -> None:
         super().__init__()
