@@ -7,6 +7,7 @@
 - `plans_rpc`: plans.get, plans.edit
 - `action_rpc`: actions, approvals, policy.explain, the pause, the audit log
 - `agent_rpc`: agents and artifacts
+- `review_rpc`: the morning review
 - `maintenance`: the housekeeping loop (backups, memory upkeep, audit retention)
 """
 
@@ -61,5 +62,8 @@ class Service:
         if self.desk is not None:
             objects.append(ActionHandlers(self.desk))
         if self.agents is not None:
+            from oxymus.daemon.review_rpc import ReviewHandlers
+
             objects.append(AgentHandlers(self.agents))
+            objects.append(ReviewHandlers(self.agents, self.captures, self.plans, self.desk))
         return Registry.bind(*objects)

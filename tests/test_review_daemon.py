@@ -1,0 +1,135 @@
+"""The morning review against a real daemon: the record per day, resuming where it stopped, yesterday's items,
+the top three written into the day plan (artifact and file), and what cannot be done said in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import DaemonProcess, write_config
+from oxymus.agents.dayplan import DayPlan, PlanItem
+from oxymus.client.wire import RpcError
+from oxymus.kernel.ulid import new_ulid
+from oxymus.plans import parse
+from oxymus.store import db
+
+CONFIG = """[time]
+zone = "Europe/Berlin"
+
+[llm]
+enabled = false
+
+[plans]
+file = "PLANS.md"
+"""
+PLANS = "# Plans\n\n## Next actions\n\n- [ ] Write the workshop outline\n- [ ] Renew the domain\n- [ ] Fix the blog build\n"
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(ZONE).date()
+
+
+def seed_past(paths, plans_text: str, *, plan_days_ago: int = 1, review_days_ago: int | None = None) -> dict[str, str]:
+    """An earlier day plan (artifact of the planner) and, optionally, a review finished on an earlier day.
+
+    Returns PLANS.md action ids by text."""
+    ids = {a.text: a.id for a in parse(plans_text.encode()).actions}
+    day = today() - dt.timedelta(days=plan_days_ago)
+    plan = DayPlan(date=day.isoformat(), title=f"Day plan for {day}", zone="Europe/Berlin", generated_at="2026-01-01T06:30:00Z",
+                   made="", working_hours="09:00–18:00", min_slot="30 min", top=[
+                       PlanItem(id="c1", rank=1, kind="plan", title="Write the workshop outline", why="next action in PLANS.md",
+                                rule="next action in PLANS.md", ref_kind="plans", ref=ids["Write the workshop outline"]),
+                       PlanItem(id="c2", rank=2, kind="deadline", title="Send the invoice", why="due today",
+                                rule="due today", ref_kind="state", ref="calendar.deadline:invoice"),
+                   ])
+    paths.ensure()
+    conn = db.connect(paths.db_file)
+    try:
+        conn.execute("INSERT INTO artifacts (id, agent, run_id, kind, key, title, content, data, path, created_at) "
+                     "VALUES (?, 'planner', 'seed', 'day_plan', ?, ?, '', ?, NULL, '2026-01-01T06:30:00.000Z')",
+                     (new_ulid(), day.isoformat(), plan.title, json.dumps(plan.model_dump(mode="json"))))
+        if review_days_ago is not None:
+            done = (today() - dt.timedelta(days=review_days_ago)).isoformat()
+            conn.execute("INSERT INTO reviews (date, status, step, started_at, updated_at, finished_at) "
+                         "VALUES (?, 'done', 'done', 'x', 'x', 'x')", (done,))
+    finally:
+        conn.close()
+    return ids
+
+
+@pytest.fixture
+def daemon(profile):
+    write_config(profile, CONFIG)
+    Path(profile.config_dir, "PLANS.md").write_text(PLANS)
+    d = DaemonProcess(profile)
+    d.ids = seed_past(profile, PLANS, plan_days_ago=1, review_days_ago=3)
+    d.start()
+    yield d
+    d.stop()
+
+
+def test_a_review_resumes_where_it_stopped_and_writes_the_chosen_top_three(daemon, profile):
+    date = today().isoformat()
+    with daemon.client() as c:
+        status = c.call("review.status")
+        assert (status["status"], status["step"], status["days_since_last"]) == ("none", None, 3)
+
+        view = c.call("review.get")
+        assert view["record"]["step"] == "yesterday" and view["record"]["status"] == "open"
+        assert view["plan"]["date"] == date  # the planner made today's plan for the review
+        assert view["since_line"] == "3 days since your last review: 2 items to carry"
+        keys = {y["title"]: y["key"] for y in view["yesterday"]}
+        assert set(keys) == {"Write the workshop outline", "Send the invoice"}
+        assert [c_["title"] for c_ in view["candidates"]][:3] == [t["title"] for t in view["plan"]["top"]]
+        assert c.call("review.status")["step"] == "yesterday"
+
+        outline = keys["Write the workshop outline"]
+        done = c.call("review.step", {"step": "yesterday", "decisions": {outline: "done", keys["Send the invoice"]: "carry"}})
+        assert done["problems"] == [] and done["record"]["step"] == "calendar"
+        assert "- [x] Write the workshop outline" in Path(profile.config_dir, "PLANS.md").read_text()
+
+    with daemon.client("again") as c:  # another client, later: the review stands where it was left
+        view = c.call("review.get")
+        assert view["record"]["step"] == "calendar"
+        assert view["record"]["decisions"][outline] == "done"
+        assert [y["title"] for y in view["yesterday"]] == ["Send the invoice"]  # checked in PLANS.md since
+        carried = next(x for x in view["candidates"] if x["source"] == "carried")
+        assert carried["title"] == "Send the invoice" and carried["why"].startswith("carried from yesterday")
+        assert c.call("review.status")["step"] == "calendar"
+
+        with pytest.raises(RpcError, match="finished with review.finish"):
+            c.call("review.step", {"step": "top", "go_to": "done"})
+        with pytest.raises(RpcError, match="top three: not a candidate: nope"):
+            c.call("review.finish", {"top": ["nope"]})
+        with pytest.raises(RpcError, match="no CalDAV calendar to block focus time in"):
+            c.call("review.finish", {"block": True})
+        assert c.call("review.status")["status"] == "open"  # a refused finish changed nothing
+
+        first = view["candidates"][0]
+        result = c.call("review.finish", {"top": [carried["id"], first["id"]]})
+        assert result["record"]["status"] == "done" and result["record"]["top"] == [carried["id"], first["id"]]
+        path = Path(result["path"])
+        assert path == Path(profile.data_dir, "artifacts", "planner", f"{date}.md")
+        text = path.read_text()
+        assert f"1. **Send the invoice**: carried from yesterday" in text
+        assert f"2. **{first['title']}**" in text and "3. **" not in text
+        art = c.call("artifacts.list", {"kind": "day_plan", "key": date})["artifacts"][0]
+        assert [t["title"] for t in art["data"]["top"]] == ["Send the invoice", first["title"]]
+
+        status = c.call("review.status")
+        assert (status["status"], status["step"], status["days_since_last"], status["last_done"]) == ("done", None, 0, date)
+
+
+def test_yesterday_takes_only_carry_drop_or_done(daemon):
+    with daemon.client() as c:
+        c.call("review.get")
+        with pytest.raises(RpcError, match="carried, dropped or done; not yesterday:x=approve"):
+            c.call("review.step", {"step": "yesterday", "decisions": {"yesterday:x": "approve"}})
+        with pytest.raises(RpcError):
+            c.call("review.step", {"step": "nowhere"})
+        assert c.call("review.status")["step"] == "yesterday"
