@@ -133,3 +133,33 @@ def test_yesterday_takes_only_carry_drop_or_done(daemon):
         with pytest.raises(RpcError):
             c.call("review.step", {"step": "nowhere"})
         assert c.call("review.status")["step"] == "yesterday"
+
+
+def test_review_status_on_the_command_line(daemon):
+    from conftest import run_cli
+
+    proc = run_cli("review", "status")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().splitlines() == [f"today's review ({today()}): not started; `oxymus review morning` starts it",
+                                                 f"last review: {today() - dt.timedelta(days=3)} (3 days ago)"]
+    with daemon.client() as c:
+        c.call("review.get")
+        c.call("review.step", {"step": "yesterday", "go_to": "inbox"})
+    proc = run_cli("review", "status", "--json")
+    st = json.loads(proc.stdout)
+    assert (st["status"], st["step"], st["days_since_last"]) == ("open", "inbox", 3)
+    assert run_cli("review", "status").stdout.decode().startswith(
+        f"today's review ({today()}): stopped at Inbox; `oxymus review morning` resumes it there")
+    with daemon.client() as c:
+        c.call("review.finish")
+    st = json.loads(run_cli("review", "status", "--json").stdout)
+    assert (st["status"], st["step"], st["days_since_last"]) == ("done", None, 0)
+    assert run_cli("review", "status").stdout.decode() == f"today's review ({today()}): done\n"
+
+
+def test_review_status_without_a_daemon_says_so(profile):
+    from conftest import run_cli
+
+    proc = run_cli("review", "status", "--json")
+    assert proc.returncode == 3
+    assert "the daemon is not running" in proc.stderr.decode()
