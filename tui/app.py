@@ -16,9 +16,9 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -29,6 +29,7 @@ from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.plans import PlansScreen
+from oxymus.tui.screens.review import ReviewScreen
 from oxymus.tui.screens.today import TodayScreen
 
 
@@ -57,18 +58,32 @@ class OxymusApp(App[int]):
     DEFAULT_MODE = SECTIONS[0].name
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        Binding("R", "review", "Morning review", show=False),
         *(Binding(s.key, f"section('{s.name}')", s.label, show=False) for s in SECTIONS),
     ]
 
-    def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time, review: bool = False) -> None:
         super().__init__()
         self.connection = connection
+        self.start_review = review  # open straight into the morning review (`oxymus review morning`)
         # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
         self.clock = clock
         self._quit_anyway = False  # set once the person was told captures would be lost
 
     def on_mount(self) -> None:
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
+        if self.start_review:
+            self.action_review()
+
+    def action_review(self) -> None:
+        """`R` and the palette's "Morning review": today's review, at the step where it was left."""
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Morning review", "Walk today's review: yesterday, calendar, inbox, approvals, top three (R)",
+                            self.action_review)
 
     def section_tabs(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.key, s.label) for s in SECTIONS]
@@ -96,6 +111,7 @@ def create_app(
     retry_initial: float = 0.5,
     retry_max: float = 5.0,
     clock: Callable[[], float] | None = None,
+    review: bool = False,
 ) -> OxymusApp:
     """The TUI for a profile. With start_daemon, the daemon is started (in the background) if it is not running.
 
@@ -105,11 +121,11 @@ def create_app(
     queries = tuple(query for section in SECTIONS for query in getattr(section.screen, "LIVE", ()))
     connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max,
                                   queries=queries)
-    return OxymusApp(connection, clock=clock or time.time)
+    return OxymusApp(connection, clock=clock or time.time, review=review)
 
 
-def run(paths: Paths, *, start_daemon: bool = True) -> int:
-    app = create_app(paths, start_daemon=start_daemon)
+def run(paths: Paths, *, start_daemon: bool = True, review: bool = False) -> int:
+    app = create_app(paths, start_daemon=start_daemon, review=review)
     app.run()
     # However it ended (q, a signal, a crash in a screen), what was typed goes to disk.
     failed = app.connection.save_outbox()
