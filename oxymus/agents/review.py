@@ -138,6 +138,8 @@ def since_line(today: dt.date, last_done: dt.date | None, last_plan: dt.date | N
     else:
         days = (today - last_done).days
         head = f"{days} days since your last review"
+    if not to_carry:
+        return f"{head}."
     plan = f" from the plan of {last_plan.isoformat()}" if last_plan is not None and last_plan != today - dt.timedelta(days=1) else ""
     return f"{head}: {to_carry} item{'s' if to_carry != 1 else ''} to carry{plan}"
 

@@ -99,7 +99,7 @@ class ReviewScreen(Screen):
             self.pane(name).display = name == step
         finished = self.view is not None and self.view.record.status == "done"
         self.query_one("#review-progress", Static).update(progress_text(step, finished and step == "done"))
-        self.query_one("#review-hint", Static).update(Text(self.pane().HINT, style="dim"))
+        self.query_one("#review-hint", Static).update(Text(self.pane().hint(), style="dim"))
         self.pane().focus_body()
 
     @on(ReviewLoaded)
@@ -149,7 +149,8 @@ class ReviewScreen(Screen):
 
     @on(SuggestionAccepted)
     def _accepted(self, message: SuggestionAccepted) -> None:
-        self.notify(message.summary, title="Accepted", timeout=4)
+        if "approval" in message.summary:  # done ones were said when sent; one that waits is worth a word
+            self.notify(message.summary, title="Accepted", timeout=5)
 
     @on(CaptureTriaged)
     def _triaged(self, message: CaptureTriaged) -> None:
@@ -211,7 +212,7 @@ class ReviewScreen(Screen):
             return
         if not self.pane().key(key):
             shown = {"space": "space"}.get(key, key)
-            self.notify(f"{shown} does nothing on {LABELS[self.step]}: {self.pane().HINT}", timeout=4)
+            self.notify(f"{shown} does nothing on {LABELS[self.step]}: {self.pane().hint()}", timeout=4)
 
     def action_leave(self) -> None:
         self.dismiss()

@@ -33,13 +33,11 @@ DEFAULT_SNOOZE = "1h"
 
 class InboxPane(StepPane):
     STEP = "inbox"
-    HINT = "Enter accept ★ & next · A accept ★ · y accept · m memory · p action · x archive · e edit"
+    HINT = "Enter ★ & next · A all ★ · y accept · m memory · p action · x archive · e edit"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="inbox-review-head", classes="review-line")
-        table: DataTable = DataTable(id="inbox-review-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("", "Capture", "Suggestion")
-        yield table
+        yield DataTable(id="inbox-review-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-review-detail", classes="review-detail")
 
     def owns(self, key: str) -> bool:
@@ -51,12 +49,22 @@ class InboxPane(StepPane):
 
     def show(self, view: ReviewView) -> None:
         super().show(view)
-        self._render()
+        self._fill()
 
-    def _render(self) -> None:
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self._fill()
+
+    def _fill(self) -> None:
         table = self.query_one("#inbox-review-table", DataTable)
         row = table.cursor_row
-        table.clear()
+        table.clear(columns=True)
+        width = self.size.width or 80
+        capture_w = max(16, min(40, width // 3))
+        what_w = max(16, width - capture_w - 2 - 8 - 2)  # three columns with a cell of padding each side; a scrollbar
+        table.add_column("", width=2)
+        table.add_column("Capture", width=capture_w)
+        table.add_column("Suggestion", width=what_w)
         for entry in self.entries:
             decided = self.decisions.get(f"capture:{entry.capture.id}")
             s = entry.suggestion
@@ -65,7 +73,7 @@ class InboxPane(StepPane):
             else:
                 mark = "★" if entry.offered and s is not None and s.preselected else ("·" if entry.offered else "")
             what = s.label if (s is not None and entry.offered) else (entry.why_not or "")
-            table.add_row(mark, one_line(entry.capture.text, 34), Text(one_line(what, 60), style="" if entry.offered else "dim"),
+            table.add_row(mark, one_line(entry.capture.text, capture_w), Text(one_line(what, what_w), style="" if entry.offered else "dim"),
                           key=entry.capture.id)
         if self.entries:
             table.move_cursor(row=min(row, table.row_count - 1))
@@ -109,7 +117,7 @@ class InboxPane(StepPane):
 
     def _decide(self, entry: InboxEntry, decision: str) -> None:
         self.decisions[f"capture:{entry.capture.id}"] = decision
-        self._render()
+        self._fill()
 
     def accept_ready(self) -> int:
         ready = self._ready()
@@ -117,7 +125,9 @@ class InboxPane(StepPane):
             self.review.oxymus.connection.accept(entry.capture.id)
             self.decisions[f"capture:{entry.capture.id}"] = "accepted"
         if ready:
-            self._render()
+            self._fill()
+            self.review.notify(f"Accepting {len(ready)} suggestion{'s' if len(ready) != 1 else ''}: "
+                               + "; ".join(one_line(e.suggestion.label, 40) for e in ready if e.suggestion), timeout=4)
         return len(ready)
 
     def key(self, key: str) -> bool:
@@ -170,7 +180,7 @@ class InboxPane(StepPane):
     def failed(self, capture_id: str, reason: str) -> None:
         """The daemon refused: the capture stays undecided (and in the inbox)."""
         if self.decisions.pop(f"capture:{capture_id}", None) is not None and self.view is not None:
-            self._render()
+            self._fill()
 
     def accept(self) -> dict[str, str] | None:
         self.accept_ready()
@@ -179,7 +189,7 @@ class InboxPane(StepPane):
 
 class ApprovalsPane(StepPane):
     STEP = "approvals"
-    HINT = "↑↓ pick · a approve · d deny · s snooze · Enter next (the rest wait) · q leave"
+    HINT = "a approve · d deny · s snooze · Enter next (the rest wait) · n skip · q leave"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="approvals-review-head", classes="review-line")
@@ -195,9 +205,9 @@ class ApprovalsPane(StepPane):
 
     def show(self, view: ReviewView) -> None:
         super().show(view)
-        self._render()
+        self._fill()
 
-    def _render(self) -> None:
+    def _fill(self) -> None:
         table = self.query_one("#approvals-review-table", ApprovalsTable)
         waiting = self.waiting
         table.show([(a, None) for a in waiting], self.review.oxymus.clock())
@@ -248,4 +258,4 @@ class ApprovalsPane(StepPane):
     def decided(self, action: Action, verb: str) -> None:
         if self.view is not None and any(a.id == action.id for a in self.view.approvals):
             self.decisions[f"action:{action.id}"] = verb
-            self._render()
+            self._fill()

@@ -33,6 +33,7 @@ class StepPane(Vertical):
     DEFAULT_CSS = """
     StepPane { height: 1fr; }
     StepPane DataTable { height: 1fr; }
+    StepPane .review-text { padding: 0 1; }
     StepPane .review-detail { height: auto; max-height: 8; padding: 0 1; border-top: solid $primary 50%; }
     """
 
@@ -52,6 +53,9 @@ class StepPane(Vertical):
     def owns(self, key: str) -> bool:
         return False
 
+    def hint(self) -> str:
+        return self.HINT
+
     def key(self, key: str) -> bool:
         """Handle one of the step's keys; False: it does nothing here."""
         return False
@@ -68,14 +72,14 @@ class StepPane(Vertical):
 
 class YesterdayPane(StepPane):
     STEP = "yesterday"
-    HINT = "↑↓ pick · c carry · x drop · d done · Enter accept as marked · n skip · q leave"
+    HINT = "c carry · x drop · d done · Enter accept as marked · n skip · q leave"
 
     def compose(self) -> ComposeResult:
         yield Static("", id="yesterday-since", classes="review-line")
         table: DataTable = DataTable(id="yesterday-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("", "From the last plan", "Why")
         yield table
-        yield Static("", id="yesterday-empty")
+        yield Static("", id="yesterday-empty", classes="review-text")
 
     def owns(self, key: str) -> bool:
         return key.startswith("yesterday:")
@@ -87,9 +91,9 @@ class YesterdayPane(StepPane):
         since = self.query_one("#yesterday-since", Static)
         head = f"Looking back at the plan of {view.yesterday_date}." if view.yesterday_date else "No earlier day plan to look back at."
         since.update(Text(head + (f"\n{view.since_line}" if view.since_line else ""), style="bold"))
-        self._render()
+        self._fill()
 
-    def _render(self) -> None:
+    def _fill(self) -> None:
         assert self.view is not None
         table = self.query_one("#yesterday-table", DataTable)
         row = table.cursor_row
@@ -114,7 +118,7 @@ class YesterdayPane(StepPane):
         if decision == "done" and item.kind != "plan":
             self.review.notify("Done: it leaves the list (only PLANS.md items are checked in the file).", timeout=4)
         self.decisions[item.key] = decision
-        self._render()
+        self._fill()
         table.move_cursor(row=min(table.cursor_row + 1, table.row_count - 1))
         return True
 
@@ -125,7 +129,7 @@ class CalendarPane(StepPane):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="calendar-scroll"):
-            yield Static("", id="calendar-timeline")
+            yield Static("", id="calendar-timeline", classes="review-text")
 
     def on_mount(self) -> None:
         self.set_interval(NOW_TICK, self.redraw)  # the now line moves with the clock
@@ -153,7 +157,7 @@ class DonePane(StepPane):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("", id="done-text")
+            yield Static("", id="done-text", classes="review-text")
 
     def show(self, view: ReviewView) -> None:
         super().show(view)

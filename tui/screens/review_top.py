@@ -23,7 +23,12 @@ SOURCES = {"planner": "planner", "defer": "deferred", "carried": "carried"}
 
 class TopPane(StepPane):
     STEP = "top"
-    HINT = "space in/out · K/J move · b focus block · Enter write the day plan · q leave"
+    HINT = "space in/out · K/J move · Enter write the day plan · n skip · q leave"
+
+    def hint(self) -> str:
+        if self.view is not None and self.view.block_calendar:
+            return "space in/out · K/J move · b focus block · Enter write the day plan · q leave"
+        return self.HINT
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -40,7 +45,7 @@ class TopPane(StepPane):
         super().show(view)
         known = {c.id for c in view.candidates}
         self.chosen = [c for c in view.record.top if c in known][:TOP]
-        self._render()
+        self._fill()
 
     @property
     def rows(self) -> list[Candidate]:
@@ -49,7 +54,7 @@ class TopPane(StepPane):
         by_id = {c.id: c for c in self.view.candidates}
         return [by_id[c] for c in self.chosen] + [c for c in self.view.candidates if c.id not in self.chosen]
 
-    def _render(self, keep: str | None = None) -> None:
+    def _fill(self, keep: str | None = None) -> None:
         table = self.query_one("#top-table", DataTable)
         row = table.cursor_row
         table.clear(columns=True)
@@ -77,7 +82,7 @@ class TopPane(StepPane):
 
     def on_resize(self) -> None:
         if self.view is not None:
-            self._render(self._current())
+            self._fill(self._current())
 
     def _current(self) -> str | None:
         rows, table = self.rows, self.query_one("#top-table", DataTable)
@@ -127,7 +132,7 @@ class TopPane(StepPane):
             j = i - 1 if key == "K" else i + 1
             if 0 <= j < len(self.chosen):
                 self.chosen[i], self.chosen[j] = self.chosen[j], self.chosen[i]
-        self._render(current)
+        self._fill(current)
         return True
 
     def accept(self) -> dict[str, str] | None:
