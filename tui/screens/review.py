@@ -71,7 +71,7 @@ class ReviewScreen(Screen):
         return cast("OxymusApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(progress_text(self.step), id="review-progress")
+        yield Static("", id="review-progress")  # drawn once the review is loaded: its keys work from then on
         yield Static("Morning review", id="review-title")
         yield Static(LOADING, id="review-loading")
         with Vertical(id="review-steps"):
