@@ -134,7 +134,7 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
 
         await at_step(pilot, "top")
         top = review(app).query_one("#top-table")
-        ranked = lambda: [str(top.get_row_at(i)[1]) for i in range(top.row_count) if str(top.get_row_at(i)[0])]  # noqa: E731
+        ranked = lambda: [str(top.get_row_at(i)[2]) for i in range(top.row_count) if str(top.get_row_at(i)[0])]  # noqa: E731
         first = ranked()
         assert len(first) == 3
         await pilot.press("J")  # the first goes down one

@@ -111,7 +111,10 @@ class InboxPane(StepPane):
         if entry is None:
             return
         if entry.suggestion is not None and entry.offered:
-            detail.update(suggestion_text(entry.suggestion))
+            lines = suggestion_text(entry.suggestion).split("\n")  # the Inbox section's own keys line is left out
+            text = Text("\n").join(list(lines)[:-1])
+            text.append("\n  y accepts it · m, p, x or e to choose · Enter accepts every ★ and moves on", style="dim")
+            detail.update(text)
         else:
             detail.update(Text(f"Not offered: {entry.why_not}. m, p or x to choose.", style="dim"))
 
@@ -126,8 +129,7 @@ class InboxPane(StepPane):
             self.decisions[f"capture:{entry.capture.id}"] = "accepted"
         if ready:
             self._fill()
-            self.review.notify(f"Accepting {len(ready)} suggestion{'s' if len(ready) != 1 else ''}: "
-                               + "; ".join(one_line(e.suggestion.label, 40) for e in ready if e.suggestion), timeout=4)
+            self.review.notify(f"Accepting {len(ready)} ★ suggestion{'s' if len(ready) != 1 else ''}.", timeout=3)
         return len(ready)
 
     def key(self, key: str) -> bool:

@@ -60,14 +60,14 @@ class TopPane(StepPane):
         table.clear(columns=True)
         width = max(20, self.size.width - 22) if self.size.width else 50
         table.add_column("#", width=2)
-        table.add_column("Candidate", width=width)
         table.add_column("From", width=8)
+        table.add_column("Candidate", width=width)
         rows = self.rows
         for cand in rows:
             rank = str(self.chosen.index(cand.id) + 1) if cand.id in self.chosen else ""
             style = "bold" if rank else "dim"
-            table.add_row(Text(rank, style="bold green"), Text(one_line(cand.title, width), style=style),
-                          SOURCES[cand.source], key=cand.id)
+            table.add_row(Text(rank, style="bold green"), Text(SOURCES[cand.source], style="dim"),
+                          Text(one_line(cand.title, width), style=style), key=cand.id)
         if keep is not None and keep in [c.id for c in rows]:
             row = [c.id for c in rows].index(keep)
         if rows:
