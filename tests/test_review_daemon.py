@@ -163,3 +163,41 @@ def test_review_status_without_a_daemon_says_so(profile):
     proc = run_cli("review", "status", "--json")
     assert proc.returncode == 3
     assert "the daemon is not running" in proc.stderr.decode()
+
+
+def zone_in_the_morning() -> str:
+    """A zone where it is between 02:00 and 14:00 now, so today still has free time to block (whenever the test runs)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    for name in ("Pacific/Kiritimati", "Asia/Tokyo", "Asia/Kolkata", "Europe/Berlin", "America/New_York", "America/Los_Angeles"):
+        if 2 <= now.astimezone(ZoneInfo(name)).hour < 14:
+            return name
+    raise AssertionError("no zone in the morning")  # the offsets leave no 12-hour gap
+
+
+def test_with_a_caldav_calendar_calendar_suggestions_and_a_focus_block_are_offered(profile):
+    zone = zone_in_the_morning()
+    write_config(profile, f'[time]\nzone = "{zone}"\n\n[llm]\nenabled = false\n\n[plans]\nfile = "PLANS.md"\n\n'
+                          '[agents.planner]\nday_start = "00:00"\nday_end = "23:59"\n\n'
+                          '[[calendar.caldav]]\nurl = "http://127.0.0.1:9/dav/"\nusername = "me"\nname = "work"\n')
+    Path(profile.config_dir, "PLANS.md").write_text(PLANS)
+    d = DaemonProcess(profile).start()
+    try:
+        with d.client() as c:
+            c.call("capture.add", {"text": "call Ana tomorrow 2pm about the workshop"})
+            c.call("agents.run", {"name": "triage"})
+            view = c.call("review.get")
+            assert view["block_calendar"] == "work"
+            [entry] = view["inbox"]
+            assert entry["suggestion"]["to"] == "calendar_event" and entry["offered"] and entry["why_not"] is None
+            result = c.call("review.finish", {"block": True})
+            block = result["block"]
+            assert block["kind"] == "calendar.create_event" and block["payload"]["calendar"] == "work"
+            assert block["status"] == "awaiting_approval"  # the policy plane decides; your calendar waits for a yes
+            assert block["payload"]["summary"] == f"Focus: {result['plan']['top'][0]['title']}"
+            assert block["payload"]["start"] == dt.datetime.fromisoformat(view["plan"]["free_slots"][0]["starts_at"]).astimezone(
+                ZoneInfo(zone)).isoformat()
+            assert "focus block" in result["summary"]
+            again = c.call("review.finish", {"block": True})  # finishing again proposes nothing new
+            assert again["block"]["id"] == block["id"]
+    finally:
+        d.stop()
