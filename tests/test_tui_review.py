@@ -128,8 +128,13 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
 
         await at_step(pilot, "approvals")
         assert "memory: add" in text(app, "#approvals-review-preview")
+        with connect(profile.socket) as c:  # proposed while the review is open: the step shows it too
+            c.call("actions.propose", {"kind": "memory.update", "payload": {"op": "add", "record": {
+                "kind": "decision", "title": "Review on Mondays"}}})
+        await until(pilot, lambda: text(app, "#approvals-review-head").startswith("2 waiting"), what="the new one listed")
         await pilot.press("a")
-        await until(pilot, lambda: "1 decided here" in text(app, "#approvals-review-head"), what="the approval made")
+        await until(pilot, lambda: text(app, "#approvals-review-head") == "1 waiting for your decision · 1 decided here",
+                    what="the approval made")
         await pilot.press("enter")
 
         await at_step(pilot, "top")

@@ -25,7 +25,7 @@ from textual.widgets import Static
 
 from oxymus.agents.review import LABELS, STEPS, ReviewView, next_step
 from oxymus.tui.link.messages import (
-    CaptureTriaged, Connected, DecisionFailed, DecisionMade, SuggestionAccepted, TriageFailed,
+    ApprovalsLoaded, CaptureTriaged, Connected, DecisionFailed, DecisionMade, SuggestionAccepted, TriageFailed,
 )
 from oxymus.tui.screens.review_link import FINISH, REVIEW, STEP, ReviewFailed, ReviewFinished, ReviewLoaded, ReviewStepped
 from oxymus.tui.screens.review_queue import ApprovalsPane, InboxPane
@@ -155,6 +155,11 @@ class ReviewScreen(Screen):
     @on(CaptureTriaged)
     def _triaged(self, message: CaptureTriaged) -> None:
         pass  # decided when sent; a refusal (TriageFailed) takes it back
+
+    @on(ApprovalsLoaded)
+    def _queue(self, message: ApprovalsLoaded) -> None:
+        """The queue as it is now (an event accepted in the Inbox step may wait here; another client may decide)."""
+        self.query_one(ApprovalsPane).queue(message.actions)
 
     @on(DecisionMade)
     def _decided(self, message: DecisionMade) -> None:

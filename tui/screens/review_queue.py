@@ -207,7 +207,17 @@ class ApprovalsPane(StepPane):
 
     def show(self, view: ReviewView) -> None:
         super().show(view)
+        if self.live is not None:
+            self.queue(self.live)
         self._fill()
+
+    live: list[Action] | None = None  # the link's newest queue (the Approvals section's live query), once heard
+
+    def queue(self, actions: list[Action]) -> None:
+        self.live = [a for a in actions if a.status == "awaiting_approval"]
+        if self.view is not None:
+            self.view = self.view.model_copy(update={"approvals": self.live})
+            self._fill()
 
     def _fill(self) -> None:
         table = self.query_one("#approvals-review-table", ApprovalsTable)
@@ -243,6 +253,7 @@ class ApprovalsPane(StepPane):
             self.review.notify("Nothing waits for your decision: Enter moves on.", timeout=3)
             return True
         connection = self.review.oxymus.connection
+        self.asked = self.asked | {action.id}
         if key == "a":
             decide(connection, "approve", action.id)
         elif key == "d":
@@ -257,7 +268,9 @@ class ApprovalsPane(StepPane):
             self.app.push_screen(dialog, lambda until: until and decide(connection, "snooze", action.id, until=until))
         return True
 
+    asked: frozenset[str] = frozenset()  # the actions decided from this step (others' decisions are not ours to record)
+
     def decided(self, action: Action, verb: str) -> None:
-        if self.view is not None and any(a.id == action.id for a in self.view.approvals):
+        if action.id in self.asked:
             self.decisions[f"action:{action.id}"] = verb
             self._fill()
