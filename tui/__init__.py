@@ -12,7 +12,8 @@ Layout:
                    modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
                    record or triage a capture into one; line_input.py: one line, e.g. a next
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
-                   confirm.py)
+                   confirm.py), and the morning review (review.py: `R`; its steps in
+                   review_steps.py, review_queue.py, review_top.py; its requests in review_link.py)
     widgets/       reusable pieces (status bar with the waiting count and the pause, section bar,
                    capture table, Today's panels, memory results and history tables, the plan's
                    next actions, the approval queue and preview, the audit log, a cycling choice)
