@@ -135,6 +135,12 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
         await pilot.press("a")
         await until(pilot, lambda: text(app, "#approvals-review-head") == "1 waiting for your decision · 1 decided here",
                     what="the approval made")
+        await pilot.press("s")  # snooze the other: the dialog offers 1h, Enter takes it
+        await until(pilot, lambda: not isinstance(app.screen, ReviewScreen), what="the snooze dialog")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                    and text(app, "#approvals-review-head") == "Nothing else waits (2 decided here). Enter moves on.",
+                    what="the snooze made")
         await pilot.press("enter")
 
         await at_step(pilot, "top")

@@ -225,8 +225,12 @@ class ApprovalsPane(StepPane):
         table.show([(a, None) for a in waiting], self.review.oxymus.clock())
         table.display = bool(waiting)
         decided = len(self.decisions)
-        head = (f"{len(waiting)} waiting for your decision" if waiting else "Nothing waits for your decision. Enter moves on.")
-        head += f" · {decided} decided here" if decided else ""
+        if waiting:
+            head = f"{len(waiting)} waiting for your decision" + (f" · {decided} decided here" if decided else "")
+        elif decided:
+            head = f"Nothing else waits ({decided} decided here). Enter moves on."
+        else:
+            head = "Nothing waits for your decision. Enter moves on."
         self.query_one("#approvals-review-head", Static).update(Text(head, style="bold"))
         self._preview()
 
