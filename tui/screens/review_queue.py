@@ -29,6 +29,7 @@ from oxymus.tui.widgets.capture_table import suggestion_text
 from oxymus.tui.widgets.review_views import MARKS
 
 DEFAULT_SNOOZE = "1h"
+AGE_TICK = 1.0  # seconds between redraws of the queue's ages
 
 
 class InboxPane(StepPane):
@@ -110,13 +111,14 @@ class InboxPane(StepPane):
         detail.display = entry is not None
         if entry is None:
             return
+        text = Text(f"“{one_line(entry.capture.text, 300)}”\n", style="bold")  # the whole capture: the table cuts it
         if entry.suggestion is not None and entry.offered:
             lines = suggestion_text(entry.suggestion).split("\n")  # the Inbox section's own keys line is left out
-            text = Text("\n").join(list(lines)[:-1])
+            text.append_text(Text("\n").join(list(lines)[:-1]))
             text.append("\n  y accepts it · m, p, x or e to choose · Enter accepts every ★ and moves on", style="dim")
-            detail.update(text)
         else:
-            detail.update(Text(f"Not offered: {entry.why_not}. m, p or x to choose.", style="dim"))
+            text.append(f"Not offered: {entry.why_not}. m, p or x to choose.", style="dim")
+        detail.update(text)
 
     def _decide(self, entry: InboxEntry, decision: str) -> None:
         self.decisions[f"capture:{entry.capture.id}"] = decision
@@ -210,6 +212,14 @@ class ApprovalsPane(StepPane):
         if self.live is not None:
             self.queue(self.live)
         self._fill()
+
+    def on_mount(self) -> None:
+        self.set_interval(AGE_TICK, self._tick)  # the ages and expiries count on
+
+    def _tick(self) -> None:
+        if self.display and self.view is not None:
+            self.query_one("#approvals-review-table", ApprovalsTable).show([(a, None) for a in self.waiting],
+                                                                          self.review.oxymus.clock())
 
     live: list[Action] | None = None  # the link's newest queue (the Approvals section's live query), once heard
 
