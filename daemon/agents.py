@@ -166,18 +166,8 @@ class RunContext:
 
     async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,
                        filename: str | None = None) -> Artifact:
-        path = None
-        if filename:
-            if os.sep in filename or filename.startswith("."):
-                raise OutOfBounds(f"artifact file name {filename!r} must be a plain name")
-            folder = os.path.join(self.rt.artifacts_dir, self.agent.name)
-            path = os.path.join(folder, filename)
-            await asyncio.to_thread(_write_atomic, path, content)
-        art = Artifact(id=new_ulid(), agent=self.agent.name, run_id=self.run_id, kind=kind, key=key, title=title,
-                       content=content, data=data or {}, path=path, created_at=utc_iso(self.now()))
-        await self.rt.store.agents.save_artifact(art)
+        art = await self.rt.save_artifact(self.agent.name, self.run_id, kind, key, title, content, data=data, filename=filename)
         self.artifact_ids.append(art.id)
-        self.rt.bus.publish("artifact.saved", {"id": art.id, "agent": art.agent, "kind": kind, "key": key, "title": title})
         return art
 
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
@@ -280,6 +270,23 @@ class AgentRuntime:
 
     def now(self) -> dt.datetime:
         return self._now()
+
+    async def save_artifact(self, agent: str, run_id: str, kind: str, key: str, title: str, content: str, *,
+                            data: dict[str, Any] | None = None, filename: str | None = None) -> Artifact:
+        """Store an artifact (replacing the agent's one of that kind and key) and, given a plain `filename`, write it to
+        `artifacts/AGENT/FILENAME` too; announced as `artifact.saved`. Runs save theirs here, and so does the morning
+        review when it rewrites the day plan."""
+        path = None
+        if filename:
+            if os.sep in filename or filename.startswith("."):
+                raise OutOfBounds(f"artifact file name {filename!r} must be a plain name")
+            path = os.path.join(self.artifacts_dir, agent, filename)
+            await asyncio.to_thread(_write_atomic, path, content)
+        art = Artifact(id=new_ulid(), agent=agent, run_id=run_id, kind=kind, key=key, title=title,
+                       content=content, data=data or {}, path=path, created_at=utc_iso(self.now()))
+        await self.store.agents.save_artifact(art)
+        self.bus.publish("artifact.saved", {"id": art.id, "agent": art.agent, "kind": kind, "key": key, "title": title})
+        return art
 
     # --- lifecycle ------------------------------------------------------------------------
 

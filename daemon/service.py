@@ -8,6 +8,7 @@
 - `ui_rpc`: ui.set_theme (the TUI's theme, saved in config.toml through an action)
 - `action_rpc`: actions, approvals, policy.explain, the pause, the audit log
 - `agent_rpc`: agents and artifacts
+- `review_rpc`: the morning review
 - `maintenance`: the housekeeping loop (backups, memory upkeep, audit retention)
 """
 
@@ -64,5 +65,8 @@ class Service:
             objects.append(ActionHandlers(self.desk))
             objects.append(UiHandlers(self.store, self.desk))
         if self.agents is not None:
+            from oxymus.daemon.review_rpc import ReviewHandlers
+
             objects.append(AgentHandlers(self.agents))
+            objects.append(ReviewHandlers(self.agents, self.captures, self.plans, self.desk))
         return Registry.bind(*objects)

@@ -16,7 +16,9 @@ Layout:
                    modal dialogs (capture.py: `c`, from any section; record_form.py: edit a
                    record or triage a capture into one; line_input.py: one line, e.g. a next
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
-                   confirm.py; help.py: `?`, the keys of the screen in front, read from its bindings)
+                   confirm.py; help.py: `?`, the keys of the screen in front, read from its bindings), and the morning
+                   review (review.py: `R`; its steps in review_steps.py, review_queue.py,
+                   review_top.py; its requests in review_link.py)
     widgets/       reusable pieces (nav_table.py: the one list every table is, j/k/g/G/Home/End;
                    field_input.py: search and filter boxes, Escape leaves, digits pass until chosen;
                    status bar with the waiting count, the pause and an agent drafting, section bar,

@@ -108,7 +108,7 @@ def build_parser():
         p.set_defaults(handler=handler)
         return p
 
-    from oxymus.cli import actions, agents, capture, daemon_cmds, inbox, memory, plans, recovery, state
+    from oxymus.cli import actions, agents, capture, daemon_cmds, inbox, memory, plans, recovery, review, state
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
     daemon_cmds.register_tui(command)
@@ -117,6 +117,7 @@ def build_parser():
     state.register(command)
     memory.register(command)
     plans.register(command)
+    review.register(command)
     actions.register(command)
     agents.register(command)
     recovery.register(command)

@@ -17,6 +17,8 @@ from oxymus.actions.effects import Preview
 from oxymus.actions.model import Action, ActionDetail, Decision, InputRef, PauseState, Proposer
 from oxymus.agents.base import AgentRun, Artifact
 from oxymus.agents.dayplan import DayPlan, PlanSlot
+from oxymus.agents.review import Decision as ReviewDecision
+from oxymus.agents.review import ReviewRecord, ReviewView, Step
 from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
@@ -406,6 +408,42 @@ class ShutdownResult(BaseModel):
     stopping: bool = True
 
 
+class ReviewStepParams(Params):
+    step: Step = Field(description="the step these decisions belong to")
+    decisions: dict[str, ReviewDecision] = Field(default_factory=dict, max_length=500,
+                                           description="item key -> what was decided (merged into the day's record)")
+    go_to: Step | None = Field(default=None, description="where the review stands now (default: the step after `step`; "
+                                                         "`done` only through review.finish)")
+
+
+class ReviewStepResult(BaseModel):
+    record: ReviewRecord
+    problems: list[str] = Field(default_factory=list, description="decisions that could not be carried out, in words")
+
+
+class ReviewFinishParams(Params):
+    top: list[str] | None = Field(default=None, max_length=3, description="candidate ids, best first (default: the planner's)")
+    block: bool = Field(default=False, description="also propose a focus block for the first of them in today's first free slot")
+
+
+class ReviewFinishResult(BaseModel):
+    record: ReviewRecord
+    plan: DayPlan
+    path: str | None = Field(description="the day's markdown file, rewritten with the chosen top three")
+    block: Action | None = Field(default=None, description="the calendar.create_event proposed, with its status")
+    summary: str
+
+
+class ReviewStatusResult(BaseModel):
+    date: str = Field(description="today, in the configured zone")
+    status: Literal["none", "open", "done"] = Field(description="none: today's review was not started")
+    step: Step | None = Field(default=None, description="where an unfinished review stopped")
+    started_at: str | None = None
+    finished_at: str | None = None
+    last_done: str | None = Field(default=None, description="the date of the last finished review (today's included)")
+    days_since_last: int | None = Field(default=None, description="days since the last finished review (None: never)")
+
+
 class Method(BaseModel):
     name: str
     summary: str
@@ -453,6 +491,10 @@ METHODS: dict[str, Method] = {
         Method(name="agents.run", summary="run an agent now and wait for its run record", params=AgentRunParams, result=AgentRun),
         Method(name="agents.history", summary="agent runs, newest first: trigger, inputs, outputs, LLM calls, outcome", params=AgentsHistoryParams, result=AgentsHistoryResult),
         Method(name="artifacts.list", summary="what agents made (day plans, reviews, suggestions), newest first", params=ArtifactsParams, result=ArtifactsResult),
+        Method(name="review.get", summary="today's morning review: where it stopped, and each step's data (yesterday, calendar, inbox, approvals, candidates)", params=NoParams, result=ReviewView),
+        Method(name="review.step", summary="record a morning review step's decisions and move to another step (carry, drop or check yesterday's items)", params=ReviewStepParams, result=ReviewStepResult),
+        Method(name="review.finish", summary="finish today's review: write the day plan with the chosen top three, optionally propose a focus block", params=ReviewFinishParams, result=ReviewFinishResult),
+        Method(name="review.status", summary="is today's review done; where an unfinished one stopped; days since the last one", params=NoParams, result=ReviewStatusResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]

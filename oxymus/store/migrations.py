@@ -504,6 +504,23 @@ def _m009_agent_runs_stopped(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX agent_runs_by_agent ON agent_runs(agent, seq)")
 
 
+def _m010_reviews(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE reviews (
+            date        TEXT PRIMARY KEY,             -- the local date reviewed, YYYY-MM-DD
+            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+            step        TEXT NOT NULL CHECK (step IN ('yesterday', 'calendar', 'inbox', 'approvals', 'top', 'done')),
+            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
+            top         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(top)),
+            started_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            finished_at TEXT
+        ) STRICT
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -514,6 +531,7 @@ MIGRATIONS: list[Migration] = [
     Migration("007_capture_links_to_actions", _m007_capture_links_to_actions),
     Migration("008_flows", _m008_flows),
     Migration("009_agent_runs_stopped", _m009_agent_runs_stopped),
+    Migration("010_reviews", _m010_reviews),
 ]
 
 LATEST = len(MIGRATIONS)

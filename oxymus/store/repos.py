@@ -18,6 +18,7 @@ from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
+from oxymus.store.review_repo import ReviewRepo
 from oxymus.store.storage_errors import StorageError, classify
 from oxymus.time.clock import now_iso
 
@@ -42,6 +43,7 @@ class Store:
         self.memory = MemoryRepo(self)
         self.actions = ActionRepo(self)
         self.agents = AgentRepo(self)
+        self.reviews = ReviewRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":

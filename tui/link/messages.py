@@ -164,14 +164,6 @@ class BillNotProposed(ConnectionMessage):
         self.reason = reason
 
 
-class ActionFollowed(ConnectionMessage):
-    """An action Today proposed, as it is now (asked again after it changed)."""
-
-    def __init__(self, action: Action) -> None:
-        super().__init__()
-        self.action = action
-
-
 class PlannerRan(ConnectionMessage):
     """The planner was run by hand from Today; `run` says how it ended."""
 
@@ -427,11 +419,16 @@ class ActionLoaded(ConnectionMessage):
 
 
 class ActionFollowed(ConnectionMessage):
-    """The newest state of an action the screen follows after deciding it (approved: until done or failed)."""
+    """The newest state of an action a screen follows (decided in Approvals, proposed from Today: until done
+    or failed). Every follower gets it; each keeps to the ids it follows."""
 
     def __init__(self, detail: ActionDetail) -> None:
         super().__init__()
         self.detail = detail
+
+    @property
+    def action(self) -> Action:
+        return self.detail.action
 
 
 class ActionLoadFailed(ConnectionMessage):

@@ -81,7 +81,7 @@ PLAN = LiveQuery("today.plan", "today.plan", lambda a: TodayPlanLoaded(a.value),
 PAY = Command("actions.propose", lambda result, r: BillProposed(r.params["payload"]["bill"], r.params["payload"]["due"], result.action),
               lambda error, r: BillNotProposed(r.params["payload"]["bill"], r.params["payload"]["due"], error), ProposeResult)
 # An action proposed here that was allowed: asked again when actions change, until it is done or failed.
-FOLLOW = LiveQuery("today.follow", "actions.get", lambda a: ActionFollowed(a.value.action), ActionDetail)
+FOLLOW = LiveQuery("today.follow", "actions.get", lambda a: ActionFollowed(a.value), ActionDetail)
 # `p`: make the day plan now.
 PLAN_NOW = Command("agents.run", lambda run, _r: PlannerRan(run), lambda error, _r: PlannerFailed(error), AgentRun)
 

@@ -1,0 +1,85 @@
+"""The morning review in a real terminal: `python -m oxymus review morning` inside tmux on a demo profile
+(the demo's captures, calendar, bills, repos and PLANS.md, and its agents run once), driven by keystrokes.
+
+Nothing sleeps to wait for state: the pane is polled with a deadline (the harness in test_tui_tmux.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from oxymus import demo
+from oxymus.profile.config import system_zone
+from test_tui_tmux import tmux  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.slow
+
+STEPS = ("Yesterday", "Calendar", "Inbox", "Approvals", "Top three")
+
+
+@pytest.fixture
+def demo_profile(profile):
+    """The demo's sample life, with its daemon up and its agents run once (as `oxymus demo` does)."""
+    demo.seed(profile)
+    demo.seed_sources(profile)
+    proc = run_cli("up")
+    assert proc.returncode == 0, proc.stderr
+    demo.run_agents(profile)
+    return profile
+
+
+def review_status() -> dict:
+    proc = run_cli("review", "status", "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_whole_review_in_tmux_writes_the_day_plan(tmux, demo_profile, home):  # noqa: F811
+    tmux.start([sys.executable, "-m", "oxymus", "review", "morning"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    keys = 0
+    for step in STEPS:
+        tmux.wait_for(lambda s, step=step: f"[{step}]" in s, 60 if step == "Yesterday" else 15, f"the {step} step")
+        tmux.keys("Enter")
+        keys += 1
+    screen = tmux.wait_for(lambda s: "[Done]" in s and "Review done" in s, 20, "the review done")
+    assert "Top three" in screen and "1. " in screen
+    today = dt.datetime.now(system_zone()).date().isoformat()
+    plan = Path(demo_profile.data_dir, "artifacts", "planner", f"{today}.md").read_text()
+    assert "## Top three" in plan and "1. **" in plan
+    st = review_status()
+    assert (st["status"], st["date"], st["days_since_last"]) == ("done", today, 0)
+    assert keys == 5  # Enter once per step; one more closes it
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
+    tmux.keys("q")
+    tmux.wait_gone()
+
+
+def test_a_review_quit_mid_way_resumes_at_the_same_step(tmux, demo_profile, home):  # noqa: F811
+    tmux.start([sys.executable, "-m", "oxymus", "review", "morning"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    tmux.wait_for(lambda s: "[Yesterday]" in s, 60, "the review")
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "[Calendar]" in s, what="the Calendar step")
+    tmux.keys("n")
+    tmux.wait_for(lambda s: "[Inbox]" in s, what="the Inbox step")
+    tmux.keys("q")  # leaves the review
+    tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
+    tmux.keys("q")  # and the TUI
+    tmux.wait_gone()
+    assert (review_status()["status"], review_status()["step"]) == ("open", "inbox")
+    proc = run_cli("review", "status")
+    assert "stopped at Inbox" in proc.stdout.decode()
+
+    tmux.start([sys.executable, "-m", "oxymus", "review", "morning"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    screen = tmux.wait_for(lambda s: "[Inbox]" in s, 30, "the review resumed at Inbox")
+    assert "resumed at Inbox" in screen and "✓Yesterday" in screen
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
+    tmux.keys("q")
+    tmux.wait_gone()
