@@ -12,7 +12,8 @@ from oxymus.actions.model import FINAL, InputRef, Proposer
 from oxymus.client import protocol as proto
 from oxymus.client import wire
 from oxymus.client.protocol import CaptureAddParams, CaptureAddResult, InboxListParams, InboxListResult
-from oxymus.daemon.plans_rpc import PlansHandlers, not_applied
+from oxymus.daemon.person_edits import not_applied
+from oxymus.daemon.plans_rpc import PlansHandlers
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 from oxymus.daemon.watcher import CaptureWatcher

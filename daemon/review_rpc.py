@@ -23,7 +23,8 @@ from oxymus.client import protocol as proto
 from oxymus.client import wire
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.capture_rpc import CaptureHandlers
-from oxymus.daemon.plans_rpc import PlansHandlers, not_applied
+from oxymus.daemon.person_edits import not_applied
+from oxymus.daemon.plans_rpc import PlansHandlers
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 from oxymus.sources.contract import utc_iso
