@@ -99,6 +99,27 @@ def run_cli(*args: str, input: bytes | str | None = None, env: dict | None = Non
     )
 
 
+# Policies the TUI and daemon tests start with: one kind that waits for the person.
+PLANS_NEED_ME = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
+BIG_PAYMENTS_NEED_ME = """
+[settings]
+undo_grace = "1s"
+
+[[rule]]
+name = "big payments need me"
+kind = "bills.mark_paid"
+match = { amount = { gt = 200 } }
+outcome = "require_approval"
+"""
+
+
+def start_daemon(profile, config: str = "", policy: str = PLANS_NEED_ME) -> "DaemonProcess":
+    """A real daemon on `profile` with this config.toml and policy.toml."""
+    write_config(profile, config)
+    Path(profile.policy_file).write_text(policy)
+    return DaemonProcess(profile).start()
+
+
 class DaemonProcess:
     """A real daemon (`python -m oxymus daemon`) running on a test profile."""
 

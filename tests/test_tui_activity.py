@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, until, write_config
 
 from oxymus.models import AuditEvent
 from oxymus.tui.app import OxymusApp, create_app
@@ -17,7 +17,7 @@ from oxymus.tui.link.messages import LogLoaded
 from oxymus.tui.screens.activity import LOG_PAGE, ActivityScreen
 
 SIZE = (130, 34)
-POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
+POLICY = PLANS_NEED_ME
 
 
 @pytest.fixture

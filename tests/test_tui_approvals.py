@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, start_daemon, until
 from textual.widgets import Input, TextArea
 
 from oxymus.actions.effects import Preview
@@ -30,13 +29,7 @@ from oxymus.tui.screens.payload_edit import PayloadEditScreen
 from oxymus.tui.screens.today import TodayScreen
 
 SIZE = (110, 34)
-POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
-
-
-def start_daemon(profile, policy: str = POLICY) -> DaemonProcess:
-    write_config(profile, "")
-    Path(profile.policy_file).write_text(policy)
-    return DaemonProcess(profile).start()
+POLICY = PLANS_NEED_ME
 
 
 @pytest.fixture
@@ -222,7 +215,7 @@ async def test_u_undoes_an_approval_within_the_grace_period(waiting_daemon):
 
 
 async def test_u_too_late_shows_the_daemons_refusal(profile):
-    d = start_daemon(profile, '[settings]\nundo_grace = "1s"\n\n' + POLICY)
+    d = start_daemon(profile, policy='[settings]\nundo_grace = "1s"\n\n' + POLICY)
     try:
         action_id = propose(d, "Buy milk")
         app = create_app(d.paths, start_daemon=False)

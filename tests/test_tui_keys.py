@@ -14,7 +14,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, seed_captures, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, seed_captures, until, write_config
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
 from textual.widgets._footer import FooterKey
@@ -31,7 +31,7 @@ from oxymus.tui.screens.memory import MemoryScreen, SearchInput
 from oxymus.tui.widgets.nav_table import NavTable
 
 SIZE = (80, 24)
-POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
+POLICY = PLANS_NEED_ME
 CAPTURES = 5
 
 

@@ -8,26 +8,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, run_cli, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, run_cli, start_daemon, until, write_config
 from textual.geometry import Region
 
 from oxymus.tui.app import OxymusApp, create_app
 from oxymus.tui.screens.approvals import ApprovalsScreen
 
 SMALL, LARGE = (80, 24), (200, 60)
-POLICY = '[[rule]]\nname = "plans need me"\nkind = "plans.edit"\noutcome = "require_approval"\n'
+POLICY = PLANS_NEED_ME
 LONG_ACTION = "Write to the landlord about the broken heating in the bathroom"
 
 
 def drawn(app: OxymusApp) -> list[str]:
     """The screen as the person sees it, one string per terminal line."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
-
-
-def start_daemon(profile, config: str = "", policy: str = POLICY) -> DaemonProcess:
-    write_config(profile, config)
-    Path(profile.policy_file).write_text(policy)
-    return DaemonProcess(profile).start()
 
 
 @pytest.fixture

@@ -13,28 +13,19 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, until, write_config
+from conftest import BIG_PAYMENTS_NEED_ME, DaemonProcess, until, write_config
 from git_helpers import git, isolated_git  # noqa: F401
 from github_server import github_server  # noqa: F401
 from rich.cells import cell_len
 from test_tui_today import BERLIN, berlin_today, bills_toml, connected_with_bills, shown, summary, today_screen
 
 from oxymus.tui.app import OxymusApp, create_app
+from oxymus.tui.outside import CannotOpen
 from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.screens.today import TodayScreen
-from oxymus.tui.outside import CannotOpen
 from oxymus.tui.screens.today_detail import EventScreen, RepoScreen
 
-POLICY = """
-[settings]
-undo_grace = "1s"
-
-[[rule]]
-name = "big payments need me"
-kind = "bills.mark_paid"
-match = { amount = { gt = 200 } }
-outcome = "require_approval"
-"""
+POLICY = BIG_PAYMENTS_NEED_ME
 
 
 def notes(app: OxymusApp) -> list[str]:
