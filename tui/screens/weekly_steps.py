@@ -157,7 +157,7 @@ class QuestionsPane(StepPane):
         text, kind = self.answers.get(q.id, ("", "reflection"))
         if key == "e":
             dialog = LineInputScreen(one_line(q.text, 70), value=text, placeholder="your answer", max_length=MAX_ANSWER,
-                                     hint=f"Enter keeps it (a {kind}) · empty skips the question · Escape cancels",
+                                     hint=f"Enter keeps it (a {kind}) · empty: skip · Escape cancels",
                                      allow_empty=True)
             self.app.push_screen(dialog, lambda answer: self._answered(q, answer))
         elif key == "t":
