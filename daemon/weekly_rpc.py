@@ -101,8 +101,10 @@ class WeeklyHandlers:
         if art is None:
             return view
         sections, questions = wk.read_artifact(art.content, art.data)
+        done = wk.done_lines(view.record, questions, len(view.approvals)) if record.status == "done" else []
         return view.model_copy(update={"artifact_id": art.id, "path": art.path, "headline": art.data.get("headline"),
-                                       "narrative": art.data.get("narrative"), "sections": sections, "questions": questions})
+                                       "narrative": art.data.get("narrative"), "sections": sections, "questions": questions,
+                                       "done": done})
 
     # ---- methods -------------------------------------------------------------------------
 

@@ -93,6 +93,7 @@ class WeeklyView(BaseModel):
     questions: list[WeeklyQuestion] = Field(default_factory=list)
     error: str | None = Field(default=None, description="why there is no weekly review artifact to show")
     approvals: list[Action] = Field(default_factory=list, description="the reflection's proposals of this week still waiting")
+    done: list[str] = Field(default_factory=list, description="a finished review: what it recorded, one line each")
 
 
 def proposal_of(action: Action, week: str) -> bool:

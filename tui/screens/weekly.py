@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from oxymus.agents.weekly import WEEKLY_LABELS, WEEKLY_STEPS, WeeklyView, next_weekly_step
+from oxymus.tui.link.live import NOT_CONNECTED
 from oxymus.tui.link.messages import ApprovalsLoaded, Connected, DecisionFailed, DecisionMade
 from oxymus.tui.screens.review_steps import StepPane
 from oxymus.tui.screens.weekly_link import (
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     from oxymus.tui.app import OxymusApp
 
 LOADING = "Loading the week's review… (the reflection agent writes it if it has not yet)"
-STEP_KEYS = ("e", "t", "x", "a", "d", "s")
+STEP_KEYS = {"e": "Questions: answer", "t": "Questions: decision or reflection", "x": "Questions: skip it",
+             "a": "Proposals: approve", "d": "Proposals: deny", "s": "Proposals: snooze"}
 
 
 class WeeklyReviewScreen(Screen):
@@ -48,12 +50,13 @@ class WeeklyReviewScreen(Screen):
         Binding("tab", "skip", "Skip", show=False, priority=True),
         Binding("escape", "leave", "Leave", show=False),
         Binding("q", "leave", "Leave", show=False),
-        *(Binding(k, f"step_key('{k}')", show=False) for k in STEP_KEYS),
+        *(Binding(k, f"step_key('{k}')", what, show=False) for k, what in STEP_KEYS.items()),
     ]
     DEFAULT_CSS = """
     WeeklyReviewScreen #weekly-progress { height: 1; padding: 0 1; background: $panel; }
     WeeklyReviewScreen #weekly-title { height: 1; padding: 0 1; color: $text-muted; }
     WeeklyReviewScreen #weekly-hint { dock: bottom; height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    WeeklyReviewScreen .review-line { height: auto; padding: 0 1; }
     WeeklyReviewScreen #weekly-loading { padding: 1 1; }
     """
 
@@ -120,8 +123,11 @@ class WeeklyReviewScreen(Screen):
     @on(WeeklyFailed)
     def _failed(self, message: WeeklyFailed) -> None:
         if message.what == "get":
-            self.query_one("#weekly-loading", Static).update(Text(f"Could not load the weekly review: {message.reason}",
-                                                                  style="red"))
+            loading = self.query_one("#weekly-loading", Static)
+            if message.reason == NOT_CONNECTED:  # asked again once the link is up (Connected)
+                loading.update(Text("Waiting for the daemon to answer… (started if it was not running)", style="dim"))
+            else:
+                loading.update(Text(f"Could not load the weekly review: {message.reason}", style="red"))
             return
         self.finishing = False
         self.notify(message.reason, title="Weekly review: not recorded", severity="error", timeout=10)

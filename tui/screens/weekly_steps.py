@@ -64,6 +64,9 @@ class WeekPane(StepPane):
 
 class QuestionsPane(StepPane):
     STEP = "questions"
+    DEFAULT_CSS = """
+    QuestionsPane .review-detail { max-height: 14; }
+    """
     HINT = "e answer · t decision/reflection · x skip it · Enter record & next · q leave"
 
     def __init__(self, **kwargs) -> None:
@@ -136,15 +139,15 @@ class QuestionsPane(StepPane):
         if q is None:
             return
         text = Text(f"{q.text}\n", style="bold")
-        for line in q.context:
-            text.append(f"{line}\n", style="dim")
         answer, kind = self.answers.get(q.id, ("", "reflection"))
-        if answer:
+        if answer:  # the answer before the facts, so a long list of facts never hides it
             state = STATES.get(self.states.get(q.id, ""), "not recorded yet")
-            text.append(f"{kind}: ", style="bold")
+            text.append(f"{kind}: ", style="bold green")
             text.append(f"{one_line(answer, 300)} ({state})")
         else:
             text.append("e answers it (a reflection; t makes it a decision)", style="dim")
+        for line in q.context:
+            text.append(f"\n{line}", style="dim")
         detail.update(text)
 
     def key(self, key: str) -> bool:
@@ -191,6 +194,9 @@ class ProposalsPane(ApprovalsPane):
     """The morning review's Approvals step, narrowed to the actions proposed from this week's review."""
 
     STEP = "proposals"
+    DEFAULT_CSS = """
+    ProposalsPane .review-detail { max-height: 14; }
+    """
     HINT = "a approve · d deny · s snooze · Enter finish (the rest wait) · q leave"
 
     everything: list[Action] | None = None  # the link's newest queue, before it is narrowed to this week
@@ -209,9 +215,11 @@ class ProposalsPane(ApprovalsPane):
 
     def _fill(self) -> None:
         super()._fill()
-        if self.view is not None and not self.waiting and not self.decisions:
-            self.query_one("#approvals-review-head", Static).update(
-                Text("The week's review proposes nothing that waits. Enter finishes the review.", style="bold"))
+        if self.view is not None and not self.waiting:  # Enter finishes here (the morning's moves on)
+            decided = len(self.decisions)
+            head = (f"Nothing else waits ({decided} decided here). Enter finishes the review." if decided
+                    else "The week's review proposes nothing that waits. Enter finishes the review.")
+            self.query_one("#approvals-review-head", Static).update(Text(head, style="bold"))
 
 
 class WeeklyDonePane(StepPane):
@@ -225,8 +233,10 @@ class WeeklyDonePane(StepPane):
     def show(self, view: WeeklyView) -> None:  # type: ignore[override]
         super().show(view)  # type: ignore[arg-type]
         if view.record.status == "done":
-            self.query_one("#weekly-done-text", Static).update(
-                Text(f"The weekly review of {view.week} is done ({(view.record.finished_at or '')[:10]}).", style="bold"))
+            text = Text(f"The weekly review of {view.week} is done ({(view.record.finished_at or '')[:10]}).\n\n", style="bold")
+            for line in view.done:
+                text.append(f"• {line}\n", style="")
+            self.query_one("#weekly-done-text", Static).update(text)
 
     def finished(self, result: WeeklyFinishResult) -> None:
         text = Text("Weekly review done. ", style="bold green")
