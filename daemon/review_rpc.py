@@ -27,6 +27,7 @@ from oxymus.daemon.person_edits import not_applied
 from oxymus.daemon.plans_rpc import PlansHandlers
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.daemon.weekly_rpc import weekly_status
 from oxymus.sources.contract import utc_iso
 
 log = logging.getLogger("oxymus.daemon.review")
@@ -170,6 +171,7 @@ class ReviewHandlers:
             started_at=record.started_at if record else None, finished_at=record.finished_at if record else None,
             last_done=last.date if last else None,
             days_since_last=(today - dt.date.fromisoformat(last.date)).days if last else None,
+            weekly=await weekly_status(self.rt),
         )
 
     @rpc("review.step")

@@ -9,6 +9,7 @@
 - `action_rpc`: actions, approvals, policy.explain, the pause, the audit log
 - `agent_rpc`: agents and artifacts
 - `review_rpc`: the morning review
+- `weekly_rpc`: the weekly review
 - `maintenance`: the housekeeping loop (backups, memory upkeep, audit retention)
 """
 
@@ -69,4 +70,7 @@ class Service:
 
             objects.append(AgentHandlers(self.agents))
             objects.append(ReviewHandlers(self.agents, self.captures, self.plans, self.desk))
+            from oxymus.daemon.weekly_rpc import WeeklyHandlers
+
+            objects.append(WeeklyHandlers(self.agents, self.desk))
         return Registry.bind(*objects)

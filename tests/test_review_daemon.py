@@ -140,7 +140,7 @@ def test_review_status_on_the_command_line(daemon):
 
     proc = run_cli("review", "status")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode().splitlines() == [f"today's review ({today()}): not started; `oxymus review morning` starts it",
+    assert proc.stdout.decode().splitlines()[:2] == [f"today's review ({today()}): not started; `oxymus review morning` starts it",
                                                  f"last review: {today() - dt.timedelta(days=3)} (3 days ago)"]
     with daemon.client() as c:
         c.call("review.get")
@@ -154,7 +154,7 @@ def test_review_status_on_the_command_line(daemon):
         c.call("review.finish")
     st = json.loads(run_cli("review", "status", "--json").stdout)
     assert (st["status"], st["step"], st["days_since_last"]) == ("done", None, 0)
-    assert run_cli("review", "status").stdout.decode() == f"today's review ({today()}): done\n"
+    assert run_cli("review", "status").stdout.decode().splitlines()[0] == f"today's review ({today()}): done"
 
 
 def test_review_status_without_a_daemon_says_so(profile):

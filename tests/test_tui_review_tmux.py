@@ -83,3 +83,51 @@ def test_a_review_quit_mid_way_resumes_at_the_same_step(tmux, demo_profile, home
     tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
     tmux.keys("q")
     tmux.wait_gone()
+
+
+def test_a_whole_weekly_review_in_tmux_records_an_answer_and_the_week(tmux, demo_profile, home):  # noqa: F811
+    """`python -m oxymus review weekly` on the demo: read the week, answer one question as a decision, finish."""
+    tmux.start([sys.executable, "-m", "oxymus", "review", "weekly"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    screen = tmux.wait_for(lambda s: "[The week]" in s and "Numbers" in s, 60, "the week step")
+    assert "No review of the week" not in screen and "Slipped" in screen  # the reflection's review of the week
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "[Questions]" in s and "Is this still the right plan?" in s, 15, "the questions")
+    tmux.keys("e")
+    tmux.wait_for(lambda s: "Escape cancels" in s, what="the answer input")
+    tmux.keys("Keep the plan", literal=True)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "1 answered" in s, what="the answer kept")
+    tmux.keys("t")
+    tmux.wait_for(lambda s: "decision: Keep the plan" in s, what="made a decision")
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "[Proposals]" in s, what="the proposals step")
+    tmux.keys("Enter")
+    screen = tmux.wait_for(lambda s: "[Done]" in s and "Weekly review done" in s, 20, "the weekly review done")
+    assert "decision: “Is this still the right plan?” → Keep the plan" in screen
+    weekly = review_status()["weekly"]
+    assert weekly["status"] == "done" and weekly["step"] is None
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
+    tmux.keys("q")
+    tmux.wait_gone()
+
+
+def test_review_weekly_starts_the_daemon_when_none_runs(tmux, profile, home):  # noqa: F811
+    """The start path: no daemon yet; `oxymus review weekly` starts one and opens the week's review."""
+    from conftest import write_config
+    from test_review_daemon import CONFIG, PLANS
+    from test_weekly_review_daemon import seed_week, the_week
+
+    write_config(profile, CONFIG)
+    Path(profile.config_dir, "PLANS.md").write_text(PLANS)
+    seed_week(profile)
+    assert run_cli("review", "status").returncode == 3  # no daemon
+    tmux.start([sys.executable, "-m", "oxymus", "review", "weekly"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
+    screen = tmux.wait_for(lambda s: "[The week]" in s and "Write the workshop outline" in s, 60,
+                           "the week step, once the daemon is up")
+    assert f"Weekly review · {the_week().key}" in screen and "Waiting for the daemon" not in screen
+    assert review_status()["weekly"] == {"week": the_week().key, "status": "open", "step": "week", "finished_at": None}
+    tmux.keys("q")
+    tmux.wait_for(lambda s: "1 Today" in s, what="back on Today")
+    tmux.keys("q")
+    tmux.wait_gone()

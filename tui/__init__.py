@@ -18,7 +18,8 @@ Layout:
                    action or a snooze; payload_edit.py: edit an action's payload, then approve;
                    confirm.py; help.py: `?`, the keys of the screen in front, read from its bindings), and the morning
                    review (review.py: `R`; its steps in review_steps.py, review_queue.py,
-                   review_top.py; its requests in review_link.py)
+                   review_top.py; its requests in review_link.py), and the weekly review (weekly.py:
+                   `W`; its steps in weekly_steps.py; its requests in weekly_link.py)
     widgets/       reusable pieces (nav_table.py: the one list every table is, j/k/g/G/Home/End;
                    field_input.py: search and filter boxes, Escape leaves, digits pass until chosen;
                    status bar with the waiting count, the pause and an agent drafting, section bar,

@@ -42,6 +42,7 @@ from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.plans import PlansScreen
 from oxymus.tui.screens.review import ReviewScreen
 from oxymus.tui.screens.today import TodayScreen
+from oxymus.tui.screens.weekly import WeeklyReviewScreen
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,17 @@ class OxymusApp(App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Keys", tooltip="Keys: this list"),
         Binding("R", "review", "Morning review", show=False, tooltip="Morning review: the day, step by step"),
+        Binding("W", "weekly_review", "Weekly review", show=False, tooltip="Weekly review: the week, its questions, its proposals"),
         Binding("q", "quit", "Quit", show=False, tooltip="Quit (unsent captures are saved)"),
         *(Binding(s.key, f"section('{s.name}')", s.label, show=False, tooltip=f"Go to {s.label}") for s in SECTIONS),
     ]
 
     def __init__(self, connection: DaemonConnection, clock: Callable[[], float] = time.time,
-                 theme: str = DEFAULT_THEME, theme_problem: str | None = None, review: bool = False) -> None:
+                 theme: str = DEFAULT_THEME, theme_problem: str | None = None, review: bool | str = False) -> None:
         super().__init__()
         self.connection = connection
-        self.start_review = review  # open straight into the morning review (`oxymus review morning`)
+        # open straight into a review: True or "morning" (`oxymus review morning`), "weekly" (`oxymus review weekly`)
+        self.start_review = "morning" if review is True else review
         # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
         self.clock = clock
         self._quit_anyway = False  # set once the person was told captures would be lost
@@ -94,13 +97,20 @@ class OxymusApp(App[int]):
         if self._theme_problem:
             self.notify(self._theme_problem, title="Theme not read", severity="error", timeout=15, markup=False)
         self.run_worker(self.connection.run(), name="daemon-connection", group="connection", exit_on_error=False)
-        if self.start_review:
+        if self.start_review == "weekly":
+            self.action_weekly_review()
+        elif self.start_review:
             self.action_review()
 
     def action_review(self) -> None:
         """`R` and the palette's "Morning review": today's review, at the step where it was left."""
         if not isinstance(self.screen, ReviewScreen):
             self.push_screen(ReviewScreen())
+
+    def action_weekly_review(self) -> None:
+        """`W` and the palette's "Weekly review": the week's review, at the step where it was left."""
+        if not isinstance(self.screen, WeeklyReviewScreen):
+            self.push_screen(WeeklyReviewScreen())
 
     def _theme_picked(self, theme: Theme) -> None:
         """A theme was picked (the command palette's Theme): it shows at once and is saved in config.toml."""
@@ -162,7 +172,7 @@ def create_app(
     retry_initial: float = 0.5,
     retry_max: float = 5.0,
     clock: Callable[[], float] | None = None,
-    review: bool = False,
+    review: bool | str = False,
 ) -> OxymusApp:
     """The TUI for a profile. With start_daemon, the daemon is started (in the background) if it is not running.
 
@@ -176,7 +186,7 @@ def create_app(
     return OxymusApp(connection, clock=clock or time.time, theme=theme, theme_problem=problem, review=review)
 
 
-def run(paths: Paths, *, start_daemon: bool = True, review: bool = False) -> int:
+def run(paths: Paths, *, start_daemon: bool = True, review: bool | str = False) -> int:
     app = create_app(paths, start_daemon=start_daemon, review=review)
     app.run()
     # However it ended (q, a signal, a crash in a screen), what was typed goes to disk.

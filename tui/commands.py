@@ -3,7 +3,7 @@
 `palette_commands(app, screen)` lists them for the screen the palette was opened on:
 
 - go to each section ("Approvals", key 5);
-- what works on every section: capture, pause or resume, the morning review, refresh every
+- what works on every section: capture, pause or resume, the morning and weekly reviews, refresh every
   source, the keys (`?`);
 - commands that belong to one section, run there (switching to it first): search memory
   (the search box focused, so what is typed goes in it), filter the activity log or show
@@ -79,6 +79,8 @@ def palette_commands(app: "OxymusApp", screen: Screen) -> list[PaletteCommand]:
     out += [
         PaletteCommand("Morning review", "Walk today's review: yesterday, calendar, inbox, approvals, top three (key R)",
                        app.action_review, "review"),
+        PaletteCommand("Weekly review", "Walk the week's review: the week, its questions, the reflection's proposals (key W)",
+                       app.action_weekly_review, "weekly_review"),
         PaletteCommand("Refresh every source", "Poll every source now (key r on Today)",
                        app.connection.refresh_state),
         PaletteCommand("Keys of this screen", "Every key of the screen in front, grouped (key ?)", app.action_help),

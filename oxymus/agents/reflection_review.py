@@ -475,6 +475,10 @@ class Review:
                           "memory": [rid for rid, _ in self.memory_added()]},
             "narrative": answer.narrative if answer else None,
             "matters": sorted(self.picked_top(answer)),
+            # what the weekly review shows step by step (oxymus/agents/weekly.py)
+            "headline": None if self.empty else self.headline(),
+            "sections": self.sections(self.picked_top(answer)),
+            "questions": [{"text": q, "context": context} for q, context in self.questions()],
         }
 
     def memory_summary(self) -> dict[str, Any]:

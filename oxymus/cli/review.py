@@ -1,4 +1,4 @@
-"""`oxymus review ...`: the guided morning review (in the TUI) and whether today's was done."""
+"""`oxymus review ...`: the guided morning and weekly reviews (in the TUI) and whether they were done."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from oxymus.cli.base import EXIT_OK, daemon_call, print_json, resolve_paths
 
 LABELS = {"yesterday": "Yesterday", "calendar": "Calendar", "inbox": "Inbox", "approvals": "Approvals",
           "top": "Top three", "done": "Done"}
+WEEKLY_LABELS = {"week": "The week", "questions": "Questions", "proposals": "Proposals", "done": "Done"}
 
 
 def register(command) -> None:
     """Add the commands to the parser through the `command` helper of `oxymus.cli.build_parser`."""
-    review = command("review", cmd_review_status, "the morning review: `morning` walks it in the TUI; `status` says if today's is done")
+    review = command("review", cmd_review_status, "the morning and weekly reviews: `morning` and `weekly` walk them in the TUI; "
+                                                  "`status` says if they are done")
     rsub = review.add_subparsers(title="review actions", metavar="ACTION")
 
     def rcommand(name: str, handler, help: str):
@@ -21,14 +23,25 @@ def register(command) -> None:
     q = rcommand("morning", cmd_review_morning, "open the TUI straight into today's morning review (starting the daemon if needed); "
                                                 "a review left earlier resumes at its step")
     q.add_argument("--no-start", action="store_true", help="do not start the daemon; wait for one")
-    q = rcommand("status", cmd_review_status, "is today's review done; where an unfinished one stopped; days since the last one")
+    q = rcommand("weekly", cmd_review_weekly, "open the TUI straight into the week's weekly review (starting the daemon if needed): "
+                                              "the reflection's review of the week, its questions, its proposals; "
+                                              "a review left earlier resumes at its step")
+    q.add_argument("--no-start", action="store_true", help="do not start the daemon; wait for one")
+    q = rcommand("status", cmd_review_status, "is today's review done; where an unfinished one stopped; days since the last one; "
+                                              "the same for the week's weekly review")
     q.add_argument("--json", action="store_true", help="print JSON")
 
 
 def cmd_review_morning(args) -> int:
     from oxymus.tui.app import run
 
-    return run(resolve_paths(), start_daemon=not args.no_start, review=True)
+    return run(resolve_paths(), start_daemon=not args.no_start, review="morning")
+
+
+def cmd_review_weekly(args) -> int:
+    from oxymus.tui.app import run
+
+    return run(resolve_paths(), start_daemon=not args.no_start, review="weekly")
 
 
 def cmd_review_status(args) -> int:
@@ -48,4 +61,13 @@ def cmd_review_status(args) -> int:
         print("last review: never")
     elif days > 0:
         print(f"last review: {st['last_done']} ({days} day{'s' if days != 1 else ''} ago)")
+    weekly = st.get("weekly")
+    if weekly:
+        head = f"weekly review ({weekly['week']})"
+        if weekly["status"] == "done":
+            print(f"{head}: done")
+        elif weekly["status"] == "open":
+            print(f"{head}: stopped at {WEEKLY_LABELS.get(weekly['step'], weekly['step'])}; `oxymus review weekly` resumes it there")
+        else:
+            print(f"{head}: not started; `oxymus review weekly` starts it")
     return EXIT_OK

@@ -19,6 +19,7 @@ from oxymus.agents.base import AgentRun, Artifact
 from oxymus.agents.dayplan import DayPlan, PlanSlot
 from oxymus.agents.review import Decision as ReviewDecision
 from oxymus.agents.review import ReviewRecord, ReviewView, Step
+from oxymus.agents.weekly import AnswerKind, ProposalDecision, WeeklyRecord, WeeklyStep, WeeklyView
 from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.memory import records as mem
 from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
@@ -434,6 +435,13 @@ class ReviewFinishResult(BaseModel):
     summary: str
 
 
+class WeeklyStatus(BaseModel):
+    week: str = Field(description="the ISO week under review (the reflection's: on Sunday this week)")
+    status: Literal["none", "open", "done"] = Field(description="none: that week's weekly review was not started")
+    step: WeeklyStep | None = Field(default=None, description="where an unfinished weekly review stopped")
+    finished_at: str | None = None
+
+
 class ReviewStatusResult(BaseModel):
     date: str = Field(description="today, in the configured zone")
     status: Literal["none", "open", "done"] = Field(description="none: today's review was not started")
@@ -442,6 +450,38 @@ class ReviewStatusResult(BaseModel):
     finished_at: str | None = None
     last_done: str | None = Field(default=None, description="the date of the last finished review (today's included)")
     days_since_last: int | None = Field(default=None, description="days since the last finished review (None: never)")
+    weekly: WeeklyStatus | None = Field(default=None, description="the weekly review of the week under review")
+
+
+class WeeklyAnswerIn(Params):
+    text: str = Field(default="", max_length=2000, description="the answer's words; empty: the question is skipped")
+    kind: AnswerKind = Field(default="reflection", description="the memory record it becomes: reflection or decision")
+
+
+class WeeklyStepParams(Params):
+    step: WeeklyStep = Field(description="the step these answers or decisions belong to")
+    answers: dict[str, WeeklyAnswerIn] = Field(default_factory=dict, max_length=20,
+                                               description="question id (q1, q2, …) -> the answer (Questions step)")
+    decisions: dict[str, ProposalDecision] = Field(default_factory=dict, max_length=500,
+                                                   description="action:<id> -> what was decided (Proposals step)")
+    go_to: WeeklyStep | None = Field(default=None, description="where the review stands now (default: the next step; "
+                                                               "`done` only through review.weekly_finish)")
+
+
+class WeeklyStepResult(BaseModel):
+    record: WeeklyRecord
+    problems: list[str] = Field(default_factory=list, description="answers that could not be recorded, in words")
+
+
+class WeeklyFinishParams(Params):
+    decisions: dict[str, ProposalDecision] = Field(default_factory=dict, max_length=500,
+                                                   description="action:<id> -> what was decided in the Proposals step")
+
+
+class WeeklyFinishResult(BaseModel):
+    record: WeeklyRecord
+    lines: list[str] = Field(description="what was recorded, one line each")
+    summary: str
 
 
 class Method(BaseModel):
@@ -494,7 +534,10 @@ METHODS: dict[str, Method] = {
         Method(name="review.get", summary="today's morning review: where it stopped, and each step's data (yesterday, calendar, inbox, approvals, candidates)", params=NoParams, result=ReviewView),
         Method(name="review.step", summary="record a morning review step's decisions and move to another step (carry, drop or check yesterday's items)", params=ReviewStepParams, result=ReviewStepResult),
         Method(name="review.finish", summary="finish today's review: write the day plan with the chosen top three, optionally propose a focus block", params=ReviewFinishParams, result=ReviewFinishResult),
-        Method(name="review.status", summary="is today's review done; where an unfinished one stopped; days since the last one", params=NoParams, result=ReviewStatusResult),
+        Method(name="review.status", summary="is today's review done; where an unfinished one stopped; days since the last one; the weekly review's state", params=NoParams, result=ReviewStatusResult),
+        Method(name="review.weekly_get", summary="the week's weekly review: where it stopped, the reflection's review of the week (made now if missing), its questions and waiting proposals", params=NoParams, result=WeeklyView),
+        Method(name="review.weekly_step", summary="record a weekly review step (answers become memory records through memory.update actions) and move on", params=WeeklyStepParams, result=WeeklyStepResult),
+        Method(name="review.weekly_finish", summary="record the week's weekly review as done (with the Proposals step's decisions), and say what was recorded", params=WeeklyFinishParams, result=WeeklyFinishResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]

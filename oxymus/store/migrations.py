@@ -521,6 +521,23 @@ def _m010_reviews(db: sqlite3.Connection) -> None:
     )
 
 
+def _m011_weekly_reviews(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE weekly_reviews (
+            week        TEXT PRIMARY KEY,             -- the ISO week reviewed, YYYY-Www
+            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+            step        TEXT NOT NULL CHECK (step IN ('week', 'questions', 'proposals', 'done')),
+            answers     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(answers)),
+            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
+            started_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            finished_at TEXT
+        ) STRICT
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -532,6 +549,7 @@ MIGRATIONS: list[Migration] = [
     Migration("008_flows", _m008_flows),
     Migration("009_agent_runs_stopped", _m009_agent_runs_stopped),
     Migration("010_reviews", _m010_reviews),
+    Migration("011_weekly_reviews", _m011_weekly_reviews),
 ]
 
 LATEST = len(MIGRATIONS)

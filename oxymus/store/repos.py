@@ -20,6 +20,7 @@ from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
 from oxymus.store.review_repo import ReviewRepo
 from oxymus.store.storage_errors import StorageError, classify
+from oxymus.store.weekly_repo import WeeklyRepo
 from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.store")
@@ -44,6 +45,7 @@ class Store:
         self.actions = ActionRepo(self)
         self.agents = AgentRepo(self)
         self.reviews = ReviewRepo(self)
+        self.weekly = WeeklyRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":

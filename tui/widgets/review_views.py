@@ -16,14 +16,16 @@ MARKS = {"carry": "→ carry", "drop": "✗ drop", "done": "✓ done", "accepted
          "snooze": "… snoozed", "skipped": "skipped"}
 
 
-def progress_text(step: str, finished: bool = False) -> Text:
-    """`Yesterday › Calendar › [Inbox] › Approvals › Top three › Done`: the current step bracketed and bold."""
+def progress_text(step: str, finished: bool = False, steps: tuple[str, ...] = STEPS,
+                  labels: dict[str, str] = LABELS) -> Text:
+    """`Yesterday › Calendar › [Inbox] › Approvals › Top three › Done`: the current step bracketed and bold
+    (the weekly review passes its own steps and labels)."""
     text = Text()
-    current = STEPS.index(step) if step in STEPS else 0
-    for n, name in enumerate(STEPS):
+    current = steps.index(step) if step in steps else 0
+    for n, name in enumerate(steps):
         if n:
             text.append(" › ", style="dim")
-        label = LABELS[name]
+        label = labels[name]
         if n == current:
             text.append(f"[{label}]", style="bold reverse")
         elif n < current or finished:
