@@ -17,7 +17,7 @@ from test_review_daemon import CONFIG, PLANS, seed_past, today
 SIZE = (80, 24)
 POLICY = '[[rule]]\nname = "memory needs me"\nkind = "memory.update"\noutcome = "require_approval"\n'
 SURE = "buy oat milk"  # triage: a next action, pre-selected
-CALL = "call Ana tomorrow 2pm about the workshop"  # triage: a calendar event, not offered without CalDAV
+CALL = "call Ana tomorrow 2pm about the workshop"  # triage: a next action (a calendar event needs CalDAV)
 
 
 @pytest.fixture
@@ -115,10 +115,12 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
 
         table = review(app).query_one("#inbox-review-table")
         texts = [e.capture.text for e in review(app).view.inbox]  # the rows, in order (shown cut to the column)
+        # Triage offers only what can be carried out: with no CalDAV calendar the call is a next action at
+        # most, and not pre-selected, so `A` leaves it alone.
+        call = review(app).view.inbox[texts.index(CALL)]
+        assert call.suggestion is not None and call.suggestion.to != "calendar_event" and not call.suggestion.preselected
         table.move_cursor(row=texts.index(CALL))
-        await pilot.press("y")
-        await until(pilot, lambda: any("Not offered" in n.message for n in app._notifications), what="why not offered")
-        await pilot.press("x")  # archive it instead
+        await pilot.press("x")  # archive it
         await pilot.press("A")  # and accept every pre-selected suggestion
         marks = {texts[i]: str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert marks == {SURE: "✓ accepted", CALL: "✓ archived"}
