@@ -1,6 +1,6 @@
 """A cockpit whose every date is fixed: a real daemon with its clock pinned by OXYMUS_NOW, seeded stores.
 
-Saturday 21 November 2026, 10:27 in Berlin for the daemon (it runs on from there), 10:30 for the TUI's
+Saturday 21 November 2026, 09:00 in Berlin for the daemon (it runs on from there), 10:30 for the TUI's
 frozen display clock. The daemon knows: a calendar (an ICS file: an all-day offsite, a standup, a
 dentist overlapping a call), PLANS.md, yesterday's day plan with two items left to carry, a review
 finished three days ago, three captures with fixed ids (so fixed times) and the triage agent's
@@ -20,7 +20,9 @@ from oxymus.kernel.ulid import new_ulid
 from oxymus.plans import parse
 from oxymus.store import capture_sql, db
 
-PINNED = "2026-11-21T09:27:00Z"  # 10:27 in Berlin: what the daemon calls now when it starts
+# 09:00 in Berlin: what the daemon calls now when it starts (it runs on from there). Ninety minutes before the
+# TUI's clock, so an age or an expiry shown to the minute does not move with the second the test takes to seed.
+PINNED = "2026-11-21T08:00:00Z"
 DAY = dt.date(2026, 11, 21)
 APP_NOW = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc).timestamp()  # the TUI's frozen clock
 
