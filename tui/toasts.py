@@ -1,11 +1,11 @@
 """Where notifications (Textual's toasts) show: never over the row the person acts on.
 
 Textual docks its toast rack at the bottom right, over a table's lower rows and the preview
-panes. Oxymus places the current screen's rack on the side of the focused list's cursor row
-that has more room (under the section bar when the cursor is in the lower half, above the
-footer when it is in the upper half) and caps its height to the rows between the bar or the
-footer and the cursor row, so a toast never covers it. With no list focused, toasts sit above
-the footer. The app calls `place` after every notification, cursor move, focus change and resize.
+panes. Oxymus makes toasts compact (app.tcss) and places the current screen's rack on the side
+of the focused list's cursor row that has more room (under the section bar when the cursor is in
+the lower half, at the bottom over the footer's keys when it is in the upper half) and caps its
+height to the rows between the bar or the screen's foot and the cursor row, so a toast never
+covers it. With no list focused, toasts sit at the bottom. The app calls `place` after every notification, cursor move, focus change and resize.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._toast import ToastRack  # the rack every screen has (Textual's notification area)
 
-EDGE = 1  # the section bar above, the footer below: toasts leave them free
+TOP = 1  # the section bar: toasts go under it
+BOTTOM = 0  # the footer: a toast may cover its keys for a moment (the status bar above it says what waits)
 
 
 def cursor_region(widget: Widget | None) -> Region | None:
@@ -38,13 +39,13 @@ def place(screen: Screen, focused: Widget | None) -> None:
     cursor = cursor_region(focused)
     styles = rack.styles
     if cursor is None or cursor.y < height // 2:
-        room = height - EDGE - (cursor.bottom if cursor is not None else EDGE)
+        room = height - BOTTOM - (cursor.bottom if cursor is not None else 0)
         styles.dock = "bottom"
         styles.align_vertical = "bottom"
-        styles.margin = (0, 0, EDGE, 0)
+        styles.margin = (0, 0, BOTTOM, 0)
     else:
-        room = cursor.y - EDGE
+        room = cursor.y - TOP
         styles.dock = "top"
         styles.align_vertical = "top"
-        styles.margin = (EDGE, 0, 0, 0)
+        styles.margin = (TOP, 0, 0, 0)
     styles.max_height = max(0, room)
