@@ -32,6 +32,7 @@ from oxymus.sources import secrets
 from oxymus.store import health, storage_errors
 from oxymus.store.migrations import SchemaError
 from oxymus.store.repos import Store
+from oxymus.time import clock
 
 log = logging.getLogger("oxymus.daemon")
 
@@ -39,6 +40,11 @@ log = logging.getLogger("oxymus.daemon")
 def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
     """Run until SIGTERM/SIGINT or `daemon.shutdown`; returns the exit status."""
     os.umask(0o077)  # the WAL holds recent captures: nothing we write is for other users
+    try:
+        now = clock.pinned(os.environ.get(clock.PIN_ENV))  # tests pin the daemon's day; unset: real time
+    except ValueError as exc:
+        print(f"oxymus daemon: {exc}", file=sys.stderr)
+        return 2
     paths.ensure()
     lock = ProfileLock(paths.lock_file)
     try:
@@ -53,7 +59,7 @@ def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
         )
         # Before anything opens it for writing: a damaged file is named and left as it is.
         health.check(paths.db_file)
-        return asyncio.run(_serve(paths, config))
+        return asyncio.run(_serve(paths, config, now))
     except Exception as exc:
         problem = exc if isinstance(exc, SchemaError) else storage_errors.classify(exc, paths.db_file)
         if problem is None:
@@ -67,7 +73,7 @@ def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
         lock.release()
 
 
-async def _serve(paths: Paths, config: Config) -> int:
+async def _serve(paths: Paths, config: Config, now=None) -> int:
     # We hold the lock, so any socket file here is a leftover from a daemon that died.
     if os.path.exists(paths.socket):
         log.warning("removing stale socket %s left by a previous daemon", paths.socket)
@@ -81,11 +87,12 @@ async def _serve(paths: Paths, config: Config) -> int:
     bus = EventBus()
     watcher = CaptureWatcher(store, bus)
     scheduler = make_scheduler(config.time.tzinfo())  # the one APScheduler: source polls and agent triggers
-    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret, scheduler=scheduler)
+    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret, scheduler=scheduler,
+                              now=now)
     keeper = PlansKeeper(plans_path(paths, config), store, bus, max_bytes=config.plans.max_bytes)
     desk = ActionDesk(
         store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
-        config_dir=paths.config_dir, secret=keyring_secret,
+        config_dir=paths.config_dir, secret=keyring_secret, now=now,
     )
     desk.local = DaemonLocalEffects(store, keeper, desk.now, bus)
     desk.policy()  # read now, so a broken policy.toml is reported at start
@@ -93,7 +100,7 @@ async def _serve(paths: Paths, config: Config) -> int:
     agents = AgentRuntime(
         store, bus, desk, zone=config.time.tzinfo(), artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
         settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
-        hot_budget_words=config.memory.hot_budget_words, scheduler=scheduler,
+        hot_budget_words=config.memory.hot_budget_words, scheduler=scheduler, now=now,
     )
     backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
     service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,

@@ -134,6 +134,8 @@ def render() -> str:
         "|---|---|",
         "| `OXYMUS_HOME` | puts the whole profile (config, data, state, runtime) under this folder |",
         "| `OXYMUS_CONFIG` | read this config file instead of the profile's `config.toml` |",
+        "| `OXYMUS_NOW` | the daemon's clock starts at this ISO time (with a zone) and runs on from there: tests and "
+        "screenshots pin the daemon's day with it |",
         "",
         "## RPC methods (JSON-RPC 2.0 over the Unix socket, one object per line)",
         "",

@@ -4,6 +4,7 @@ Layout:
     app.py         OxymusApp, create_app(), run(); the sections switched by keys, `?` for the keys
     theme.py       `[ui] theme` from config.toml at start; a theme picked in the palette saved there
     commands.py    the command palette (ctrl+p): every command by name, a Textual Provider
+    toasts.py      where notifications show: away from the focused list's cursor row, never over it
     outside/       what leaves the TUI for another program on a key: a URL in the browser, a shell
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands

@@ -22,15 +22,17 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import DataTable
 
 from oxymus.profile.config import DEFAULT_THEME
 from oxymus.profile.paths import Paths
 from oxymus.tui import theme as themes
+from oxymus.tui import toasts
 from oxymus.tui.commands import OxymusCommands, without_textual_keys
 from oxymus.tui.link.connection import DaemonConnection
 from oxymus.tui.link.messages import ThemeNotSaved, ThemeSaved
@@ -101,6 +103,22 @@ class OxymusApp(App[int]):
             self.action_weekly_review()
         elif self.start_review:
             self.action_review()
+
+    # ---- toasts never cover the row the person acts on (toasts.py) --------------------
+
+    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
+        super().notify(message, **kwargs)
+        self._place_toasts()
+
+    @on(DataTable.RowHighlighted)
+    @on(events.DescendantFocus)
+    @on(events.Resize)
+    def _moved(self, _message) -> None:
+        self.call_after_refresh(self._place_toasts)  # once the table has scrolled to its cursor
+
+    def _place_toasts(self) -> None:
+        if self.screen_stack:
+            toasts.place(self.screen, self.focused)
 
     def action_review(self) -> None:
         """`R` and the palette's "Morning review": today's review, at the step where it was left."""

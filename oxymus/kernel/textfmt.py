@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 
@@ -36,3 +37,11 @@ def open_count(shown: int, total: int | None) -> str:
     if total is None or total <= shown:
         return f"{shown:,} open"
     return f"showing {shown:,} of {total:,} open"
+
+
+def tilde(path: str) -> str:
+    """A path under the home folder written from `~` (shorter to read, and the same on every machine)."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and (path == home or path.startswith(home.rstrip(os.sep) + os.sep)):
+        return "~" + path[len(home.rstrip(os.sep)):]
+    return path

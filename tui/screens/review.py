@@ -25,7 +25,8 @@ from textual.widgets import Static
 
 from oxymus.agents.review import LABELS, STEPS, ReviewView, next_step
 from oxymus.tui.link.messages import (
-    ApprovalsLoaded, CaptureTriaged, Connected, DecisionFailed, DecisionMade, SuggestionAccepted, TriageFailed,
+    ApprovalsLoaded, CaptureAdded, CaptureTriaged, Connected, DecisionFailed, DecisionMade, InboxLoaded, SuggestionAccepted,
+    SuggestionsLoaded, TriageFailed,
 )
 from oxymus.tui.screens.review_link import FINISH, REVIEW, STEP, ReviewFailed, ReviewFinished, ReviewLoaded, ReviewStepped
 from oxymus.tui.screens.review_queue import ApprovalsPane, InboxPane
@@ -104,6 +105,9 @@ class ReviewScreen(Screen):
 
     @on(ReviewLoaded)
     def _loaded(self, message: ReviewLoaded) -> None:
+        if self.view is not None:  # asked again because the inbox changed: only the Inbox step follows
+            self.query_one(InboxPane).follow(message.view.inbox, message.view.inbox_total)
+            return
         self.view = view = message.view
         self.query_one("#review-loading", Static).display = False
         for name in STEPS:
@@ -154,7 +158,18 @@ class ReviewScreen(Screen):
 
     @on(CaptureTriaged)
     def _triaged(self, message: CaptureTriaged) -> None:
-        pass  # decided when sent; a refusal (TriageFailed) takes it back
+        """Ours were decided when sent (a refusal, TriageFailed, takes it back); another client's leaves the step."""
+        if not message.mine:
+            self.query_one(InboxPane).left(message.capture_id)
+
+    @on(CaptureAdded)
+    @on(InboxLoaded)
+    @on(SuggestionsLoaded)
+    def _inbox_changed(self, _message) -> None:
+        """A capture came in or the triage agent saved suggestions (the link's inbox, as the Inbox section follows it):
+        ask the review again, so the Inbox step shows them as the daemon offers them (newest answer wins)."""
+        if self.view is not None:
+            self.oxymus.connection.live.ask(REVIEW)
 
     @on(ApprovalsLoaded)
     def _queue(self, message: ApprovalsLoaded) -> None:

@@ -190,6 +190,40 @@ class InboxPane(StepPane):
         self.accept_ready()
         return dict(self.decisions)
 
+    # ---- following the inbox while the review is open ----------------------------------
+
+    def follow(self, inbox: list[InboxEntry], total: int) -> None:
+        """The daemon's inbox now (asked again after a capture was added or a suggestion saved elsewhere):
+        new captures come in on top, the rest take the daemon's newest suggestion, and one decided here keeps
+        its row and mark even after it left the inbox. The cursor stays on its capture."""
+        if self.view is None:
+            return
+        fresh = {e.capture.id: e for e in inbox}
+        shown = {e.capture.id for e in self.entries}
+        kept = [fresh.get(e.capture.id, e) for e in self.entries
+                if e.capture.id in fresh or f"capture:{e.capture.id}" in self.decisions]
+        entries = [e for e in inbox if e.capture.id not in shown] + kept
+        self._replace(entries, max(total, len(inbox)))
+
+    def left(self, capture_id: str) -> None:
+        """A capture was triaged elsewhere (another client, the CLI): its row goes, unless it was decided here."""
+        if self.view is None or f"capture:{capture_id}" in self.decisions:
+            return
+        entries = [e for e in self.entries if e.capture.id != capture_id]
+        if len(entries) != len(self.entries):
+            self._replace(entries, max(0, self.view.inbox_total - 1))
+
+    def _replace(self, entries: list[InboxEntry], total: int) -> None:
+        assert self.view is not None
+        table = self.query_one("#inbox-review-table", DataTable)
+        current = self.entries[table.cursor_row].capture.id if self.entries and table.cursor_row < len(self.entries) else None
+        self.view = self.view.model_copy(update={"inbox": entries, "inbox_total": total})
+        self._fill()
+        ids = [e.capture.id for e in entries]
+        if current in ids:
+            table.move_cursor(row=ids.index(current))
+            self._detail()
+
 
 class ApprovalsPane(StepPane):
     STEP = "approvals"

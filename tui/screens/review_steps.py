@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from oxymus.agents.review import ReviewView
 from oxymus.client.protocol import ReviewFinishResult
+from oxymus.kernel.textfmt import tilde
 from oxymus.tui.widgets.review_views import MARKS, timeline_text
 
 NOW_TICK = 30.0  # seconds between redraws of the timeline's now line
@@ -168,7 +169,7 @@ class DonePane(StepPane):
     def finished(self, result: ReviewFinishResult) -> None:
         text = Text("Review done. ", style="bold green")
         text.append("The day plan is written")
-        text.append(f": {result.path}\n\n" if result.path else ".\n\n")
+        text.append(f": {tilde(result.path)}\n\n" if result.path else ".\n\n")
         text.append("Top three\n", style="bold")
         for item in result.plan.top:
             text.append(f"{item.rank}. {item.title}\n")

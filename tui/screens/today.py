@@ -451,7 +451,8 @@ class TodayScreen(SectionScreen):
         details = [(name, text) for name, text in details if text is not None]
         trouble.display = bool(details)
         if one_line:
-            freshness.update(panels.sources_line(sources, elapsed, max(20, self.size.width - 2)))
+            width = freshness.content_size.width or self.size.width - 4  # laid out: inside the scrollbar, if any
+            freshness.update(panels.sources_line(sources, elapsed, max(20, width)))
         if details:
             out = Text()
             for n, (name, text) in enumerate(details):

@@ -40,7 +40,7 @@ def _local(iso: str, zone: ZoneInfo) -> dt.datetime:
 
 
 def timeline_text(plan: DayPlan, now: float) -> Text:
-    """Today's fixed events and free slots in time order, a now line where now is, all-day events and conflicts."""
+    """All-day events first, then today's fixed events and free slots in time order with a now line where now is, then conflicts."""
     try:
         zone = ZoneInfo(plan.zone)
     except (KeyError, ValueError):
@@ -57,6 +57,10 @@ def timeline_text(plan: DayPlan, now: float) -> Text:
     text.append(f"Working hours {plan.working_hours}", style="bold")
     text.append(f" · {duration_words(plan.free_minutes)} free" if plan.free_minutes else " · no free time left", style="dim")
     text.append("\n")
+    for ev in plan.events:  # all-day events first, as on Today: they frame the day rather than take a slot of it
+        if ev.all_day:
+            extra = f" (day {ev.day_of[0]} of {ev.day_of[1]})" if ev.day_of else ""
+            text.append(f"  all day       {ev.summary}{extra}\n", style="cyan")
     now_shown = False
     for starts, ends, when, what in rows:
         start, end = _local(starts, zone), _local(ends, zone)
@@ -71,10 +75,6 @@ def timeline_text(plan: DayPlan, now: float) -> Text:
         text.append(f"{what}\n", style=style)
     if not now_shown:
         text.append(f"── now {moment.astimezone(zone):%H:%M} " + "─" * 20 + "\n", style="bold red")
-    for ev in plan.events:
-        if ev.all_day:
-            extra = f" (day {ev.day_of[0]} of {ev.day_of[1]})" if ev.day_of else ""
-            text.append(f"  all day       {ev.summary}{extra}\n", style="cyan")
     for conflict in plan.conflicts:
         text.append(f"⚠ {conflict}\n", style="bold yellow")
     if not rows and not plan.events:

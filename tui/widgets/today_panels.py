@@ -415,8 +415,8 @@ def source_row(view: SourceView, elapsed: float, name_width: int) -> Text:
 def sources_line(items: list[SourceView], elapsed: float, width: int) -> Text:
     """Every source's freshness on one line: "Sources  bills ok 5s · git ok 4s · github failing 3x".
 
-    When they do not all fit, the sources that are fine are summed up ("3 ok, oldest 12s") and
-    the others keep their own words."""
+    When they do not all fit, the sources that are fine are summed up ("3 ok, oldest 12s", or only
+    "3 ok" when that is still too long) and the others keep their own words."""
     if not items:
         return fit([("Sources ", TITLE), (NO_SOURCES, DIM)], width)
     now = [SourceNow.of(v, elapsed) for v in items]
@@ -438,7 +438,10 @@ def sources_line(items: list[SourceView], elapsed: float, width: int) -> Text:
     groups = [each(s) for s in now if s.status != "ok"]
     if ok:
         oldest = max((s.age_s or 0.0) for s in ok)
-        groups.insert(0, [(f"{len(ok)} ok", GOOD), (f", oldest {duration(oldest)}", "")])
+        summed = joined([[(f"{len(ok)} ok", GOOD), (f", oldest {duration(oldest)}", "")], *groups])
+        if sum(cell_len(t) for t, _ in summed) <= width:
+            return fit(summed, width)
+        groups.insert(0, [(f"{len(ok)} ok", GOOD)])  # still too long: the fine ones' age goes before the others' words
     return fit(joined(groups), width)
 
 

@@ -1,0 +1,50 @@
+"""Toasts never cover the row the person acts on: through Pilot, with a real daemon and a long inbox, the
+focused table's cursor row (at the top, in the middle, at the bottom of the screen) is under no toast."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DaemonProcess, seed_captures, until
+from textual.widgets import DataTable
+from textual.widgets._toast import Toast
+
+from oxymus.tui import toasts
+from oxymus.tui.app import create_app
+from oxymus.tui.screens.inbox import InboxScreen
+
+ROWS = 40
+
+
+@pytest.fixture
+def long_inbox(profile):
+    seed_captures(profile, ROWS, "a thought worth keeping, number {i}")
+    d = DaemonProcess(profile).start()
+    yield d
+    d.stop()
+
+
+def shown_toasts(app) -> list:
+    return [t for t in app.screen.query(Toast) if t.region.height]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+@pytest.mark.parametrize("keys", [(), ("j",) * 6, ("G",)], ids=["top", "middle", "bottom"])
+async def test_a_toast_never_covers_the_cursor_row_of_the_focused_table(long_inbox, size, keys):
+    app = create_app(long_inbox.paths, start_daemon=False)
+    async with app.run_test(size=size, notifications=True) as pilot:  # run_test hides toasts unless asked
+        await until(pilot, lambda: app.connection.connected, what="the connection")
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.table.row_count == ROWS,
+                    what="the inbox")
+        table = app.focused
+        assert isinstance(table, DataTable)
+        await pilot.press(*keys)
+        for n in range(3):  # a stack of them, as a burst of answers brings
+            app.notify(f"Something happened, number {n}, worth two lines of a toast to say it all", title="Told")
+        await until(pilot, lambda: len(shown_toasts(app)) == 3, what="three toasts shown")
+        await pilot.pause()
+        row = toasts.cursor_region(table)
+        assert row is not None and table.region.contains_region(row), "the cursor row is on the screen"
+        on_top = {app.get_widget_at(x, row.y)[0] for x in range(row.x, row.right)}  # what the screen shows there
+        covering = [w for w in on_top if w is not table and table not in w.ancestors]  # its scrollbar is the table's
+        assert covering == [], f"cursor row {row} is under {covering}"

@@ -1,0 +1,51 @@
+"""Where notifications (Textual's toasts) show: never over the row the person acts on.
+
+Textual docks its toast rack at the bottom right, over a table's lower rows and the preview
+panes. Oxymus makes toasts compact (app.tcss) and places the current screen's rack on the side
+of the focused list's cursor row that has more room (under the section bar when the cursor is in
+the lower half, at the bottom over the footer's keys when it is in the upper half) and caps its
+height to the rows between the bar or the screen's foot and the cursor row, so a toast never
+covers it. With no list focused, toasts sit at the bottom. The app calls `place` after every notification, cursor move, focus change and resize.
+"""
+
+from __future__ import annotations
+
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable
+from textual.widgets._toast import ToastRack  # the rack every screen has (Textual's notification area)
+
+TOP = 1  # the section bar: toasts go under it
+BOTTOM = 0  # the footer: a toast may cover its keys for a moment (the status bar above it says what waits)
+
+
+def cursor_region(widget: Widget | None) -> Region | None:
+    """The focused table's cursor row on the screen (None: no table focused, or an empty one)."""
+    if not isinstance(widget, DataTable) or not widget.row_count or not widget.display:
+        return None
+    row = widget._get_row_region(widget.cursor_row)  # in the table's virtual space, header included
+    top = widget.content_region.y + row.y - int(widget.scroll_offset.y)
+    return Region(widget.content_region.x, top, widget.content_region.width, max(1, row.height))
+
+
+def place(screen: Screen, focused: Widget | None) -> None:
+    """Dock the screen's toast rack away from the focused list's cursor row."""
+    try:
+        rack = screen.get_child_by_type(ToastRack)
+    except Exception:  # a screen being built or torn down has none yet: nothing to place
+        return
+    height = screen.size.height
+    cursor = cursor_region(focused)
+    styles = rack.styles
+    if cursor is None or cursor.y < height // 2:
+        room = height - BOTTOM - (cursor.bottom if cursor is not None else 0)
+        styles.dock = "bottom"
+        styles.align_vertical = "bottom"
+        styles.margin = (0, 0, BOTTOM, 0)
+    else:
+        room = cursor.y - TOP
+        styles.dock = "top"
+        styles.align_vertical = "top"
+        styles.margin = (TOP, 0, 0, 0)
+    styles.max_height = max(0, room)
