@@ -13,6 +13,7 @@ from oxymus.daemon.service import Service
 
 class _Agents:
     llm = None
+    store = None
 
 
 class _Desk:
