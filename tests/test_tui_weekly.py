@@ -38,7 +38,7 @@ async def at_step(pilot, step: str):
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, WeeklyReviewScreen) and app.screen.view is not None
                 and app.screen.step == step, timeout=30, what=f"the weekly review at {step}")
-    assert f"[{LABELS[step]}]" in text(app, "#weekly-progress")
+    assert f"[{LABELS[step]}]" in text(app, "#review-progress")
 
 
 def weekly(profile) -> dict:
@@ -85,7 +85,7 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
         await until(pilot, lambda: not isinstance(app.screen, WeeklyReviewScreen), what="the review left")
         await pilot.press("W")  # and come back: the same step
         await at_step(pilot, "questions")
-        assert f"Weekly review · {week} · resumed at Questions" in text(app, "#weekly-title")
+        assert f"Weekly review · {week} · resumed at Questions" in text(app, "#review-title")
 
         table = app.screen.query_one("#questions-table")
         assert table.row_count == 3
