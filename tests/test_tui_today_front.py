@@ -340,3 +340,20 @@ def test_the_sources_line_sums_up_the_sources_that_are_fine_when_they_do_not_all
                                                    "github failing 3x")
     assert sources_line(views, 0.0, 60).plain == "Sources  3 ok, oldest 40s · github failing 3x"
     assert sources_line(views, 20.0, 60).plain == "Sources  3 ok, oldest 1m00s · github failing 3x", "ages tick"
+
+
+def test_a_top_three_reason_that_does_not_fit_goes_on_its_own_line_whole():
+    from oxymus.agents.dayplan import DayPlan, PlanItem
+    from oxymus.client.protocol import TodayPlanResult
+    from oxymus.today.view import Today
+    from oxymus.tui.widgets.today_panels import top_three
+
+    why = "overdue since Thu 3 Dec (3 days ago): 12.00 EUR"
+    items = [PlanItem(id="c1", rank=1, kind="deadline", title="Pay Domain renewal oxymus.dev", why=why, rule="overdue",
+                      ref_kind="deadline", ref="x"),
+             PlanItem(id="c2", rank=2, kind="deadline", title="Short", why="due today", rule="due", ref_kind="deadline", ref="y")]
+    result = TodayPlanResult.model_construct(plan=DayPlan.model_construct(made="Sun 6 Dec 06:30", ranking="rules", top=items))
+    lines = [line.plain for line in top_three(result, Today.model_construct(bills=[]), 60).lines]
+    assert lines == ["  1 Pay Domain renewal oxymus.dev", f"    {why}", "  2 Short — due today"]
+    assert [line.plain for line in top_three(result, Today.model_construct(bills=[]), 120).lines][0] == \
+        f"  1 Pay Domain renewal oxymus.dev — {why}"

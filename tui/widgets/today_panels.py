@@ -178,8 +178,14 @@ def top_three(result: TodayPlanResult | None, today: Today, width: int, plan_key
         panel.add(fit([("  Nothing urgent, due or planned: a free day.", DIM)], width))
     for item in plan.top:
         done = item.kind == "bill" and item.ref not in unpaid  # paid since the plan was made
-        panel.add(fit([(f"  {item.rank} ", "bold"), ("✓ " if done else "", GOOD), (item.title, DIM if done else "bold"),
-                       (f" — {item.why}", DIM)], width, shrink=(3, 2)), None if done else _plan_row(item.kind, item.ref, today))
+        row = None if done else _plan_row(item.kind, item.ref, today)
+        head = [(f"  {item.rank} ", "bold"), ("✓ " if done else "", GOOD), (item.title, DIM if done else "bold")]
+        whole = [*head, (f" — {item.why}", DIM)] if item.why else head
+        if sum(cell_len(text) for text, _ in whole) <= width or not item.why:
+            panel.add(fit(whole, width, shrink=(2,)), row)
+        else:  # the why on a line of its own rather than cut: it holds the amount, the date, the reason
+            panel.add(fit(head, width, shrink=(2,)), row)
+            panel.add(fit([("    ", ""), (item.why, DIM)], width, shrink=(1,)))
     return panel
 
 
