@@ -53,6 +53,10 @@ def _main(argv: list[str] | None) -> int:
         code = capture.main(argv[1:])
         if code is not None:
             return code
+    if argv[:1] == ["__complete"]:  # the shell asks at TAB time: answer before argparse is loaded
+        from oxymus.cli import completion
+
+        return completion.candidates(argv[1:])
     from oxymus.cli.base import EXIT_FAIL, EXIT_USAGE, Exit
     from oxymus.cli.daemon_cmds import cmd_tui
 
@@ -108,7 +112,9 @@ def build_parser():
         p.set_defaults(handler=handler)
         return p
 
-    from oxymus.cli import actions, agents, capture, daemon_cmds, inbox, memory, plans, recovery, review, state
+    from oxymus.cli import (
+        actions, agents, capture, completion, daemon_cmds, inbox, memory, plans, recovery, review, state,
+    )
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
     daemon_cmds.register_tui(command)
@@ -122,4 +128,5 @@ def build_parser():
     agents.register(command)
     recovery.register(command)
     daemon_cmds.register(command)
+    completion.register(command, parser)
     return parser

@@ -45,7 +45,8 @@ def register(command) -> None:
         ("undo", cmd_undo, "take back your approval or denial within the grace period, before it runs"),
     ]:
         p = command(name, handler, help)
-        p.add_argument("id", help="the action id, or a unique start of one (4+ characters)")
+        p.add_argument("id", help="the action id, or a unique start of one (4+ characters)").completer = (
+            "decided" if name == "undo" else "waiting")
         if name == "approve":
             p.add_argument("--payload", help="approve this edited payload (JSON) instead; it is decided by policy again")
         if name == "deny":
@@ -53,12 +54,12 @@ def register(command) -> None:
         p.add_argument("--json", action="store_true", help="print the action as JSON")
 
     p = command("snooze", cmd_snooze, "put a waiting action aside; it asks again at the time given")
-    p.add_argument("id", help="the action id, or a unique start of one (4+ characters)")
+    p.add_argument("id", help="the action id, or a unique start of one (4+ characters)").completer = "waiting"
     p.add_argument("--until", required=True, help="2h, 30m, tomorrow, tomorrow 9:00, monday, 2026-11-23 14:00")
     p.add_argument("--json", action="store_true", help="print the action as JSON")
 
     p = command("explain", cmd_explain, "an action's whole story: proposer, inputs, preview, the policy decision path, every status change, receipts")
-    p.add_argument("id", help="the action id, or a unique start of one (4+ characters)")
+    p.add_argument("id", help="the action id, or a unique start of one (4+ characters)").completer = "actions"
     p.add_argument("--json", action="store_true", help="print JSON (action, approvals, receipts, history)")
 
     p = command("pause", cmd_pause, "pause automation ('not today'): nothing executes until you resume or the time given")
@@ -67,7 +68,7 @@ def register(command) -> None:
     command("resume", cmd_resume, "resume automation; proposals that went stale while paused expire (summarised once)")
 
     p = command("log", cmd_log, "the audit log, newest first; --trace follows one trace from trigger to receipt")
-    p.add_argument("--trace", help="a trace id (or an action id: its trace)")
+    p.add_argument("--trace", help="a trace id (or an action id: its trace)").completer = "actions"
     p.add_argument("--subject", help="only events about this id")
     p.add_argument("--verb", help="a verb or prefix ending in *, e.g. action.*")
     p.add_argument("--problems", action="store_true", help="only failures, denials and expiries, and agent runs that failed or stopped")

@@ -33,10 +33,10 @@ def register(command) -> None:
     q.add_argument("--from-capture", metavar="CAPTURE_ID", help="the capture it comes from, by id or a unique start of one (linked, and triaged out of the inbox)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("show", cmd_memory_show, "one record, its provenance, links and history")
-    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)").completer = "records"
     q.add_argument("--json", action="store_true", help="print JSON (record and history)")
     q = mcommand("edit", cmd_memory_edit, "change a record; the previous version stays in its history")
-    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)").completer = "records"
     q.add_argument("--title")
     q.add_argument("--body", help="the new text, or - to read it from stdin")
     q.add_argument("--kind")
@@ -44,7 +44,7 @@ def register(command) -> None:
     q.add_argument("--tag", action="append", help="replace the tags (repeatable)")
     q.add_argument("--json", action="store_true", help="print the record as JSON")
     q = mcommand("forget", cmd_memory_forget, "archive a record to cold and out of retrieval (history kept)")
-    q.add_argument("id", help="its id, or a unique start of one (4+ characters)")
+    q.add_argument("id", help="its id, or a unique start of one (4+ characters)").completer = "records"
     q.add_argument("--purge", action="store_true", help="delete the record and its whole history for real")
     q = mcommand("budget", cmd_memory_budget, "how full hot memory is against its word budget")
     q.add_argument("--json", action="store_true", help="print JSON")

@@ -14,7 +14,7 @@ def register(command) -> None:
     p.add_argument("--json", action="store_true", help="print JSON (the shape is documented in README.md)")
 
     p = command("refresh", cmd_refresh, "poll sources now (all, one source id, or every source of a connector)")
-    p.add_argument("source", nargs="?", help="e.g. git, github, bills, calendar, calendar.personal")
+    p.add_argument("source", nargs="?", help="e.g. git, github, bills, calendar, calendar.personal").completer = "sources"
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("secret", cmd_secret, "store or remove a secret in the OS keyring (passwords, tokens); GH_TOKEN/GITHUB_TOKEN "
