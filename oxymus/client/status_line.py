@@ -40,8 +40,13 @@ def read_directly(db_file: str) -> dict:
 
     if not os.path.isfile(db_file) or os.path.getsize(db_file) == 0:
         raise NoDatabase(f"no database at {db_file}")
+    # A read-only connection to a WAL database creates its -wal and -shm files when they are
+    # missing. With neither there, the last writer checkpointed and closed: the file alone is the
+    # whole database, read as immutable (no locks, nothing created). With them, read through them.
+    wal = os.path.exists(db_file + "-wal") or os.path.exists(db_file + "-shm")
+    mode = "mode=ro" if wal else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(db_file)) + "?mode=ro", uri=True, timeout=1.0)
+        conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(db_file)) + "?" + mode, uri=True, timeout=1.0)
         try:
             return status_counts.read(conn)
         finally:
