@@ -34,7 +34,6 @@ def fetch(paths: paths_mod.Paths, *, timeout: float = 2.0) -> tuple[dict, bool]:
 def read_directly(db_file: str) -> dict:
     """The counts from the database file, read-only (`mode=ro`): the file and its folder stay as they are."""
     import sqlite3
-    import urllib.parse
 
     from oxymus.store import status_counts
 
@@ -46,10 +45,15 @@ def read_directly(db_file: str) -> dict:
     wal = os.path.exists(db_file + "-wal") or os.path.exists(db_file + "-shm")
     mode = "mode=ro" if wal else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect("file:" + urllib.parse.quote(os.path.abspath(db_file)) + "?" + mode, uri=True, timeout=1.0)
+        conn = sqlite3.connect(f"file:{_uri_path(db_file)}?{mode}", uri=True, timeout=1.0)
         try:
             return status_counts.read(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
         raise NoDatabase(f"cannot read {db_file}: {exc}") from None
+
+
+def _uri_path(path: str) -> str:
+    """The path as a file: URI's path (escaping what a URI would misread), without loading urllib."""
+    return os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
