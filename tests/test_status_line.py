@@ -44,7 +44,8 @@ def test_a_profile_without_a_database_says_so_and_creates_nothing(profile, home)
     assert status("--line") == (1, "oxymus down, no database")
     code, out = status("--waybar")
     bar = json.loads(out)
-    assert code == 1 and bar["text"] == "oxymus down, no database" and bar["class"] == "down"
+    # 0 for waybar, which hides a module whose command fails; the class says it is down.
+    assert code == 0 and bar["text"] == "oxymus down, no database" and bar["class"] == "down"
     assert profile.db_file in bar["tooltip"]
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
     assert not os.path.exists(profile.db_file)
@@ -122,6 +123,18 @@ def test_an_old_database_is_read_as_it_is_not_migrated(profile):
     db.close()
     before = profile_files(profile)
     assert status("--line") == (0, "✉1 ⏻")
+    assert profile_files(profile) == before
+
+
+def test_a_damaged_database_is_one_short_line_and_stays_as_it_was(profile):
+    profile.ensure()
+    Path(profile.db_file).write_bytes(b"this is not a database\n" * 200)
+    before = profile_files(profile)
+    code, out = status("--line")
+    assert (code, out) == (1, "oxymus down, database unreadable")
+    bar = json.loads(status("--waybar")[1])
+    assert bar["text"] == "oxymus down, database unreadable" and bar["class"] == "down"
+    assert f"cannot read {profile.db_file}" in bar["tooltip"]
     assert profile_files(profile) == before
 
 

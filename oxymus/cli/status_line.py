@@ -66,17 +66,18 @@ def main(argv: list[str]) -> int | None:
     try:
         counts, up = fetch(paths_mod.resolve())
     except NoDatabase as exc:
-        text = "oxymus down, no database"
-        if argv == ["--waybar"]:
-            print(json.dumps({"text": text, "tooltip": f"the daemon is down and there is nothing to read: {exc}", "class": "down"},
+        text = f"oxymus down, {exc.short}"
+        if argv == ["--waybar"]:  # exit 0: waybar hides a module whose command fails; "class" says it
+            print(json.dumps({"text": text, "tooltip": f"the daemon is down and there is nothing to count: {exc}", "class": "down"},
                              ensure_ascii=False))
-        else:
-            print(text)
+            return 0
+        print(text)
         return 1
     except Exception as exc:  # a bad OXYMUS_HOME, a socket path too long: one short line, never a traceback in a bar
-        text = f"oxymus: {exc}"
-        print(json.dumps({"text": "oxymus ?", "tooltip": text, "class": "down"}, ensure_ascii=False)
-              if argv == ["--waybar"] else text)
+        if argv == ["--waybar"]:
+            print(json.dumps({"text": "oxymus ?", "tooltip": f"oxymus: {exc}", "class": "down"}, ensure_ascii=False))
+            return 0
+        print(f"oxymus: {exc}")
         return 1
     print(json.dumps(waybar(counts, up), ensure_ascii=False) if argv == ["--waybar"] else line(counts, up))
     return 0

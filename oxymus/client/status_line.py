@@ -16,6 +16,10 @@ from oxymus.profile import paths as paths_mod
 class NoDatabase(Exception):
     """The profile has no database yet (or it cannot be read): there is nothing to count."""
 
+    def __init__(self, short: str, detail: str):
+        super().__init__(detail)
+        self.short = short  # a few words for the bar: "no database", "database unreadable"
+
 
 def fetch(paths: paths_mod.Paths, *, timeout: float = 2.0) -> tuple[dict, bool]:
     """(counts, daemon_up). Raises NoDatabase when the daemon is down and there is no database to read."""
@@ -38,7 +42,7 @@ def read_directly(db_file: str) -> dict:
     from oxymus.store import status_counts
 
     if not os.path.isfile(db_file) or os.path.getsize(db_file) == 0:
-        raise NoDatabase(f"no database at {db_file}")
+        raise NoDatabase("no database", f"no database at {db_file}")
     # A read-only connection to a WAL database creates its -wal and -shm files when they are
     # missing. With neither there, the last writer checkpointed and closed: the file alone is the
     # whole database, read as immutable (no locks, nothing created). With them, read through them.
@@ -51,7 +55,7 @@ def read_directly(db_file: str) -> dict:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise NoDatabase(f"cannot read {db_file}: {exc}") from None
+        raise NoDatabase("database unreadable", f"cannot read {db_file}: {exc}") from None
 
 
 def _uri_path(path: str) -> str:
