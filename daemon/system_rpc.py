@@ -11,11 +11,12 @@ from oxymus import PROTOCOL_VERSION, __version__
 from oxymus.actions.model import OPEN
 from oxymus.client import wire
 from oxymus.client.protocol import (
-    HelloParams, HelloResult, NoParams, ShutdownResult, StatusResult, SubscribeParams, SubscribeResult,
+    HelloParams, HelloResult, NoParams, ShutdownResult, StatusLineResult, StatusResult, SubscribeParams, SubscribeResult,
 )
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.store import status_counts
 from oxymus.store.repos import Store
 from oxymus.time.clock import now_iso
 
@@ -69,6 +70,11 @@ class SystemHandlers:
             llm=self._llm_status(),
             storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
         )
+
+    @rpc("status.line")
+    async def status_line(self, session: Session, p: NoParams) -> StatusLineResult:
+        rows = [await self.store.fetchall(sql) for sql in status_counts.QUERIES]
+        return StatusLineResult(**status_counts.summarize(*rows))
 
     def _llm_status(self) -> str | None:
         """What the last check said; status never waits on Ollama (agents check before each run)."""

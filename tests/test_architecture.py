@@ -165,6 +165,28 @@ def test_capture_path_stays_light(home):
     assert json.loads(out) == [0, []]
 
 
+def test_status_line_path_stays_light(home):
+    """`oxymus status --line` and `--waybar` with a database and the daemon down (the bench covers it up):
+    a status bar runs them every few seconds, so they load no pydantic, asyncio or argparse."""
+    from oxymus.profile import paths as paths_mod
+    from oxymus.store import db
+
+    paths = paths_mod.resolve({"OXYMUS_HOME": str(home)})
+    paths.ensure()
+    db.connect(paths.db_file).close()  # a migrated, empty store
+    code = (
+        "import sys, json\n"
+        "from oxymus.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        "codes = [main(['status', '--line']), main(['status', '--waybar'])]\n"
+        "sys.stdout = sys.__stdout__\n"
+        "heavy = ('pydantic', 'asyncio', 'argparse', 'textual', 'aiosqlite', 'platformdirs')\n"
+        "print(json.dumps([codes, sorted(m for m in sys.modules if m.split('.')[0] in heavy)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [[0, 0], []]
+
+
 def test_the_cycle_finder_finds_cycles():
     # The rules below pass only while the finder can fail: a three-step cycle, a
     # two-step one and a self-loop-free chain must come out as exactly two cycles.

@@ -5,6 +5,8 @@ never each other (tests/test_architecture.py checks it).
 
 `oxymus capture` is dispatched before argparse is even imported: it is the
 command people run most, mid-thought, and its budget is twice a bare Python start.
+`oxymus status --line` and `--waybar` take the same kind of path: a status bar runs them
+every few seconds.
 This module therefore imports nothing at load but `sys`.
 """
 
@@ -57,6 +59,12 @@ def _main(argv: list[str] | None) -> int:
         from oxymus.cli import completion
 
         return completion.candidates(argv[1:])
+    if argv[:1] == ["status"] and len(argv) == 2:
+        from oxymus.cli import status_line
+
+        code = status_line.main(argv[1:])
+        if code is not None:
+            return code
     from oxymus.cli.base import EXIT_FAIL, EXIT_USAGE, Exit
     from oxymus.cli.daemon_cmds import cmd_tui
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from oxymus.cli.base import EXIT_FAIL, EXIT_NOT_RUNNING, EXIT_OK, load_config, print_json, resolve_paths
+from oxymus.cli.base import EXIT_FAIL, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE, load_config, print_json, resolve_paths
 
 
 def register_tui(command) -> None:
@@ -20,6 +20,11 @@ def register(command) -> None:
 
     p = command("status", cmd_status, "is the daemon running: pid, uptime, socket, database, schema version")
     p.add_argument("--json", action="store_true", help="print JSON")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--line", action="store_true",
+                     help="one short line for a status bar (tmux, i3blocks, polybar): approvals waiting, open captures, "
+                          "problems, e.g. '⏳2 ✉5 ⚠1'; '✓' when all is calm; '⏻' when the daemon is down")
+    bar.add_argument("--waybar", action="store_true", help="the same as JSON for waybar's custom module: text, tooltip, class")
 
     command("up", cmd_up, "start the daemon in the background; returns once it answers")
     command("down", cmd_down, "stop the daemon gracefully")
@@ -38,6 +43,9 @@ def register(command) -> None:
 
 
 def cmd_status(args) -> int:
+    if args.line or args.waybar:  # `oxymus.cli.status_line` answers them alone, before argparse; here they came with more
+        print("oxymus status: --line and --waybar go alone (--waybar already prints JSON)", file=sys.stderr)
+        return EXIT_USAGE
     from oxymus.client import launcher
 
     paths = resolve_paths()

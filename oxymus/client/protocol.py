@@ -82,6 +82,16 @@ class HelloResult(BaseModel):
     pid: int
 
 
+class StatusLineResult(BaseModel):
+    approvals: int = Field(description="actions waiting for the person's decision (snoozed ones included)")
+    inbox: int = Field(description="open captures in the inbox")
+    problems: list[str] = Field(
+        default_factory=list,
+        description="each problem in words: a failing source, an agent whose latest run failed or stopped, "
+        "a kind of action whose latest finished one failed",
+    )
+
+
 class StatusResult(BaseModel):
     pid: int
     version: str
@@ -496,6 +506,7 @@ METHODS: dict[str, Method] = {
     for m in [
         Method(name="hello", summary="handshake; must be the first call on a connection", params=HelloParams, result=HelloResult),
         Method(name="status", summary="pid, uptime, socket, database and schema version", params=NoParams, result=StatusResult),
+        Method(name="status.line", summary="what a status bar shows: approvals waiting, open captures, problems (the queries `oxymus status --line` runs read-only when the daemon is down)", params=NoParams, result=StatusLineResult),
         Method(name="capture.add", summary="store a capture durably; idempotent on a client-chosen id", params=CaptureAddParams, result=CaptureAddResult),
         Method(name="inbox.list", summary="captures by status, newest first", params=InboxListParams, result=InboxListResult),
         Method(name="today.get", summary="the day: events, deadlines, bills, repos and PRs needing attention, source freshness", params=TodayParams, result=Today),
