@@ -8,16 +8,17 @@ import json
 
 from conftest import DaemonProcess, run_cli, write_config
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
-
 
 def vevent(uid: str, day: dt.date, summary: str) -> str:
     return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:{summary}\r\n"
             f"DTSTART:{day:%Y%m%d}T100000Z\r\nDTEND:{day:%Y%m%d}T110000Z\r\nEND:VEVENT\r\n")
 
 
-def test_a_day_outside_the_window_is_unknown_not_empty(profile, home):
-    yesterday, long_ago = TODAY - dt.timedelta(days=1), TODAY - dt.timedelta(days=30)
+def test_a_day_outside_the_window_is_unknown_not_empty(profile, home, monkeypatch):
+    # The daemon's day is pinned to the test's: a run that crosses midnight must not move the window under it.
+    today = dt.datetime.now(dt.timezone.utc).date()
+    monkeypatch.setenv("OXYMUS_NOW", f"{today}T12:00:00+00:00")
+    yesterday, long_ago = today - dt.timedelta(days=1), today - dt.timedelta(days=30)
     (home / "cal.ics").write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
                                   + vevent("recent", yesterday, "Dentist") + vevent("old", long_ago, "Old meeting")
                                   + "END:VCALENDAR\r\n")
@@ -31,7 +32,7 @@ def test_a_day_outside_the_window_is_unknown_not_empty(profile, home):
         inside = run_cli("today", "--date", yesterday.isoformat()).stdout.decode()
         assert "Dentist" in inside and "outside the calendar window" not in inside
 
-        first, last = TODAY - dt.timedelta(days=7), TODAY + dt.timedelta(days=30)
+        first, last = today - dt.timedelta(days=7), today + dt.timedelta(days=30)
         proc = run_cli("today", "--date", long_ago.isoformat())
         assert proc.returncode == 0, proc.stderr
         text = proc.stdout.decode()
@@ -46,7 +47,7 @@ def test_a_day_outside_the_window_is_unknown_not_empty(profile, home):
 
         after = run_cli("today", "--date", str(last + dt.timedelta(days=1))).stdout.decode()
         assert "outside the calendar window" in after
-        empty = run_cli("today", "--date", str(TODAY + dt.timedelta(days=3))).stdout.decode()
+        empty = run_cli("today", "--date", str(today + dt.timedelta(days=3))).stdout.decode()
         assert "nothing scheduled" in empty  # inside the window and empty: that is the truth
     finally:
         d.stop()
