@@ -1,7 +1,8 @@
 """Keeps PLANS.md read: parses it when it changes on disk, and applies Oxymus' edits to it.
 
 The file is the user's and the source of truth. It is re-read when its size or
-mtime changes (checked every second; no extra dependency). An edit is a minimal
+mtime changes: the directory is watched (inotify; a stat every `interval` seconds
+where there is none), so an idle daemon does not wake to look. An edit is a minimal
 patch against the exact bytes last parsed: if the file changed on disk in between,
 the edit is refused (`PlansConflict`), never applied blindly. Every edit is
 recorded in the audit log with the file's hash before and after.
@@ -19,6 +20,7 @@ import os
 from oxymus import plans
 from oxymus.client import wire
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.file_changes import FileChanges
 from oxymus.daemon.tasks import cancel
 from oxymus.kernel.ulid import new_ulid
 from oxymus.store.repos import Store
@@ -41,13 +43,20 @@ class PlansKeeper:
         self._stat: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
+        self._changes: FileChanges | None = None
 
     async def start(self) -> None:
+        # Watching starts before the first read, so a change in between is not missed.
+        directory, name = os.path.split(os.path.abspath(self.path))
+        self._changes = FileChanges(directory, {name}, poll_interval=self.interval)
+        self._changes.start()
         await self.reload()
-        self._task = asyncio.create_task(self._watch(), name="plans-watcher")
+        self._task = asyncio.create_task(self._watch(self._changes), name="plans-watcher")
 
     async def stop(self) -> None:
         await cancel(self._task)
+        if self._changes is not None:
+            self._changes.close()
 
     def _current_stat(self) -> tuple[int, int] | None:
         try:
@@ -56,9 +65,9 @@ class PlansKeeper:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    async def _watch(self) -> None:
+    async def _watch(self, changes: FileChanges) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            await changes.wait()
             try:
                 if self._current_stat() != self._stat:
                     await self.reload()
