@@ -82,6 +82,8 @@ class SourceRuntime:
         self.health = health
         self.lock = asyncio.Lock()
         self.failing_message: str | None = None
+        # Of the last poll whose items were stored; in memory only, so a restart parses once.
+        self.fingerprint: str | None = None
 
 
 class Coordinator:
@@ -108,8 +110,9 @@ class Coordinator:
         self.runtimes: dict[str, SourceRuntime] = {}
         self.jobs = SharedJobs("poll:", self.zone, scheduler)  # the daemon's one scheduler, or our own
 
-    def context(self) -> PollContext:
-        return PollContext(zone=self.zone, config_dir=self.config_dir, now=self._now, secret=self._secret, timeout=self.timeout)
+    def context(self, previous_fingerprint: str | None = None) -> PollContext:
+        return PollContext(zone=self.zone, config_dir=self.config_dir, now=self._now, secret=self._secret, timeout=self.timeout,
+                           previous_fingerprint=previous_fingerprint)
 
     def now_iso(self) -> str:
         return utc_iso(self._now())
@@ -187,11 +190,13 @@ class Coordinator:
     async def _poll(self, rt: SourceRuntime) -> None:
         h = rt.health
         h.last_attempt = self.now_iso()
-        ctx = self.context()
+        ctx = self.context(rt.fingerprint)
         try:
             result = await asyncio.wait_for(rt.source.poll(ctx), timeout=self.timeout * POLL_TIMEOUT_FACTOR)
             if not isinstance(result, PollResult):
                 raise TypeError(f"poll() returned {type(result).__name__}, not PollResult")
+            if result.unchanged and (rt.fingerprint is None or result.fingerprint != rt.fingerprint):
+                raise TypeError("poll() answered unchanged for a fingerprint it was not given")
         except SourceUnavailable as exc:
             await self._failed(rt, "unavailable", str(exc), exc.retry_after)
         except NeedsHuman as exc:
@@ -208,7 +213,9 @@ class Coordinator:
     async def _succeeded(self, rt: SourceRuntime, result: PollResult) -> None:
         h = rt.health
         previous = h.item_count
-        if not result.items and previous >= SUSPECT_MIN_ITEMS and h.suspect is None:
+        if result.unchanged:
+            pass  # the stored items and their warnings stand
+        elif not result.items and previous >= SUSPECT_MIN_ITEMS and h.suspect is None:
             h.suspect = f"answered with nothing where it had {previous} items; keeping them until the next poll agrees"
             log.warning("%s: %s", rt.source.id, h.suspect)
             self._reschedule(rt, min(rt.source.interval, 60.0))
@@ -217,11 +224,13 @@ class Coordinator:
                 log.info("%s: %s", rt.source.id, "the next poll agreed" if not result.items else "answered normally again")
             h.suspect = None
             diff = await self.store.state.replace(rt.source.id, result.items)
+            rt.fingerprint = result.fingerprint  # only once its items are stored
             h.item_count = await self.store.state.count(rt.source.id)
             if diff:
                 self.bus.publish("state.changed", {"source": rt.source.id, **diff.as_dict()})
+        if not result.unchanged:
+            h.warnings = result.warnings[:50]
         h.last_success = self.now_iso()
-        h.warnings = result.warnings[:50]
         if rt.failing_message is not None:
             log.info("%s: recovered after %d failed attempt(s)", rt.source.id, h.consecutive_failures)
             rt.failing_message = None

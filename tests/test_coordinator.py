@@ -142,6 +142,33 @@ async def test_sudden_empty_answer_is_held_back_until_confirmed(setup):
     assert view.suspect is None and view.item_count == 4
 
 
+async def test_an_unchanged_answer_keeps_the_state_and_counts_as_fresh(setup):
+    """A source that read the same as last time skips its parse; the stored items stand."""
+    coordinator, source, clock, store, events = setup
+    seen: list[str | None] = []
+    answers = [PollResult(items=[StateItem(source="fake", kind="fake.thing", key="a", observed_at="2026-11-21T08:00:00.000Z",
+                                           data={"v": 1})], warnings=["line 3: skipped"], fingerprint="v1"),
+               PollResult.same_as_before("v1"), PollResult.same_as_before("v0")]
+
+    async def poll(ctx):
+        seen.append(ctx.previous_fingerprint)
+        return answers.pop(0)
+
+    source.poll = poll
+    await coordinator.poll("fake")
+    drain(events)
+    clock.advance(600)
+    view = await coordinator.poll("fake")
+    assert (view.status, view.item_count, view.warnings) == ("ok", 1, ["line 3: skipped"])
+    assert view.last_success == utc_iso(clock.t)
+    assert [e["topic"] for e in drain(events)] == ["source.health"]  # no state.changed
+    # Claiming "unchanged" against a fingerprint it was not given is a connector bug, not a pass.
+    view = await coordinator.poll("fake")
+    assert view.error_class == "bug" and "not given" in view.last_error
+    assert len(await store.state.items(sources=["fake"])) == 1
+    assert seen == [None, "v1", "v1"]
+
+
 async def test_health_survives_a_restart(setup, tmp_path):
     coordinator, source, clock, store, events = setup
     source.script = [ITEMS, SourceUnavailable("down")]

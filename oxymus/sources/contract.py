@@ -79,6 +79,21 @@ class PollResult(BaseModel):
         default_factory=list,
         description="problems that did not stop the poll, each naming its file/line or item (a skipped bad event)",
     )
+    fingerprint: str | None = Field(
+        default=None,
+        description="what this poll read, in a few bytes (a file's stat, a body's hash, with the window): "
+                    "the next poll is given it as `PollContext.previous_fingerprint`",
+    )
+    unchanged: bool = Field(
+        default=False,
+        description="the source read the same as for `previous_fingerprint`, so `items` is empty and the stored "
+                    "state stands; only valid with that same fingerprint",
+    )
+
+    @classmethod
+    def same_as_before(cls, fingerprint: str) -> "PollResult":
+        """The answer of a source that saw nothing new: no parse, no items, the state kept."""
+        return cls(fingerprint=fingerprint, unchanged=True)
 
 
 class PollContext:
@@ -96,8 +111,12 @@ class PollContext:
         now: Callable[[], dt.datetime] | None = None,
         secret: Callable[[str], str | None] | None = None,
         timeout: float = 20.0,
+        previous_fingerprint: str | None = None,
     ):
         self.zone = zone
+        # The fingerprint of the last poll whose items were stored: a source that reads
+        # the same again may answer `PollResult.same_as_before` and skip its parse.
+        self.previous_fingerprint = previous_fingerprint
         self.config_dir = config_dir
         self._now = now or (lambda: dt.datetime.now(dt.timezone.utc))
         self._secret = secret or (lambda name: None)

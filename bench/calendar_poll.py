@@ -1,0 +1,130 @@
+"""How long a calendar poll takes: a 20,000-event .ics file, changed and unchanged.
+
+Polls an `IcsSource` the way the coordinator does (the last stored poll's
+fingerprint handed to the next) and times three rows, in the same run:
+
+- **icalendar parse**: `icalendar.Calendar.from_ical` on the file alone, the floor
+  for any poll that reads the file;
+- **poll, changed**: the file is touched before each poll, so it is read, parsed and
+  expanded into state items;
+- **poll, unchanged**: nothing changed since the last stored poll: a stat.
+
+    .venv/bin/python bench/calendar_poll.py            # 20,000 events, 3 runs (about 2 minutes)
+    .venv/bin/python bench/calendar_poll.py --events 2000 --runs 20 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from _stats import emit, footer, run_main, summary  # noqa: E402
+
+TARGET_CHANGED_S = 1.5
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def make_ics(n: int, today: dt.date) -> str:
+    """n events around today: most single, every 20th weekly; a realistic mix of fields."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//oxymus bench//EN"]
+    start = today - dt.timedelta(days=60)
+    for i in range(n):
+        day = start + dt.timedelta(days=i % 240)
+        hour = 8 + i % 10
+        lines += ["BEGIN:VEVENT", f"UID:bench-{i}@oxymus", f"DTSTAMP:20260101T000000Z",
+                  f"DTSTART;TZID=Europe/Berlin:{day:%Y%m%d}T{hour:02d}0000", "DURATION:PT45M",
+                  f"SUMMARY:Meeting {i} about the quarterly plan", f"LOCATION:Room {i % 30}",
+                  "DESCRIPTION:Agenda: review\\, decide\\, follow up."]
+        if i % 20 == 0:
+            lines.append("RRULE:FREQ=WEEKLY;COUNT=10")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=20_000, help="events in the file (default 20,000)")
+    ap.add_argument("--runs", type=int, default=3, help="timed polls per row (default 3)")
+    ap.add_argument("--json", action="store_true", help="print JSON on stdout (the table then goes to stderr)")
+    args = ap.parse_args(argv)
+
+    import icalendar
+
+    from oxymus.connectors.calendar import IcsEntry
+    from oxymus.connectors.calendar.source import IcsSource
+    from oxymus.sources.contract import PollContext
+
+    now = dt.datetime.now(dt.timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="oxcal-") as tmp:
+        path = Path(tmp) / "big.ics"
+        path.write_text(make_ics(args.events, now.astimezone(ZONE).date()))
+        source = IcsSource(IcsEntry(path=str(path), name="bench"), (30, 365), max_occurrences=1000)
+
+        def ctx(previous: str | None) -> PollContext:
+            return PollContext(zone=ZONE, config_dir=Path(tmp), now=lambda: now, timeout=600,
+                               previous_fingerprint=previous)
+
+        rows: dict[str, list[float]] = {"parse": [], "changed": [], "unchanged": []}
+        items = 0
+        fingerprint = None
+        for _ in range(args.runs):
+            data = path.read_bytes()
+            t = time.perf_counter()
+            icalendar.Calendar.from_ical(data)
+            rows["parse"].append(time.perf_counter() - t)
+
+            os.utime(path)  # a touch: the next poll must read it again
+            t = time.perf_counter()
+            result = asyncio.run(source.poll(ctx(fingerprint)))
+            rows["changed"].append(time.perf_counter() - t)
+            assert not result.unchanged
+            items, fingerprint = len(result.items), result.fingerprint
+
+            t = time.perf_counter()
+            again = asyncio.run(source.poll(ctx(fingerprint)))
+            rows["unchanged"].append(time.perf_counter() - t)
+            assert again.unchanged
+
+    stats = {name: summary([v * 1000 for v in values], (50, 90)) for name, values in rows.items()}
+    report = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "environment": {"python": sys.executable, "python_version": platform.python_version(), "cpus": os.cpu_count(),
+                        "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())},
+        "events": args.events, "items": items, "runs": args.runs,
+        "rows": [{"name": name, **s} for name, s in stats.items()],
+        "ratios": {"changed / parse": stats["changed"]["p50"] / stats["parse"]["p50"],
+                   "unchanged / changed": stats["unchanged"]["p50"] / stats["changed"]["p50"]},
+        "targets": {"changed_p50_s": TARGET_CHANGED_S},
+        "checks": [f"{items:,} state items from {args.events:,} events (window 30 days back, 365 ahead)"],
+        "warnings": [] if stats["changed"]["p50"] / 1000 <= TARGET_CHANGED_S else
+        [f"a changed poll takes {stats['changed']['p50'] / 1000:.2f} s, over the {TARGET_CHANGED_S} s target"],
+    }
+    emit(report, render(report), args.json)
+    return 0
+
+
+def render(report: dict) -> str:
+    labels = {"parse": "icalendar parse only", "changed": "poll, file changed", "unchanged": "poll, unchanged"}
+    lines = [f"calendar poll, {report['events']:,} events, {report['runs']} runs ({report['environment']['loadavg']} load)",
+             "", f"{'row':<22} {'p50 ms':>10} {'p90 ms':>10} {'min ms':>10}"]
+    for r in report["rows"]:
+        lines.append(f"{labels[r['name']]:<22} {r['p50']:>10.1f} {r['p90']:>10.1f} {r['min']:>10.1f}")
+    lines.append("")
+    lines += [f"{k}: {v:.4f}x" for k, v in report["ratios"].items()]
+    return "\n".join(lines + [""] + footer(report))
+
+
+if __name__ == "__main__":
+    run_main(main, "calendar_poll.py")
