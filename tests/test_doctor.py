@@ -136,6 +136,11 @@ def test_the_service_installed_but_stopped_is_a_problem(profile, systemctl, tmp_
     code, checks = _doctor()
     assert code == 1 and checks["service"]["status"] == "fail"
     assert "journalctl --user -u oxymus" in checks["service"]["fix"]
+    unit = Path(os.environ["XDG_CONFIG_HOME"], "systemd", "user", "oxymus.service")
+    unit.write_text(unit.read_text().replace("ExecStart=/", "ExecStart=/gone/"))  # a venv deleted since
+    _code, checks = _doctor()
+    assert checks["service"]["status"] == "fail" and "/gone/" in checks["service"]["detail"]
+    assert checks["service"]["fix"] == "`oxymus service install` again, with the `oxymus` you use now"
 
 
 def test_the_table_wraps_to_80_columns_and_keeps_every_word():

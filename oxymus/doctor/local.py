@@ -143,11 +143,12 @@ def backup_check(paths: Paths, cfg: config_mod.CoreConfig | None, now: dt.dateti
                     "`oxymus backup` makes one now; the running daemon makes one a day")
     when, newest = found[-1]
     age = now - when
-    words = f"{age.days} days" if age.days >= 2 else f"{age.total_seconds() / 3600:.0f} hours"
+    hours = age.total_seconds() / 3600
+    words = f"{age.days} days" if age.days >= 2 else f"{hours:.0f} hours" if hours >= 1.5 else "under an hour"
     if age > BACKUP_TOO_OLD:
         return warn("backup", f"the newest backup is {words} old ({newest})",
                     "`oxymus backup` makes one now; keep the daemon running (`oxymus service install`) for daily ones")
-    return ok("backup", f"newest {words} old ({os.path.basename(newest)}), {len(found)} in {paths.backup_dir}")
+    return ok("backup", f"the newest is {words} old ({os.path.basename(newest)}), {len(found)} in {paths.backup_dir}")
 
 
 def service_check() -> Check:
