@@ -37,7 +37,9 @@ def _repo(path: Path) -> Path:
     return path
 
 
-def test_a_good_profile_is_all_well(profile, session_bus, ollama_server, isolated_git, systemctl, tmp_path):  # noqa: F811
+def test_a_good_profile_is_all_well(profile, session_bus, ollama_server, isolated_git, systemctl, tmp_path,  # noqa: F811
+                                    monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # the table fits the terminal; a pipe's is 80 columns unless COLUMNS says
     repo = _repo(tmp_path / "blog")
     config = f'[git]\nrepos = ["{repo}"]\n\n[llm]\nhost = "{ollama_server.url}"\nmodel = "llama3.2"\n'
     write_config(profile, config)
