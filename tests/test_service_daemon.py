@@ -103,3 +103,34 @@ def test_a_stream_that_is_not_the_journal_keeps_the_log_file(tmp_path):
         assert logs.under_journal(fh, {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
         assert not logs.under_journal(fh, {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino + 1}"})
         assert not logs.under_journal(fh, {})
+
+
+def test_the_units_own_command_line_starts_a_daemon_that_says_ready(profile):
+    """ExecStart and Environment exactly as `oxymus service install` writes them, run as systemd would run them."""
+    import shlex
+
+    from oxymus.service import units
+
+    write_config(profile, "")
+    text = units.systemd_unit(units.find_executable(), units.profile_environment({"OXYMUS_HOME": profile.home}))
+    argv = shlex.split(next(line for line in text.splitlines() if line.startswith("ExecStart=")).removeprefix("ExecStart="))
+    env_lines = [shlex.split(line.removeprefix("Environment="))[0] for line in text.splitlines() if line.startswith("Environment=")]
+    env = {k: v for k, v in os.environ.items() if k != "OXYMUS_HOME"}
+    env.update(dict(line.split("=", 1) for line in env_lines))
+    address = f"/tmp/ox-notify-unit-{os.getpid()}.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(address)
+        env["NOTIFY_SOCKET"] = address
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        try:
+            assert "READY=1" in _receive(sock, 15, "READY=1")
+            with connect(profile.socket, timeout=2) as conn:
+                assert conn.call("status")["pid"] == proc.pid  # the unit's main process is the daemon itself
+            proc.send_signal(signal.SIGTERM)
+            assert "STOPPING=1" in _receive(sock, 15, "STOPPING=1")
+            assert proc.wait(15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+            os.unlink(address)
