@@ -29,11 +29,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.models import SourceHealth, SourceView
-from oxymus.plugins import broken_connectors, connectors
 from oxymus.profile.config import CoreConfig
-from oxymus.sources.contract import (
-    BrokenSource, NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, utc_iso,
-)
+from oxymus.sources.configured import build_sources
+from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, utc_iso
 from oxymus.store.repos import Store
 
 log = logging.getLogger("oxymus.daemon.coordinator")
@@ -43,28 +41,6 @@ BACKOFF_CAP = 900.0  # never wait longer than this between attempts (unless the 
 RETRY_AFTER_CAP = 3600.0
 SUSPECT_MIN_ITEMS = 3  # an empty answer after at least this many items is held back
 POLL_TIMEOUT_FACTOR = 3  # a whole poll may take this many times the per-request timeout
-
-
-def build_sources(config: CoreConfig) -> list[Source]:
-    """Every source the config asks for, from every installed connector."""
-    sources: list[Source] = []
-    for name, error in broken_connectors().items():
-        if getattr(config, name, None) is not None:
-            sources.append(BrokenSource(name, error))
-    for name, cls in connectors().items():
-        section = getattr(config, name, None)
-        if section is None:
-            continue
-        try:
-            sources.extend(cls.sources(section))
-        except Exception as exc:  # one connector's bug must not keep the others (or the daemon) down
-            log.exception("connector %s could not set up its sources", name)
-            sources.append(BrokenSource(name, f"connector {name!r} could not start: {type(exc).__name__}: {exc}"))
-    ids = [s.id for s in sources]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
-        raise ValueError(f"two sources share the id(s) {sorted(duplicates)}")
-    return sources
 
 
 def backoff_delay(failures: int, retry_after: float | None = None, *, rng: Callable[[], float] = random.random) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from oxymus import __version__
 from oxymus.action_kinds import action_specs
-from oxymus.daemon import logs
+from oxymus.daemon import logs, systemd
 from oxymus.daemon.agents import AgentRuntime
 from oxymus.daemon.backups import DailyBackups
 from oxymus.daemon.coordinator import Coordinator
@@ -125,12 +125,19 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
             "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
             __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
         )
+        # Under systemd (Type=notify): started only now that the socket answers; then the loop proves it lives.
+        systemd.notify(f"READY=1\nSTATUS=serving on {paths.socket}")
+        if (interval := systemd.watchdog_interval()) is not None:
+            watchdog = asyncio.create_task(systemd.watchdog_forever(interval), name="systemd-watchdog")
         await stop.wait()
     finally:
         # Also on a failed start: an open store keeps a non-daemon thread alive and the
         # process would hang instead of exiting with its error.
         log.info("stopping: finishing in-flight requests")
+        systemd.notify("STOPPING=1\nSTATUS=stopping")
         bus.publish("daemon.stopping", {})
+        if "watchdog" in locals():
+            watchdog.cancel()  # a slow, orderly stop is bounded by TimeoutStopSec, not by the watchdog
         if "maintenance" in locals():
             maintenance.cancel()  # housekeeping: nothing to wait for, the store's transactions are atomic
         await agents.stop()

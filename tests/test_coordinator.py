@@ -224,8 +224,10 @@ async def test_a_connector_that_cannot_start_is_a_failing_source_not_a_dead_daem
         def sources(cls, config):
             return [FakeSource("fine")]
 
-    monkeypatch.setattr(coord_mod, "connectors", lambda: {"boom": Exploding, "fine": Fine})
-    monkeypatch.setattr(coord_mod, "broken_connectors", lambda: {"plugin": "connector 'plugin' failed to load: ImportError: x"})
+    from oxymus.sources import configured
+
+    monkeypatch.setattr(configured, "connectors", lambda: {"boom": Exploding, "fine": Fine})
+    monkeypatch.setattr(configured, "broken_connectors", lambda: {"plugin": "connector 'plugin' failed to load: ImportError: x"})
 
     class Cfg:
         boom = fine = plugin = object()

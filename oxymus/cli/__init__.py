@@ -121,7 +121,7 @@ def build_parser():
         return p
 
     from oxymus.cli import (
-        actions, agents, capture, completion, daemon_cmds, inbox, memory, plans, recovery, review, state,
+        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, plans, recovery, review, service, state,
     )
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
@@ -136,5 +136,7 @@ def build_parser():
     agents.register(command)
     recovery.register(command)
     daemon_cmds.register(command)
+    service.register(command)
+    doctor.register(command)
     completion.register(command, parser)
     return parser
