@@ -60,6 +60,10 @@ def test_no_bus_the_missed_list_keeps_it_and_the_cli_shows_it(no_bus_daemon):
     everything = run_cli("notifications", "--all").stdout.decode()
     assert "missed" in everything and "[no desktop]" in everything
 
+    with d.client() as c:  # the next morning review starts with them
+        missed = c.call("review.get")["missed"]
+    assert len(missed) == 1 and missed[0].endswith("UTC  Rent is overdue")
+
     cleared = run_cli("notifications", "--seen")
     assert cleared.stdout.decode().strip() == "marked 1 missed notification seen"
     assert run_cli("notifications").stdout.decode().strip().endswith("no missed notifications")
