@@ -379,7 +379,8 @@ class NotificationServerProcess:
 async def _serve_main(address: str, record: str) -> None:
     with open(record, "a", encoding="utf-8") as out:
         def write(n: dict[str, Any]) -> None:
-            out.write(json.dumps(n) + "\n")
+            # When it arrived (wall clock), for bench/approval_notify.py.
+            out.write(json.dumps({**n, "received_at": time.time()}) + "\n")
             out.flush()
 
         bus, server = await serve(address, write)
