@@ -35,7 +35,7 @@ class NotifyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     app_name: str = Field(default="Oxymus", min_length=1, max_length=100, description="the application name the desktop shows")
-    enabled: bool = Field(default=True, description="false: notifications are recorded but not shown")
+    enabled: bool = Field(default=True, description="false: the desktop shows none (they are recorded, and an open TUI still shows them)")
     timeout_s: int | None = Field(
         default=None, ge=1, le=3600, examples=[10],
         description="seconds a notification stays on screen; unset: the desktop decides",

@@ -573,5 +573,8 @@ EVENT_TOPICS: dict[str, str] = {
                       "(data: id, agent, what, chars, pieces, tail: its last 80 characters on one line)",
     "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id, llm: 'available' or why not)",
     "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
+    "notification.posted": "a notification was shown, or tried on the desktop (data: id, kind, title, body, urgency, decides, "
+                           "desktop); a client that subscribes to it by name counts as one that shows it (the TUI: a toast and the bell)",
+    "notifications.changed": "the number of missed notifications not yet seen changed (data: missed)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }
