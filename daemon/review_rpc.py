@@ -151,7 +151,8 @@ class ReviewHandlers:
                                      sum(1 for y in items if y.default == "carry")),
             days_since_last=(today - done_day).days if done_day else None, plan=plan, plan_error=plan_error,
             candidates=cands, inbox=inbox, inbox_total=total, approvals=approvals, block_calendar=self._block_calendar(),
-            missed=[f"{n.created_at[:16].replace('T', ' ')} UTC  {n.title}" for n in await self.store.notices.listing(missed_only=True, limit=20)],
+            missed=[f"{dt.datetime.fromisoformat(n.created_at).astimezone(self.rt.zone):%a %H:%M}  {n.title}"
+                    for n in await self.store.notices.listing(missed_only=True, limit=20)],
         )
 
     # ---- methods -------------------------------------------------------------------------

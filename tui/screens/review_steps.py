@@ -98,7 +98,7 @@ class YesterdayPane(StepPane):
                      *(f"  {line}" for line in view.missed[:5])]
             if len(view.missed) > 5:
                 lines.append(f"  and {len(view.missed) - 5} more: oxymus notifications")
-            missed.update(Text("\n".join(lines), style="bold"))
+            missed.update(Text("\n".join(lines), style="bold", no_wrap=True, overflow="ellipsis"))  # one line each
         since = self.query_one("#yesterday-since", Static)
         head = f"Looking back at the plan of {view.yesterday_date}." if view.yesterday_date else "No earlier day plan to look back at."
         since.update(Text(head + (f"\n{view.since_line}" if view.since_line else ""), style="bold"))
