@@ -243,16 +243,20 @@ async def test_a_kind_switched_off_is_silenced_and_not_missed(tmp_path, monkeypa
 async def test_when_the_server_comes_back_waiting_approvals_and_missed_ones_are_shown(tmp_path, session_bus):
     async with Chain(tmp_path) as c:
         ask, _ = await c.desk.propose("test.ask", {"what": "push the blog"}, proposer=FINANCE)
-        assert ask.status == "awaiting_approval"
-        missed = await c.notify("Rent is overdue", kind="bill")
+        decided, _ = await c.desk.propose("test.ask", {"what": "delete the repo"}, proposer=FINANCE)
+        assert ask.status == decided.status == "awaiting_approval"
+        await c.notify("Rent is overdue", kind="bill")
         await c.run_due()  # no server on the bus yet
+        await c.desk.deny(decided.id)  # decided meanwhile: its Approve button would only fail
         rows = await c.store.notices.listing(missed_only=False)
-        assert {r.kind: r.state for r in rows} == {"approval": "missed", "bill": "missed"}
+        assert sorted((r.kind, r.state) for r in rows) == [("approval", "missed"), ("approval", "missed"), ("bill", "missed")]
         c.desk.notices.start()
         await asyncio.sleep(0)
         with NotificationServerThread(session_bus.address) as server:
             # Not server.wait_for: it blocks, and the watch runs on this loop.
             await eventually(lambda: len(server.notifications) >= 2, what="the missed ones shown when the server came")
+            # Shown in the order they were made (the denied request's between the two): had it been
+            # shown, it would be among the first two.
             shown = server.notifications
             assert sorted(n["summary"] for n in shown) == ["Approve? do push the blog", "Rent is overdue"]
             approval = next(n for n in shown if n["summary"].startswith("Approve?"))
@@ -270,9 +274,10 @@ async def test_when_the_server_comes_back_waiting_approvals_and_missed_ones_are_
                     break
                 await asyncio.sleep(0.01)
             assert status["now"] == "approved"
-        rows = {r.kind: r for r in await c.store.notices.listing(missed_only=False)}
-        assert rows["bill"].state == "delivered" and rows["bill"].desktop == "shown"
-        assert await c.store.notices.count_missed() == 0
+        rows = {r.title: r for r in await c.store.notices.listing(missed_only=False)}
+        assert rows["Rent is overdue"].state == "delivered" and rows["Rent is overdue"].desktop == "shown"
+        assert rows["Approve? do delete the repo"].state == "missed"  # listed until seen, not shown again
+        assert await c.store.notices.count_missed() == 1
 
 
 def test_quiet_until_names_the_end_in_utc():

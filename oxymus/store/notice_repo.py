@@ -106,10 +106,11 @@ class NoticeRepo:
         return [r[0] for r in rows]
 
     async def to_redeliver(self) -> list[Notification]:
-        """What the desktop did not show and still matters: missed and unseen, or asking a decision still open."""
+        """What the desktop did not show and still matters: missed and unseen, or asking a decision still waiting."""
         rows = await self.store.fetchall(
             f"SELECT {', '.join('n.' + c for c in _NAMES)} FROM notifications n LEFT JOIN actions a ON a.id = n.decides "
             "WHERE n.desktop IN ('unavailable', 'error') AND n.state != 'failed' AND "
-            "((n.state = 'missed' AND n.seen_at IS NULL) OR a.status IN ('awaiting_approval'))"
+            # An Approve button for a request already decided would only fail: those stay in the list.
+            "((n.decides IS NULL AND n.state = 'missed' AND n.seen_at IS NULL) OR a.status = 'awaiting_approval')"
             " ORDER BY n.created_at, n.id LIMIT 100")
         return [_row(r) for r in rows]
