@@ -160,6 +160,9 @@ class Courier:
 
     def start(self) -> None:
         spec = self.spec
+        if spec is not None and getattr(spec.config, "enabled", True):
+            # `oxymus status` says so from the start, not only after the first notification.
+            self.desk.notify_unavailable = spec.available()[1] or None
         if spec is not None and hasattr(spec, "watch") and self._watch is None:
             self._watch = asyncio.create_task(spec.watch(self.redeliver), name="notify-watch")
 
