@@ -484,7 +484,7 @@ class AgentRuntime:
             {"title": f"Agent {run.agent} {verb}"[:200],
              "body": (f"{run.error or run.summary}\n\n`oxymus agents history {run.agent}` shows the run; "
                       "`oxymus log --problems` lists it.")[:1000],
-             "urgency": "normal"},
+             "urgency": "normal", "kind": "agent", "facts": [f"agent-run:{run.id}"]},
             by="agents", reason=f"agent {run.agent} run {run.id} {verb}", key=f"agent-run:{run.id}", trace_id=run.trace_id,
         )
 

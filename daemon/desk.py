@@ -24,6 +24,7 @@ from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, Loc
 from oxymus.actions.errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
 from oxymus.actions.model import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
 from oxymus.daemon.events import EventBus
+from oxymus.daemon.notices import Courier, claims, inserts, record_for
 from oxymus.daemon.wakeups import Wakeups
 from oxymus.kernel.ulid import new_ulid
 from oxymus.profile.config import ConfigError
@@ -87,6 +88,7 @@ class ActionDesk:
         self.policy_error: str | None = None
         self._waiters: dict[str, list[asyncio.Future]] = {}
         self.notify_unavailable: str | None = None  # why desktop notifications cannot be shown, if so
+        self.notices = Courier(self)  # the delivery chain of notify.send (daemon/notices.py)
 
     # --- time and policy ----------------------------------------------------------------
 
@@ -200,10 +202,16 @@ class ActionDesk:
             existing = await self.repo.by_key(key)
             if existing is not None:
                 return existing, False
+        said = await self._already_said(kind, payload)
+        if said is not None:
+            return said, False
         ev = await self.evaluate(kind, payload, proposer, confidence)
         now = self.now()
         now_s = utc_iso(now)
         status = {"allow": "approved", "require_approval": "awaiting_approval", "deny": "denied"}[ev.decision.outcome]
+        notice_state, held_until = ("pending", None)
+        if kind == NOTIFY and status == "approved":
+            notice_state, held_until = await self.notices.hold(ev.prepared.payload, now)
         action_id = new_ulid()
         expires = utc_iso(now + dt.timedelta(seconds=ev.decision.expires_in_s)) if ev.decision.expires_in_s else None
         action = Action(
@@ -211,7 +219,8 @@ class ActionDesk:
             confidence=confidence, risk=ev.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
             preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status,
             max_attempts=self.specs[kind].max_attempts if kind != FLOW else 1,
-            next_attempt_at=now_s if status == "approved" else None, expires_at=expires, created_at=now_s, updated_at=now_s,
+            next_attempt_at=(held_until or now_s) if status == "approved" else None, expires_at=expires, created_at=now_s,
+            updated_at=now_s,
         )
         # A flow's steps wait in `proposed` for their turn; they carry the flow's decision, so the
         # database lets each run only on the flow's approval (migration 008's trigger).
@@ -237,8 +246,11 @@ class ActionDesk:
                 "outcome": ev.decision.outcome, "expires_at": expires,
             }),
         ]
-        if not await self.repo.insert(action, audit, steps):
-            existing = await self.repo.by_key(action.idempotency_key)
+        notice = record_for(action, state=notice_state, held_until=held_until) if kind == NOTIFY else None
+        if notice is not None:
+            audit += inserts(notice)
+        if not await self.repo.insert(action, audit, steps, claims=claims(notice) if notice is not None else None):
+            existing = await self.repo.by_key(action.idempotency_key) or await self._already_said(kind, payload)
             assert existing is not None
             return existing, False
         log.info("action %s %s proposed by %s: %s -> %s (%s)", action_id, kind, proposer.label(), action.preview.summary,
@@ -248,23 +260,23 @@ class ActionDesk:
             await self._ask(action)
         return action, True
 
+    async def _already_said(self, kind: str, payload: dict[str, Any]) -> Action | None:
+        """The notification that already announced every fact of this one, whoever proposed it (one per fact)."""
+        facts = payload.get("facts") if kind == NOTIFY else None
+        if not facts or not isinstance(facts, list):
+            return None
+        said = await self.store.notices.by_facts([str(f) for f in facts])
+        return await self.repo.get(said) if said else None
+
     async def notify_person(self, payload: dict[str, Any], *, by: str, reason: str, key: str, trace_id: str | None = None) -> Action | None:
         """A notification from the daemon itself, through the policy plane like any effect.
 
         Never fails the caller: what it is about is recorded anyway and shown by the
-        CLI and TUI. With no way to show notifications, it is not proposed at all
-        (said once in the log) rather than piling up failed actions.
+        CLI and TUI. Without a desktop it still reaches a TUI or the missed list
+        (daemon/notices.py).
         """
-        spec = self.specs.get(NOTIFY)
-        if spec is None:
+        if self.specs.get(NOTIFY) is None:
             return None
-        ok, why = spec.available()
-        if not ok:
-            if why != self.notify_unavailable:
-                log.warning("desktop notifications unavailable (%s); approvals wait in `oxymus approvals` and the TUI", why)
-            self.notify_unavailable = why
-            return None
-        self.notify_unavailable = None
         try:
             action, _ = await self.propose(NOTIFY, payload, proposer=Proposer(type="system", name=by), reason=reason,
                                            key=key, trace_id=trace_id)
@@ -280,7 +292,8 @@ class ActionDesk:
         await self.notify_person(
             {"title": f"Approve? {action.preview.summary}"[:200],
              "body": (action.reason or action.preview.body)[:1000], "urgency": "normal",
-             "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id},
+             "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id,
+             "kind": "approval", "facts": [f"approval:{action.id}:{action.updated_at}"]},
             by="approvals", reason=f"action {action.id} waits for your decision",
             key=f"ask:{action.id}:{action.updated_at}", trace_id=action.trace_id,
         )
@@ -468,7 +481,7 @@ class ActionDesk:
             await self.notify_person({
                 "title": f"While paused, {len(expired)} proposal{'s' if len(expired) != 1 else ''} went stale",
                 "body": "They expired and will not run: " + ", ".join(kinds) + ". `oxymus log --problems` lists them.",
-                "urgency": "low",
+                "urgency": "low", "kind": "pause",
             }, by="pause", reason="summary of what expired during the pause", key=f"pause-summary:{state.since}")
         self.poke()
         return len(expired)

@@ -25,7 +25,11 @@ class Subscriber:
         self.overflowed = False
 
     def wants(self, topic: str) -> bool:
-        return any(t == topic or (t.endswith("*") and topic.startswith(t[:-1])) for t in self.topics)
+        return any(_matches(t, topic) for t in self.topics)
+
+
+def _matches(pattern: str, topic: str) -> bool:
+    return pattern == topic or (pattern.endswith("*") and topic.startswith(pattern[:-1]))
 
 
 class EventBus:
@@ -40,13 +44,17 @@ class EventBus:
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
 
-    def publish(self, topic: str, data: dict[str, Any]) -> None:
+    def publish(self, topic: str, data: dict[str, Any]) -> int:
+        """Queue the event for every subscriber that wants it; returns how many asked for its topic
+        by name (or by its prefix): those show it, while a catch-all `*` subscriber only listens."""
         event = {"topic": topic, "ts": now_iso(), "data": data}
+        named = 0
         for sub in list(self.subscribers):
             if not sub.wants(topic) or sub.overflowed:
                 continue
             try:
                 sub.queue.put_nowait(event)
+                named += any(t != "*" and _matches(t, topic) for t in sub.topics)
             except asyncio.QueueFull:
                 sub.overflowed = True
                 log.warning("subscriber %s fell %d events behind; disconnecting it", sub.name, QUEUE_SIZE)
@@ -54,3 +62,4 @@ class EventBus:
                 # Make room for the end marker so its pusher wakes up and closes.
                 sub.queue.get_nowait()
                 sub.queue.put_nowait(None)
+        return named

@@ -174,7 +174,7 @@ class Executor:
             message = str(exc) or f"timed out after {self.timeout:.0f}s"
             return await self._retry_or_fail(running, message, getattr(exc, "retry_after", None))
         except ValidationError as exc:
-            return await self._fail(running, f"the stored payload is no longer valid: {exc.errors()[0]['msg']}")
+            return await self._fail(running, f"the stored payload is no longer valid: {exc.errors()[0]['msg']}", invalid=True)
         except asyncio.CancelledError:
             raise  # shutdown: the action stays executing and is recovered at the next start
         except (EffectError, SourceError) as exc:  # Permanent, NeedsHuman: the message says it all
@@ -201,6 +201,8 @@ class Executor:
         )
         log.info("action %s %s succeeded: %s%s", action.id, action.kind, receipt.summary, " (found already done)" if receipt.already_done else "")
         await self.desk.changed(done, "executing")
+        if done.kind == NOTIFY:
+            await self.desk.notices.delivered(done)
         return done
 
     async def _retry_or_fail(self, action: Action, message: str, retry_after: float | None) -> Action:
@@ -216,13 +218,15 @@ class Executor:
         await self.desk.changed(updated, "executing")
         return updated
 
-    async def _fail(self, action: Action, message: str) -> Action:
+    async def _fail(self, action: Action, message: str, invalid: bool = False) -> Action:
         updated = await self.repo.transition(
             action, "failed", actor="executor", now=self.desk.now_iso(), changes={"error": message},
             details={"error": message, "attempt": action.attempts},
         )
         log.error("action %s %s failed: %s", action.id, action.kind, message)
         await self.desk.changed(updated, "executing")
+        if action.kind == NOTIFY:
+            await self.desk.notices.failed(updated, invalid)  # it may still reach a TUI, else the missed list
         if action.flow_id is None:  # a flow's step or compensation: the flow tells, once, with what it did about it
             await self._tell(updated)
         return updated
@@ -235,5 +239,5 @@ class Executor:
         await self.desk.notify_person({
             "title": f"{head}: {action.preview.summary}"[:200],
             "body": f"{action.error}\n`oxymus explain {action.id}` shows what happened."[:2000],
-            "urgency": "critical" if action.risk == "high" else "normal",
+            "urgency": "critical" if action.risk == "high" else "normal", "kind": "failure", "facts": [f"failed:{action.id}"],
         }, by="executor", reason=f"action {action.id} failed", key=f"failed:{action.id}", trace_id=action.trace_id)

@@ -114,6 +114,7 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
         await coordinator.start()
         await keeper.start()
         await executor.start()
+        desk.notices.start()  # watches for a notification server to show what it missed
         # OXYMUS_AGENTS=off: nothing runs by itself (tests, debugging); `oxymus agents run NAME` still works.
         scheduled = os.environ.get("OXYMUS_AGENTS", "on").lower() not in ("off", "0", "no", "false")
         if not scheduled:
@@ -141,6 +142,7 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
         if "maintenance" in locals():
             maintenance.cancel()  # housekeeping: nothing to wait for, the store's transactions are atomic
         await agents.stop()
+        await desk.notices.stop()
         await executor.stop()
         await keeper.stop()
         await coordinator.stop()

@@ -151,6 +151,8 @@ class ReviewHandlers:
                                      sum(1 for y in items if y.default == "carry")),
             days_since_last=(today - done_day).days if done_day else None, plan=plan, plan_error=plan_error,
             candidates=cands, inbox=inbox, inbox_total=total, approvals=approvals, block_calendar=self._block_calendar(),
+            missed=[f"{dt.datetime.fromisoformat(n.created_at).astimezone(self.rt.zone):%a %H:%M}  {n.title}"
+                    for n in await self.store.notices.listing(missed_only=True, limit=20)],
         )
 
     # ---- methods -------------------------------------------------------------------------
@@ -241,6 +243,8 @@ class ReviewHandlers:
         record = view.record.model_copy(update={"status": "done", "step": "done", "top": chosen, "updated_at": now,
                                                 "finished_at": now})
         await self.store.reviews.save(record, actor=session.client, verb="review.done")
+        if view.missed:  # the review showed them first: seen
+            await self.store.notices.mark_seen(now)
         titles = "; ".join(f"{t.rank}. {t.title}" for t in plan.top) or "nothing urgent"
         summary = f"day plan written: {titles}" + (f"; focus block {block.preview.summary}: {block.status}" if block else "")
         return proto.ReviewFinishResult(record=record, plan=plan, path=saved.path, block=block, summary=summary)

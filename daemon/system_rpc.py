@@ -16,6 +16,7 @@ from oxymus.client.protocol import (
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
+from oxymus.models import NotificationsListParams, NotificationsListResult, NotificationsSeenParams, NotificationsSeenResult
 from oxymus.store import status_counts
 from oxymus.store.repos import Store
 from oxymus.time.clock import now_iso
@@ -85,6 +86,22 @@ class SystemHandlers:
         if last is None:
             return None
         return "available" if last.available else last.reason
+
+    @rpc("notifications.list")
+    async def notifications_list(self, session: Session, p: NotificationsListParams) -> NotificationsListResult:
+        return NotificationsListResult(
+            notifications=await self.store.notices.listing(missed_only=not p.all, limit=p.limit),
+            missed=await self.store.notices.count_missed(),
+            desktop=self.desk.notify_unavailable if self.desk is not None else None,
+        )
+
+    @rpc("notifications.seen")
+    async def notifications_seen(self, session: Session, p: NotificationsSeenParams) -> NotificationsSeenResult:
+        seen = await self.store.notices.mark_seen(now_iso(), p.ids or None)
+        missed = await self.store.notices.count_missed()
+        if seen and self.desk is not None:
+            self.desk.bus.publish("notifications.changed", {"missed": missed})
+        return NotificationsSeenResult(seen=seen, missed=missed)
 
     @rpc("subscribe")
     async def subscribe(self, session: Session, p: SubscribeParams) -> SubscribeResult:

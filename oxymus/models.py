@@ -92,3 +92,58 @@ def age_seconds(then_iso: str, now_iso: str) -> float:
         return datetime.fromisoformat(s)
 
     return (parse(now_iso) - parse(then_iso)).total_seconds()
+
+
+NotificationState = Literal["held", "pending", "delivered", "missed", "silenced", "failed"]
+DesktopState = Literal["pending", "shown", "shown_plain", "unavailable", "error", "off"]
+
+
+class Notification(BaseModel):
+    """One notification the daemon meant to show, and where it reached the person.
+
+    `state`: held (quiet hours or the rate limit; shown at `held_until`), pending (not yet
+    tried), delivered (the desktop or a TUI showed it), missed (neither did: listed by
+    `oxymus notifications` and the next review until seen), silenced (its kind is switched
+    off in `[notify.kinds]`), failed (it can never be shown: its stored payload is invalid).
+    """
+
+    id: str = Field(description="the notify.send action's id")
+    kind: str = Field(description="approval, bill, meeting, github, digest, failure, agent, pause or general")
+    title: str
+    body: str = ""
+    urgency: Literal["low", "normal", "critical"] = "normal"
+    decides: str | None = Field(default=None, description="the action its buttons approve or deny")
+    facts: list[str] = Field(default_factory=list, description="the fact keys it announces (one notification per fact)")
+    created_at: str
+    held_until: str | None = None
+    desktop: DesktopState = "pending"
+    desktop_at: str | None = None
+    desktop_note: str | None = Field(default=None, description="why the desktop did not show it, or how it was shown")
+    tui: Literal["pending", "shown", "none"] = "pending"
+    tui_at: str | None = None
+    state: NotificationState = "pending"
+    seen_at: str | None = None
+
+
+class NotificationsListParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    all: bool = Field(default=False, description="every notification, newest first (default: the missed ones not yet seen, oldest first)")
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class NotificationsListResult(BaseModel):
+    notifications: list[Notification]
+    missed: int = Field(description="missed and not yet seen")
+    desktop: str | None = Field(default=None, description="why the desktop cannot show notifications now, if so")
+
+
+class NotificationsSeenParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(default_factory=list, description="these missed notifications; empty: all of them")
+
+
+class NotificationsSeenResult(BaseModel):
+    seen: list[str]
+    missed: int

@@ -123,4 +123,9 @@ def start(profile, monkeypatch, theme: str | None = None) -> DaemonProcess:
             "kind": "decision", "title": "Publish on Thursdays"}}, "reason": "said so in Monday's capture"})["action"]
         assert waiting["status"] == "awaiting_approval", waiting
         d.waiting_id = waiting["id"]
+        # With no desktop and no TUI yet, its notification is missed; marked seen, so the cockpit
+        # opens as on any day without a "missed notifications" toast over it (test_notify_daemon.py has that).
+        wait_for(lambda: c.call("notifications.list", {"all": True})["notifications"], what="the approval's notification")
+        wait_for(lambda: c.call("notifications.seen", {})["missed"] == 0 and all(
+            n["state"] != "pending" for n in c.call("notifications.list", {"all": True})["notifications"]), what="it seen")
     return d

@@ -179,8 +179,9 @@ class FakeNotifications(ServiceInterface):
     with each dict, from the bus's event loop.
     """
 
-    def __init__(self, on_notify: Callable[[dict[str, Any]], None] | None = None):
+    def __init__(self, on_notify: Callable[[dict[str, Any]], None] | None = None, capabilities: tuple[str, ...] = ("actions", "body")):
         super().__init__(BUS_NAME)
+        self.capabilities = list(capabilities)  # without "actions": a server that shows no buttons
         self.received: list[dict[str, Any]] = []
         self.closed: list[int] = []
         self._next_id = 0
@@ -188,7 +189,7 @@ class FakeNotifications(ServiceInterface):
 
     @dbus_method()
     def GetCapabilities(self) -> Annotated[list[str], DBusSignature("as")]:
-        return ["actions", "body"]
+        return self.capabilities
 
     @dbus_method()
     def GetServerInformation(self) -> Annotated[tuple[str, str, str, str], DBusSignature("ssss")]:
@@ -233,10 +234,11 @@ class FakeNotifications(ServiceInterface):
         self.NotificationClosed(id, reason)
 
 
-async def serve(address: str, on_notify: Callable[[dict[str, Any]], None] | None = None) -> tuple[MessageBus, FakeNotifications]:
+async def serve(address: str, on_notify: Callable[[dict[str, Any]], None] | None = None,
+                capabilities: tuple[str, ...] = ("actions", "body")) -> tuple[MessageBus, FakeNotifications]:
     """Connect to the bus at `address` and own the notification service there; disconnect the bus to stop."""
     bus = await MessageBus(bus_address=address, bus_type=BusType.SESSION).connect()
-    server = FakeNotifications(on_notify)
+    server = FakeNotifications(on_notify, capabilities)
     bus.export(OBJECT_PATH, server)
     await bus.request_name(BUS_NAME)
     return bus, server
@@ -250,8 +252,9 @@ async def _disconnect(bus: MessageBus) -> None:
 class NotificationServerThread:
     """The fake server on its own event loop in a background thread (usable from sync and async tests)."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, capabilities: tuple[str, ...] = ("actions", "body")):
         self.address = address
+        self.capabilities = capabilities
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-notifications", daemon=True)
         self._bus: MessageBus | None = None
@@ -259,7 +262,7 @@ class NotificationServerThread:
 
     def start(self, timeout: float = 10.0) -> "NotificationServerThread":
         self._thread.start()
-        self._bus, self._server = asyncio.run_coroutine_threadsafe(serve(self.address), self._loop).result(timeout)
+        self._bus, self._server = asyncio.run_coroutine_threadsafe(serve(self.address, capabilities=self.capabilities), self._loop).result(timeout)
         return self
 
     def stop(self) -> None:
@@ -376,7 +379,8 @@ class NotificationServerProcess:
 async def _serve_main(address: str, record: str) -> None:
     with open(record, "a", encoding="utf-8") as out:
         def write(n: dict[str, Any]) -> None:
-            out.write(json.dumps(n) + "\n")
+            # When it arrived (wall clock), for bench/approval_notify.py.
+            out.write(json.dumps({**n, "received_at": time.time()}) + "\n")
             out.flush()
 
         bus, server = await serve(address, write)

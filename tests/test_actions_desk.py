@@ -97,6 +97,8 @@ class NotifyPayload(BaseModel):
     urgency: str = "normal"
     buttons: list[dict[str, Any]] = Field(default_factory=list)
     decides: str | None = None
+    kind: str = "general"
+    facts: list[str] = Field(default_factory=list)
 
 
 class FakeNotify(FakeSpec):

@@ -587,3 +587,25 @@ async def test_the_llm_only_words_the_digest(tmp_path, ollama_server, case):  # 
             assert "numbers not in the facts: 45" in run.summary
         # One new item, moderate; an LLM wording that did not validate makes it less sure.
         assert note.confidence == {"good": 0.65, "invented": 0.55, "down": 0.65}[case]
+
+
+# --- one notification per fact, across agents ------------------------------------------
+
+
+@pytest.mark.parametrize("order", [("finance", "sentinel"), ("sentinel", "finance")])
+async def test_finance_and_the_sentinel_announce_an_overdue_bill_once(tmp_path, order):
+    """The demo's situation: both agents see the same overdue bill; whoever runs first says it (fact keys)."""
+    async with AgentWorld(tmp_path, config_toml=CONFIG, files={"bills.toml": BILLS}, only=["sentinel", "finance"],
+                          now=dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)) as w:
+        w.sources = Coordinator(w)
+        w.runtime.coordinator = w.sources
+        await w.state("bills", [bill(w, "rent", "Rent", dt.date(2026, 11, 21))])
+        for name in order:
+            await w.run(name)
+        sent = [a for a in await w.actions() if a.kind == "notify.send"]
+        assert [a.proposer.name for a in sent] == [order[0]]
+        assert sent[0].payload["facts"] == ["bill:rent@2026-11-21:overdue:2026-11-23"] and sent[0].payload["kind"] == "bill"
+        # Both agents run again in the same day: still one.
+        for name in order:
+            await w.run(name)
+        assert len([a for a in await w.actions() if a.kind == "notify.send"]) == 1

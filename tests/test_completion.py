@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, start_daemon
+from conftest import run_cli, start_daemon, wait_for
 from oxymus.cli import build_parser, completion
 
 BIN = str(Path(sys.executable).parent)
@@ -77,6 +77,12 @@ def waiting(profile, home):
         assert action["status"] == "awaiting_approval", action
         record = c.call("memory.add", {"record": {"kind": "fact", "title": "The boiler is a Vaillant"}})
     d.action_id, d.record_id = action["id"], record["id"]
+
+    def asked() -> bool:  # the notification asking about it has run (it is an action too)
+        with d.client() as c:
+            return [n["state"] for n in c.call("notifications.list", {"all": True})["notifications"]] in (["missed"], ["delivered"])
+
+    wait_for(asked, what="the approval's notification to have run")
     yield d
     d.stop()
 
@@ -105,7 +111,9 @@ def test_fish_completes_subcommands_options_choices_and_action_ids(home, waiting
     assert sorted(fish(script, "oxymus app")) == ["approvals", "approve"]
     assert sorted(fish(script, "oxymus memory search --t")) == ["--tag", "--tier"]
     assert sorted(fish(script, "oxymus secret ")) == ["delete", "set"]
-    assert fish(script, "oxymus explain ") == [waiting.action_id]
+    # Every action: the waiting one and the notification that asked you about it (recorded even with no desktop).
+    explained = fish(script, "oxymus explain ")
+    assert waiting.action_id in explained and len(explained) == 2
     # `policy explain` is not `explain`: the path is walked, not guessed from one word.
     assert waiting.action_id not in fish(script, "oxymus policy explain ")
 

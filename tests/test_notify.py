@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import eventually
-from dbus_session import NotificationServerProcess, notification_server, session_bus  # noqa: F401 - fixtures
+from dbus_session import NotificationServerProcess, NotificationServerThread, notification_server, session_bus  # noqa: F401 - fixtures
 from pydantic import ValidationError
 
 from oxymus.action_kinds import action_specs
-from oxymus.actions.effects import ActionContext, Permanent, Transient
+from oxymus.actions.effects import ActionContext
 from oxymus.connectors.notify import NotifyConfig, NotifyConnector
 from oxymus.connectors.notify.send import NotifySend, bus_available, close_notifiers
 
@@ -101,25 +101,47 @@ async def test_a_failing_button_handler_is_logged_not_raised(notification_server
     await eventually(lambda: "store is closed" in caplog.text, what="the handler's failure in the log")
 
 
-async def test_no_bus_is_permanent_and_says_why(monkeypatch):
+async def test_no_bus_is_not_a_failure_the_receipt_says_unshown(monkeypatch):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    with pytest.raises(Permanent) as err:
-        await send({"title": "hello"})
-    assert str(err.value) == "no D-Bus session bus: desktop notifications cannot be shown (DBUS_SESSION_BUS_ADDRESS is unset)"
+    receipt = await send({"title": "hello"})
+    assert receipt.data["shown"] is False and receipt.data["desktop"] == "unavailable"
+    assert receipt.data["note"] == "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)"
     assert bus_available() == (False, "DBUS_SESSION_BUS_ADDRESS is unset")
+    assert NotifySend().available()[0] is True  # still proposed: it goes to a TUI or the missed list
 
 
-async def test_a_bus_address_with_nothing_behind_it_is_permanent(monkeypatch):
+async def test_a_bus_address_with_nothing_behind_it_is_unshown(monkeypatch):
     gone = os.path.join(tempfile.mkdtemp(prefix="ox-", dir="/tmp"), "bus")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={gone}")
-    with pytest.raises(Permanent, match=rf"no D-Bus session bus: .*{gone}: no such file or directory"):
-        await send({"title": "hello"})
+    receipt = await send({"title": "hello"})
+    assert receipt.data["desktop"] == "unavailable" and f"{gone}: no such file or directory" in receipt.data["note"]
 
 
-async def test_a_bus_without_a_notification_server_is_transient(session_bus):
+async def test_a_bus_without_a_notification_server_is_unshown_not_failed(session_bus):
     assert bus_available()[0] is True
-    with pytest.raises(Transient, match="no notification server on the session bus"):
-        await send({"title": "hello"})
+    receipt = await send({"title": "hello"})
+    assert receipt.data["desktop"] == "unavailable" and "no notification server on the session bus" in receipt.data["note"]
+    receipt = await send({"title": "t", "buttons": [{"id": "approve", "label": "OK"}], "decides": "A1"})
+    assert receipt.data["desktop"] == "unavailable"
+
+
+async def test_a_server_without_buttons_gets_a_hint_to_open_oxymus(session_bus):
+    with NotificationServerThread(session_bus.address, capabilities=("body",)) as server:
+        receipt = await send({"title": "Approve? push", "body": "3 files", "buttons": [{"id": "approve", "label": "Approve"}],
+                              "decides": "ACT1"})
+        (n,) = server.wait_for(1)
+    assert "approve" not in n["actions"]  # desktop-notifier still asks for the click on the notification ("default")
+    assert n["body"] == "3 files\nOpen Oxymus (oxymus tui) to approve, or: oxymus approve ACT1"
+    assert receipt.data["desktop"] == "shown_plain" and "without buttons" in receipt.summary
+
+
+async def test_a_kind_switched_off_is_recorded_not_shown(notification_server):
+    from oxymus.connectors.notify.config import NotifyKinds
+
+    receipt = await send({"title": "digest", "kind": "digest"}, NotifyConfig(kinds=NotifyKinds(digest=False)))
+    assert receipt.data["desktop"] == "off" and receipt.data["note"] == "notify.kinds.digest is false"
+    await send({"title": "bill", "kind": "bill"}, NotifyConfig(kinds=NotifyKinds(digest=False)))
+    assert [n["summary"] for n in notification_server.wait_for(1)] == ["bill"]
 
 
 async def test_disabled_records_without_showing(notification_server):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PLANS_NEED_ME, DaemonProcess, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, until, wait_for, write_config
 
 from oxymus.models import AuditEvent
 from oxymus.tui.app import OxymusApp, create_app
@@ -30,9 +30,15 @@ def log_daemon(profile):
 
 
 def propose(d: DaemonProcess, text: str) -> dict:
+    """A plans.edit waiting for approval, once the notification that asks about it has run (its events, on the
+    same trace, are in the log too)."""
     with d.client() as conn:
-        return conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": text},
-                                             "reason": f"to {text.lower()}"})["action"]
+        action = conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": text},
+                                               "reason": f"to {text.lower()}"})["action"]
+        wait_for(lambda: any(n["decides"] == action["id"] and n["state"] != "pending"
+                             for n in conn.call("notifications.list", {"all": True})["notifications"]),
+                 what="the approval's notification")
+    return action
 
 
 def deny(d: DaemonProcess, action_id: str, reason: str) -> None:
@@ -43,6 +49,14 @@ def deny(d: DaemonProcess, action_id: str, reason: str) -> None:
 def verbs(screen: ActivityScreen) -> list[str]:
     table = screen.table
     return [table.get_row_at(i)[2].plain for i in range(table.row_count)] if table.display else []
+
+
+def of(screen: ActivityScreen, action: dict, column: int = 2) -> list[str]:
+    """One column of the rows about `action` (not the notification that asked about it)."""
+    table = screen.table
+    short = f"{action['id'][:8]}…{action['id'][-6:]}"
+    rows = [table.get_row_at(i) for i in range(table.row_count)] if table.display else []
+    return [row[column].plain for row in rows if row[3].plain == short]
 
 
 def seqs(screen: ActivityScreen) -> list[int]:
@@ -69,17 +83,17 @@ async def test_activity_shows_the_log_newest_first_and_follows_it_live(log_daemo
     app = create_app(log_daemon.paths, start_daemon=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_activity(pilot)
-        await until(pilot, lambda: verbs(screen)[:3] == ["action.denied", "action.awaiting_approval", "action.proposed"],
+        await until(pilot, lambda: of(screen, first)[:3] == ["action.denied", "action.awaiting_approval", "action.proposed"],
                     what="the three events")
         assert seqs(screen) == sorted(seqs(screen), reverse=True), "newest first"
         row = screen.table.get_row_at(0)
         assert row[1].plain == "user" and row[4].plain == "we have milk"
         assert row[3].plain == f"{first['id'][:8]}…{first['id'][-6:]}"
 
-        propose(log_daemon, "Buy bread")  # from outside: it shows up on top
-        await until(pilot, lambda: verbs(screen)[:2] == ["action.awaiting_approval", "action.proposed"],
+        bread = propose(log_daemon, "Buy bread")  # from outside: it shows up on top
+        await until(pilot, lambda: of(screen, bread)[:2] == ["action.awaiting_approval", "action.proposed"],
                     what="the new proposal on top")
-        assert "PLANS.md: add to Next actions: Buy bread" in notes(screen)[1]
+        assert "PLANS.md: add to Next actions: Buy bread" in of(screen, bread, 4)[1]
         assert seqs(screen) == sorted(seqs(screen), reverse=True)
         assert "events loaded" in str(screen.query_one("#summary").render())
 
@@ -104,11 +118,13 @@ async def test_problems_only_and_the_text_filter(log_daemon):
         await pilot.press("slash")
         await until(pilot, lambda: screen.query_one("#activity-filter").has_focus, what="the filter field")
         await pilot.press(*"bread")
-        await until(pilot, lambda: verbs(screen) == ["action.proposed"], what="the rows matching 'bread'")
-        assert notes(screen) == ["PLANS.md: add to Next actions: Buy bread"]
+        # Its proposal, and the notification that asked about it (proposed, and its receipt).
+        wanted = ["action.succeeded", "action.proposed", "action.proposed"]
+        await until(pilot, lambda: verbs(screen) == wanted, what="the rows matching 'bread'")
+        assert notes(screen)[2] == "PLANS.md: add to Next actions: Buy bread"
         await pilot.press("enter")  # keeps the filter, back to the rows
         await until(pilot, lambda: screen.table.has_focus, what="the rows focused")
-        assert verbs(screen) == ["action.proposed"]
+        assert verbs(screen) == wanted
         await pilot.press("escape")  # clears it
         await until(pilot, lambda: len(verbs(screen)) >= 8, what="the filter cleared")
 
@@ -124,7 +140,8 @@ async def test_enter_follows_a_trace_and_escape_goes_back(log_daemon):
         everything = len(verbs(screen))
         await pilot.press("enter")  # on the denial: its trace
         await until(pilot, lambda: screen.trace_id == milk["trace_id"] and screen.loaded, what="the trace")
-        assert verbs(screen)[:3] == ["action.proposed", "action.awaiting_approval", "action.denied"], "oldest first"
+        assert of(screen, milk)[:3] == ["action.proposed", "action.awaiting_approval", "action.denied"], "oldest first"
+        assert len(verbs(screen)) > 3, "the notification that asked about it is on its trace"
         assert all(e.trace_id == milk["trace_id"] for e in screen.trace)
         assert seqs(screen) == sorted(seqs(screen))
         assert milk["trace_id"] in str(screen.query_one("#activity-trace").render())

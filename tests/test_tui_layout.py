@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PLANS_NEED_ME, DaemonProcess, run_cli, start_daemon, until, write_config
+from conftest import PLANS_NEED_ME, DaemonProcess, run_cli, start_daemon, until, wait_for, write_config
 from textual.geometry import Region
 
 from oxymus.tui.app import OxymusApp, create_app
@@ -32,9 +32,13 @@ def waiting_daemon(profile):
 
 
 def propose(d: DaemonProcess, text: str) -> dict:
+    """A plans.edit waiting for approval, once the notification asking about it has run (its events are logged too)."""
     with d.client() as conn:
         action = conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": text},
                                                "reason": "test"})["action"]
+        wait_for(lambda: any(n["decides"] == action["id"] and n["state"] != "pending"
+                             for n in conn.call("notifications.list", {"all": True})["notifications"]),
+                 what="the approval's notification")
     assert action["status"] == "awaiting_approval", action
     return action
 
@@ -205,7 +209,7 @@ async def open_activity(pilot, rows: int):
     await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
     await pilot.press("6")
     await until(pilot, lambda: isinstance(app.screen, ActivityScreen) and app.screen.loaded
-                and app.screen.table.row_count == rows, what=f"{rows} rows of the log")
+                and app.screen.table.row_count == rows, what=f"{rows} rows of the log ({app.screen.table.row_count})")
     await pilot.pause()
     return app.screen
 
@@ -223,8 +227,9 @@ async def test_activity_folds_quiet_runs_and_enter_expands_them_or_opens_a_trace
     action = propose(waiting_daemon, LONG_ACTION)
     app = create_app(waiting_daemon.paths, start_daemon=False)
     async with app.run_test(size=size) as pilot:
-        # Three quiet runs (six events) are one row; the proposal's two events stand apart.
-        screen = await open_activity(pilot, 3)
+        # Three quiet runs (six events) are one row; the proposal's two events stand apart, and so do the
+        # four of the notification that asked about it.
+        screen = await open_activity(pilot, 7)
         table = screen.table
         lines = drawn(app)
         assert any("agent:sentinel" in line and "▸ 3 quiet runs" in line for line in lines), "\n".join(lines)
@@ -233,7 +238,7 @@ async def test_activity_folds_quiet_runs_and_enter_expands_them_or_opens_a_trace
         widths = table.widths()
         assert widths["note"] >= 24
         summary = action["preview"]["summary"]
-        proposed = next(line for line in lines if "action.proposed" in line)
+        proposed = next(line for line in lines if "action.proposed" in line and "notify" not in line)
         assert (summary if size == LARGE else summary[:20]) in proposed, proposed
         if size == LARGE:
             assert "Subject" in lines[1]  # (an id is shortened by design: 01M96QR3…NFZBP5)
@@ -241,18 +246,20 @@ async def test_activity_folds_quiet_runs_and_enter_expands_them_or_opens_a_trace
         # Enter on the fold shows the runs; Enter again folds them.
         table.move_cursor(row=row_index(table, lambda cells: "quiet runs" in cells[2]))
         await pilot.press("enter")
-        await until(pilot, lambda: table.row_count == 9, what="the quiet runs shown")
+        await until(pilot, lambda: table.row_count == 13, what="the quiet runs shown")
         assert "▾ 3 quiet runs" in str(table.get_row_at(table.cursor_row)[2])
         assert sum("agent.started" in line for line in drawn(app)) == 3
         await pilot.press("enter")
-        await until(pilot, lambda: table.row_count == 3, what="the runs folded again")
+        await until(pilot, lambda: table.row_count == 7, what="the runs folded again")
 
         # Enter on the proposal opens its trace, from the trigger to the receipt.
         table.move_cursor(row=row_index(table, lambda cells: cells[2] == "action.proposed"))
         await pilot.press("enter")
-        await until(pilot, lambda: screen.trace_id == action["trace_id"] and table.row_count == 2, what="the trace")
+        await until(pilot, lambda: screen.trace_id == action["trace_id"] and table.row_count == 6, what="the trace")
         verbs = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
-        assert verbs == ["action.proposed", "action.awaiting_approval"]
+        # The request, then the notification that asked about it (the same trace).
+        assert verbs == ["action.proposed", "action.awaiting_approval", "action.proposed", "action.approved",
+                         "action.executing", "action.succeeded"]
         assert any(line.strip().startswith(f"Trace {action['trace_id']}") for line in drawn(app))
         await pilot.press("escape")
-        await until(pilot, lambda: screen.trace_id is None and table.row_count == 3, what="back to the log")
+        await until(pilot, lambda: screen.trace_id is None and table.row_count == 7, what="back to the log")

@@ -35,7 +35,7 @@ from oxymus.tui import theme as themes
 from oxymus.tui import toasts
 from oxymus.tui.commands import OxymusCommands, without_textual_keys
 from oxymus.tui.link.connection import DaemonConnection
-from oxymus.tui.link.messages import ThemeNotSaved, ThemeSaved
+from oxymus.tui.link.messages import MissedCounted, NotificationPosted, ThemeNotSaved, ThemeSaved
 from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
 from oxymus.tui.screens.help import HelpScreen, key_groups
@@ -89,6 +89,7 @@ class OxymusApp(App[int]):
         # Wall-clock seconds for what screens display (ages, "now"); tests pass a frozen one.
         self.clock = clock
         self._quit_anyway = False  # set once the person was told captures would be lost
+        self._missed_told = 0  # missed notifications the person was last told of (a toast only when there are more)
         self.theme = theme  # `[ui] theme` (validated against Textual's themes when the config was read)
         self._theme_problem = theme_problem
         self._saved_theme = theme  # what config.toml says (or will once the daemon saved it)
@@ -109,6 +110,19 @@ class OxymusApp(App[int]):
     def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
         super().notify(message, **kwargs)
         self._place_toasts()
+
+    # ---- the daemon's notifications: a toast and the terminal bell (daemon/notices.py) ----
+
+    def on_notification_posted(self, message: NotificationPosted) -> None:
+        text, title, severity, timeout = toasts.for_notification(message)
+        self.notify(text, title=title, severity=severity, timeout=timeout, markup=False)
+        self.bell()
+
+    def on_missed_counted(self, message: MissedCounted) -> None:
+        if message.missed > self._missed_told:
+            self.notify(toasts.for_missed(message.missed, message.titles), title="Missed notifications", severity="warning",
+                        timeout=20, markup=False)
+        self._missed_told = message.missed
 
     @on(DataTable.RowHighlighted)
     @on(events.DescendantFocus)

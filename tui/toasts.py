@@ -10,11 +10,16 @@ covers it. With no list focused, toasts sit at the bottom. The app calls `place`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets._toast import ToastRack  # the rack every screen has (Textual's notification area)
+
+if TYPE_CHECKING:
+    from oxymus.tui.link.messages import NotificationPosted
 
 TOP = 1  # the section bar: toasts go under it
 BOTTOM = 0  # the footer: a toast may cover its keys for a moment (the status bar above it says what waits)
@@ -49,3 +54,20 @@ def place(screen: Screen, focused: Widget | None) -> None:
         styles.align_vertical = "top"
         styles.margin = (TOP, 0, 0, 0)
     styles.max_height = max(0, room)
+
+
+def for_notification(n: "NotificationPosted") -> tuple[str, str, str, float]:
+    """A daemon notification as a toast: (text, title, severity, seconds shown). An approval says how to decide
+    here; a critical one stays longer."""
+    lines = [n.body] if n.body else []
+    if n.decides:
+        lines.append("press 5 (Approvals) to decide")
+    severity = "error" if n.urgency == "critical" else "warning" if n.kind == "approval" else "information"
+    return "\n".join(lines) or n.title, n.title, severity, 20.0 if n.urgency == "critical" or n.decides else 8.0
+
+
+def for_missed(count: int, titles: tuple[str, ...]) -> str:
+    """The toast at connect when notifications reached neither the desktop nor a TUI."""
+    head = f"{count} notification{'s' if count != 1 else ''} could not be shown (no desktop, no TUI open)"
+    shown = [f"- {t}" for t in titles[:3]]
+    return "\n".join([head, *shown, "`oxymus notifications` lists them; the morning review starts with them."])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import contextvars
 import inspect
 import logging
@@ -29,8 +30,9 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from oxymus.actions.effects import ActionContext, ActionSpec, Permanent, Preview, Receipt, Transient
-from oxymus.connectors.notify.config import NotifyConfig
+from oxymus.actions.effects import ActionContext, ActionSpec, Preview, Receipt, Transient
+from oxymus.connectors.notify.config import Kind, NotifyConfig
+from oxymus.sources.contract import utc_iso
 
 log = logging.getLogger("oxymus.connectors.notify")
 
@@ -81,6 +83,12 @@ class NotifyPayload(BaseModel):
     decides: str | None = Field(
         default=None, min_length=1, validate_default=True,
         description="the id of the action the buttons approve or deny",
+    )
+    kind: Kind = Field(default="general", description="what it is about: its [notify.kinds] switch")
+    facts: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=50,
+        description="fact keys it announces, e.g. bill:<id>@<due>:overdue:<date>; a notification whose every fact "
+                    "was already announced (by any agent) is not sent again",
     )
 
     @field_validator("buttons")
@@ -300,10 +308,11 @@ class NotifySend(ActionSpec):
         super().__init__(config if config is not None else NotifyConfig())
 
     def available(self) -> tuple[bool, str]:
+        """Always proposable: without a desktop a notification still reaches a TUI or the missed list."""
         if not self.config.enabled:
             return True, "recorded only (notify.enabled is false)"
         ok, why = bus_available()
-        return ok, "" if ok else f"no D-Bus session bus: {why}"
+        return True, "" if ok else f"no D-Bus session bus ({why}): notifications go to the TUI or `oxymus notifications`"
 
     def preview(self, payload: NotifyPayload) -> Preview:  # type: ignore[override]
         lines = [payload.body] if payload.body else []
@@ -311,29 +320,80 @@ class NotifySend(ActionSpec):
             lines.append("buttons: " + "  ".join(f"[{b.label}]" for b in payload.buttons) + f"  (decide {payload.decides})")
         return Preview(summary=f"notify ({payload.urgency}): {payload.title}", format="message", body="\n\n".join(lines))
 
+    async def watch(self, on_back) -> None:
+        """Run until cancelled, calling `on_back()` whenever a notification server appears."""
+        from oxymus.connectors.notify.watch import watch_server
+
+        async def back() -> None:
+            await close_notifiers()  # its capabilities may differ from the last server's
+            await on_back()
+
+        await watch_server(back)
+
+    def schedule(self, payload: NotifyPayload, now: dt.datetime, zone: dt.tzinfo, recent: list[str]) -> tuple[str, str | None]:
+        """When it may be shown: ("silenced", None) for a kind switched off, ("held", UTC ISO) for quiet
+        hours or the rate limit, ("pending", None) for now. `recent`: the sorted UTC ISO times the
+        notifications counted by the rate limit were or will be shown, from an hour ago on."""
+        config: NotifyConfig = self.config
+        if not config.kind_on(payload.kind):
+            return "silenced", None
+        at = now
+        if payload.urgency != "critical":
+            at = config.quiet_until(now, zone) or now
+        if config.max_per_hour is not None and payload.kind != "approval":
+            times = [dt.datetime.fromisoformat(t) for t in recent]
+            while True:
+                window = [t for t in times if at - dt.timedelta(hours=1) < t <= at]
+                if len(window) < config.max_per_hour:
+                    break
+                # The hour frees up when the oldest shown within it leaves it.
+                at = min(window) + dt.timedelta(hours=1, milliseconds=1)
+            if payload.urgency != "critical":
+                at = config.quiet_until(at, zone) or at
+        return ("held", utc_iso(at)) if at > now else ("pending", None)
+
     async def execute(self, payload: NotifyPayload, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Show it on the desktop if there is one. No bus or no server is no failure: the receipt says
+        `desktop: unavailable` and the daemon passes it on to the TUIs or the missed list."""
         config: NotifyConfig = self.config
         data: dict[str, Any] = {"urgency": payload.urgency, "buttons": [b.id for b in payload.buttons], "decides": payload.decides}
         if not config.enabled:
-            return Receipt(summary=f"recorded, not shown (notify.enabled is false): {payload.title}", data={**data, "shown": False})
+            return Receipt(summary=f"recorded, not shown (notify.enabled is false): {payload.title}",
+                           data={**data, "shown": False, "desktop": "off", "note": "notify.enabled is false"})
 
+        if not config.kind_on(payload.kind):
+            return Receipt(summary=f"recorded, not shown (notify.kinds.{payload.kind} is false): {payload.title}",
+                           data={**data, "shown": False, "desktop": "off", "note": f"notify.kinds.{payload.kind} is false"})
         ok, why = await asyncio.to_thread(bus_available)
         if not ok:
-            raise Permanent(f"no D-Bus session bus: desktop notifications cannot be shown ({why})")
+            return _unshown(payload, data, f"no D-Bus session bus ({why})")
 
         from desktop_notifier import Button as DNButton
-        from desktop_notifier import Notification, Urgency
+        from desktop_notifier import Capability, Notification, Urgency
 
         loop = asyncio.get_running_loop()
         notifier = _notifier_for(config.app_name)
+        buttons, body, plain = payload.buttons, payload.body, False
+        if buttons:
+            try:
+                capabilities = await asyncio.wait_for(notifier.get_capabilities(), ctx.timeout)
+            except Exception as exc:  # noqa: BLE001 - no server, or one that does not answer
+                await _after_failure(notifier)
+                return _unshown(payload, data, _as_effect_error(exc).args[0] if not isinstance(exc, asyncio.TimeoutError)
+                                else f"the notification server did not answer within {ctx.timeout:g}s")
+            if Capability.BUTTONS not in capabilities:
+                # A server without action buttons (some minimal ones) still shows the text; the
+                # decision waits in Oxymus, so the text says where.
+                buttons, plain = [], True
+                body = (f"{body}\n" if body else "") + f"Open Oxymus (oxymus tui) to approve, or: oxymus approve {payload.decides}"
         dispatched: list[bool] = []
         notification = Notification(
             title=payload.title,
-            message=payload.body,
+            message=body[:2000],
             urgency=Urgency(payload.urgency),
             buttons=tuple(
                 DNButton(title=b.label, identifier=b.id, on_pressed=_on_press(loop, ctx, payload.decides or "", b.id))
-                for b in payload.buttons
+                for b in buttons
             ),
             timeout=config.timeout_s if config.timeout_s is not None else -1,
             # desktop-notifier calls this only once the server took the notification.
@@ -348,13 +408,33 @@ class NotifySend(ActionSpec):
             identifier = await asyncio.wait_for(notifier.send_notification(notification), ctx.timeout)
         except asyncio.TimeoutError:
             await _after_failure(notifier)
-            raise Transient(f"the notification server did not answer within {ctx.timeout:g}s") from None
+            return _unshown(payload, data, f"the notification server did not answer within {ctx.timeout:g}s")
         finally:
             _failures.reset(token)
         if not dispatched:
             await _after_failure(notifier)
+            if failures and _no_server(failures[0]):
+                return _unshown(payload, data, _as_effect_error(failures[0]).args[0])
             if failures:
                 raise _as_effect_error(failures[0]) from failures[0]
             # Failed without an exception we could see (its logging turned down).
             raise Transient("the notification server did not accept the notification")
-        return Receipt(summary=f"notified: {payload.title}", ref=identifier, data={**data, "shown": True, "app_name": config.app_name})
+        note = "shown without buttons: the notification server has none" if plain else None
+        return Receipt(summary=f"notified: {payload.title}" + (" (without buttons)" if plain else ""), ref=identifier,
+                       data={**data, "shown": True, "desktop": "shown_plain" if plain else "shown", "note": note,
+                             "app_name": config.app_name})
+
+
+def _no_server(exc: BaseException) -> bool:
+    """Nobody to show it right now (no server on the bus, or the bus gone): not a failure of the notification."""
+    from dbus_fast.errors import DBusError
+
+    if isinstance(exc, DBusError):
+        return exc.type in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")
+    return isinstance(exc, (OSError, EOFError))
+
+
+def _unshown(payload: NotifyPayload, data: dict[str, Any], why: str) -> Receipt:
+    log.info("notification not shown on the desktop: %s", why)
+    return Receipt(summary=f"not shown on the desktop ({why}): {payload.title}",
+                   data={**data, "shown": False, "desktop": "unavailable", "note": why})

@@ -166,7 +166,9 @@ class Finance(Agent):
             b = r.bill
             body = f"{r.body}\n{r.instruction}" if r.body else r.instruction
             action = await ctx.propose(
-                "notify.send", {"title": r.title[:200], "body": body[:2000], "urgency": "critical" if b.status == "overdue" else "normal"},
+                "notify.send", {"title": r.title[:200], "body": body[:2000], "urgency": "critical" if b.status == "overdue" else "normal",
+                                # The sentinel announces an overdue bill under the same fact: said once a day, by whoever is first.
+                                "kind": "bill", "facts": [f"bill:{b.bill}@{b.due}:{'overdue' if b.status == 'overdue' else 'due'}:{day.isoformat()}"]},
                 reason=f"{b.name} is {self._state(b)}: one reminder a day until it is paid",
                 inputs=[InputRef(kind="state", ref=f"bills.due:{b.bill}@{b.due}", note=b.name)],
                 key=self._key(b, day), confidence=reminder_confidence(b.status, asked, r.worded_by == "llm").value,

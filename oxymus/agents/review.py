@@ -97,6 +97,8 @@ class ReviewView(BaseModel):
     inbox_total: int = 0
     approvals: list[Action] = Field(default_factory=list)
     block_calendar: str | None = Field(default=None, description="the CalDAV entry a focus block can go to (None: not offered)")
+    missed: list[str] = Field(default_factory=list, description="notifications that reached neither the desktop nor a TUI, "
+                                                                "one line each (the review starts with them; finishing marks them seen)")
 
 
 # ---------------------------------------------------------------- Yesterday

@@ -85,6 +85,8 @@ from oxymus.time.when import Duration, parse_duration
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
 OVERDUE_DAYS = 7  # an overdue bill is announced up to this many days after its due date
 MEMORY_KEY = "memory"
+# Each category's [notify.kinds] switch.
+KINDS = {"meeting": "meeting", "ci": "github", "review": "github", "bill": "bill", "approvals": "approval"}
 COALESCE = ("ci", "review", "bill", "approvals")  # several of these in one run make one notification
 MAX_LINES = 8  # items listed in one notification's body
 
@@ -333,6 +335,7 @@ class Sentinel(Agent):
                     body=f"Not marked paid in Oxymus.{url}\nPaid already? `{command}`",
                     line=f"{what}, due {day_words(due, today)}: `{command}`", label=f"{name} overdue", short=name,
                     urgent=False, reason=f"{name} was due {due.isoformat()} and is not marked paid", inputs=[ref],
+                    fact=f"bill:{bill}@{due.isoformat()}:overdue:{today.isoformat()}",  # finance's reminder of the day says the same
                 ))
             elif 0 <= days <= s.bill_days:
                 when = day_words(due, today) if days <= 1 else f"{day_words(due, today)} (in {days} days)"
@@ -436,8 +439,10 @@ class Sentinel(Agent):
     def _payload(group: list[Notice], quiet: bool) -> dict[str, Any]:
         first = group[0]
         urgency = "critical" if quiet and first.urgent else "normal"
+        facts = [f if len(f) <= 300 else f"{n.category}:{short_hash([f])}" for n in group for f in [n.fact or n.topic]]
+        about = {"kind": KINDS.get(first.category, "general"), "facts": facts}
         if len(group) == 1:
-            return {"title": cut(first.title, 200), "body": first.body[:2000], "urgency": urgency}
+            return {"title": cut(first.title, 200), "body": first.body[:2000], "urgency": urgency, **about}
         n = len(group)
         shorts = ", ".join(x.short for x in group[:4]) + ("…" if n > 4 else "")
         title = {
@@ -453,7 +458,7 @@ class Sentinel(Agent):
             lines.append("Decide with `oxymus approvals` (or in the TUI).")
         elif first.category in ("ci", "review"):
             lines.append("`oxymus today` lists your pull requests.")
-        return {"title": cut(title, 200), "body": "\n".join(lines)[:2000], "urgency": urgency}
+        return {"title": cut(title, 200), "body": "\n".join(lines)[:2000], "urgency": urgency, **about}
 
     # --- the digest --------------------------------------------------------------------
 
@@ -548,7 +553,8 @@ class Sentinel(Agent):
             llm = "invalid" if wording is None else "validated"
             if wording is not None:
                 title, body = wording.title, wording.intro + "\n" + body
-        return {"title": cut(title, 200), "body": body[:2000], "urgency": "low"}, llm
+        return {"title": cut(title, 200), "body": body[:2000], "urgency": "low", "kind": "digest",
+                "facts": [f"digest:{today.isoformat()}"]}, llm
 
     async def _word(self, ctx, day: str, unsaid: list[dict[str, Any]], said: list[dict[str, Any]]) -> DigestWording | None:
         """The LLM's title and opening line for the digest, or None; every number in them must be one of the facts."""

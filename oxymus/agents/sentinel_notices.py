@@ -33,6 +33,7 @@ class Notice:
     reason: str
     inputs: list[InputRef] = field(default_factory=list)
     at: str = ""  # local time since when it is true, as shown
+    fact: str = ""  # the fact key it announces (one notification per fact, whichever agent says it); default: topic
 
 
 # --- small helpers ---------------------------------------------------------------------

@@ -121,7 +121,8 @@ def build_parser():
         return p
 
     from oxymus.cli import (
-        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, plans, recovery, review, service, state,
+        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, notifications, plans, recovery, review,
+        service, state,
     )
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
@@ -133,6 +134,7 @@ def build_parser():
     plans.register(command)
     review.register(command)
     actions.register(command)
+    notifications.register(command)
     agents.register(command)
     recovery.register(command)
     daemon_cmds.register(command)

@@ -22,7 +22,10 @@ from oxymus.agents.review import ReviewRecord, ReviewView, Step
 from oxymus.agents.weekly import AnswerKind, ProposalDecision, WeeklyRecord, WeeklyStep, WeeklyView
 from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.memory import records as mem
-from oxymus.models import AuditEvent, Capture, CaptureStatus, SourceView
+from oxymus.models import (
+    AuditEvent, Capture, CaptureStatus, NotificationsListParams, NotificationsListResult, NotificationsSeenParams,
+    NotificationsSeenResult, SourceView,
+)
 from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
 from oxymus.settings.theme_action import ThemePayload
@@ -549,6 +552,8 @@ METHODS: dict[str, Method] = {
         Method(name="review.weekly_get", summary="the week's weekly review: where it stopped, the reflection's review of the week (made now if missing), its questions and waiting proposals", params=NoParams, result=WeeklyView),
         Method(name="review.weekly_step", summary="record a weekly review step (answers become memory records through memory.update actions) and move on", params=WeeklyStepParams, result=WeeklyStepResult),
         Method(name="review.weekly_finish", summary="record the week's weekly review as done (with the Proposals step's decisions), and say what was recorded", params=WeeklyFinishParams, result=WeeklyFinishResult),
+        Method(name="notifications.list", summary="notifications that reached neither the desktop nor a TUI (missed, not yet seen), or all of them", params=NotificationsListParams, result=NotificationsListResult),
+        Method(name="notifications.seen", summary="mark missed notifications seen (all, or the ids given): they leave the missed list", params=NotificationsSeenParams, result=NotificationsSeenResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
     ]
@@ -568,5 +573,8 @@ EVENT_TOPICS: dict[str, str] = {
                       "(data: id, agent, what, chars, pieces, tail: its last 80 characters on one line)",
     "agent.finished": "an agent run ended (data: id, agent, outcome, summary, error, trace_id, llm: 'available' or why not)",
     "artifact.saved": "an agent saved an artifact (data: id, agent, kind, key, title)",
+    "notification.posted": "a notification was shown, or tried on the desktop (data: id, kind, title, body, urgency, decides, "
+                           "desktop); a client that subscribes to it by name counts as one that shows it (the TUI: a toast and the bell)",
+    "notifications.changed": "the number of missed notifications not yet seen changed (data: missed)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
 }

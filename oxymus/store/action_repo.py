@@ -147,8 +147,12 @@ class ActionRepo:
 
     # --- writing ------------------------------------------------------------------------
 
-    async def insert(self, action: Action, audit: list[tuple[str, tuple]], steps: list[Action] | None = None) -> bool:
-        """Store a new action (and a flow's steps) with its audit lines; False if its idempotency key is already taken."""
+    async def insert(self, action: Action, audit: list[tuple[str, tuple]], steps: list[Action] | None = None,
+                     claims: list[tuple[str, tuple]] | None = None) -> bool:
+        """Store a new action (and a flow's steps) with its audit lines; False if its idempotency key is already taken.
+
+        `claims` (INSERT OR IGNORE statements): when there are some and none inserts a row, nothing
+        is stored and the answer is False too (a notification whose every fact was already announced)."""
         marks = ", ".join("?" * len(_NAMES))
         async with self.store.write_lock:
             db = self.store.db
@@ -159,6 +163,13 @@ class ActionRepo:
                     params = tuple(_dump(values[n]) if n in _JSON and values[n] is not None else values[n] for n in _NAMES)
                     cur = await db.execute(f"INSERT OR IGNORE INTO actions ({COLUMNS}) VALUES ({marks})", params)
                     if cur.rowcount == 0:
+                        await db.execute("ROLLBACK")
+                        return False
+                if claims:
+                    taken = 0
+                    for sql, p in claims:
+                        taken += (await db.execute(sql, p)).rowcount
+                    if taken == 0:
                         await db.execute("ROLLBACK")
                         return False
                 for sql, p in audit:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications
+
 
 class SchemaError(Exception):
     """The database cannot be used by this version of Oxymus."""
@@ -504,40 +506,6 @@ def _m009_agent_runs_stopped(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX agent_runs_by_agent ON agent_runs(agent, seq)")
 
 
-def _m010_reviews(db: sqlite3.Connection) -> None:
-    db.execute(
-        """
-        CREATE TABLE reviews (
-            date        TEXT PRIMARY KEY,             -- the local date reviewed, YYYY-MM-DD
-            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
-            step        TEXT NOT NULL CHECK (step IN ('yesterday', 'calendar', 'inbox', 'approvals', 'top', 'done')),
-            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
-            top         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(top)),
-            started_at  TEXT NOT NULL,
-            updated_at  TEXT NOT NULL,
-            finished_at TEXT
-        ) STRICT
-        """
-    )
-
-
-def _m011_weekly_reviews(db: sqlite3.Connection) -> None:
-    db.execute(
-        """
-        CREATE TABLE weekly_reviews (
-            week        TEXT PRIMARY KEY,             -- the ISO week reviewed, YYYY-Www
-            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
-            step        TEXT NOT NULL CHECK (step IN ('week', 'questions', 'proposals', 'done')),
-            answers     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(answers)),
-            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
-            started_at  TEXT NOT NULL,
-            updated_at  TEXT NOT NULL,
-            finished_at TEXT
-        ) STRICT
-        """
-    )
-
-
 MIGRATIONS: list[Migration] = [
     Migration("001_captures", _m001_captures),
     Migration("002_audit_log", _m002_audit_log),
@@ -548,8 +516,9 @@ MIGRATIONS: list[Migration] = [
     Migration("007_capture_links_to_actions", _m007_capture_links_to_actions),
     Migration("008_flows", _m008_flows),
     Migration("009_agent_runs_stopped", _m009_agent_runs_stopped),
-    Migration("010_reviews", _m010_reviews),
-    Migration("011_weekly_reviews", _m011_weekly_reviews),
+    Migration("010_reviews", m010_reviews),
+    Migration("011_weekly_reviews", m011_weekly_reviews),
+    Migration("012_notifications", m012_notifications),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
+from oxymus.store.notice_repo import NoticeRepo
 from oxymus.store.review_repo import ReviewRepo
 from oxymus.store.storage_errors import StorageError, classify
 from oxymus.store.weekly_repo import WeeklyRepo
@@ -46,6 +47,7 @@ class Store:
         self.agents = AgentRepo(self)
         self.reviews = ReviewRepo(self)
         self.weekly = WeeklyRepo(self)
+        self.notices = NoticeRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":

@@ -31,8 +31,8 @@ from oxymus.client.protocol import Event, PauseResult
 from oxymus.kernel.debounce import Debouncer
 from oxymus.tui.link.live import NOT_CONNECTED
 from oxymus.tui.link.messages import (
-    ActivityHappened, Drafting, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet, Resumed,
-    WaitingCounted,
+    ActivityHappened, Drafting, DraftingChanged, LlmStatusChanged, MissedCounted, NotificationPosted, PauseChanged,
+    PauseFailed, PauseSet, Resumed, WaitingCounted,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("oxymus.tui.link.connection")
 
-ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*"]
+# notification.* by name: the daemon counts a TUI that subscribes to it as one that shows notifications.
+ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*", "notification.*", "notifications.*"]
 # Events after which the audit log has grown (see the verbs the daemon writes).
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed", "agent.finished"})
@@ -97,6 +98,13 @@ class ActionsLink:
             self._llm(status.get("llm"))
         else:
             log.info("status failed: %s", error)
+        await self._load_missed(client)
+
+    async def _load_missed(self, client: "AsyncClient") -> None:
+        """The missed notifications (none shown here: a toast says how many and where to read them)."""
+        got, error = await self._call(client, "notifications.list", {"limit": 3}, None)
+        if error is None:
+            self._emit(MissedCounted, int(got.get("missed") or 0), tuple(str(n.get("title")) for n in got.get("notifications") or []))
 
     def _llm(self, status: str | None) -> None:
         if status != self.llm_status:
@@ -112,6 +120,12 @@ class ActionsLink:
             self._drafting_changed()
 
     def _action_event(self, event: Event) -> None:
+        if event.topic == "notification.posted":
+            d = event.data
+            self._emit(NotificationPosted, str(d.get("id")), str(d.get("kind") or "general"), str(d.get("title") or ""),
+                       str(d.get("body") or ""), str(d.get("urgency") or "normal"), d.get("decides"), str(d.get("desktop") or ""))
+        elif event.topic == "notifications.changed" and self.client is not None:
+            self._spawn(self._load_missed(self.client))
         if event.topic == "agent.finished" and isinstance(event.data.get("llm"), str):
             self._llm(event.data["llm"])
         if event.topic == "agent.progress":

@@ -539,3 +539,23 @@ class ThemeNotSaved(ConnectionMessage):
         super().__init__()
         self.theme = theme
         self.reason = reason
+
+
+class NotificationPosted(ConnectionMessage):
+    """The daemon showed a notification to the person (`notification.posted`): the TUI shows it too, as a toast
+    with the terminal bell. `desktop` says whether the desktop showed it as well."""
+
+    def __init__(self, id: str, kind: str, title: str, body: str, urgency: str, decides: str | None, desktop: str) -> None:
+        super().__init__()
+        self.id, self.kind, self.title, self.body = id, kind, title, body
+        self.urgency, self.decides, self.desktop = urgency, decides, desktop
+
+
+class MissedCounted(ConnectionMessage):
+    """How many notifications reached neither the desktop nor a TUI and are not yet seen, with the oldest titles
+    (`notifications.list` at connect, then `notifications.changed`)."""
+
+    def __init__(self, missed: int, titles: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.missed = missed
+        self.titles = titles

@@ -76,6 +76,7 @@ class YesterdayPane(StepPane):
     HINT = "c carry · x drop · d done · Enter accept as marked · n skip · q leave"
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="yesterday-missed", classes="review-line")
         yield Static("", id="yesterday-since", classes="review-line")
         table: DataTable = DataTable(id="yesterday-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("", "From the last plan", "Why")
@@ -89,6 +90,15 @@ class YesterdayPane(StepPane):
         super().show(view)
         for item in view.yesterday:
             self.decisions.setdefault(item.key, item.default)
+        missed = self.query_one("#yesterday-missed", Static)
+        missed.display = bool(view.missed)
+        if view.missed:
+            # The review starts with what no desktop and no TUI could show (finishing marks them seen).
+            lines = [f"Missed notifications ({len(view.missed)}), not shown on a desktop or here:",
+                     *(f"  {line}" for line in view.missed[:5])]
+            if len(view.missed) > 5:
+                lines.append(f"  and {len(view.missed) - 5} more: oxymus notifications")
+            missed.update(Text("\n".join(lines), style="bold", no_wrap=True, overflow="ellipsis"))  # one line each
         since = self.query_one("#yesterday-since", Static)
         head = f"Looking back at the plan of {view.yesterday_date}." if view.yesterday_date else "No earlier day plan to look back at."
         since.update(Text(head + (f"\n{view.since_line}" if view.since_line else ""), style="bold"))

@@ -1,0 +1,85 @@
+"""The later migration steps (010 on), kept apart so that neither module outgrows its limit.
+
+The list itself, and the rules for adding a step, are in migrations.py; a step here is a
+plain function of the connection, run inside that module's transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def m010_reviews(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE reviews (
+            date        TEXT PRIMARY KEY,             -- the local date reviewed, YYYY-MM-DD
+            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+            step        TEXT NOT NULL CHECK (step IN ('yesterday', 'calendar', 'inbox', 'approvals', 'top', 'done')),
+            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
+            top         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(top)),
+            started_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            finished_at TEXT
+        ) STRICT
+        """
+    )
+
+
+def m011_weekly_reviews(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE weekly_reviews (
+            week        TEXT PRIMARY KEY,             -- the ISO week reviewed, YYYY-Www
+            status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+            step        TEXT NOT NULL CHECK (step IN ('week', 'questions', 'proposals', 'done')),
+            answers     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(answers)),
+            decisions   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(decisions)),
+            started_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL,
+            finished_at TEXT
+        ) STRICT
+        """
+    )
+
+
+def m012_notifications(db: sqlite3.Connection) -> None:
+    # One row per notification (the notify.send action's id), with where it reached the
+    # person: a notification that reached neither the desktop nor a TUI stays 'missed'
+    # until seen, so nothing the daemon meant to say is lost with a missing server.
+    db.execute(
+        """
+        CREATE TABLE notifications (
+            id           TEXT PRIMARY KEY,            -- the notify.send action's id
+            kind         TEXT NOT NULL,               -- approval, bill, meeting, ... (the [notify.kinds] switches)
+            title        TEXT NOT NULL,
+            body         TEXT NOT NULL DEFAULT '',
+            urgency      TEXT NOT NULL CHECK (urgency IN ('low', 'normal', 'critical')),
+            decides      TEXT,                        -- the action its buttons approve or deny
+            facts        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(facts)),
+            created_at   TEXT NOT NULL,
+            held_until   TEXT,                        -- quiet hours or the rate limit: shown at this time
+            desktop      TEXT NOT NULL DEFAULT 'pending'
+                         CHECK (desktop IN ('pending', 'shown', 'shown_plain', 'unavailable', 'error', 'off')),
+            desktop_at   TEXT,
+            desktop_note TEXT,
+            tui          TEXT NOT NULL DEFAULT 'pending' CHECK (tui IN ('pending', 'shown', 'none')),
+            tui_at       TEXT,
+            state        TEXT NOT NULL DEFAULT 'pending'
+                         CHECK (state IN ('held', 'pending', 'delivered', 'missed', 'silenced', 'failed')),
+            seen_at      TEXT
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX notifications_by_state ON notifications(state, created_at)")
+    # A fact is announced once, whichever agent saw it first: the claim is taken in the
+    # same transaction as the notify.send action (see ActionDesk.propose).
+    db.execute(
+        """
+        CREATE TABLE notification_facts (
+            fact         TEXT PRIMARY KEY,
+            notification TEXT NOT NULL,
+            claimed_at   TEXT NOT NULL
+        ) STRICT
+        """
+    )
