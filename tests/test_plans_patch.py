@@ -4,7 +4,6 @@ is refused when the bytes are not the ones the caller parsed."""
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 

@@ -13,7 +13,6 @@ the database read-only when it is down.
 from __future__ import annotations
 
 import json
-import sys
 
 CALM = "✓"
 DOWN = "⏻"
