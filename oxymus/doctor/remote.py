@@ -18,7 +18,7 @@ from oxymus.profile.paths import Paths
 
 SOURCE_TIMEOUT = 10.0  # a whole poll; each request inside it gets REQUEST_TIMEOUT
 REQUEST_TIMEOUT = 5.0
-BUS_TIMEOUT = 2.0
+BUS_TIMEOUT = 5.0  # a loaded machine can take seconds to answer; a hung bus still ends the check
 NOTIFICATIONS = "org.freedesktop.Notifications"
 
 
