@@ -68,6 +68,12 @@ def for_notification(n: "NotificationPosted") -> tuple[str, str, str, float]:
 
 def for_missed(count: int, titles: tuple[str, ...]) -> str:
     """The toast at connect when notifications reached neither the desktop nor a TUI."""
-    head = f"{count} notification{'s' if count != 1 else ''} could not be shown (no desktop, no TUI open)"
-    shown = [f"- {t}" for t in titles[:3]]
-    return "\n".join([head, *shown, "`oxymus notifications` lists them; the morning review starts with them."])
+    # Short: at 80 columns a toast is about 36 characters wide, and it sits over the day.
+    head = f"{count} could not be shown (no desktop, no TUI open)"
+    shown = [f"· {_cut(t, 34)}" for t in titles[:2]]
+    more = [f"  and {count - 2} more"] if count > 2 else []
+    return "\n".join([head, *shown, *more, "R (review) shows them all"])
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
