@@ -74,6 +74,15 @@ def run_agents(paths: paths_mod.Paths) -> list[str]:
     return lines
 
 
+def wrapped(lines: list[str]) -> str:
+    """Lines wrapped at words to the terminal, continuations indented: a terminal cuts mid-word."""
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size().columns)
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="      ", break_on_hyphens=False) for line in lines)
+
+
 def default_home() -> str:
     import platformdirs
 
@@ -312,8 +321,9 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     except launcher.StartFailed as exc:
         print(f"oxymus demo: {exc}", file=sys.stderr)
         return 1
-    print(f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added); the agents ran once:")
-    print("\n".join(run_agents(paths)))
+    print(wrapped([f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added); "
+                   "the agents ran once:"]))
+    print(wrapped(run_agents(paths)))
     if not open_tui:
         print(f"try: OXYMUS_HOME={home} oxymus inbox")
         return 0
