@@ -120,7 +120,7 @@ class OxymusApp(App[int]):
 
     def on_missed_counted(self, message: MissedCounted) -> None:
         if message.missed > self._missed_told:
-            self.notify(toasts.for_missed(message.missed, message.titles), title="Missed notifications", severity="warning",
+            self.notify(toasts.for_missed(message.missed, message.titles, self.size.width), title="Missed notifications", severity="warning",
                         timeout=20, markup=False)
         self._missed_told = message.missed
 

@@ -66,11 +66,13 @@ def for_notification(n: "NotificationPosted") -> tuple[str, str, str, float]:
     return "\n".join(lines) or n.title, n.title, severity, 20.0 if n.urgency == "critical" or n.decides else 8.0
 
 
-def for_missed(count: int, titles: tuple[str, ...]) -> str:
+def for_missed(count: int, titles: tuple[str, ...], screen_width: int = 80) -> str:
     """The toast at connect when notifications reached neither the desktop nor a TUI."""
-    # Short: at 80 columns a toast is about 36 characters wide, and it sits over the day.
+    # Short: it sits over the day. Textual's toast is 60 columns, at most half the
+    # screen, less its border and padding; a title gets one line of that.
+    inner = min(60, screen_width // 2) - 4
     head = f"{count} could not be shown (no desktop, no TUI open)"
-    shown = [f"· {_cut(t, 34)}" for t in titles[:2]]
+    shown = [f"· {_cut(t, inner - 2)}" for t in titles[:2]]
     more = [f"  and {count - 2} more"] if count > 2 else []
     return "\n".join([head, *shown, *more, "R (review) shows them all"])
 
