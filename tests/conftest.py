@@ -6,6 +6,7 @@ Nothing here sleeps to wait for state: helpers poll for a condition with a deadl
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -15,11 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from oxymus.client.sync_client import Connection, DaemonUnavailable, connect
 from oxymus.profile import paths as paths_mod
+from oxymus.profile.config import system_zone
+from oxymus.time.clock import PIN_ENV
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01, what: str = "condition"):
@@ -66,6 +70,7 @@ def home(monkeypatch) -> Path:
     monkeypatch.delenv("OXYMUS_CONFIG", raising=False)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.delenv(PIN_ENV, raising=False)  # real time, unless the test pins it (pin_today)
     # Secrets go to a throwaway file keyring inside the profile, never the real one.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(d / "xdg-data"))
@@ -74,6 +79,18 @@ def home(monkeypatch) -> Path:
     monkeypatch.setenv("OXYMUS_AGENTS", "off")
     yield d
     shutil.rmtree(d, ignore_errors=True)
+
+
+def pin_today(monkeypatch, zone: str | None = None) -> dt.date:
+    """Pin the clock of every daemon this test starts (OXYMUS_NOW) to noon of today in `zone` (default: the machine's).
+
+    Returns that day. Dates the test writes ("in 3 days", "the first of the month") and the day the
+    daemon reads as today then agree even when a run crosses midnight in that zone.
+    """
+    tz = ZoneInfo(zone) if zone else system_zone()
+    day = dt.datetime.now(tz).date()
+    monkeypatch.setenv(PIN_ENV, dt.datetime.combine(day, dt.time(12), tz).isoformat())
+    return day
 
 
 @pytest.fixture

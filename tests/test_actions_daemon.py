@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIG_PAYMENTS_NEED_ME, DaemonProcess, run_cli, wait_for, write_config
+from conftest import BIG_PAYMENTS_NEED_ME, DaemonProcess, pin_today, run_cli, wait_for, write_config
 
 pytestmark = pytest.mark.slow
 
-TODAY = dt.date.today()
 BILLS = """
 [[bill]]
 name = "Rent"
@@ -31,8 +29,11 @@ CONFIG = '[bills]\nfile = "bills.toml"\n'
 POLICY = BIG_PAYMENTS_NEED_ME
 
 
-def last_first_of_month() -> str:
-    return TODAY.replace(day=1).isoformat()
+@pytest.fixture(autouse=True)
+def due(home, monkeypatch) -> str:
+    """The first of this month, a due date of both bills. Every daemon here has its day pinned to today's
+    (in the machine's zone, which the config keeps), so it stays this month's even across midnight."""
+    return pin_today(monkeypatch).replace(day=1).isoformat()
 
 
 def cli_json(*args: str) -> dict | list:
@@ -51,7 +52,7 @@ def status_of(daemon: DaemonProcess, action_id: str) -> str:
 
 
 @pytest.fixture
-def setup(profile):
+def setup(profile, due):
     write_config(profile, CONFIG, bills_toml=BILLS)
     Path(profile.policy_file).write_text(POLICY)
     d = DaemonProcess(profile).start()
@@ -59,9 +60,9 @@ def setup(profile):
     d.stop()
 
 
-def test_a_big_payment_waits_for_approval_then_runs_and_the_whole_story_is_explained(setup):
+def test_a_big_payment_waits_for_approval_then_runs_and_the_whole_story_is_explained(setup, due):
     daemon = setup
-    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": last_first_of_month()}),
+    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": due}),
                 "--reason", "paid by transfer")
     assert r.returncode == 0, r.stderr.decode()
     assert b"waiting for you" in r.stdout and b"big payments need me" in r.stdout
@@ -74,11 +75,11 @@ def test_a_big_payment_waits_for_approval_then_runs_and_the_whole_story_is_expla
     assert r.returncode == 0, r.stderr.decode()
     wait_for(lambda: status_of(daemon, action_id) == "succeeded", 15, what="the approved action to run")
     detail = get(daemon, action_id)
-    assert detail["receipts"][0]["ref"] == f"rent@{last_first_of_month()}"
+    assert detail["receipts"][0]["ref"] == f"rent@{due}"
     assert [a["decision"] for a in detail["approvals"]] == ["approved"]
 
-    today = cli_json("today", "--date", last_first_of_month())
-    rent = [b for b in today["bills"] if b["bill"] == "rent" and b["due"] == last_first_of_month()]
+    today = cli_json("today", "--date", due)
+    rent = [b for b in today["bills"] if b["bill"] == "rent" and b["due"] == due]
     assert rent and rent[0]["status"] == "paid" and rent[0]["paid_at"], today["bills"]
 
     text = run_cli("explain", action_id).stdout.decode()
@@ -90,26 +91,26 @@ def test_a_big_payment_waits_for_approval_then_runs_and_the_whole_story_is_expla
     assert verbs[:2] == ["action.proposed", "action.awaiting_approval"] and verbs[-1] == "action.succeeded"
 
 
-def test_oxymus_paid_marks_the_earliest_unpaid_due_date(setup):
+def test_oxymus_paid_marks_the_earliest_unpaid_due_date(setup, due):
     r = run_cli("paid", "Phone")
     assert r.returncode == 0, r.stderr.decode()
     assert b"done" in r.stdout and b"marked phone" in r.stdout
     phone = [b for b in cli_json("today")["bills"] if b["bill"] == "phone"]
-    assert f"due {last_first_of_month()}".encode() in r.stdout
-    assert all(b["due"] != last_first_of_month() for b in phone), phone  # a paid past due date leaves the day
+    assert f"due {due}".encode() in r.stdout
+    assert all(b["due"] != due for b in phone), phone  # a paid past due date leaves the day
     r = run_cli("paid", "gym")
     assert r.returncode == 2 and b"no unpaid due date for 'gym'" in r.stderr
 
 
-def test_small_payments_by_the_person_run_at_once(setup):
-    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "phone", "due": last_first_of_month()}), "--wait")
+def test_small_payments_by_the_person_run_at_once(setup, due):
+    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "phone", "due": due}), "--wait")
     assert r.returncode == 0, r.stderr.decode()
     assert b"done" in r.stdout and b"marked phone" in r.stdout
 
 
-def test_deny_with_a_reason_and_undo_within_the_grace(setup):
+def test_deny_with_a_reason_and_undo_within_the_grace(setup, due):
     daemon = setup
-    payload = json.dumps({"bill": "rent", "due": last_first_of_month()})
+    payload = json.dumps({"bill": "rent", "due": due})
     first = json.loads(run_cli("propose", "bills.mark_paid", "--payload", payload, "--json").stdout)["id"]
     r = run_cli("deny", first, "--reason", "not paid yet")
     assert r.returncode == 0 and b"denied" in r.stdout
@@ -128,10 +129,10 @@ def test_deny_with_a_reason_and_undo_within_the_grace(setup):
     assert r.returncode == 2 and b"nothing to undo" in r.stderr
 
 
-def test_snooze_puts_it_aside_until_a_time(setup):
+def test_snooze_puts_it_aside_until_a_time(setup, due):
     daemon = setup
     action_id = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                   json.dumps({"bill": "rent", "due": last_first_of_month()}), "--json").stdout)["id"]
+                                   json.dumps({"bill": "rent", "due": due}), "--json").stdout)["id"]
     r = run_cli("snooze", action_id, "--until", "2s", "--json")
     assert r.returncode == 0, r.stderr.decode()
     # The daemon's reply, not a later read: a loaded machine may take the 2 s before the next command.
@@ -140,34 +141,34 @@ def test_snooze_puts_it_aside_until_a_time(setup):
     wait_for(lambda: status_of(daemon, action_id) == "awaiting_approval", 10, what="the snooze to end")
 
 
-def test_bad_proposals_are_refused_naming_the_field(setup):
+def test_bad_proposals_are_refused_naming_the_field(setup, due):
     r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": "soon"}))
     assert r.returncode == 2 and b"payload.due" in r.stderr
-    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "gym", "due": last_first_of_month()}))
+    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "gym", "due": due}))
     assert r.returncode == 2 and b"no bill 'gym'" in r.stderr
     r = run_cli("propose", "rockets.launch", "--payload", "{}")
     assert r.returncode == 2 and b"unknown action kind 'rockets.launch'" in r.stderr and b"bills.mark_paid" in r.stderr
     r = run_cli("propose", "bills.mark_paid", "--payload", "{not json")
     assert r.returncode == 2 and b"not valid JSON" in r.stderr
-    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": last_first_of_month(), "x": 1}))
+    r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": due, "x": 1}))
     assert r.returncode == 2 and b"payload.x: unknown field" in r.stderr
 
 
-def test_proposing_the_same_key_twice_returns_the_first(setup):
-    payload = json.dumps({"bill": "rent", "due": last_first_of_month()})
+def test_proposing_the_same_key_twice_returns_the_first(setup, due):
+    payload = json.dumps({"bill": "rent", "due": due})
     a = json.loads(run_cli("propose", "bills.mark_paid", "--payload", payload, "--key", "k1", "--json").stdout)
     b = run_cli("propose", "bills.mark_paid", "--payload", payload, "--key", "k1")
     assert a["id"].encode() in b.stdout and b"already proposed" in b.stdout
     assert len(cli_json("approvals")) == 1
 
 
-def test_undecided_requests_expire_and_never_run(profile):
+def test_undecided_requests_expire_and_never_run(profile, due):
     write_config(profile, CONFIG, bills_toml=BILLS)
     Path(profile.policy_file).write_text(POLICY + '\n[expiry]\n"bills.*" = "1s"\n')
     daemon = DaemonProcess(profile).start()
     try:
         action_id = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                       json.dumps({"bill": "rent", "due": last_first_of_month()}), "--json").stdout)["id"]
+                                       json.dumps({"bill": "rent", "due": due}), "--json").stdout)["id"]
         wait_for(lambda: status_of(daemon, action_id) == "expired", 10, what="the request to expire")
         assert run_cli("approve", action_id).returncode == 2
         problems = cli_json("log", "--problems")
@@ -176,14 +177,14 @@ def test_undecided_requests_expire_and_never_run(profile):
         daemon.stop()
 
 
-def test_pause_survives_a_restart_and_resume_runs_what_waited(profile):
+def test_pause_survives_a_restart_and_resume_runs_what_waited(profile, due):
     write_config(profile, CONFIG, bills_toml=BILLS)
     Path(profile.policy_file).write_text(POLICY)
     daemon = DaemonProcess(profile).start()
     try:
         assert run_cli("pause", "--reason", "not today").returncode == 0
         action_id = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                       json.dumps({"bill": "phone", "due": last_first_of_month()}), "--json").stdout)["id"]
+                                       json.dumps({"bill": "phone", "due": due}), "--json").stdout)["id"]
         assert status_of(daemon, action_id) == "approved"  # allowed, queued, not run
         daemon.stop()
         daemon = DaemonProcess(profile).start()
@@ -198,18 +199,18 @@ def test_pause_survives_a_restart_and_resume_runs_what_waited(profile):
         daemon.stop()
 
 
-def test_a_pause_ends_by_itself_on_time(setup):
+def test_a_pause_ends_by_itself_on_time(setup, due):
     daemon = setup
     run_cli("pause", "--until", "2s")
     proposed = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                  json.dumps({"bill": "phone", "due": last_first_of_month()}), "--json").stdout)
+                                  json.dumps({"bill": "phone", "due": due}), "--json").stdout)
     action_id = proposed["id"]
     assert proposed["status"] == "approved"  # as proposed, during the pause (a later read may come after it)
     wait_for(lambda: status_of(daemon, action_id) == "succeeded", 15, what="the pause to end and the action to run")
     assert [e["actor"] for e in cli_json("log", "--verb", "pause.ended")] == ["daemon"]
 
 
-def test_a_broken_policy_fails_closed_and_policy_check_names_the_line(profile):
+def test_a_broken_policy_fails_closed_and_policy_check_names_the_line(profile, due):
     write_config(profile, CONFIG, bills_toml=BILLS)
     Path(profile.policy_file).write_text('[[rule]]\nkind = "bills.*"\noutcome = "perhaps"\n')
     r = run_cli("policy", "check")
@@ -219,20 +220,20 @@ def test_a_broken_policy_fails_closed_and_policy_check_names_the_line(profile):
     try:
         assert "policy.toml" in cli_json("status")["policy_error"]
         action_id = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                       json.dumps({"bill": "phone", "due": last_first_of_month()}), "--json").stdout)["id"]
+                                       json.dumps({"bill": "phone", "due": due}), "--json").stdout)["id"]
         assert status_of(daemon, action_id) == "awaiting_approval"  # even a small one: nothing runs unchecked
         Path(profile.policy_file).write_text(POLICY)
         assert run_cli("policy", "check").returncode == 0
-        r = run_cli("policy", "explain", "bills.mark_paid", "--payload", json.dumps({"bill": "phone", "due": last_first_of_month()}))
+        r = run_cli("policy", "explain", "bills.mark_paid", "--payload", json.dumps({"bill": "phone", "due": due}))
         assert r.returncode == 0 and b"decision: allow" in r.stdout and b"skipped  #1" in r.stdout, r.stdout
         assert cli_json("status").get("policy_error") is None
     finally:
         daemon.stop()
 
 
-def test_policy_explain_is_the_live_decision(setup):
+def test_policy_explain_is_the_live_decision(setup, due):
     """The dry run and the live proposal agree: one implementation."""
-    payload = json.dumps({"bill": "rent", "due": last_first_of_month()})
+    payload = json.dumps({"bill": "rent", "due": due})
     dry = json.loads(run_cli("policy", "explain", "bills.mark_paid", "--payload", payload, "--json").stdout)
     live = json.loads(run_cli("propose", "bills.mark_paid", "--payload", payload, "--json").stdout)
     strip = lambda d: {k: v for k, v in d.items() if k != "decided_at"}  # noqa: E731
@@ -280,14 +281,14 @@ def test_a_failed_action_is_visible_and_the_person_is_notified(profile, tmp_path
 from dbus_session import NotificationServerProcess, session_bus  # noqa: E402,F401
 
 
-def test_with_no_tui_the_person_is_notified_and_decides_from_the_notification(profile, session_bus):  # noqa: F811
+def test_with_no_tui_the_person_is_notified_and_decides_from_the_notification(profile, session_bus, due):  # noqa: F811
     write_config(profile, CONFIG, bills_toml=BILLS)
     Path(profile.policy_file).write_text(POLICY)
     with NotificationServerProcess(session_bus.address) as server:
         daemon = DaemonProcess(profile).start()
         try:
             first = json.loads(run_cli("propose", "bills.mark_paid", "--payload",
-                                       json.dumps({"bill": "rent", "due": last_first_of_month()}), "--json").stdout)["id"]
+                                       json.dumps({"bill": "rent", "due": due}), "--json").stdout)["id"]
             (note,) = server.wait_for(1)
             assert note["summary"].startswith("Approve? mark rent")
             assert "approve" in note["actions"] and "deny" in note["actions"]

@@ -22,6 +22,8 @@ NOW = dt.datetime(2025, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
 PASSWORDS = {"me": "s3cret", "two": "pw2"}
 
 radicale = radicale_fixture(users=PASSWORDS)
+# The module's tests share one Radicale and its calendars, as in a serial run: under pytest-xdist they stay on one worker.
+pytestmark = pytest.mark.xdist_group("calendar_actions")
 
 
 @pytest.fixture(scope="module")

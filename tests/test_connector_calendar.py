@@ -27,6 +27,9 @@ from oxymus.connectors.calendar.source import CalDavSource, IcsSource
 from oxymus.sources.contract import NeedsHuman, PollContext, PollResult, Source, SourceUnavailable, StateItem, utc_iso
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# The module's tests share its servers (feeds, Radicale) and calendars, as in a serial run: under
+# pytest-xdist they stay on one worker.
+pytestmark = pytest.mark.xdist_group("connector_calendar")
 NOW = dt.datetime(2025, 3, 20, 9, 0, tzinfo=dt.timezone.utc)  # 10:00 in Berlin
 
 

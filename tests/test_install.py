@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The venv is built once for the module: under pytest-xdist its tests stay on one worker.
+pytestmark = pytest.mark.xdist_group("install")
 
 
 def _copy_tree(dest: Path) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import DaemonProcess, write_config
+from conftest import DaemonProcess, pin_today, write_config
 from oxymus.agents.dayplan import DayPlan, PlanItem
 from oxymus.client.wire import RpcError
 from oxymus.kernel.ulid import new_ulid
 from oxymus.plans import parse
 from oxymus.store import db
+from oxymus.time.clock import PIN_ENV
 
 CONFIG = """[time]
 zone = "Europe/Berlin"
@@ -31,7 +33,9 @@ ZONE = ZoneInfo("Europe/Berlin")
 
 
 def today() -> dt.date:
-    return dt.datetime.now(ZONE).date()
+    """The daemon's today: the day the test pinned (pin_today), else today in ZONE."""
+    pinned = os.environ.get(PIN_ENV)
+    return dt.datetime.fromisoformat(pinned).astimezone(ZONE).date() if pinned else dt.datetime.now(ZONE).date()
 
 
 def seed_past(paths, plans_text: str, *, plan_days_ago: int = 1, review_days_ago: int | None = None) -> dict[str, str]:
@@ -63,7 +67,8 @@ def seed_past(paths, plans_text: str, *, plan_days_ago: int = 1, review_days_ago
 
 
 @pytest.fixture
-def daemon(profile):
+def daemon(profile, monkeypatch):
+    pin_today(monkeypatch, "Europe/Berlin")  # the seeded days stay yesterday and 3 days ago across midnight
     write_config(profile, CONFIG)
     Path(profile.config_dir, "PLANS.md").write_text(PLANS)
     d = DaemonProcess(profile)

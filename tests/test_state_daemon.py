@@ -6,17 +6,14 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DaemonProcess, run_cli, wait_for, write_config
-
-TODAY = dt.datetime.now(ZoneInfo("Europe/Berlin")).date()  # the profile's zone, not the machine's
+from conftest import DaemonProcess, pin_today, run_cli, wait_for, write_config
 
 
-def bills_toml(extra: str = "") -> str:
-    soon = TODAY + dt.timedelta(days=3)
-    past = TODAY - dt.timedelta(days=5)
+def bills_toml(day: dt.date, extra: str = "") -> str:
+    soon = day + dt.timedelta(days=3)
+    past = day - dt.timedelta(days=5)
     return (
         f'[[bill]]\nname = "Internet"\namount = 39.9\nschedule = "monthly"\nday = {soon.day}\nstart = {soon.isoformat()}\n\n'
         f'[[bill]]\nname = "Tax advisor"\namount = 480\nschedule = "once"\ndate = "{past.isoformat()}"\n' + extra
@@ -24,9 +21,12 @@ def bills_toml(extra: str = "") -> str:
 
 
 @pytest.fixture
-def bills_daemon(profile):
-    write_config(profile, '[time]\nzone = "Europe/Berlin"\n[bills]\nwindow_days = 14\n', bills_toml=bills_toml())
+def bills_daemon(profile, monkeypatch):
+    """A daemon polling bills.toml, its day pinned to today's in its zone (`.day`), so the due dates hold across midnight."""
+    day = pin_today(monkeypatch, "Europe/Berlin")  # the profile's zone, not the machine's
+    write_config(profile, '[time]\nzone = "Europe/Berlin"\n[bills]\nwindow_days = 14\n', bills_toml=bills_toml(day))
     d = DaemonProcess(profile).start()
+    d.day = day
     yield d
     d.stop()
 
@@ -52,7 +52,7 @@ def test_sources_are_polled_on_start_and_today_reports_them(bills_daemon):
 def test_a_broken_file_keeps_the_old_state_and_recovers_when_fixed(bills_daemon):
     wait_for(lambda: today_json()["sources"][0]["status"] == "ok", what="the first bills poll")
     bills = Path(bills_daemon.paths.config_dir) / "bills.toml"
-    bills.write_text(bills_toml() + '[[bill]]\nname = "Broken\n')
+    bills.write_text(bills_toml(bills_daemon.day) + '[[bill]]\nname = "Broken\n')
     result = run_cli("refresh", "bills")
     assert result.returncode == 1 and "TOML syntax error" in result.stdout.decode()
     t = today_json()
@@ -61,8 +61,8 @@ def test_a_broken_file_keeps_the_old_state_and_recovers_when_fixed(bills_daemon)
     assert len(t["bills"]) == 2, "previously known state is kept, not wiped"
     with bills_daemon.client() as c:
         assert c.call("status")["pid"] == bills_daemon.proc.pid, "the daemon keeps running"
-    bills.write_text(bills_toml('[[bill]]\nname = "Gym"\namount = 30\nschedule = "weekly"\n'
-                                f'start = {TODAY.isoformat()}\n'))
+    bills.write_text(bills_toml(bills_daemon.day, '[[bill]]\nname = "Gym"\namount = 30\nschedule = "weekly"\n'
+                                f'start = {bills_daemon.day.isoformat()}\n'))
     assert run_cli("refresh").returncode == 0
     t = today_json()
     assert t["sources"][0]["status"] == "ok" and "Gym" in [b["name"] for b in t["bills"]]
@@ -70,7 +70,7 @@ def test_a_broken_file_keeps_the_old_state_and_recovers_when_fixed(bills_daemon)
 
 def test_a_bad_entry_is_reported_and_the_others_load(bills_daemon):
     Path(bills_daemon.paths.config_dir, "bills.toml").write_text(
-        bills_toml('[[bill]]\nname = "Phone"\namount = "lots"\nschedule = "monthly"\nday = 3\n'))
+        bills_toml(bills_daemon.day, '[[bill]]\nname = "Phone"\namount = "lots"\nschedule = "monthly"\nday = 3\n'))
     run_cli("refresh", "bills")
     t = today_json()
     assert [b["name"] for b in t["bills"]] == ["Tax advisor", "Internet"]
@@ -82,8 +82,8 @@ def test_a_bad_entry_is_reported_and_the_others_load(bills_daemon):
 def test_state_changes_are_pushed_to_subscribers(bills_daemon):
     with bills_daemon.client() as c:
         c.call("subscribe", {"topics": ["state.*", "source.*"]})
-        Path(bills_daemon.paths.config_dir, "bills.toml").write_text(bills_toml(
-            f'[[bill]]\nname = "Insurance"\namount = 120\nschedule = "once"\ndate = "{(TODAY + dt.timedelta(days=1)).isoformat()}"\n'))
+        Path(bills_daemon.paths.config_dir, "bills.toml").write_text(bills_toml(bills_daemon.day,
+            f'[[bill]]\nname = "Insurance"\namount = 120\nschedule = "once"\ndate = "{(bills_daemon.day + dt.timedelta(days=1)).isoformat()}"\n'))
         c.call("state.refresh", {"source": "bills"})
         topics = {}
         while not {"state.changed", "source.health"} <= topics.keys():

@@ -11,15 +11,12 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import DaemonProcess, run_cli, wait_for, write_config
+from conftest import DaemonProcess, pin_today, run_cli, wait_for, write_config
 from github_server import serve
 
-ZONE = ZoneInfo("Europe/Berlin")
-TODAY = dt.datetime.now(ZONE).date()
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
            "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
 
@@ -31,17 +28,18 @@ def git(cwd: Path, *args: str) -> None:
                    env={**os.environ, **GIT_ENV})
 
 
-def ics(*summaries: str) -> str:
+def ics(day: dt.date, *summaries: str) -> str:
     events = []
     for i, summary in enumerate(summaries):
         events += ["BEGIN:VEVENT", f"UID:e{i}@test", "DTSTAMP:20260101T000000Z", f"SUMMARY:{summary}",
-                   f"DTSTART:{TODAY:%Y%m%d}T{10 + i:02d}0000", f"DTEND:{TODAY:%Y%m%d}T{10 + i:02d}3000", "END:VEVENT"]
+                   f"DTSTART:{day:%Y%m%d}T{10 + i:02d}0000", f"DTEND:{day:%Y%m%d}T{10 + i:02d}3000", "END:VEVENT"]
     return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", *events, "END:VCALENDAR", ""])
 
 
 @pytest.fixture
-def world(profile, home):
-    """Two repos, a calendar file, bills and a fake GitHub, all polled by one daemon."""
+def world(profile, home, monkeypatch):
+    """Two repos, a calendar file, bills and a fake GitHub, all polled by one daemon (its day pinned to today's)."""
+    day = pin_today(monkeypatch, "Europe/Berlin")
     code = home / "code"
     for name in ("app", "notes"):
         (code / name).mkdir(parents=True)
@@ -50,7 +48,7 @@ def world(profile, home):
         git(code / name, "add", "-A")
         git(code / name, "commit", "-q", "-m", "init")
     (code / "app" / "README").write_text("changed")
-    (home / "cal.ics").write_text(ics("Planning", "Review"))
+    (home / "cal.ics").write_text(ics(day, "Planning", "Review"))
     with serve() as gh:
         for title in ("Add feeds", "Fix dates", "Bump deps"):
             gh.state.add_pull("octo/blog", title, author="someone", requested_reviewers=[gh.state.me])
@@ -60,9 +58,9 @@ def world(profile, home):
             f'[time]\nzone = "Europe/Berlin"\n[git]\nroots = ["{code}"]\ninterval = 3600\n'
             f'[[calendar.ics]]\npath = "{home}/cal.ics"\nname = "personal"\ninterval = 3600\n'
             f'[github]\napi_url = "{gh.url}"\ninterval = 3600\n[bills]\ninterval = 3600\n',
-            bills_toml=f'[[bill]]\nname = "Rent"\namount = 900\nschedule = "once"\ndate = "{TODAY + dt.timedelta(days=2)}"\n',
+            bills_toml=f'[[bill]]\nname = "Rent"\namount = 900\nschedule = "once"\ndate = "{day + dt.timedelta(days=2)}"\n',
         )
-        yield profile, home, gh
+        yield profile, home, gh, day
 
 
 def today() -> dict:
@@ -80,7 +78,7 @@ def all_ok(t: dict) -> bool:
 
 
 def test_a_failing_source_recovers_by_itself_while_the_others_stay_fresh(world):
-    profile, home, gh = world
+    profile, home, gh, day = world
     gh.state.fail_next("bad_gateway")  # the very first GitHub request answers 502
     d = DaemonProcess(profile).start()
     try:
@@ -98,7 +96,7 @@ def test_a_failing_source_recovers_by_itself_while_the_others_stay_fresh(world):
 
 
 def test_known_state_is_kept_while_a_source_fails(world):
-    profile, home, gh = world
+    profile, home, gh, day = world
     d = DaemonProcess(profile).start()
     try:
         wait_for(lambda: all_ok(today()), what="all four sources")
@@ -122,7 +120,7 @@ def test_known_state_is_kept_while_a_source_fails(world):
         text = run_cli("today").stdout.decode()
         assert "needs human" in text and "failing" in text
         # Faults gone: everything comes back.
-        (home / "cal.ics").write_text(ics("Planning", "Review", "Retro"))
+        (home / "cal.ics").write_text(ics(day, "Planning", "Review", "Retro"))
         gh.state._faults.clear()
         assert run_cli("refresh").returncode == 0
         t = today()
@@ -132,7 +130,7 @@ def test_known_state_is_kept_while_a_source_fails(world):
 
 
 def test_an_explicit_repo_that_vanishes_is_a_problem_for_that_repo_only(world):
-    profile, home, gh = world
+    profile, home, gh, day = world
     config = Path(profile.config_file).read_text().replace(f'roots = ["{home}/code"]',
                                                             f'repos = ["{home}/code/app", "{home}/code/notes"]')
     Path(profile.config_file).write_text(config)
@@ -151,7 +149,7 @@ def test_an_explicit_repo_that_vanishes_is_a_problem_for_that_repo_only(world):
 
 
 def test_a_sudden_empty_answer_is_held_until_a_second_poll_agrees(world):
-    profile, home, gh = world
+    profile, home, gh, day = world
     d = DaemonProcess(profile).start()
     try:
         wait_for(lambda: len(today()["pull_requests"]) == 3, what="three review requests")

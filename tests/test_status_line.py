@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import re
 import sqlite3
 from pathlib import Path
 
-from conftest import BIG_PAYMENTS_NEED_ME, DaemonProcess, run_cli, wait_for, write_config
+from conftest import BIG_PAYMENTS_NEED_ME, DaemonProcess, pin_today, run_cli, wait_for, write_config
 from oxymus.client.status_line import read_directly
 from oxymus.kernel.ulid import new_ulid
 from oxymus.store import status_counts
@@ -62,14 +61,14 @@ def test_calm_is_a_tick_and_down_is_marked(profile):
     assert status("--line") == (0, "⏻")
 
 
-def test_both_paths_count_the_same_and_the_offline_one_leaves_the_database_alone(profile, home):
+def test_both_paths_count_the_same_and_the_offline_one_leaves_the_database_alone(profile, home, monkeypatch):
+    due = pin_today(monkeypatch).replace(day=1).isoformat()  # a due date of the daemon's month, across midnight too
     (home / "cal.ics").write_text("this is not a calendar\n")
     write_config(profile, f'[bills]\nfile = "bills.toml"\n[[calendar.ics]]\npath = "{home}/cal.ics"\nname = "personal"\n',
                  bills_toml=BILLS)
     Path(profile.policy_file).write_text(BIG_PAYMENTS_NEED_ME)
     d = DaemonProcess(profile).start()
     try:
-        due = dt.date.today().replace(day=1).isoformat()
         r = run_cli("propose", "bills.mark_paid", "--payload", json.dumps({"bill": "rent", "due": due}))
         assert r.returncode == 0 and b"waiting for you" in r.stdout, r.stderr.decode()
         for text in ("call the dentist", "buy stamps"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DaemonProcess, until, write_config
+from conftest import DaemonProcess, pin_today, until, write_config
 from oxymus.client.sync_client import connect
 from oxymus.tui.app import create_app
 from oxymus.tui.screens.review import ReviewScreen
@@ -21,7 +21,8 @@ CALL = "call Ana tomorrow 2pm about the workshop"  # triage: a next action (a ca
 
 
 @pytest.fixture
-def daemon(profile):
+def daemon(profile, monkeypatch):
+    pin_today(monkeypatch, "Europe/Berlin")  # the seeded days stay yesterday and 3 days ago across midnight
     write_config(profile, CONFIG + "\n[agents.triage]\nenabled = false\n")
     Path(profile.config_dir, "PLANS.md").write_text(PLANS)
     Path(profile.policy_file).write_text(POLICY)

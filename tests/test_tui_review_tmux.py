@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import pin_today, run_cli
 from oxymus import demo
-from oxymus.profile.config import system_zone
 from test_tui_tmux import tmux  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
@@ -24,7 +23,13 @@ STEPS = ("Yesterday", "Calendar", "Inbox", "Approvals", "Top three")
 
 
 @pytest.fixture
-def demo_profile(profile):
+def day(home, monkeypatch) -> dt.date:
+    """Today in the machine's zone (the demo's), the day every daemon of the test is pinned to, across midnight too."""
+    return pin_today(monkeypatch)
+
+
+@pytest.fixture
+def demo_profile(profile, day):
     """The demo's sample life, with its daemon up and its agents run once (as `oxymus demo` does)."""
     demo.seed(profile)
     demo.seed_sources(profile)
@@ -40,7 +45,7 @@ def review_status() -> dict:
     return json.loads(proc.stdout)
 
 
-def test_a_whole_review_in_tmux_writes_the_day_plan(tmux, demo_profile, home):  # noqa: F811
+def test_a_whole_review_in_tmux_writes_the_day_plan(tmux, demo_profile, home, day):  # noqa: F811
     tmux.start([sys.executable, "-m", "oxymus", "review", "morning"], {"OXYMUS_HOME": str(home)}, width=80, height=24)
     keys = 0
     for step in STEPS:
@@ -49,7 +54,7 @@ def test_a_whole_review_in_tmux_writes_the_day_plan(tmux, demo_profile, home):  
         keys += 1
     screen = tmux.wait_for(lambda s: "[Done]" in s and "Review done" in s, 20, "the review done")
     assert "Top three" in screen and "1. " in screen
-    today = dt.datetime.now(system_zone()).date().isoformat()
+    today = day.isoformat()
     plan = Path(demo_profile.data_dir, "artifacts", "planner", f"{today}.md").read_text()
     assert "## Top three" in plan and "1. **" in plan
     st = review_status()
@@ -112,7 +117,7 @@ def test_a_whole_weekly_review_in_tmux_records_an_answer_and_the_week(tmux, demo
     tmux.wait_gone()
 
 
-def test_review_weekly_starts_the_daemon_when_none_runs(tmux, profile, home):  # noqa: F811
+def test_review_weekly_starts_the_daemon_when_none_runs(tmux, profile, home, day):  # noqa: F811
     """The start path: no daemon yet; `oxymus review weekly` starts one and opens the week's review."""
     from conftest import write_config
     from test_review_daemon import CONFIG, PLANS

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DaemonProcess, until, write_config
+from conftest import DaemonProcess, pin_today, until, write_config
 from oxymus.client.sync_client import connect
 from oxymus.tui.app import create_app
 from oxymus.tui.screens.line_input import LineInputScreen
@@ -21,7 +21,8 @@ LABELS = {"week": "The week", "questions": "Questions", "proposals": "Proposals"
 
 
 @pytest.fixture
-def daemon(profile):
+def daemon(profile, monkeypatch):
+    pin_today(monkeypatch, "Europe/Berlin")  # the seeded week stays the daemon's week across midnight
     write_config(profile, CONFIG)
     Path(profile.config_dir, "PLANS.md").write_text(PLANS)
     seed_week(profile)

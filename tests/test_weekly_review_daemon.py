@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DaemonProcess, run_cli, write_config
+from conftest import DaemonProcess, pin_today, run_cli, write_config
 from oxymus.agents.dayplan import DayPlan, PlanItem
 from oxymus.agents.reflection_review import reviewed_week
 from oxymus.client.wire import RpcError
@@ -47,7 +47,8 @@ def seed_week(paths, plans_text: str = PLANS) -> None:
 
 
 @pytest.fixture
-def daemon(profile):
+def daemon(profile, monkeypatch):
+    pin_today(monkeypatch, "Europe/Berlin")  # the seeded week stays the daemon's week across midnight
     write_config(profile, CONFIG)
     Path(profile.config_dir, "PLANS.md").write_text(PLANS)
     seed_week(profile)
