@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from oxymus.time.timeofday import in_window, local_at, parse_window
+from oxymus.time.timeofday import in_window, local_at, optional_window, parse_window
 
 # What a notification is about: each has a switch in `[notify.kinds]`.
 Kind = Literal["approval", "bill", "meeting", "github", "digest", "failure", "agent", "pause", "general"]
@@ -40,7 +40,7 @@ class NotifyConfig(BaseModel):
         default=None, ge=1, le=3600, examples=[10],
         description="seconds a notification stays on screen; unset: the desktop decides",
     )
-    quiet_hours: str = Field(
+    quiet_hours: Annotated[str, AfterValidator(optional_window)] = Field(
         default="", examples=["22:00-07:00"],
         description="local HH:MM-HH:MM when only critical notifications are shown; the rest (approvals too) are held "
                     "and shown when quiet hours end; empty: none",
@@ -51,13 +51,6 @@ class NotifyConfig(BaseModel):
                     "together as the hour frees up, never dropped; unset: no limit",
     )
     kinds: NotifyKinds = Field(default_factory=NotifyKinds, description="per-kind switches, [notify.kinds]")
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _window(cls, value: str) -> str:
-        if value.strip():
-            parse_window(value, wraps=True)
-        return value.strip()
 
     def kind_on(self, kind: str) -> bool:
         return bool(getattr(self.kinds, kind, True))

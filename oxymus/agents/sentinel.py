@@ -59,9 +59,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oxymus.actions.model import InputRef
 from oxymus.agents.base import Agent, AgentSettings, Trigger
@@ -79,7 +79,7 @@ from oxymus.agents.sentinel_notices import (
     short_hash,
 )
 from oxymus.sources.contract import utc_iso
-from oxymus.time.timeofday import in_window, parse_clock, parse_window
+from oxymus.time.timeofday import in_window, optional_window, parse_clock, parse_window
 from oxymus.time.when import Duration, parse_duration
 
 LATE_GRACE = dt.timedelta(minutes=5)  # a meeting reminder still goes out this long after the start (wake from sleep)
@@ -98,15 +98,8 @@ class SentinelSettings(AgentSettings):
     bill_days: int = Field(default=2, ge=0, le=60, description="a bill due within this many days (today included) goes into the digest")
     stale_for: Duration = Field(default="2h", description="how long a source may stay stale (past its own stale_after) before the digest mentions it")
     approvals_after: Duration = Field(default="30m", description="remind once about an approval request still waiting after this long")
-    quiet_hours: str = Field(default="22:00-07:00", description="local HH:MM-HH:MM when only urgent items (a meeting about to start) are sent; empty: none")
+    quiet_hours: Annotated[str, AfterValidator(optional_window)] = Field(default="22:00-07:00", description="local HH:MM-HH:MM when only urgent items (a meeting about to start) are sent; empty: none")
     digest_at: str = Field(default="17:00", description="local HH:MM of the one digest notification of the day (if the digest has anything new)")
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _window(cls, value: str) -> str:
-        if value.strip():
-            parse_window(value, wraps=True)
-        return value.strip()
 
     @field_validator("digest_at")
     @classmethod

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-__all__ = ["hour24", "in_window", "local_at", "parse_clock", "parse_window", "valid_clock"]
+__all__ = ["hour24", "in_window", "local_at", "optional_window", "parse_clock", "parse_window", "valid_clock"]
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DASH = re.compile(r"\s*[-–]\s*")
@@ -37,6 +37,14 @@ def parse_window(text: str, *, wraps: bool = False) -> tuple[dt.time, dt.time]:
     if not wraps and end <= start:
         raise ValueError(f"{text!r}: the end must come after the start (a window cannot cross midnight)")
     return start, end
+
+
+def optional_window(text: str) -> str:
+    """A config value that is a window which may cross midnight, or empty for none: checked, stripped
+    (for pydantic's AfterValidator; quiet hours in [notify] and [agents.sentinel])."""
+    if text.strip():
+        parse_window(text, wraps=True)
+    return text.strip()
 
 
 def in_window(moment: dt.time, window: tuple[dt.time, dt.time]) -> bool:
