@@ -16,7 +16,8 @@ from oxymus.client.protocol import (
 from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
-from oxymus.models import NotificationsListParams, NotificationsListResult, NotificationsSeenParams, NotificationsSeenResult
+from oxymus.client.protocol import NotificationsListParams, NotificationsSeenParams
+from oxymus.models import NotificationsListResult, NotificationsSeenResult
 from oxymus.store import status_counts
 from oxymus.store.repos import Store
 from oxymus.time.clock import now_iso

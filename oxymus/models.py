@@ -125,23 +125,10 @@ class Notification(BaseModel):
     seen_at: str | None = None
 
 
-class NotificationsListParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    all: bool = Field(default=False, description="every notification, newest first (default: the missed ones not yet seen, oldest first)")
-    limit: int = Field(default=200, ge=1, le=1000)
-
-
 class NotificationsListResult(BaseModel):
     notifications: list[Notification]
     missed: int = Field(description="missed and not yet seen")
     desktop: str | None = Field(default=None, description="why the desktop cannot show notifications now, if so")
-
-
-class NotificationsSeenParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ids: list[str] = Field(default_factory=list, description="these missed notifications; empty: all of them")
 
 
 class NotificationsSeenResult(BaseModel):

@@ -125,7 +125,9 @@ def start(profile, monkeypatch, theme: str | None = None) -> DaemonProcess:
         d.waiting_id = waiting["id"]
         # With no desktop and no TUI yet, its notification is missed; marked seen, so the cockpit
         # opens as on any day without a "missed notifications" toast over it (test_notify_daemon.py has that).
-        wait_for(lambda: c.call("notifications.list", {"all": True})["notifications"], what="the approval's notification")
-        wait_for(lambda: c.call("notifications.seen", {})["missed"] == 0 and all(
-            n["state"] != "pending" for n in c.call("notifications.list", {"all": True})["notifications"]), what="it seen")
+        # Settled first (tried on the desktop, then missed), then seen: marking it while it is still pending
+        # would mark nothing, and it would turn missed afterwards.
+        wait_for(lambda: (ns := c.call("notifications.list", {"all": True})["notifications"]) and all(
+            n["state"] != "pending" for n in ns), what="the approval's notification, settled")
+        assert c.call("notifications.seen", {})["missed"] == 0
     return d

@@ -23,7 +23,7 @@ from oxymus.agents.weekly import AnswerKind, ProposalDecision, WeeklyRecord, Wee
 from oxymus.agents.triage_models import TriageSuggestion
 from oxymus.memory import records as mem
 from oxymus.models import (
-    AuditEvent, Capture, CaptureStatus, NotificationsListParams, NotificationsListResult, NotificationsSeenParams,
+    AuditEvent, Capture, CaptureStatus, NotificationsListResult,
     NotificationsSeenResult, SourceView,
 )
 from oxymus.plans import PlansDocument
@@ -38,6 +38,15 @@ class Params(BaseModel):
 
 class NoParams(Params):
     pass
+
+
+class NotificationsListParams(Params):
+    all: bool = Field(default=False, description="every notification, newest first (default: the missed ones not yet seen, oldest first)")
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+class NotificationsSeenParams(Params):
+    ids: list[str] = Field(default_factory=list, description="these missed notifications; empty: all of them")
 
 
 class Request(BaseModel):
