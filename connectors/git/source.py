@@ -267,12 +267,13 @@ class GitSource:
     """All the configured repositories, polled together, asking git only where something changed.
 
     Each repository has a token (`watch.py`: inotify generations, or a stat digest)
-    that stays the same while nothing git reads changes. A poll keeps its items by
-    its fingerprint (the repositories' keys and tokens and a digest of each item); the
-    coordinator hands back the fingerprint of the last poll it stored, so only items
-    that are in the store are reused. A repository whose token is the one its kept
-    item was read under is not asked again; when none changed the poll answers
-    `PollResult.same_as_before`. It also remembers what `git log` said about each
+    that stays the same while nothing git reads changes. The last few polls' items are
+    kept with the token each was read under; a repository whose token now is one a
+    kept item was read under is not asked again (that item is what git would say).
+    The poll's fingerprint is the repositories' keys, tokens and a digest of each item;
+    only when it equals the fingerprint the coordinator hands back (that of the last
+    poll it stored) does the poll answer `PollResult.same_as_before`, so "unchanged"
+    always means "what is stored". It also remembers what `git log` said about each
     repository's HEAD commit, keyed by the commit id (a commit never changes), so a
     repository that changed but whose HEAD stayed put costs one git process.
     """
@@ -307,7 +308,11 @@ class GitSource:
         git = shutil.which("git")
         if git is None:
             raise SourceUnavailable("git is not installed: no `git` program on PATH")
-        previous = self._kept.get(ctx.previous_fingerprint) if ctx.previous_fingerprint else None
+        # An item read under the token a repository has now is right whichever poll read it; only
+        # the whole answer "unchanged" must match what is stored (the fingerprint check below).
+        previous: dict[str, _Kept] = {}
+        for kept_poll in self._kept.values():  # oldest first, so the newest wins
+            previous.update(kept_poll)
         targets, warnings, tokens = await asyncio.to_thread(self._prepare, ctx.resolve, previous)
         observed = utc_iso(ctx.now())
         timeout = min(self.command_timeout, ctx.timeout)
@@ -349,7 +354,7 @@ class GitSource:
         items = await asyncio.gather(*(one(t) for t in targets))
         self._heads = heads
         fingerprint = _fingerprint(items, tokens, warnings)
-        if fingerprint == ctx.previous_fingerprint and previous is not None:
+        if fingerprint == ctx.previous_fingerprint:  # the stored items say just what these say
             return PollResult.same_as_before(fingerprint)
         self._kept[fingerprint] = kept_now
         while len(self._kept) > self.KEEP:

@@ -107,8 +107,8 @@ def _subdirs(path: str) -> list[str]:
 class RepoWatch:
     """Tokens for a set of repositories (keys are their real paths), kept between polls."""
 
-    def __init__(self, *, use_inotify: bool = True, max_dirs: int = MAX_DIRS):
-        self.max_dirs = max_dirs
+    def __init__(self, *, use_inotify: bool = True, max_dirs: int | None = None):
+        self.max_dirs = max_dirs or MAX_DIRS
         self._repos: dict[str, _Repo] = {}
         self._dirs: dict[int, dict[str, _Dir]] = {}  # wd -> repo -> what it is for that repo
         self._ino: inotify.Inotify | None = None
