@@ -49,8 +49,8 @@ class WorkerFailed(Exception):
 
 
 def _utc(moment: dt.datetime) -> str:
-    moment = moment.astimezone(dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"  # contract.utc_iso
+    # contract.utc_iso's form (ms, Z), by isoformat: 50,000 of these per big poll
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _local(value: dt.date | dt.datetime, zone: ZoneInfo) -> str:
