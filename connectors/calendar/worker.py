@@ -9,8 +9,11 @@ that the daemon turns into state items without parsing anything.
 
 The pipe protocol is private to the two: a request is one JSON line (origin, window,
 zone, max_occurrences, the document's size) followed by the document's bytes; the
-answer is one JSON line, `{"rows": ...}`, `{"ics_error": message}` or `{"bug": message}`.
-No pickle: the worker's answer is data, never code.
+answer is JSON lines: `{"events": [...]}` with at most `CHUNK` rows each, then one
+`{"todos": [...], "warnings": [...]}`; or one `{"ics_error": message}` or `{"bug": message}`.
+Lines of a bounded size keep each decode in the daemon short: one 8 MB `json.loads`
+would hold the GIL, and the event loop, for a quarter of a second. No pickle: the
+worker's answer is data, never code.
 
 One request at a time (a lock): the sources of one daemon share the worker. A worker
 that dies, answers nonsense or runs past the poll's timeout is killed and
@@ -38,6 +41,7 @@ from oxymus.connectors.calendar.occurrence import Expansion, Window
 from oxymus.connectors.calendar.recurrence import ExpansionStopped, Limits
 
 Rows = dict[str, Any]  # {"events": [[...]], "todos": [[...]], "warnings": [...]}
+CHUNK = 500  # event rows per answer line
 START_TIMEOUT = 60.0  # seconds for the worker to start and import the parser, besides the poll's own
 
 
@@ -161,17 +165,22 @@ class Worker:
         except (BrokenPipeError, OSError):
             why = self._died(proc)
             raise WorkerFailed(f"the calendar worker could not take {origin}: {why}") from None
-        line = self._read_line(proc, limits, deadline, origin)
-        try:
-            answer = json.loads(line)
-        except ValueError:
-            self._kill()
-            raise WorkerFailed(f"the calendar worker answered something unreadable for {origin}; it was restarted") from None
-        if "ics_error" in answer:
-            raise IcsError(answer["ics_error"])
-        if "bug" in answer:
-            raise WorkerFailed(f"the calendar worker failed on {origin}: {answer['bug']}")
-        return answer["rows"]
+        events: list = []
+        for line in self._lines(proc, limits, deadline, origin):
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                self._kill()
+                raise WorkerFailed(f"the calendar worker answered something unreadable for {origin}; it was restarted") from None
+            if "ics_error" in answer:
+                raise IcsError(answer["ics_error"])
+            if "bug" in answer:
+                raise WorkerFailed(f"the calendar worker failed on {origin}: {answer['bug']}")
+            if "events" in answer:
+                events.extend(answer["events"])
+            else:
+                return {"events": events, "todos": answer["todos"], "warnings": answer["warnings"]}
+        raise AssertionError("unreachable: _lines ends only by raising")
 
     def _died(self, proc: subprocess.Popen) -> str:
         with contextlib.suppress(Exception):
@@ -181,9 +190,10 @@ class Worker:
         self._kill()
         return why
 
-    def _read_line(self, proc: subprocess.Popen, limits: Limits, deadline: float, origin: str) -> bytes:
+    def _lines(self, proc: subprocess.Popen, limits: Limits, deadline: float, origin: str):
+        """The answer's lines as they come, stopping (and killing the worker) when the poll stops."""
         fd = proc.stdout.fileno()
-        chunks: list[bytes] = []
+        pending = b""
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
             while True:
@@ -200,9 +210,8 @@ class Worker:
                 if not chunk:
                     raise WorkerFailed(f"the calendar worker died while reading {origin} ({self._died(proc)}); "
                                        "the next poll starts a new one")
-                chunks.append(chunk)
-                if chunk.endswith(b"\n"):
-                    return b"".join(chunks)
+                *lines, pending = (pending + chunk).split(b"\n")
+                yield from lines
 
 
 _shared = Worker()
@@ -233,13 +242,18 @@ def _serve(inp, out) -> None:
             data = data.decode("utf-8", "surrogatepass")
         zone = ZoneInfo(head["zone"])
         window = Window(dt.datetime.fromisoformat(head["start"]), dt.datetime.fromisoformat(head["end"]), zone)
+        lines: list[dict]
         try:
-            answer: dict = {"rows": expand_here(data, head["origin"], window, Limits(max_occurrences=head["max_occurrences"]))}
+            got = expand_here(data, head["origin"], window, Limits(max_occurrences=head["max_occurrences"]))
+            events = got["events"]
+            lines = [{"events": events[i:i + CHUNK]} for i in range(0, len(events), CHUNK)]
+            lines.append({"todos": got["todos"], "warnings": got["warnings"]})
         except IcsError as e:
-            answer = {"ics_error": str(e)}
+            lines = [{"ics_error": str(e)}]
         except Exception as e:  # noqa: BLE001 - a bug in one document is reported, the worker lives on
-            answer = {"bug": f"{type(e).__name__}: {e}"}
-        out.write(json.dumps(answer, separators=(",", ":")).encode() + b"\n")
+            lines = [{"bug": f"{type(e).__name__}: {e}"}]
+        for line in lines:
+            out.write(json.dumps(line, separators=(",", ":")).encode() + b"\n")
         out.flush()
 
 
