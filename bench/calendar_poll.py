@@ -8,6 +8,10 @@ fingerprint handed to the next) and times these rows, in the same run:
 - **poll, changed**: the file is touched before each poll, so it is read, parsed and
   expanded (in the worker process) into state items;
 - **poll, unchanged**: nothing changed since the last stored poll: a stat;
+- **as before**: a changed poll the way it was: parsed in the poll's thread, every event
+  through icalendar (items are built the new way, so this is a little kinder than before);
+- **CPU**: the first two as CPU seconds (the poll's in both processes), steadier than wall
+  time on a loaded machine;
 - **first poll**: the changed poll that also starts the worker process (once per daemon);
 - **loop lag**: how late a 5 ms `asyncio.sleep` ticker on the polling event loop wakes
   during a changed poll (the p99 of its ticks, and the worst): with the worker (now),
@@ -83,7 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             return PollContext(zone=ZONE, config_dir=Path(tmp), now=lambda: now, timeout=600,
                                previous_fingerprint=previous)
 
-        rows: dict[str, list[float]] = {"parse": [], "changed": [], "unchanged": [], "first": [],
+        def worker_cpu() -> float:
+            """The worker process's CPU seconds so far (user + system), from /proc."""
+            proc = worker.shared()._proc
+            with open(f"/proc/{proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        rows: dict[str, list[float]] = {"parse": [], "changed": [], "before": [], "parse_cpu": [], "changed_cpu": [],
+                                        "unchanged": [], "first": [],
                                         "lag_worker": [], "lag_thread": [], "lagmax_worker": [], "lagmax_thread": []}
         items = 0
         fingerprint = None
@@ -105,6 +117,23 @@ def main(argv: list[str] | None = None) -> int:
                 done = True
                 await ticker
 
+        def changed_before() -> float:
+            """Before: the parse in the poll's thread and every event through icalendar (no plain path)."""
+            from oxymus.connectors.calendar import ics
+
+            os.utime(path)
+            real, real_plain = worker.expand, ics._plain_events
+            worker.expand = lambda data, origin, window, limits, timeout: worker.expand_here(data, origin, window, limits)
+            ics._plain_events = lambda blocks, header: {}
+            try:
+                t = time.perf_counter()
+                result = asyncio.run(source.poll(ctx(fingerprint)))
+                elapsed = time.perf_counter() - t
+            finally:
+                worker.expand, ics._plain_events = real, real_plain
+            assert not result.unchanged and len(result.items) == items
+            return elapsed
+
         def lag(in_thread: bool) -> tuple[float, float]:
             os.utime(path)
             real = worker.expand
@@ -125,14 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         fingerprint = first.fingerprint
         for _ in range(args.runs):
             data = path.read_bytes()
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             icalendar.Calendar.from_ical(data)
             rows["parse"].append(time.perf_counter() - t)
+            rows["parse_cpu"].append(time.process_time() - cpu)
 
             os.utime(path)  # a touch: the next poll must read it again
-            t = time.perf_counter()
+            t, cpu, wcpu = time.perf_counter(), time.process_time(), worker_cpu()
             result = asyncio.run(source.poll(ctx(fingerprint)))
             rows["changed"].append(time.perf_counter() - t)
+            rows["changed_cpu"].append(time.process_time() - cpu + worker_cpu() - wcpu)
+            items = len(result.items)
             assert not result.unchanged
             items, fingerprint = len(result.items), result.fingerprint
 
@@ -140,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             again = asyncio.run(source.poll(ctx(fingerprint)))
             rows["unchanged"].append(time.perf_counter() - t)
             assert again.unchanged
+            rows["before"].append(changed_before())
 
             for name, in_thread in (("worker", False), ("thread", True)):
                 p99, most = lag(in_thread)
@@ -154,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         "events": args.events, "items": items, "runs": args.runs,
         "rows": [{"name": name, **s} for name, s in stats.items()],
         "ratios": {"changed / parse": stats["changed"]["p50"] / stats["parse"]["p50"],
+                   "changed / before": stats["changed"]["p50"] / stats["before"]["p50"],
+                   "changed / parse, CPU": stats["changed_cpu"]["p50"] / stats["parse_cpu"]["p50"],
                    "unchanged / changed": stats["unchanged"]["p50"] / stats["changed"]["p50"],
                    "loop lag, worker / thread": stats["lag_worker"]["p50"] / max(stats["lag_thread"]["p50"], 1e-9)},
         "targets": {"changed_p50_s": TARGET_CHANGED_S},
@@ -167,13 +202,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(report: dict) -> str:
     labels = {"parse": "icalendar parse only", "changed": "poll, file changed", "unchanged": "poll, unchanged",
+              "before": "poll, changed, as before", "parse_cpu": "  icalendar parse, CPU", "changed_cpu": "  poll changed, CPU (+worker)",
               "first": "first poll (+ worker start)", "lag_worker": "loop lag p99, worker",
               "lag_thread": "loop lag p99, thread (before)", "lagmax_worker": "loop lag max, worker",
               "lagmax_thread": "loop lag max, thread (before)"}
     lines = [f"calendar poll, {report['events']:,} events, {report['runs']} runs ({report['environment']['loadavg']} load)",
-             "", f"{'row':<26} {'p50 ms':>10} {'p90 ms':>10} {'min ms':>10}"]
+             "", f"{'row':<30} {'p50 ms':>10} {'p90 ms':>10} {'min ms':>10}"]
     for r in report["rows"]:
-        lines.append(f"{labels[r['name']]:<26} {r['p50']:>10.1f} {r['p90']:>10.1f} {r['min']:>10.1f}")
+        lines.append(f"{labels[r['name']]:<30} {r['p50']:>10.1f} {r['p90']:>10.1f} {r['min']:>10.1f}")
     lines.append("")
     lines += [f"{k}: {v:.4f}x" for k, v in report["ratios"].items()]
     return "\n".join(lines + [""] + footer(report))

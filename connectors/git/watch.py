@@ -15,9 +15,10 @@ can reuse the answer it got under that token instead of running git again.
   changes. A folder created in a watched tree is watched at once; a watched folder
   that is moved or deleted, or a new folder in the git dir, makes its repository's
   watches be set up again.
-- A repository that cannot be watched whole (more than `max_dirs` folders, the
-  per-user watch limit reached, a folder unreadable) has no token: git runs every
-  time, as before.
+- A repository that cannot be watched whole (more than `max_dirs` folders, a quarter
+  of the user's inotify watches (`fs.inotify.max_user_watches`) already taken by the
+  source, the limit reached, a folder unreadable) has no token: git runs every time,
+  as before.
 - Without inotify, the token is a digest of the `lstat` of every entry in those same
   folders (what git itself compares), with no token when any of them changed in the
   last `RACY_S` seconds (a write within the file system's time granularity could
@@ -44,6 +45,7 @@ from oxymus.kernel import gitrun, inotify
 log = logging.getLogger("oxymus.connectors.git.watch")
 
 MAX_DIRS = 4000  # folders per repository; beyond it git runs at every poll
+MAX_SHARE = 4  # use at most 1/MAX_SHARE of the user's inotify watches (editors and sync tools need theirs)
 MAX_STAT_ENTRIES = 50_000  # entries the stat fallback looks at per repository
 RACY_S = 2.0
 _MASK = inotify.CHANGES | inotify.IN_ONLYDIR | inotify.IN_DONT_FOLLOW
@@ -104,11 +106,20 @@ def _subdirs(path: str) -> list[str]:
     return out
 
 
+def _watch_budget() -> int:
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches") as f:
+            return max(100, int(f.read()) // MAX_SHARE)
+    except (OSError, ValueError):
+        return 8192 // MAX_SHARE
+
+
 class RepoWatch:
     """Tokens for a set of repositories (keys are their real paths), kept between polls."""
 
     def __init__(self, *, use_inotify: bool = True, max_dirs: int | None = None):
         self.max_dirs = max_dirs or MAX_DIRS
+        self.budget = _watch_budget()
         self._repos: dict[str, _Repo] = {}
         self._dirs: dict[int, dict[str, _Dir]] = {}  # wd -> repo -> what it is for that repo
         self._ino: inotify.Inotify | None = None
@@ -185,7 +196,8 @@ class RepoWatch:
                 if os.path.isdir(path):
                     self._watch_tree(key, repo, path, recursive)
         except _TooMany:
-            log.info("%s: more than %d folders, git runs at every poll", worktree, self.max_dirs)
+            log.info("%s: more than %d folders, or the watch budget (%d) spent: git runs at every poll",
+                     worktree, self.max_dirs, self.budget)
             self._unwatch(key)
             return
         except OSError as exc:
@@ -200,7 +212,7 @@ class RepoWatch:
         stack = [top]
         while stack:
             path = stack.pop()
-            if len(repo.wds) >= self.max_dirs:
+            if len(repo.wds) >= self.max_dirs or len(self._dirs) >= self.budget:
                 raise _TooMany
             wd = self._ino.add(path, _MASK)  # before listing: a folder made meanwhile is seen either way
             repo.wds.add(wd)
