@@ -246,3 +246,26 @@ async def test_a_cancelled_poll_kills_its_git(tmp_path, monkeypatch):
         await asyncio.sleep(0.01)
     else:
         pytest.fail("the git child outlived its cancelled poll")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+async def test_an_overflowing_event_queue_asks_every_repository_again(tmp_path, runs):
+    """More changes between two polls than the kernel queues: nothing is known, so everything is asked."""
+    repos = [make_repo(tmp_path / f"r{i}") for i in range(2)]
+    flood = repos[0] / "flood"
+    flood.mkdir()  # watched from the first poll on
+    source = GitSource(GitConfig(repos=[str(r) for r in repos]))
+    d = Daemon(tmp_path, source)
+    await d.poll()
+    instance = source._watch._instance
+    with open("/proc/sys/fs/inotify/max_queued_events") as f:
+        queue = int(f.read())
+    for i in range(queue // 2 + 10):  # each file: a create, a modify and a close-write
+        (flood / f"f{i}").write_bytes(b"x")
+    runs.clear()
+    result = await d.poll()
+    assert source._watch._instance != instance
+    assert sorted(name for name, _ in runs) == ["r0", "r1"]
+    assert not result.unchanged and d.data(repos[0])["untracked"] == 1
+    runs.clear()
+    assert (await d.poll()).unchanged and runs == []

@@ -31,6 +31,7 @@ to `~/.gitconfig`, and a commit inside a submodule that changes no file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import logging
@@ -144,6 +145,8 @@ class RepoWatch:
             self._unwatch(gone)
             del self._repos[gone]
         self._drain()
+        if self._ino is None:  # an overflow, and inotify could not be opened again
+            return {key: _stat_token(path) for key, path in worktrees.items()}
         out: dict[str, str | None] = {}
         for key, path in worktrees.items():
             repo = self._repos.setdefault(key, _Repo())
@@ -203,7 +206,7 @@ class RepoWatch:
         except OSError as exc:
             log.info("%s: cannot watch (%s), git runs at every poll", worktree, exc.strerror or exc)
             self._unwatch(key)
-            repo.reset = exc.errno != 28  # ENOSPC stays until watches are freed; other errors retry
+            repo.reset = exc.errno != errno.ENOSPC  # ENOSPC stays until watches are freed; other errors retry
             return
         repo.watched = True
 
