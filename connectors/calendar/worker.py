@@ -62,13 +62,26 @@ def _local(value: dt.date | dt.datetime, zone: ZoneInfo) -> str:
 
 
 def rows(expansion: Expansion, zone: ZoneInfo) -> Rows:
-    """An expansion as item fields (`CalendarEvent` and `Deadline` order), times already formatted."""
+    """An expansion as item fields (`CalendarEvent` and `Deadline` order), times already formatted.
+
+    One row per item key (the first, as the expansion found them), sorted by start and key,
+    so the daemon merges sorted runs instead of sorting 20,000 items while holding the GIL.
+    """
+    events: dict[str, list] = {}
+    for e in expansion.events:
+        key = f"{e.uid}@{e.occurrence}"
+        if key not in events:
+            events[key] = [e.uid, e.occurrence, e.summary, _local(e.start, zone), _local(e.end, zone), _utc(e.starts_at),
+                           _utc(e.ends_at), e.all_day, e.recurring, e.status, e.location, e.description, e.url]
+    todos: dict[str, list] = {}
+    for t in expansion.todos:
+        key = f"todo:{t.uid}" + (f"@{t.occurrence}" if t.occurrence else "")
+        if key not in todos:
+            todos[key] = [t.uid, t.occurrence, t.summary, _local(t.due, zone), _utc(t.starts_at), _utc(t.ends_at),
+                          t.all_day, t.recurring, t.status, t.priority]
     return {
-        "events": [[e.uid, e.occurrence, e.summary, _local(e.start, zone), _local(e.end, zone), _utc(e.starts_at),
-                    _utc(e.ends_at), e.all_day, e.recurring, e.status, e.location, e.description, e.url]
-                   for e in expansion.events],
-        "todos": [[t.uid, t.occurrence, t.summary, _local(t.due, zone), _utc(t.starts_at), _utc(t.ends_at), t.all_day,
-                   t.recurring, t.status, t.priority] for t in expansion.todos],
+        "events": [row for _, row in sorted(events.items(), key=lambda kv: (kv[1][5], kv[0]))],
+        "todos": [row for _, row in sorted(todos.items(), key=lambda kv: (kv[1][4], kv[0]))],
         "warnings": expansion.warnings,
     }
 
