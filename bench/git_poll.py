@@ -14,6 +14,14 @@ bare upstream, some of those ahead, behind or both. Each then gets one plain
 
 Then, interleaved in a rotating order so machine drift hits every row alike, per run:
 
+0. As the daemon polls (the stored poll's fingerprint handed back, `previous_fingerprint`):
+   - nothing changed: the repositories' tokens (inotify, `connectors/git/watch.py`) say
+     so and no git runs; against a sequential `git status` in each (target <= 0.2x);
+   - all changed: `README.md` touched in every repository first (not timed), so each
+     is asked and git must look at the file again; against `xargs -P2 git status`
+     over all of them, also after a touch (target <= 1.0x);
+   - before: every repository asked with git started by asyncio on the event loop
+     thread (the runner this replaced), against the sequential `git status`.
 1. `GitSource.poll()` over all the repositories (config `concurrency`, default 8),
    on one event loop kept for the whole run (`run_until_complete`, no loop
    start-up in the figure):
@@ -64,6 +72,8 @@ GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
 }
 PROC_TIMEOUT = 60.0
+TARGET_UNCHANGED = 0.2  # nothing changed, over a sequential `git status` in each
+TARGET_CHANGED = 1.0  # all changed, over `xargs -P2 git status`
 WORDS = "alpha beta gamma delta state poll repo index commit branch upstream merge tree blob".split()
 
 
@@ -163,7 +173,9 @@ def git_status(repo: Path) -> None:
 
 def measure(repos: list[dict], runs: int, warmup: int, single: int, concurrency: int) -> tuple[dict[str, list[int]], list]:
     from oxymus.connectors.git import GitConfig
+    from oxymus.connectors.git import source as git_source
     from oxymus.connectors.git.source import GitSource
+    from oxymus.kernel import gitrun
     from oxymus.sources.contract import PollContext
 
     paths = [r["path"] for r in repos]
@@ -179,12 +191,67 @@ def measure(repos: list[dict], runs: int, warmup: int, single: int, concurrency:
     clock = time.perf_counter_ns
 
     def poll(source) -> int:
+        # every repository asked: the items a source keeps between polls are dropped first (the
+        # HEADs it remembers stay: these rows are the "warm" polls, one git process per repository)
+        source._kept.clear()
         t0 = clock()
         result = loop.run_until_complete(source.poll(ctx))
         elapsed = clock() - t0
         bad = [i for i in result.items if i.error]
         if bad:
             raise BenchError(f"poll reported errors: {bad[0].error} (and {len(bad) - 1} more)")
+        return elapsed
+
+    def touch_all() -> None:
+        # a tracked file's mtime moved in every repository: git must look at it again
+        for p in paths:
+            os.utime(p / "README.md")
+
+    fingerprint: list[str | None] = [None]
+    incr_src = GitSource(all_config)
+
+    def poll_incremental(changed: bool, prime: bool = False) -> int:
+        """As the coordinator polls: the stored poll's fingerprint handed back."""
+        if prime:
+            poll_incremental(False)
+        if changed:
+            touch_all()
+        c = PollContext(zone=ZoneInfo("UTC"), config_dir=paths[0].parent, previous_fingerprint=fingerprint[0])
+        t0 = clock()
+        result = loop.run_until_complete(incr_src.poll(c))
+        elapsed = clock() - t0
+        if changed and result.unchanged:
+            raise BenchError("a poll after every repository changed answered unchanged")
+        if prime and not result.unchanged:
+            raise BenchError("a poll right after a stored one, nothing changed, did not answer unchanged")
+        if any(i.error for i in result.items):
+            raise BenchError("poll reported errors")
+        fingerprint[0] = result.fingerprint
+        return elapsed
+
+    old_src = GitSource(all_config)
+
+    def poll_on_loop() -> int:
+        """Before: every repository asked, git started by asyncio from the event loop thread."""
+        async def on_loop(git_path, repo, args, env, timeout):
+            return await gitrun.run_process((git_path, "-C", repo, *args), env=env, timeout=timeout, name="git")
+        real = git_source.run_git
+        git_source.run_git = on_loop
+        try:
+            return poll(old_src)
+        finally:
+            git_source.run_git = real
+
+    def xargs_all(changed: bool) -> int:
+        if changed:
+            touch_all()
+        listing = b"".join(os.fsencode(p) + b"\0" for p in paths)
+        t0 = clock()
+        proc = subprocess.run(["xargs", "-0", "-P2", "-I{}", "git", "-C", "{}", "status"], input=listing,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=PROC_TIMEOUT)
+        elapsed = clock() - t0
+        if proc.returncode != 0:
+            raise BenchError(f"xargs -P2 git status failed: {proc.stderr.decode(errors='replace').strip()}")
         return elapsed
 
     def baseline_all() -> int:
@@ -202,6 +269,11 @@ def measure(repos: list[dict], runs: int, warmup: int, single: int, concurrency:
         return out
 
     cases = [
+        # the baselines' plain `git status` rewrites each index, so an untimed poll first takes that in
+        ("poll_unchanged", lambda: [poll_incremental(False, prime=True)]),
+        ("poll_changed", lambda: [poll_incremental(True)]),
+        ("xargs_changed", lambda: [xargs_all(True)]),
+        ("poll_on_loop", lambda: [poll_on_loop()]),
         ("poll", lambda: [poll(all_src)]),
         ("poll_cold", lambda: [poll(GitSource(all_config))]),
         ("poll_seq", lambda: [poll(seq_src)]),
@@ -283,7 +355,11 @@ def render(report: dict) -> str:
             f"{fmt_ms(row['min_ms'])} {fmt_ms(row['max_ms'])}  {ratio:>6}"
         )
     lines.append("(ms; ratio = the row's median over its baseline's: all-repository rows over the")
-    lines.append(" sequential `git status` row, the 1-repository poll over one `git status`)")
+    lines.append(" sequential `git status` row, the all-changed poll over `xargs -P2 git status`,")
+    lines.append(" the 1-repository poll over one `git status`)")
+    t = report["targets"]
+    lines.append(f"targets: nothing changed <= {t['unchanged_vs_sequential']}x sequential `git status`; "
+                 f"all changed <= {t['changed_vs_xargs']}x `xargs -P2 git status`")
     per = report["per_repo_ms"]
     lines.append(f"per repository: poll {per['poll']:.2f} ms (cold {per['poll_cold']:.2f}, "
                  f"concurrency 1 {per['poll_seq']:.2f}), `git status` {per['baseline']:.2f} ms")
@@ -327,7 +403,11 @@ def main(argv: list[str] | None = None) -> int:
     stats = {name: summary(v, (50, 90)) for name, v in ms.items()}
     n = args.repos
     labels = [
-        ("poll", f"GitSource.poll(), {n} repos, concurrency {args.concurrency}", "baseline"),
+        ("poll_unchanged", f"poll as the daemon does, {n} repos, nothing changed", "baseline"),
+        ("poll_changed", f"  same, all {n} changed (a tracked file touched)", "xargs_changed"),
+        ("xargs_changed", f"baseline: `xargs -P2 git status`, all {n} changed", None),
+        ("poll_on_loop", "every repo asked, git started on the loop (before)", "baseline"),
+        ("poll", "every repo asked (no fingerprint), from threads", "baseline"),
         ("poll_cold", "  same, cold (new source: status + log each)", "baseline"),
         ("poll_seq", "  same, warm, concurrency 1", "baseline"),
         ("baseline", f"baseline: `git status` x {n}, sequential", None),
@@ -348,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
             "ratio": s["p50"] / stats[base]["p50"] if base else None,
             "samples_ms": [round(v, 3) for v in ms[name]],
         })
+    ratio = {r["name"]: r["ratio"] for r in rows}
+    if ratio["poll_unchanged"] > TARGET_UNCHANGED:
+        problems.append(f"nothing changed: {ratio['poll_unchanged']:.2f}x sequential git status, over {TARGET_UNCHANGED}x")
+    if ratio["poll_changed"] > TARGET_CHANGED:
+        problems.append(f"all changed: {ratio['poll_changed']:.2f}x xargs -P2 git status, over {TARGET_CHANGED}x")
     attention = sum(1 for i in final if i.data.get("needs_attention"))
     checks = [f"the last poll reported {len(final)} repositories, {attention} needing attention"]
     if not problems:
@@ -380,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "rows": rows,
         "per_repo_ms": {k: stats[k]["p50"] / n for k in ("poll", "poll_cold", "poll_seq", "baseline")},
+        "targets": {"unchanged_vs_sequential": TARGET_UNCHANGED, "changed_vs_xargs": TARGET_CHANGED},
         "checks": checks,
         "warnings": problems,
     }

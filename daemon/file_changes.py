@@ -2,8 +2,8 @@
 
 The daemon learns of other processes' database writes (an `oxymus capture` made
 while it was unreachable, a restore) from this instead of asking SQLite four times
-a second: an idle daemon should not wake at all. inotify is reached through ctypes
-because the standard library has no binding and the job is three system calls.
+a second: an idle daemon should not wake at all. inotify is reached through
+`oxymus/kernel/inotify.py` (ctypes; the standard library has no binding).
 
 Only names in one directory are watched, not the files themselves, so a file that
 is replaced (a restore renames a new database into place) is still followed.
@@ -13,60 +13,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import logging
 import os
-import struct
-import sys
+
+from oxymus.kernel import inotify
 
 log = logging.getLogger("oxymus.daemon.file_changes")
 
-_IN_MODIFY = 0x002
-_IN_CLOSE_WRITE = 0x008
-_IN_MOVED_TO = 0x080
-_IN_CREATE = 0x100
-_IN_DELETE = 0x200
-_IN_Q_OVERFLOW = 0x4000
-_IN_NONBLOCK = os.O_NONBLOCK
-_IN_CLOEXEC = os.O_CLOEXEC
-_MASK = _IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_CREATE | _IN_DELETE
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of NUL-padded name
+_MASK = inotify.IN_MODIFY | inotify.IN_CLOSE_WRITE | inotify.IN_MOVED_TO | inotify.IN_CREATE | inotify.IN_DELETE
 
 
-def _inotify_fd(directory: str) -> int | None:
+def _inotify_fd(directory: str) -> inotify.Inotify | None:
     """An inotify descriptor watching `directory`, or None where inotify is not available."""
-    if not sys.platform.startswith("linux"):
+    watcher, why = inotify.Inotify.open()
+    if watcher is None:
+        log.info("%s; watching %s by a slow poll", why, directory)
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        init, add = libc.inotify_init1, libc.inotify_add_watch
-    except (OSError, AttributeError):
+        watcher.add(directory, _MASK)
+    except OSError as exc:
+        log.info("cannot watch %s (%s); falling back to a slow poll", directory, exc.strerror or exc)
+        watcher.close()
         return None
-    fd = init(_IN_NONBLOCK | _IN_CLOEXEC)
-    if fd < 0:
-        log.info("inotify unavailable (%s); watching %s by a slow poll", os.strerror(ctypes.get_errno()), directory)
-        return None
-    if add(fd, os.fsencode(directory), _MASK) < 0:
-        log.info("cannot watch %s (%s); falling back to a slow poll", directory, os.strerror(ctypes.get_errno()))
-        os.close(fd)
-        return None
-    return fd
+    return watcher
 
 
 def _names(data: bytes) -> tuple[set[str], bool]:
     """The file names in a buffer of inotify events, and whether the kernel's queue overflowed."""
-    names: set[str] = set()
-    overflow = False
-    at = 0
-    while at + _EVENT.size <= len(data):
-        _wd, mask, _cookie, length = _EVENT.unpack_from(data, at)
-        at += _EVENT.size
-        names.add(os.fsdecode(data[at:at + length].rstrip(b"\0")))
-        at += length
-        overflow |= bool(mask & _IN_Q_OVERFLOW)
-    return names, overflow
+    events = inotify.parse(data)
+    return {e.name for e in events}, any(e.overflow for e in events)
 
 
 class FileChanges:
@@ -82,7 +58,8 @@ class FileChanges:
         self.poll_interval = poll_interval
         self.wakeups = 0  # how many times wait() returned: the idle cost, for tests and status
         self._changed = asyncio.Event()
-        self._fd = _inotify_fd(directory)
+        self._inotify = _inotify_fd(directory)
+        self._fd = self._inotify.fd if self._inotify is not None else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen = self._stat_all() if self._fd is None else {}
 
@@ -99,7 +76,7 @@ class FileChanges:
         if self._fd is not None:
             if self._loop is not None:
                 self._loop.remove_reader(self._fd)
-            os.close(self._fd)
+            self._inotify.close()
             self._fd = None
 
     async def wait(self) -> None:
@@ -144,4 +121,4 @@ class FileChanges:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             if self._fd is not None:
-                os.close(self._fd)
+                self._inotify.close()

@@ -14,7 +14,7 @@ import pytest
 from test_connector_calendar import dav, dav_source, feeds, ics, make_ctx, radicale, url_source, vevent  # noqa: F401
 
 from oxymus.connectors.calendar import IcsEntry
-from oxymus.connectors.calendar import expand as expand_mod
+from oxymus.connectors.calendar import worker as worker_mod
 from oxymus.connectors.calendar.source import IcsSource
 from oxymus.sources.contract import PollResult
 
@@ -28,13 +28,13 @@ TWO = ics(vevent("one", "SUMMARY:One", "DTSTART:20250321T100000Z", "DURATION:PT1
 def parses(monkeypatch) -> list[str]:
     """The origin of every document the parser is asked to expand."""
     seen: list[str] = []
-    real = expand_mod.expand_ics
+    real = worker_mod.expand
 
     def counting(data, origin, *args, **kwargs):
         seen.append(origin)
         return real(data, origin, *args, **kwargs)
 
-    monkeypatch.setattr(expand_mod, "expand_ics", counting)
+    monkeypatch.setattr(worker_mod, "expand", counting)
     return seen
 
 

@@ -649,10 +649,12 @@ async def test_log_runs_again_only_when_head_moves(tmp_path, monkeypatch):
 
     assert await subject() == "commit 0"
     assert calls == ["status", "log"]
+    (repo / "scratch.txt").write_text("a change in the working tree, HEAD where it was\n")
     assert await subject() == "commit 0"
     assert calls == ["status", "log", "status"]
     git(repo, "commit", "-q", "--amend", "-m", "amended")
     assert await subject() == "amended"
     assert calls == ["status", "log", "status", "status", "log"]
+    (repo / "scratch.txt").write_text("another\n")
     assert await subject() == "amended"
     assert calls[-2:] == ["log", "status"]

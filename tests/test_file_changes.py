@@ -73,10 +73,12 @@ async def test_without_inotify_a_slow_stat_poll_still_notices(tmp_path, monkeypa
 
 
 def test_event_buffers_are_parsed_by_name_and_overflow():
-    ev = file_changes._EVENT
-    data = ev.pack(1, file_changes._IN_MODIFY, 0, 8) + b"x.db\0\0\0\0" + ev.pack(1, file_changes._IN_CREATE, 0, 0)
+    from oxymus.kernel import inotify
+
+    ev = inotify._EVENT
+    data = ev.pack(1, inotify.IN_MODIFY, 0, 8) + b"x.db\0\0\0\0" + ev.pack(1, inotify.IN_CREATE, 0, 0)
     assert file_changes._names(data) == ({"x.db", ""}, False)
-    assert file_changes._names(ev.pack(-1, file_changes._IN_Q_OVERFLOW, 0, 0))[1] is True
+    assert file_changes._names(ev.pack(-1, inotify.IN_Q_OVERFLOW, 0, 0))[1] is True
 
 
 @linux_only

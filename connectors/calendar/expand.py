@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events as rie
 
 from oxymus.connectors.calendar.ics import IcsError, _Item, _Parsed, _where, decode, parse
+from oxymus.connectors.calendar.plain import PlainEvent
 from oxymus.connectors.calendar.occurrence import EventOccurrence, Expansion, TodoDue, Window, local_midnight, utc_key
 from oxymus.connectors.calendar.recurrence import (
     MAX_OCCURRENCES,
@@ -104,7 +105,46 @@ def expand_ics(data: bytes | str, origin: str, window: Window, limits: Limits = 
     limits.check()
     for parsed in parse(text, origin, out.warnings, window):
         _expand_calendar(parsed, origin, window, out, limits)
+        for n, plain in enumerate(parsed.plain):
+            if n % 1000 == 0:
+                limits.check()
+            if (occurrence := _plain_occurrence(plain, window)) is not None:
+                out.events.append(occurrence)
     return out
+
+
+def _plain_occurrence(ev: PlainEvent, window: Window) -> EventOccurrence | None:
+    """What `_event_occurrences` makes of a plain single event (plain.py), without icalendar."""
+    zone = window.zone
+    start = ev.start
+    if ev.end is not None:
+        end = ev.end
+    elif ev.duration is not None:
+        end = start + ev.duration
+    else:
+        end = start if isinstance(start, dt.datetime) else start + dt.timedelta(days=1)
+    all_day = not isinstance(start, dt.datetime)
+    if all_day:
+        if end <= start:
+            end = start + dt.timedelta(days=1)
+        starts_at, ends_at = local_midnight(start, zone), local_midnight(end, zone)
+    else:
+        start, end = _localize(start, zone), _localize(end, zone)
+        if end < start:
+            end = start
+        starts_at, ends_at = start, end
+    starts_at, ends_at = starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
+    status = ev.status.strip().upper() or None
+    if status == "CANCELLED" or not _overlaps(starts_at, ends_at, window):
+        return None
+    description = ev.description.strip() or None
+    if description and len(description) > MAX_DESCRIPTION:
+        description = description[: MAX_DESCRIPTION - 1] + "…"
+    return EventOccurrence(
+        uid=ev.uid, occurrence=utc_key(start), summary=ev.summary.strip(), start=start, end=end,
+        starts_at=starts_at, ends_at=ends_at, all_day=all_day, recurring=False, status=status,
+        location=ev.location.strip() or None, description=description, url=ev.url.strip() or None,
+    )
 
 
 def _expand_calendar(parsed: _Parsed, origin: str, window: Window, out: Expansion, limits: Limits) -> None:
@@ -241,6 +281,7 @@ def _localize(moment: dt.date | dt.datetime, zone: ZoneInfo) -> dt.date | dt.dat
 def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) -> Iterable[EventOccurrence]:
     zone = window.zone
     recurring = _is_recurring(comps)
+    texts: dict[int, tuple] = {}
     series = _series([rie.EventAdapter(c) for c in comps], limits)
     for occ in _occurrences(series, lo, hi, limits):
         start, end = occ.start, occ.end
@@ -260,19 +301,24 @@ def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) 
         starts_at, ends_at = starts_at.astimezone(dt.timezone.utc), ends_at.astimezone(dt.timezone.utc)
         if not _overlaps(starts_at, ends_at, window):
             continue  # before building the component: most of the cost of an occurrence
-        comp = occ.as_component(False)
-        status = _text(comp, "STATUS").upper() or None
+        # The fields read here are the source component's, untouched by as_component() (which
+        # copies the whole component per occurrence): read once per component, not per occurrence.
+        source = getattr(getattr(occ, "_adapter", None), "_component", None)
+        fields = texts.get(id(source)) if source is not None else None
+        if fields is None:
+            comp = source if source is not None else occ.as_component(False)
+            fields = _event_texts(comp)
+            if source is not None:
+                texts[id(source)] = fields
+        status, summary, location, description, url, rid = fields
         if status == "CANCELLED":
             continue
-        rid = comp.get("RECURRENCE-ID")
+        # as_component() sets a missing RECURRENCE-ID to the occurrence's start
         slot = _localize(rid.dt, zone) if rid is not None else start
-        description = _text(comp, "DESCRIPTION") or None
-        if description and len(description) > MAX_DESCRIPTION:
-            description = description[: MAX_DESCRIPTION - 1] + "…"
         yield EventOccurrence(
             uid=uid,
             occurrence=utc_key(slot),
-            summary=_text(comp, "SUMMARY"),
+            summary=summary,
             start=start,
             end=end,
             starts_at=starts_at,
@@ -280,10 +326,18 @@ def _event_occurrences(uid: str, comps, window: Window, lo, hi, limits: Limits) 
             all_day=all_day,
             recurring=recurring,
             status=status,
-            location=_text(comp, "LOCATION") or None,
+            location=location,
             description=description,
-            url=_text(comp, "URL") or None,
+            url=url,
         )
+
+
+def _event_texts(comp) -> tuple:
+    description = _text(comp, "DESCRIPTION") or None
+    if description and len(description) > MAX_DESCRIPTION:
+        description = description[: MAX_DESCRIPTION - 1] + "…"
+    return (_text(comp, "STATUS").upper() or None, _text(comp, "SUMMARY"), _text(comp, "LOCATION") or None,
+            description, _text(comp, "URL") or None, comp.get("RECURRENCE-ID"))
 
 
 def _overlaps(starts_at: dt.datetime, ends_at: dt.datetime, window: Window) -> bool:

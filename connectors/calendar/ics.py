@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import icalendar
 import x_wr_timezone
+
+from oxymus.connectors.calendar.plain import PlainEvent, plain_event, unescape
 
 if TYPE_CHECKING:
     from oxymus.connectors.calendar.occurrence import Window
@@ -69,6 +71,7 @@ class _Parsed:
     calendar: icalendar.Calendar  # calendar-level properties and VTIMEZONEs
     items: list[_Item]
     lines: list[str]
+    plain: list[PlainEvent] = field(default_factory=list)  # plain single events, read without icalendar (plain.py)
 
 
 @dataclass
@@ -77,15 +80,19 @@ class _Block:
     line: int
     lines: list[str]
 
+    unfolded: list[str] | None = field(default=None, repr=False)
+
     def logical(self) -> list[str]:
-        """Unfolded lines (RFC 5545 folding: a continuation starts with a space or tab)."""
-        out: list[str] = []
-        for line in self.lines:
-            if line[:1] in (" ", "\t") and out:
-                out[-1] += line[1:]
-            else:
-                out.append(line)
-        return out
+        """Unfolded lines (RFC 5545 folding: a continuation starts with a space or tab); worked out once."""
+        if self.unfolded is None:
+            out: list[str] = []
+            for line in self.lines:
+                if line[:1] in (" ", "\t") and out:
+                    out[-1] += line[1:]
+                else:
+                    out.append(line)
+            self.unfolded = out
+        return self.unfolded
 
     def uid(self) -> str | None:
         for line in self.logical():
@@ -224,11 +231,12 @@ def parse(text: str, origin: str, warnings: list[str], window: "Window | None" =
         for block in blocks:
             if block.name == "VTIMEZONE" and (comp := _parse_block(block, origin, warnings)) is not None:
                 cal.add_component(comp)
+        plain = _plain_events(blocks, header)
+        wanted = [b for b in blocks if b.name == "VTODO" or (b.name == "VEVENT" and id(b) not in plain and (
+            window is None or not _clearly_outside(b, first, last)))]
         kept: list[int] = []
-        for block in blocks:
-            if block.name not in ("VEVENT", "VTODO"):
-                continue
-            if block.name == "VEVENT" and window is not None and _clearly_outside(block, first, last):
+        for block in wanted:
+            if id(block) in plain:
                 continue
             if (comp := _parse_block(block, origin, warnings)) is not None:
                 cal.add_component(comp)
@@ -237,5 +245,34 @@ def parse(text: str, origin: str, warnings: list[str], window: "Window | None" =
             # Google-style exports: UTC and floating times belong to this zone (wall-clock RRULEs)
             cal = x_wr_timezone.to_standard(cal)
         comps = [c for c in cal.subcomponents if c.name in ("VEVENT", "VTODO")]
-        result.append(_Parsed(cal, [_Item(c, line) for c, line in zip(comps, kept)], lines))
+        result.append(_Parsed(cal, [_Item(c, line) for c, line in zip(comps, kept)], lines, list(plain.values())))
     return result
+
+
+_TZID_LINE = re.compile(r"^TZID(;[^:]*)?:(.*)$", re.IGNORECASE)
+
+
+def _plain_events(blocks: list[_Block], header: list[str]) -> dict[int, PlainEvent]:
+    """The VEVENT blocks that are plain single events (plain.py), by the block's id().
+
+    Not in a calendar with X-WR-TIMEZONE (its UTC and floating times are rewritten), and
+    not when another event shares the UID (an override, a duplicate: expand.py groups them).
+    A plain event is read whatever its dates; its window test comes after (expand.py).
+    """
+    if any(line.upper().startswith(("X-WR-TIMEZONE:", "X-WR-TIMEZONE;")) for line in header):
+        return {}
+    custom = {m.group(2).strip().strip('"') for b in blocks if b.name == "VTIMEZONE"
+              for line in b.logical() if (m := _TZID_LINE.match(line))}
+    found: dict[int, PlainEvent] = {}
+    uids: dict[str, int] = {}
+    for block in blocks:
+        if block.name != "VEVENT":
+            continue
+        ev = plain_event(block.logical(), custom)
+        if ev is not None:
+            found[id(block)] = ev
+            uid = ev.uid
+        else:
+            uid = unescape(block.uid() or "").strip()
+        uids[uid] = uids.get(uid, 0) + 1
+    return {key: ev for key, ev in found.items() if uids[ev.uid] == 1}

@@ -13,6 +13,12 @@ killed after a timeout), at most `concurrency` repositories at once:
   is not the commit it was at the previous poll (a commit never changes, so its
   details are remembered by id), which makes most polls one process per repository.
 
+A repository in which nothing git reads changed since the stored poll (its HEAD,
+refs, index, git dir and working tree: `watch.py`, inotify or a stat walk) is not
+asked again: its item from that poll is reused, and when no repository changed the
+poll answers "unchanged" (`PollResult.same_as_before`) without running git at all.
+git is started from worker threads (`gitrun.run_git`), never from the event loop.
+
 The operation under way (merge, rebase, am, cherry-pick, revert, bisect) is read
 from marker files in the git dir. Nothing is written: `GIT_OPTIONAL_LOCKS=0` keeps
 `git status` from refreshing the index, so no `index.lock` is ever taken.
@@ -27,6 +33,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import json
 import os
 import shutil
 import stat
@@ -36,7 +44,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.connectors.git import porcelain
+from oxymus.connectors.git import porcelain, watch
 from oxymus.kernel import gitrun
 from oxymus.kernel.gitrun import Run, run_git
 from oxymus.sources.contract import PollContext, PollResult, SourceUnavailable, StateItem, utc_iso
@@ -193,16 +201,6 @@ def _readable_git_dir(worktree: Path) -> bool:
     return os.access(git_dir, os.R_OK | os.X_OK) and os.access(git_dir / "HEAD", os.R_OK)
 
 
-def prepare(repos: list[str], roots: list[str], resolve: Callable[[str], Path]) -> tuple[list[Target], list[str]]:
-    """`discover`, then each repository's operation under way: all of the poll's
-    file system reads except git's own, in one go (the poll runs this in a thread)."""
-    targets, warnings = discover(repos, roots, resolve)
-    for t in targets:
-        if t.error is None:
-            t.operation = gitrun.operation(t.real_path)
-    return targets, warnings
-
-
 # ------------------------------------------------------------------ items
 
 
@@ -256,37 +254,84 @@ def repo_status(target: Target, st: porcelain.Status, last: porcelain.LastCommit
     return status.model_copy(update={"attention": reasons, "needs_attention": bool(reasons)})
 
 
-class GitSource:
-    """All the configured repositories, polled together.
+@dataclass(frozen=True)
+class _Kept:
+    """A repository's item from a poll, and the token it was read under."""
 
-    Between polls it remembers only what `git log` said about each repository's
-    HEAD commit, keyed by the commit id (a commit never changes), so while HEAD
-    stays put a repository costs one git process per poll instead of two.
+    token: str
+    item: StateItem
+    last: porcelain.LastCommit | None
+
+
+class GitSource:
+    """All the configured repositories, polled together, asking git only where something changed.
+
+    Each repository has a token (`watch.py`: inotify generations, or a stat digest)
+    that stays the same while nothing git reads changes. The last few polls' items are
+    kept with the token each was read under; a repository whose token now is one a
+    kept item was read under is not asked again (that item is what git would say).
+    The poll's fingerprint is the repositories' keys, tokens and a digest of each item;
+    only when it equals the fingerprint the coordinator hands back (that of the last
+    poll it stored) does the poll answer `PollResult.same_as_before`, so "unchanged"
+    always means "what is stored". It also remembers what `git log` said about each
+    repository's HEAD commit, keyed by the commit id (a commit never changes), so a
+    repository that changed but whose HEAD stayed put costs one git process.
     """
 
     id = "git"
+    KEEP = 3  # polls whose items are kept: the stored one, and the newer ones the coordinator may yet store
 
-    def __init__(self, config: GitConfig, *, command_timeout: float = COMMAND_TIMEOUT):
+    def __init__(self, config: GitConfig, *, command_timeout: float = COMMAND_TIMEOUT, use_inotify: bool = True):
         self.config = config
         self.interval = config.interval
         self.stale_after = config.stale_after
         self.command_timeout = command_timeout
+        self._use_inotify = use_inotify
+        self._watch: watch.RepoWatch | None = None  # made in the poll's thread, on first use
         self._heads: dict[Path, porcelain.LastCommit] = {}  # real path -> its HEAD commit at the last poll
+        self._kept: dict[str, dict[str, _Kept]] = {}  # fingerprint -> repository key -> its item
+
+    def _prepare(self, resolve: Callable[[str], Path], previous: dict[str, _Kept] | None) -> tuple[list[Target], list[str], dict[str, str | None]]:
+        """Discovery, each repository's token, and the operation under way where git will run: in a thread."""
+        targets, warnings = discover(list(self.config.repos), list(self.config.roots), resolve)
+        if self._watch is None:
+            self._watch = watch.RepoWatch(use_inotify=self._use_inotify)
+        tokens = self._watch.tokens({text(t.real_path): t.real_path for t in targets if t.error is None})
+        for t in targets:
+            key = text(t.real_path)
+            kept = previous.get(key) if previous else None
+            if t.error is None and (kept is None or tokens.get(key) != kept.token):
+                t.operation = gitrun.operation(t.real_path)
+        return targets, warnings, tokens
 
     async def poll(self, ctx: PollContext) -> PollResult:
         git = shutil.which("git")
         if git is None:
             raise SourceUnavailable("git is not installed: no `git` program on PATH")
-        targets, warnings = await asyncio.to_thread(prepare, list(self.config.repos), list(self.config.roots), ctx.resolve)
+        # An item read under the token a repository has now is right whichever poll read it; only
+        # the whole answer "unchanged" must match what is stored (the fingerprint check below).
+        previous: dict[str, _Kept] = {}
+        for kept_poll in self._kept.values():  # oldest first, so the newest wins
+            previous.update(kept_poll)
+        targets, warnings, tokens = await asyncio.to_thread(self._prepare, ctx.resolve, previous)
         observed = utc_iso(ctx.now())
         timeout = min(self.command_timeout, ctx.timeout)
         limit = asyncio.Semaphore(self.config.concurrency)
         base_env = dict(os.environ)
         known, heads = self._heads, {}
+        kept_now: dict[str, _Kept] = {}
 
         async def one(target: Target) -> StateItem:
             if target.error is not None:
                 return self._error(target, observed, target.error)
+            key = text(target.real_path)
+            token = tokens.get(key)
+            kept = previous.get(key) if previous else None
+            if kept is not None and token is not None and kept.token == token:
+                if kept.last is not None:
+                    heads[target.real_path] = kept.last
+                kept_now[key] = kept
+                return kept.item
             async with limit:
                 env = gitrun.git_env(base_env, target.real_path)
                 message, st = self._status(target, await run_git(git, target.real_path, porcelain.STATUS_ARGS, env, timeout))
@@ -301,11 +346,20 @@ class GitSource:
                             return self._error(target, observed, message)
                     heads[target.real_path] = last
             status = repo_status(target, st, last, target.operation)
-            return StateItem(source=self.id, kind=KIND_REPO, key=status.path, observed_at=observed, data=status.model_dump())
+            item = StateItem(source=self.id, kind=KIND_REPO, key=status.path, observed_at=observed, data=status.model_dump())
+            if token is not None:
+                kept_now[key] = _Kept(token, item, last)
+            return item
 
         items = await asyncio.gather(*(one(t) for t in targets))
         self._heads = heads
-        return PollResult(items=list(items), warnings=warnings)
+        fingerprint = _fingerprint(items, tokens, warnings)
+        if fingerprint == ctx.previous_fingerprint:  # the stored items say just what these say
+            return PollResult.same_as_before(fingerprint)
+        self._kept[fingerprint] = kept_now
+        while len(self._kept) > self.KEEP:
+            del self._kept[next(iter(self._kept))]
+        return PollResult(items=list(items), warnings=warnings, fingerprint=fingerprint)
 
     @staticmethod
     def _status(target: Target, run: Run) -> tuple[str, porcelain.Status | None]:
@@ -339,3 +393,14 @@ class GitSource:
             source=self.id, kind=target.kind, key=key, observed_at=observed,
             data={"path": key, "name": text(target.path.name)}, error=message,
         )
+
+
+def _fingerprint(items: list[StateItem], tokens: dict[str, str | None], warnings: list[str]) -> str:
+    """The repositories in order, each with its token and what its item says (not when it was observed)."""
+    h = hashlib.blake2b(digest_size=16)
+    for item in items:
+        body = json.dumps([item.kind, item.data, item.error], sort_keys=True, default=str)
+        h.update(f"{item.key}\0{tokens.get(item.key) or '-'}\0{body}\0".encode("utf-8", "surrogatepass"))
+    for w in warnings:
+        h.update(f"warning {w}\0".encode("utf-8", "surrogatepass"))
+    return "git " + h.hexdigest()

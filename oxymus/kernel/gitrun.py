@@ -10,9 +10,12 @@ Stdlib only.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import os
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +77,7 @@ class Run:
         return None
 
 
-def kill_group(proc: asyncio.subprocess.Process) -> None:
+def kill_group(proc: asyncio.subprocess.Process | subprocess.Popen) -> None:
     """Kill the process and anything it started (it leads its own process group)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -110,9 +113,65 @@ async def run_process(argv: list[str] | tuple[str, ...], *, env: dict[str, str],
     return Run(proc.returncode if proc.returncode is not None else -1, out, err or b"")
 
 
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    # Its own threads, not asyncio's default executor (min(32, CPUs + 4) threads shared with
+    # every other to_thread): 50 repositories' git processes must not starve the rest.
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="oxymus-spawn")
+        return _spawner
+
+
+def run_blocking(argv: list[str] | tuple[str, ...], *, env: dict[str, str], timeout: float,
+                 cwd: str | os.PathLike | None = None, name: str | None = None, cancelled: threading.Event | None = None,
+                 started: list | None = None) -> Run:
+    """`run_process` for a worker thread: the same process group, timeout and kill. `started`
+    gets the Popen (so the caller can kill it); a set `cancelled` kills it as soon as it starts."""
+    try:
+        # close_fds and no preexec_fn: CPython then starts the child with vfork(), so
+        # the cost does not grow with the daemon's memory.
+        proc = subprocess.Popen(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, start_new_session=True, close_fds=True,
+        )
+    except OSError as exc:
+        return Run(problem=f"could not start {name or os.fsdecode(argv[0])}: {exc.strerror or exc}")
+    if started is not None:
+        started.append(proc)
+    if cancelled is not None and cancelled.is_set():
+        kill_group(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        proc.communicate()
+        return Run(problem=f"timed out after {timeout:g} s", timed_out=True)
+    except BaseException:
+        kill_group(proc)
+        proc.wait()
+        raise
+    return Run(proc.returncode, out, err or b"")
+
+
 async def run_git(git: str, repo: Path, args: tuple[str, ...], env: dict[str, str], timeout: float) -> Run:
-    """Run `git -C repo args...`; never raises except when cancelled (git is then killed)."""
-    return await run_process((git, "-C", repo, *args), env=env, timeout=timeout, name="git")
+    """Run `git -C repo args...` from a worker thread; never raises except when cancelled
+    (git is then killed)."""
+    cancelled, started = threading.Event(), []
+    call = functools.partial(run_blocking, (git, "-C", repo, *args), env=env, timeout=timeout, name="git",
+                             cancelled=cancelled, started=started)
+    future = asyncio.get_running_loop().run_in_executor(_pool(), call)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancelled.set()
+        for proc in started:
+            kill_group(proc)
+        raise
 
 
 def find_git_dir(worktree: Path) -> Path | None:
