@@ -1,0 +1,68 @@
+"""A big synthetic memory database, built once and cached under .cache/bench/ by its parameters.
+
+Building a million records takes minutes; the benchmarks that need one (search as you type,
+contention) copy the cached file into their temp profile instead. The key holds the record
+count, the seed and the schema version (`oxymus.store.migrations.LATEST`), so a new migration
+builds a new file rather than reusing one with an older schema.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import memory_search as ms  # noqa: E402
+
+from oxymus.store.migrations import LATEST  # noqa: E402
+
+CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "bench")
+
+
+def cached_path(n: int, seed: int) -> str:
+    return os.path.join(CACHE, f"memory-n{n}-seed{seed}-schema{LATEST}.db")
+
+
+def vocabulary(seed: int) -> list[str]:
+    """The build's words in rank order (index 0 is the most frequent)."""
+    return ms.make_vocabulary(seed)
+
+
+def ensure(n: int, seed: int, log=lambda s: print(s, file=sys.stderr)) -> str:
+    """The cached database for (n, seed), built now when missing (into a temp name, renamed when whole)."""
+    path = cached_path(n, seed)
+    if os.path.exists(path):
+        return path
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = path + ".building"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(tmp + suffix):
+            os.remove(tmp + suffix)
+    vocab = ms.make_vocabulary(seed)
+    gen = ms.Generator(n, seed, vocab, ms.zipf_cum_weights(ms.VOCAB_SIZE, ms.ZIPF_S))
+    log(f"building {n:,} memory records into {path} (once; later runs reuse it)")
+    info = ms.build(tmp, gen, "rebuild", 256)
+    log(f"built in {info['build_s']:.0f} s, {info['file_bytes'] / 2**20:.0f} MiB")
+    os.replace(tmp, path)
+    return path
+
+
+def copy_to(n: int, seed: int, target: str) -> str:
+    """Copy the cached database to `target` (a profile's data/oxymus.db): runs write to their own copy."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(ensure(n, seed), target)
+    os.chmod(target, 0o600)
+    return target
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=11)
+    a = ap.parse_args()
+    print(ensure(a.records, a.seed))
