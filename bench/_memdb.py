@@ -2,8 +2,9 @@
 
 Building a million records takes minutes; the benchmarks that need one (search as you type,
 contention) copy the cached file into their temp profile instead. The key holds the record
-count, the seed and the schema version (`oxymus.store.migrations.LATEST`), so a new migration
-builds a new file rather than reusing one with an older schema.
+count, the seed and BUILD (bump it when the generator changes). A cached file from an older
+schema is migrated in place by the project's own `connect`, and its vocabulary snapshot
+(`oxymus/store/memory_vocab.py`) is taken when missing, as the daemon's maintenance would.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import memory_search as ms  # noqa: E402
 
-from oxymus.store.migrations import LATEST  # noqa: E402
+from oxymus.store import memory_vocab  # noqa: E402
+from oxymus.store.db import connect  # noqa: E402
 
 CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "bench")
 
 
+BUILD = 1
+
+
 def cached_path(n: int, seed: int) -> str:
-    return os.path.join(CACHE, f"memory-n{n}-seed{seed}-schema{LATEST}.db")
+    return os.path.join(CACHE, f"memory-n{n}-seed{seed}-build{BUILD}.db")
 
 
 def vocabulary(seed: int) -> list[str]:
@@ -35,7 +40,7 @@ def ensure(n: int, seed: int, log=lambda s: print(s, file=sys.stderr)) -> str:
     """The cached database for (n, seed), built now when missing (into a temp name, renamed when whole)."""
     path = cached_path(n, seed)
     if os.path.exists(path):
-        return path
+        return _current(path, log)
     os.makedirs(CACHE, exist_ok=True)
     tmp = path + ".building"
     for suffix in ("", "-wal", "-shm"):
@@ -47,6 +52,19 @@ def ensure(n: int, seed: int, log=lambda s: print(s, file=sys.stderr)) -> str:
     info = ms.build(tmp, gen, "rebuild", 256)
     log(f"built in {info['build_s']:.0f} s, {info['file_bytes'] / 2**20:.0f} MiB")
     os.replace(tmp, path)
+    return _current(path, log)
+
+
+def _current(path: str, log) -> str:
+    """Migrated to this Oxymus's schema, with a vocabulary snapshot."""
+    db = connect(path)
+    try:
+        if memory_vocab.needs_refresh(db):
+            log(f"taking the vocabulary snapshot of {path}")
+            memory_vocab.refresh_sync(db, "2026-11-20T12:00:00.000Z")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
     return path
 
 

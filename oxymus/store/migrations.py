@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from oxymus.store import memory_vocab
+
 
 class SchemaError(Exception):
     """The database cannot be used by this version of Oxymus."""
@@ -550,6 +552,7 @@ MIGRATIONS: list[Migration] = [
     Migration("009_agent_runs_stopped", _m009_agent_runs_stopped),
     Migration("010_reviews", _m010_reviews),
     Migration("011_weekly_reviews", _m011_weekly_reviews),
+    Migration("012_memory_vocab", memory_vocab.create),
 ]
 
 LATEST = len(MIGRATIONS)

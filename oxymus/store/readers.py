@@ -30,7 +30,7 @@ from oxymus.store.db import PRAGMAS
 T = TypeVar("T")
 
 PROGRESS_STEPS = 2_000  # VM instructions between checks: a few microseconds each way
-READER_PRAGMAS = tuple(p for p in PRAGMAS if "journal_mode" not in p and "synchronous" not in p) + ("PRAGMA query_only=ON",)
+READER_PRAGMAS = tuple(p for p in PRAGMAS if "journal_mode" not in p and "synchronous" not in p)
 
 
 class ReadSuperseded(Exception):
