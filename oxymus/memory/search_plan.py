@@ -78,7 +78,8 @@ def choose(words: list[Word], filters: list[str], *, have_vocab: bool) -> Search
         else:
             terms.append(_quote(w.text))
     words_expr = " AND ".join(terms)
-    match = " AND ".join([words_expr, *filters])
+    # The words match what people wrote, never the meta column's filter tokens (kindfact, tierhot).
+    match = " AND ".join([f"{{title body tags}} : ({words_expr})", *filters])
     title = " AND ".join([f"title : ({words_expr})", *filters])
     return SearchPlan(strategy=strategy, reason=reason, match=match, title_match=title, words=words)
 

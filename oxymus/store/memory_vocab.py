@@ -16,6 +16,7 @@ import sqlite3
 VOCAB_MIN_RECORDS = 2_000  # below this every search is ranked over all matches: no snapshot needed
 REFRESH_GROWTH = 0.10  # refresh once the live records changed by this share since the snapshot
 WRITE_CHUNK = 2_000  # vocabulary rows per write transaction
+WORD_COLUMNS = "('title', 'body', 'tags')"
 
 
 def create(db: sqlite3.Connection) -> None:
@@ -47,10 +48,14 @@ def needs_refresh(conn: sqlite3.Connection) -> bool:
 
 def read_snapshot(conn: sqlite3.Connection) -> tuple[dict[str, int], int]:
     """(term -> records, live records) straight from the FTS index: the slow read, for a reader thread."""
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_fts_vocab USING fts5vocab(main, memory_fts, 'row')")
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_fts_vocab USING fts5vocab(main, memory_fts, 'col')")
     conn.execute("BEGIN")  # one snapshot of the index for the terms and the count
     try:
-        terms = dict(conn.execute("SELECT term, doc FROM temp.memory_fts_vocab"))
+        # The words people type, not the meta column's filter tokens (kindfact, tierhot). A term in
+        # several columns counts its biggest column: at most what it is in, close enough for a plan.
+        terms = dict(conn.execute(
+            f"SELECT term, max(doc) FROM temp.memory_fts_vocab WHERE col IN {WORD_COLUMNS} GROUP BY term"
+        ))
         return terms, records(conn)
     finally:
         conn.execute("ROLLBACK")
