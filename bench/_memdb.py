@@ -9,6 +9,8 @@ schema is migrated in place by the project's own `connect`, and its vocabulary s
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import os
 import shutil
 import sys
@@ -25,6 +27,10 @@ CACHE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 BUILD = 1
+# Records never age during a run (the synthetic dates are fixed, the clock is not): a daemon
+# started on the memory would otherwise spend minutes moving tiers before it is measured.
+HOT_DAYS, WARM_DAYS = 3650, 36500
+CONFIG = f"[memory]\nhot_days = {HOT_DAYS}\nwarm_days = {WARM_DAYS}\n\n[backup]\nkeep = 0\n"
 
 
 def cached_path(n: int, seed: int) -> str:
@@ -56,16 +62,32 @@ def ensure(n: int, seed: int, log=lambda s: print(s, file=sys.stderr)) -> str:
 
 
 def _current(path: str, log) -> str:
-    """Migrated to this Oxymus's schema, with a vocabulary snapshot."""
+    """Migrated to this Oxymus's schema, with a vocabulary snapshot and memory's upkeep done (the
+    monthly summaries), so that a daemon started on a copy has nothing to catch up on."""
     db = connect(path)
     try:
         if memory_vocab.needs_refresh(db):
             log(f"taking the vocabulary snapshot of {path}")
             memory_vocab.refresh_sync(db, "2026-11-20T12:00:00.000Z")
+    finally:
+        db.close()
+    asyncio.run(_maintain(path))
+    db = connect(path)
+    try:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
     return path
+
+
+async def _maintain(path: str) -> None:
+    from oxymus.store.repos import Store
+
+    store = await Store.open(path)
+    try:
+        await store.memory.maintain(dt.datetime.now(dt.timezone.utc), HOT_DAYS, WARM_DAYS)
+    finally:
+        await store.close()
 
 
 def copy_to(n: int, seed: int, target: str) -> str:

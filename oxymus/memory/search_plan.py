@@ -35,7 +35,7 @@ POSTINGS_MAX = 40_000  # records bm25 may read to count its words (summed over t
 PREFIX_MAX = 20_000  # records under the last word's prefix (summed over its terms) FTS5 may read whole
 COMPLETIONS = 16  # terms the last word stands for in the recent plan
 RECENT_N = 200  # newest matches ranked in the recent plan
-TITLE_WINDOW = 200_000  # newest records the recent plan looks at for title matches
+TITLE_WINDOW = 50_000  # newest records the recent plan looks at for title matches (an AND of common words rarely meets in a title)
 
 
 class Word(BaseModel):
