@@ -253,7 +253,9 @@ class AuditLog:
         order = "ASC" if (trace_id or since) and before_seq is None else "DESC"
         sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
         sql += f" ORDER BY seq {order} LIMIT ?"
-        rows = await self.store.fetchall(sql, (*params, limit))
+        # On a reader: a filter the indexes do not serve scans the whole log, and the writer need not wait.
+        args = (*params, limit)
+        rows = await self.store.read(lambda conn: conn.execute(sql, args).fetchall())
         return [
             AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6]))
             for r in rows
