@@ -146,13 +146,18 @@ class MemoryRepo:
         """Best first, on a reader thread (see oxymus/memory/search_plan.py). With `supersede`, a search
         still running under the same key (the same client typing on) is stopped: it raises ReadSuperseded."""
         now_s = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
-        plan, found = await self.store.read(
-            lambda conn: memory_search.run(conn, text, kind=kind, tier=tier, tag=tag, limit=limit, now=now_s),
-            supersede=supersede,
-        )
-        if plan is None:
+
+        def run(conn) -> list[m.MemoryHit] | None:
+            # The hits are built on the reader too: fifty records and snippets are CPU the loop need not spend.
+            plan, found = memory_search.run(conn, text, kind=kind, tier=tier, tag=tag, limit=limit, now=now_s)
+            if plan is None:
+                return None
+            return [m.MemoryHit(record=record, score=score, snippet=m.snippet(record, text)) for record, score, _title in found]
+
+        hits = await self.store.read(run, supersede=supersede)
+        if hits is None:
             return [m.MemoryHit(record=r, score=0.0, snippet=m.snippet(r, "")) for r in await self.recent(kind=kind, tier=tier, tag=tag, limit=limit)]
-        return [m.MemoryHit(record=record, score=score, snippet=m.snippet(record, text)) for record, score, _title in found]
+        return hits
 
     async def plan(self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None):
         """The plan a search for `text` would run (tests, the benchmark)."""
