@@ -1,4 +1,8 @@
-"""How fast is memory search on a big memory? Ranked FTS5 floor against our SEARCH_SQL, in one run.
+"""How fast is the ranked plan of memory search on a big memory? Ranked FTS5 floor against RANKED_SQL, in one run.
+
+(Search as you type, which mostly takes the other plan, is bench/search_typing.py; this one
+measures the ranked plan alone, as `MemoryRepo.search` runs it on a memory with no
+vocabulary snapshot: see oxymus/memory/search_plan.py.)
 
 Run with the project's venv:
 
@@ -6,7 +10,7 @@ Run with the project's venv:
 
 Why
 ---
-`oxymus/memory/records.py` ranks in two steps: FTS5 picks the best `CANDIDATES` matches by
+The ranked plan (`oxymus/memory/search_plan.py`) ranks in two steps: FTS5 picks the best `CANDIDATES` matches by
 (weighted) bm25, then only those few are re-ranked by tier and recency and joined
 to their rows. The claim is that this costs about what a plain ranked FTS5 query
 costs, even for common words, where ranking scores every matching row (at a
@@ -49,9 +53,9 @@ What it does
    - floor: `SELECT rowid FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank
      LIMIT 20`, the same MATCH text: a plain ranked FTS5 query, the least any
      ranked search can do;
-   - candidates: the first step of SEARCH_SQL alone (its CTE, cut out of
-     `oxymus.memory.records.SEARCH_SQL` at run time): weighted bm25, top CANDIDATES;
-   - ours: the exact `SEARCH_SQL` with the parameters `MemoryRepo.search` passes
+   - candidates: the first step of RANKED_SQL alone (its CTE, cut out of
+     `oxymus.memory.search_plan.RANKED_SQL` at run time): weighted bm25, top CANDIDATES;
+   - ours: the exact `RANKED_SQL` with the parameters `MemoryRepo.search` passes
      (limit 20, candidates max(CANDIDATES, 20), a fixed now), fetchall;
    - e2e (a subset, `--e2e` queries): `MemoryRepo.search` on an aiosqlite `Store`
      (thread hand-off, record models, snippets), interleaved with the rest.
@@ -88,6 +92,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from _stats import BenchError, emit, footer, ns_to_ms, percentile, run_main  # noqa: E402
 
 from oxymus.memory import records as m  # noqa: E402
+from oxymus.memory import search_plan as sp  # noqa: E402
 from oxymus.store.db import PRAGMAS, connect  # noqa: E402
 
 TARGET_RATIO = 1.3  # ours p95 / floor p95
@@ -313,11 +318,18 @@ def build(path: str, gen: Generator, index_mode: str, cache_mb: int) -> dict:
     }
 
 
+def ranked_plan(text: str, kind: str | None) -> sp.SearchPlan:
+    """The ranked plan `MemoryRepo.search` runs on a memory with no vocabulary snapshot (as built here)."""
+    words = m.tokens(text)
+    return sp.choose([sp.Word(text=w, prefix=i == len(words) - 1, docs=0) for i, w in enumerate(words)],
+                     m.filter_terms(kind=kind), have_vocab=False)
+
+
 def candidates_sql() -> str:
-    """The first step of SEARCH_SQL (its CTE body), cut out of the real text."""
-    found = re.search(r"WITH\s+candidates\s+AS\s*\((.*?)\)\s*SELECT", m.SEARCH_SQL, re.S)
+    """The first step of RANKED_SQL (its CTE body), cut out of the real text."""
+    found = re.search(r"WITH\s+candidates\s+AS\s*\((.*?)\),\s*titles", sp.RANKED_SQL, re.S)
     if not found:
-        raise BenchError("could not find the candidates CTE in oxymus.memory.records.SEARCH_SQL")
+        raise BenchError("could not find the candidates CTE in oxymus.memory.search_plan.RANKED_SQL")
     return found.group(1).strip()
 
 
@@ -325,12 +337,13 @@ def candidates_sql() -> str:
 
 
 class Query:
-    __slots__ = ("i", "text", "kind", "band", "words", "prefix", "anchored", "match", "matches", "ours_ids", "e2e_ids")
+    __slots__ = ("i", "text", "kind", "band", "words", "prefix", "anchored", "match", "title_match", "matches", "ours_ids", "e2e_ids")
 
     def __init__(self, i, text, kind, band, words, prefix, anchored):
         self.i, self.text, self.kind, self.band = i, text, kind, band
         self.words, self.prefix, self.anchored = words, prefix, anchored
-        self.match = m.fts_query(text, kind=kind)
+        plan = ranked_plan(text, kind)
+        self.match, self.title_match = plan.match, plan.title_match
         self.matches = 0
         self.ours_ids: list[str] | None = None
         self.e2e_ids: list[str] | None = None
@@ -382,7 +395,7 @@ async def measure(path: str, queries: list[Query], rounds: int, e2e_n: int) -> t
 
     now_s = NOW.strftime("%Y-%m-%dT%H:%M:%S")
     cand_sql = candidates_sql()
-    candidates = max(m.CANDIDATES, LIMIT)
+    candidates = max(sp.CANDIDATES, LIMIT)
     db = connect(path)
     store = await Store.open(path)
     clock = time.perf_counter_ns
@@ -399,7 +412,8 @@ async def measure(path: str, queries: list[Query], rounds: int, e2e_n: int) -> t
             return db.execute(cand_sql, {"match": q.match, "candidates": candidates}).fetchall()
 
         def ours(q):
-            return db.execute(m.SEARCH_SQL, {"match": q.match, "candidates": candidates, "now": now_s, "limit": LIMIT}).fetchall()
+            return db.execute(sp.RANKED_SQL, {"match": q.match, "title_match": q.title_match, "candidates": candidates,
+                                              "now": now_s, "limit": LIMIT}).fetchall()
 
         variants = [("floor", floor), ("candidates", cand), ("ours", ours)]
         samples: dict[str, dict[int, list[int]]] = {name: {q.i: [] for q in queries} for name, _ in variants}
@@ -440,10 +454,10 @@ async def measure(path: str, queries: list[Query], rounds: int, e2e_n: int) -> t
             print(file=sys.stderr)
         for q in queries:
             if q.i in e2e_set and q.e2e_ids != q.ours_ids:
-                checks["result_mismatch"].append(f"{q.text!r}: MemoryRepo.search and SEARCH_SQL disagree")
+                checks["result_mismatch"].append(f"{q.text!r}: MemoryRepo.search and RANKED_SQL disagree")
         plans = {
-            "ours": [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + m.SEARCH_SQL,
-                                               {"match": "x", "candidates": candidates, "now": now_s, "limit": LIMIT})],
+            "ours": [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sp.RANKED_SQL,
+                                               {"match": "x", "title_match": "x", "candidates": candidates, "now": now_s, "limit": LIMIT})],
             "floor": [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + FLOOR_SQL, ("x",))],
         }
         checks["plans"] = plans
@@ -599,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  for name in samples if q.i in samples[name]}) for q in queries],
             })
             if not size_checks["result_mismatch"]:
-                checks.append(f"{n:,}: SEARCH_SQL returned min(20, matches) rows for every query, and MemoryRepo.search the same ids")
+                checks.append(f"{n:,}: RANKED_SQL returned min(20, matches) rows for every query, and MemoryRepo.search the same ids")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -609,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": {"python_version": platform.python_version(), "sqlite_version": sqlite3.sqlite_version,
                         "platform": platform.platform(), "cpus": os.cpu_count(),
                         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())},
-        "target_ratio_p95": TARGET_RATIO, "candidates": m.CANDIDATES, "seed": args.seed,
+        "target_ratio_p95": TARGET_RATIO, "candidates": sp.CANDIDATES, "seed": args.seed,
         "queries": args.queries, "rounds": args.rounds, "sizes": results, "checks": checks,
     }
     return emit(report, render(report), args.json, indent=1)

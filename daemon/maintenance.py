@@ -33,7 +33,8 @@ class Maintenance:
         return report
 
     async def forever(self, every: float = 6 * 3600) -> None:
-        """Housekeeping every few hours: the daily backup, memory's mechanical upkeep and audit log retention.
+        """Housekeeping every few hours: the daily backup, memory's mechanical upkeep, the search
+        planner's vocabulary snapshot and audit log retention.
 
         Memory: records age by the tier rules the person configured ([memory] hot_days,
         warm_days) and each past month's warm records get a deterministic summary. These
@@ -43,7 +44,7 @@ class Maintenance:
         month's summary with the LLM."""
         while True:
             # The backup first: at start it is the one that cannot wait (the last may be days old).
-            jobs = ([self.backups.backup_if_due] if self.backups is not None else []) + [self.memory_maintain, self.prune_audit]
+            jobs = ([self.backups.backup_if_due] if self.backups is not None else []) + [self.memory_maintain, self.memory_vocab, self.prune_audit]
             for job in jobs:
                 try:
                     await job()
@@ -54,6 +55,13 @@ class Maintenance:
                 except Exception:
                     log.exception("%s failed; will retry", job.__name__)
             await asyncio.sleep(every)
+
+    async def memory_vocab(self) -> int | None:
+        """A new vocabulary snapshot for the search planner when memory changed enough (oxymus/store/memory_vocab.py)."""
+        terms = await self.store.memory.refresh_vocab()
+        if terms is not None:
+            log.info("memory search: vocabulary snapshot of %d terms taken", terms)
+        return terms
 
     async def prune_audit(self) -> int:
         if not self.audit_keep_days:

@@ -26,7 +26,9 @@ class MemoryHandlers:
 
     @rpc("memory.search")
     async def search(self, session: Session, p: proto.MemorySearchParams) -> proto.MemorySearchResult:
-        hits = await self.store.memory.search(p.query, kind=p.kind, tier=p.tier, tag=p.tag, limit=p.limit)
+        # A newer search on this connection stops this one: only the newest is wanted.
+        hits = await self.store.memory.search(p.query, kind=p.kind, tier=p.tier, tag=p.tag, limit=p.limit,
+                                              supersede=(session.id, "memory.search"))
         return proto.MemorySearchResult(hits=hits)
 
     @rpc("memory.add")
@@ -81,5 +83,6 @@ class MemoryHandlers:
         for entry in p.entries:
             counts[await self.store.memory.import_entry(entry, actor=session.client)] += 1
         if counts["added"] or counts["updated"]:
+            await self.maintenance.memory_vocab()  # a big import changes which words are common
             self._publish("memory.changed", {"id": None, "verb": "imported", **counts})
         return proto.MemoryImportResult(**counts)

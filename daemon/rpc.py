@@ -3,7 +3,10 @@
 Only methods declared in `oxymus.client.protocol.METHODS` are callable, each through the
 handler bound to it in the registry (`daemon/registry.py`, `@rpc(name)`); params are validated by their pydantic model before a handler
 sees them. A handler's exception becomes an error reply and a log line, never a
-dead server. Requests on one connection are answered in order.
+dead server. Requests on one connection are answered in order, except those in
+CONCURRENT (long reads that a newer one supersedes, see `Store.read`): those run beside
+the connection's next requests, so a search typed further can stop the one before it
+(answered SUPERSEDED), and a capture sent meanwhile is not held up behind it.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from oxymus.daemon.registry import Handler, Registry
 from oxymus.memory.records import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
 from oxymus.store.ids import IdError
+from oxymus.store.readers import ReadSuperseded
 from oxymus.store.storage_errors import StorageError, classify
 
 log = logging.getLogger("oxymus.daemon.rpc")
 
 __all__ = ["Handler", "RpcServer", "Session"]
 _TOO_LONG = object()
+CONCURRENT = frozenset({"memory.search"})
 
 
 class Session:
@@ -50,6 +55,7 @@ class Session:
         self.subscriber: Subscriber | None = None
         self.pusher: asyncio.Task | None = None
         self.task: asyncio.Task | None = None
+        self.side: set[asyncio.Task] = set()  # requests in CONCURRENT still running
 
     @property
     def name(self) -> str:
@@ -83,6 +89,8 @@ class Session:
             pass
 
     def close(self) -> None:
+        for task in self.side:
+            task.cancel()
         if self.subscriber is not None:
             self.bus.unsubscribe(self.subscriber)
         if self.pusher is not None:
@@ -175,6 +183,11 @@ class RpcServer:
             assert isinstance(line, bytes)
             if not line.strip():
                 continue
+            if _method(line) in CONCURRENT:
+                task = asyncio.create_task(self._answer(session, line), name=f"side-{session.name}")
+                session.side.add(task)
+                task.add_done_callback(session.side.discard)
+                continue
             session.busy = True
             try:
                 reply = await self.dispatch(session, line)
@@ -182,6 +195,14 @@ class RpcServer:
                     await session.send(reply)
             finally:
                 session.busy = False
+
+    async def _answer(self, session: Session, line: bytes) -> None:
+        try:
+            reply = await self.dispatch(session, line)
+            if reply is not None:
+                await session.send(reply)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
 
     async def dispatch(self, session: Session, line: bytes) -> dict | None:
         req_id: Any = None
@@ -210,6 +231,8 @@ class RpcServer:
             return wire.result(req.id, result.model_dump(mode="json"))
         except wire.RpcError as err:
             return wire.error(req_id, err)
+        except ReadSuperseded as exc:
+            return wire.error(req_id, wire.RpcError(wire.SUPERSEDED, str(exc)))
         except (CaptureError, MemoryError_, IdError, ActionError) as exc:
             return wire.error(req_id, wire.RpcError(wire.INVALID_INPUT, str(exc)))
         except Exception as exc:
@@ -247,6 +270,16 @@ class RpcServer:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+def _method(line: bytes) -> str | None:
+    """The method a request line names, when it is a JSON object that names one (dispatch judges the rest)."""
+    try:
+        obj = wire.decode(line)
+    except wire.RpcError:
+        return None
+    method = obj.get("method")
+    return method if isinstance(method, str) else None
 
 
 def storage_reply(problem: StorageError) -> wire.RpcError:

@@ -317,3 +317,24 @@ def test_a_capture_is_titled_by_its_first_line_and_provenance_is_short():
     assert provenance_line(Provenance(source="capture", ref=ref)) == "from capture 01ABCDEF…"
     assert provenance_line(Provenance(source="capture", ref=ref, note="via cli"), full=True) == f"from capture {ref} — via cli"
     assert provenance_line(Provenance()) == "from user"
+
+
+async def test_one_search_is_out_at_a_time_and_the_newest_text_follows(daemon):
+    """Searches never go faster than the daemon answers: while one is out, only the newest text waits."""
+    with daemon.client() as conn:
+        add(conn, "SQLite everywhere", "One file, WAL mode.", kind="decision")
+        add(conn, "Sourdough", "Feed the starter.", kind="fact")
+    app = create_app(daemon.paths, start_daemon=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_memory(pilot)
+        before = app.connection.live.ticket(SEARCH)
+        # What typing does after its debounce, without the field's own debounce timer in the way.
+        screen.query_text = "s"
+        screen.search_now()  # out now
+        for typed in ("so", "sou", "sour"):  # typed on before its answer could come back (no await between)
+            screen.query_text = typed
+            screen.search_now()
+        assert app.connection.live.ticket(SEARCH) == before + 1, "the rest wait for the answer"
+        await until(pilot, lambda: titles(app) == ["Sourdough"], what="the newest text's answer")
+        assert app.connection.live.ticket(SEARCH) == before + 2, "only the newest text was sent after it"
+        assert not screen._in_flight and not screen._pending

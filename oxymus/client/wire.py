@@ -27,6 +27,7 @@ FORBIDDEN = -32003
 SHUTTING_DOWN = -32004
 INVALID_INPUT = -32010  # the call was well-formed but its content is rejected (e.g. empty capture)
 STORAGE_ERROR = -32011  # the store cannot write or read its file (a full disk, a damaged database); data: kind, path
+SUPERSEDED = -32012  # a newer request of the same kind on this connection replaced this one (a search typed further)
 
 
 class RpcError(Exception):

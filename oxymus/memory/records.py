@@ -5,11 +5,9 @@ FTS5 query, the ranking SQL, the hot-tier word budget, the tier-aging rule, and
 the Markdown vault format for export/import. The store side is
 `oxymus/store/memory_repo.py`.
 
-Ranking: the FTS index picks the best `CANDIDATES` matches by bm25 (title weighs
-8x the body, tags 4x), the same work as a plain ranked FTS5 query; those few are
-then re-ranked by tier (hot first) and recency. Common words therefore never make
-us score the whole corpus twice, and filters (kind, tier, tag) are index tokens
-inside the MATCH rather than a post-filter.
+Ranking: how a search runs (bm25 over every match, or the newest matches of common
+words) is chosen per query in `oxymus/memory/search_plan.py`; filters (kind, tier,
+tag) are index tokens inside the MATCH rather than a post-filter.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ Tier = Literal["hot", "warm", "cold"]
 ProvenanceSource = Literal["user", "capture", "connector", "agent", "import"]
 DEFAULT_KINDS = ("person", "project", "commitment", "preference", "decision", "fact")
 TIER_WEIGHT = {"hot": 1.5, "warm": 1.0, "cold": 0.7}
-CANDIDATES = 100  # bm25 top-N re-ranked by tier and recency
 MAX_TITLE = 200
 MAX_BODY = 64 * 1024
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -188,6 +185,18 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())[:12]
 
 
+def filter_terms(*, kind: str | None = None, tier: str | None = None, tag: str | None = None) -> list[str]:
+    """The FTS5 terms a kind, tier or tag filter adds to the MATCH (they are index tokens)."""
+    terms = []
+    if kind:
+        terms.append(f'meta : "kind{_check_kind(kind)}"')
+    if tier:
+        terms.append(f'meta : "tier{tier}"')
+    if tag:
+        terms.append(f'tags : "{_check_tags([tag])[0]}"')
+    return terms
+
+
 def fts_query(text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None) -> str | None:
     """An FTS5 MATCH expression for what a person typed, or None when there is nothing to match.
 
@@ -198,30 +207,11 @@ def fts_query(text: str, *, kind: str | None = None, tier: str | None = None, ta
     if not words:
         return None
     terms = [f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*']
-    if kind:
-        terms.append(f'meta : "kind{_check_kind(kind)}"')
-    if tier:
-        terms.append(f'meta : "tier{tier}"')
-    if tag:
-        terms.append(f'tags : "{_check_tags([tag])[0]}"')
-    return " AND ".join(terms)
+    return " AND ".join(terms + filter_terms(kind=kind, tier=tier, tag=tag))
 
 
 RECORD_COLUMNS = "r.id, r.kind, r.title, r.body, r.tags, r.tier, r.archived, r.provenance, r.created_at, r.updated_at, r.touched_at, r.version"
 
-SEARCH_SQL = f"""
-WITH candidates AS (
-    SELECT rowid AS seq, bm25(memory_fts, 8.0, 1.0, 4.0, 0.0) AS relevance
-    FROM memory_fts WHERE memory_fts MATCH :match ORDER BY relevance LIMIT :candidates
-)
-SELECT {RECORD_COLUMNS},
-       -c.relevance
-       * CASE r.tier WHEN 'hot' THEN {TIER_WEIGHT['hot']} WHEN 'warm' THEN {TIER_WEIGHT['warm']} ELSE {TIER_WEIGHT['cold']} END
-       * (1.0 + 0.5 / (1.0 + max(0.0, julianday(:now) - julianday(r.touched_at)) / 30.0)) AS score
-FROM candidates c JOIN memory_records r ON r.seq = c.seq
-ORDER BY score DESC, r.touched_at DESC
-LIMIT :limit
-"""
 
 
 def record_from_row(row: tuple, links: list[CaptureLink] | None = None) -> MemoryRecord:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Hashable
 
 from oxymus.kernel.ulid import new_ulid
 from oxymus.memory import records as m
-from oxymus.store import audit_sql
+from oxymus.store import audit_sql, memory_search, memory_vocab
 from oxymus.time.clock import now_iso
 
 if TYPE_CHECKING:
@@ -141,21 +141,44 @@ class MemoryRepo:
 
     async def search(
         self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
-        limit: int = 20, now: dt.datetime | None = None,
+        limit: int = 20, now: dt.datetime | None = None, supersede: Hashable | None = None,
     ) -> list[m.MemoryHit]:
-        match = m.fts_query(text, kind=kind, tier=tier, tag=tag)
+        """Best first, on a reader thread (see oxymus/memory/search_plan.py). With `supersede`, a search
+        still running under the same key (the same client typing on) is stopped: it raises ReadSuperseded."""
         now_s = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
-        if match is None:
+
+        def run(conn) -> list[m.MemoryHit] | None:
+            # The hits are built on the reader too: fifty records and snippets are CPU the loop need not spend.
+            plan, found = memory_search.run(conn, text, kind=kind, tier=tier, tag=tag, limit=limit, now=now_s)
+            if plan is None:
+                return None
+            return [m.MemoryHit(record=record, score=score, snippet=m.snippet(record, text)) for record, score, _title in found]
+
+        hits = await self.store.read(run, supersede=supersede)
+        if hits is None:
             return [m.MemoryHit(record=r, score=0.0, snippet=m.snippet(r, "")) for r in await self.recent(kind=kind, tier=tier, tag=tag, limit=limit)]
-        async with self.store.db.execute(
-            m.SEARCH_SQL, {"match": match, "candidates": max(m.CANDIDATES, limit), "now": now_s, "limit": limit}
-        ) as cur:
-            rows = await cur.fetchall()
-        hits = []
-        for row in rows:
-            record = m.record_from_row(row)
-            hits.append(m.MemoryHit(record=record, score=round(row[12], 6), snippet=m.snippet(record, text)))
         return hits
+
+    async def plan(self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None):
+        """The plan a search for `text` would run (tests, the benchmark)."""
+        return await self.store.read(lambda conn: memory_search.plan(conn, text, kind=kind, tier=tier, tag=tag))
+
+    async def refresh_vocab(self, *, force: bool = False) -> int | None:
+        """Take a new vocabulary snapshot when the memory changed enough since the last (or `force`):
+        read whole on a reader, written in short transactions. Returns the terms, None when not needed."""
+        def read(conn):
+            if not force and not memory_vocab.needs_refresh(conn):
+                return None
+            terms, live = memory_vocab.read_snapshot(conn)
+            return len(terms), memory_vocab.write_statements(conn, terms, live, now_iso())
+
+        found = await self.store.read(read)
+        if found is None:
+            return None
+        count, chunks = found
+        for chunk in chunks:
+            await self.store.transaction(chunk)
+        return count
 
     async def recent(self, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
                      limit: int = 20, include_archived: bool = False) -> list[m.MemoryRecord]:

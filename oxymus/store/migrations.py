@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from oxymus.store import memory_vocab
 from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications
 
 
@@ -519,6 +520,7 @@ MIGRATIONS: list[Migration] = [
     Migration("010_reviews", m010_reviews),
     Migration("011_weekly_reviews", m011_weekly_reviews),
     Migration("012_notifications", m012_notifications),
+    Migration("013_memory_vocab", memory_vocab.create),
 ]
 
 LATEST = len(MIGRATIONS)

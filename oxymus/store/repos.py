@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
-from typing import Any
+import sqlite3
+from typing import Any, Callable, Hashable, TypeVar
 
 import aiosqlite
 
@@ -19,6 +21,7 @@ from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
 from oxymus.store.notice_repo import NoticeRepo
+from oxymus.store.readers import Readers, ReadSuperseded
 from oxymus.store.review_repo import ReviewRepo
 from oxymus.store.storage_errors import StorageError, classify
 from oxymus.store.weekly_repo import WeeklyRepo
@@ -26,17 +29,23 @@ from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.store")
 
+T = TypeVar("T")
+
 
 class Store:
-    """The daemon's handle on the database: one aiosqlite connection, writes serialised.
+    """The daemon's handle on the database: one writer connection for short transactions and
+    short reads, and read-only reader threads for long reads (`read`).
 
-    A single connection with a lock keeps every write transaction whole (aiosqlite
-    shares one thread, so interleaved BEGINs from two coroutines would collide).
+    A single writer with a lock keeps every write transaction whole (aiosqlite shares
+    one thread, so interleaved BEGINs from two coroutines would collide). Everything sent
+    to it runs in turn, so a long read there would hold up every write: those go to
+    `read()` instead, on connections of their own (WAL: readers block nobody).
     """
 
     def __init__(self, db: aiosqlite.Connection, path: str):
         self.db = db
         self.path = path
+        self.readers = Readers(path)
         self.write_lock = asyncio.Lock()
         self.trouble: StorageError | None = None  # the storage problem writes last hit, until one succeeds
         self.captures = CaptureRepo(self)
@@ -64,8 +73,23 @@ class Store:
         return cls(db, path)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.readers.close)
         async with self.write_lock:
             await self.db.close()
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T], *, supersede: Hashable | None = None) -> T:
+        """`fn(conn)` on a reader thread's read-only connection: it sees every committed write and
+        holds up no other read or write. With `supersede`, a read still running under the same key
+        is stopped and raises ReadSuperseded (a search typed further). Storage trouble is a StorageError."""
+        try:
+            return await self.readers.run(fn, supersede=supersede)
+        except ReadSuperseded:
+            raise
+        except Exception as exc:
+            problem = classify(exc, self.path)
+            if problem is not None and problem is not exc:
+                raise problem from exc
+            raise
 
     async def schema_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cur:
@@ -92,8 +116,14 @@ class Store:
             try:
                 await self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    for sql, params in statements:
-                        await self.db.execute(sql, params)
+                    # Runs of the same statement go as one executemany: one hop to the
+                    # writer's thread for a whole batch rather than one per row.
+                    for sql, group in itertools.groupby(statements, key=lambda st: st[0]):
+                        rows = [params for _, params in group]
+                        if len(rows) == 1:
+                            await self.db.execute(sql, rows[0])
+                        else:
+                            await self.db.executemany(sql, rows)
                     await self.db.execute("COMMIT")
                 except BaseException:
                     await rollback(self.db)
@@ -225,7 +255,9 @@ class AuditLog:
         order = "ASC" if (trace_id or since) and before_seq is None else "DESC"
         sql = f"SELECT {audit_sql.COLUMNS} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
         sql += f" ORDER BY seq {order} LIMIT ?"
-        rows = await self.store.fetchall(sql, (*params, limit))
+        # On a reader: a filter the indexes do not serve scans the whole log, and the writer need not wait.
+        args = (*params, limit)
+        rows = await self.store.read(lambda conn: conn.execute(sql, args).fetchall())
         return [
             AuditEvent(seq=r[0], ts=r[1], actor=r[2], verb=r[3], subject=r[4], trace_id=r[5], details=json.loads(r[6]))
             for r in rows
@@ -264,6 +296,15 @@ class StateDiff:
         return {"added": self.added, "changed": self.changed, "removed": self.removed}
 
 
+REPLACE_CHUNK = 500  # state rows written per transaction: a few ms of the writer each
+UPSERT_STATE = (
+    "INSERT INTO state_items (source, key, kind, observed_at, starts_at, ends_at, data, error, first_seen, changed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET "
+    "kind = excluded.kind, observed_at = excluded.observed_at, starts_at = excluded.starts_at, "
+    "ends_at = excluded.ends_at, data = excluded.data, error = excluded.error, changed_at = excluded.changed_at"
+)
+
+
 class StateRepo:
     """State items per source, and each source's health. Replacing a source's items is one transaction."""
 
@@ -273,16 +314,28 @@ class StateRepo:
         self.store = store
 
     async def replace(self, source: str, items: list[StateItem]) -> StateDiff:
-        """Make `items` the source's whole state. Unchanged rows keep their first_seen and changed_at."""
+        """Make `items` the source's whole state. Unchanged rows keep their first_seen and changed_at.
+
+        The stored rows are read and compared on a reader thread, so neither the event loop
+        nor the writer waits on a big source; only the rows that differ are written, at most
+        REPLACE_CHUNK per transaction, so a capture waits for one short chunk, never for a
+        20,000-event calendar (a crash between chunks leaves a state the next poll completes)."""
+        statements, diff = await self.store.read(lambda conn: self._diff(conn, source, items))
+        for start in range(0, len(statements), REPLACE_CHUNK):
+            await self.store.transaction(statements[start:start + REPLACE_CHUNK])
+        return diff
+
+    @staticmethod
+    def _diff(conn: sqlite3.Connection, source: str, items: list[StateItem]) -> tuple[list[tuple[str, tuple]], StateDiff]:
         existing = {
             key: (kind, starts, ends, data, error)
-            for key, kind, starts, ends, data, error in await self.store.fetchall(
+            for key, kind, starts, ends, data, error in conn.execute(
                 "SELECT key, kind, starts_at, ends_at, data, error FROM state_items WHERE source = ?", (source,)
             )
         }
         now = now_iso()
         diff = StateDiff()
-        statements: list[tuple[str, tuple]] = []
+        upserts: list[tuple[str, tuple]] = []
         seen: set[str] = set()
         for item in items:
             if item.key in seen:
@@ -296,19 +349,10 @@ class StateRepo:
             elif old != row:
                 diff.changed += 1
             if old != row:
-                statements.append((
-                    "INSERT INTO state_items (source, key, kind, observed_at, starts_at, ends_at, data, error, first_seen, changed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET "
-                    "kind = excluded.kind, observed_at = excluded.observed_at, starts_at = excluded.starts_at, "
-                    "ends_at = excluded.ends_at, data = excluded.data, error = excluded.error, changed_at = excluded.changed_at",
-                    (source, item.key, *row[:1], item.observed_at, *row[1:], now, now),
-                ))
-        for key in existing.keys() - seen:
-            diff.removed += 1
-            statements.append(("DELETE FROM state_items WHERE source = ? AND key = ?", (source, key)))
-        if statements:
-            await self.store.transaction(statements)
-        return diff
+                upserts.append((UPSERT_STATE, (source, item.key, *row[:1], item.observed_at, *row[1:], now, now)))
+        deletes = [("DELETE FROM state_items WHERE source = ? AND key = ?", (source, key)) for key in existing.keys() - seen]
+        diff.removed = len(deletes)
+        return upserts + deletes, diff
 
     async def items(
         self, *, kinds: list[str] | None = None, sources: list[str] | None = None,

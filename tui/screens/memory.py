@@ -1,8 +1,9 @@
 """The Memory section (key 3): search as you type, filter by kind and tier, open, edit and forget records.
 
 The search field has the focus when the section opens: typing searches (debounced
-by SEARCH_DEBOUNCE; the connection numbers the requests and only the newest answer
-is shown). An empty search lists the most recently touched records. `ctrl+k` and
+by SEARCH_DEBOUNCE; one search out at a time, the newest text waiting for its answer,
+or SEARCH_STALE at most, when the daemon stops the older one; the connection numbers
+the requests and only the newest answer is shown). An empty search lists the most recently touched records. `ctrl+k` and
 `ctrl+t` cycle the kind and tier filters from anywhere in the section.
 
 A focused Input takes every printable key, so the single-letter keys (`e`, `f`,
@@ -38,6 +39,7 @@ from oxymus.tui.widgets.field_input import FieldInput
 from oxymus.tui.widgets.memory_views import budget_text
 
 SEARCH_DEBOUNCE = 0.15  # seconds after the last keystroke before searching
+SEARCH_STALE = 0.3  # seconds a search may be out before the newest text is sent anyway (the daemon stops the older)
 KIND_FILTERS: tuple[str | None, ...] = (None, *mem.DEFAULT_KINDS)
 TIER_FILTERS: tuple[str | None, ...] = (None, *TIERS)
 WAITING = "Waiting for the daemon…"
@@ -92,6 +94,9 @@ class MemoryScreen(SectionScreen):
         self._open_on_answer = False  # Enter was pressed before the answer came: open its best hit
         self.last_search: MemorySearched | None = None
         self._timer: Timer | None = None
+        self._in_flight = False  # a search is out and its answer has not come
+        self._pending = False  # typed on meanwhile: the newest text waits for that answer
+        self._stale: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield SearchInput(placeholder="Search memory — type words; ↓ for the results", id="memory-query", armed=False)
@@ -125,9 +130,35 @@ class MemoryScreen(SectionScreen):
         self._timer = self.set_timer(SEARCH_DEBOUNCE, self.search_now, name="memory-search")
 
     def search_now(self) -> None:
+        """Search for what the field says now; while a search is out, only the newest text waits for it
+        (never faster than the daemon answers), and goes anyway after SEARCH_STALE (the daemon then
+        stops the older search, which was typed past)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        if self._in_flight:
+            self._pending = True
+            if self._stale is None:
+                self._stale = self.set_timer(SEARCH_STALE, self._send_pending, name="memory-search-stale")
+            return
+        self._send()
+
+    def _send_pending(self) -> None:
+        self._stale = None
+        if self._pending:
+            self._send()
+
+    def _settled(self) -> None:
+        """The newest search answered (or failed): send what was typed meanwhile."""
+        self._in_flight = False
+        if self._stale is not None:
+            self._stale.stop()
+            self._stale = None
+        if self._pending:
+            self._send()
+
+    def _send(self) -> None:
+        self._pending = False
         params = {"query": self.query_text, "limit": SEARCH_LIMIT}
         if self.kind:
             params["kind"] = self.kind
@@ -136,6 +167,7 @@ class MemoryScreen(SectionScreen):
         ticket = self.oxymus.connection.live.ask(SEARCH, **params)
         if ticket is not None:
             self.wanted_ticket = ticket
+            self._in_flight = True
 
     @on(Input.Changed, "#memory-query")
     def _typed(self, event: Input.Changed) -> None:
@@ -152,7 +184,7 @@ class MemoryScreen(SectionScreen):
         event.stop()
         if self._timer is not None:
             self.search_now()
-        if self.wanted_ticket > self.shown_ticket:
+        if self.wanted_ticket > self.shown_ticket or self._pending:
             self._open_on_answer = True
         elif self.table.selected is not None:
             self._open(self.table.selected.record)
@@ -217,6 +249,8 @@ class MemoryScreen(SectionScreen):
     def _searched(self, message: MemorySearched) -> None:
         if message.ticket < self.shown_ticket:
             return
+        if message.ticket >= self.wanted_ticket:
+            self._settled()
         self.shown_ticket, self.last_search, self.searched = message.ticket, message, True
         self.table.show(message.hits)
         self._render_state()
@@ -229,6 +263,7 @@ class MemoryScreen(SectionScreen):
     @on(MemoryFailed)
     def _failed(self, message: MemoryFailed) -> None:
         if message.action == "search":
+            self._settled()
             self.query_one("#memory-count", Label).update(f"search failed: {message.reason}")
         elif self.is_active:
             self.notify(message.reason, title=f"Could not {message.action}", severity="error", timeout=8)
