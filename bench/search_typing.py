@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import _memdb  # noqa: E402
 from _daemon import BenchDaemon  # noqa: E402
-from _stats import BenchError, emit, footer, percentile, run_main  # noqa: E402
+from _stats import emit, footer, percentile, run_main  # noqa: E402
 
 TARGET_MS = 50.0
 LIMIT = 50
