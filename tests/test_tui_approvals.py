@@ -222,7 +222,8 @@ async def test_u_too_late_shows_the_daemons_refusal(profile):
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_approvals(pilot, 1)
             await pilot.press("a")
-            await until(pilot, lambda: "approved" in screen.line_text, what="the approval")
+            # Not "approved" on the line: with a 1 s grace it runs at once, and a busy machine can show
+            # what followed before a check sees that line.
             await until(pilot, lambda: stored(d, action_id)["action"]["status"] == "succeeded", what="it ran")
             await pilot.press("u")
             await until(pilot, lambda: "Could not undo" in screen.line_text, what="the refusal")

@@ -269,8 +269,12 @@ def test_snapshot_memory(utc, daemon, snap_compare):
         await pilot.pause()
         await until(pilot, lambda: app.connection.connected, what="the connection")
         await pilot.press("3")
+        # Settled: answered, nothing out, nothing typed waiting (a busy machine can take longer than
+        # SEARCH_STALE, and a search still out would answer over the hits posted below).
         await until(pilot, lambda: isinstance(app.screen, MemoryScreen) and app.screen.searched
-                    and app.screen.shown_ticket == app.screen.wanted_ticket, what="the daemon's (empty) answer")
+                    and app.screen.shown_ticket == app.screen.wanted_ticket and not app.screen._in_flight
+                    and not app.screen._pending and app.screen._timer is None and app.screen._stale is None,
+                    what="the daemon's (empty) answer")
         screen = app.screen
         screen.post_message(MemorySearched(screen.wanted_ticket, "", None, None, hits))
         screen.post_message(BudgetLoaded(budget))
