@@ -22,6 +22,7 @@ the daemon is unreachable the last day stays on screen, marked as possibly out o
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -300,6 +301,8 @@ class TodayScreen(SectionScreen):
         self.query_one("#today-waiting", Label).display = False
         self.query_one("#today-scroll").display = True
         self._render_day()
+        if os.environ.get("OXYMUS_TUI_EXIT_AFTER_PAINT") == "1":  # bench/startup.py only: first full paint, then out
+            self.call_after_refresh(self.app.exit, 0)
 
     @on(TodayFailed)
     def _failed(self, message: TodayFailed) -> None:
