@@ -28,6 +28,7 @@ from oxymus.time.clock import now_iso
 
 log = logging.getLogger("oxymus.daemon.plans")
 MAX_BYTES = 2**20  # the default of [plans] max_bytes
+SETTLE_S = 0.2  # how long PLANS.md must stand still after a change before it is read
 
 
 class PlansKeeper:
@@ -65,10 +66,23 @@ class PlansKeeper:
             return None
         return (st.st_mtime_ns, st.st_size)
 
+    async def _settle(self) -> None:
+        """Until the file stands still for SETTLE_S: an editor that truncates and then writes (rather
+        than renaming a new file into place) would otherwise be read empty or half written, and that
+        would become the "last good" plan."""
+        last = self._current_stat()
+        while True:
+            await asyncio.sleep(SETTLE_S)
+            now = self._current_stat()
+            if now == last:
+                return
+            last = now
+
     async def _watch(self, changes: FileChanges) -> None:
         while True:
             await changes.wait()
             try:
+                await self._settle()
                 if self._current_stat() != self._stat:
                     await self.reload()
             except asyncio.CancelledError:
