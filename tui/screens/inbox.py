@@ -300,6 +300,8 @@ class InboxScreen(SectionScreen):
         table.more_above, table.more_below = not self.at_head, not self.at_end
         stored, pending = len(self.table.captures), len(self.table.pending)
         summary = open_count(stored, self.total)
+        if self.size.width < 100 and self.total is not None and self.total > stored:
+            summary = f"{self.total:,} open"  # "showing 500 of 100,000 open" would be cut beside the tabs at 80
         if pending:
             summary += f", {pending} sending"
         ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)
@@ -308,4 +310,6 @@ class InboxScreen(SectionScreen):
         self.query_one("#section-bar", SectionBar).set_summary(summary)
         self.query_one("#inbox-empty", Label).display = not (stored or pending)
         self.query_one("#inbox-view").display = bool(stored or pending)
+        if (stored or pending) and self.focused is None and self.is_active:
+            table.focus()  # it was hidden when the screen opened, so nothing took the focus: j/k/G move at once
         self._show_suggestion()
