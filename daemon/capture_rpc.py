@@ -55,14 +55,16 @@ class CaptureHandlers:
 
     @rpc("inbox.list")
     async def list(self, session: Session, p: InboxListParams) -> InboxListResult:
-        captures = await self.store.captures.list(p.status, p.limit)
+        captures = await self.store.captures.list(p.status, p.limit, before=p.before, after=p.after, oldest=p.oldest)
         links = {}
         if p.status == "triaged":
             for capture in captures:
                 links[capture.id] = await self.store.captures.links(capture.id)
         suggestions = await self._suggestions([c.id for c in captures]) if p.status == "open" else {}
         total = await self.store.captures.count(p.status)
-        return InboxListResult(captures=captures, total=total, links=links, suggestions=suggestions)
+        paged = p.before is not None or p.after is not None or p.oldest
+        newer = await self.store.captures.count(p.status, newer_than=captures[0].seq) if paged and captures else 0
+        return InboxListResult(captures=captures, total=total, links=links, suggestions=suggestions, newer=newer)
 
     async def _suggestions(self, capture_ids: list[str]) -> dict[str, proto.TriageSuggestion]:
         """The triage agent's suggestions for these captures (artifacts `triage_suggestion`), checked against now:

@@ -141,6 +141,10 @@ class CaptureAddResult(BaseModel):
 class InboxListParams(Params):
     status: CaptureStatus = "open"
     limit: int = Field(default=500, ge=1, le=10_000)
+    # Paging by seq rather than offset: a capture arriving meanwhile shifts no page.
+    before: int | None = Field(default=None, description="the page older than this capture seq (scrolling down)")
+    after: int | None = Field(default=None, description="the page newer than this capture seq (scrolling up)")
+    oldest: bool = Field(default=False, description="the last page, the oldest captures (still newest first)")
 
 
 
@@ -150,6 +154,7 @@ class InboxListResult(BaseModel):
     total: int | None = Field(default=None, description="how many captures have this status in all (captures holds at most `limit` of them)")
     links: dict[str, list[mem.CaptureLink]] = Field(default_factory=dict, description="capture id -> what it became (triaged ones)")
     suggestions: dict[str, TriageSuggestion] = Field(default_factory=dict, description="capture id -> the triage agent's suggestion (open ones)")
+    newer: int = Field(default=0, description="how many captures of this status are newer than the first in `captures`")
 
 
 class SubscribeParams(Params):

@@ -22,6 +22,10 @@ INSERT = (
 )
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM captures WHERE id = ?"
 SELECT_BY_STATUS = f"SELECT {COLUMNS} FROM captures WHERE status = ? ORDER BY seq DESC LIMIT ?"
+SELECT_BEFORE = f"SELECT {COLUMNS} FROM captures WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+SELECT_AFTER = f"SELECT {COLUMNS} FROM captures WHERE status = ? AND seq > ? ORDER BY seq LIMIT ?"
+SELECT_OLDEST = f"SELECT {COLUMNS} FROM captures WHERE status = ? ORDER BY seq LIMIT ?"
+COUNT_NEWER = "SELECT count(*) FROM captures WHERE status = ? AND seq > ?"
 SELECT_SINCE = f"SELECT {COLUMNS} FROM captures WHERE seq > ? ORDER BY seq LIMIT ?"
 MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM captures"
 # Answered from the captures_by_status index: a few ms for 100,000 open captures.

@@ -169,12 +169,25 @@ class CaptureRepo:
         row = await self.store.fetchone(capture_sql.SELECT_BY_ID, (capture_id.upper(),))
         return None if row is None else Capture(**capture_sql.row_to_dict(row))
 
-    async def list(self, status: str = "open", limit: int = 500) -> list[Capture]:
-        rows = await self.store.fetchall(capture_sql.SELECT_BY_STATUS, (status, limit))
+    async def list(self, status: str = "open", limit: int = 500, *, before: int | None = None, after: int | None = None,
+                   oldest: bool = False) -> list[Capture]:
+        """Newest first: the newest `limit`, or the page older than seq `before`, newer than seq `after`, or the oldest."""
+        if before is not None:
+            rows = await self.store.fetchall(capture_sql.SELECT_BEFORE, (status, before, limit))
+        elif after is not None or oldest:
+            # Read upwards from the cursor (or the very bottom), so the page touches the cursor; then newest first.
+            rows = await self.store.fetchall(capture_sql.SELECT_AFTER, (status, after, limit)) if after is not None else \
+                await self.store.fetchall(capture_sql.SELECT_OLDEST, (status, limit))
+            rows = list(reversed(rows))
+        else:
+            rows = await self.store.fetchall(capture_sql.SELECT_BY_STATUS, (status, limit))
         return [Capture(**capture_sql.row_to_dict(r)) for r in rows]
 
-    async def count(self, status: str = "open") -> int:
-        row = await self.store.fetchone(capture_sql.COUNT_BY_STATUS, (status,))
+    async def count(self, status: str = "open", *, newer_than: int | None = None) -> int:
+        if newer_than is None:
+            row = await self.store.fetchone(capture_sql.COUNT_BY_STATUS, (status,))
+        else:
+            row = await self.store.fetchone(capture_sql.COUNT_NEWER, (status, newer_than))
         return int(row[0]) if row else 0
 
     async def since(self, seq: int, limit: int = 1000) -> list[Capture]:

@@ -412,10 +412,11 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self._live.pop(capture_id, None)
         self.suggestions.pop(capture_id, None)
         known = self.inbox.pop(capture_id, None) is not None
-        if capture_id not in self._left:  # one beyond the loaded page counts too
+        first = capture_id not in self._left
+        if first:  # one beyond the loaded page counts too
             self._left.add(capture_id)
             self._count(-1)
-        if known or mine:
+        if known or mine or first:  # first: the inbox may show it on a page it scrolled to
             self._emit(CaptureTriaged, capture_id, to, target, mine)
 
     def _seen(self, capture: Capture) -> None:

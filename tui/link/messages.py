@@ -70,6 +70,25 @@ class InboxCounted(ConnectionMessage):
         self.total = total
 
 
+class InboxPaged(ConnectionMessage):
+    """A page of open captures the inbox asked for as it scrolled (`inbox.list` with a seq cursor), newest first.
+
+    `direction` is what was asked: "down" (older), "up" (newer), "end" (the oldest page) or "top" (the newest);
+    `newer` how many open captures are newer than its first; `total` how many are open in all; `error` why
+    there is no page (then `captures` is empty)."""
+
+    def __init__(self, direction: str, captures: list[Capture], newer: int, total: int | None, suggestions: dict, limit: int,
+                 error: str | None = None) -> None:
+        super().__init__()
+        self.error = error
+        self.direction = direction
+        self.captures = captures
+        self.newer = newer
+        self.total = total
+        self.suggestions = suggestions
+        self.limit = limit
+
+
 class CaptureAdded(ConnectionMessage):
     """A capture not seen before was stored (by anyone)."""
 

@@ -11,6 +11,13 @@ highlighted capture is shown whole (wrapped) with its whole suggestion in the de
 pane: under the table, or beside it on a wide terminal. A pre-selected one (★, confident enough) is
 the default: Enter accepts it. `y` accepts any suggestion, pre-selected or not. A
 calendar event or a bill is proposed as you, so it may wait in Approvals (key 5).
+
+Paging: the link loads the newest page (500) and keeps it live; the table is a window of at
+most MOST rows over all the open captures. Scrolling within MARGIN rows of the window's edge
+asks the daemon for the next PAGE by seq (`PAGE_QUERY`), and the far side is dropped, so a
+100,000-capture inbox costs what a 1,000-row one does; g and G ask for the newest or the oldest
+page. New captures join the window only while it shows the newest ones; the count is the
+daemon's either way.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from oxymus.client.protocol import InboxListResult
 from oxymus.kernel.textfmt import open_count
 from oxymus.models import Capture
+from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
-    CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxCounted, InboxLoaded, SuggestionAccepted,
+    CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxCounted, InboxLoaded, InboxPaged, SuggestionAccepted,
     SuggestionsLoaded, TriageFailed,
 )
 from oxymus.tui.screens.base import SectionScreen
@@ -36,6 +45,21 @@ from oxymus.tui.widgets.capture_table import SuggestionLine, capture_text, sugge
 WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing in the inbox. Press c to capture a thought."
 WIDE = 160  # columns from which the detail pane stands beside the table rather than under it
+PAGE = 200  # captures asked for per page as the cursor nears the window's edge
+MARGIN = 40  # rows from the edge at which the next page is asked for (more than a PageDown, so it is there in time)
+MOST = 1000  # rows the window keeps; rendering stays cheap whatever the inbox holds
+
+
+def _direction(params: dict) -> str:
+    return "down" if "before" in params else "up" if "after" in params else "end" if params.get("oldest") else "top"
+
+
+PAGE_QUERY = LiveQuery(
+    "inbox.page", "inbox.list",
+    lambda a: InboxPaged(_direction(a.params), a.value.captures, a.value.newer, a.value.total, dict(a.value.suggestions),
+                         a.params["limit"]),
+    InboxListResult,
+    failed=lambda error, params: InboxPaged(_direction(params), [], 0, None, {}, params.get("limit", PAGE), error=error))
 
 
 class InboxScreen(SectionScreen):
@@ -51,7 +75,10 @@ class InboxScreen(SectionScreen):
         Binding("r", "refresh", "Reload", show=False),
     ]
 
-    total: int | None = None  # open in all, as the daemon counted them (the table holds one page)
+    total: int | None = None  # open in all, as the daemon counted them (the table holds one window)
+    at_head = True  # the window starts at the newest open capture (so new ones join it)
+    at_end = False  # the window reaches the oldest
+    asking: str | None = None  # the page asked for and not answered yet
 
     def compose_body(self) -> ComposeResult:
         view = Vertical(id="inbox-view")
@@ -150,6 +177,57 @@ class InboxScreen(SectionScreen):
     @on(DataTable.RowHighlighted, "#inbox-table")
     def _highlighted(self, message: DataTable.RowHighlighted) -> None:
         self._show_suggestion()
+        self._page_if_near_edge()
+
+    # ---- paging -------------------------------------------------------------
+
+    def _page_if_near_edge(self) -> None:
+        table = self.table
+        if self.asking is not None or not table.captures or table.cursor_row is None:
+            return
+        seqs = [c.seq for c in table.captures.values()]
+        if not self.at_end and table.cursor_row >= table.row_count - MARGIN:
+            self._ask("down", before=min(seqs))
+        elif not self.at_head and table.cursor_row < MARGIN:
+            self._ask("up", after=max(seqs))
+
+    def _ask(self, direction: str, **cursor) -> None:
+        if self.oxymus.connection.live.ask(PAGE_QUERY, status="open", limit=PAGE, **cursor) is not None:
+            self.asking = direction
+
+    @on(CaptureTable.Edge)
+    def _edge(self, message: CaptureTable.Edge) -> None:
+        if message.where == "end":
+            self._ask("end", oldest=True)
+        else:
+            self._ask("top")
+
+    @on(InboxPaged)
+    def _paged(self, message: InboxPaged) -> None:
+        if message.direction != self.asking:
+            return  # an answer to another screen's question, or one overtaken by a newer one
+        self.asking = None
+        if message.error is not None:
+            self.notify(f"Could not load more of the inbox: {message.error}", severity="error", timeout=6)
+            return
+        table = self.table
+        if message.total is not None:
+            self.total = message.total
+        if message.direction in ("end", "top"):
+            table.captures = {}
+            dropped = table.page(message.captures, MOST, keep_oldest=True)
+            self.at_head, self.at_end = message.newer == 0, message.direction == "end" or len(message.captures) < message.limit
+            table.move_cursor(row=table.row_count - 1 if message.direction == "end" else 0, animate=False)
+        elif message.direction == "down":
+            if table.page(message.captures, MOST, keep_oldest=True):
+                self.at_head = False
+            self.at_end = len(message.captures) < message.limit
+        else:
+            if table.page(message.captures, MOST, keep_oldest=False):
+                self.at_end = False
+            self.at_head = message.newer == 0 or len(message.captures) < message.limit
+        table.show_suggestions({**table.suggestions, **message.suggestions})
+        self._update_summary()
 
     def _show_suggestion(self) -> None:
         """The detail pane: the highlighted capture whole, and its whole suggestion."""
@@ -185,18 +263,25 @@ class InboxScreen(SectionScreen):
 
     @on(InboxLoaded)
     def _loaded(self, message: InboxLoaded) -> None:
-        self.table.show(message.captures)
+        self.table.show(message.captures)  # the newest page again (a reload or a reconnect): the window starts over
+        self.at_head, self.asking = True, None
+        self.at_end = self.total is not None and len(message.captures) >= self.total
         self.query_one("#inbox-empty", Label).update(EMPTY)
         self._update_summary()
 
     @on(InboxCounted)
     def _counted(self, message: InboxCounted) -> None:
         self.total = message.total
+        if self.at_head:
+            self.at_end = message.total is None or len(self.table.captures) >= message.total
         self._update_summary()
 
     @on(CaptureAdded)
     def _added(self, message: CaptureAdded) -> None:
-        self.table.add(message.capture)
+        if self.at_head:
+            self.table.add(message.capture)
+        elif message.capture.id in self.table.pending:  # stored, and above the window: shown once scrolled back up
+            self.table.drop(message.capture.id)
         self._update_summary()
 
     @on(CaptureQueued)
@@ -211,8 +296,12 @@ class InboxScreen(SectionScreen):
         self._update_summary()
 
     def _update_summary(self) -> None:
+        table = self.table
+        table.more_above, table.more_below = not self.at_head, not self.at_end
         stored, pending = len(self.table.captures), len(self.table.pending)
         summary = open_count(stored, self.total)
+        if self.size.width < 100 and self.total is not None and self.total > stored:
+            summary = f"{self.total:,} open"  # "showing 500 of 100,000 open" would be cut beside the tabs at 80
         if pending:
             summary += f", {pending} sending"
         ready = sum(1 for cid, s in self.table.suggestions.items() if cid in self.table.captures and s.preselected and not s.stale)
@@ -221,4 +310,6 @@ class InboxScreen(SectionScreen):
         self.query_one("#section-bar", SectionBar).set_summary(summary)
         self.query_one("#inbox-empty", Label).display = not (stored or pending)
         self.query_one("#inbox-view").display = bool(stored or pending)
+        if (stored or pending) and self.focused is None and self.is_active:
+            table.focus()  # it was hidden when the screen opened, so nothing took the focus: j/k/G move at once
         self._show_suggestion()

@@ -14,6 +14,7 @@ suggestion in full under the table, with its reason and what may be wrong with i
 from __future__ import annotations
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Static
 
 from oxymus.kernel.textfmt import local_time, one_line
@@ -80,6 +81,30 @@ def capture_text(capture: Capture | None, pending: str | None = None) -> Text:
 
 
 class CaptureTable(NavTable):
+    # The inbox holds a window of the open captures; these say whether there are more past its edges, so that
+    # g and G ask for the newest or the oldest page (`Edge`) rather than stop at the window's end.
+    more_above = False
+    more_below = False
+
+    class Edge(Message):
+        """g/G pressed with more captures past the window's edge: "top" or "end"."""
+
+        def __init__(self, where: str) -> None:
+            super().__init__()
+            self.where = where
+
+    def action_first(self) -> None:
+        if self.more_above:
+            self.post_message(self.Edge("top"))
+        else:
+            super().action_first()
+
+    def action_last(self) -> None:
+        if self.more_below:
+            self.post_message(self.Edge("end"))
+        else:
+            super().action_last()
+
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.captures: dict[str, Capture] = {}
@@ -103,6 +128,21 @@ class CaptureTable(NavTable):
             if capture_id in self.captures:
                 del self.pending[capture_id]
         self._render_rows()
+
+    def page(self, captures: list[Capture], most: int, keep_oldest: bool) -> int:
+        """Add a page of stored captures; then, past `most` rows, drop the newest (keep_oldest) or the oldest.
+        Returns how many were dropped."""
+        for capture in captures:
+            self.pending.pop(capture.id, None)
+            self.captures[capture.id] = capture
+        extra = max(0, len(self.captures) - most)
+        if extra:
+            ordered = sorted(self.captures.values(), key=lambda c: c.seq, reverse=keep_oldest)
+            for capture in ordered[:extra]:
+                del self.captures[capture.id]
+                self.suggestions.pop(capture.id, None)
+        self._render_rows()
+        return extra
 
     def add(self, capture: Capture) -> None:
         if capture.id in self.captures and capture.id not in self.pending:
