@@ -64,9 +64,21 @@ async def test_without_inotify_a_slow_stat_poll_still_notices(tmp_path, monkeypa
     changes = FileChanges(str(tmp_path), {"x.db"}, poll_interval=0.01)
     changes.start()
     assert changes.method == "poll every 0.01s"
+    looks = 0
+    real_stat_all = changes._stat_all
+
+    def counting():
+        nonlocal looks
+        looks += 1
+        return real_stat_all()
+
+    changes._stat_all = counting
     waiter = asyncio.create_task(changes.wait())
-    await asyncio.sleep(0.05)
-    assert not waiter.done()  # nothing changed: it keeps waiting
+    deadline = asyncio.get_running_loop().time() + 30
+    while looks < 3:  # three looks at an unchanged file...
+        assert asyncio.get_running_loop().time() < deadline, "the poll stopped looking"
+        await asyncio.sleep(0.01)
+    assert not waiter.done()  # ...and it keeps waiting
     (tmp_path / "x.db").write_text("version two")
     await asyncio.wait_for(waiter, 30)
     changes.close()
