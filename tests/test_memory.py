@@ -99,6 +99,33 @@ async def test_tiers_age_by_rule(store):
     assert (await store.memory.history(old.id))[-1].note == "aged from hot (untouched)"
 
 
+async def test_tiers_age_in_batches_each_move_an_edit_with_its_version_and_audit(store, monkeypatch):
+    from oxymus.store import memory_repo
+
+    monkeypatch.setattr(memory_repo, "AGE_BATCH", 2)  # five moves: three transactions
+    ids = [(await store.memory.add(fields(f"Old {i}", "x", tier="hot" if i % 2 else "warm"), m.Provenance())).id for i in range(5)]
+    kept = await store.memory.add(fields("Kept", "y", tier="hot"), m.Provenance())
+    await store.transaction([("UPDATE memory_records SET touched_at = ? WHERE id = ?", (f"2026-01-0{i + 1}T00:00:00.000Z", rid))
+                             for i, rid in enumerate(ids)])
+    now = dt.datetime(2026, 2, 16, tzinfo=dt.timezone.utc)  # 42 to 46 days untouched: some hot -> warm, some -> cold
+    moves = await store.memory.apply_tier_rules(now, hot_days=14, warm_days=30)
+    assert sorted(moves) == sorted(
+        (rid, old, new) for i, rid in enumerate(ids) for old in ["hot" if i % 2 else "warm"]
+        if (new := m.aged_tier(old, f"2026-01-0{i + 1}T00:00:00+00:00", now, 14, 30)) != old)
+    assert {(old, new) for _, old, new in moves} == {("hot", "warm"), ("hot", "cold"), ("warm", "cold")} and len(moves) == 4
+    for rid, old, new in moves:
+        record = await store.memory.get(rid, touch=False)
+        history = await store.memory.history(rid)
+        assert (record.tier, record.version) == (new, 2)
+        assert record.touched_at.startswith("2026-01-0"), "ageing is not using it"
+        assert [(h.version, h.tier, h.actor, h.note) for h in history] == [
+            (1, old, "user", "created"), (2, new, "memory-steward", f"aged from {old} (untouched)")]
+        audit = await store.fetchall("SELECT actor, verb, details FROM audit_log WHERE subject = ? ORDER BY seq", (rid,))
+        assert tuple(audit[-1]) == ("memory-steward", "memory.edited", json.dumps({"fields": ["tier"], "version": 2}, sort_keys=True))
+    assert (await store.memory.get(kept.id, touch=False)).version == 1
+    assert await store.memory.apply_tier_rules(now, hot_days=14, warm_days=30) == [], "aged once"
+
+
 def test_aged_tier_rule():
     now = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
     ago = lambda days: (now - dt.timedelta(days=days)).isoformat()  # noqa: E731

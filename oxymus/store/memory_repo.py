@@ -20,6 +20,13 @@ VERSION_INSERT = (
     "SELECT id, version, kind, title, body, tags, tier, archived, ?, ?, ? FROM memory_records WHERE id = ?"
 )
 
+AGE_BATCH = 2000  # records moved per transaction when tiers age
+# audit_sql.INSERT's row, written only when the aged record has the version its move gave it.
+_AGED_AUDIT = (
+    "INSERT INTO audit_log (ts, actor, verb, subject, trace_id, details) SELECT ?, ?, ?, ?, ?, ? "
+    "WHERE EXISTS (SELECT 1 FROM memory_records WHERE id = ? AND version = ? AND updated_at = ?)"
+)
+
 
 class MemoryRepo:
     def __init__(self, store: "Store"):
@@ -210,12 +217,39 @@ class MemoryRepo:
     async def apply_tier_rules(self, now: dt.datetime, hot_days: int, warm_days: int, actor: str = "memory-steward") -> list[tuple[str, str, str]]:
         """Move records whose time in a tier is up; returns (id, from, to) for each move."""
         rows = await self.store.fetchall(
-            "SELECT id, tier, touched_at FROM memory_records WHERE archived = 0 AND tier IN ('hot', 'warm')"
+            "SELECT id, tier, touched_at, version FROM memory_records WHERE archived = 0 AND tier IN ('hot', 'warm')"
         )
-        moves = [(rid, tier, m.aged_tier(tier, touched, now, hot_days, warm_days)) for rid, tier, touched in rows]
-        moves = [mv for mv in moves if mv[1] != mv[2]]
-        for rid, old, new in moves:
-            await self.edit(rid, m.RecordChanges(tier=new), actor=actor, note=f"aged from {old} (untouched)", touch=False)
+        moves, versions = [], []
+        for rid, tier, touched, version in rows:
+            new = m.aged_tier(tier, touched, now, hot_days, warm_days)
+            if new != tier:
+                moves.append((rid, tier, new))
+                versions.append(version)
+        if not moves:
+            return moves
+        # What edit(tier=..., touch=False) writes for each record, grouped by statement so that the
+        # store sends each group as one executemany, in transactions of AGE_BATCH moves: the first
+        # ageing of a big memory moves tens of thousands, and one transaction for all of them would
+        # hold the writer (every capture) for seconds (the FTS index is rewritten for each record).
+        # A record edited between the read and its transaction (its version moved on) is left as
+        # it is: the UPDATE's WHERE skips it, and its version row and audit line, which ask for the
+        # version and time the UPDATE would have given it, are not written either.
+        for first in range(0, len(moves), AGE_BATCH):
+            batch = list(zip(moves[first:first + AGE_BATCH], versions[first:first + AGE_BATCH]))
+            at = now_iso()
+            statements: list[tuple[str, tuple]] = [
+                ("UPDATE memory_records SET tier = ?, version = version + 1, updated_at = ? "
+                 "WHERE id = ? AND tier = ? AND version = ? AND archived = 0", (new, at, rid, old, version))
+                for (rid, old, new), version in batch
+            ]
+            statements += [(VERSION_INSERT + " AND version = ? AND updated_at = ?",
+                            (at, actor, f"aged from {old} (untouched)", rid, version + 1, at))
+                           for (rid, old, _new), version in batch]
+            for (rid, _old, _new), version in batch:
+                _sql, params = audit_sql.statement(actor=actor, verb="memory.edited", subject=rid, trace_id=new_ulid(),
+                                                   details={"fields": ["tier"], "version": version + 1})
+                statements.append((_AGED_AUDIT, (*params, rid, version + 1, at)))
+            await self.store.transaction(statements)
         return moves
 
     async def export_all(self) -> list[m.MemoryRecord]:
