@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events as rie
 
 from oxymus.connectors.calendar.ics import IcsError, _Item, _Parsed, _where, decode, parse
-from oxymus.connectors.calendar.plain import PlainEvent
+from oxymus.connectors.calendar.plain import PlainEvent, series_duration
 from oxymus.connectors.calendar.occurrence import EventOccurrence, Expansion, TodoDue, Window, local_midnight, utc_key
 from oxymus.connectors.calendar.recurrence import (
     MAX_OCCURRENCES,
@@ -103,26 +103,35 @@ def expand_ics(data: bytes | str, origin: str, window: Window, limits: Limits = 
     else:
         text = data
     limits.check()
-    for parsed in parse(text, origin, out.warnings, window):
+    for parsed in parse(text, origin, out.warnings, window, limits.max_occurrences):
         _expand_calendar(parsed, origin, window, out, limits)
         for n, plain in enumerate(parsed.plain):
             if n % 1000 == 0:
                 limits.check()
-            if (occurrence := _plain_occurrence(plain, window)) is not None:
-                out.events.append(occurrence)
+            if plain.starts is None:
+                if (occurrence := _plain_occurrence(plain, window)) is not None:
+                    out.events.append(occurrence)
+                continue
+            duration = series_duration(plain)
+            for start in plain.starts:
+                if (occurrence := _plain_occurrence(plain, window, start, start + duration)) is not None:
+                    out.events.append(occurrence)
     return out
 
 
-def _plain_occurrence(ev: PlainEvent, window: Window) -> EventOccurrence | None:
-    """What `_event_occurrences` makes of a plain single event (plain.py), without icalendar."""
+def _plain_occurrence(ev: PlainEvent, window: Window, start=None, end=None) -> EventOccurrence | None:
+    """What `_event_occurrences` makes of a plain event (plain.py), without icalendar: the single
+    event, or the occurrence of a plain series from `start` to `end` (plain_rule.py)."""
     zone = window.zone
-    start = ev.start
-    if ev.end is not None:
-        end = ev.end
-    elif ev.duration is not None:
-        end = start + ev.duration
-    else:
-        end = start if isinstance(start, dt.datetime) else start + dt.timedelta(days=1)
+    recurring = start is not None
+    if not recurring:
+        start = ev.start
+        if ev.end is not None:
+            end = ev.end
+        elif ev.duration is not None:
+            end = start + ev.duration
+        else:
+            end = start if isinstance(start, dt.datetime) else start + dt.timedelta(days=1)
     all_day = not isinstance(start, dt.datetime)
     if all_day:
         if end <= start:
@@ -142,7 +151,7 @@ def _plain_occurrence(ev: PlainEvent, window: Window) -> EventOccurrence | None:
         description = description[: MAX_DESCRIPTION - 1] + "…"
     return EventOccurrence(
         uid=ev.uid, occurrence=utc_key(start), summary=ev.summary.strip(), start=start, end=end,
-        starts_at=starts_at, ends_at=ends_at, all_day=all_day, recurring=False, status=status,
+        starts_at=starts_at, ends_at=ends_at, all_day=all_day, recurring=recurring, status=status,
         location=ev.location.strip() or None, description=description, url=ev.url.strip() or None,
     )
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import icalendar
 import x_wr_timezone
 
-from oxymus.connectors.calendar.plain import PlainEvent, plain_event, unescape
+from oxymus.connectors.calendar import plain_rule
+from oxymus.connectors.calendar.plain import PlainEvent, plain_event, series_duration, unescape
 
 if TYPE_CHECKING:
     from oxymus.connectors.calendar.occurrence import Window
@@ -209,7 +210,7 @@ def _parse_block(block: _Block, origin: str, warnings: list[str]):
         return None
 
 
-def parse(text: str, origin: str, warnings: list[str], window: "Window | None" = None) -> list[_Parsed]:
+def parse(text: str, origin: str, warnings: list[str], window: "Window | None" = None, cap: int = 1000) -> list[_Parsed]:
     """Parse a document into calendars, keeping every component that reads (see the rules above)."""
     if not text.strip():
         raise IcsError(f"{origin}: is empty")
@@ -231,7 +232,7 @@ def parse(text: str, origin: str, warnings: list[str], window: "Window | None" =
         for block in blocks:
             if block.name == "VTIMEZONE" and (comp := _parse_block(block, origin, warnings)) is not None:
                 cal.add_component(comp)
-        plain = _plain_events(blocks, header)
+        plain = _plain_events(blocks, header, window, cap)
         wanted = [b for b in blocks if b.name == "VTODO" or (b.name == "VEVENT" and id(b) not in plain and (
             window is None or not _clearly_outside(b, first, last)))]
         kept: list[int] = []
@@ -252,12 +253,15 @@ def parse(text: str, origin: str, warnings: list[str], window: "Window | None" =
 _TZID_LINE = re.compile(r"^TZID(;[^:]*)?:(.*)$", re.IGNORECASE)
 
 
-def _plain_events(blocks: list[_Block], header: list[str]) -> dict[int, PlainEvent]:
-    """The VEVENT blocks that are plain single events (plain.py), by the block's id().
+def _plain_events(blocks: list[_Block], header: list[str], window: "Window | None" = None,
+                  cap: int = 1000) -> dict[int, PlainEvent]:
+    """The VEVENT blocks that are plain events (plain.py), by the block's id().
 
     Not in a calendar with X-WR-TIMEZONE (its UTC and floating times are rewritten), and
     not when another event shares the UID (an override, a duplicate: expand.py groups them).
-    A plain event is read whatever its dates; its window test comes after (expand.py).
+    A plain single event is read whatever its dates; its window test comes after (expand.py).
+    A plain repeating one needs the window: its starts around it are found here
+    (plain_rule.py), at most `cap` of them, or it goes the full way.
     """
     if any(line.upper().startswith(("X-WR-TIMEZONE:", "X-WR-TIMEZONE;")) for line in header):
         return {}
@@ -269,6 +273,11 @@ def _plain_events(blocks: list[_Block], header: list[str]) -> dict[int, PlainEve
         if block.name != "VEVENT":
             continue
         ev = plain_event(block.logical(), custom)
+        if ev is not None and ev.rrule is not None:
+            ev.starts = None if window is None else plain_rule.starts(
+                ev.rrule, ev.start, list(ev.exdates), series_duration(ev), window.start, window.end, window.zone, cap)
+            if ev.starts is None:
+                ev = None
         if ev is not None:
             found[id(block)] = ev
             uid = ev.uid

@@ -3,10 +3,11 @@
 icalendar builds a component, a parameter dict and a typed value for every line, which
 is most of what a 20,000-event poll costs. Most events in such a file are plain: one
 VEVENT with a UID, a DTSTART and a DTEND or DURATION in the usual forms, a few text
-properties, no recurrence and nothing nested. Those are read here straight from their
+properties, nothing nested, and no recurrence or a simple RRULE (with EXDATEs) that
+plain_rule.py expands. Those are read here straight from their
 lines into what `expand.py` would have made of them; everything else (a rule, an
 override, an alarm, a VTIMEZONE's TZID, an odd parameter, a value that does not
-read, a property we do not know) goes the full way through icalendar, so every
+read, a property we do not know, a rule plain_rule.py leaves) goes the full way through icalendar, so every
 warning and every rule of expand.py stays exactly as it was.
 `tests/test_calendar_plain.py` checks both ways give the same answer.
 """
@@ -44,6 +45,18 @@ class PlainEvent:
     description: str
     url: str
     status: str
+    rrule: str | None = None  # a rule for plain_rule.py; the event is plain only if it can expand it
+    exdates: tuple = ()
+    starts: list | None = None  # the series' starts around the window (plain_rule.starts), set by ics.py
+
+
+def series_duration(ev: PlainEvent) -> dt.timedelta:
+    """What each occurrence lasts, as recurring_ical_events takes it: DTEND - DTSTART (wall-clock), or DURATION."""
+    if ev.end is not None:
+        return ev.end - ev.start
+    if ev.duration is not None:
+        return ev.duration
+    return dt.timedelta(0) if isinstance(ev.start, dt.datetime) else dt.timedelta(days=1)
 
 
 def unescape(value: str) -> str:
@@ -102,6 +115,7 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
     props: dict[str, str] = {}
     start = end = None
     duration = None
+    exdates: list = []
     for line in lines[1:-1]:
         head, colon, value = line.partition(":")
         if not colon or '"' in head and head.count('"') % 2:
@@ -112,6 +126,12 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
             return None
         seen.add(name)
         if name.startswith("X-"):
+            continue
+        if name == "EXDATE":
+            for one in value.split(","):
+                if (moment := _time(params, one, custom_zones)) is None:
+                    return None
+                exdates.append(moment)
             continue
         if name in _TIMES:
             moment = _time(params, value, custom_zones)
@@ -130,6 +150,8 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
             if "\\" in value:
                 return None
             props[name] = value
+        elif name == "RRULE":
+            props[name] = value
         elif name in _STAMPS:
             if not _STAMP.match(value):
                 return None
@@ -143,7 +165,7 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
             duration = dt.timedelta(weeks=int(m[1] or 0), days=int(m[2] or 0), hours=int(m[3] or 0),
                                     minutes=int(m[4] or 0), seconds=int(m[5] or 0))
         else:
-            return None  # BEGIN (a nested alarm), RRULE, RDATE, EXDATE, RECURRENCE-ID, ATTENDEE...
+            return None  # BEGIN (a nested alarm), RDATE, RECURRENCE-ID, ATTENDEE...
     uid = props.get("UID", "").strip()
     if start is None or not uid:
         return None
@@ -155,5 +177,8 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
         return None  # it swaps them
     if duration is not None and all_day and duration % dt.timedelta(days=1):
         return None
+    if exdates and "RRULE" not in props:
+        return None
     return PlainEvent(uid, start, end, duration, props.get("SUMMARY", ""), props.get("LOCATION", ""),
-                      props.get("DESCRIPTION", ""), props.get("URL", ""), props.get("STATUS", ""))
+                      props.get("DESCRIPTION", ""), props.get("URL", ""), props.get("STATUS", ""),
+                      props.get("RRULE"), tuple(exdates))
