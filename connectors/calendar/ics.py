@@ -117,6 +117,9 @@ def _split(lines: list[str], origin: str, warnings: list[str]) -> list[tuple[lis
     block: _Block | None = None
     depth = 0  # 0 outside, 1 in VCALENDAR, 2+ inside a component
     for number, line in enumerate(lines, 1):
+        if depth > 1 and (first := line[:1]) and first not in "BbEe" and not first.isspace():
+            block.lines.append(line)  # the bulk: a component's property line, neither BEGIN nor END
+            continue
         upper = line.strip().upper()
         if depth == 0:
             if upper == "BEGIN:VCALENDAR":

@@ -31,6 +31,8 @@ _TEXT = frozenset({"UID", "SUMMARY", "LOCATION", "DESCRIPTION", "STATUS", "TRANS
 _STAMPS = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
 _INTS = frozenset({"SEQUENCE", "PRIORITY"})
 _TIMES = frozenset({"DTSTART", "DTEND"})
+_KNOWN = _TEXT | _STAMPS | _INTS | _TIMES | {"URL", "DURATION", "RRULE", "EXDATE"}
+_NO_PARAMS: list[str] = []
 _zones: dict[str, ZoneInfo | None] = {}
 
 
@@ -120,9 +122,15 @@ def plain_event(lines: list[str], custom_zones: set[str]) -> PlainEvent | None:
         head, colon, value = line.partition(":")
         if not colon or '"' in head and head.count('"') % 2:
             return None  # no value, or a colon inside a quoted parameter: the full way
-        name, *params = head.split(";")
-        name = name.upper()
-        if name in seen or not _NAME.match(name):
+        if ";" in head:
+            name, *params = head.split(";")
+        else:
+            name, params = head, _NO_PARAMS
+        if name not in _KNOWN:  # the usual names, already in upper case, need no further look
+            name = name.upper()
+            if not _NAME.match(name):
+                return None
+        if name in seen:
             return None
         seen.add(name)
         if name.startswith("X-"):
