@@ -39,7 +39,9 @@ Rules, in one place:
 
 This module expands; the rest lives beside it, and what callers use is importable
 from here: ics.py decodes and parses, recurrence.py walks the rules within their
-bounds (`Limits`), occurrence.py holds the window and what an expansion yields.
+bounds (`Limits`), occurrence.py holds the window and what an expansion yields, and
+plain.py with plain_rule.py read plain events and simple series (one everyday RRULE, EXDATEs)
+without icalendar, to the same occurrences.
 """
 
 from __future__ import annotations
