@@ -31,7 +31,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.connectors.mail.mailtext import addresses, body, header, message_ids
+from oxymus.connectors.mail.mailtext import addresses, body, header, header_map, message_ids
 from oxymus.kernel import files
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # read this much of a message at most; the text body comes first in practice
@@ -154,29 +154,31 @@ def parse(raw: bytes, *, key: str = "", file: str = "", parser: BytesParser | No
     msg: Message = (parser or BytesParser(policy=compat32)).parsebytes(raw)
     if not msg.keys():
         raise ValueError("no headers: not an email")
-    if not any(msg.get(h) for h in ("From", "Message-ID", "Date", "Subject", "To")):
+    fields = header_map(msg)
+    if not any(fields.get(h) for h in ("from", "message-id", "date", "subject", "to")):
         raise ValueError("none of From, To, Date, Subject or Message-ID: not an email")
     text, cut, from_html = body(msg)
     if len(raw) >= MAX_MESSAGE_BYTES:
         cut = True
-    senders = addresses(msg, "From")
-    subject = header(msg, "Subject") or ""
-    date_raw = header(msg, "Date")
-    ids = message_ids(header(msg, "Message-ID"))
+    senders = addresses(fields, "From")
+    subject = header(fields, "Subject") or ""
+    date_raw = header(fields, "Date")
+    ids = message_ids(header(fields, "Message-ID"))
     generated = not ids
     if generated:
-        fingerprint = "\n".join([header(msg, "From") or "", header(msg, "To") or "", date_raw or "", subject, text])
+        fingerprint = "\n".join([header(fields, "From") or "", header(fields, "To") or "", date_raw or "", subject, text])
         message_id = f"<{hashlib.sha256(fingerprint.encode('utf-8', 'replace')).hexdigest()[:32]}@hash.oxymus.invalid>"
     else:
         message_id = ids[0]
-    return MailMessage(
+    # Every value above already has its type: validating again would cost each message time for nothing.
+    return MailMessage.model_construct(
         key=key, file=file, message_id=message_id, id_generated=generated,
-        sender=Address(name=senders[0][0], email=senders[0][1]) if senders else None,
-        to=[Address(name=n, email=a) for n, a in addresses(msg, "To")],
-        cc=[Address(name=n, email=a) for n, a in addresses(msg, "Cc")],
-        reply_to=[Address(name=n, email=a) for n, a in addresses(msg, "Reply-To")],
+        sender=Address.model_construct(name=senders[0][0], email=senders[0][1]) if senders else None,
+        to=[Address.model_construct(name=n, email=a) for n, a in addresses(fields, "To")],
+        cc=[Address.model_construct(name=n, email=a) for n, a in addresses(fields, "Cc")],
+        reply_to=[Address.model_construct(name=n, email=a) for n, a in addresses(fields, "Reply-To")],
         subject=subject, date=_date(date_raw),
-        in_reply_to=message_ids(header(msg, "In-Reply-To")), references=message_ids(header(msg, "References")),
+        in_reply_to=message_ids(header(fields, "In-Reply-To")), references=message_ids(header(fields, "References")),
         body=text, body_truncated=cut, body_from_html=from_html,
     )
 

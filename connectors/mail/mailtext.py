@@ -33,9 +33,20 @@ def clean(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def header(msg: Message, name: str) -> str | None:
+Headers = Message | dict[str, str]  # a dict: `header_map(msg)`, each lookup then costs no scan of the headers
+
+
+def header_map(msg: Message) -> dict[str, str]:
+    """The message's headers by lower-case name (the first of each), read once."""
+    out: dict[str, str] = {}
+    for name, value in msg.items():
+        out.setdefault(name.lower(), value)
+    return out
+
+
+def header(msg: Headers, name: str) -> str | None:
     """A header's value, RFC 2047 words decoded, folded lines unfolded; None if absent."""
-    raw = msg.get(name)
+    raw = msg.get(name.lower()) if isinstance(msg, dict) else msg.get(name)
     if raw is None:
         return None
     value = clean(str(raw))
@@ -64,7 +75,7 @@ def _join_words(parts: list[str]) -> str:
     return re.sub(r"  +", " ", out)
 
 
-def addresses(msg: Message, *names: str) -> list[tuple[str, str]]:
+def addresses(msg: Headers, *names: str) -> list[tuple[str, str]]:
     """(display name, address) of every address in the named headers, names decoded."""
     values = [v for n in names for v in [header(msg, n)] if v]
     if not values:
