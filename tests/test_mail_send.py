@@ -210,3 +210,20 @@ def test_config_refuses_plain_text_off_loopback():
     for host in ("localhost", "127.0.0.1", "::1", "[::1]"):
         MailConfig.model_validate({"smtp_host": host, "security": "none"})
     assert MailConfig.model_validate({"smtp_host": "h", "security": "ssl"}).port() == 465
+
+
+@pytest.mark.parametrize("text, line, key, words", [
+    ('[mail]\nsmtp_host = "smtp.example.org"\nsecurity = "none"\n', 3, "mail.security", "only allowed for loopback hosts"),
+    ('[mail]\nsmtp_host = "127.0.0.1"\n\nfrom = "not an address"\n', 4, "mail.from", "not one email address"),
+    ('[mail]\nsmtp_port = 70000\n', 2, "mail.smtp_port", "less than or equal to 65535"),
+    ('[mail]\nsecurity = "tls"\n', 2, "mail.security", "'starttls', 'ssl' or 'none'"),
+    ('[mail]\npassword = "hunter2"\n', 2, "mail.password", "unknown key"),  # secrets never live in config
+])
+def test_bad_mail_config_names_file_line_and_key(text, line, key, words):
+    from oxymus.profile import config as cfg
+
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.parse(text, "/home/me/.config/oxymus/config.toml")
+    assert (err.value.line, err.value.key) == (line, key)
+    assert words in str(err.value) and str(err.value).startswith(f"/home/me/.config/oxymus/config.toml:{line}")
+    assert "hunter2" not in str(err.value)
