@@ -70,6 +70,17 @@ CAPTURES = [
     ("lead: Soylent wants a copywriting retainer, EUR 2k per month from January",
      {"company": "Soylent", "need": "a copywriting retainer", "budget": (2000.0, "EUR"),
       "dates": [(D(2027, 1, 1), D(2027, 1, 31))]}),
+    ("Tyrell wants a brand refresh, 5k€, mid-January",
+     {"company": "Tyrell", "need": "a brand refresh", "budget": (5000.0, "EUR"), "dates": [(D(2027, 1, 1), D(2027, 1, 31))]}),
+    ("Cyberdyne would like an ML audit for $12,000.00 in 3 weeks",
+     {"company": "Cyberdyne", "need": "an ML audit", "budget": (12000.0, "USD"), "dates": [(D(2026, 12, 28), D(2027, 1, 3))]}),
+    ("lead: Oscorp needs a rebrand, budget 1.5M USD, Q3",
+     {"company": "Oscorp", "need": "a rebrand", "budget": (1500000.0, "USD"), "dates": [(D(2027, 7, 1), D(2027, 9, 30))]}),
+    ("Sirius Cybernetics is interested in a 3-day sprint starting 2027-01-11, about 20 people",
+     {"company": "Sirius Cybernetics", "need": "a 3-day sprint", "budget": None,
+      "dates": [(D(2027, 1, 11), D(2027, 1, 11))]}),
+    ("we grew 30% this year, looking for a CFO coach",
+     {"company": None, "need": "a CFO coach", "budget": None}),
 ]
 
 

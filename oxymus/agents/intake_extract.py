@@ -284,12 +284,13 @@ def _trim_need(text: str) -> str:
     text = re.split(r"[,;]\s*(?:budget|with a budget|for around|around|about|approx|roughly|ideally|maybe|probably|"
                     r"total|paying|can pay|could pay|willing to pay|up to|and (?:the|our) budget)\b|\.\s|\?|\n|\bbudget\b", text, maxsplit=1, flags=re.I)[0]
     text = re.split(r",?\s+(?:€|\$|£|(?:EUR|USD|GBP|CHF)\b)\s?\d|,\s*\d", text, maxsplit=1)[0]
-    when = (r"(?:in|by|on|for|before|after|around|during|until|from|next|this|early|mid|late|end of|start of|beginning of)"
+    when = (r"(?:in|by|on|for|before|after|around|during|until|from|starting|next|this|early|mid|late|end of|start of|beginning of)"
             r"(?:\s+(?:the|next|this|early|mid|late|end of|start of))?\s+(?:-?\s*)?")
     text = re.sub(rf"\s+{when}(?:(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+)?{_MONTH_RE}(?:\s+\d{{1,2}})?(?:\s+20\d\d)?|\d{{4}}-\d\d-\d\d|Q[1-4]|week|month|"
                   r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b.*$", "", text, flags=re.I)
     text = re.sub(r"\s+(?:next week|next month|this week|this month|tomorrow|today|asap)\b.*$", "", text, flags=re.I)
     text = re.sub(r"\s*[.!,;:]+$", "", text.strip())
+    text = re.sub(r"(?:\s+(?:for|at|of|with|to|in|on|by|around|about|costing|worth))+$", "", text, flags=re.I)  # left by a cut amount
     text = re.sub(r"^(?:to\s+(?:have|get|book|hire|organi[sz]e)\s+|some\s+help\s+with\s+|help\s+with\s+)", "", text, flags=re.I)
     return text.strip()
 
