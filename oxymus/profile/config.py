@@ -395,6 +395,7 @@ def _toml_table(name: str, section: type[BaseModel], prefix: str, array: bool = 
             continue
         default = sub.get_default(call_default_factory=True)
         example = sub.examples[0] if sub.examples else None
+        key = sub.alias or key  # what the person writes (`from`), not the Python name
         lines.append(f"{prefix}# {sub.description}")
         if sub.is_required():
             lines.append(f"{prefix}{key} = {_toml(example if example is not None else '')}")
@@ -442,6 +443,7 @@ def fields() -> list[tuple[str, Any]]:
     def walk(prefix: str, section: type[BaseModel]) -> None:
         for key, field in section.model_fields.items():
             inner = _section_model(field.annotation)
+            key = field.alias or key  # `[mail] from` is the field `sender`: the docs show what a person writes
             dotted = f"{prefix}.{key}" if prefix else key
             if inner is None:
                 out.append((dotted, field))
