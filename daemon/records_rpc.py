@@ -42,8 +42,10 @@ class RecordHandlers:
 
     @rpc("records.kinds")
     async def kinds(self, session: Session, p: p_.RecordKindsParams) -> p_.RecordKindsResult:
-        return p_.RecordKindsResult(kinds=[r.kind_view(k) for _n, k in sorted(registry.registered().items())],
-                                    broken=registry.broken())
+        # The built-in kinds in the order a business meets them, then the plugins' by name.
+        order = list(registry.BUILTIN_KINDS)
+        found = sorted(registry.registered().items(), key=lambda nk: (order.index(nk[0]) if nk[0] in order else len(order), nk[0]))
+        return p_.RecordKindsResult(kinds=[r.kind_view(k) for _n, k in found], broken=registry.broken())
 
     @rpc("records.list")
     async def list_(self, session: Session, p: p_.RecordsListParams) -> p_.RecordsListResult:

@@ -69,7 +69,7 @@ def test_records_commands_end_to_end(daemon):
     assert [h["record"]["id"] for h in cli_json("memory", "search", "Jane")] == [lead["id"]]
 
     kinds = cli_json("records", "kinds")
-    assert [k["name"] for k in kinds["kinds"]] == ["client", "lead", "post", "product", "project"]
+    assert [k["name"] for k in kinds["kinds"]] == ["lead", "client", "project", "product", "post"]
     text = run_cli("records", "kinds").stdout.decode()
     assert "lead (schema v1): new → qualified → proposal sent → won → lost" in text
 
@@ -91,3 +91,20 @@ def test_bad_records_input_is_a_clear_error(daemon):
     assert result.returncode == 2 and "no record" in result.stderr.decode()
     result = run_cli("records", "link", lead["id"], "record", lead["id"])
     assert result.returncode == 2 and "itself" in result.stderr.decode()
+
+
+def test_doctor_reports_records_failing_their_schema(daemon):
+    import sqlite3
+
+    lead = cli_json("records", "add", "lead", "Kept")
+    checks = {c["name"]: c for c in json.loads(run_cli("doctor", "--json", timeout=60).stdout)}
+    assert checks["records"]["status"] == "ok" and "1 record(s)" in checks["records"]["detail"]
+    # As a failed schema migration leaves it: the record stays as written, its problem stored.
+    with sqlite3.connect(daemon.paths.db_file) as db:
+        db.execute("UPDATE records SET fields = json_set(fields, '$.budget', 'lots'), problem = 'lead: migration x failed' "
+                   "WHERE id = ?", (lead["id"],))
+    checks = {c["name"]: c for c in json.loads(run_cli("doctor", "--json", timeout=60).stdout)}
+    assert checks["records"]["status"] == "warn" and "1 record(s) fail their schema" in checks["records"]["detail"]
+    listed = cli_json("records", "list")
+    assert listed["problems"] == 1 and "budget" in listed["records"][0]["problem"]  # checked again, still failing
+    assert "! " + lead["id"] in run_cli("records", "list").stdout.decode()
