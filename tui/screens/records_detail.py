@@ -92,8 +92,12 @@ def detail_text(detail: RecordDetail, labels: dict[str, str]) -> Text:
     if detail.next:
         out.append("m moves it on to " + " or ".join(labels.get(w, w) for w in detail.next) + "\n", style="dim")
     out.append("\n")
+    # A field naming another record reads as that record's title (its link says it).
+    titles = {x.target_ref: x.label.split(": ", 1)[-1] for x in detail.links if x.target_type == "record" and x.label}
     for name, value in r.fields.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if isinstance(value, str) and value in titles:
+            shown = f"{titles[value]} ({value[:10]}…)"
         out.append(f"{name}: ", style="bold")
         out.append(shown + "\n")
     if r.body:
