@@ -68,6 +68,11 @@ async def test_the_board_moves_records_along_their_pipeline(daemon):
         await until(pilot, lambda: cursor(app) == ("proposal_sent", "Jane Doe"), what="the cursor on Jane")
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, MoveChoiceScreen), what="the choice")
+        await pilot.press("escape")  # changed their mind: nothing moves, the cursor stays
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen), what="the board again")
+        assert cursor(app) == ("proposal_sent", "Jane Doe") and columns(app)["proposal_sent"] == ["Jane Doe"]
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MoveChoiceScreen), what="the choice again")
         await pilot.press("enter")
         await until(pilot, lambda: columns(app)["won"] == ["Jane Doe"], what="Jane won")
         await pilot.press("m")  # the end of the pipeline: nothing moves
