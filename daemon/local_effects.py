@@ -19,6 +19,7 @@ from oxymus.kernel.ulid import new_ulid
 from oxymus.memory import records as mem
 from oxymus.plans.ids import normalise
 from oxymus.plans.lines import sha256
+from oxymus.records import model as rec
 from oxymus.sources.contract import utc_iso
 from oxymus.store import audit_sql
 from oxymus.store.db import rollback
@@ -231,4 +232,35 @@ class DaemonLocalEffects:
         except mem.MemoryError as exc:
             raise Permanent(str(exc)) from None
         self._changed(record.id, "restored")
+        return record
+
+    # --- canonical records (the record.update action) ---------------------------------------
+
+    async def record_get(self, record_id: str) -> rec.Record | None:
+        try:
+            return await self.store.records.get(await self.store.records.resolve(record_id))
+        except rec.RecordError:
+            return None
+
+    async def record_check(self, record: rec.Record, status: str | None, fields: dict[str, Any]) -> str | None:
+        try:
+            if status is not None:
+                rec.check_status(record.kind, status)
+            rec.validate(record.kind, {**record.fields, **fields})
+        except rec.RecordError as exc:
+            return str(exc)
+        return None
+
+    async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
+                          note: str | None = None, trace_id: str | None = None) -> rec.Record:
+        try:
+            record, before = await self.store.records.edit(record_id, fields=fields, status=status, actor=actor, note=note)
+        except rec.RecordError as exc:
+            raise Permanent(str(exc)) from None
+        if self.bus is not None:
+            self.bus.publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "edited"})
+            self.bus.publish("memory.changed", {"id": record.id, "verb": "edited"})
+            if before is not None:
+                self.bus.publish("record.status", {"id": record.id, "kind": record.kind, "old": before, "new": record.status,
+                                                   "actor": actor})
         return record

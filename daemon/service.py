@@ -22,6 +22,7 @@ from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.maintenance import Maintenance
 from oxymus.daemon.memory_rpc import MemoryHandlers
 from oxymus.daemon.plans_rpc import PlansHandlers
+from oxymus.daemon.records_rpc import RecordHandlers
 from oxymus.daemon.registry import Registry
 from oxymus.daemon.state_rpc import StateHandlers
 from oxymus.daemon.system_rpc import SystemHandlers
@@ -43,6 +44,7 @@ class Service:
         self.plans = PlansHandlers(store, plans, desk)
         self.captures = CaptureHandlers(store, watcher, self.plans, bus=bus, desk=desk)
         self.memory = MemoryHandlers(store, self.maintenance, bus=bus, memory_config=memory_config)
+        self.records = RecordHandlers(store, bus=bus)
 
     @property
     def server(self):
@@ -61,7 +63,7 @@ class Service:
         from oxymus.daemon.agent_rpc import AgentHandlers
         from oxymus.daemon.ui_rpc import UiHandlers
 
-        objects: list[object] = [self.system, self.state, self.captures, self.memory, self.plans]
+        objects: list[object] = [self.system, self.state, self.captures, self.memory, self.plans, self.records]
         if self.desk is not None:
             objects.append(ActionHandlers(self.desk))
             objects.append(UiHandlers(self.store, self.desk))

@@ -25,10 +25,11 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     from oxymus.memory.update_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
     from oxymus.plugins import connectors
+    from oxymus.records.update_action import RecordUpdateSpec
     from oxymus.settings.theme_action import ThemeSpec
 
     specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec(),
-                                    ThemeSpec.kind: ThemeSpec()}
+                                    ThemeSpec.kind: ThemeSpec(), RecordUpdateSpec.kind: RecordUpdateSpec()}
     for name, cls in connectors().items():
         make = getattr(cls, "actions", None)
         if make is None:

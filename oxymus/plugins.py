@@ -1,8 +1,8 @@
 """What this installation can load: its connectors and agents, built in or from plugins.
 
 Both are found the same way, by entry point group (`oxymus.connectors`,
-`oxymus.agents`), and imported only when first asked for. This module imports none of
-them itself, so the config, the daemon and the docs can list plugins without the
+`oxymus.agents`; record kinds too, `oxymus.record_kinds`, through `registry()`), and
+imported only when first asked for. This module imports none of them itself, so the config, the daemon and the docs can list plugins without the
 packages that implement them importing back (no cycle through the registry).
 A plugin that fails to load is left out and remembered with the reason, so one bad
 plugin cannot stop the config from loading or the daemon from starting.
@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 
 CONNECTOR_GROUP = "oxymus.connectors"
 AGENT_GROUP = "oxymus.agents"
+RECORD_KIND_GROUP = "oxymus.record_kinds"
 
 # Built-in agents are listed here as well as found by entry point, so an agent runs
 # from a plain checkout whose package metadata is stale.
@@ -36,10 +37,11 @@ def load(spec: str) -> type:
 
 
 class _Registry:
-    """One kind of plugin: loaded once, by name; the broken ones remembered with why."""
+    """One kind of plugin: loaded once, by name; the broken ones remembered with why (and, with
+    `check`, the ones that load but cannot work)."""
 
-    def __init__(self, what: str, group: str, builtin: dict[str, str] | None = None) -> None:
-        self.what, self.group, self.builtin = what, group, builtin or {}
+    def __init__(self, what: str, group: str, builtin: dict[str, str] | None = None, check=None) -> None:
+        self.what, self.group, self.builtin, self.check = what, group, builtin or {}, check
         self.found: dict[str, type] | None = None
         self.broken: dict[str, str] = {}
 
@@ -53,6 +55,8 @@ class _Registry:
                     cls = load(spec)
                     if getattr(cls, "name", None) != name:
                         raise TypeError(f"it loads {cls!r}, whose name is {getattr(cls, 'name', None)!r}, not {name!r}")
+                    if self.check is not None:
+                        self.check(cls)
                 except Exception as exc:  # noqa: BLE001 - any plugin failure is reported, never fatal
                     self.broken[name] = f"{self.what} {name!r} ({spec}) failed to load: {type(exc).__name__}: {exc}"
                     continue
@@ -85,3 +89,9 @@ def broken_agents() -> dict[str, str]:
     """name -> why that agent could not be loaded."""
     _agents.all()
     return dict(_agents.broken)
+
+
+def registry(what: str, group: str, builtin: dict[str, str] | None = None, check=None) -> _Registry:
+    """A registry for another kind of plugin, found the same way; `check(cls)` raises for one
+    that cannot work (record kinds: oxymus/records/kinds.py keeps theirs)."""
+    return _Registry(what, group, builtin, check)

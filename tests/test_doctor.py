@@ -53,7 +53,7 @@ def test_a_good_profile_is_all_well(profile, session_bus, ollama_server, isolate
             daemon.stop()
     assert {name: c["status"] for name, c in checks.items()} == {
         "config": "ok", "policy": "ok", "keyring": "ok", "source git": "ok", "socket": "ok", "database": "ok",
-        "backup": "ok", "notifications": "ok", "ollama": "ok", "service": "ok",
+        "records": "ok", "backup": "ok", "notifications": "ok", "ollama": "ok", "service": "ok",
     }, checks
     assert code == 0
     assert f"daemon pid {daemon.proc.pid} answers" in checks["socket"]["detail"]
@@ -86,7 +86,7 @@ def test_each_broken_part_is_a_problem_with_its_fix(profile, session_bus, isolat
     status = {name: c["status"] for name, c in checks.items()}
     assert status == {
         "config": "ok", "policy": "warn", "keyring": "warn", "source git": "warn", "socket": "warn",
-        "database": "fail", "backup": "warn", "notifications": "warn", "ollama": "warn", "service": "ok",
+        "database": "fail", "records": "skip", "backup": "warn", "notifications": "warn", "ollama": "warn", "service": "ok",
     }, checks
     assert str(missing) in checks["source git"]["detail"] and "[git]" in checks["source git"]["fix"]
     assert "gti.push" in checks["policy"]["detail"]

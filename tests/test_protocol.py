@@ -50,7 +50,9 @@ def test_decode_rejects_garbage_with_the_right_code(line, code):
 
 def test_every_method_has_typed_params_and_result():
     for method in protocol.METHODS.values():
-        assert issubclass(method.params, protocol.Params)
+        # What Params is for: unknown params are refused. A part declaring its methods in its own
+        # module (oxymus/records/protocol.py) has its own base, as it cannot import this module back.
+        assert issubclass(method.params, protocol.Params) or method.params.model_config.get("extra") == "forbid", method.name
         assert method.result.model_json_schema()
 
 

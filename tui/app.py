@@ -42,6 +42,7 @@ from oxymus.tui.screens.help import HelpScreen, key_groups
 from oxymus.tui.screens.inbox import InboxScreen
 from oxymus.tui.screens.memory import MemoryScreen
 from oxymus.tui.screens.plans import PlansScreen
+from oxymus.tui.screens.records import RecordsScreen
 from oxymus.tui.screens.review import ReviewScreen
 from oxymus.tui.screens.today import TodayScreen
 from oxymus.tui.screens.weekly import WeeklyReviewScreen
@@ -62,6 +63,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("plans", "4", "Plans", PlansScreen),
     Section("approvals", "5", "Approvals", ApprovalsScreen),
     Section("activity", "6", "Activity", ActivityScreen),
+    Section("records", "7", "Records", RecordsScreen),
 )
 
 

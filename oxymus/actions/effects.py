@@ -151,6 +151,19 @@ class LocalEffects(Protocol):
         """Bring a forgotten record back, in the tier it had before (a new version)."""
         ...
 
+    async def record_get(self, record_id: str) -> Any:
+        """The canonical record (oxymus.records.model.Record) a whole id or unique start names; None if none."""
+        ...
+
+    async def record_check(self, record: Any, status: str | None, fields: dict[str, Any]) -> str | None:
+        """Why this status and these fields cannot be written to the record (None: they can)."""
+        ...
+
+    async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
+                          note: str | None = None, trace_id: str | None = None) -> Any:
+        """Write the status and fields (validated); `record.status` is published when the status moves."""
+        ...
+
 
 class ActionContext(PollContext):
     """What prepare() and execute() may use: all a poll may (time, zone, secrets, paths), plus the action."""

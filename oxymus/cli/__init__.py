@@ -121,8 +121,8 @@ def build_parser():
         return p
 
     from oxymus.cli import (
-        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, notifications, plans, recovery, review,
-        service, state,
+        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, notifications, plans, records, recovery,
+        review, service, state,
     )
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
@@ -131,6 +131,7 @@ def build_parser():
     inbox.register(command)
     state.register(command)
     memory.register(command)
+    records.register(command)
     plans.register(command)
     review.register(command)
     actions.register(command)

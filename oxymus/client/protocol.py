@@ -28,6 +28,7 @@ from oxymus.models import (
 )
 from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.records import protocol as records_proto
 from oxymus.settings.theme_action import ThemePayload
 from oxymus.today.view import Today
 
@@ -570,6 +571,7 @@ METHODS: dict[str, Method] = {
         Method(name="notifications.seen", summary="mark missed notifications seen (all, or the ids given): they leave the missed list", params=NotificationsSeenParams, result=NotificationsSeenResult),
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
+        *(Method(name=n, summary=s, params=p, result=r) for n, s, p, r in records_proto.METHODS),
     ]
 }
 
@@ -591,4 +593,5 @@ EVENT_TOPICS: dict[str, str] = {
                            "desktop); a client that subscribes to it by name counts as one that shows it (the TUI: a toast and the bell)",
     "notifications.changed": "the number of missed notifications not yet seen changed (data: missed)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
+    **records_proto.EVENT_TOPICS,
 }

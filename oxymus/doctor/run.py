@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from oxymus.doctor import local, remote
+from oxymus.doctor import local, records_check, remote
 from oxymus.doctor.result import Check, fail, skip
 from oxymus.profile.paths import Paths
 
@@ -23,6 +23,7 @@ def run(paths: Paths) -> list[Check]:
     checks += [
         _guard("socket", lambda: local.socket_check(paths, daemon)),
         _guard("database", lambda: local.database_check(paths)),
+        _guard("records", lambda: records_check.records_check(paths)),
         _guard("backup", lambda: local.backup_check(paths, cfg)),
         notifications,
         llm,

@@ -13,7 +13,7 @@ MIN_PREFIX = 4
 SHOWN = 5  # candidates named in an "ambiguous" error
 
 # What a person may name by id, and where it lives. A fixed map: table names never come from input.
-TABLES = {"capture": "captures", "memory record": "memory_records", "action": "actions"}
+TABLES = {"capture": "captures", "memory record": "memory_records", "action": "actions", "record": "records"}
 
 
 class IdError(LookupError):

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 
 from oxymus.store import memory_vocab
-from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications
+from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications, m014_records
 
 
 class SchemaError(Exception):
@@ -521,6 +521,7 @@ MIGRATIONS: list[Migration] = [
     Migration("011_weekly_reviews", m011_weekly_reviews),
     Migration("012_notifications", m012_notifications),
     Migration("013_memory_vocab", memory_vocab.create),
+    Migration("014_records", m014_records),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,4 +1,4 @@
-"""The later migration steps (010 on), kept apart so that neither module outgrows its limit.
+"""The later migration steps (010 on, but 013 in memory_vocab.py), kept apart so that neither module outgrows its limit.
 
 The list itself, and the rules for adding a step, are in migrations.py; a step here is a
 plain function of the connection, run inside that module's transaction.
@@ -81,5 +81,63 @@ def m012_notifications(db: sqlite3.Connection) -> None:
             notification TEXT NOT NULL,
             claimed_at   TEXT NOT NULL
         ) STRICT
+        """
+    )
+
+
+def m014_records(db: sqlite3.Connection) -> None:
+    # A canonical record is a memory record (same id: title, body, tiers, history) plus this row:
+    # its kind's status and typed fields, in the schema version they were written under.
+    db.execute(
+        """
+        CREATE TABLE records (
+            id             TEXT PRIMARY KEY,      -- the memory record's id
+            kind           TEXT NOT NULL,
+            status         TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            fields         TEXT NOT NULL CHECK (json_valid(fields)),
+            problem        TEXT,                  -- why it fails its schema: reported, never dropped
+            updated_at     TEXT NOT NULL
+        ) STRICT
+        """
+    )
+    # "records of kind K in status S": what the board and status-driven agents ask.
+    db.execute("CREATE INDEX records_by_status ON records(kind, status, updated_at)")
+    # The fields and status at each memory version that changed them (a title-only memory
+    # edit reuses the row below it).
+    db.execute(
+        """
+        CREATE TABLE record_versions (
+            record_id      TEXT NOT NULL,
+            version        INTEGER NOT NULL,
+            status         TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            fields         TEXT NOT NULL,
+            PRIMARY KEY (record_id, version)
+        ) STRICT
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE record_links (
+            record_id   TEXT NOT NULL,
+            target_type TEXT NOT NULL,            -- record, capture, action, run, calendar, repo, file, email
+            target_ref  TEXT NOT NULL,
+            relation    TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            actor       TEXT NOT NULL,
+            PRIMARY KEY (record_id, target_type, target_ref, relation)
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX record_links_by_target ON record_links(target_type, target_ref)")
+    # A purged memory record takes its record part with it, whichever path purged it.
+    db.execute(
+        """
+        CREATE TRIGGER records_purge AFTER DELETE ON memory_records BEGIN
+            DELETE FROM records WHERE id = old.id;
+            DELETE FROM record_versions WHERE record_id = old.id;
+            DELETE FROM record_links WHERE record_id = old.id OR (target_type = 'record' AND target_ref = old.id);
+        END
         """
     )

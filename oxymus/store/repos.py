@@ -20,6 +20,7 @@ from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
+from oxymus.store.record_repo import RecordRepo
 from oxymus.store.notice_repo import NoticeRepo
 from oxymus.store.readers import Readers, ReadSuperseded
 from oxymus.store.review_repo import ReviewRepo
@@ -52,6 +53,7 @@ class Store:
         self.audit = AuditLog(self)
         self.state = StateRepo(self)
         self.memory = MemoryRepo(self)
+        self.records = RecordRepo(self)
         self.actions = ActionRepo(self)
         self.agents = AgentRepo(self)
         self.reviews = ReviewRepo(self)

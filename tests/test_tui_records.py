@@ -1,0 +1,110 @@
+"""The Records board and a record's page, driven through Pilot against a real daemon.
+
+Records are seeded through the daemon (`records.add`) as any client would. Nothing sleeps
+to wait for state: `until` polls a condition with a deadline, letting the app run between checks.
+"""
+
+from __future__ import annotations
+
+from conftest import run_cli, until
+from textual.widgets import Static
+
+from oxymus.tui.app import OxymusApp, create_app
+from oxymus.tui.screens.records import RecordsScreen, StatusColumn
+from oxymus.tui.screens.records_detail import MoveChoiceScreen, RecordDetailScreen
+
+SIZE = (100, 30)
+
+
+def board(app: OxymusApp) -> RecordsScreen:
+    screen = app.screen_stack[0]
+    assert isinstance(screen, RecordsScreen)
+    return screen
+
+
+def columns(app: OxymusApp) -> dict[str, list[str]]:
+    """Each column's titles, top to bottom, by status."""
+    return {c.status: [str(c.get_option_at_index(i).prompt) for i in range(c.option_count)] for c in board(app).columns()}
+
+
+def cursor(app: OxymusApp) -> tuple[str, str] | None:
+    """(the focused column's status, the title under its cursor)."""
+    column = app.focused
+    if not isinstance(column, StatusColumn) or column.highlighted is None:
+        return None
+    return column.status, str(column.get_option_at_index(column.highlighted).prompt)
+
+
+def add(conn, kind: str, status: str | None = None, **fields) -> dict:
+    return conn.call("records.add", {"kind": kind, "fields": fields, **({"status": status} if status else {})})
+
+
+async def test_the_board_moves_records_along_their_pipeline(daemon):
+    with daemon.client() as conn:
+        jane = add(conn, "lead", name="Jane Doe", email="jane@beta.test")
+        add(conn, "lead", "lost", name="Old lead")
+        acme = add(conn, "client", name="Acme Ltd")
+        shop = add(conn, "project", name="Shop rebuild", client=acme["id"])
+        post = add(conn, "post", "draft", title="Why we rebuilt")
+        conn.call("records.link", {"id": post["id"], "target_type": "record", "target_ref": shop["id"], "relation": "project"})
+    app = create_app(daemon.paths, start_daemon=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+        await pilot.press("7")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and board(app).loaded and board(app).columns(),
+                    what="the records board")
+        assert list(columns(app)) == ["new", "qualified", "proposal_sent", "won", "lost"]
+        assert columns(app)["new"] == ["Jane Doe"] and columns(app)["lost"] == ["Old lead"]
+        assert "[Leads]" in str(app.screen.query_one("#records-kinds").render())
+        assert cursor(app) == ("new", "Jane Doe"), "the cursor starts on the pipeline's first record"
+
+        # One key moves it on; the cursor follows it into its new column.
+        await pilot.press("m")
+        await until(pilot, lambda: columns(app)["qualified"] == ["Jane Doe"], what="Jane qualified")
+        await until(pilot, lambda: cursor(app) == ("qualified", "Jane Doe"), what="the cursor following Jane")
+        await pilot.press("m")
+        await until(pilot, lambda: columns(app)["proposal_sent"] == ["Jane Doe"], what="the proposal sent")
+        # With a proposal out, the person chooses: won or lost.
+        await until(pilot, lambda: cursor(app) == ("proposal_sent", "Jane Doe"), what="the cursor on Jane")
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MoveChoiceScreen), what="the choice")
+        await pilot.press("escape")  # changed their mind: nothing moves, the cursor stays
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen), what="the board again")
+        assert cursor(app) == ("proposal_sent", "Jane Doe") and columns(app)["proposal_sent"] == ["Jane Doe"]
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MoveChoiceScreen), what="the choice again")
+        await pilot.press("enter")
+        await until(pilot, lambda: columns(app)["won"] == ["Jane Doe"], what="Jane won")
+        await pilot.press("m")  # the end of the pipeline: nothing moves
+        shown = run_cli("records", "show", jane["id"], "--json")
+        assert shown.returncode == 0 and b'"status": "won"' in shown.stdout
+
+        # A move made elsewhere (the CLI) shows on the open board.
+        assert run_cli("records", "edit", jane["id"], "--status", "lost").returncode == 0
+        await until(pilot, lambda: sorted(columns(app)["lost"]) == ["Jane Doe", "Old lead"], what="the CLI's move")
+
+        # Other kinds: their own pipelines; left and right move between columns.
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: list(columns(app)) == ["active", "former"], what="the clients board")
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: list(columns(app)) == ["active", "delivered", "invoiced", "paid"], what="the projects board")
+        assert cursor(app) == ("active", "Shop rebuild")
+        await pilot.press("right")
+        assert cursor(app) is None and app.focused.status == "delivered"
+        await pilot.press("left")
+        assert cursor(app) == ("active", "Shop rebuild")
+
+        # Enter opens the record: fields, links both ways, history; m moves it from there too.
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RecordDetailScreen) and app.screen.detail is not None,
+                    what="the record's page")
+        text = str(app.screen.query_one("#record-detail-text", Static).render())
+        assert "Shop rebuild" in text and "client → record client: Acme Ltd" in text
+        assert "project ← record post: Why we rebuilt" in text and "History" in text and "v1" in text
+        await pilot.press("m")
+        await until(pilot, lambda: app.screen.detail.record.status == "delivered", what="the move from the record's page")
+        text = str(app.screen.query_one("#record-detail-text", Static).render())
+        assert "v2" in text and "delivered" in text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and columns(app)["delivered"] == ["Shop rebuild"],
+                    what="the board again")
