@@ -34,7 +34,7 @@ from oxymus.profile.paths import Paths
 from oxymus.tui import theme as themes
 from oxymus.tui import toasts
 from oxymus.tui.commands import OxymusCommands, without_textual_keys
-from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.connection import DaemonConnection, first_page
 from oxymus.tui.link.messages import MissedCounted, NotificationPosted, ThemeNotSaved, ThemeSaved
 from oxymus.tui.screens.activity import ActivityScreen
 from oxymus.tui.screens.approvals import ApprovalsScreen
@@ -95,6 +95,7 @@ class OxymusApp(App[int]):
         self._saved_theme = theme  # what config.toml says (or will once the daemon saved it)
 
     def on_mount(self) -> None:
+        self.connection.first_page = first_page(self.size.height)  # before it connects: the inbox it loads first
         self.connection.listen(self)  # the answers to saving a theme
         self.theme_changed_signal.subscribe(self, self._theme_picked)
         if self._theme_problem:
