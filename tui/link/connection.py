@@ -60,7 +60,6 @@ from textual.message_pump import MessagePump
 
 from oxymus.client import launcher
 from oxymus.client.async_client import AsyncClient
-from oxymus.client.protocol import InboxAcceptResult, InboxListResult, InboxTriageResult, SourcesResult
 from oxymus.client.sync_client import DaemonUnavailable
 from oxymus.client.wire import RpcError
 from oxymus.models import Capture
@@ -145,7 +144,7 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn, self.clock)
         self.live.declare(LiveQuery(
             "inbox.suggestions", "inbox.list", lambda _answer: SuggestionsLoaded(dict(self.suggestions)),
-            InboxListResult, params=lambda: {"status": "open", "limit": self.first_page}, topics=("artifact.saved",),
+            "oxymus.client.protocol:InboxListResult", params=lambda: {"status": "open", "limit": self.first_page}, topics=("artifact.saved",),
             accepts=lambda event: event.data.get("kind") == SUGGESTION_KIND, debounce=SUGGESTIONS_DEBOUNCE,
             on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
         self._init_actions()
@@ -366,6 +365,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
     async def _accept(self, client: AsyncClient, capture_id: str) -> None:
+        from oxymus.client.protocol import InboxAcceptResult  # the protocol's models as they are used, not at start
+
         result, error = await self._call(client, "inbox.accept", {"capture_id": capture_id}, InboxAcceptResult)
         if error is not None:
             self._emit(TriageFailed, capture_id, error)
@@ -387,6 +388,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
             try:
                 side = await AsyncClient.connect(self.socket, client=f"{self.client_name}-refresh")
                 try:
+                    from oxymus.client.protocol import SourcesResult
+
                     await side.call("state.refresh", {}, SourcesResult, timeout=REFRESH_TIMEOUT)
                 finally:
                     await side.close()
@@ -409,6 +412,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
 
     async def _triage(self, client: AsyncClient, params: dict[str, Any]) -> None:
+        from oxymus.client.protocol import InboxTriageResult
+
         result, error = await self._call(client, "inbox.triage", params, InboxTriageResult)
         if error is not None:
             self._emit(TriageFailed, params["capture_id"], error)

@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
     CaptureNotStored, Connected, Connecting, Disconnected, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet,
     RefreshFinished, RefreshStarted, Resumed, WaitingCounted,
@@ -38,7 +37,6 @@ class SectionScreen(Screen):
     SECTION = ""
     HELP_TITLE = ""  # the help screen's heading for this screen's own keys (default: its section's label)
     HELP_GROUP = "Every section"  # ... and for the keys declared here, which every section has
-    LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/link/live.py), declared by the app
     # Not in the footer (it keeps a section's own keys and `?`): `?` lists them.
     BINDINGS = [
         Binding("c", "capture", "Capture", show=False, tooltip="Capture a thought"),
