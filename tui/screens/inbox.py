@@ -12,8 +12,9 @@ pane: under the table, or beside it on a wide terminal. A pre-selected one (★,
 the default: Enter accepts it. `y` accepts any suggestion, pre-selected or not. A
 calendar event or a bill is proposed as you, so it may wait in Approvals (key 5).
 
-Paging: the link loads the newest page (a screenful and MARGIN rows: connection.first_page) and keeps it live; the table is a window of at
-most MOST rows over all the open captures. Scrolling within MARGIN rows of the window's edge
+Paging: the link loads the newest page (a screenful and MARGIN rows: connection.first_page) and
+keeps it live; the table is a window of at most MOST rows over all the open captures, so a huge
+inbox opens rendering about a screenful of rows. Scrolling within MARGIN rows of the window's edge
 asks the daemon for the next PAGE by seq (`PAGE_QUERY`), and the far side is dropped, so a
 100,000-capture inbox costs what a 1,000-row one does; g and G ask for the newest or the oldest
 page. New captures join the window only while it shows the newest ones; the count is the
