@@ -12,9 +12,11 @@ Rows:
 - **daemon**: `oxymus up` until it returns (it returns once the socket answers), on a
   profile with every source configured (git, a calendar file, github, bills, notify).
   `oxymus down` after each run is not timed. Target: median <= 250 ms and <= 8x python.
-- **tui**: `oxymus tui --no-start` against a running daemon on a profile with captures
-  and calendar events, until the Today screen's first full paint (its data shown);
-  `OXYMUS_TUI_EXIT_AFTER_PAINT=1` makes it exit right after. Target: <= 1.5x textual.
+- **tui**: `oxymus tui --no-start` against a running daemon on a profile with 10,000
+  open captures, 2,000 calendar events and 50 repositories (`--captures`, `--events`,
+  `--repos`), until the Today screen's first full paint (its data shown);
+  `OXYMUS_TUI_EXIT_AFTER_PAINT=1` makes it exit right after. Target: <= 1.5x textual,
+  and its peak RSS (the child's ru_maxrss) <= 1.3x the minimal app's.
 
 Bytecode is cached under the temp folder (PYTHONPYCACHEPREFIX), as an installed CLI's
 would be after its first run.
@@ -41,6 +43,7 @@ PROC_TIMEOUT = 60
 DAEMON_TARGET_MS = 250.0
 DAEMON_TARGET_RATIO = 8.0
 TUI_TARGET_RATIO = 1.5
+TUI_RSS_TARGET_RATIO = 1.3
 ENV_VARS = ("OXYMUS_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "OXYMUS_NOW")
 
 MINIMAL_TEXTUAL = """
@@ -82,6 +85,32 @@ def profile_files(root: str) -> str:
             f'[notify]\nquiet_hours = "00:00-23:59"\n')
 
 
+def seed_tui_profile(home: str, env: dict[str, str], captures: int, events: int, repos: int) -> None:
+    """The TUI row's profile at the issue's size: its calendar file rewritten with `events` events (four a
+    day around today), `repos` repositories under its git root, and a database holding `captures` open ones."""
+    from inbox_switch import seeded_db  # the same store statements the daemon runs
+
+    from oxymus.profile import paths as paths_mod
+
+    code = os.path.join(home, "code")
+    for i in range(1, repos):  # profile_files made the first
+        subprocess.run(["git", "init", "-q", os.path.join(code, f"repo{i}")], check=True)
+    day = dt.date.today()
+    lines = []
+    for i in range(events):
+        start = dt.datetime.combine(day + dt.timedelta(days=i // 4 - events // 8), dt.time(8 + 2 * (i % 4)))
+        lines.append("BEGIN:VEVENT\r\nUID:ev{0}@bench\r\nDTSTAMP:20250101T000000Z\r\n"
+                     "DTSTART:{1:%Y%m%dT%H%M%S}\r\nDTEND:{2:%Y%m%dT%H%M%S}\r\nSUMMARY:event {0}\r\nEND:VEVENT\r\n"
+                     .format(i, start, start + dt.timedelta(hours=1)))
+    with open(os.path.join(home, "cal.ics"), "w") as fh:
+        fh.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + "".join(lines) + "END:VCALENDAR\r\n")
+    seed, _, _ = seeded_db(captures)
+    db_file = paths_mod.resolve(env).db_file
+    os.makedirs(os.path.dirname(db_file), mode=0o700, exist_ok=True)
+    shutil.move(seed, db_file)
+    shutil.rmtree(os.path.dirname(seed), ignore_errors=True)
+
+
 def run(cmd: list[str], env: dict[str, str], what: str) -> int:
     t0 = time.perf_counter_ns()
     proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROC_TIMEOUT)
@@ -92,8 +121,8 @@ def run(cmd: list[str], env: dict[str, str], what: str) -> int:
     return elapsed
 
 
-def run_pty(cmd: list[str], env: dict[str, str], what: str) -> int:
-    """Run on a fresh 120x40 pseudo-terminal, its output drained; wall ns until it exits."""
+def run_pty(cmd: list[str], env: dict[str, str], what: str) -> tuple[int, int]:
+    """Run on a fresh 120x40 pseudo-terminal, its output drained; (wall ns until it exits, its peak RSS in KiB)."""
     import fcntl
     import struct
     import termios
@@ -121,19 +150,23 @@ def run_pty(cmd: list[str], env: dict[str, str], what: str) -> int:
             if time.monotonic() > deadline:
                 proc.kill()
                 raise BenchError(f"{what} did not exit within {PROC_TIMEOUT} s")
-        code = proc.wait(timeout=PROC_TIMEOUT)
+        _, status, usage = os.wait4(proc.pid, 0)  # rather than proc.wait(): the child's own peak RSS too
         elapsed = time.perf_counter_ns() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
     finally:
         os.close(master)
     if code != 0:
         raise BenchError(f"{what} exited with status {code}; last output: {tail.decode(errors='replace')[-800:]}")
-    return elapsed
+    return elapsed, usage.ru_maxrss
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="measured runs per row (default 20)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured runs per row first (default 2)")
+    parser.add_argument("--captures", type=int, default=10_000, help="open captures in the TUI's profile (default 10,000)")
+    parser.add_argument("--events", type=int, default=2_000, help="calendar events in the TUI's profile (default 2,000)")
+    parser.add_argument("--repos", type=int, default=50, help="git repositories in the TUI's profile (default 50)")
     parser.add_argument("--json", action="store_true", help="JSON on stdout, table on stderr")
     args = parser.parse_args(argv)
 
@@ -151,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     base["PYTHONPYCACHEPREFIX"] = os.path.join(root, "pyc")
     base["TERM"] = "xterm-256color"
     daemon_env = dict(base, OXYMUS_HOME=os.path.join(root, "daemon"))
-    tui_env = dict(base, OXYMUS_HOME=os.path.join(root, "tui"), OXYMUS_TUI_EXIT_AFTER_PAINT="1")
+    # Agents off: a triage agent working through 10,000 captures meanwhile would load the machine, not the TUI.
+    tui_env = dict(base, OXYMUS_HOME=os.path.join(root, "tui"), OXYMUS_TUI_EXIT_AFTER_PAINT="1", OXYMUS_AGENTS="off")
     tui_up = False
     try:
         for env in (daemon_env, tui_env):
@@ -161,10 +195,15 @@ def main(argv: list[str] | None = None) -> int:
             os.makedirs(os.path.dirname(config_file), exist_ok=True)
             with open(config_file, "w") as fh:
                 fh.write(profile_files(home))
+        seed_tui_profile(tui_env["OXYMUS_HOME"], tui_env, args.captures, args.events, args.repos)
         run([oxymus, "up"], tui_env, "oxymus up (tui profile)")
         tui_up = True
-        for i in range(30):
-            run([oxymus, "capture", f"bench capture {i}"], tui_env, "oxymus capture")
+        rss: dict[str, list[int]] = {"textual": [], "tui": []}
+
+        def pty_row(name: str, cmd: list[str], env: dict[str, str], what: str) -> int:
+            elapsed, peak = run_pty(cmd, env, what)
+            rss[name].append(peak)
+            return elapsed
 
         def daemon_row() -> int:
             elapsed = run([oxymus, "up"], daemon_env, "oxymus up")
@@ -173,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
 
         cases = [
             ("python", lambda: run([python, "-c", "pass"], base, "python -c pass")),
-            ("textual", lambda: run_pty([python, "-c", MINIMAL_TEXTUAL], base, "minimal textual app")),
+            ("textual", lambda: pty_row("textual", [python, "-c", MINIMAL_TEXTUAL], base, "minimal textual app")),
             ("daemon", daemon_row),
-            ("tui", lambda: run_pty([oxymus, "tui", "--no-start"], tui_env, "oxymus tui")),
+            ("tui", lambda: pty_row("tui", [oxymus, "tui", "--no-start"], tui_env, "oxymus tui")),
         ]
         samples: dict[str, list[int]] = {name: [] for name, _ in cases}
         for i in range(args.warmup + args.runs):
@@ -198,9 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         s["min"], s["max"] = min(ms[name]), max(ms[name])
         rows.append({"name": name, **s, "x_python": s["p50"] / py, "x_textual": s["p50"] / tx})
     by = {r["name"]: r for r in rows}
+    rss_mib = {name: percentile([kib / 1024 for kib in v], 50) for name, v in rss.items()}
+    rss_ratio = rss_mib["tui"] / rss_mib["textual"]
     report = {
         "runs": args.runs, "warmup": args.warmup, "rows": rows,
-        "targets": {"daemon_ms": DAEMON_TARGET_MS, "daemon_x_python": DAEMON_TARGET_RATIO, "tui_x_textual": TUI_TARGET_RATIO},
+        "profile": {"captures": args.captures, "events": args.events, "repos": args.repos},
+        "rss_mib_p50": rss_mib, "tui_x_textual_rss": rss_ratio,
+        "tui_rss_within_target": rss_ratio <= TUI_RSS_TARGET_RATIO,
+        "targets": {"daemon_ms": DAEMON_TARGET_MS, "daemon_x_python": DAEMON_TARGET_RATIO, "tui_x_textual": TUI_TARGET_RATIO,
+                    "tui_x_textual_rss": TUI_RSS_TARGET_RATIO},
         "daemon_within_target": by["daemon"]["p50"] <= DAEMON_TARGET_MS and by["daemon"]["x_python"] <= DAEMON_TARGET_RATIO,
         "tui_within_target": by["tui"]["x_textual"] <= TUI_TARGET_RATIO,
     }
@@ -214,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"daemon target: p50 <= {DAEMON_TARGET_MS:g} ms and <= {DAEMON_TARGET_RATIO:g}x python: "
                  f"{'ok' if report['daemon_within_target'] else 'OVER TARGET'}")
     lines.append(f"tui target: p50 <= {TUI_TARGET_RATIO:g}x textual: {'ok' if report['tui_within_target'] else 'OVER TARGET'}")
+    lines.append(f"peak RSS p50: minimal Textual app {rss_mib['textual']:.1f} MiB, oxymus tui {rss_mib['tui']:.1f} MiB "
+                 f"({rss_ratio:.2f}x; profile: {args.captures:,} captures, {args.events:,} events, {args.repos} repos)")
+    lines.append(f"tui RSS target: <= {TUI_RSS_TARGET_RATIO:g}x textual: "
+                 f"{'ok' if report['tui_rss_within_target'] else 'OVER TARGET'}")
     lines.extend(footer(report))
     return emit(report, "\n".join(lines), args.json)
 

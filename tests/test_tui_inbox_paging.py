@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from conftest import DaemonProcess, seed_captures, until
 from oxymus.tui.app import create_app
+from oxymus.tui.link.connection import first_page
 from oxymus.tui.screens.inbox import MOST, InboxScreen
 
-OPEN = 5000  # ten times the first page (500), five times the window
+OPEN = 5000  # fifty times the first page (a 60-row screen and the margin), five times the window
 
 
 def summary(app) -> str:
@@ -28,6 +31,7 @@ async def walk(pilot, screen, key: str, stop: str) -> set[str]:
     raise AssertionError(f"{key} did not reach {stop}")
 
 
+@pytest.mark.timeout(300)  # two walks over 5,000 rows, a page at a time: near 120 s on a loaded 2-CPU machine
 async def test_scrolling_reaches_every_capture_and_g_and_shift_g_jump_to_the_ends(profile):
     ids = seed_captures(profile, OPEN)  # in order: ids[0] is the oldest, ids[-1] the newest
     daemon = await asyncio.to_thread(DaemonProcess(profile).start)
@@ -40,6 +44,7 @@ async def test_scrolling_reaches_every_capture_and_g_and_shift_g_jump_to_the_end
             screen = app.screen_stack[0]
             await until(pilot, lambda: "of 5,000 open" in summary(app), what="the real count")
             table = screen.table
+            assert len(table.captures) == first_page(60) == 100  # one screenful and the margin, not the whole inbox
             table.focus()
             await until(pilot, lambda: table.selected_id == ids[-1], what="the newest capture first")
 

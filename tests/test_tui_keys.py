@@ -377,7 +377,10 @@ async def test_the_footer_fits_80_columns_and_every_key_in_it_has_an_action(seed
             await until(pilot, lambda: app.current_mode == s.name, what=s.label)
             if s.name == "memory":
                 await until(pilot, lambda: memory_ready(app.screen), what="the results")
-            await pilot.pause()
+            await until(pilot, lambda: any(k.has_class("-command-palette") for k in app.screen.query(FooterKey)),
+                        what=f"the footer of {s.label}")  # the footer composes its keys after the screen mounts
+            await until(pilot, lambda: all(k.region.width > 0 for k in app.screen.query(FooterKey)),
+                        what=f"the footer of {s.label} laid out")  # and lays them out on a later refresh
             keys = list(app.screen.query(FooterKey))
             palette_key = next(k for k in keys if k.has_class("-command-palette"))
             shown = [k for k in keys if not k.has_class("-command-palette")]

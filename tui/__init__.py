@@ -8,7 +8,8 @@ Layout:
     outside/       what leaves the TUI for another program on a key: a URL in the browser, a shell
     link/          the one way to the daemon: connection.py (DaemonConnection: connect, hello,
                    subscribe, reconnect, the inbox), live.py (the live queries and commands
-                   screens declare), actions.py (the waiting count, the pause), outbox.py (the
+                   screens declare), queries.py (the sections' standing queries, declared at
+                   start so that a screen is imported only when first shown), actions.py (the waiting count, the pause), outbox.py (the
                    durable capture outbox), messages.py (the past-tense messages it posts)
     screens/       one module per section (today.py: key 1, the first screen, with today_detail.py for
                    an event's or a repository's details; inbox.py: key 2;

@@ -7,7 +7,12 @@ The TUI reaches data only through the daemon (oxymus.client.async_client, oxymus
 it never opens the store itself. The one exception is the capture fallback `oxymus
 capture` uses too (oxymus.client.capture): a capture typed while no daemon answers is
 written to disk, never kept only in memory. Adding a section: write screens/<name>.py with a
-SectionScreen subclass and add a Section to SECTIONS.
+SectionScreen subclass, add a Section to SECTIONS, and its standing queries to link/queries.py.
+
+A section's screen module is imported when the section is first shown (Textual builds a mode's
+screen on the first switch to it), the reviews' and `?`'s when first opened: the first paint of
+Today imports Today and what the link needs, not every screen and its models. The keys and the
+palette's commands for the sections are declared here, so they work before their screens exist.
 
 The colour theme is `[ui] theme` in config.toml, applied at start and saved when picked
 from the command palette (theme.py).
@@ -16,6 +21,7 @@ from the command palette (theme.py).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sys
 import time
@@ -34,18 +40,9 @@ from oxymus.profile.paths import Paths
 from oxymus.tui import theme as themes
 from oxymus.tui import toasts
 from oxymus.tui.commands import OxymusCommands, without_textual_keys
-from oxymus.tui.link.connection import DaemonConnection
+from oxymus.tui.link.connection import DaemonConnection, first_page
 from oxymus.tui.link.messages import MissedCounted, NotificationPosted, ThemeNotSaved, ThemeSaved
-from oxymus.tui.screens.activity import ActivityScreen
-from oxymus.tui.screens.approvals import ApprovalsScreen
-from oxymus.tui.screens.help import HelpScreen, key_groups
-from oxymus.tui.screens.inbox import InboxScreen
-from oxymus.tui.screens.memory import MemoryScreen
-from oxymus.tui.screens.plans import PlansScreen
-from oxymus.tui.screens.records import RecordsScreen
-from oxymus.tui.screens.review import ReviewScreen
-from oxymus.tui.screens.today import TodayScreen
-from oxymus.tui.screens.weekly import WeeklyReviewScreen
+from oxymus.tui.link.queries import STANDING
 
 
 @dataclass(frozen=True)
@@ -53,24 +50,34 @@ class Section:
     name: str  # the Textual mode name
     key: str  # the key that switches to it
     label: str
-    screen: type[Screen]
+    screen: str  # "module:Class", imported when the section is first shown
+
+    def build(self) -> Screen:
+        return screen_class(self.screen)()
+
+
+def screen_class(ref: str) -> type[Screen]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("today", "1", "Today", TodayScreen),  # the first is the screen shown on start
-    Section("inbox", "2", "Inbox", InboxScreen),
-    Section("memory", "3", "Memory", MemoryScreen),
-    Section("plans", "4", "Plans", PlansScreen),
-    Section("approvals", "5", "Approvals", ApprovalsScreen),
-    Section("activity", "6", "Activity", ActivityScreen),
-    Section("records", "7", "Records", RecordsScreen),
+    Section("today", "1", "Today", "oxymus.tui.screens.today:TodayScreen"),  # the first is the screen shown on start
+    Section("inbox", "2", "Inbox", "oxymus.tui.screens.inbox:InboxScreen"),
+    Section("memory", "3", "Memory", "oxymus.tui.screens.memory:MemoryScreen"),
+    Section("plans", "4", "Plans", "oxymus.tui.screens.plans:PlansScreen"),
+    Section("approvals", "5", "Approvals", "oxymus.tui.screens.approvals:ApprovalsScreen"),
+    Section("activity", "6", "Activity", "oxymus.tui.screens.activity:ActivityScreen"),
+    Section("records", "7", "Records", "oxymus.tui.screens.records:RecordsScreen"),
 )
+REVIEW = "oxymus.tui.screens.review:ReviewScreen"
+WEEKLY = "oxymus.tui.screens.weekly:WeeklyReviewScreen"
 
 
 class OxymusApp(App[int]):
     TITLE = "Oxymus"
     CSS_PATH = "app.tcss"
-    MODES = {s.name: s.screen for s in SECTIONS}
+    MODES = {s.name: s.build for s in SECTIONS}
     DEFAULT_MODE = SECTIONS[0].name
     COMMANDS = App.COMMANDS | {OxymusCommands}
     # The footer shows a section's own keys and `?`; these work everywhere and are listed by `?`.
@@ -97,6 +104,7 @@ class OxymusApp(App[int]):
         self._saved_theme = theme  # what config.toml says (or will once the daemon saved it)
 
     def on_mount(self) -> None:
+        self.connection.first_page = first_page(self.size.height)  # before it connects: the inbox it loads first
         self.connection.listen(self)  # the answers to saving a theme
         self.theme_changed_signal.subscribe(self, self._theme_picked)
         if self._theme_problem:
@@ -138,13 +146,15 @@ class OxymusApp(App[int]):
 
     def action_review(self) -> None:
         """`R` and the palette's "Morning review": today's review, at the step where it was left."""
-        if not isinstance(self.screen, ReviewScreen):
-            self.push_screen(ReviewScreen())
+        review = screen_class(REVIEW)
+        if not isinstance(self.screen, review):
+            self.push_screen(review())
 
     def action_weekly_review(self) -> None:
         """`W` and the palette's "Weekly review": the week's review, at the step where it was left."""
-        if not isinstance(self.screen, WeeklyReviewScreen):
-            self.push_screen(WeeklyReviewScreen())
+        weekly = screen_class(WEEKLY)
+        if not isinstance(self.screen, weekly):
+            self.push_screen(weekly())
 
     def _theme_picked(self, theme: Theme) -> None:
         """A theme was picked (the command palette's Theme): it shows at once and is saved in config.toml."""
@@ -175,6 +185,8 @@ class OxymusApp(App[int]):
 
     def action_help(self) -> None:
         """`?`: the keys of the screen in front, grouped (not over the help itself)."""
+        from oxymus.tui.screens.help import HelpScreen, key_groups
+
         if isinstance(self.screen, HelpScreen):
             return
         title = getattr(self.screen, "help_title", "") or type(self.screen).__name__.removesuffix("Screen")
@@ -213,9 +225,8 @@ def create_app(
     `clock` (tests only) replaces time.time for what the screens display, so a
     screenshot of ages and times can be the same on every run.
     """
-    queries = tuple(query for section in SECTIONS for query in getattr(section.screen, "LIVE", ()))
     connection = DaemonConnection(paths, start_daemon=start_daemon, retry_initial=retry_initial, retry_max=retry_max,
-                                  queries=queries)
+                                  queries=STANDING)
     theme, problem = themes.configured(paths)
     return OxymusApp(connection, clock=clock or time.time, theme=theme, theme_problem=problem, review=review)
 

@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from oxymus.tui.screens.approvals import ApprovalsScreen
-
 if TYPE_CHECKING:
     from oxymus.tui.app import OxymusApp
 
@@ -45,7 +43,7 @@ async def run_in(app: "OxymusApp", section: str, action: str) -> None:
 
 
 def _decision(app: "OxymusApp", screen: Screen, name: str, action: str, what: str) -> PaletteCommand:
-    if isinstance(screen, ApprovalsScreen):
+    if getattr(screen, "SECTION", "") == "approvals":  # its screen (not imported here: the palette works before it is shown)
         selected = screen.table.selected_id if screen.table.display else None
         found = next((a for a in screen.queue_shown if a.id == selected), None) if selected else None
         help_ = f"{what}: {found.preview.summary}" if found is not None else f"{what} (nothing is selected)"

@@ -13,14 +13,14 @@ why not (not connected, a config file Oxymus will not rewrite, a policy that den
 
 from __future__ import annotations
 
-from oxymus.client.protocol import ThemeSetResult
 from oxymus.profile.config import DEFAULT_THEME, ConfigError, config_path_from_env, load_ui
 from oxymus.profile.paths import Paths
 from oxymus.tui.link.live import Command
 from oxymus.tui.link.messages import ThemeNotSaved, ThemeSaved
 
 SAVE = Command("ui.set_theme", lambda result, _r: ThemeSaved(result),
-               lambda reason, r: ThemeNotSaved(str(r.params.get("theme")), reason), ThemeSetResult)
+               lambda reason, r: ThemeNotSaved(str(r.params.get("theme")), reason),
+               "oxymus.client.protocol:ThemeSetResult")
 
 
 def configured(paths: Paths) -> tuple[str, str | None]:

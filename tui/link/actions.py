@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from oxymus.actions.model import PauseState
-from oxymus.client.protocol import Event, PauseResult
 from oxymus.kernel.debounce import Debouncer
 from oxymus.tui.link.live import NOT_CONNECTED
 from oxymus.tui.link.messages import (
@@ -36,7 +34,18 @@ from oxymus.tui.link.messages import (
 )
 
 if TYPE_CHECKING:
+    from oxymus.actions.model import PauseState
     from oxymus.client.async_client import AsyncClient
+    from oxymus.client.protocol import Event
+
+
+def _pause(data: Any) -> "PauseState | None":
+    """The pause in a status answer or an event (the actions' models are imported only when there is one)."""
+    if not data:
+        return None
+    from oxymus.actions.model import PauseState
+
+    return PauseState.model_validate(data)
 
 log = logging.getLogger("oxymus.tui.link.connection")
 
@@ -46,6 +55,12 @@ ACTION_TOPICS = ["action.*", "approvals.*", "pause.*", "agent.*", "notification.
 LOGGED_TOPICS = frozenset({"action.changed", "capture.added", "capture.triaged", "memory.changed", "plans.changed",
                            "pause.changed", "agent.finished"})
 ACTIVITY_DEBOUNCE = 0.2  # seconds: logged events within this window cost one ActivityHappened
+
+
+def _pause_result() -> Any:
+    from oxymus.client.protocol import PauseResult  # once the person pauses or resumes
+
+    return PauseResult
 
 
 class ActionsLink:
@@ -90,7 +105,7 @@ class ActionsLink:
         status, error = await self._call(client, "status", {}, None)
         if error is None:
             try:
-                pause = PauseState.model_validate(status["pause"]) if status.get("pause") else None
+                pause = _pause(status.get("pause"))
             except (ValidationError, TypeError):
                 pause = None
             snoozed = int(status.get("approvals_snoozed") or 0)
@@ -138,7 +153,7 @@ class ActionsLink:
                 self._attention(waiting - snoozed, self.pause, snoozed)
         elif event.topic == "pause.changed":
             try:
-                pause = PauseState.model_validate(event.data["pause"]) if event.data.get("pause") else None
+                pause = _pause(event.data.get("pause"))
             except (ValidationError, TypeError):
                 log.warning("ignored a malformed pause.changed event: %r", event.data)
                 return
@@ -181,7 +196,7 @@ class ActionsLink:
             self._emit(PauseChanged, pause)
 
     async def _set_pause(self, client: "AsyncClient", params: dict[str, Any]) -> None:
-        result, error = await self._call(client, "pause.set", params, PauseResult)
+        result, error = await self._call(client, "pause.set", params, _pause_result())
         if error is not None or result.pause is None:
             self._emit(PauseFailed, "pause", error or "the daemon did not pause")
             return
@@ -189,7 +204,7 @@ class ActionsLink:
         self._emit(PauseSet, result.pause)
 
     async def _resume(self, client: "AsyncClient") -> None:
-        result, error = await self._call(client, "pause.clear", {}, PauseResult)
+        result, error = await self._call(client, "pause.clear", {}, _pause_result())
         if error is not None:
             self._emit(PauseFailed, "resume", error)
             return

@@ -60,7 +60,6 @@ from textual.message_pump import MessagePump
 
 from oxymus.client import launcher
 from oxymus.client.async_client import AsyncClient
-from oxymus.client.protocol import InboxAcceptResult, InboxListResult, InboxTriageResult, SourcesResult
 from oxymus.client.sync_client import DaemonUnavailable
 from oxymus.client.wire import RpcError
 from oxymus.models import Capture
@@ -89,11 +88,18 @@ from oxymus.tui.link.threads import in_thread
 
 log = logging.getLogger("oxymus.tui.link.connection")
 
-TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", *ACTION_TOPICS]
+TOPICS = ["capture.*", "daemon.*", "state.*", "source.*", "memory.*", "plans.*", "artifact.*", "record.*", *ACTION_TOPICS]
 STALE_CHECK_INTERVAL = 15.0  # seconds between checks of whether an answer went stale (the date changed)
 REFRESH_TIMEOUT = 300.0  # seconds to wait for `state.refresh` (it polls every source)
 SUGGESTIONS_DEBOUNCE = 0.3  # seconds: suggestions saved within this window cost one reload
 SUGGESTION_KIND = "triage_suggestion"
+PAGE_MARGIN = 40  # rows past the screen's height the inbox keeps loaded (more than a PageDown; screens/inbox.py pages beyond)
+
+
+def first_page(rows: int) -> int:
+    """Captures to load first for a terminal `rows` high: one screenful and the margin, so a huge inbox opens
+    as fast as a small one; the Inbox pages the rest from the daemon as the cursor nears the edge."""
+    return max(1, rows) + PAGE_MARGIN
 
 
 class DaemonConnection(OutboxLink, ActionsLink):
@@ -125,6 +131,7 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self.inbox: dict[str, Capture] = {}
         # How many are open in all (the daemon counts them; `inbox` holds one page), kept in step by events.
         self.open_total: int | None = None
+        self.first_page = 500  # captures `inbox.list` loads on connect; the app sets first_page(its height) when mounted
         self._left: set[str] = set()  # captures seen leaving the inbox, so a reply and its event count once
         # The triage agent's suggestions for them (protocol.TriageSuggestion), by capture id.
         self.suggestions: dict[str, Any] = {}
@@ -137,7 +144,7 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self.live = LiveQueries(self._live_call, self._post, lambda: self.ready, self._spawn, self.clock)
         self.live.declare(LiveQuery(
             "inbox.suggestions", "inbox.list", lambda _answer: SuggestionsLoaded(dict(self.suggestions)),
-            InboxListResult, params=lambda: {"status": "open", "limit": 500}, topics=("artifact.saved",),
+            "oxymus.client.protocol:InboxListResult", params=lambda: {"status": "open", "limit": self.first_page}, topics=("artifact.saved",),
             accepts=lambda event: event.data.get("kind") == SUGGESTION_KIND, debounce=SUGGESTIONS_DEBOUNCE,
             on_connect=False, keep=lambda result: setattr(self, "suggestions", dict(result.suggestions))), *queries)
         self._init_actions()
@@ -340,7 +347,7 @@ class DaemonConnection(OutboxLink, ActionsLink):
     async def _load(self, client: AsyncClient) -> None:
         self._loaded = False
         self._live = {}
-        result = await client.inbox()
+        result = await client.inbox(limit=self.first_page)
         merged = {c.id: c for c in result.captures}
         for capture in self._live.values():  # stored after the list was read
             if capture.status == "open":
@@ -358,6 +365,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
         self._emit(SuggestionsLoaded, dict(self.suggestions))
 
     async def _accept(self, client: AsyncClient, capture_id: str) -> None:
+        from oxymus.client.protocol import InboxAcceptResult  # the protocol's models as they are used, not at start
+
         result, error = await self._call(client, "inbox.accept", {"capture_id": capture_id}, InboxAcceptResult)
         if error is not None:
             self._emit(TriageFailed, capture_id, error)
@@ -379,6 +388,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
             try:
                 side = await AsyncClient.connect(self.socket, client=f"{self.client_name}-refresh")
                 try:
+                    from oxymus.client.protocol import SourcesResult
+
                     await side.call("state.refresh", {}, SourcesResult, timeout=REFRESH_TIMEOUT)
                 finally:
                     await side.close()
@@ -401,6 +412,8 @@ class DaemonConnection(OutboxLink, ActionsLink):
             return None, _short(str(exc), self.socket)  # the session loop notices the drop and reports it
 
     async def _triage(self, client: AsyncClient, params: dict[str, Any]) -> None:
+        from oxymus.client.protocol import InboxTriageResult
+
         result, error = await self._call(client, "inbox.triage", params, InboxTriageResult)
         if error is not None:
             self._emit(TriageFailed, params["capture_id"], error)

@@ -3,7 +3,7 @@
 A `LiveQuery` names an RPC method and its answer's model, the message to post with
 the answer, and (for a standing query) its params, the event topics after which it
 is run again and how long a burst of them is let settle (oxymus.kernel.debounce). Screens
-declare theirs (`SectionScreen.LIVE`, gathered by the app) and ask for one-off
+declare theirs (standing ones in queries.py, declared by the app at start) and ask for one-off
 answers with `connection.live.ask(QUERY, **params)`; nothing about a query is
 written in the link (tui/link/connection.py), which only connects, subscribes to what
 the queries listen to, and hands them the connection:
@@ -32,20 +32,36 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import functools
+import importlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from textual.message import Message
 
-from oxymus.client.protocol import Event
 from oxymus.kernel.debounce import Debouncer
+
+if TYPE_CHECKING:
+    from oxymus.client.protocol import Event
 
 log = logging.getLogger("oxymus.tui.link.live")
 
 NOT_CONNECTED = "not connected to the daemon"
 
 Params = dict[str, Any]
+
+
+@functools.cache
+def _imported(ref: str) -> Any:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def model(ref: Any) -> Any:
+    """A query's answer model: given as a class, or as "module:Name" so that declaring the query
+    imports nothing (the TUI starts without the models of the screens not shown yet)."""
+    return _imported(ref) if isinstance(ref, str) else ref
 
 
 class LinkDown(Exception):
@@ -65,7 +81,7 @@ class LiveQuery:
     name: str
     method: str
     message: Callable[[Answer], Message]  # what listeners are told
-    result: Any = None  # the answer's pydantic model (None: the raw value)
+    result: Any = None  # the answer's pydantic model, or "module:Name" to import on first use (None: the raw value)
     params: Callable[[], Params] | None = None  # set: a standing query, run with these on connect and on topics
     topics: tuple[str, ...] = ()  # events (fnmatch patterns) after which a standing query runs again
     debounce: float = 0.0  # seconds a burst of those events is let settle (0: at once)
@@ -99,7 +115,7 @@ class Command:
     method: str
     done: Callable[[Any, Request], Message]  # (answer, request) -> what listeners are told
     failed: Callable[[str, Request], Message]  # (why, request) -> what listeners are told
-    result: Any = None  # the answer's pydantic model (None: the raw value)
+    result: Any = None  # the answer's pydantic model, or "module:Name" to import on first use (None: the raw value)
     sent: Callable[[Request], Message] | None = None  # what listeners are told when it leaves
     invalidates: tuple[str, ...] = ()  # topics whose standing queries run again after the answer, done or failed
 
@@ -161,7 +177,7 @@ class LiveQueries:
 
     async def _send(self, command: Command, request: Request) -> None:
         try:
-            result, error = await self._call(command.method, request.params, command.result)
+            result, error = await self._call(command.method, request.params, model(command.result))
         except LinkDown as exc:
             result, error = None, str(exc)
         if error is not None:
@@ -260,7 +276,7 @@ class LiveQueries:
     async def _work(self, query: LiveQuery, ticket: int, params: Params) -> None:
         try:
             try:
-                result, error = await self._call(query.method, params, query.result)
+                result, error = await self._call(query.method, params, model(query.result))
             except LinkDown as exc:
                 if not query.report_drop:
                     return

@@ -8,15 +8,17 @@ Screens hold no sockets and do no IO; they render what these messages carry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from oxymus.actions.model import Action, ActionDetail, PauseState
-from oxymus.agents.base import AgentRun
-from oxymus.client.protocol import PlansEditResult, PlansResult, ThemeSetResult, TodayPlanResult
-from oxymus.memory import records as mem
-from oxymus.models import AuditEvent, Capture
-from oxymus.today.view import Today
+if TYPE_CHECKING:  # annotations only: posting a message imports no model (the screens that read them do)
+    from oxymus.actions.model import Action, ActionDetail, PauseState
+    from oxymus.agents.base import AgentRun
+    from oxymus.client.protocol import PlansEditResult, PlansResult, ThemeSetResult, TodayPlanResult
+    from oxymus.memory import records as mem
+    from oxymus.models import AuditEvent, Capture
+    from oxymus.today.view import Today
 
 
 class ConnectionMessage(Message, bubble=False):

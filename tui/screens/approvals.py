@@ -31,10 +31,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Label, Static
 
-from oxymus.actions.model import FINAL, OPEN, Action, ActionDetail
-from oxymus.client.protocol import ActionsListResult
+from oxymus.actions.model import FINAL, Action, ActionDetail
 from oxymus.kernel.textfmt import duration, one_line
 from oxymus.tui.link.live import LiveQuery
+from oxymus.tui.link.queries import QUEUE
 from oxymus.tui.link.messages import (
     ActionFollowed, ActionLoaded, ActionLoadFailed, ActivityHappened, ApprovalsLoaded, DecisionFailed, DecisionMade,
     DecisionSent,
@@ -51,14 +51,8 @@ WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing waits for your decision."
 LOADING = "Loading its story…"
 DEFAULT_SNOOZE = "1h"
-QUEUE_LIMIT = 500
-QUEUE_DEBOUNCE = 0.05  # seconds: approvals.changed events within this window cost one queue reload
 AGE_TICK = 2.0  # seconds between re-renders of the ages and expiries (from the app's clock, nothing refetched)
 
-# The queue (waiting and snoozed, oldest first): on connect and after every approvals.changed.
-QUEUE = LiveQuery("actions.list", "actions.list", lambda a: ApprovalsLoaded(list(a.value.actions)),
-                  ActionsListResult, params=lambda: {"status": list(OPEN), "limit": QUEUE_LIMIT},
-                  topics=("approvals.changed",), debounce=QUEUE_DEBOUNCE, replay=True, offline_quiet=True)
 # One action with its story; only the answer to the newest request is shown.
 ACTION = LiveQuery("actions.get", "actions.get", lambda a: ActionLoaded(a.value), ActionDetail,
                    failed=lambda error, p: ActionLoadFailed(p["id"], error))
@@ -68,7 +62,6 @@ FOLLOW = LiveQuery("actions.follow", "actions.get", lambda a: ActionFollowed(a.v
 
 class ApprovalsScreen(SectionScreen):
     SECTION = "approvals"
-    LIVE = (QUEUE,)
     AUTO_FOCUS = "#approvals-table"
     BINDINGS = [
         Binding("a", "approve", "Approve"),

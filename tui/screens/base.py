@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
     CaptureNotStored, Connected, Connecting, Disconnected, DraftingChanged, LlmStatusChanged, PauseChanged, PauseFailed, PauseSet,
     RefreshFinished, RefreshStarted, Resumed, WaitingCounted,
@@ -30,15 +29,16 @@ from oxymus.tui.widgets.status_bar import pause_text
 
 if TYPE_CHECKING:
     from oxymus.tui.app import OxymusApp
+    from oxymus.tui.link.live import LiveQuery
 
 
 class SectionScreen(Screen):
     """A top-level section (Today, Inbox, later Plans, ...). Subclasses set SECTION and compose_body()."""
 
     SECTION = ""
+    LIVE: tuple[LiveQuery, ...] = ()  # the section's own live queries, declared on the link when it first mounts
     HELP_TITLE = ""  # the help screen's heading for this screen's own keys (default: its section's label)
     HELP_GROUP = "Every section"  # ... and for the keys declared here, which every section has
-    LIVE: tuple[LiveQuery, ...] = ()  # the standing queries this section shows (tui/link/live.py), declared by the app
     # Not in the footer (it keeps a section's own keys and `?`): `?` lists them.
     BINDINGS = [
         Binding("c", "capture", "Capture", show=False, tooltip="Capture a thought"),
@@ -64,7 +64,15 @@ class SectionScreen(Screen):
         return iter(())
 
     def on_mount(self) -> None:
-        self.oxymus.connection.listen(self)
+        connection = self.oxymus.connection
+        connection.listen(self)
+        # A section loads on first show, so its own queries join the link then (the link's standing
+        # ones are declared at start, tui/link/queries.py); a standing one runs now, then on its topics.
+        fresh = [q for q in self.LIVE if q.name not in connection.live.queries]
+        connection.live.declare(*self.LIVE)
+        for query in fresh:
+            if query.standing:
+                connection.live.ask(query)
 
     def on_unmount(self) -> None:
         self.oxymus.connection.unlisten(self)

@@ -12,8 +12,9 @@ pane: under the table, or beside it on a wide terminal. A pre-selected one (★,
 the default: Enter accepts it. `y` accepts any suggestion, pre-selected or not. A
 calendar event or a bill is proposed as you, so it may wait in Approvals (key 5).
 
-Paging: the link loads the newest page (500) and keeps it live; the table is a window of at
-most MOST rows over all the open captures. Scrolling within MARGIN rows of the window's edge
+Paging: the link loads the newest page (a screenful and MARGIN rows: connection.first_page) and
+keeps it live; the table is a window of at most MOST rows over all the open captures, so a huge
+inbox opens rendering about a screenful of rows. Scrolling within MARGIN rows of the window's edge
 asks the daemon for the next PAGE by seq (`PAGE_QUERY`), and the far side is dropped, so a
 100,000-capture inbox costs what a 1,000-row one does; g and G ask for the newest or the oldest
 page. New captures join the window only while it shows the newest ones; the count is the
@@ -31,6 +32,7 @@ from textual.widgets import DataTable, Label, Static
 from oxymus.client.protocol import InboxListResult
 from oxymus.kernel.textfmt import open_count
 from oxymus.models import Capture
+from oxymus.tui.link.connection import PAGE_MARGIN
 from oxymus.tui.link.live import LiveQuery
 from oxymus.tui.link.messages import (
     CaptureAdded, CaptureFailed, CaptureQueued, CaptureTriaged, InboxCounted, InboxLoaded, InboxPaged, SuggestionAccepted,
@@ -46,7 +48,7 @@ WAITING = "Waiting for the daemon…"
 EMPTY = "Nothing in the inbox. Press c to capture a thought."
 WIDE = 160  # columns from which the detail pane stands beside the table rather than under it
 PAGE = 200  # captures asked for per page as the cursor nears the window's edge
-MARGIN = 40  # rows from the edge at which the next page is asked for (more than a PageDown, so it is there in time)
+MARGIN = PAGE_MARGIN  # rows from the edge at which the next page is asked for (more than a PageDown, so it is there in time)
 MOST = 1000  # rows the window keeps; rendering stays cheap whatever the inbox holds
 
 

@@ -45,11 +45,6 @@ TIER_FILTERS: tuple[str | None, ...] = (None, *TIERS)
 WAITING = "Waiting for the daemon…"
 NO_MEMORY = "No memory yet. Press 2 for the Inbox and m on a capture to remember it."
 SEARCH_LIMIT = 50  # memory search results asked for
-BUDGET_DEBOUNCE = 0.1  # seconds: memory.changed events within this window cost one budget reload
-
-# Hot memory's budget (the title line here and on a record): on connect and after every change.
-BUDGET = LiveQuery("memory.budget", "memory.budget", lambda a: BudgetLoaded(a.value), mem.BudgetReport,
-                   params=dict, topics=("memory.changed",), debounce=BUDGET_DEBOUNCE, replay=True)
 # A search (an empty query lists the most recently touched records); only the newest answer is shown.
 SEARCH = LiveQuery("memory.search", "memory.search",
                    lambda a: MemorySearched(a.ticket, a.params["query"], a.params.get("kind"), a.params.get("tier"),
@@ -74,7 +69,6 @@ class SearchInput(FieldInput):
 
 class MemoryScreen(SectionScreen):
     SECTION = "memory"
-    LIVE = (BUDGET,)
     AUTO_FOCUS = "#memory-query"
     BINDINGS = [
         Binding("ctrl+k", "cycle_filter('kind')", "Kind", priority=True),

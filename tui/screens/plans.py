@@ -25,8 +25,9 @@ from textual.widgets import Label, Static
 
 from oxymus.client.protocol import PlansEditResult, PlansResult
 from oxymus.plans import PlansDocument
-from oxymus.tui.link.live import Command, LiveQuery
+from oxymus.tui.link.live import Command
 from oxymus.tui.link.messages import PlansEdited, PlansFailed, PlansLoaded
+from oxymus.tui.link.queries import PLANS
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.widgets import ActionsTable, SectionBar
@@ -35,9 +36,6 @@ from oxymus.tui.widgets.plans_views import goals_text, proposals_text, unparsed_
 WAITING = "Waiting for the daemon…"
 NEXT_ACTIONS = "Next actions"
 
-# PLANS.md as the daemon parsed it: on connect, after every change (the link's own edits too); newest answer wins.
-PLANS = LiveQuery("plans.get", "plans.get", lambda a: PlansLoaded(a.value), PlansResult, params=dict,
-                  topics=("plans.changed",), failed=lambda error, _p: PlansFailed("get", error), replay=True)
 # One minimal patch (`op` and its params; a stale `expected_sha256` is refused and nothing is written), then
 # the plan is read again either way: what is on disk now, written or not.
 EDIT = Command("plans.edit", lambda result, r: PlansEdited(r.params["op"], result),
@@ -54,7 +52,6 @@ def missing_text(path: str) -> str:
 
 class PlansScreen(SectionScreen):
     SECTION = "plans"
-    LIVE = (PLANS,)
     AUTO_FOCUS = "#plans-actions"
     BINDINGS = [
         Binding("space", "toggle", "Done/undone"),

@@ -24,8 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from typing import Any, Callable
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, Callable
 
 from rich.text import Text
 from textual import on
@@ -36,11 +35,9 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from oxymus.actions.model import ActionDetail
-from oxymus.agents.base import AgentRun
-from oxymus.client.protocol import ProposeResult, TodayPlanResult
 from oxymus.today.view import Today, TodayBill
 from oxymus.tui.link.live import Command, LiveQuery
+from oxymus.tui.link.queries import PLAN, TODAY, date_changed  # noqa: F401  (declared there; tests import them here)
 from oxymus.tui.link.messages import (
     ActionFollowed, ActivityHappened, BillNotProposed, BillProposed, Connected, Connecting, Disconnected, PlannerFailed,
     PlannerRan, RefreshFinished, TodayFailed, TodayLoaded, TodayPlanFailed, TodayPlanLoaded,
@@ -52,39 +49,18 @@ from oxymus.tui.screens.confirm import ConfirmScreen
 from oxymus.tui.widgets import SectionBar, SourcesPanel
 from oxymus.tui.widgets import today_panels as panels
 
-TODAY_TOPICS = ("state.changed", "source.health")  # events after which the day is reloaded
-TODAY_DEBOUNCE = 0.2  # seconds: events arriving within this window cost one reload
+if TYPE_CHECKING:
+    from oxymus.client.protocol import TodayPlanResult
 
-
-def _local_date(zone: str, now: float) -> str:
-    try:
-        return dt.datetime.fromtimestamp(now, ZoneInfo(zone)).date().isoformat()
-    except (ValueError, KeyError, OSError):  # a zone this machine does not know: use its own
-        return dt.datetime.fromtimestamp(now).date().isoformat()
-
-
-def date_changed(today: Today | TodayPlanResult | None, now: float) -> bool:
-    """Whether the date in the day's zone is no longer the day shown (midnight passed)."""
-    return today is not None and _local_date(today.zone, now) != today.date
-
-
-# The day: on connect, after every poll or source change (a burst costs one reload), and when
-# the date changed in the day's zone. A failure stays shown (and replayed) until the next answer.
-TODAY = LiveQuery("today.get", "today.get", lambda a: TodayLoaded(a.value, a.received_at), Today, params=dict,
-                  topics=TODAY_TOPICS, debounce=TODAY_DEBOUNCE, failed=lambda error, _p: TodayFailed(error),
-                  replay=True, replay_failure=True, report_drop=False, stale=date_changed)
-# The day plan and the free slots: again when a plan is saved or the events change, and after midnight.
-PLAN = LiveQuery("today.plan", "today.plan", lambda a: TodayPlanLoaded(a.value), TodayPlanResult, params=dict,
-                 topics=("artifact.saved", "state.changed"), debounce=TODAY_DEBOUNCE,
-                 accepts=lambda e: e.topic != "artifact.saved" or e.data.get("kind") == "day_plan",
-                 failed=lambda error, _p: TodayPlanFailed(error), replay=True, report_drop=False, stale=date_changed)
 # Enter on a bill: `bills.mark_paid` through the policy plane, as `oxymus paid` does.
 PAY = Command("actions.propose", lambda result, r: BillProposed(r.params["payload"]["bill"], r.params["payload"]["due"], result.action),
-              lambda error, r: BillNotProposed(r.params["payload"]["bill"], r.params["payload"]["due"], error), ProposeResult)
+              lambda error, r: BillNotProposed(r.params["payload"]["bill"], r.params["payload"]["due"], error),
+              "oxymus.client.protocol:ProposeResult")
 # An action proposed here that was allowed: asked again when actions change, until it is done or failed.
-FOLLOW = LiveQuery("today.follow", "actions.get", lambda a: ActionFollowed(a.value), ActionDetail)
+FOLLOW = LiveQuery("today.follow", "actions.get", lambda a: ActionFollowed(a.value), "oxymus.actions.model:ActionDetail")
 # `p`: make the day plan now.
-PLAN_NOW = Command("agents.run", lambda run, _r: PlannerRan(run), lambda error, _r: PlannerFailed(error), AgentRun)
+PLAN_NOW = Command("agents.run", lambda run, _r: PlannerRan(run), lambda error, _r: PlannerFailed(error),
+                   "oxymus.agents.base:AgentRun")
 
 WAITING = "Waiting for the daemon…"
 WIDE = 120  # columns: from here the panels go side by side and the sources get a panel of their own
@@ -107,7 +83,6 @@ Opener = Callable[[Any, str], str]
 
 class TodayScreen(SectionScreen):
     SECTION = "today"
-    LIVE = (TODAY, PLAN)
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
         Binding("p", "plan", "Plan day"),

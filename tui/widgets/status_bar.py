@@ -14,9 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from oxymus.actions.model import PauseState
-
 if TYPE_CHECKING:
+    from oxymus.actions.model import PauseState
     from oxymus.tui.link.messages import Drafting
 
 REFRESHING = "refreshing…"

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from oxymus.client.protocol import TodayPlanResult
 from oxymus.kernel.textfmt import duration
 from oxymus.kernel.wording import duration_words, relative_days
 from oxymus.models import SourceView
 from oxymus.today.view import (
     Today, TodayBill, TodayDeadline, TodayEvent, TodayIssue, TodayProblem, TodayPullRequest, TodayRepo,
 )
+
+if TYPE_CHECKING:
+    from oxymus.client.protocol import TodayPlanResult
 
 TITLE = "bold"
 DIM = "dim"
