@@ -3,7 +3,8 @@
 `BenchDaemon(config=..., db_from=...)` makes /tmp/oxd-XXXX (0700) as OXYMUS_HOME,
 writes config.toml, copies a prepared database into data/oxymus.db when given, starts
 `oxymus daemon` and waits until it answers, and always stops it (`oxymus down`) and
-removes the folder.
+removes the folder. `APPROVAL_POLICY` is the policy.toml of the benchmarks that time
+approvals (approve.py, contention.py); `pause()` keeps the executor from running them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,21 @@ from _stats import BenchError  # noqa: E402
 
 PROC_TIMEOUT = 120
 START_TIMEOUT = 900  # a 1 GB database's quick_check at start takes minutes on a busy machine
-ENV_VARS = ("OXYMUS_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "OXYMUS_NOW")
+ENV_VARS = ("OXYMUS_HOME", "OXYMUS_CONFIG", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR",
+            "XDG_CACHE_HOME", "OXYMUS_NOW", "OXYMUS_FAULT_KILL")
+# Every plans.edit waits for approval (the person's own edits would otherwise be allowed at
+# once), and no approval request becomes a desktop notification.
+APPROVAL_POLICY = """\
+[[rule]]
+name = "bench: no desktop notifications"
+kind = "notify.*"
+outcome = "deny"
+
+[[rule]]
+name = "bench: plans.edit needs approval"
+kind = "plans.edit"
+outcome = "require_approval"
+"""
 
 
 class BenchDaemon:
@@ -74,6 +89,10 @@ class BenchDaemon:
             if time.monotonic() - t0 > deadline_s:
                 raise BenchError(f"the daemon was still busy after {deadline_s:.0f} s (cpu ticks {before} -> {now})")
             before = now
+
+    def pause(self, why: str) -> None:
+        """`oxymus pause`: the executor runs none of the approved actions, so a bench times decisions only."""
+        self.cli("pause", "--reason", why)
 
     def cli(self, *args: str) -> str:
         proc = subprocess.run([self.oxymus, *args], env=self.env, stdin=subprocess.DEVNULL, capture_output=True,

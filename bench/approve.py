@@ -6,7 +6,7 @@ Run with the project's venv (its interpreter runs the client being measured):
 
 What it measures
 ----------------
-A real daemon (`oxymus up`) on a temp profile, paused first with `oxymus pause`: the
+A real daemon (bench/_daemon.py) on a temp profile, paused first with `oxymus pause`: the
 executor then runs none of the approved actions, so what is timed is the decision
 path only, not the effect. `--approvals` (default 1,000) `plans.edit` actions are
 proposed up front; a policy.toml rule makes each one wait for approval (the person's
@@ -38,43 +38,17 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from _daemon import APPROVAL_POLICY, BenchDaemon  # noqa: E402
 from _stats import BenchError, emit, footer, ns_to_ms, run_main, summary  # noqa: E402
 
 TARGET_P99_MS = 10.0
-PROC_TIMEOUT = 60.0
 EVENT_TIMEOUT = 10.0
-ENV_VARS = ("OXYMUS_HOME", "OXYMUS_CONFIG", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR",
-            "XDG_CACHE_HOME", "OXYMUS_FAULT_KILL")
-
-POLICY = """\
-# bench/approve.py: every plans.edit waits for approval; nothing notifies the desktop.
-[[rule]]
-name = "bench: no desktop notifications"
-kind = "notify.*"
-outcome = "deny"
-
-[[rule]]
-name = "bench: plans.edit needs approval"
-kind = "plans.edit"
-outcome = "require_approval"
-"""
-
-
-def oxymus_cli(oxymus: str, env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run([oxymus, *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROC_TIMEOUT)
-    if proc.returncode != 0:
-        raise BenchError(f"oxymus {' '.join(args)} exited with status {proc.returncode}: "
-                         f"{proc.stderr.decode(errors='replace').strip() or proc.stdout.decode(errors='replace').strip()}")
-    return proc.stdout.decode(errors="replace")
 
 
 # ---------------------------------------------------------------- measurement
@@ -252,37 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.approvals < 1 or args.warmup < 0 or args.approvals + args.warmup > 5000:
         ap.error("--approvals must be >= 1, --warmup >= 0, and together at most 5000")
 
-    python = sys.executable
-    oxymus = os.path.join(os.path.dirname(python), "oxymus")
-    if not os.access(oxymus, os.X_OK):
-        print(f"no oxymus console script next to {python}; run this with the project's venv python", file=sys.stderr)
-        return 2
-
-    root = tempfile.mkdtemp(prefix="oxa-", dir="/tmp")
-    os.chmod(root, 0o700)
-    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    env["OXYMUS_HOME"] = root
-    os.makedirs(os.path.join(root, "config"))
-    with open(os.path.join(root, "config", "policy.toml"), "w") as fh:
-        fh.write(POLICY)
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from oxymus.profile import paths as paths_mod
-
-    paths = paths_mod.resolve(env)
     warnings: list[str] = []
-    started = False
-    try:
-        oxymus_cli(oxymus, env, "up")
-        started = True
-        oxymus_cli(oxymus, env, "pause", "--reason", "bench/approve.py: time the decision path only")
-        result = asyncio.run(measure(paths.socket, paths.db_file, args.approvals, args.warmup))
-    finally:
-        if started:
-            try:
-                oxymus_cli(oxymus, env, "down")
-            except (BenchError, subprocess.TimeoutExpired) as exc:
-                warnings.append(f"could not stop the bench daemon: {exc}")
-        shutil.rmtree(root, ignore_errors=True)
+    with BenchDaemon(policy=APPROVAL_POLICY, prefix="oxa-") as daemon:
+        daemon.pause("bench/approve.py: time the decision path only")
+        result = asyncio.run(measure(daemon.paths.socket, daemon.paths.db_file, args.approvals, args.warmup))
 
     total = args.approvals + args.warmup
     c = result["checks"]
@@ -304,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "environment": {
-            "python": python,
+            "python": sys.executable,
             "python_version": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

@@ -45,24 +45,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import _memdb  # noqa: E402
-from _daemon import BenchDaemon  # noqa: E402
+from _daemon import APPROVAL_POLICY, BenchDaemon  # noqa: E402
 from _stats import BenchError, emit, footer, percentile, run_main  # noqa: E402
 
 TARGET_MS = 10.0
 TARGET_RATIO = 3.0
 LOADS = ("floor", "search", "calendar", "git")
 CALLS = ("capture.add", "actions.approve", "today.get", "inbox.list")
-POLICY = """\
-[[rule]]
-name = "bench: no desktop notifications"
-kind = "notify.*"
-outcome = "deny"
-
-[[rule]]
-name = "bench: plans.edit needs approval"
-kind = "plans.edit"
-outcome = "require_approval"
-"""
 
 
 # ---------------------------------------------------------------- the load processes
@@ -209,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
     db = _memdb.ensure(args.records, args.seed)
     common = _memdb.vocabulary(args.seed)[0]
-    daemon = BenchDaemon(config="", db_from=db, prefix="oxc-", policy=POLICY)
+    daemon = BenchDaemon(config="", db_from=db, prefix="oxc-", policy=APPROVAL_POLICY)
     ics = os.path.join(daemon.root, "big.ics")
     with open(ics, "w") as fh:
         fh.write(calendar_poll.make_ics(args.events, dt.date.today()))
@@ -225,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(daemon.paths.config_file, "w") as fh:
         fh.write(_memdb.CONFIG + f'\n[git]\nroots = ["{top}"]\n\n[[calendar.ics]]\npath = "{ics}"\n')
     with daemon:
-        daemon.cli("pause", "--reason", "bench/contention.py: time the decision path only")
+        daemon.pause("bench/contention.py: time the decision path only")
         settled = daemon.settle()
         result = asyncio.run(measure(daemon, args, {"search": common, "calendar": ics, "git": os.pathsep.join(repos)}))
 

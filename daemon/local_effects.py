@@ -54,6 +54,8 @@ class DaemonLocalEffects:
             except BaseException:
                 await rollback(db)
                 raise
+        if created:
+            self.store.state.changed()
         if created and self.bus is not None:
             self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})
         return created
@@ -86,6 +88,8 @@ class DaemonLocalEffects:
             except BaseException:
                 await rollback(db)
                 raise
+        if row is not None:
+            self.store.state.changed()
         if row is not None and self.bus is not None:
             self.bus.publish("state.changed", {"source": "bills", "added": 0, "changed": 1, "removed": 0})
         return row is not None

@@ -27,7 +27,7 @@ class MemoryHandlers:
     @rpc("memory.search")
     async def search(self, session: Session, p: proto.MemorySearchParams) -> proto.MemorySearchResult:
         # A newer search on this connection stops this one: only the newest is wanted.
-        hits = await self.store.memory.search(p.query, kind=p.kind, tier=p.tier, tag=p.tag, limit=p.limit,
+        hits = await self.store.memory.search_hits(p.query, kind=p.kind, tier=p.tier, tag=p.tag, limit=p.limit,
                                               supersede=(session.id, "memory.search"))
         return proto.MemorySearchResult(hits=hits)
 

@@ -14,10 +14,19 @@ from oxymus.time.when import WhenError, parse_date
 from oxymus.today import view as today_mod
 
 
+DAYS_KEPT = 4  # day views cached: today, and a few other days a client may be looking at
+
+
 class StateHandlers:
     def __init__(self, store: Store, coordinator: Coordinator):
         self.store = store
         self.coordinator = coordinator
+        # (date, zone) -> (state generation, items, payments, events): what a day view reads, read
+        # once per state change, and its events with their conflicts (a busy day's are most of the
+        # work). A 20,000-event calendar made that read the costly part of `today.get`. The rest
+        # of the view is built on every call, so what depends on the clock (overdue, days left)
+        # and on source health is never cached.
+        self._days: dict[tuple[dt.date, str], tuple[int, list, dict, list]] = {}
 
     @rpc("today.get")
     async def today(self, session: Session, p: TodayParams) -> today_mod.Today:
@@ -27,18 +36,26 @@ class StateHandlers:
             day = parse_date(p.date, "date") if p.date else now.astimezone(zone).date()
         except WhenError as exc:
             raise wire.RpcError(wire.INVALID_PARAMS, str(exc)) from None
+        items, payments, events = await self._day_inputs(day, zone)
+        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments,
+                               calendar_window=self.coordinator.days_known("calendar"), events=events)
+
+    async def _day_inputs(self, day: dt.date, zone) -> tuple[list, dict, list]:
+        state = self.store.state
+        key = (day, str(zone.key))
+        generation = state.generation  # before the read: a change committed meanwhile leaves it stale
+        cached = self._days.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1], cached[2], cached[3]
         start, end = today_mod.day_bounds(day, zone)
         iso = lambda d: d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
-        state = self.store.state
-        items = await state.items(kinds=["calendar.event"], start=iso(start), end=iso(end))
-        items += await state.items(kinds=["calendar.deadline"], end=iso(end + dt.timedelta(days=today_mod.DEADLINE_DAYS)))
-        items += await state.items(kinds=[
-            "bills.due", "bills.error", "git.repo", "git.root", "github.review_request", "github.pr", "github.issue",
-        ])
-        items += [i for i in await state.items(errors_only=True) if i.kind.startswith("calendar.")]
-        payments = await state.payments(sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"}))
-        return today_mod.build(day, zone, now, items, self.coordinator.views(), payments,
-                               calendar_window=self.coordinator.days_known("calendar"))
+        items, payments = await state.day_inputs(iso(start), iso(end), iso(end + dt.timedelta(days=today_mod.DEADLINE_DAYS)))
+        self._days.pop(key, None)
+        events = today_mod.day_events(day, zone, items)
+        self._days[key] = (generation, items, payments, events)
+        while len(self._days) > DAYS_KEPT:
+            self._days.pop(next(iter(self._days)))
+        return items, payments, events
 
     @rpc("state.refresh")
     async def refresh(self, session: Session, p: RefreshParams) -> SourcesResult:

@@ -18,7 +18,12 @@ def test_memory_commands_end_to_end(daemon, tmp_path):
                    "--body", "-", input="Workshop partner.\nPrefers calls after 2pm.\n")
     assert (ana["kind"], ana["tier"], ana["tags"], ana["body"]) == ("person", "hot", ["friend"], "Workshop partner.\nPrefers calls after 2pm.")
     hits = cli_json("memory", "search", "calls", "after")
-    assert [h["record"]["id"] for h in hits] == [ana["id"]] and hits[0]["record"]["provenance"]["source"] == "user"
+    assert [h["id"] for h in hits] == [ana["id"]] and hits[0]["source"] == "user"
+    assert "body" not in hits[0] and "Prefers calls after 2pm." in hits[0]["snippet"], "a hit is light: the snippet, no body"
+    shown = run_cli("memory", "search", "calls", "after")
+    assert shown.returncode == 0, shown.stderr
+    shown = shown.stdout.decode() if isinstance(shown.stdout, bytes) else shown.stdout
+    assert ana["id"] in shown and "Prefers calls after 2pm." in shown and "from user" in shown
     edited = cli_json("memory", "edit", ana["id"], "--body", "Workshop partner in Porto.")
     assert edited["version"] == 2
     shown = cli_json("memory", "show", ana["id"])

@@ -124,11 +124,11 @@ async def test_a_search_and_a_write_from_one_client_over_the_socket(daemon):
     try:
         added = await client.call("memory.add", {"record": {"kind": "fact", "title": "Porto trip", "body": "flights booked"}})
         hits = await client.call("memory.search", {"query": "port"})
-        assert [h["record"]["id"] for h in hits["hits"]] == [added["id"]]
+        assert [h["id"] for h in hits["hits"]] == [added["id"]]
         # Two searches sent back to back: each answers, the first either in full or as superseded.
         first = asyncio.ensure_future(client.call("memory.search", {"query": "p"}))
         second = asyncio.ensure_future(client.call("memory.search", {"query": "porto"}))
-        assert [h["record"]["id"] for h in (await second)["hits"]] == [added["id"]]
+        assert [h["id"] for h in (await second)["hits"]] == [added["id"]]
         try:
             await first
         except wire.RpcError as exc:

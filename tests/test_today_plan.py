@@ -62,3 +62,23 @@ def test_the_plan_made_today_is_served_and_printed(calendar_daemon):
     text = run_cli("today").stdout.decode()
     assert "Top three (day plan made " in text and "  1. Pay Tax advisor: overdue since" in text
     assert text.index("Top three") < text.index("Events")
+
+
+def test_the_day_view_is_never_older_than_the_state(calendar_daemon, tmp_path):
+    """today.get keeps what it read per state change (daemon/state_rpc.py): asked again right after a
+    poll stored a change, or after a bill was paid, it shows the change, with no wait in between."""
+    tomorrow_day = berlin_today() + dt.timedelta(days=1)
+    tomorrow = tomorrow_day.isoformat()
+    wait_for(lambda: len(call(calendar_daemon, "today.get", {"date": tomorrow})["events"]) == 2, what="tomorrow's events")
+    assert call(calendar_daemon, "today.get", {"date": tomorrow})["events"][0]["summary"] == "Design review"  # now cached
+
+    (tmp_path / "work.ics").write_text(ics(tomorrow_day).replace("SUMMARY:Design review", "SUMMARY:Design review, moved"))
+    call(calendar_daemon, "state.refresh", {"source": "calendar"})
+    assert {e["summary"] for e in call(calendar_daemon, "today.get", {"date": tomorrow})["events"]} == {"Design review, moved", "Dentist"}
+
+    before = next(b for b in call(calendar_daemon, "today.get")["bills"] if b["name"] == "Internet")
+    assert before["status"] != "paid"
+    paid = run_cli("paid", "internet")  # returns once the executor recorded the payment
+    assert paid.returncode == 0, paid.stderr
+    after = next(b for b in call(calendar_daemon, "today.get")["bills"] if b["name"] == "Internet" and b["due"] == before["due"])
+    assert after["status"] == "paid"

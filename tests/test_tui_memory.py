@@ -40,7 +40,7 @@ def titles(app: OxymusApp) -> list[str]:
     table = memory(app).table
     if not table.display:
         return []
-    return [table.hits[record_id].record.title for record_id in table.order]
+    return [table.hits[record_id].title for record_id in table.order]
 
 
 def row_text(app: OxymusApp, record_id: str) -> str:
@@ -186,7 +186,7 @@ async def test_forgetting_asks_then_removes_the_record_from_the_results(daemon):
         screen = await open_memory(pilot)
         await until(pilot, lambda: titles(app)[:2] == ["Forget me", "Keep me"], what="the records")
         await pilot.press("down")
-        assert screen.table.selected.record.id == gone["id"]
+        assert screen.table.selected.id == gone["id"]
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
         await pilot.press("n")  # keep it after all
@@ -211,7 +211,7 @@ async def test_forgetting_asks_then_removes_the_record_from_the_results(daemon):
         with daemon.client() as conn:
             for record in (gone, also):
                 assert conn.call("memory.get", {"id": record["id"]})["record"]["archived"] is True
-            assert [h["record"]["id"] for h in conn.call("memory.search", {"query": ""})["hits"]] == [keep["id"]]
+            assert [h["id"] for h in conn.call("memory.search", {"query": ""})["hits"]] == [keep["id"]]
 
 
 async def test_budget_and_results_follow_a_hot_record_added_elsewhere(daemon):

@@ -239,14 +239,14 @@ def test_snapshot_today_wide(utc, daemon, snap_compare):
 # ---- Memory: results and a budget built by hand ---------------------------------
 
 
-def _hit(rid: str, kind: str, title: str, body: str, tier: str, tags: list[str], provenance: mem.Provenance) -> mem.MemoryHit:
+def _hit(rid: str, kind: str, title: str, body: str, tier: str, tags: list[str], provenance: mem.Provenance) -> mem.SearchHit:
     at = "2026-11-21T09:30:00.000Z"
     record = mem.MemoryRecord(id=rid, kind=kind, title=title, body=body, tags=tags, tier=tier, archived=False,
                               provenance=provenance, created_at=at, updated_at=at, touched_at=at, version=1)
-    return mem.MemoryHit(record=record, score=1.0, snippet=mem.snippet(record, ""))
+    return mem.SearchHit.of(record, 1.0, "")
 
 
-def handcrafted_hits() -> list[mem.MemoryHit]:
+def handcrafted_hits() -> list[mem.SearchHit]:
     return [
         _hit("01JD4KQX5T8M2N9P3R6S7V0W1A", "person", "Anna Schmidt", "Sister. Likes hiking; birthday 3 May.", "hot",
              ["family"], mem.Provenance(source="capture", ref="01JD4KPZ3B7C9D2E4F6G8H0J1K")),

@@ -130,7 +130,7 @@ async def test_every_step_by_its_keys_and_a_review_left_mid_way_resumes_there(da
         assert "proposals: 1 approved; 1 still waiting" in done
 
     hits = call(profile, "memory.search", {"query": "", "tag": "weekly-review"})["hits"]
-    kinds = {h["record"]["title"]: h["record"]["kind"] for h in hits if h["record"]["kind"] in ("decision", "reflection")}
+    kinds = {h["title"]: h["kind"] for h in hits if h["kind"] in ("decision", "reflection")}
     assert kinds == {"Keep the plan, outline first": "decision", "Ship the workshop": "reflection"}
     assert weekly(profile)["status"] == "done"
 

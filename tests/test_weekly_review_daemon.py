@@ -97,7 +97,8 @@ def test_a_weekly_review_resumes_records_answers_as_memory_and_lists_the_reflect
                                                                      ("question", f"{week}:q1")}
         assert next(i for i in action["inputs"] if i["kind"] == "question")["note"] == "Is this still the right plan?"
         found = c.call("memory.search", {"query": "outline Monday"})
-        hit = next(h["record"] for h in found["hits"] if h["record"]["title"] == "Yes, but the outline goes first on Monday")
+        found_id = next(h["id"] for h in found["hits"] if h["title"] == "Yes, but the outline goes first on Monday")
+        hit = c.call("memory.get", {"id": found_id})["record"]
         assert hit["kind"] == "decision" and "Asked in the weekly review of" in hit["body"]
         assert "weekly-review" in hit["tags"]
 

@@ -263,7 +263,7 @@ def _from_daemon(kind: str) -> list[str]:
         if kind == "sources":
             return _sources([s["source"] for s in conn.call("state.sources")["sources"]])
         if kind == "records":
-            return [h["record"]["id"] for h in conn.call("memory.search", {"query": "", "limit": 200})["hits"]]
+            return [h["id"] for h in conn.call("memory.search", {"query": "", "limit": 200})["hits"]]
         params: dict = {"limit": 200, "newest_first": True}
         if _STATUSES[kind]:
             params["status"] = list(_STATUSES[kind])

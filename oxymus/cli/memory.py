@@ -96,9 +96,9 @@ def cmd_memory_search(args) -> int:
     elif not hits:
         print("nothing found")
     for hit in [] if args.json else hits:
-        _print_record_line(hit["record"], hit["score"], hit["snippet"])
-        prov = hit["record"]["provenance"]
-        print(f"    from {prov['source']}{' ' + prov['ref'] if prov.get('ref') else ''}")
+        # A hit carries no body: the snippet is the piece of it to see; `memory show ID` has the rest.
+        _print_record_line(hit, hit["score"], hit["snippet"])
+        print(f"    from {hit['source']}{' ' + hit['ref'] if hit.get('ref') else ''}")
     return EXIT_OK
 
 

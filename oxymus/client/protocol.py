@@ -199,7 +199,7 @@ class MemorySearchParams(Params):
 
 
 class MemorySearchResult(BaseModel):
-    hits: list[mem.MemoryHit]
+    hits: list[mem.SearchHit] = Field(description="best first, without bodies: `memory.get` opens one")
 
 
 class MemoryAddParams(Params):

@@ -25,6 +25,7 @@ DEFAULT_KINDS = ("person", "project", "commitment", "preference", "decision", "f
 TIER_WEIGHT = {"hot": 1.5, "warm": 1.0, "cold": 0.7}
 MAX_TITLE = 200
 MAX_BODY = 64 * 1024
+SNIPPET_WIDTH = 120  # a search hit's piece of the body: one line in a list
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _TAG = re.compile(r"^[\w-]{1,40}$")
 
@@ -160,6 +161,30 @@ class MemoryHit(BaseModel):
     record: MemoryRecord
     score: float = Field(description="higher is better: bm25 relevance x tier weight x recency")
     snippet: str
+
+
+class SearchHit(BaseModel):
+    """A search result as it goes over the socket: enough to list and choose a record, not the record.
+
+    Fifty whole records are about 50 KB of JSON per keystroke, built and sent by the daemon's
+    event loop while other requests wait; a client opens the one it wants with `memory.get`."""
+
+    id: str
+    kind: str
+    title: str
+    tier: Tier
+    tags: list[str]
+    source: ProvenanceSource = Field(description="where the record came from (its provenance)")
+    ref: str | None = Field(default=None, description="the provenance reference, if any")
+    updated_at: str
+    score: float = Field(description="higher is better: bm25 relevance x tier weight x recency")
+    snippet: str = Field(description=f"at most {SNIPPET_WIDTH} characters of the body around the first word that matches")
+
+    @classmethod
+    def of(cls, record: MemoryRecord, score: float, text: str) -> "SearchHit":
+        return cls(id=record.id, kind=record.kind, title=record.title, tier=record.tier, tags=record.tags,
+                   source=record.provenance.source, ref=record.provenance.ref, updated_at=record.updated_at,
+                   score=score, snippet=snippet(record, text, SNIPPET_WIDTH))
 
 
 class BudgetEntry(BaseModel):

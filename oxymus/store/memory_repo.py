@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Hashable
+from typing import TYPE_CHECKING, Callable, Hashable, TypeVar
 
 from oxymus.kernel.ulid import new_ulid
 from oxymus.memory import records as m
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from oxymus.store.repos import Store
 
 SELECT_RECORD = f"SELECT {m.RECORD_COLUMNS} FROM memory_records r"
+T = TypeVar("T")
 VERSION_INSERT = (
     "INSERT INTO memory_versions (record_id, version, kind, title, body, tags, tier, archived, changed_at, actor, note) "
     "SELECT id, version, kind, title, body, tags, tier, archived, ?, ?, ? FROM memory_records WHERE id = ?"
@@ -152,19 +153,31 @@ class MemoryRepo:
     ) -> list[m.MemoryHit]:
         """Best first, on a reader thread (see oxymus/memory/search_plan.py). With `supersede`, a search
         still running under the same key (the same client typing on) is stopped: it raises ReadSuperseded."""
+        return await self._search(lambda r, score: m.MemoryHit(record=r, score=score, snippet=m.snippet(r, text)),
+                                  text, kind=kind, tier=tier, tag=tag, limit=limit, now=now, supersede=supersede)
+
+    async def search_hits(
+        self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
+        limit: int = 20, now: dt.datetime | None = None, supersede: Hashable | None = None,
+    ) -> list[m.SearchHit]:
+        """`search`, answered light (no bodies): what `memory.search` sends."""
+        return await self._search(lambda r, score: m.SearchHit.of(r, score, text),
+                                  text, kind=kind, tier=tier, tag=tag, limit=limit, now=now, supersede=supersede)
+
+    async def _search(self, make: Callable[[m.MemoryRecord, float], T], text: str, *, kind: str | None,
+                      tier: str | None, tag: str | None, limit: int, now: dt.datetime | None,
+                      supersede: Hashable | None) -> list[T]:
         now_s = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
 
-        def run(conn) -> list[m.MemoryHit] | None:
+        def run(conn) -> list[T]:
             # The hits are built on the reader too: fifty records and snippets are CPU the loop need not spend.
             plan, found = memory_search.run(conn, text, kind=kind, tier=tier, tag=tag, limit=limit, now=now_s)
-            if plan is None:
-                return None
-            return [m.MemoryHit(record=record, score=score, snippet=m.snippet(record, text)) for record, score, _title in found]
+            if plan is None:  # no words: the most recently touched
+                sql, params = recent_sql(kind=kind, tier=tier, tag=tag, limit=limit)
+                return [make(m.record_from_row(r), 0.0) for r in conn.execute(sql, params)]
+            return [make(record, score) for record, score, _title in found]
 
-        hits = await self.store.read(run, supersede=supersede)
-        if hits is None:
-            return [m.MemoryHit(record=r, score=0.0, snippet=m.snippet(r, "")) for r in await self.recent(kind=kind, tier=tier, tag=tag, limit=limit)]
-        return hits
+        return await self.store.read(run, supersede=supersede)
 
     async def plan(self, text: str, *, kind: str | None = None, tier: str | None = None, tag: str | None = None):
         """The plan a search for `text` would run (tests, the benchmark)."""
@@ -189,18 +202,8 @@ class MemoryRepo:
 
     async def recent(self, *, kind: str | None = None, tier: str | None = None, tag: str | None = None,
                      limit: int = 20, include_archived: bool = False) -> list[m.MemoryRecord]:
-        where, params = ([] if include_archived else ["r.archived = 0"]), []
-        if kind:
-            where.append("r.kind = ?")
-            params.append(kind)
-        if tier:
-            where.append("r.tier = ?")
-            params.append(tier)
-        if tag:
-            where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
-            params.append(tag.lower().lstrip("#"))
-        sql = f"{SELECT_RECORD}{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY r.touched_at DESC, r.seq DESC LIMIT ?"
-        return [m.record_from_row(r) for r in await self.store.fetchall(sql, (*params, limit))]
+        sql, params = recent_sql(kind=kind, tier=tier, tag=tag, limit=limit, include_archived=include_archived)
+        return [m.record_from_row(r) for r in await self.store.fetchall(sql, params)]
 
     async def budget(self, limit_words: int) -> m.BudgetReport:
         rows = await self.store.fetchall(
@@ -311,3 +314,20 @@ class MemoryRepo:
         ) if r[0] < this_month]
         summaries = [sid for month in months if (sid := await self.summarize_month(month))]
         return m.MaintenanceReport(moves=moves, summaries=summaries)
+
+
+def recent_sql(*, kind: str | None, tier: str | None, tag: str | None, limit: int,
+               include_archived: bool = False) -> tuple[str, tuple]:
+    """The most recently touched records, filtered: (sql, params)."""
+    where, params = ([] if include_archived else ["r.archived = 0"]), []
+    if kind:
+        where.append("r.kind = ?")
+        params.append(kind)
+    if tier:
+        where.append("r.tier = ?")
+        params.append(tier)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(r.tags) WHERE value = ?)")
+        params.append(tag.lower().lstrip("#"))
+    sql = f"{SELECT_RECORD}{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY r.touched_at DESC, r.seq DESC LIMIT ?"
+    return sql, (*params, limit)

@@ -311,6 +311,34 @@ class StateDiff:
         return {"added": self.added, "changed": self.changed, "removed": self.removed}
 
 
+def _items_sql(*, kinds: list[str] | None = None, sources: list[str] | None = None, start: str | None = None,
+               end: str | None = None, errors_only: bool = False, limit: int = 100_000) -> tuple[str, tuple]:
+    where, params = [], []
+    if errors_only:
+        where.append("error IS NOT NULL")
+    if kinds:
+        where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        params += kinds
+    if sources:
+        where.append(f"source IN ({', '.join('?' * len(sources))})")
+        params += sources
+    if end is not None:
+        where.append("starts_at < ?")
+        params.append(end)
+    if start is not None:
+        # Zero-length items (a deadline at an instant) count when they fall inside.
+        where.append("(ends_at > ? OR (ends_at = starts_at AND starts_at >= ?))")
+        params += [start, start]
+    sql = "SELECT source, key, kind, observed_at, starts_at, ends_at, data, error FROM state_items"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " ORDER BY starts_at, source, key LIMIT ?", (*params, limit)
+
+
+def _item(r: tuple) -> StateItem:
+    return StateItem(source=r[0], key=r[1], kind=r[2], observed_at=r[3], starts_at=r[4], ends_at=r[5], data=json.loads(r[6]), error=r[7])
+
+
 REPLACE_CHUNK = 500  # state rows written per transaction: a few ms of the writer each
 UPSERT_STATE = (
     "INSERT INTO state_items (source, key, kind, observed_at, starts_at, ends_at, data, error, first_seen, changed_at) "
@@ -327,6 +355,13 @@ class StateRepo:
 
     def __init__(self, store: Store):
         self.store = store
+        # Bumped after every commit that changes state items or bill payments (here, and by
+        # `changed()` from whoever writes them elsewhere): a day view read under an older
+        # generation may be stale. Read it before reading the state, compare it after.
+        self.generation = 0
+
+    def changed(self) -> None:
+        self.generation += 1
 
     async def replace(self, source: str, items: list[StateItem]) -> StateDiff:
         """Make `items` the source's whole state. Unchanged rows keep their first_seen and changed_at.
@@ -338,6 +373,7 @@ class StateRepo:
         statements, diff = await self.store.read(lambda conn: self._diff(conn, source, items))
         for start in range(0, len(statements), REPLACE_CHUNK):
             await self.store.transaction(statements[start:start + REPLACE_CHUNK])
+            self.changed()
         return diff
 
     @staticmethod
@@ -374,35 +410,36 @@ class StateRepo:
         start: str | None = None, end: str | None = None, errors_only: bool = False, limit: int = 100_000,
     ) -> list[StateItem]:
         """Items filtered by kind/source; with start/end, those whose [starts_at, ends_at) overlaps [start, end)."""
-        where, params = [], []
-        if errors_only:
-            where.append("error IS NOT NULL")
-        if kinds:
-            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
-            params += kinds
-        if sources:
-            where.append(f"source IN ({', '.join('?' * len(sources))})")
-            params += sources
-        if end is not None:
-            where.append("starts_at < ?")
-            params.append(end)
-        if start is not None:
-            # Zero-length items (a deadline at an instant) count when they fall inside.
-            where.append("(ends_at > ? OR (ends_at = starts_at AND starts_at >= ?))")
-            params += [start, start]
-        sql = "SELECT source, key, kind, observed_at, starts_at, ends_at, data, error FROM state_items"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY starts_at, source, key LIMIT ?"
-        rows = await self.store.fetchall(sql, (*params, limit))
-        return [
-            StateItem(source=r[0], key=r[1], kind=r[2], observed_at=r[3], starts_at=r[4], ends_at=r[5], data=json.loads(r[6]), error=r[7])
-            for r in rows
+        sql, params = _items_sql(kinds=kinds, sources=sources, start=start, end=end, errors_only=errors_only, limit=limit)
+        return [_item(r) for r in await self.store.fetchall(sql, params)]
+
+    async def day_inputs(self, start: str, end: str, deadlines_end: str) -> tuple[list[StateItem], dict[tuple[str, str], str]]:
+        """What the day view of [start, end) reads: its events, deadlines up to deadlines_end, bills,
+        repos, PRs and issues, calendar errors, and the bills' payments. One read on a reader
+        thread (one snapshot; nothing waits behind the writer), rows made into items there too."""
+        queries = [
+            _items_sql(kinds=["calendar.event"], start=start, end=end),
+            _items_sql(kinds=["calendar.deadline"], end=deadlines_end),
+            _items_sql(kinds=["bills.due", "bills.error", "git.repo", "git.root", "github.review_request", "github.pr",
+                              "github.issue"]),
         ]
 
+        def read(conn: sqlite3.Connection) -> tuple[list[StateItem], dict[tuple[str, str], str]]:
+            items = [_item(r) for sql, params in queries for r in conn.execute(sql, params)]
+            sql, params = _items_sql(errors_only=True)
+            items += [_item(r) for r in conn.execute(sql, params) if r[2].startswith("calendar.")]
+            bills = sorted({i.data.get("bill", "") for i in items if i.kind == "bills.due"})
+            rows = conn.execute(f"SELECT bill, due, paid_at FROM bill_payments WHERE bill IN ({', '.join('?' * len(bills))})",
+                                bills).fetchall() if bills else []
+            return items, {(b, d): p for b, d, p in rows}
+
+        return await self.store.read(read)
+
     async def count(self, source: str) -> int:
-        row = await self.store.fetchone("SELECT count(*) FROM state_items WHERE source = ?", (source,))
-        return row[0] if row else 0
+        # On a reader: counting a 20,000-event calendar's rows on the writer's thread would hold up
+        # the captures queued behind it.
+        return await self.store.read(
+            lambda conn: conn.execute("SELECT count(*) FROM state_items WHERE source = ?", (source,)).fetchone()[0])
 
     async def forget_sources_except(self, keep: set[str]) -> list[str]:
         """Drop the state of sources no longer configured (the config is the truth)."""
@@ -414,6 +451,7 @@ class StateRepo:
                 (f"DELETE FROM state_items WHERE source IN ({marks})", tuple(gone)),
                 (f"DELETE FROM source_health WHERE source IN ({marks})", tuple(gone)),
             ])
+            self.changed()
         return gone
 
     async def load_health(self, source: str) -> dict | None:

@@ -153,19 +153,21 @@ def build(
     sources: list[SourceView],
     payments: dict[tuple[str, str], str],
     calendar_window: tuple[dt.date, dt.date] | None = None,
+    events: list[TodayEvent] | None = None,
 ) -> Today:
-    events, deadlines, bills, repos, prs, problems, issue_list = [], [], [], [], [], [], []
+    """`events`, when given, are `day_events(day, zone, items)` made before (they do not depend on
+    the clock): a busy day's events and their conflicts are most of the work."""
+    if events is None:
+        events = day_events(day, zone, items)
+    deadlines, bills, repos, prs, problems, issue_list = [], [], [], [], [], []
     issues = 0
-    day_start, day_end = day_bounds(day, zone)
     for item in items:
         if item.error:
             problems.append(TodayProblem(source=item.source, key=item.key, message=item.error))
             if item.kind != "git.repo":
                 continue
-        if item.kind == "calendar.event" and item.starts_at and item.ends_at:
-            event = _event(item, day, day_start, day_end, zone)
-            if event is not None:
-                events.append(event)
+        if item.kind == "calendar.event":
+            pass  # day_events
         elif item.kind == "calendar.deadline" and item.starts_at:
             deadline = _deadline(item, day, now, zone)
             if deadline.days_left <= DEADLINE_DAYS:
@@ -185,8 +187,6 @@ def build(
         elif item.kind == "github.issue":
             issues += 1
             issue_list.append(TodayIssue(**{"title": "(no title)", "repo": "", "number": 0, "url": item.key, **item.data}))
-    events.sort(key=lambda e: (not e.all_day, e.starts_at, e.summary))
-    mark_conflicts(events, zone)
     issue_list.sort(key=lambda i: (i.repo, i.number))
     deadlines.sort(key=lambda d: d.due)
     order = {"overdue": 0, "due_today": 1, "upcoming": 2, "paid": 3, "autopay": 4}
@@ -205,6 +205,20 @@ def build(
         events=events, calendar_window=window, events_unknown=unknown, deadlines=deadlines, bills=bills, repos=repos,
         pull_requests=prs, issues_assigned=issues, issues=issue_list, problems=problems, sources=sources,
     )
+
+
+def day_events(day: dt.date, zone: ZoneInfo, items: list[StateItem]) -> list[TodayEvent]:
+    """The day's events in the order shown, each with its conflicts."""
+    day_start, day_end = day_bounds(day, zone)
+    events = []
+    for item in items:
+        if item.kind == "calendar.event" and not item.error and item.starts_at and item.ends_at:
+            event = _event(item, day, day_start, day_end, zone)
+            if event is not None:
+                events.append(event)
+    events.sort(key=lambda e: (not e.all_day, e.starts_at, e.summary))
+    mark_conflicts(events, zone)
+    return events
 
 
 def mark_conflicts(events: list[TodayEvent], zone: ZoneInfo) -> None:

@@ -243,7 +243,7 @@ class MemorySearched(ConnectionMessage):
     `ticket` numbers the request; `query`, `kind` and `tier` are what was asked.
     """
 
-    def __init__(self, ticket: int, query: str, kind: str | None, tier: str | None, hits: list[mem.MemoryHit]) -> None:
+    def __init__(self, ticket: int, query: str, kind: str | None, tier: str | None, hits: list[mem.SearchHit]) -> None:
         super().__init__()
         self.ticket = ticket
         self.query = query

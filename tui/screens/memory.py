@@ -181,7 +181,7 @@ class MemoryScreen(SectionScreen):
         if self.wanted_ticket > self.shown_ticket or self._pending:
             self._open_on_answer = True
         elif self.table.selected is not None:
-            self._open(self.table.selected.record)
+            self._open(self.table.selected)
 
     @on(CycleField.Changed)
     def _filter_changed(self, event: CycleField.Changed) -> None:
@@ -210,14 +210,15 @@ class MemoryScreen(SectionScreen):
     def action_edit(self) -> None:
         hit = self._selected()
         if hit is not None:
-            ask_to_edit(self, hit.record)
+            # A hit has no body to edit: the record screen loads it and opens the form.
+            self._open(hit, edit=True)
 
     def action_forget(self) -> None:
         hit = self._selected()
         if hit is not None:
-            ask_to_forget(self, hit.record)
+            ask_to_forget(self, hit)
 
-    def _selected(self) -> mem.MemoryHit | None:
+    def _selected(self) -> mem.SearchHit | None:
         hit = self.table.selected if self.table.display else None
         if hit is None:
             self.notify("No record selected.", timeout=3)
@@ -227,11 +228,11 @@ class MemoryScreen(SectionScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         hit = self.table.hits.get(event.row_key.value)
         if hit is not None:
-            self._open(hit.record)
+            self._open(hit)
 
-    def _open(self, record: mem.MemoryRecord) -> None:
+    def _open(self, hit: mem.SearchHit, edit: bool = False) -> None:
         self.table.focus()  # so that coming back (escape) lands on the results, where single keys work
-        self.app.push_screen(RecordScreen(record.id, record))
+        self.app.push_screen(RecordScreen(hit.id, edit_when_loaded=edit))
 
     # ---- messages -----------------------------------------------------------
 
@@ -252,7 +253,7 @@ class MemoryScreen(SectionScreen):
             self._open_on_answer = False
             if message.hits and self.is_active:
                 self.table.move_cursor(row=0, animate=False)
-                self._open(message.hits[0].record)
+                self._open(message.hits[0])
 
     @on(MemoryFailed)
     def _failed(self, message: MemoryFailed) -> None:
@@ -277,7 +278,7 @@ class MemoryScreen(SectionScreen):
         self.table.drop(message.record_id)
         self._render_state()
         if hit is not None and self.is_active:
-            self.notify(f"Forgotten: {hit.record.title}", timeout=4)
+            self.notify(f"Forgotten: {hit.title}", timeout=4)
 
     @on(BudgetLoaded)
     def _budget(self, message: BudgetLoaded) -> None:

@@ -46,14 +46,16 @@ class RecordScreen(SectionScreen):
         Binding("f", "forget", "Forget"),
     ]
 
-    def __init__(self, record_id: str, record: mem.MemoryRecord | None = None) -> None:
-        """`record` (e.g. from the search results) is shown until the daemon's answer, with its history, arrives."""
+    def __init__(self, record_id: str, record: mem.MemoryRecord | None = None, *, edit_when_loaded: bool = False) -> None:
+        """`record`, when the caller has it, is shown until the daemon's answer, with its history, arrives;
+        `edit_when_loaded` opens the edit form on that answer (`e` on a search hit, which has no body)."""
         super().__init__()
         self.record_id = record_id
         self.record = record
         self.history: list[mem.MemoryVersion] = []
         self.loaded = False
         self.gone = False
+        self.edit_when_loaded = edit_when_loaded
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="record-view"):
@@ -101,6 +103,9 @@ class RecordScreen(SectionScreen):
         self.record, self.history, self.loaded = message.record, message.history, True
         self.history_table.show(self.history, newest=grew)
         self._render_record()
+        if self.edit_when_loaded:
+            self.edit_when_loaded = False
+            ask_to_edit(self, message.record)
 
     @on(MemoryEdited)
     def _edited_elsewhere_or_here(self, message: MemoryEdited) -> None:

@@ -31,7 +31,7 @@ def ask_to_edit(screen: SectionScreen, record: mem.MemoryRecord) -> None:
     screen.app.push_screen(RecordFormScreen.edit(record), done)
 
 
-def ask_to_forget(screen: SectionScreen, record: mem.MemoryRecord) -> None:
+def ask_to_forget(screen: SectionScreen, record: mem.MemoryRecord | mem.SearchHit) -> None:
     """Ask first; forgetting archives the record out of search, its history stays."""
     record_id = record.id
     question = ConfirmScreen(f"Forget “{record.title}”?",

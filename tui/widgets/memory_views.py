@@ -73,7 +73,7 @@ class MemoryTable(NavTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self.hits: dict[str, mem.MemoryHit] = {}
+        self.hits: dict[str, mem.SearchHit] = {}
         self.order: list[str] = []
         self._text_width = 0
 
@@ -84,9 +84,9 @@ class MemoryTable(NavTable):
         if self._wanted_text_width() != self._text_width:
             self._render_rows()
 
-    def show(self, hits: list[mem.MemoryHit]) -> None:
-        self.hits = {h.record.id: h for h in hits}
-        self.order = [h.record.id for h in hits]
+    def show(self, hits: list[mem.SearchHit]) -> None:
+        self.hits = {h.id: h for h in hits}
+        self.order = [h.id for h in hits]
         self._render_rows()
 
     def drop(self, record_id: str) -> None:
@@ -95,7 +95,7 @@ class MemoryTable(NavTable):
             self._render_rows()
 
     @property
-    def selected(self) -> mem.MemoryHit | None:
+    def selected(self) -> mem.SearchHit | None:
         key = _keep_cursor(self)
         return self.hits.get(key) if key else None
 
@@ -119,18 +119,17 @@ class MemoryTable(NavTable):
         self.add_column("From", width=self.FROM_WIDTH, key="from")
         for record_id in self.order:
             hit = self.hits[record_id]
-            record = hit.record
-            line = Text(one_line(record.title, width), style="bold")
-            tags = tags_text(record.tags)
+            line = Text(one_line(hit.title, width), style="bold")
+            tags = tags_text(hit.tags)
             if tags and line.cell_len + 2 < width:
                 line.append("  " + one_line(tags, width - line.cell_len - 2), style="dim")
             snippet = one_line(hit.snippet, width)
             line.append("\n" + snippet, style="italic dim")
-            source = Text(f"from {record.provenance.source}")
-            ref = short_ref(record.provenance.ref)
+            source = Text(f"from {hit.source}")
+            ref = short_ref(hit.ref)
             if ref:
                 source.append("\n" + ref, style="dim")
-            self.add_row(tier_text(record.tier), Text(one_line(record.kind, self.KIND_WIDTH)), line, source,
+            self.add_row(tier_text(hit.tier), Text(one_line(hit.kind, self.KIND_WIDTH)), line, source,
                          height=2, key=record_id)
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep), animate=False)
