@@ -32,7 +32,7 @@ from oxymus.tui.link.messages import (
 )
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.record import RecordScreen
-from oxymus.tui.screens.record_actions import ask_to_edit, ask_to_forget
+from oxymus.tui.screens.record_actions import ask_to_forget
 from oxymus.tui.screens.record_form import TIERS
 from oxymus.tui.widgets import CycleField, MemoryTable, SectionBar
 from oxymus.tui.widgets.field_input import FieldInput
