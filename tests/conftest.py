@@ -144,8 +144,11 @@ class DaemonProcess:
         self.paths = paths
         self.proc: subprocess.Popen | None = None
         self.stderr_path = Path(paths.home or "/tmp") / "daemon.stderr"
+        self.loaded = True
 
-    def start(self, timeout: float = 15.0) -> "DaemonProcess":
+    def start(self, timeout: float = 15.0, loaded: bool = True) -> "DaemonProcess":
+        """Once the daemon answers and (`loaded`) has loaded its sources and agents."""
+        self.loaded = loaded
         self.stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "oxymus", "daemon"],
@@ -164,7 +167,9 @@ class DaemonProcess:
             raise AssertionError(f"daemon exited with {self.proc.returncode}: {self.stderr_path.read_text()}")
         try:
             with connect(self.paths.socket, timeout=1.0) as conn:
-                return conn.call("status")["pid"] == self.proc.pid
+                st = conn.call("status")
+                # The socket answers before sources and agents are loaded; tests start from a loaded daemon.
+                return st["pid"] == self.proc.pid and not (self.loaded and st.get("starting"))
         except (DaemonUnavailable, OSError):
             return False
 

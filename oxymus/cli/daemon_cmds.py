@@ -98,10 +98,14 @@ def cmd_up(args) -> int:
     from oxymus.client import launcher
 
     paths = resolve_paths()
-    load_config(paths)  # a bad config is reported here, clearly, not as a dead daemon
+    # The config is not read here (pydantic would double the time `up` takes): the daemon reads
+    # it, and a bad one is its exit status 2 with one clear line, passed on as it is.
     try:
         st = launcher.start(paths)
     except launcher.StartFailed as exc:
+        if exc.status == EXIT_USAGE and exc.detail and "\n" not in exc.detail:
+            print(exc.detail, file=sys.stderr)
+            return EXIT_USAGE
         print(f"oxymus up: {exc}", file=sys.stderr)
         return EXIT_FAIL
     print(f"daemon running, pid {st['pid']}, socket {st['socket']}")
