@@ -167,11 +167,16 @@ class DaemonProcess:
             raise AssertionError(f"daemon exited with {self.proc.returncode}: {self.stderr_path.read_text()}")
         try:
             with connect(self.paths.socket, timeout=1.0) as conn:
-                st = conn.call("status")
-                # The socket answers before sources and agents are loaded; tests start from a loaded daemon.
-                return st["pid"] == self.proc.pid and not (self.loaded and st.get("starting"))
+                if conn.call("status")["pid"] != self.proc.pid:
+                    return False
         except (DaemonUnavailable, OSError):
             return False
+        if self.loaded:
+            # The socket answers before sources and agents are loaded; tests start from a loaded daemon.
+            # The daemon holds this call until then: one wait, no polling that would slow the loading.
+            with connect(self.paths.socket, timeout=60.0) as conn:
+                conn.call("state.sources")
+        return True
 
     def client(self, name: str = "pytest") -> Connection:
         return connect(self.paths.socket, name)

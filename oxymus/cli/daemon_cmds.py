@@ -71,9 +71,14 @@ def cmd_status(args) -> int:
     pause = st.get("pause")
     if pause:
         print(f"paused:   since {pause['since']}" + (f", until {pause['until']}" if pause.get("until") else ", until `oxymus resume`"))
-    waiting, snoozed = st.get("approvals_waiting", 0), st.get("approvals_snoozed", 0)
-    print(f"approvals: {waiting - snoozed} waiting" + (f", {snoozed} snoozed" if snoozed else "")
-          + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("starting"):  # answering already; sources, approvals and agents come a moment later
+        print("loading:  sources, actions and agents (just started)")
+    else:
+        waiting, snoozed = st.get("approvals_waiting", 0), st.get("approvals_snoozed", 0)
+        print(f"approvals: {waiting - snoozed} waiting" + (f", {snoozed} snoozed" if snoozed else "")
+              + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("integrity"):
+        print(f"integrity: {st['integrity']}")
     if st.get("llm"):
         print(f"llm:      {st['llm']}")
     if st.get("notifications"):
