@@ -151,6 +151,7 @@ async def _load(paths: Paths, config: Config, store: Store, bus: EventBus, stop:
         registry = parts.registry()
         await parts.start()
         server.loaded(registry)
+        await _tell_early_clients(store, bus)
         log.info("oxymus %s loaded its sources, actions and agents", __version__)
     except asyncio.CancelledError:
         raise
@@ -162,6 +163,19 @@ async def _load(paths: Paths, config: Config, store: Store, bus: EventBus, stop:
         loaded["failed"] = why
         server.failed(why)
         stop.set()
+
+
+async def _tell_early_clients(store: Store, bus: EventBus) -> None:
+    """A client that read `status` while we were starting (a TUI that started us) took no
+    approvals and no pause from it: what differs from that is published as the usual events."""
+    from oxymus.actions.model import OPEN  # loaded with the parts
+
+    waiting, snoozed = await store.actions.count(OPEN), await store.actions.count(("snoozed",))
+    if waiting:
+        bus.publish("approvals.changed", {"waiting": waiting, "snoozed": snoozed})
+    pause = await store.actions.pause_state()
+    if pause is not None:
+        bus.publish("pause.changed", {"pause": pause.model_dump()})
 
 
 def _tell_starter() -> None:
