@@ -1,4 +1,12 @@
-"""The daemon's lifecycle: lock, store, server, signals, graceful stop."""
+"""The daemon's lifecycle: lock, store, server, signals, graceful stop.
+
+A start does the least before the socket answers: the store opened (and migrated), the
+server bound with the handlers of `hello`, `status` and a few more (`system_rpc.EARLY`).
+Then, in the background, the rest (`daemon/parts.py`: scheduler, sources, actions, agents)
+is imported in a thread, built and started; a request for a method it serves waits for it.
+The database's integrity check runs after start too, except on a small file (see
+INLINE_CHECK_BYTES): a large one would hold `oxymus up` for seconds.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +16,28 @@ import logging
 import os
 import signal
 import sys
-from pathlib import Path
 
 from oxymus import __version__
-from oxymus.action_kinds import action_specs
 from oxymus.daemon import logs, systemd
-from oxymus.daemon.agents import AgentRuntime
-from oxymus.daemon.backups import DailyBackups
-from oxymus.daemon.coordinator import Coordinator
-from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.events import EventBus
-from oxymus.daemon.executor import Executor
-from oxymus.daemon.local_effects import DaemonLocalEffects
 from oxymus.daemon.lock import AlreadyRunning, ProfileLock
-from oxymus.daemon.plans import PlansKeeper
+from oxymus.daemon.registry import Registry
 from oxymus.daemon.rpc import RpcServer
-from oxymus.daemon.scheduling import make_scheduler
-from oxymus.daemon.service import Service
-from oxymus.daemon.watcher import CaptureWatcher
+from oxymus.daemon.system_rpc import EARLY, SystemHandlers
 from oxymus.profile import stop_reason
 from oxymus.profile.config import CoreConfig as Config
 from oxymus.profile.paths import Paths
-from oxymus.sources import secrets
 from oxymus.store import health, storage_errors
 from oxymus.store.migrations import SchemaError
 from oxymus.store.repos import Store
 from oxymus.time import clock
 
 log = logging.getLogger("oxymus.daemon")
+
+# A file this small is checked before it is opened, as it always was (a few milliseconds), so a
+# damaged one is refused before anything writes to it; a larger one after start, in the background.
+INLINE_CHECK_BYTES = 8 * 1024 * 1024
+CHECK_ENV = "OXYMUS_INLINE_CHECK_BYTES"  # tests make a small file take the background path
 
 
 def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
@@ -58,9 +60,10 @@ def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
             paths.log_file, config.daemon.log_level, to_stderr=foreground,
             max_bytes=config.daemon.log_max_bytes, backups=config.daemon.log_backups,
         )
-        # Before anything opens it for writing: a damaged file is named and left as it is.
-        health.check(paths.db_file)
-        return asyncio.run(_serve(paths, config, now))
+        inline = _size(paths.db_file) <= int(os.environ.get(CHECK_ENV, INLINE_CHECK_BYTES))
+        if inline:  # before anything opens it for writing: a damaged file is named and left as it is
+            health.check(paths.db_file)
+        return asyncio.run(_serve(paths, config, now, check_later=not inline))
     except Exception as exc:
         problem = exc if isinstance(exc, SchemaError) else storage_errors.classify(exc, paths.db_file)
         if problem is None:
@@ -74,7 +77,14 @@ def run(paths: Paths, config: Config, *, foreground: bool = True) -> int:
         lock.release()
 
 
-async def _serve(paths: Paths, config: Config, now=None) -> int:
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+async def _serve(paths: Paths, config: Config, now=None, *, check_later: bool = False) -> int:
     # We hold the lock, so any socket file here is a leftover from a daemon that died.
     if os.path.exists(paths.socket):
         log.warning("removing stale socket %s left by a previous daemon", paths.socket)
@@ -86,47 +96,19 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
 
     store = await Store.open(paths.db_file)
     bus = EventBus()
-    watcher = CaptureWatcher(store, bus)
-    scheduler = make_scheduler(config.time.tzinfo())  # the one APScheduler: source polls and agent triggers
-    coordinator = Coordinator(store, bus, config, Path(paths.config_dir), secret=keyring_secret, scheduler=scheduler,
-                              now=now)
-    keeper = PlansKeeper(plans_path(paths, config), store, bus, max_bytes=config.plans.max_bytes)
-    desk = ActionDesk(
-        store, bus, action_specs(config), policy_path=paths.policy_file, zone=config.time.tzinfo(),
-        config_dir=paths.config_dir, secret=keyring_secret, now=now,
-    )
-    desk.local = DaemonLocalEffects(store, keeper, desk.now, bus)
-    desk.policy()  # read now, so a broken policy.toml is reported at start
-    executor = Executor(desk)
-    agents = AgentRuntime(
-        store, bus, desk, zone=config.time.tzinfo(), artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
-        settings=agent_settings(config), keeper=keeper, coordinator=coordinator, llm=make_llm(config),
-        hot_budget_words=config.memory.hot_budget_words, scheduler=scheduler, now=now,
-    )
-    backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
-    service = Service(store, watcher, coordinator, paths.socket, stop, bus=bus, memory_config=config.memory, plans=keeper, desk=desk, agents=agents,
-                      audit_keep_days=config.audit.keep_days, backups=backups)
-    server = RpcServer(paths.socket, bus, service.registry(), db_path=paths.db_file)
-    service.server = server
+    system = SystemHandlers(store, None, paths.socket, stop)
+    server = RpcServer(paths.socket, bus, Registry.bind(system, only=EARLY), db_path=paths.db_file, loading=True)
+    system.server = server
+    loaded: dict = {}  # "parts": the Parts once built; "failed": why they could not be
+    background: list[asyncio.Task] = []
     try:
-        await watcher.start()
-        scheduler.start()
         await server.start()
-        await coordinator.start()
-        await keeper.start()
-        await executor.start()
-        desk.notices.start()  # watches for a notification server to show what it missed
-        # OXYMUS_AGENTS=off: nothing runs by itself (tests, debugging); `oxymus agents run NAME` still works.
-        scheduled = os.environ.get("OXYMUS_AGENTS", "on").lower() not in ("off", "0", "no", "false")
-        if not scheduled:
-            log.info("agents are not scheduled (OXYMUS_AGENTS=off); `oxymus agents run NAME` runs one")
-        await agents.start(schedule=scheduled)
-        maintenance = asyncio.create_task(service.maintain_forever(), name="memory-maintenance")
         stop_reason.clear(paths.stop_reason_file)
         log.info(
-            "oxymus %s ready (pid %d) on %s, database %s (schema v%d)",
+            "oxymus %s ready (pid %d) on %s, database %s (schema v%d); loading sources, actions and agents",
             __version__, os.getpid(), paths.socket, paths.db_file, await store.schema_version(),
         )
+        _tell_starter()
         # Under systemd (Type=notify): started only now that the socket answers; then the loop proves it lives.
         systemd.notify(f"READY=1\nSTATUS=serving on {paths.socket}")
         # What start-up made (modules, classes, schemas, config) lives as long as the daemon; every
@@ -136,7 +118,11 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
         gc.collect()
         gc.freeze()
         if (interval := systemd.watchdog_interval()) is not None:
-            watchdog = asyncio.create_task(systemd.watchdog_forever(interval), name="systemd-watchdog")
+            background.append(asyncio.create_task(systemd.watchdog_forever(interval), name="systemd-watchdog"))
+        background.append(asyncio.create_task(_load(paths, config, store, bus, stop, system, server, now, loaded),
+                                              name="load"))
+        if check_later:
+            background.append(asyncio.create_task(_check_integrity(paths.db_file, system), name="integrity-check"))
         await stop.wait()
     finally:
         # Also on a failed start: an open store keeps a non-daemon thread alive and the
@@ -144,53 +130,85 @@ async def _serve(paths: Paths, config: Config, now=None) -> int:
         log.info("stopping: finishing in-flight requests")
         systemd.notify("STOPPING=1\nSTATUS=stopping")
         bus.publish("daemon.stopping", {})
-        if "watchdog" in locals():
-            watchdog.cancel()  # a slow, orderly stop is bounded by TimeoutStopSec, not by the watchdog
-        if "maintenance" in locals():
-            maintenance.cancel()  # housekeeping: nothing to wait for, the store's transactions are atomic
-        await agents.stop()
-        await desk.notices.stop()
-        await executor.stop()
-        await keeper.stop()
-        await coordinator.stop()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        for task in background:
+            task.cancel()  # the watchdog: a slow, orderly stop is bounded by TimeoutStopSec
+        await asyncio.gather(*background, return_exceptions=True)
+        if server.loading:
+            server.failed("the daemon is stopping")  # requests waiting for the parts get an answer
+        if "parts" in loaded:
+            await loaded["parts"].stop()
         await server.close()
-        await watcher.stop()
         await store.close()
         log.info("stopped")
+    if "failed" in loaded:
+        print(f"oxymus daemon: {loaded['failed']}", file=sys.stderr)
+        return 1
     return 0
 
 
-def keyring_secret(name: str) -> str | None:
-    """The keyring's half of a secret lookup; PollContext.secret tries the environment and commands first.
+async def _load(paths: Paths, config: Config, store: Store, bus: EventBus, stop: asyncio.Event,
+                system: SystemHandlers, server: RpcServer, now, loaded: dict) -> None:
+    """Import, build and start the rest; a failure stops the daemon, as a failed start did."""
+    try:
+        # The imports (agents, connectors' contract, APScheduler...) are most of a start's CPU:
+        # in a thread, so hello and status are answered meanwhile.
+        parts_mod = await asyncio.to_thread(_import_parts)
+        parts = parts_mod.Parts(paths, config, store, bus, stop, system, now=now)
+        loaded["parts"] = parts
+        registry = parts.registry()
+        await parts.start()
+        server.loaded(registry)
+        await _tell_early_clients(store, bus)
+        log.info("oxymus %s loaded its sources, actions and agents", __version__)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        problem = storage_errors.classify(exc, paths.db_file)
+        why = str(problem) if problem is not None else f"{type(exc).__name__}: {exc}"
+        log.error("the daemon could not load: %s", why, exc_info=problem is None)
+        stop_reason.record(paths.stop_reason_file, f"the daemon failed: {why} (see {paths.log_file})")
+        loaded["failed"] = why
+        server.failed(why)
+        stop.set()
 
-    A missing keyring raises SecretStoreUnavailable, which the context turns into
-    NeedsHuman only when nothing else gave the secret."""
-    return secrets.get(name)
+
+async def _tell_early_clients(store: Store, bus: EventBus) -> None:
+    """A client that read `status` while we were starting (a TUI that started us) took no
+    approvals and no pause from it: what differs from that is published as the usual events."""
+    from oxymus.actions.model import OPEN  # loaded with the parts
+
+    waiting, snoozed = await store.actions.count(OPEN), await store.actions.count(("snoozed",))
+    if waiting:
+        bus.publish("approvals.changed", {"waiting": waiting, "snoozed": snoozed})
+    pause = await store.actions.pause_state()
+    if pause is not None:
+        bus.publish("pause.changed", {"pause": pause.model_dump()})
 
 
-def plans_path(paths: Paths, config: Config) -> str:
-    """[plans] file, with ~ and paths relative to the config dir resolved; default: the data dir."""
-    if not config.plans.file:
-        return os.path.join(paths.data_dir, "PLANS.md")
-    path = os.path.expanduser(config.plans.file)
-    return path if os.path.isabs(path) else os.path.join(paths.config_dir, path)
+def _tell_starter() -> None:
+    """The process that started us (`oxymus up`, the TUI) waits on a pipe for this byte."""
+    fd = os.environ.pop("OXYMUS_READY_FD", None)  # popped: the daemon's own children never see it
+    if fd is None:
+        return
+    try:
+        os.write(int(fd), b"1")
+        os.close(int(fd))
+    except (OSError, ValueError) as exc:
+        log.warning("could not tell the starting process that the daemon answers: %s", exc)
 
 
-def agent_settings(config: Config) -> dict:
-    """[agents.NAME] sections, validated by each agent's own settings model."""
-    section = getattr(config, "agents", None)
-    if section is None:
-        return {}
-    return {name: value for name, value in section if value is not None}
+def _import_parts():
+    from oxymus.daemon import parts
+
+    return parts
 
 
-def make_llm(config: Config):
-    """The LLM adapter, or None when the config turns it off (agents then use their deterministic paths)."""
-    llm_config = getattr(config, "llm", None)
-    if llm_config is None or not llm_config.enabled:
-        return None
-    from oxymus.agents.llm import Llm
-
-    return Llm(llm_config)
+async def _check_integrity(db_file: str, system: SystemHandlers) -> None:
+    """`PRAGMA quick_check` on its own read-only connection, off the loop; damage is said loudly
+    (log, `status`), and `oxymus doctor` runs the same check."""
+    problem = await asyncio.to_thread(health.inspect, db_file)
+    if problem is None:
+        log.info("integrity check of %s: ok", db_file)
+        return
+    system.integrity = str(problem)
+    log.error("integrity check of %s failed: %s", db_file, problem)

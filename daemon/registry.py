@@ -43,13 +43,15 @@ class Registry:
         self._handlers = handlers
 
     @classmethod
-    def bind(cls, *objects: object) -> "Registry":
+    def bind(cls, *objects: object, only: frozenset[str] | None = None) -> "Registry":
+        """Every declared method bound (or, with `only`, just those: what the daemon answers
+        while it is still loading the rest)."""
         handlers: dict[str, Handler] = {}
         owners: dict[str, str] = {}
         for obj in objects:
             for attr, fn in inspect.getmembers(type(obj), inspect.isfunction):
                 name = getattr(fn, _MARK, None)
-                if name is None:
+                if name is None or (only is not None and name not in only):
                     continue
                 where = f"{type(obj).__name__}.{attr}"
                 if name in handlers:
@@ -57,7 +59,7 @@ class Registry:
                 _check_types(METHODS[name], fn, where)
                 handlers[name] = getattr(obj, attr)
                 owners[name] = where
-        missing = set(METHODS) - set(handlers)
+        missing = (set(METHODS) if only is None else set(only)) - set(handlers)
         if missing:
             raise RuntimeError(f"no handler for RPC methods: {sorted(missing)}")
         return cls(handlers)

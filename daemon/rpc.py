@@ -20,11 +20,11 @@ from pydantic import ValidationError
 
 from oxymus.actions.errors import ActionError
 from oxymus.client import wire
-from oxymus.client.protocol import Request
+from oxymus.client.protocol import METHODS, Request
 from oxymus.daemon.events import EventBus, Subscriber
 from oxymus.daemon.peercred import peer_uid
 from oxymus.daemon.registry import Handler, Registry
-from oxymus.memory.records import MemoryError as MemoryError_
+from oxymus.memory.errors import MemoryError as MemoryError_
 from oxymus.store.capture_sql import CaptureError
 from oxymus.store.ids import IdError
 from oxymus.store.readers import ReadSuperseded
@@ -119,11 +119,19 @@ async def read_line(reader: asyncio.StreamReader) -> bytes | object | None:
 
 
 class RpcServer:
+    """With `loading=True` the registry given is partial (what the daemon answers while it
+    loads the rest: hello, status...): a call to any other declared method waits until
+    `loaded()` installs the whole registry, or fails with the reason `failed()` gives."""
+
     def __init__(self, path: str, bus: EventBus, registry: Registry, allowed_uid: int | None = None,
-                 db_path: str = "the database"):
+                 db_path: str = "the database", loading: bool = False):
         self.path = path
         self.bus = bus
         self.registry = registry  # bound and checked: every declared method has exactly one handler
+        self._ready = asyncio.Event()
+        self._load_error: str | None = None
+        if not loading:
+            self._ready.set()
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
         self.db_path = db_path  # named in storage errors that reach us as raw sqlite3 errors
         self.sessions: set[Session] = set()
@@ -138,6 +146,27 @@ class RpcServer:
         finally:
             os.umask(old)
         os.chmod(self.path, 0o600)
+
+    @property
+    def loading(self) -> bool:
+        return not self._ready.is_set()
+
+    def loaded(self, registry: Registry) -> None:
+        self.registry = registry
+        self._ready.set()
+
+    def failed(self, why: str) -> None:
+        self._load_error = why
+        self._ready.set()
+
+    async def _lookup(self, name: str):
+        found = self.registry.lookup(name)
+        if found is None and name in METHODS and not self._ready.is_set():
+            await self._ready.wait()  # declared, not loaded yet: answered once it is, never wrongly before
+            found = self.registry.lookup(name)
+        if found is None and self._load_error is not None and name in METHODS:
+            raise wire.RpcError(wire.INTERNAL_ERROR, f"the daemon could not load {name}: {self._load_error}")
+        return found
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = Session(reader, writer, self.bus)
@@ -213,14 +242,16 @@ class RpcServer:
                 req = Request.model_validate(obj)
             except ValidationError as exc:
                 raise wire.RpcError(wire.INVALID_REQUEST, "not a JSON-RPC 2.0 request: " + _first_error(exc)) from None
-            found = self.registry.lookup(req.method)
-            if found is None:
+            if req.method not in METHODS:
                 raise wire.RpcError(wire.METHOD_NOT_FOUND, f"unknown method {req.method!r}")
-            method, handler = found
             if self.stopping:
                 raise wire.RpcError(wire.SHUTTING_DOWN, "the daemon is shutting down")
             if not session.greeted and req.method != "hello":
                 raise wire.RpcError(wire.HANDSHAKE_REQUIRED, "call hello first")
+            found = await self._lookup(req.method)
+            if found is None:
+                raise wire.RpcError(wire.METHOD_NOT_FOUND, f"unknown method {req.method!r}")
+            method, handler = found
             try:
                 params = method.params.model_validate(req.params or {})
             except ValidationError as exc:

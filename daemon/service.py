@@ -33,13 +33,17 @@ from oxymus.store.repos import Store
 class Service:
     def __init__(self, store: Store, watcher: CaptureWatcher, coordinator: Coordinator, socket_path: str, stop: asyncio.Event,
                  bus=None, memory_config=None, plans=None, desk=None, audit_keep_days: int = 400, agents=None,
-                 backups=None):
+                 backups=None, system: SystemHandlers | None = None):
         self.store = store
         self.desk = desk
         self.agents = agents
         self.maintenance = Maintenance(store, bus=bus, memory_config=memory_config, audit_keep_days=audit_keep_days,
                                        backups=backups)
-        self.system = SystemHandlers(store, coordinator, socket_path, stop, desk=desk, agents=agents)
+        if system is None:
+            system = SystemHandlers(store, coordinator, socket_path, stop, desk=desk, agents=agents)
+        else:  # the one that answered hello and status while the rest loaded
+            system.coordinator, system.desk, system.agents = coordinator, desk, agents
+        self.system = system
         self.state = StateHandlers(store, coordinator)
         self.plans = PlansHandlers(store, plans, desk)
         self.captures = CaptureHandlers(store, watcher, self.plans, bus=bus, desk=desk)

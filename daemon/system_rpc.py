@@ -6,14 +6,13 @@ import asyncio
 import logging
 import os
 import time
+from typing import TYPE_CHECKING
 
 from oxymus import PROTOCOL_VERSION, __version__
-from oxymus.actions.model import OPEN
 from oxymus.client import wire
 from oxymus.client.protocol import (
     HelloParams, HelloResult, NoParams, ShutdownResult, StatusLineResult, StatusResult, SubscribeParams, SubscribeResult,
 )
-from oxymus.daemon.coordinator import Coordinator
 from oxymus.daemon.registry import rpc
 from oxymus.daemon.rpc import Session
 from oxymus.client.protocol import NotificationsListParams, NotificationsSeenParams
@@ -22,11 +21,19 @@ from oxymus.store import status_counts
 from oxymus.store.repos import Store
 from oxymus.time.clock import now_iso
 
+if TYPE_CHECKING:
+    from oxymus.daemon.coordinator import Coordinator
+
 log = logging.getLogger("oxymus.daemon.service")
 
 
+# What the daemon answers as soon as its store is open, before it has loaded its sources,
+# agents and actions (the rest wait for them): `oxymus up` returns on the first status.
+EARLY = frozenset({"hello", "status", "status.line", "subscribe", "daemon.shutdown"})
+
+
 class SystemHandlers:
-    def __init__(self, store: Store, coordinator: Coordinator, socket_path: str, stop: asyncio.Event, *, desk=None, agents=None):
+    def __init__(self, store: Store, coordinator: Coordinator | None, socket_path: str, stop: asyncio.Event, *, desk=None, agents=None):
         self.store = store
         self.coordinator = coordinator
         self.socket_path = socket_path
@@ -36,6 +43,7 @@ class SystemHandlers:
         self.started_at = now_iso()
         self.started_mono = time.monotonic()
         self.server = None  # set by main once the server exists, for client counts
+        self.integrity: str | None = None  # what the background integrity check found wrong
 
     @rpc("hello")
     async def hello(self, session: Session, p: HelloParams) -> HelloResult:
@@ -52,7 +60,8 @@ class SystemHandlers:
     @rpc("status")
     async def status(self, session: Session, p: NoParams) -> StatusResult:
         sessions = self.server.sessions if self.server is not None else set()
-        return StatusResult(
+        starting = self.server is not None and self.server.loading
+        result = StatusResult(
             pid=os.getpid(),
             version=__version__,
             protocol=PROTOCOL_VERSION,
@@ -63,6 +72,15 @@ class SystemHandlers:
             schema_version=await self.store.schema_version(),
             clients=len(sessions),
             subscribers=sum(1 for s in sessions if s.subscriber is not None),
+            storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
+            starting=starting,
+            integrity=self.integrity,
+        )
+        if starting or self.coordinator is None:
+            return result  # what needs the loaded parts is filled in once they are there
+        from oxymus.actions.model import OPEN  # loaded with the action desk by now
+
+        return result.model_copy(update=dict(
             sources=self.coordinator.views(),
             approvals_waiting=await self.store.actions.count(OPEN),
             approvals_snoozed=await self.store.actions.count(("snoozed",)),
@@ -70,8 +88,7 @@ class SystemHandlers:
             policy_error=self.desk.policy_error if self.desk is not None else None,
             notifications=self.desk.notify_unavailable if self.desk is not None else None,
             llm=self._llm_status(),
-            storage_error=str(self.store.trouble) if self.store.trouble is not None else None,
-        )
+        ))
 
     @rpc("status.line")
     async def status_line(self, session: Session, p: NoParams) -> StatusLineResult:

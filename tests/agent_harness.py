@@ -23,7 +23,7 @@ from oxymus.daemon.desk import ActionDesk
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.executor import Executor
 from oxymus.daemon.local_effects import DaemonLocalEffects
-from oxymus.daemon.main import agent_settings
+from oxymus.daemon.parts import agent_settings
 from oxymus.daemon.plans import PlansKeeper
 from oxymus.profile import config as config_mod
 from oxymus.sources.contract import StateItem, utc_iso

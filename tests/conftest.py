@@ -144,8 +144,11 @@ class DaemonProcess:
         self.paths = paths
         self.proc: subprocess.Popen | None = None
         self.stderr_path = Path(paths.home or "/tmp") / "daemon.stderr"
+        self.loaded = True
 
-    def start(self, timeout: float = 15.0) -> "DaemonProcess":
+    def start(self, timeout: float = 15.0, loaded: bool = True) -> "DaemonProcess":
+        """Once the daemon answers and (`loaded`) has loaded its sources and agents."""
+        self.loaded = loaded
         self.stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "oxymus", "daemon"],
@@ -164,9 +167,21 @@ class DaemonProcess:
             raise AssertionError(f"daemon exited with {self.proc.returncode}: {self.stderr_path.read_text()}")
         try:
             with connect(self.paths.socket, timeout=1.0) as conn:
-                return conn.call("status")["pid"] == self.proc.pid
+                if conn.call("status")["pid"] != self.proc.pid:
+                    return False
         except (DaemonUnavailable, OSError):
             return False
+        if self.loaded:
+            # The socket answers before sources and agents are loaded; tests start from a loaded daemon.
+            # The daemon holds this call until then: one wait, no polling that would slow the loading.
+            try:
+                with connect(self.paths.socket, timeout=60.0) as conn:
+                    conn.call("state.sources")
+            except (DaemonUnavailable, OSError):
+                # It answered, then went away while loading (a crash test's fault point killed it):
+                # started all the same, as far as the test goes, which sees the exit itself.
+                return self.proc.poll() is not None
+        return True
 
     def client(self, name: str = "pytest") -> Connection:
         return connect(self.paths.socket, name)

@@ -66,7 +66,7 @@ def test_records_commands_end_to_end(daemon):
         (1, "new", "oxymus-cli"), (2, "qualified", "oxymus-cli"), (3, "proposal_sent", "oxymus-cli"), (4, "won", "oxymus-cli")]
     assert shown["history"][1]["note"] == "called her"
     # A record is a memory record: memory search finds it.
-    assert [h["record"]["id"] for h in cli_json("memory", "search", "Jane")] == [lead["id"]]
+    assert [h["id"] for h in cli_json("memory", "search", "Jane")] == [lead["id"]]
 
     kinds = cli_json("records", "kinds")
     assert [k["name"] for k in kinds["kinds"]] == ["lead", "client", "project", "product", "post"]

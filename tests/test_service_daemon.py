@@ -38,7 +38,8 @@ def test_the_daemon_says_ready_pings_the_watchdog_and_says_stopping(profile, mon
         try:
             monkeypatch.setenv("NOTIFY_SOCKET", address)
             monkeypatch.setenv("WATCHDOG_USEC", "200000")  # pings every 0.1 s
-            daemon = DaemonProcess(profile).start()
+            # Not waiting for it to load: until this test reads them, its pings fill the socket's queue.
+            daemon = DaemonProcess(profile).start(loaded=False)
             try:
                 first = _receive(sock, 15, "READY=1")
                 assert "READY=1" in first and f"STATUS=serving on {profile.socket}" in first

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.actions.effects import Preview, Receipt, Risk
+from oxymus.actions.pause import PauseState  # noqa: F401 - re-exported: the protocol and the TUI name it here
 from oxymus.models import AuditEvent
 
 ActionStatus = Literal[
@@ -181,14 +182,3 @@ class ActionDetail(BaseModel):
     receipts: list[StoredReceipt] = Field(default_factory=list)
     history: list[AuditEvent] = Field(default_factory=list, description="audit events of its trace, oldest first")
     steps: list[Action] = Field(default_factory=list, description="a flow's steps, then its compensations, in order")
-
-
-class PauseState(BaseModel):
-    """"Not today": nothing executes automatically until it ends."""
-
-    model_config = ConfigDict(frozen=True)
-
-    since: str
-    until: str | None = Field(default=None, description="UTC ISO; None: until resumed")
-    by: str = "user"
-    reason: str = ""

@@ -47,6 +47,9 @@ def _reader_went_away() -> int:
     return EXIT_BROKEN_PIPE
 
 
+_WITHOUT_ARGPARSE = {("up",): "cmd_up", ("daemon", "--background"): "cmd_daemon"}
+
+
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["capture"]:
@@ -68,9 +71,19 @@ def _main(argv: list[str] | None) -> int:
     from oxymus.cli.base import EXIT_FAIL, EXIT_USAGE, Exit
     from oxymus.cli.daemon_cmds import cmd_tui
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None) or cmd_tui
+    if tuple(argv) in _WITHOUT_ARGPARSE:
+        # `oxymus up` and the daemon it starts: building the whole argparse tree would be a
+        # tenth of a start, for arguments known in advance (issue 14).
+        from types import SimpleNamespace
+
+        from oxymus.cli import daemon_cmds
+
+        handler = getattr(daemon_cmds, _WITHOUT_ARGPARSE[tuple(argv)])
+        args = SimpleNamespace(background="--background" in argv)
+    else:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None) or cmd_tui
     try:
         return handler(args)
     except Exit as exc:

@@ -71,9 +71,14 @@ def cmd_status(args) -> int:
     pause = st.get("pause")
     if pause:
         print(f"paused:   since {pause['since']}" + (f", until {pause['until']}" if pause.get("until") else ", until `oxymus resume`"))
-    waiting, snoozed = st.get("approvals_waiting", 0), st.get("approvals_snoozed", 0)
-    print(f"approvals: {waiting - snoozed} waiting" + (f", {snoozed} snoozed" if snoozed else "")
-          + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("starting"):  # answering already; sources, approvals and agents come a moment later
+        print("loading:  sources, actions and agents (just started)")
+    else:
+        waiting, snoozed = st.get("approvals_waiting", 0), st.get("approvals_snoozed", 0)
+        print(f"approvals: {waiting - snoozed} waiting" + (f", {snoozed} snoozed" if snoozed else "")
+              + (" (`oxymus approvals`)" if waiting else ""))
+    if st.get("integrity"):
+        print(f"integrity: {st['integrity']}")
     if st.get("llm"):
         print(f"llm:      {st['llm']}")
     if st.get("notifications"):
@@ -98,10 +103,14 @@ def cmd_up(args) -> int:
     from oxymus.client import launcher
 
     paths = resolve_paths()
-    load_config(paths)  # a bad config is reported here, clearly, not as a dead daemon
+    # The config is not read here (pydantic would double the time `up` takes): the daemon reads
+    # it, and a bad one is its exit status 2 with one clear line, passed on as it is.
     try:
         st = launcher.start(paths)
     except launcher.StartFailed as exc:
+        if exc.status == EXIT_USAGE and exc.detail and "\n" not in exc.detail:
+            print(exc.detail, file=sys.stderr)
+            return EXIT_USAGE
         print(f"oxymus up: {exc}", file=sys.stderr)
         return EXIT_FAIL
     print(f"daemon running, pid {st['pid']}, socket {st['socket']}")

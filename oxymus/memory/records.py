@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from oxymus.memory.errors import MemoryError  # noqa: A004, F401 - re-exported: callers catch records.MemoryError
+
 Tier = Literal["hot", "warm", "cold"]
 ProvenanceSource = Literal["user", "capture", "connector", "agent", "import"]
 DEFAULT_KINDS = ("person", "project", "commitment", "preference", "decision", "fact")
@@ -28,10 +30,6 @@ MAX_BODY = 64 * 1024
 SNIPPET_WIDTH = 120  # a search hit's piece of the body: one line in a list
 _KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _TAG = re.compile(r"^[\w-]{1,40}$")
-
-
-class MemoryError(ValueError):  # noqa: A001 - a domain error, not the builtin
-    """A memory operation that cannot be done as asked; str() is the message for the user."""
 
 
 class Provenance(BaseModel):

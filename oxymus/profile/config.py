@@ -208,6 +208,7 @@ class CoreConfig(Section):
 
 
 _model: type[CoreConfig] | None = None
+_model_no_agents: type[CoreConfig] | None = None
 
 
 def model() -> type[CoreConfig]:
@@ -218,18 +219,37 @@ def model() -> type[CoreConfig]:
     """
     global _model
     if _model is None:
-        from oxymus.plugins import broken_connectors, connectors
-
-        sections: dict[str, Any] = {}
-        for name, cls in connectors().items():
-            doc = (cls.__doc__ or name).strip().splitlines()[0]
-            sections[name] = (Optional[cls.Config], Field(default=None, description=doc))
-        for name in broken_connectors():
-            # Keep its section loadable; the daemon reports the connector as broken.
-            sections[name] = (Optional[dict[str, Any]], Field(default=None, description=f"{name} (connector failed to load)"))
+        sections = _connector_sections()
         sections["agents"] = (_agents_model(), Field(default_factory=_agents_model(), description="the agents: when each runs, and its own settings"))
         _model = create_model("Config", __base__=CoreConfig, **sections)
     return _model
+
+
+def _model_for(data: dict[str, Any]) -> type[CoreConfig]:
+    """`model()`, or where the file has no [agents] table the same tree with `agents` None: the
+    agents' settings models come from the agents' own modules, and importing every agent only to
+    find each one's section absent is most of what a daemon's start would cost."""
+    global _model_no_agents
+    if "agents" in data:
+        return model()
+    if _model_no_agents is None:
+        sections = _connector_sections()
+        sections["agents"] = (Optional[dict[str, Any]], Field(default=None, description="no [agents] table: every agent's defaults"))
+        _model_no_agents = create_model("Config", __base__=CoreConfig, **sections)
+    return _model_no_agents
+
+
+def _connector_sections() -> dict[str, Any]:
+    from oxymus.plugins import broken_connectors, connectors
+
+    sections: dict[str, Any] = {}
+    for name, cls in connectors().items():
+        doc = (cls.__doc__ or name).strip().splitlines()[0]
+        sections[name] = (Optional[cls.Config], Field(default=None, description=doc))
+    for name in broken_connectors():
+        # Keep its section loadable; the daemon reports the connector as broken.
+        sections[name] = (Optional[dict[str, Any]], Field(default=None, description=f"{name} (connector failed to load)"))
+    return sections
 
 
 _agents: type[BaseModel] | None = None
@@ -250,7 +270,7 @@ def _agents_model() -> type[BaseModel]:
 
 
 def defaults() -> CoreConfig:
-    return model()()
+    return _model_for({})()
 
 
 class ConfigError(Exception):
@@ -285,14 +305,15 @@ def read_text(path: str) -> str | None:
 
 
 def parse(text: str, path: str = "config.toml") -> CoreConfig:
-    return parse_model(text, path, model())
+    return parse_model(text, path, _model_for)
 
 
 M = typing.TypeVar("M", bound=BaseModel)
 
 
-def parse_model(text: str, path: str, model_cls: type[M]) -> M:
-    """TOML text validated by `model_cls`; errors raise ConfigError naming the file, line and dotted key."""
+def parse_model(text: str, path: str, model_cls: type[M] | typing.Callable[[dict[str, Any]], type[M]]) -> M:
+    """TOML text validated by `model_cls` (or the model it picks for the data); errors raise
+    ConfigError naming the file, line and dotted key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -301,6 +322,8 @@ def parse_model(text: str, path: str, model_cls: type[M]) -> M:
         line = int(m.group(1)) if m else None
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg) if m else msg
         raise ConfigError(path, f"TOML syntax error: {msg}", line=line) from None
+    if not isinstance(model_cls, type):
+        model_cls = model_cls(data)
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:

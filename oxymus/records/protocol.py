@@ -1,7 +1,7 @@
 """The records part of the daemon's RPC surface: params and results of the `records.*` methods.
 
-Declared here, listed in `oxymus.client.protocol.METHODS` (one block at its end), so the
-records models load with the records package rather than with every client.
+Declared here, named in `oxymus.client.protocol.METHODS` (by dotted name, loaded on first
+use), so the records models load with the records package rather than with every client.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.memory.records import Provenance, Tier
-from oxymus.records.model import KindView, Record, RecordDetail, TargetType
+from oxymus.records.model import KindView, Record, RecordDetail, TargetType  # noqa: F401 - RecordDetail: a result, by name
 
 
 class _Params(BaseModel):
@@ -71,23 +71,3 @@ class RecordLinkParams(_Params):
     relation: str = Field(default="about", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     remove: bool = False
 
-
-# (name, summary, params, result): oxymus.client.protocol.METHODS makes each a Method.
-METHODS: list[tuple[str, str, type[BaseModel], type[BaseModel]]] = [
-    ("records.kinds", "the record kinds: fields, schema version, status pipeline (and plugins that failed to load)",
-     RecordKindsParams, RecordKindsResult),
-    ("records.list", "canonical records by kind and status, newest change first, each with its schema problem if any",
-     RecordsListParams, RecordsListResult),
-    ("records.get", "one record with its history, its links both ways (labelled), and the statuses it can move on to",
-     RecordIdParams, RecordDetail),
-    ("records.add", "add a canonical record (its fields validated against its kind)", RecordAddParams, Record),
-    ("records.edit", "a person's edit of a record: fields, notes, or its status (a new version; record.status says so)",
-     RecordEditParams, Record),
-    ("records.link", "link a record to another, or to a capture, action, run, calendar UID, repo, file or email Message-ID",
-     RecordLinkParams, RecordDetail),
-]
-
-EVENT_TOPICS: dict[str, str] = {
-    "record.changed": "a canonical record was added, edited or linked (data: id, kind, verb)",
-    "record.status": "a canonical record moved on its pipeline (data: id, kind, old, new, actor)",
-}

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
 import os
 import sqlite3
-from typing import Any, Callable, Hashable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Hashable, TypeVar
 
 import aiosqlite
 
 from oxymus.kernel.ulid import new_ulid
 from oxymus.models import PROBLEM_VERBS, AuditEvent, Capture, SourceHealth
-from oxymus.sources.contract import StateItem
 from oxymus.store import audit_sql, capture_sql
-from oxymus.store.action_repo import ActionRepo
-from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
-from oxymus.store.memory_repo import MemoryRepo
-from oxymus.store.record_repo import RecordRepo
-from oxymus.store.notice_repo import NoticeRepo
 from oxymus.store.readers import Readers, ReadSuperseded
-from oxymus.store.review_repo import ReviewRepo
 from oxymus.store.storage_errors import StorageError, classify
-from oxymus.store.weekly_repo import WeeklyRepo
 from oxymus.time.clock import now_iso
+
+if TYPE_CHECKING:
+    from oxymus.sources.contract import StateItem
+    from oxymus.store.action_repo import ActionRepo
+    from oxymus.store.agent_repo import AgentRepo
+    from oxymus.store.memory_repo import MemoryRepo
+    from oxymus.store.notice_repo import NoticeRepo
+    from oxymus.store.record_repo import RecordRepo
+    from oxymus.store.review_repo import ReviewRepo
+    from oxymus.store.weekly_repo import WeeklyRepo
 
 log = logging.getLogger("oxymus.store")
 
@@ -52,13 +55,50 @@ class Store:
         self.captures = CaptureRepo(self)
         self.audit = AuditLog(self)
         self.state = StateRepo(self)
-        self.memory = MemoryRepo(self)
-        self.records = RecordRepo(self)
-        self.actions = ActionRepo(self)
-        self.agents = AgentRepo(self)
-        self.reviews = ReviewRepo(self)
-        self.weekly = WeeklyRepo(self)
-        self.notices = NoticeRepo(self)
+
+    # The repositories built on the agent, action and memory models come on first use: the
+    # daemon opens its store and answers `status` before it loads any of those.
+    @functools.cached_property
+    def memory(self) -> MemoryRepo:
+        from oxymus.store.memory_repo import MemoryRepo
+
+        return MemoryRepo(self)
+
+    @functools.cached_property
+    def actions(self) -> ActionRepo:
+        from oxymus.store.action_repo import ActionRepo
+
+        return ActionRepo(self)
+
+    @functools.cached_property
+    def agents(self) -> AgentRepo:
+        from oxymus.store.agent_repo import AgentRepo
+
+        return AgentRepo(self)
+
+    @functools.cached_property
+    def reviews(self) -> ReviewRepo:
+        from oxymus.store.review_repo import ReviewRepo
+
+        return ReviewRepo(self)
+
+    @functools.cached_property
+    def weekly(self) -> WeeklyRepo:
+        from oxymus.store.weekly_repo import WeeklyRepo
+
+        return WeeklyRepo(self)
+
+    @functools.cached_property
+    def records(self) -> RecordRepo:
+        from oxymus.store.record_repo import RecordRepo
+
+        return RecordRepo(self)
+
+    @functools.cached_property
+    def notices(self) -> NoticeRepo:
+        from oxymus.store.notice_repo import NoticeRepo
+
+        return NoticeRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":
@@ -336,6 +376,8 @@ def _items_sql(*, kinds: list[str] | None = None, sources: list[str] | None = No
 
 
 def _item(r: tuple) -> StateItem:
+    from oxymus.sources.contract import StateItem  # the connector contract: loaded with the sources, not at start
+
     return StateItem(source=r[0], key=r[1], kind=r[2], observed_at=r[3], starts_at=r[4], ends_at=r[5], data=json.loads(r[6]), error=r[7])
 
 
