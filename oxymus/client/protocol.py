@@ -28,6 +28,7 @@ from oxymus.models import (
 )
 from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.metrics import models as metrics_proto
 from oxymus.records import protocol as records_proto
 from oxymus.settings.theme_action import ThemePayload
 from oxymus.today.view import Today
@@ -572,6 +573,7 @@ METHODS: dict[str, Method] = {
         Method(name="subscribe", summary="stream change events to this connection as `event` notifications", params=SubscribeParams, result=SubscribeResult),
         Method(name="daemon.shutdown", summary="stop the daemon gracefully", params=NoParams, result=ShutdownResult),
         *(Method(name=n, summary=s, params=p, result=r) for n, s, p, r in records_proto.METHODS),
+        *(Method(name=n, summary=s, params=p, result=r) for n, s, p, r in metrics_proto.METHODS),
     ]
 }
 
