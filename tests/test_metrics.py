@@ -113,3 +113,18 @@ def test_headlines_quote_the_change_for_the_weekly_review(result):
         "approval waiting (median): 0.6h in Oct (↓ -38% vs the month before)",
         "failed actions per 100: 50.0 in Oct (↑ +50.0 vs the month before)",
     ]
+
+
+async def test_the_weekly_review_quotes_the_months_change(tmp_path):
+    from agent_harness import AgentWorld
+
+    (tmp_path / "data").mkdir()
+    await seed(tmp_path / "data")
+    async with AgentWorld(tmp_path, only=["reflection"], now=NOW, zone=ZONE) as w:
+        run = await w.run("reflection")
+        [review] = await w.artifacts("weekly_review")
+    assert run.outcome == "succeeded", run.error
+    numbers = review.content.split("## Numbers", 1)[1]
+    assert ("- this month, manual handoffs per finished item: 1.00 in Oct (↓ -14% vs the month before)\n"
+            "- this month, approval waiting (median): 0.6h in Oct (↓ -38% vs the month before)\n"
+            "- this month, failed actions per 100: 50.0 in Oct (↑ +50.0 vs the month before)\n") in numbers

@@ -9,6 +9,8 @@ from oxymus.metrics.models import Metric, MetricsResult
 LABEL = 16
 CELL = 6
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+# What the weekly review quotes: one per family that moves week to week.
+HEADLINES = ("handoffs.all", "resolution.approval_wait", "errors.actions")
 FAMILIES = {"handoffs": "Manual handoffs per finished item", "resolution": "Time to resolution (median)",
             "errors": "Error rates", "agents": "Agents' proposals settled by you (share)"}
 
