@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from statistics import median
 from typing import Iterable
@@ -29,15 +30,17 @@ class Months:
         ny, nm = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
         starts = [dt.datetime(yy, mm, 1, tzinfo=zone) for yy, mm in [*firsts, (ny, nm)]]
         self.keys = [f"{yy:04d}-{mm:02d}" for yy, mm in firsts]
-        # Stored times are UTC ISO text with a Z, so they compare as text against bounds in the same form.
-        self.lo = _iso(starts[0])
-        self.hi = _iso(starts[-1])
+        # Stored times are UTC ISO text with a Z, so they compare as text against bounds in the same form:
+        # a month is found by bisecting its start instants, without converting each time to the zone.
+        self.bounds = [_iso(s) for s in starts]
+        self.lo = self.bounds[0]
+        self.hi = self.bounds[-1]
 
     def of(self, ts: str | None) -> str | None:
         """The month `ts` falls in, or None outside the window."""
         if not ts or not (self.lo <= ts < self.hi):
             return None
-        return dt.datetime.fromisoformat(ts).astimezone(self.zone).strftime("%Y-%m")
+        return self.keys[bisect_right(self.bounds, ts) - 1]
 
 
 def _iso(when: dt.datetime) -> str:
