@@ -128,3 +128,11 @@ async def test_the_weekly_review_quotes_the_months_change(tmp_path):
     assert ("- this month, manual handoffs per finished item: 1.00 in Oct (↓ -14% vs the month before)\n"
             "- this month, approval waiting (median): 0.6h in Oct (↓ -38% vs the month before)\n"
             "- this month, failed actions per 100: 50.0 in Oct (↑ +50.0 vs the month before)\n") in numbers
+
+
+def test_a_record_move_is_manual_only_when_a_client_made_it_directly():
+    from oxymus.metrics.handoffs import is_manual
+
+    assert is_manual("oxymus-cli") and is_manual("oxymus-tui")
+    assert not is_manual("agent:intake")
+    assert not is_manual("user")  # the person's record.update action: counted with that action

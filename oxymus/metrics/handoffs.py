@@ -17,8 +17,10 @@ class Move:
 
 
 def is_manual(actor: str) -> bool:
-    """A move is the person's unless an agent made it (through a `record.update` action: actor `agent:NAME`)."""
-    return not actor.startswith("agent:")
+    """A move is the person's when a client made it directly (`records edit` in the CLI or TUI: the actor is the
+    client's name). An agent's `record.update` has actor `agent:NAME`; the person's own `record.update` action has
+    actor `user`, and is counted as that action's handoffs (typed and approved), so not again here."""
+    return not actor.startswith("agent:") and actor != "user"
 
 
 def record_moves(db: sqlite3.Connection, until: str) -> list[Move]:
