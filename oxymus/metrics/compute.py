@@ -113,7 +113,8 @@ def error_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     ):
         runs.add(months.of(at), outcome == "failed")
     for status, at in db.execute(
-        "SELECT status, updated_at FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') "
+        # Each effect that ran once: a flow's steps and compensations, not the flow that carries them.
+        "SELECT status, updated_at FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') AND kind != 'flow' "
         "AND updated_at >= ? AND updated_at < ?", (months.lo, months.hi),
     ):
         actions.add(months.of(at), status == "failed")
