@@ -146,6 +146,18 @@ class RunContext:
         self._ref("actions", ",".join(statuses or ["all"]), f"{len(found)} actions")
         return found
 
+    async def metrics(self, months: int = 2):
+        """The compounding metrics (`oxymus.metrics`) of the last `months`, on a store reader: they are
+        derived from the audit log and the actions, so an agent declares both to read them."""
+        self._check("audit")
+        self._check("actions")
+        from oxymus.metrics.compute import compute
+
+        now, zone = self.now(), self.zone
+        result = await self.rt.store.read(lambda db: compute(db, now=now, zone=zone, months=months))
+        self._ref("audit", "metrics", f"{months} months")
+        return result
+
     async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]:
         self._check("runs")
         return await self.rt.store.agents.runs(agent, limit)

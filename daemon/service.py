@@ -10,6 +10,7 @@
 - `agent_rpc`: agents and artifacts
 - `review_rpc`: the morning review
 - `weekly_rpc`: the weekly review
+- `metrics_rpc`: metrics.get, the compounding metrics
 - `maintenance`: the housekeeping loop (backups, memory upkeep, audit retention)
 """
 
@@ -69,7 +70,10 @@ class Service:
 
         objects: list[object] = [self.system, self.state, self.captures, self.memory, self.plans, self.records]
         if self.desk is not None:
+            from oxymus.daemon.metrics_rpc import MetricsHandlers
+
             objects.append(ActionHandlers(self.desk))
+            objects.append(MetricsHandlers(self.store, self.desk))
             objects.append(UiHandlers(self.store, self.desk))
         if self.agents is not None:
             from oxymus.daemon.review_rpc import ReviewHandlers

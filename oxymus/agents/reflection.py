@@ -10,7 +10,7 @@ artifact `weekly_review` keyed by the ISO week (`2026-W48`, also a file
 - Slipped: day-plan top-three items still not done (and on how many days they were
   in the top three), actions that failed or expired, deadlines that passed open.
 - Decisions: proposals denied (with the reason given), decision records added to memory.
-- Numbers: captures in and triaged, actions by outcome, agent runs.
+- Numbers: captures in and triaged, actions by outcome, agent runs, and this month's change of the headline metrics.
 - Questions: "Is this still the right plan?", "What should I stop doing?", "What is
   the one thing for next week?", each with the facts that bear on it.
 
@@ -153,6 +153,9 @@ class Reflection(Agent):
         r.deadlines = await ctx.state(["calendar.deadline"])
         r.reviews = await ctx.state(["github.review_request"])
         r.prs = await ctx.state(["github.pr"])
+        from oxymus.metrics.table import HEADLINES, headline
+
+        r.metrics = headline(await ctx.metrics(2), HEADLINES)
         return r
 
     async def _judge_top(self, ctx, r: "Review") -> None:

@@ -151,6 +151,7 @@ class Review:
     reviews: list[Any] = field(default_factory=list)
     prs: list[Any] = field(default_factory=list)
     top: list[TopItem] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)  # the month's change of the headline metrics, in words
 
     # --- derived facts ------------------------------------------------------------------
 
@@ -395,6 +396,7 @@ class Review:
             f"- PLANS.md: {c['next_actions_done']} next actions done this week, {c['next_actions_open']} open; "
             f"{plural(c['plans_edits'], 'edit')} through Oxymus",
             f"- day plans: {c['day_plans']} of 7 days; agent runs: {c['agent_runs']} ({c['agent_runs_failed']} failed)",
+            *(f"- this month, {line}" for line in self.metrics),
         ]
         return {"Done": done, "Slipped": slipped, "Decisions": decisions, "Numbers": numbers}
 

@@ -134,8 +134,8 @@ def build_parser():
         return p
 
     from oxymus.cli import (
-        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, notifications, plans, records, recovery,
-        review, service, state,
+        actions, agents, capture, completion, daemon_cmds, doctor, inbox, memory, metrics, notifications, plans, records,
+        recovery, review, service, state,
     )
 
     # The order here is the order of `oxymus --help` and of docs/reference.md.
@@ -150,6 +150,7 @@ def build_parser():
     actions.register(command)
     notifications.register(command)
     agents.register(command)
+    metrics.register(command)
     recovery.register(command)
     daemon_cmds.register(command)
     service.register(command)

@@ -131,6 +131,8 @@ METHODS: dict[str, Method] = {
         Method('records.add', "add a canonical record (its fields validated against its kind)", 'records_proto.RecordAddParams', 'records_proto.Record'),
         Method('records.edit', "a person's edit of a record: fields, notes, or its status (a new version; record.status says so)", 'records_proto.RecordEditParams', 'records_proto.Record'),
         Method('records.link', "link a record to another, or to a capture, action, run, calendar UID, repo, file or email Message-ID", 'records_proto.RecordLinkParams', 'records_proto.RecordDetail'),
+        Method('metrics.get', "compounding metrics per month: manual handoffs per finished item, time to resolution, error rates, "
+               "agents' proposals accepted unchanged, edited or denied", 'metrics_proto.MetricsParams', 'metrics_proto.MetricsResult'),
     ]
 }
 

@@ -29,6 +29,7 @@ from oxymus.models import (
 )
 from oxymus.plans import PlansDocument
 from oxymus.plans.edit_action import PlansEditPayload
+from oxymus.metrics import models as metrics_proto  # noqa: F401 - metrics.get's models, by dotted name
 from oxymus.records import protocol as records_proto  # noqa: F401 - the records.* methods' models, by dotted name
 from oxymus.settings.theme_action import ThemePayload
 from oxymus.today.view import Today
