@@ -176,7 +176,8 @@ class AgentContext(Protocol):
     async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,
                        filename: str | None = None) -> Artifact: ...
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
-                      confidence: float | None = None, key: str | None = None) -> Action | None: ...
+                      confidence: float | None = None, key: str | None = None,
+                      not_before: dt.datetime | None = None) -> Action | None: ...  # held, once approved, until then
     async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
                            inputs: list[InputRef] | None = None, confidence: float | None = None,
                            key: str | None = None) -> Action | None: ...  # one approval, run in order, taken back on failure

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from oxymus import PROTOCOL_VERSION
 from oxymus.actions.effects import Preview
@@ -313,6 +313,7 @@ class ProposeParams(Params):
     confidence: float | None = Field(default=None, ge=0, le=1, description="the agent's confidence")
     key: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key: proposing the same key again returns the first action")
     trace_id: str | None = Field(default=None, max_length=64, description="the trace of the trigger or agent run (default: a new one)")
+    not_before: AwareDatetime | None = Field(default=None, description="approved, it is held until this time (cancel it before with actions.cancel)")
 
 
 class ProposeResult(BaseModel):
@@ -552,6 +553,7 @@ METHODS: dict[str, Method] = {
         Method(name="actions.deny", summary="deny a waiting action, with an optional reason", params=DecideParams, result=ActionResult),
         Method(name="actions.snooze", summary="put a waiting action aside until a time", params=SnoozeParams, result=ActionResult),
         Method(name="actions.undo", summary="take back an approval or denial within the grace period, before execution starts", params=DecideParams, result=ActionResult),
+        Method(name="actions.cancel", summary="cancel an approved action the executor has not taken yet (one held until its not_before)", params=DecideParams, result=ActionResult),
         Method(name="policy.explain", summary="dry-run the policy decision for a kind and payload, through the same code as a live proposal", params=PolicyExplainParams, result=PolicyExplainResult),
         Method(name="pause.set", summary="pause automation ('not today'): nothing executes until resumed or the time given", params=PauseParams, result=PauseResult),
         Method(name="pause.clear", summary="resume automation; proposals that went stale while paused expire, summarised once", params=NoParams, result=PauseResult),
