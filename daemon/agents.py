@@ -146,6 +146,12 @@ class RunContext:
         self._ref("actions", ",".join(statuses or ["all"]), f"{len(found)} actions")
         return found
 
+    async def records(self, kind: str, status: str | None = None, limit: int = 500) -> list[Any]:
+        self._check(f"records:{kind}")
+        found = await self.rt.store.records.list(kind=kind, status=status, limit=limit)
+        self._ref("records", f"{kind} {status or 'any status'}", ", ".join(r.id for r in found[:20]))
+        return found
+
     async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]:
         self._check("runs")
         return await self.rt.store.agents.runs(agent, limit)
