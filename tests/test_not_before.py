@@ -196,3 +196,23 @@ def test_the_cli_proposes_with_a_local_time(at, smtp):
     r = run_cli("explain", action["id"])
     assert b"Not before:" in r.stdout and b"held until then" in r.stdout
     assert d.proc is not None
+
+
+def test_the_tui_row_and_story_say_held_until():
+    from tui.widgets.approvals_views import status_text
+
+    from oxymus.actions.effects import Preview
+    from oxymus.actions.explain import explain_text
+    from oxymus.actions.model import Action, Decision, Proposer
+
+    action = Action(
+        id="01M97CH9KPCM9VQ2T5S8GNEVC4", kind="email.send", payload={}, proposer=Proposer(), idempotency_key="k",
+        decision=Decision(outcome="require_approval", rule="email needs me", rule_index=0, decided_at="2026-12-07T12:00:00.000Z"),
+        preview=Preview(summary="email bo@client.example: held"), trace_id="t", status="approved",
+        created_at="2026-12-07T12:00:00.000Z", updated_at="2026-12-07T12:00:00.000Z", not_before="2026-12-07T13:00:00.000Z",
+    )
+    assert str(status_text(action, T.timestamp())).startswith("held until ")
+    lines = explain_text({"action": action.model_dump(mode="json"), "history": []}, dt.timezone.utc)
+    assert "Not before: 2026-12-07 13:00:00 (held until then)" in lines
+    done = action.model_copy(update={"status": "succeeded"})
+    assert "Not before: 2026-12-07 13:00:00" in explain_text({"action": done.model_dump(mode="json"), "history": []}, dt.timezone.utc)
