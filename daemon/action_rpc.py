@@ -28,7 +28,7 @@ class ActionHandlers:
     async def propose(self, session: Session, p: proto.ProposeParams) -> proto.ProposeResult:
         action, created = await self.desk.propose(
             p.kind, p.payload, proposer=p.proposer, reason=p.reason, inputs=p.inputs,
-            confidence=p.confidence, key=p.key, trace_id=p.trace_id,
+            confidence=p.confidence, key=p.key, trace_id=p.trace_id, not_before=p.not_before,
         )
         return proto.ProposeResult(action=action, created=created)
 
@@ -52,6 +52,10 @@ class ActionHandlers:
     @rpc("actions.deny")
     async def deny(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
         return proto.ActionResult(action=await self.desk.deny(p.id, via=p.via, reason=p.reason))
+
+    @rpc("actions.cancel")
+    async def cancel(self, session: Session, p: proto.DecideParams) -> proto.ActionResult:
+        return proto.ActionResult(action=await self.desk.cancel(p.id, via=p.via, reason=p.reason))
 
     @rpc("actions.snooze")
     async def snooze(self, session: Session, p: proto.SnoozeParams) -> proto.ActionResult:

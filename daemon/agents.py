@@ -158,6 +158,12 @@ class RunContext:
         self._ref("audit", "metrics", f"{months} months")
         return result
 
+    async def records(self, kind: str, status: str | None = None, limit: int = 500) -> list[Any]:
+        self._check(f"records:{kind}")
+        found = await self.rt.store.records.list(kind=kind, status=status, limit=limit)
+        self._ref("records", f"{kind} {status or 'any status'}", ", ".join(r.id for r in found[:20]))
+        return found
+
     async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]:
         self._check("runs")
         return await self.rt.store.agents.runs(agent, limit)
@@ -183,8 +189,9 @@ class RunContext:
         return art
 
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
-                      confidence: float | None = None, key: str | None = None) -> Action | None:
-        return await self._submit(kind, payload, [kind], kind, reason=reason, inputs=inputs, confidence=confidence, key=key)
+                      confidence: float | None = None, key: str | None = None, not_before: dt.datetime | None = None) -> Action | None:
+        return await self._submit(kind, payload, [kind], kind, reason=reason, inputs=inputs, confidence=confidence, key=key,
+                                  not_before=not_before)
 
     async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
                            inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None) -> Action | None:
@@ -195,7 +202,8 @@ class RunContext:
                                   inputs=inputs, confidence=confidence, key=key)
 
     async def _submit(self, kind: str, payload: dict[str, Any], kinds: list[str], what: str, *, reason: str,
-                      inputs: list[InputRef] | None, confidence: float | None, key: str | None) -> Action | None:
+                      inputs: list[InputRef] | None, confidence: float | None, key: str | None,
+                      not_before: dt.datetime | None = None) -> Action | None:
         for each in kinds:
             if not self.agent.may_propose(each):
                 raise OutOfBounds(f"agent {self.agent.name} may not propose {each} (it declares: {', '.join(self.agent.proposes) or 'nothing'})")
@@ -210,7 +218,7 @@ class RunContext:
         try:
             action, _ = await self.rt.desk.propose(
                 kind, payload, proposer=Proposer(type="agent", name=self.agent.name, run_id=self.run_id), reason=reason,
-                inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id,
+                inputs=inputs or [], confidence=confidence, key=key, trace_id=self.trace_id, not_before=not_before,
             )
         except ActionError as exc:
             # Stale data or a connector's refusal: the run goes on and says why in its summary.

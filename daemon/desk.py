@@ -195,9 +195,11 @@ class ActionDesk:
     async def propose(
         self, kind: str, payload: dict[str, Any], *, proposer: Proposer | None = None, reason: str = "",
         inputs: list[InputRef] | None = None, confidence: float | None = None, key: str | None = None,
-        trace_id: str | None = None,
+        trace_id: str | None = None, not_before: dt.datetime | None = None,
     ) -> tuple[Action, bool]:
         proposer = proposer or Proposer()
+        if not_before is not None and not_before.tzinfo is None:
+            raise InvalidProposal("not_before: a time with its zone is needed (an aware datetime)")
         if key:
             existing = await self.repo.by_key(key)
             if existing is not None:
@@ -205,22 +207,27 @@ class ActionDesk:
         said = await self._already_said(kind, payload)
         if said is not None:
             return said, False
-        ev = await self.evaluate(kind, payload, proposer, confidence)
         now = self.now()
+        # Decided for the time it would run: a rule's time window judges the effect, not the asking.
+        ev = await self.evaluate(kind, payload, proposer, confidence, max(now, not_before) if not_before else None)
         now_s = utc_iso(now)
         status = {"allow": "approved", "require_approval": "awaiting_approval", "deny": "denied"}[ev.decision.outcome]
         notice_state, held_until = ("pending", None)
         if kind == NOTIFY and status == "approved":
             notice_state, held_until = await self.notices.hold(ev.prepared.payload, now)
         action_id = new_ulid()
-        expires = utc_iso(now + dt.timedelta(seconds=ev.decision.expires_in_s)) if ev.decision.expires_in_s else None
+        held = utc_iso(not_before) if not_before is not None else None
+        # A request about a later time stays open that long after the time, not after the proposal:
+        # asked on Sunday to send on Monday, it does not go stale before Monday.
+        start = max(now, not_before) if not_before is not None else now
+        expires = utc_iso(start + dt.timedelta(seconds=ev.decision.expires_in_s)) if ev.decision.expires_in_s else None
         action = Action(
             id=action_id, kind=kind, payload=ev.prepared.payload, proposer=proposer, reason=reason, inputs=inputs or [],
             confidence=confidence, risk=ev.risk, idempotency_key=key or f"action:{action_id}", decision=ev.decision,
             preview=ev.prepared.preview, trace_id=trace_id or new_ulid(), status=status,
             max_attempts=self.specs[kind].max_attempts if kind != FLOW else 1,
-            next_attempt_at=(held_until or now_s) if status == "approved" else None, expires_at=expires, created_at=now_s,
-            updated_at=now_s,
+            next_attempt_at=max(held_until or now_s, held or "") if status == "approved" else None, expires_at=expires,
+            created_at=now_s, updated_at=now_s, not_before=held,
         )
         # A flow's steps wait in `proposed` for their turn; they carry the flow's decision, so the
         # database lets each run only on the flow's approval (migration 008's trigger).
@@ -239,6 +246,7 @@ class ActionDesk:
             audit_sql.statement(actor=proposer.label(), verb="action.proposed", subject=action_id, trace_id=action.trace_id, details={
                 "kind": kind, "summary": action.preview.summary, "reason": reason, "proposer": proposer.model_dump(),
                 "inputs": [i.model_dump() for i in action.inputs], "confidence": confidence, "key": action.idempotency_key,
+                **({"not_before": held} if held else {}),
                 **({"steps": [f"{s.id} {s.kind}" for s in steps]} if steps else {}),
             }),
             audit_sql.statement(actor="policy", verb=f"action.{status}", subject=action_id, trace_id=action.trace_id, details={
@@ -331,7 +339,8 @@ class ActionDesk:
         if payload is not None and payload != action.payload:
             # An edit is a new proposal of the same action: prepared and decided again,
             # so an edit cannot smuggle a payload past a deny rule.
-            ev = await self.evaluate(action.kind, payload, action.proposer, action.confidence)
+            at = dt.datetime.fromisoformat(action.not_before) if action.not_before else None
+            ev = await self.evaluate(action.kind, payload, action.proposer, action.confidence, max(self.now(), at) if at else None)
             approvals.append(self._approval(action, "edited", via, reason="payload edited before approval"))
             changes.update(payload=ev.prepared.payload, preview=ev.prepared.preview.model_dump(mode="json"),
                            decision=ev.decision.model_dump(mode="json"))
@@ -342,9 +351,34 @@ class ActionDesk:
                 return updated
         grace = self.policy().undo_grace
         approvals.append(self._approval(action, "approved", via, reason=reason))
-        changes["next_attempt_at"] = utc_iso(self.now() + dt.timedelta(seconds=grace))
+        # Held: not before its time, and never before the undo grace has passed either.
+        changes["next_attempt_at"] = max(utc_iso(self.now() + dt.timedelta(seconds=grace)), action.not_before or "")
         changes["snoozed_until"] = None
+        if action.not_before and action.not_before > self.now_iso():
+            details["held_until"] = action.not_before
         return await self._decide(action, "approved", approvals, changes, details)
+
+    async def cancel(self, text: str, *, via: str = "cli", reason: str | None = None) -> Action:
+        """Take back an approved action the executor has not taken yet (one held until its time).
+
+        The status guard of the transition is the race with the executor: once it has marked
+        the action `executing`, the cancel is refused, never half-done."""
+        action = await self.find(text)
+        if action.status in OPEN:
+            raise CannotDecide(f"action {action.id} waits for your decision: deny it instead")
+        if action.status != "approved" or action.attempts or action.flow_id is not None:
+            why = "it has already been tried" if action.status == "approved" and action.attempts else (
+                "it is a step of a flow (cancel the flow)" if action.flow_id else f"it is {action.status.replace('_', ' ')}")
+            raise CannotDecide(f"cannot cancel action {action.id}: {why}")
+        try:
+            updated = await self.repo.transition(action, "cancelled", actor="user", now=self.now_iso(),
+                                                 changes={"next_attempt_at": None},
+                                                 details={"via": via, "reason": reason, "not_before": action.not_before})
+        except Conflict as exc:
+            raise CannotDecide(f"cannot cancel action {action.id}: {exc}") from None
+        log.info("action %s cancelled by the person via %s", action.id, via)
+        await self.changed(updated, "approved")
+        return updated
 
     async def deny(self, text: str, *, via: str = "cli", reason: str | None = None) -> Action:
         action = await self.find(text)
@@ -411,7 +445,7 @@ class ActionDesk:
         whoever waits for the action to settle, pokes the executor, and cancels the waiting
         steps of a flow that was denied or expired.
         """
-        if action.kind == FLOW and action.status in ("denied", "expired"):
+        if action.kind == FLOW and action.status in ("denied", "expired", "cancelled"):
             await self.repo.cancel_steps(action, self.now_iso(), f"the flow was {action.status}")
         self.bus.publish("action.changed", {
             "id": action.id, "kind": action.kind, "status": action.status, "from": old, "summary": action.preview.summary,

@@ -24,6 +24,13 @@ def local(ts: str | None, zone, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return dt.datetime.fromisoformat(ts).astimezone(zone).strftime(fmt)
 
 
+def held_note(a: dict, zone, fmt: str = "%a %d %b %H:%M") -> str:
+    """"held until <local time>" for an action with a `not_before` that has not run yet, else ""."""
+    if not a.get("not_before") or a["status"] not in ("awaiting_approval", "snoozed", "approved"):
+        return ""
+    return f"held until {local(a['not_before'], zone, fmt)}"
+
+
 def proposer_label(p: dict) -> str:
     name = p.get("name") or p.get("type")
     return name if p.get("type") == "user" or name == p.get("type") else f"{p['type']}:{name}"
@@ -56,6 +63,8 @@ def explain_text(detail: dict, zone, *, preview: bool = True) -> list[str]:
     if a.get("confidence") is not None:
         out.append(f"Confidence: {a['confidence']:.2f}")
     out.append(f"Trace: {a['trace_id']}   idempotency key: {a['idempotency_key']}")
+    if a.get("not_before"):
+        out.append(f"Not before: {local(a['not_before'], zone)}" + (" (held until then)" if held_note(a, zone) else ""))
     if a.get("flow_id"):
         role = f"takes back step {a['compensates']}" if a.get("compensates") else f"step {a.get('step')}"
         out.append(f"Flow: {role} of flow {a['flow_id']} (`oxymus explain {a['flow_id']}` shows it whole)")

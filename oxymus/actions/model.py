@@ -8,6 +8,7 @@ so that no code path, present or future, can move an action from
     awaiting_approval -> approved | denied | snoozed | expired
     snoozed -> awaiting_approval | approved | denied | expired | snoozed (snoozed again)
     approved -> executing | awaiting_approval (undo) | expired (stale while paused)
+              | cancelled (by the person, before the executor took it: a held action)
     denied -> awaiting_approval (undo of a person's denial within the grace period)
     executing -> succeeded | failed | approved (retry after a transient failure or a crash)
                | compensated (a flow whose failure was taken back step by step)
@@ -17,6 +18,10 @@ so that no code path, present or future, can move an action from
 A flow is a parent action of kind `flow` that carries the one decision for all its
 steps; its steps are actions of their own kinds (`flow_id`, `step`) that wait in
 `proposed` until their turn (daemon/flows.py).
+
+An action may carry `not_before`: approved, it is held until then (its `next_attempt_at`
+is never earlier), so the executor's one wake-up for the earliest due action covers it,
+across restarts, and the pause holds it like any other due action.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"awaiting_approval", "approved", "denied", "cancelled"}),
     "awaiting_approval": frozenset({"approved", "denied", "snoozed", "expired"}),
     "snoozed": frozenset({"awaiting_approval", "approved", "denied", "expired", "snoozed"}),
-    "approved": frozenset({"executing", "awaiting_approval", "expired"}),
+    "approved": frozenset({"executing", "awaiting_approval", "expired", "cancelled"}),
     "executing": frozenset({"succeeded", "failed", "approved", "compensated"}),
     "succeeded": frozenset({"compensated"}),
     "denied": frozenset({"awaiting_approval"}),  # only undo, only a person's denial, only within the grace
@@ -172,6 +177,7 @@ class Action(BaseModel):
     flow_id: str | None = Field(default=None, description="the flow this action is a step or a compensation of")
     step: int | None = Field(default=None, description="its place in the flow, from 1; None for a compensation")
     compensates: str | None = Field(default=None, description="the step this action takes back")
+    not_before: str | None = Field(default=None, description="UTC ISO: approved, it is held until this time")
 
 
 class ActionDetail(BaseModel):

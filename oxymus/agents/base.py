@@ -5,6 +5,7 @@ An agent is an orchestrator with a purpose and boundaries. It declares
 - `name` and `role` (one paragraph: what it is for; also its LLM system prompt),
 - `reads`: what it may look at: `state:<kind glob>` (e.g. `state:calendar.*`),
   `memory:hot|warm|cold`, `plans`, `captures`, `audit`, `actions`, `runs`, `sources`,
+  `records:<kind>` (canonical records of that kind, e.g. `records:post`),
 - `proposes`: the action kinds it may propose (globs),
 - a default `trigger` (a local time, an interval, or events), which config can change.
 
@@ -170,13 +171,15 @@ class AgentContext(Protocol):
     async def captures(self, status: str = "open", limit: int = 200) -> list[Capture]: ...
     async def audit(self, since: str, limit: int = 2000) -> list[AuditEvent]: ...
     async def actions(self, statuses: list[str] | None = None, limit: int = 500) -> list[Action]: ...
+    async def records(self, kind: str, status: str | None = None, limit: int = 500) -> list[Any]: ...  # records.model.Record
     async def runs(self, agent: str | None = None, limit: int = 50) -> list[AgentRun]: ...
     async def artifacts(self, kind: str, *, agent: str | None = None, limit: int = 50) -> list[Artifact]: ...
     async def artifact_keys(self, kind: str, *, agent: str | None = None) -> set[str]: ...  # keys only: cheap
     async def artifact(self, kind: str, key: str, title: str, content: str, *, data: dict[str, Any] | None = None,
                        filename: str | None = None) -> Artifact: ...
     async def propose(self, kind: str, payload: dict[str, Any], *, reason: str, inputs: list[InputRef] | None = None,
-                      confidence: float | None = None, key: str | None = None) -> Action | None: ...
+                      confidence: float | None = None, key: str | None = None,
+                      not_before: dt.datetime | None = None) -> Action | None: ...  # held, once approved, until then
     async def propose_flow(self, title: str, steps: list[tuple[str, dict[str, Any]]], *, reason: str,
                            inputs: list[InputRef] | None = None, confidence: float | None = None,
                            key: str | None = None) -> Action | None: ...  # one approval, run in order, taken back on failure

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from oxymus.actions.explain import STATUS_WORDS, event_note, explain_text
+from oxymus.actions.explain import STATUS_WORDS, event_note, explain_text, held_note
 from oxymus.actions.explain import local as _local
 from oxymus.actions.explain import proposer_label as _proposer
 from oxymus.cli.base import (
@@ -22,6 +22,8 @@ def register(command) -> None:
     p.add_argument("--payload", default="{}", help="the payload as JSON (or - to read it from stdin)")
     p.add_argument("--reason", default="", help="why: shown with the approval")
     p.add_argument("--key", help="idempotency key: proposing the same key again returns the first action")
+    p.add_argument("--not-before", metavar="WHEN",
+                   help="approved, it is held until then: 2026-12-08T09:00 (local), tomorrow 9:00, 2h; `oxymus cancel` takes it back before")
     p.add_argument("--wait", action="store_true", help="wait until it has finished or waits for approval")
     p.add_argument("--json", action="store_true", help="print the action as JSON")
 
@@ -43,13 +45,14 @@ def register(command) -> None:
         ("approve", cmd_approve, "approve a waiting action (by id or a unique prefix); it runs after the undo grace period"),
         ("deny", cmd_deny, "deny a waiting action; it will not run"),
         ("undo", cmd_undo, "take back your approval or denial within the grace period, before it runs"),
+        ("cancel", cmd_cancel, "cancel an approved action that has not run yet (one held until its time); it will not run"),
     ]:
         p = command(name, handler, help)
         p.add_argument("id", help="the action id, or a unique start of one (4+ characters)").completer = (
-            "decided" if name == "undo" else "waiting")
+            "decided" if name in ("undo", "cancel") else "waiting")
         if name == "approve":
             p.add_argument("--payload", help="approve this edited payload (JSON) instead; it is decided by policy again")
-        if name == "deny":
+        if name in ("deny", "cancel"):
             p.add_argument("--reason", help="why (kept with the decision)")
         p.add_argument("--json", action="store_true", help="print the action as JSON")
 
@@ -137,7 +140,10 @@ def _print_action(command: str, a: dict, as_json: bool) -> None:
     line = f"{a['id']} {a['kind']}: {STATUS_WORDS.get(a['status'], a['status'])}"
     if a["status"] in ("awaiting_approval", "approved", "denied"):
         line += f" (rule: {a['decision']['rule']})"
-    if a["status"] == "approved" and a.get("next_attempt_at"):
+    held = held_note(a, time_zone())
+    if held:
+        line += f"; {held}"
+    elif a["status"] == "approved" and a.get("next_attempt_at"):
         line += f"; runs {_ago(a['next_attempt_at'])}"
     if a["status"] == "snoozed":
         line += f" until {_local(a['snoozed_until'], time_zone(), '%a %d %b %H:%M')}"
@@ -157,6 +163,8 @@ def cmd_propose(args) -> int:
     params: dict[str, Any] = {"kind": args.kind, "payload": payload, "reason": args.reason}
     if args.key:
         params["key"] = args.key
+    if args.not_before:
+        params["not_before"] = _not_before(args.not_before)
     result = daemon_call("propose", "actions.propose", params)
     action = result["action"]
     if args.wait and action["status"] in ("approved", "executing"):
@@ -165,6 +173,22 @@ def cmd_propose(args) -> int:
     if not result["created"] and not args.json:
         print("  (already proposed with this key)")
     return EXIT_FAIL if action["status"] in ("denied", "failed") else EXIT_OK
+
+
+def _not_before(text: str) -> str:
+    """What the person typed as an aware ISO time: a time without a zone is local (the config's zone)."""
+    from oxymus.time.when import WhenError, parse_when
+
+    zone = time_zone()
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        try:
+            return parse_when(text, dt.datetime.now(dt.timezone.utc), zone).isoformat()
+        except WhenError as exc:
+            print(f"oxymus propose: --not-before: {exc}", file=sys.stderr)
+            raise Exit(EXIT_USAGE) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
 
 
 def cmd_paid(args) -> int:
@@ -216,6 +240,8 @@ def cmd_approvals(args) -> int:
     print(f"{len(actions)} waiting for your decision (oldest first)")
     for a in actions:
         note = f"snoozed until {_local(a['snoozed_until'], zone, '%a %H:%M')}" if a["status"] == "snoozed" else f"expires {_ago(a['expires_at'])}"
+        if held_note(a, zone):
+            note += f"; {held_note(a, zone)}"
         print(f"  {_one_line(a)}")
         print(f"  {'':26}  by {_proposer(a['proposer'])}, {_ago(a['created_at'])}; {note}")
     print("decide with: oxymus approve ID | deny ID [--reason] | snooze ID --until WHEN | explain ID")
@@ -232,7 +258,8 @@ def cmd_actions(args) -> int:
         return EXIT_OK
     zone = time_zone()
     for a in actions:
-        print(f"{_local(a['updated_at'], zone, '%m-%d %H:%M')}  {STATUS_WORDS.get(a['status'], a['status']):<15} {_one_line(a)}")
+        print(f"{_local(a['updated_at'], zone, '%m-%d %H:%M')}  {STATUS_WORDS.get(a['status'], a['status']):<15} {_one_line(a)}"
+              + (f"  ({held_note(a, zone)})" if held_note(a, zone) else ""))
     if not actions:
         print("no actions")
     return EXIT_OK
@@ -256,6 +283,14 @@ def cmd_deny(args) -> int:
 
 def cmd_undo(args) -> int:
     _print_action("undo", daemon_call("undo", "actions.undo", {"id": args.id})["action"], args.json)
+    return EXIT_OK
+
+
+def cmd_cancel(args) -> int:
+    params: dict[str, Any] = {"id": args.id}
+    if args.reason:
+        params["reason"] = args.reason
+    _print_action("cancel", daemon_call("cancel", "actions.cancel", params)["action"], args.json)
     return EXIT_OK
 
 

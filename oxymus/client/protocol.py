@@ -106,6 +106,7 @@ METHODS: dict[str, Method] = {
         Method('actions.deny', "deny a waiting action, with an optional reason", 'DecideParams', 'ActionResult'),
         Method('actions.snooze', "put a waiting action aside until a time", 'SnoozeParams', 'ActionResult'),
         Method('actions.undo', "take back an approval or denial within the grace period, before execution starts", 'DecideParams', 'ActionResult'),
+        Method('actions.cancel', "cancel an approved action the executor has not taken yet (one held until its not_before)", 'DecideParams', 'ActionResult'),
         Method('policy.explain', "dry-run the policy decision for a kind and payload, through the same code as a live proposal", 'PolicyExplainParams', 'PolicyExplainResult'),
         Method('pause.set', "pause automation ('not today'): nothing executes until resumed or the time given", 'PauseParams', 'PauseResult'),
         Method('pause.clear', "resume automation; proposals that went stale while paused expire, summarised once", NoParams, 'PauseResult'),

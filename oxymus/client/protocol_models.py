@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from oxymus.client.protocol_base import NoParams, Params  # noqa: F401 - NoParams: the protocol's namespace
 
@@ -212,6 +212,7 @@ class ProposeParams(Params):
     confidence: float | None = Field(default=None, ge=0, le=1, description="the agent's confidence")
     key: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key: proposing the same key again returns the first action")
     trace_id: str | None = Field(default=None, max_length=64, description="the trace of the trigger or agent run (default: a new one)")
+    not_before: AwareDatetime | None = Field(default=None, description="approved, it is held until this time (cancel it before with actions.cancel)")
 
 
 class ProposeResult(BaseModel):

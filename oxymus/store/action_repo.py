@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 COLUMNS = (
     "id, kind, status, payload, proposer, reason, inputs, confidence, risk, idempotency_key, decision, preview, "
     "trace_id, attempts, max_attempts, next_attempt_at, expires_at, snoozed_until, created_at, updated_at, error, receipt, "
-    "flow_id, step, compensates"
+    "flow_id, step, compensates, not_before"
 )
 _JSON = ("payload", "proposer", "inputs", "decision", "preview", "receipt")
 _NAMES = [c.strip() for c in COLUMNS.split(",")]

@@ -141,3 +141,10 @@ def m014_records(db: sqlite3.Connection) -> None:
         END
         """
     )
+
+
+def m015_not_before(db: sqlite3.Connection) -> None:
+    # An approved action held until a time (issue 15). Its due time stays next_attempt_at,
+    # which the executor already wakes for (actions_by_status): this column only says why
+    # it waits and keeps the time an approval or undo recomputes the due time from.
+    db.execute("ALTER TABLE actions ADD COLUMN not_before TEXT")

@@ -38,11 +38,13 @@ def risk_text(risk: str) -> Text:
 
 
 def status_text(action: Action, now: float, pending: str | None = None) -> Text:
-    """What the row waits for: a decision being sent, the end of a snooze, or its expiry."""
+    """What the row waits for: a decision being sent, the end of a snooze, its time (not_before), or its expiry."""
     if pending:
         return Text(PENDING_WORDS.get(pending, "sending…"), style="italic")
     if action.status == "snoozed" and action.snoozed_until:
         return Text(f"snoozed → {local_when(action.snoozed_until, now)}", style="cyan")
+    if action.not_before and seconds_since(action.not_before, now) < 0:  # approved, it still waits for this time
+        return Text(f"held until {local_when(action.not_before, now)}", style="cyan")
     if action.expires_at:
         left = -seconds_since(action.expires_at, now)
         return Text(f"expires in {duration(max(left, 0))}", style="bold red" if left < 3600 else "")
