@@ -6,7 +6,12 @@ An agent is an orchestrator with a purpose and boundaries. It declares
 - `reads`: what it may look at: `state:<kind glob>` (e.g. `state:calendar.*`),
   `memory:hot|warm|cold`, `plans`, `captures`, `audit`, `actions`, `runs`, `sources`,
 - `proposes`: the action kinds it may propose (globs),
-- a default `trigger` (a local time, an interval, or events), which config can change.
+- a default `trigger` (a local time, an interval, or events), which config can change,
+- its place in the agent graph (`oxymus.agents.graph`, `oxymus agents graph`): `consumes`,
+  the record kinds and statuses it takes over (the runtime starts it when a record reaches
+  one, with the record's id in its event, as well as on its trigger), `produces`, the ones
+  it makes or moves records to, and `validates`, what it checks before anything goes on.
+  The side effects it carries out are its `proposes` kinds whose scope is external.
 
 `run(ctx)` does the work through `ctx` only. The runtime enforces the declaration:
 a read or a proposal outside it raises `OutOfBounds`, which fails the run visibly.
@@ -56,6 +61,25 @@ class Finished(BaseModel):
     @classmethod
     def stopped(cls, why: str) -> "Finished":
         return cls(outcome="stopped", summary=why)
+
+
+class RecordPort(BaseModel):
+    """A record kind at a status: what an agent consumes or produces (`post@edited`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    status: str
+
+    @classmethod
+    def of(cls, text: str) -> "RecordPort":
+        kind, _, status = text.partition("@")
+        if not kind or not status:
+            raise ValueError(f"{text!r}: a record port is KIND@STATUS, e.g. post@edited")
+        return cls(kind=kind, status=status)
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.status}"
 
 
 class OutOfBounds(Exception):
@@ -197,6 +221,10 @@ class Agent:
     reads: ClassVar[tuple[str, ...]] = ()
     proposes: ClassVar[tuple[str, ...]] = ()
     trigger: ClassVar[Trigger] = Trigger()
+    # The agent graph: what starts it besides its trigger, what it hands on, what it checks.
+    consumes: ClassVar[tuple[RecordPort, ...]] = ()
+    produces: ClassVar[tuple[RecordPort, ...]] = ()
+    validates: ClassVar[tuple[str, ...]] = ()
     Settings: ClassVar[type[AgentSettings]] = AgentSettings
     # How its proposals' confidence is derived (`oxymus.agents.confidence`): which rule gives
     # which strength, what counts as support, what the LLM's part does. Required of an agent
