@@ -33,6 +33,7 @@ from oxymus.actions.errors import ActionError
 from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.client import wire
+from oxymus.daemon.agent_graph import StatusStarts
 from oxymus.daemon.agent_progress import INTERVAL_S, RunProgress
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
@@ -267,6 +268,7 @@ class AgentRuntime:
         self.jobs = SharedJobs("agent:", zone, scheduler)  # the daemon's one scheduler, or our own
         self._tasks: list[asyncio.Task] = []
         self._subscriber = None
+        self.status_starts = None  # daemon/agent_graph.py: consumers started on a record's status
 
     def now(self) -> dt.datetime:
         return self._now()
@@ -318,6 +320,8 @@ class AgentRuntime:
             elif trig.on:
                 topics[name] = trig.on
         self.jobs.run()
+        self.status_starts = StatusStarts(self)
+        self.status_starts.start()
         if topics:
             self._tasks.append(asyncio.create_task(self._listen(topics), name="agent-events"))
         self._tasks.append(asyncio.create_task(self._catch_up(), name="agent-catch-up"))
@@ -326,6 +330,8 @@ class AgentRuntime:
 
     async def stop(self) -> None:
         self.jobs.end()
+        if self.status_starts is not None:
+            await self.status_starts.stop()
         if self._subscriber is not None:
             self.bus.unsubscribe(self._subscriber)
         for task in self._tasks:
@@ -422,6 +428,11 @@ class AgentRuntime:
             return (await self.store.agents.runs(name, 1))[0]
         async with lock:
             return await self._run(agent, trigger, event)
+
+    async def run_waiting(self, name: str, trigger: str, event: dict[str, Any] | None) -> AgentRun:
+        """Run after a run under way rather than fold into it: each record handed over gets its own run."""
+        async with self._locks[name]:
+            return await self._run(self.agents[name], trigger, event)
 
     async def _run(self, agent: Agent, trigger: str, event: dict[str, Any] | None) -> AgentRun:
         started = self.now()

@@ -252,7 +252,7 @@ class DaemonLocalEffects:
         return None
 
     async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
-                          note: str | None = None, trace_id: str | None = None) -> rec.Record:
+                          note: str | None = None, trace_id: str | None = None, action_id: str | None = None) -> rec.Record:
         try:
             record, before = await self.store.records.edit(record_id, fields=fields, status=status, actor=actor, note=note)
         except rec.RecordError as exc:
@@ -261,6 +261,7 @@ class DaemonLocalEffects:
             self.bus.publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "edited"})
             self.bus.publish("memory.changed", {"id": record.id, "verb": "edited"})
             if before is not None:
+                # The action lets the handoff say whether a person approved the move (daemon/agent_graph.py).
                 self.bus.publish("record.status", {"id": record.id, "kind": record.kind, "old": before, "new": record.status,
-                                                   "actor": actor})
+                                                   "actor": actor, **({"action": action_id} if action_id else {})})
         return record

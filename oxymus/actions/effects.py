@@ -160,7 +160,7 @@ class LocalEffects(Protocol):
         ...
 
     async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
-                          note: str | None = None, trace_id: str | None = None) -> Any:
+                          note: str | None = None, trace_id: str | None = None, action_id: str | None = None) -> Any:
         """Write the status and fields (validated); `record.status` is published when the status moves."""
         ...
 

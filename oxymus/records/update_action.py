@@ -103,6 +103,6 @@ class RecordUpdateSpec(ActionSpec):
             raise Permanent(f"record {current.id} ({_quote(current.title)}) changed since the proposal "
                             f"(version {payload.expected_version}, now {current.version}); propose the change again")
         after = await local.record_edit(current.id, status=status, fields=fields, actor=ctx.proposer, note=payload.note,
-                                        trace_id=ctx.trace_id or None)
+                                        trace_id=ctx.trace_id or None, action_id=ctx.action_id or None)
         return Receipt(summary=describe(payload, current), ref=after.id,
                        data={"id": after.id, "version": after.version, "status_before": current.status, "status": after.status})

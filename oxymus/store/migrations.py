@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 
 from oxymus.store import memory_vocab
-from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications, m014_records
+from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications, m014_records, m015_handoffs
 
 
 class SchemaError(Exception):
@@ -522,6 +522,7 @@ MIGRATIONS: list[Migration] = [
     Migration("012_notifications", m012_notifications),
     Migration("013_memory_vocab", memory_vocab.create),
     Migration("014_records", m014_records),
+    Migration("015_handoffs", m015_handoffs),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -20,6 +20,7 @@ from oxymus.store.action_repo import ActionRepo
 from oxymus.store.agent_repo import AgentRepo
 from oxymus.store.db import PRAGMAS, connect, rollback
 from oxymus.store.memory_repo import MemoryRepo
+from oxymus.store.handoffs import HandoffRepo
 from oxymus.store.record_repo import RecordRepo
 from oxymus.store.notice_repo import NoticeRepo
 from oxymus.store.readers import Readers, ReadSuperseded
@@ -54,6 +55,7 @@ class Store:
         self.state = StateRepo(self)
         self.memory = MemoryRepo(self)
         self.records = RecordRepo(self)
+        self.handoffs = HandoffRepo(self)
         self.actions = ActionRepo(self)
         self.agents = AgentRepo(self)
         self.reviews = ReviewRepo(self)
