@@ -34,6 +34,7 @@ from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.client import wire
 from oxymus.daemon.agent_graph import StatusStarts
+from oxymus.daemon.agent_reads import RecordAndMailReads
 from oxymus.daemon.agent_progress import INTERVAL_S, RunProgress
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
@@ -56,7 +57,7 @@ CATCH_UP_WINDOW = dt.timedelta(hours=20)  # a morning run missed overnight is ca
 WEEKLY_CATCH_UP_WINDOW = dt.timedelta(days=4)
 
 
-class RunContext:
+class RunContext(RecordAndMailReads):
     """What one run may use; every read and proposal is checked against the agent's declaration."""
 
     def __init__(self, runtime: "AgentRuntime", agent: Agent, run: AgentRun, event: dict[str, Any] | None,
@@ -319,6 +320,8 @@ class AgentRuntime:
                               next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
             elif trig.on:
                 topics[name] = trig.on
+            if agent.also_on:  # events that start it besides its schedule (intake: a new capture)
+                topics[name] = [*topics.get(name, []), *agent.also_on]
         self.jobs.run()
         self.status_starts = StatusStarts(self)
         self.status_starts.start()
@@ -520,7 +523,7 @@ class AgentRuntime:
             job = self.jobs.get(name)
             out.append({
                 "name": name, "role": agent.role, "reads": list(agent.reads), "proposes": list(agent.proposes),
-                "trigger": agent.effective_trigger.describe(), "enabled": agent.settings.enabled,
+                "trigger": agent.describe_trigger(), "enabled": agent.settings.enabled,
                 "next_run": utc_iso(job.next_run_time) if job is not None and job.next_run_time else None,
                 "last_run": last[0].model_dump(mode="json") if last else None,
             })

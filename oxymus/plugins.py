@@ -27,6 +27,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "finance": "oxymus.agents.finance:Finance",
     "reflection": "oxymus.agents.reflection:Reflection",
     "steward": "oxymus.agents.steward:MemorySteward",
+    "intake": "oxymus.agents.intake:Intake",
 }
 
 

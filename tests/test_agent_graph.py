@@ -34,6 +34,9 @@ def test_the_graph_holds_every_installed_agent_and_every_pipeline_edge(home):
     moves = {(e["source"], e["target"]) for e in found["edges"] if e["kind"] == "moves"}
     assert moves == _pipeline_edges()
     assert all(e["mode"] == "manual" for e in found["edges"] if e["kind"] == "moves")
+    intake = next(a for a in found["agents"] if a["name"] == "intake")
+    assert intake["produces"] == ["lead@new"] and intake["side_effects"] == ["email.send"]
+    assert {"source": "agent:intake", "target": "record:lead@new", "kind": "produces", "mode": "automatic"} in found["edges"]
     publisher = next(a for a in found["agents"] if a["name"] == "publisher")
     assert publisher["validates"] and "git.push" in publisher["side_effects"]
 
@@ -42,7 +45,9 @@ def test_text_names_producers_consumers_and_side_effects(home):
     out = _cli()
     for name in agents():
         assert re.search(rf"^  {name} \(", out, re.M), name
-    assert re.search(r"^    new\s+from person\s+to person \(manual\)$", out, re.M)
+    assert re.search(r"^    active\s+from person\s+to person \(manual\)$", out, re.M)  # a client, a project
+    assert re.search(r"^    new\s+from intake\s+to person \(manual\)$", out, re.M)
+    assert re.search(r"^  email\.send\s+proposed by intake$", out, re.M)
     assert re.search(r"^  git\.push\s+proposed by publisher$", out, re.M)
 
 

@@ -164,6 +164,15 @@ class LocalEffects(Protocol):
         """Write the status and fields (validated); `record.status` is published when the status moves."""
         ...
 
+    async def record_add(self, kind: str, fields: dict[str, Any], *, record_id: str, status: str | None, body: str,
+                         source: str, ref: str | None, note: str | None, actor: str) -> Any:
+        """Add a canonical record with this id (validated); `record.changed` is published."""
+        ...
+
+    async def record_link(self, record_id: str, target_type: str, target_ref: str, relation: str, *, actor: str) -> None:
+        """Link the record to something (idempotent: an existing link stays as it is)."""
+        ...
+
 
 class ActionContext(PollContext):
     """What prepare() and execute() may use: all a poll may (time, zone, secrets, paths), plus the action."""

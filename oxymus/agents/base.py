@@ -207,6 +207,8 @@ class AgentContext(Protocol):
     async def payments(self, bills: list[str]) -> dict[tuple[str, str], str]: ...  # (bill, due) -> paid_at; reads state:bills.due
     async def paused(self) -> Any: ...  # the PauseState while automation is paused ("not today"), else None
     async def hot_budget(self) -> Any: ...  # memory.BudgetReport against [memory] hot_budget_words (reads memory:hot)
+    async def records(self, kind: str, *, status: str | None = None, limit: int = 500) -> list[Any]: ...  # reads records:KIND
+    async def maildir(self, path: str, seen: dict[str, Any] | None) -> Any: ...  # reads mail; the mail connector's ScanResult
     async def recall(self, key: str) -> Any: ...
     async def remember(self, key: str, value: Any) -> None: ...
     def note(self, text: str) -> None: ...
@@ -225,6 +227,7 @@ class Agent:
     consumes: ClassVar[tuple[RecordPort, ...]] = ()
     produces: ClassVar[tuple[RecordPort, ...]] = ()
     validates: ClassVar[tuple[str, ...]] = ()
+    also_on: ClassVar[tuple[str, ...]] = ()  # event topics that start it as well as its trigger
     Settings: ClassVar[type[AgentSettings]] = AgentSettings
     # How its proposals' confidence is derived (`oxymus.agents.confidence`): which rule gives
     # which strength, what counts as support, what the LLM's part does. Required of an agent
@@ -237,6 +240,11 @@ class Agent:
     @property
     def effective_trigger(self) -> Trigger:
         return self.settings.trigger or self.trigger
+
+    def describe_trigger(self) -> str:
+        """Its trigger in words, with the events that start it as well."""
+        also = f"; on {', '.join(self.also_on)}" if self.also_on and self.effective_trigger.on is None else ""
+        return self.effective_trigger.describe() + also
 
     @classmethod
     def may_read(cls, what: str) -> bool:

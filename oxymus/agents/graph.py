@@ -51,6 +51,11 @@ def _first_sentence(text: str) -> str:
     return first if len(first) <= 100 else first[:99] + "…"
 
 
+def _trigger(cls: type) -> str:
+    also = f"; on {', '.join(cls.also_on)}" if cls.also_on and cls.trigger.on is None else ""
+    return cls.trigger.describe() + also
+
+
 def side_effects(proposes: tuple[str, ...], scopes: Mapping[str, str]) -> list[str]:
     """The external action kinds among `proposes` (globs matched against the installed kinds)."""
     out = []
@@ -74,7 +79,7 @@ def build(agents: Mapping[str, type], kinds: Mapping[str, type], scopes: Mapping
     for name, cls in sorted(agents.items()):
         effects = side_effects(tuple(cls.proposes), scopes)
         node = AgentNode(name=name, role=_first_sentence(cls.role),
-                         trigger=(triggers or {}).get(name) or cls.trigger.describe(),
+                         trigger=(triggers or {}).get(name) or _trigger(cls),
                          consumes=[str(p) for p in cls.consumes], produces=[str(p) for p in cls.produces],
                          validates=list(cls.validates), side_effects=effects)
         nodes.append(node)
