@@ -34,8 +34,9 @@ DEBOUNCE_S = 1.0
 
 
 class StatusStarts:
-    def __init__(self, runtime, *, debounce: float = DEBOUNCE_S):
+    def __init__(self, runtime, *, debounce: float = DEBOUNCE_S, start_consumers: bool = True):
         self.rt = runtime
+        self.start_consumers = start_consumers  # False (OXYMUS_AGENTS=off): handoffs recorded, nothing started
         self.debounce = debounce
         self._task: asyncio.Task | None = None
         self._subscriber = None
@@ -46,6 +47,8 @@ class StatusStarts:
         self.started = 0  # consumer runs done and noted on their handoff
 
     def consumers(self, kind: str, status: str) -> list[str]:
+        if not self.start_consumers:
+            return []
         port = RecordPort(kind=kind, status=status)
         return sorted(name for name, agent in self.rt.agents.items() if agent.settings.enabled and port in agent.consumes)
 

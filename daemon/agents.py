@@ -299,6 +299,9 @@ class AgentRuntime:
             log.warning("%d agent run(s) were interrupted by the last stop; they retry on their next trigger", gone)
         for name, why in self.broken.items():
             log.error("%s", why)
+        # Handoffs are recorded even when nothing runs by itself; consumers start only when scheduled.
+        self.status_starts = StatusStarts(self, start_consumers=schedule)
+        self.status_starts.start()
         if not schedule:
             return
         self.jobs.begin()
@@ -323,8 +326,6 @@ class AgentRuntime:
             if agent.also_on:  # events that start it besides its schedule (intake: a new capture)
                 topics[name] = [*topics.get(name, []), *agent.also_on]
         self.jobs.run()
-        self.status_starts = StatusStarts(self)
-        self.status_starts.start()
         if topics:
             self._tasks.append(asyncio.create_task(self._listen(topics), name="agent-events"))
         self._tasks.append(asyncio.create_task(self._catch_up(), name="agent-catch-up"))

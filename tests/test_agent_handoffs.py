@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from agent_harness import AgentWorld
+from conftest import run_cli, wait_for
 
 from oxymus.actions.model import Proposer
 from oxymus.agents.base import Agent, RecordPort
@@ -53,6 +55,7 @@ async def _world(tmp_path, policy=None):
     editor = Editor()
     world.runtime.agents["editor"] = editor
     world.runtime._locks["editor"] = asyncio.Lock()
+    await world.runtime.status_starts.stop()  # the harness's records handoffs only; this one starts consumers
     starts = StatusStarts(world.runtime, debounce=0.01)
     starts.start()
     finished = world.bus.subscribe(["agent.finished"], "test")
@@ -171,3 +174,22 @@ async def test_a_disabled_consumer_is_not_started(tmp_path):
         assert editor.seen == []
     finally:
         await _close(world, starts)
+
+
+def test_the_daemon_records_a_persons_move_as_a_manual_handoff_shown_by_records_show(daemon):
+    def cli(*args):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.decode()
+
+    lead = json.loads(cli("records", "add", "lead", "Jane Doe", "--json"))
+    cli("records", "edit", lead["id"], "--next")
+
+    def handoffs():
+        return json.loads(cli("records", "show", lead["id"], "--json"))["handoffs"]
+
+    [handoff] = wait_for(handoffs, 20, what="the handoff to be recorded")
+    assert (handoff["from_status"], handoff["to_status"], handoff["by"], handoff["to_agent"], handoff["mode"]) == (
+        "new", "qualified", "oxymus-cli", None, "manual")
+    shown = cli("records", "show", lead["id"])
+    assert "handoffs:" in shown and "new -> qualified" in shown and "to a person  manual" in shown

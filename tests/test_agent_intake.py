@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import mailbox
+from pathlib import Path
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+import json
+
 from agent_harness import AgentWorld
+from conftest import DaemonProcess, run_cli, wait_for, write_config
 from ollama_server import ollama_server  # noqa: F401
 from smtp_helpers import Inbox, Server
 
@@ -143,3 +147,35 @@ async def test_with_the_llm_a_weak_extraction_is_improved_but_not_invented(tmp_p
 
 def test_names_differ_only_when_they_share_no_word():
     assert names_differ("Ana Ruiz", "Bo Lind") and not names_differ("Ana Ruiz", "A. Ruiz") and not names_differ(None, "Bo")
+
+
+def test_through_the_daemon_a_maildir_lead_is_proposed_approved_and_answered(tmp_path, profile):
+    path, box = maildir(tmp_path)
+    mail(box, "<d1@acme.test>", "Ana Ruiz <ana@acme.test>", "Workshop in March",
+         "Hi,\n\nAcme would like a workshop on design systems in March. Our budget is 5k EUR.\n\nBest,\nAna Ruiz\n")
+    inbox = Inbox()
+    with Server(inbox) as smtp:
+        write_config(profile, config(path, smtp.port))
+        Path(profile.policy_file).write_text('[settings]\nundo_grace = "0s"\n')
+        daemon = DaemonProcess(profile).start(timeout=30)
+        try:
+            def cli(*args):
+                result = run_cli(*args)
+                assert result.returncode == 0, result.stderr
+                return result.stdout.decode()
+
+            run = json.loads(cli("agents", "run", "intake", "--json"))
+            assert run["outcome"] == "succeeded" and len(run["actions"]) == 2, run
+            for action_id in run["actions"]:
+                cli("approve", action_id)
+            def settled():
+                leads = json.loads(cli("records", "list", "--kind", "lead", "--json"))["records"]
+                return leads if leads and inbox.messages else None
+            [lead] = wait_for(settled, 30, what="the lead to be added and the reply sent")
+            assert lead["title"] == "Ana Ruiz" and lead["fields"]["domain"] == "acme.test"
+            [(_sender, rcpts, sent)] = inbox.messages
+            assert rcpts == ["ana@acme.test"] and sent["In-Reply-To"] == "<d1@acme.test>"
+            again = json.loads(cli("agents", "run", "intake", "--json"))
+            assert again["actions"] == [] and again["summary"].startswith("0 new")
+        finally:
+            daemon.stop()
