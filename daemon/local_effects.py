@@ -267,7 +267,7 @@ class DaemonLocalEffects:
         return record
 
     async def record_add(self, kind: str, fields: dict[str, Any], *, record_id: str, status: str | None, body: str,
-                         source: str, ref: str | None, note: str | None, actor: str) -> rec.Record:
+                         source: str, ref: str | None, note: str | None, actor: str, action_id: str | None = None) -> rec.Record:
         provenance = mem.Provenance(source=source, ref=ref, note=note)
         try:
             record = await self.store.records.add(kind, fields, status=status, body=body, provenance=provenance, actor=actor,
@@ -277,6 +277,9 @@ class DaemonLocalEffects:
         if self.bus is not None:
             self.bus.publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "added"})
             self.bus.publish("memory.changed", {"id": record.id, "verb": "added"})
+            # A new record reaches its first status: a handoff, and a start for its consumers.
+            self.bus.publish("record.status", {"id": record.id, "kind": record.kind, "old": None, "new": record.status,
+                                               "actor": actor, **({"action": action_id} if action_id else {})})
         return record
 
     async def record_link(self, record_id: str, target_type: str, target_ref: str, relation: str, *, actor: str) -> None:

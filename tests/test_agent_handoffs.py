@@ -188,7 +188,12 @@ def test_the_daemon_records_a_persons_move_as_a_manual_handoff_shown_by_records_
     def handoffs():
         return json.loads(cli("records", "show", lead["id"], "--json"))["handoffs"]
 
-    [handoff] = wait_for(handoffs, 20, what="the handoff to be recorded")
+    def both():
+        found = handoffs()
+        return found if len(found) == 2 else None
+
+    [added, handoff] = wait_for(both, 20, what="both handoffs to be recorded")
+    assert (added["from_status"], added["to_status"], added["to_agent"], added["mode"]) == (None, "new", None, "manual")
     assert (handoff["from_status"], handoff["to_status"], handoff["by"], handoff["to_agent"], handoff["mode"]) == (
         "new", "qualified", "oxymus-cli", None, "manual")
     shown = cli("records", "show", lead["id"])

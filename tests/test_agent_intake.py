@@ -4,6 +4,7 @@ lead, sent over a real SMTP server on loopback once approved."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import mailbox
 from pathlib import Path
@@ -90,6 +91,15 @@ async def test_three_emails_two_leads_links_one_draft_each_and_nothing_reread(tm
             assert sorted(r.title for r in leads) == ["Ana Ruiz", "Bo Lind"]
             ana = next(r for r in leads if r.title == "Ana Ruiz")
             assert (ana.provenance.source, ana.provenance.ref) == ("connector", "<m1@acme.test>")
+            starts = w.runtime.status_starts
+
+            async def handled():  # both leads' first status, taken by the runtime's listener
+                while starts.handled < 2:
+                    await asyncio.sleep(0)
+            await asyncio.wait_for(handled(), 30)  # an upper bound, never a pause
+            [handoff] = await w.store.handoffs.of_record(ana.id)
+            assert (handoff.by, handoff.from_status, handoff.to_status, handoff.to_agent, handoff.mode) == (
+                "agent:intake", None, "new", None, "manual")  # approved by the person, taken over by nobody yet
             detail = await w.store.records.detail(ana.id)
             assert {(link.target_type, link.target_ref) for link in detail.links} == {("email", "<m1@acme.test>"), ("email", "<m3@acme.test>")}
             assert sorted(m[2]["In-Reply-To"] for m in inbox.messages) == ["<m1@acme.test>", "<m2@beta.test>"]

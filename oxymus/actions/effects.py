@@ -165,8 +165,8 @@ class LocalEffects(Protocol):
         ...
 
     async def record_add(self, kind: str, fields: dict[str, Any], *, record_id: str, status: str | None, body: str,
-                         source: str, ref: str | None, note: str | None, actor: str) -> Any:
-        """Add a canonical record with this id (validated); `record.changed` is published."""
+                         source: str, ref: str | None, note: str | None, actor: str, action_id: str | None = None) -> Any:
+        """Add a canonical record with this id (validated); `record.changed` and `record.status` (old None) are published."""
         ...
 
     async def record_link(self, record_id: str, target_type: str, target_ref: str, relation: str, *, actor: str) -> None:

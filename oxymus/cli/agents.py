@@ -92,7 +92,8 @@ def cmd_agents_graph(args) -> int:
     for name in installed:  # a trigger changed in config is the one shown
         trig = getattr(getattr(getattr(config, "agents", None), name, None), "trigger", None)
         if trig is not None:
-            triggers[name] = trig.describe()
+            also = installed[name].also_on
+            triggers[name] = trig.describe() + (f"; on {', '.join(also)}" if also and trig.on is None else "")
     found = graph.build(installed, registered(), scopes, triggers)
     if args.json:
         print_json(found.model_dump(mode="json"))

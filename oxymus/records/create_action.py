@@ -82,7 +82,7 @@ class RecordCreateSpec(ActionSpec):
         if existing is None:
             record = await local.record_add(payload.kind, payload.fields, record_id=payload.id, status=payload.status,
                                             body=payload.body, source=payload.source, ref=payload.ref, note=payload.note,
-                                            actor=ctx.proposer)
+                                            actor=ctx.proposer, action_id=ctx.action_id or None)
         else:
             record = existing
         for link in payload.links:  # after a crash between the add and a link, the retry adds the rest
