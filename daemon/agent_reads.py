@@ -23,9 +23,16 @@ class RecordAndMailReads:
         self._ref("records", kind + (f"@{status}" if status else ""), f"{len(found)} records")  # type: ignore[attr-defined]
         return found
 
-    async def maildir(self, path: str, seen: dict[str, Any] | None) -> Any:
-        """New messages in the Maildir at `path` since `seen` (the state a previous read returned)."""
+    async def maildir(self, path: str | None, seen: dict[str, Any] | None) -> Any:
+        """New messages in the Maildir at `path` (default: `[mail] maildir`) since `seen` (the state a
+        previous read returned); None when no Maildir is set anywhere."""
         self._check("mail")  # type: ignore[attr-defined]
+        if not path:
+            # [mail] is the mail connector's section; its config rides on its email.send spec (as calendars() finds CalDAV's).
+            spec = self.rt.desk.specs.get("email.send") if self.rt.desk is not None else None  # type: ignore[attr-defined]
+            path = getattr(getattr(spec, "config", None), "maildir", None)
+            if not path:
+                return None
         reader = getattr(connectors().get("mail"), "read_maildir", None)
         if reader is None:
             raise OutOfBounds("no mail connector with a Maildir reader is installed")

@@ -34,8 +34,8 @@ from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.client import wire
 from oxymus.daemon.agent_graph import StatusStarts
-from oxymus.daemon.agent_reads import RecordAndMailReads
 from oxymus.daemon.agent_progress import INTERVAL_S, RunProgress
+from oxymus.daemon.agent_reads import RecordAndMailReads
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel

@@ -189,3 +189,15 @@ def test_through_the_daemon_a_maildir_lead_is_proposed_approved_and_answered(tmp
             assert again["actions"] == [] and again["summary"].startswith("0 new")
         finally:
             daemon.stop()
+
+
+async def test_without_its_own_maildir_it_reads_the_mail_sections(tmp_path, home):
+    path, box = maildir(tmp_path)
+    mail(box, "<s1@gamma.test>", "Cy Berg <cy@gamma.test>", "Training", "We need a training for 8 people in April.\n\nCy")
+    async with AgentWorld(tmp_path / "w", config_toml=f'[mail]\nmaildir = "{path}"\n', only=["intake"], now=NOW) as w:
+        run = await w.run("intake")
+        [create] = [a for a in await w.actions(run) if a.kind == "record.create"]
+        assert create.payload["fields"]["email"] == "cy@gamma.test"
+        assert "email.send not proposed" in run.summary  # no SMTP server set: no draft, and the run says so
+    async with AgentWorld(tmp_path / "none", only=["intake"], now=NOW) as w:
+        assert (await w.run("intake")).summary.startswith("0 new")  # no Maildir anywhere: captures only

@@ -2,7 +2,7 @@
 
 One run:
 
-1. Mail. The Maildir at `[agents.intake] maildir` (what mbsync, offlineimap, notmuch,
+1. Mail. The Maildir at `[agents.intake] maildir`, else `[mail] maildir` (what mbsync, offlineimap, notmuch,
    aerc and mutt keep) is read read-only through the mail connector's reader (`ctx.maildir`):
    only messages not seen before, remembered by file name and Message-ID in the agent's
    state. Captures: the open ones starting with "lead:" (or prospect/inquiry), each once.
@@ -41,7 +41,7 @@ WAITING = ["proposed", "awaiting_approval", "approved", "executing", "snoozed"]
 
 
 class IntakeSettings(AgentSettings):
-    maildir: str | None = Field(default=None, description="a Maildir folder to read new mail from (never changed)")
+    maildir: str | None = Field(default=None, description="a Maildir folder to read new mail from (never changed); default: [mail] maildir")
     reply: bool = Field(default=True, description="propose a reply draft (email.send) to each new lead's first message")
     signature: str = Field(default="", description="the name the reply drafts are signed with")
 
@@ -163,16 +163,14 @@ class Intake(Agent):
         s: IntakeSettings = ctx.settings  # type: ignore[assignment]
         items: list[Item] = []
         seen = await ctx.recall(STATE_KEY)
-        scan = None
-        if s.maildir:
-            try:
-                scan = await ctx.maildir(s.maildir, seen)
-            except Exception as exc:  # noqa: BLE001 - a Maildir gone or unreadable: the person fixes the path
-                if type(exc).__name__ == "MaildirError":
-                    return Finished.stopped(f"{exc}: set [agents.intake] maildir to a Maildir folder")
-                raise
-            for msg in scan.messages:
-                items.append(self._from_mail(msg, ctx))
+        try:
+            scan = await ctx.maildir(s.maildir, seen)  # None: no Maildir set, here or in [mail]
+        except Exception as exc:  # noqa: BLE001 - a Maildir gone or unreadable: the person fixes the path
+            if type(exc).__name__ == "MaildirError":
+                return Finished.stopped(f"{exc}: set [agents.intake] maildir (or [mail] maildir) to a Maildir folder")
+            raise
+        for msg in scan.messages if scan is not None else []:
+            items.append(self._from_mail(msg, ctx))
         done_captures: list[str] = list(await ctx.recall(CAPTURES_KEY) or [])
         for capture in await ctx.captures("open"):
             if capture.id not in done_captures and LEAD_CAPTURE.match(capture.text):
