@@ -127,3 +127,10 @@ class StatusStarts:
                 self.started += 1
             except Exception:  # noqa: BLE001 - a failing consumer never takes the daemon down
                 log.exception("starting %s on record %s failed", name, rid)
+            finally:
+                # Forget the record's debouncer once nothing more is asked of it, so a long-running
+                # daemon keeps none per record ever moved. The lock stays: it orders a start that
+                # raced this one through a new debouncer.
+                debouncer = self._debouncers.get(key)
+                if debouncer is not None and not debouncer.pending:
+                    del self._debouncers[key]
