@@ -33,7 +33,9 @@ from oxymus.actions.errors import ActionError
 from oxymus.actions.model import FLOW, Action, InputRef, Proposer
 from oxymus.agents.base import PROBLEM_OUTCOMES, Agent, AgentRun, AgentSettings, Artifact, Finished, LlmUse, OutOfBounds
 from oxymus.client import wire
+from oxymus.daemon.agent_graph import StatusStarts
 from oxymus.daemon.agent_progress import INTERVAL_S, RunProgress
+from oxymus.daemon.agent_reads import RecordAndMailReads
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel
@@ -55,7 +57,7 @@ CATCH_UP_WINDOW = dt.timedelta(hours=20)  # a morning run missed overnight is ca
 WEEKLY_CATCH_UP_WINDOW = dt.timedelta(days=4)
 
 
-class RunContext:
+class RunContext(RecordAndMailReads):
     """What one run may use; every read and proposal is checked against the agent's declaration."""
 
     def __init__(self, runtime: "AgentRuntime", agent: Agent, run: AgentRun, event: dict[str, Any] | None,
@@ -287,6 +289,7 @@ class AgentRuntime:
         self.jobs = SharedJobs("agent:", zone, scheduler)  # the daemon's one scheduler, or our own
         self._tasks: list[asyncio.Task] = []
         self._subscriber = None
+        self.status_starts = None  # daemon/agent_graph.py: consumers started on a record's status
 
     def now(self) -> dt.datetime:
         return self._now()
@@ -316,6 +319,9 @@ class AgentRuntime:
             log.warning("%d agent run(s) were interrupted by the last stop; they retry on their next trigger", gone)
         for name, why in self.broken.items():
             log.error("%s", why)
+        # Handoffs are recorded even when nothing runs by itself; consumers start only when scheduled.
+        self.status_starts = StatusStarts(self, start_consumers=schedule)
+        self.status_starts.start()
         if not schedule:
             return
         self.jobs.begin()
@@ -337,6 +343,8 @@ class AgentRuntime:
                               next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5))
             elif trig.on:
                 topics[name] = trig.on
+            if agent.also_on:  # events that start it besides its schedule (intake: a new capture)
+                topics[name] = [*topics.get(name, []), *agent.also_on]
         self.jobs.run()
         if topics:
             self._tasks.append(asyncio.create_task(self._listen(topics), name="agent-events"))
@@ -346,6 +354,8 @@ class AgentRuntime:
 
     async def stop(self) -> None:
         self.jobs.end()
+        if self.status_starts is not None:
+            await self.status_starts.stop()
         if self._subscriber is not None:
             self.bus.unsubscribe(self._subscriber)
         for task in self._tasks:
@@ -443,6 +453,11 @@ class AgentRuntime:
         async with lock:
             return await self._run(agent, trigger, event)
 
+    async def run_waiting(self, name: str, trigger: str, event: dict[str, Any] | None) -> AgentRun:
+        """Run after a run under way rather than fold into it: each record handed over gets its own run."""
+        async with self._locks[name]:
+            return await self._run(self.agents[name], trigger, event)
+
     async def _run(self, agent: Agent, trigger: str, event: dict[str, Any] | None) -> AgentRun:
         started = self.now()
         run = AgentRun(id=new_ulid(), agent=agent.name, trigger=trigger, trace_id=new_ulid(), started_at=utc_iso(started))
@@ -529,7 +544,7 @@ class AgentRuntime:
             job = self.jobs.get(name)
             out.append({
                 "name": name, "role": agent.role, "reads": list(agent.reads), "proposes": list(agent.proposes),
-                "trigger": agent.effective_trigger.describe(), "enabled": agent.settings.enabled,
+                "trigger": agent.describe_trigger(), "enabled": agent.settings.enabled,
                 "next_run": utc_iso(job.next_run_time) if job is not None and job.next_run_time else None,
                 "last_run": last[0].model_dump(mode="json") if last else None,
             })

@@ -256,7 +256,7 @@ class DaemonLocalEffects:
         return None
 
     async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
-                          note: str | None = None, trace_id: str | None = None) -> rec.Record:
+                          note: str | None = None, trace_id: str | None = None, action_id: str | None = None) -> rec.Record:
         try:
             record, before = await self.store.records.edit(record_id, fields=fields, status=status, actor=actor, note=note)
         except rec.RecordError as exc:
@@ -265,6 +265,29 @@ class DaemonLocalEffects:
             self.bus.publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "edited"})
             self.bus.publish("memory.changed", {"id": record.id, "verb": "edited"})
             if before is not None:
+                # The action lets the handoff say whether a person approved the move (daemon/agent_graph.py).
                 self.bus.publish("record.status", {"id": record.id, "kind": record.kind, "old": before, "new": record.status,
-                                                   "actor": actor})
+                                                   "actor": actor, **({"action": action_id} if action_id else {})})
         return record
+
+    async def record_add(self, kind: str, fields: dict[str, Any], *, record_id: str, status: str | None, body: str,
+                         source: str, ref: str | None, note: str | None, actor: str, action_id: str | None = None) -> rec.Record:
+        provenance = mem.Provenance(source=source, ref=ref, note=note)
+        try:
+            record = await self.store.records.add(kind, fields, status=status, body=body, provenance=provenance, actor=actor,
+                                                  record_id=record_id)
+        except rec.RecordError as exc:
+            raise Permanent(str(exc)) from None
+        if self.bus is not None:
+            self.bus.publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "added"})
+            self.bus.publish("memory.changed", {"id": record.id, "verb": "added"})
+            # A new record reaches its first status: a handoff, and a start for its consumers.
+            self.bus.publish("record.status", {"id": record.id, "kind": record.kind, "old": None, "new": record.status,
+                                               "actor": actor, **({"action": action_id} if action_id else {})})
+        return record
+
+    async def record_link(self, record_id: str, target_type: str, target_ref: str, relation: str, *, actor: str) -> None:
+        try:
+            await self.store.records.link(record_id, target_type, target_ref, relation, actor=actor)
+        except rec.RecordError as exc:
+            raise Permanent(str(exc)) from None

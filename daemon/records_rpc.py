@@ -1,6 +1,6 @@
 """RPC methods for canonical records: kinds, list, get, add, edit (a person's; status moves
 included) and link. Each change is published (`record.changed`; `record.status` when a record
-moves on its pipeline, for the agents that start on a status)."""
+is added or moves on its pipeline, for the agents that start on a status)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,9 @@ class RecordHandlers:
                                                   provenance=p.provenance, actor=session.client)
         self._publish("record.changed", {"id": record.id, "kind": record.kind, "verb": "added"})
         self._publish("memory.changed", {"id": record.id, "verb": "added"})
+        # Added at a status is reaching it: its consumers start, and the handoff is recorded.
+        self._publish("record.status", {"id": record.id, "kind": record.kind, "old": None, "new": record.status,
+                                        "actor": session.client})
         return record
 
     @rpc("records.edit")

@@ -25,11 +25,13 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     from oxymus.memory.update_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
     from oxymus.plugins import connectors
+    from oxymus.records.create_action import RecordCreateSpec
     from oxymus.records.update_action import RecordUpdateSpec
     from oxymus.settings.theme_action import ThemeSpec
 
     specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec(),
-                                    ThemeSpec.kind: ThemeSpec(), RecordUpdateSpec.kind: RecordUpdateSpec()}
+                                    ThemeSpec.kind: ThemeSpec(), RecordUpdateSpec.kind: RecordUpdateSpec(),
+                                    RecordCreateSpec.kind: RecordCreateSpec()}
     for name, cls in connectors().items():
         make = getattr(cls, "actions", None)
         if make is None:

@@ -28,6 +28,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "reflection": "oxymus.agents.reflection:Reflection",
     "steward": "oxymus.agents.steward:MemorySteward",
     "distribution": "oxymus.agents.distribution:Distribution",
+    "intake": "oxymus.agents.intake:Intake",
 }
 
 

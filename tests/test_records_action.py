@@ -62,3 +62,30 @@ async def test_a_bad_or_stale_update_is_refused(world):
     done = await run_it(world, action)
     assert done.status == "failed" and "changed since the proposal" in done.error
     assert (await world.store.records.get(lead.id)).status == "new"
+
+
+async def test_record_create_adds_once_with_provenance_and_links_and_refuses_bad_fields(world):
+    with pytest.raises(ActionError, match="budget"):
+        await world.desk.propose("record.create", {"kind": "lead", "fields": {"name": "Jo", "budget": "lots"}},
+                                 proposer=EDITOR, reason="x")
+    payload = {"kind": "lead", "fields": {"name": "Jo Park", "email": "jo@park.test"}, "source": "connector",
+               "ref": "<a1@park.test>", "links": [{"target_type": "email", "target_ref": "<a1@park.test>", "relation": "from"}]}
+    action, _ = await world.desk.propose("record.create", payload, proposer=EDITOR, reason="a new lead")
+    assert action.status == "awaiting_approval" and action.payload["id"]
+    assert action.preview.summary == "record: add lead 'Jo Park'"
+    done = await run_it(world, action)
+    assert done.status == "succeeded"
+    record = await world.store.records.get(action.payload["id"])
+    assert (record.title, record.status, record.provenance.source, record.provenance.ref) == ("Jo Park", "new", "connector", "<a1@park.test>")
+    from oxymus.records.create_action import RecordCreateSpec
+
+    # Executed again (a retry after a crash): the same record, added once.
+    again = await RecordCreateSpec().execute(RecordCreateSpec().parse(action.payload), world.desk.context(action))
+    assert again.already_done and again.ref == record.id
+    assert len(await world.store.records.list(kind="lead")) == 1
+    # Links alone are an update of their own.
+    link = {"target_type": "email", "target_ref": "<a2@park.test>", "relation": "from"}
+    update, _ = await world.desk.propose("record.update", {"id": record.id, "links": [link]}, proposer=EDITOR, reason="more")
+    assert (await run_it(world, update)).status == "succeeded"
+    detail = await world.store.records.detail(record.id)
+    assert {x.target_ref for x in detail.links} == {"<a1@park.test>", "<a2@park.test>"}

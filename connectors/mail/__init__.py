@@ -24,6 +24,14 @@ class MailConnector:
     def sources(cls, config: MailConfig) -> list[Source]:
         return []
 
+    @staticmethod
+    def read_maildir(path: str, seen: dict | None):
+        """The messages at `path` not in `seen` (a previous result's `state`, dumped), read-only. Blocking.
+        Agents reach the reader here, through the connector registry, never by importing it."""
+        from oxymus.connectors.mail.maildir import ScanState, scan
+
+        return scan(path, ScanState.model_validate(seen) if seen else None)
+
     @classmethod
     def actions(cls, config: MailConfig | None) -> list[ActionSpec]:
         # Imported here: config loading imports every connector, and only the daemon sends.

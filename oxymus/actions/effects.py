@@ -160,8 +160,17 @@ class LocalEffects(Protocol):
         ...
 
     async def record_edit(self, record_id: str, *, status: str | None, fields: dict[str, Any], actor: str,
-                          note: str | None = None, trace_id: str | None = None) -> Any:
+                          note: str | None = None, trace_id: str | None = None, action_id: str | None = None) -> Any:
         """Write the status and fields (validated); `record.status` is published when the status moves."""
+        ...
+
+    async def record_add(self, kind: str, fields: dict[str, Any], *, record_id: str, status: str | None, body: str,
+                         source: str, ref: str | None, note: str | None, actor: str, action_id: str | None = None) -> Any:
+        """Add a canonical record with this id (validated); `record.changed` and `record.status` (old None) are published."""
+        ...
+
+    async def record_link(self, record_id: str, target_type: str, target_ref: str, relation: str, *, actor: str) -> None:
+        """Link the record to something (idempotent: an existing link stays as it is)."""
         ...
 
 

@@ -7,7 +7,12 @@ An agent is an orchestrator with a purpose and boundaries. It declares
   `memory:hot|warm|cold`, `plans`, `captures`, `audit`, `actions`, `runs`, `sources`,
   `records:<kind>` (canonical records of that kind, e.g. `records:post`),
 - `proposes`: the action kinds it may propose (globs),
-- a default `trigger` (a local time, an interval, or events), which config can change.
+- a default `trigger` (a local time, an interval, or events), which config can change,
+- its place in the agent graph (`oxymus.agents.graph`, `oxymus agents graph`): `consumes`,
+  the record kinds and statuses it takes over (the runtime starts it when a record reaches
+  one, with the record's id in its event, as well as on its trigger), `produces`, the ones
+  it makes or moves records to, and `validates`, what it checks before anything goes on.
+  The side effects it carries out are its `proposes` kinds whose scope is external.
 
 `run(ctx)` does the work through `ctx` only. The runtime enforces the declaration:
 a read or a proposal outside it raises `OutOfBounds`, which fails the run visibly.
@@ -57,6 +62,25 @@ class Finished(BaseModel):
     @classmethod
     def stopped(cls, why: str) -> "Finished":
         return cls(outcome="stopped", summary=why)
+
+
+class RecordPort(BaseModel):
+    """A record kind at a status: what an agent consumes or produces (`post@edited`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    status: str
+
+    @classmethod
+    def of(cls, text: str) -> "RecordPort":
+        kind, _, status = text.partition("@")
+        if not kind or not status:
+            raise ValueError(f"{text!r}: a record port is KIND@STATUS, e.g. post@edited")
+        return cls(kind=kind, status=status)
+
+    def __str__(self) -> str:
+        return f"{self.kind}@{self.status}"
 
 
 class OutOfBounds(Exception):
@@ -186,6 +210,8 @@ class AgentContext(Protocol):
     async def payments(self, bills: list[str]) -> dict[tuple[str, str], str]: ...  # (bill, due) -> paid_at; reads state:bills.due
     async def paused(self) -> Any: ...  # the PauseState while automation is paused ("not today"), else None
     async def hot_budget(self) -> Any: ...  # memory.BudgetReport against [memory] hot_budget_words (reads memory:hot)
+    async def records(self, kind: str, *, status: str | None = None, limit: int = 500) -> list[Any]: ...  # reads records:KIND
+    async def maildir(self, path: str | None, seen: dict[str, Any] | None) -> Any: ...  # reads mail; ScanResult, None: no Maildir
     async def recall(self, key: str) -> Any: ...
     async def remember(self, key: str, value: Any) -> None: ...
     def note(self, text: str) -> None: ...
@@ -200,6 +226,11 @@ class Agent:
     reads: ClassVar[tuple[str, ...]] = ()
     proposes: ClassVar[tuple[str, ...]] = ()
     trigger: ClassVar[Trigger] = Trigger()
+    # The agent graph: what starts it besides its trigger, what it hands on, what it checks.
+    consumes: ClassVar[tuple[RecordPort, ...]] = ()
+    produces: ClassVar[tuple[RecordPort, ...]] = ()
+    validates: ClassVar[tuple[str, ...]] = ()
+    also_on: ClassVar[tuple[str, ...]] = ()  # event topics that start it as well as its trigger
     Settings: ClassVar[type[AgentSettings]] = AgentSettings
     # How its proposals' confidence is derived (`oxymus.agents.confidence`): which rule gives
     # which strength, what counts as support, what the LLM's part does. Required of an agent
@@ -212,6 +243,11 @@ class Agent:
     @property
     def effective_trigger(self) -> Trigger:
         return self.settings.trigger or self.trigger
+
+    def describe_trigger(self) -> str:
+        """Its trigger in words, with the events that start it as well."""
+        also = f"; on {', '.join(self.also_on)}" if self.also_on and self.effective_trigger.on is None else ""
+        return self.effective_trigger.describe() + also
 
     @classmethod
     def may_read(cls, what: str) -> bool:

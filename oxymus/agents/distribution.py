@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from oxymus.actions.model import InputRef
-from oxymus.agents.base import Agent, AgentSettings, Trigger
+from oxymus.agents.base import Agent, AgentSettings, RecordPort, Trigger
 from oxymus.time.timeofday import parse_clock
 from oxymus.time.when import Duration, parse_duration
 
@@ -158,6 +158,9 @@ class Distribution(Agent):
     )
     reads = ("records:post", "actions")
     proposes = ("email.send", "record.update")
+    consumes = (RecordPort(kind="post", status="published"),)
+    produces = (RecordPort(kind="post", status="distributed"),)
+    validates = ("one email per post and subscriber, held until send_at",)
     trigger = Trigger(every="10m")
     Settings = DistributionSettings
     confidence_rule = (

@@ -248,6 +248,8 @@ class Publisher(Agent):
     )
     reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions")
     proposes = ("git.commit", "plans.edit", "git.push")
+    # Its work list is PLANS.md's publishing order, not post records: it consumes none yet.
+    validates = ("the blog builds with the draft",)
     trigger = Trigger()
     Settings = PublisherSettings
     confidence_rule = (

@@ -27,6 +27,13 @@ def register(command) -> None:
     q.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
     q.add_argument("--json", action="store_true", help="print JSON")
 
+    q = acommand("graph", cmd_agents_graph, "who produces which record status, who takes it over, who validates, "
+                                            "who carries out side effects (from the agents' declarations; no daemon needed)")
+    form = q.add_mutually_exclusive_group()
+    form.add_argument("--dot", action="store_true", help="print a Graphviz digraph")
+    form.add_argument("--mermaid", action="store_true", help="print a Mermaid flowchart")
+    form.add_argument("--json", action="store_true", help="print JSON")
+
     p = command("artifacts", cmd_artifacts, "what agents made: day plans, weekly reviews, triage suggestions, digests")
     p.add_argument("kind", nargs="?", help="e.g. day_plan, weekly_review")
     p.add_argument("--key", help="e.g. a date (YYYY-MM-DD) for a day plan")
@@ -65,6 +72,33 @@ def cmd_agents_list(args) -> int:
             print(f"  last: {_run_line(a['last_run'], zone)}")
     for name, why in result.get("broken", {}).items():
         print(f"\n{name}: BROKEN: {why}")
+    return EXIT_OK
+
+
+def cmd_agents_graph(args) -> int:
+    from oxymus.action_kinds import action_specs
+    from oxymus.agents import graph
+    from oxymus.cli.base import load_config, resolve_paths
+    from oxymus.plugins import agents
+    from oxymus.records.kinds import registered
+
+    try:
+        config = load_config(resolve_paths())
+    except Exception:  # noqa: BLE001 - a broken config must not hide the graph; the kinds' scopes are the same
+        config = None
+    scopes = {kind: spec.scope for kind, spec in action_specs(config).items()}
+    installed = agents()
+    triggers = {}
+    for name in installed:  # a trigger changed in config is the one shown
+        trig = getattr(getattr(getattr(config, "agents", None), name, None), "trigger", None)
+        if trig is not None:
+            also = installed[name].also_on
+            triggers[name] = trig.describe() + (f"; on {', '.join(also)}" if also and trig.on is None else "")
+    found = graph.build(installed, registered(), scopes, triggers)
+    if args.json:
+        print_json(found.model_dump(mode="json"))
+    else:
+        print(graph.dot(found) if args.dot else graph.mermaid(found) if args.mermaid else graph.text(found), end="")
     return EXIT_OK
 
 

@@ -138,6 +138,12 @@ def print_detail(detail: dict) -> None:
         print(f"  {link['relation']} -> {link['target_type']} {_target(link, link['target_ref'])}")
     for link in detail["linked_from"]:
         print(f"  {link['relation']} <- record {_target(link, link['record_id'])}")
+    if detail.get("handoffs"):
+        print("\nhandoffs:")
+    for h in detail.get("handoffs", []):
+        moved = f"{h['from_status'] or '-'} -> {h['to_status']}"
+        print(f"  {local_time(h['at'])}  {moved:<24} by {h['by']:<14} to {h['to_agent'] or 'a person'}  {h['mode']}"
+              + (f"  (run {h['run_id'][:10]})" if h.get("run_id") else ""))
     print("\nhistory:")
     for v in detail["history"]:
         print(f"  v{v['version']}  {local_time(v['changed_at'])}  {v['actor']:<10}  {v['status']}{'  ' + v['note'] if v.get('note') else ''}")

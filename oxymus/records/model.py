@@ -176,9 +176,26 @@ class RecordLink(BaseModel):
     status: str | None = Field(default=None, description="the target's status, when it has one")
 
 
+class Handoff(BaseModel):
+    """A record reaching a status, and who takes it over (oxymus/store/handoffs.py)."""
+
+    id: str = ""
+    at: str
+    record_id: str
+    kind: str
+    from_status: str | None = None
+    to_status: str
+    by: str = Field(description="who moved it: a person's client, or agent:NAME")
+    to_agent: str | None = Field(default=None, description="the agent that takes it over; None: a person")
+    mode: Literal["automatic", "manual"]
+    action_id: str | None = None
+    run_id: str | None = Field(default=None, description="the consumer's run, once started")
+
+
 class RecordDetail(BaseModel):
     record: Record
     history: list[RecordVersion]
     links: list[RecordLink] = Field(description="from this record to what it concerns")
     linked_from: list[RecordLink] = Field(description="other records linking to this one")
     next: list[str] = Field(description="the statuses it can move on to")
+    handoffs: list[Handoff] = Field(default_factory=list, description="each status it reached: who moved it, who took it over")

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, Permanent, Prepared, Preview, Receipt
+from oxymus.records.create_action import RecordLinkSpec, link_lines
 from oxymus.records.model import Record
 
 
@@ -30,6 +31,7 @@ class RecordUpdatePayload(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict, description="fields to set (the others keep their values)")
     expected_version: int | None = Field(default=None, ge=1, description="its version when proposed (pinned if not given)")
     note: str | None = Field(default=None, max_length=200, description="kept with the new version")
+    links: list[RecordLinkSpec] = Field(default_factory=list, max_length=100, description="links to add (existing ones stay)")
 
 
 def _quote(title: str, width: int = 60) -> str:
@@ -49,6 +51,8 @@ def describe(p: RecordUpdatePayload, record: Record | None = None) -> str:
     parts = [f"{record.status} → {status}"] if status else []
     if fields:
         parts.append("set " + ", ".join(sorted(fields)))
+    if p.links:
+        parts.append(f"link {len(p.links)}")
     return f"record: {record.kind} {_quote(record.title)}: {'; '.join(parts) or 'no change'}"
 
 
@@ -56,7 +60,7 @@ def _body(record: Record, p: RecordUpdatePayload) -> str:
     status, fields = changes(record, p)
     lines = [f"status: {record.status} -> {status}"] if status else []
     lines += [f"{k}: {record.fields.get(k)!r} -> {v!r}" for k, v in sorted(fields.items())]
-    return "\n".join(lines)
+    return "\n".join(lines + link_lines(p.links))
 
 
 class RecordUpdateSpec(ActionSpec):
@@ -68,8 +72,8 @@ class RecordUpdateSpec(ActionSpec):
     max_attempts = 3
 
     async def prepare(self, payload: RecordUpdatePayload, ctx: ActionContext) -> Prepared:  # type: ignore[override]
-        if payload.status is None and not payload.fields:
-            raise ActionInvalid("payload: give a status, fields, or both")
+        if payload.status is None and not payload.fields and not payload.links:
+            raise ActionInvalid("payload: give a status, fields, links, or some of them")
         if ctx.local is None:
             return Prepared(payload=payload.model_dump(mode="json"), preview=self.preview(payload))
         record = await ctx.local.record_get(payload.id)
@@ -79,7 +83,7 @@ class RecordUpdateSpec(ActionSpec):
         if problem:
             raise ActionInvalid(f"payload: {problem}")
         status, fields = changes(record, payload)
-        if status is None and not fields:
+        if status is None and not fields and not payload.links:
             raise ActionInvalid(f"payload: record {record.id} already shows this")
         payload = payload.model_copy(update={"id": record.id, "expected_version": payload.expected_version or record.version})
         return Prepared(payload=payload.model_dump(mode="json"),
@@ -96,6 +100,8 @@ class RecordUpdateSpec(ActionSpec):
         if current is None:
             raise Permanent(f"no record {payload.id} (was it purged?)")
         status, fields = changes(current, payload)
+        for link in payload.links:  # idempotent: a retry or a link already there changes nothing
+            await local.record_link(current.id, link.target_type, link.target_ref, link.relation, actor=ctx.proposer)
         if status is None and not fields:
             return Receipt(summary=f"{describe(payload, current)} (already so)", ref=current.id, already_done=True,
                            data={"id": current.id, "version": current.version})
@@ -103,6 +109,6 @@ class RecordUpdateSpec(ActionSpec):
             raise Permanent(f"record {current.id} ({_quote(current.title)}) changed since the proposal "
                             f"(version {payload.expected_version}, now {current.version}); propose the change again")
         after = await local.record_edit(current.id, status=status, fields=fields, actor=ctx.proposer, note=payload.note,
-                                        trace_id=ctx.trace_id or None)
+                                        trace_id=ctx.trace_id or None, action_id=ctx.action_id or None)
         return Receipt(summary=describe(payload, current), ref=after.id,
                        data={"id": after.id, "version": after.version, "status_before": current.status, "status": after.status})

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 
 from oxymus.store import memory_vocab
-from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications, m014_records, m015_not_before
+from oxymus.store.migrations_later import m010_reviews, m011_weekly_reviews, m012_notifications, m014_records, m015_not_before, m016_handoffs
 
 
 class SchemaError(Exception):
@@ -523,6 +523,7 @@ MIGRATIONS: list[Migration] = [
     Migration("013_memory_vocab", memory_vocab.create),
     Migration("014_records", m014_records),
     Migration("015_not_before", m015_not_before),
+    Migration("016_handoffs", m016_handoffs),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -148,3 +148,26 @@ def m015_not_before(db: sqlite3.Connection) -> None:
     # which the executor already wakes for (actions_by_status): this column only says why
     # it waits and keeps the time an approval or undo recomputes the due time from.
     db.execute("ALTER TABLE actions ADD COLUMN not_before TEXT")
+
+
+def m016_handoffs(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE handoffs (
+            id          TEXT PRIMARY KEY,
+            at          TEXT NOT NULL,
+            record_id   TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            from_status TEXT,
+            to_status   TEXT NOT NULL,
+            by          TEXT NOT NULL,           -- who moved it: a person's client, or agent:NAME
+            to_agent    TEXT,                    -- the agent that takes it over; NULL: a person
+            mode        TEXT NOT NULL CHECK (mode IN ('automatic', 'manual')),
+            action_id   TEXT,                    -- the record.update that moved it, if one did
+            run_id      TEXT                     -- the consumer's run, once started
+        ) STRICT
+        """
+    )
+    db.execute("CREATE INDEX handoffs_by_record ON handoffs(record_id, at)")
+    db.execute("CREATE INDEX handoffs_by_mode ON handoffs(mode, at)")
+    db.execute("CREATE TRIGGER handoffs_purge AFTER DELETE ON memory_records BEGIN DELETE FROM handoffs WHERE record_id = old.id; END")

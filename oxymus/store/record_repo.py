@@ -250,7 +250,8 @@ class RecordRepo:
             moves = r.kind_of(record.kind).next_statuses(record.status)
         except r.RecordError:
             moves = []
-        return r.RecordDetail(record=record, history=await self.history(record.id), links=made, linked_from=back, next=moves)
+        return r.RecordDetail(record=record, history=await self.history(record.id), links=made, linked_from=back, next=moves,
+                              handoffs=await self.store.handoffs.of_record(record.id))
 
     async def migrate_stored(self, actor: str = "records-migration") -> list[tuple[str, str]]:
         """Write every record whose kind's schema moved on in the current schema, one version each

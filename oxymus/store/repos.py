@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from oxymus.sources.contract import StateItem
     from oxymus.store.action_repo import ActionRepo
     from oxymus.store.agent_repo import AgentRepo
+    from oxymus.store.handoffs import HandoffRepo
     from oxymus.store.memory_repo import MemoryRepo
     from oxymus.store.notice_repo import NoticeRepo
     from oxymus.store.record_repo import RecordRepo
@@ -99,6 +100,12 @@ class Store:
         from oxymus.store.notice_repo import NoticeRepo
 
         return NoticeRepo(self)
+
+    @functools.cached_property
+    def handoffs(self) -> HandoffRepo:
+        from oxymus.store.handoffs import HandoffRepo
+
+        return HandoffRepo(self)
 
     @classmethod
     async def open(cls, path: str) -> "Store":

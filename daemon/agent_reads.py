@@ -1,0 +1,41 @@
+"""Reads of a run beyond the first agents' (a mixin of `RunContext`, kept apart so daemon/agents.py
+stays small): canonical records, and a Maildir read through the mail connector.
+
+The Maildir reader is reached through the connector registry (`oxymus.plugins`), as
+everything of a connector is: the runtime asks the `mail` connector's `read_maildir`,
+which never writes under the Maildir. Each read is checked against the agent's
+declaration (`records:KIND`, `mail`) and noted as a reference in the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from oxymus.agents.base import OutOfBounds
+from oxymus.plugins import connectors
+
+
+class RecordAndMailReads:
+    async def records(self, kind: str, *, status: str | None = None, limit: int = 500) -> list[Any]:
+        self._check(f"records:{kind}")  # type: ignore[attr-defined]
+        found = await self.rt.store.records.list(kind=kind, status=status, limit=limit)  # type: ignore[attr-defined]
+        self._ref("records", kind + (f"@{status}" if status else ""), f"{len(found)} records")  # type: ignore[attr-defined]
+        return found
+
+    async def maildir(self, path: str | None, seen: dict[str, Any] | None) -> Any:
+        """New messages in the Maildir at `path` (default: `[mail] maildir`) since `seen` (the state a
+        previous read returned); None when no Maildir is set anywhere."""
+        self._check("mail")  # type: ignore[attr-defined]
+        if not path:
+            # [mail] is the mail connector's section; its config rides on its email.send spec (as calendars() finds CalDAV's).
+            spec = self.rt.desk.specs.get("email.send") if self.rt.desk is not None else None  # type: ignore[attr-defined]
+            path = getattr(getattr(spec, "config", None), "maildir", None)
+            if not path:
+                return None
+        reader = getattr(connectors().get("mail"), "read_maildir", None)
+        if reader is None:
+            raise OutOfBounds("no mail connector with a Maildir reader is installed")
+        result = await asyncio.to_thread(reader, path, seen)
+        self._ref("mail", path, f"{len(result.messages)} new of {result.files} messages")  # type: ignore[attr-defined]
+        return result
