@@ -8,6 +8,7 @@ import threading
 from email import message_from_bytes
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -97,3 +98,60 @@ class Silent:
 
     def __exit__(self, *exc) -> None:
         self.sock.close()
+
+
+# ---- a daemon profile that sends mail to the test server ------------------------------------------
+
+# email.send runs at once once approved, and no desktop notification gets in the way.
+MAIL_POLICY = """\
+[settings]
+undo_grace = "0s"
+
+[[rule]]
+name = "no desktop notifications here"
+kind = "notify.*"
+outcome = "deny"
+"""
+
+
+def mail_section(port: int) -> str:
+    return (f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'
+            f'from = "Ana Ruiz <ana@example.org>"\n')
+
+
+def mail_profile(profile, port: int, *, before: str = "", after: str = "") -> None:
+    """Write `profile`'s config ([mail] for the server on `port`, between `before` and `after`) and MAIL_POLICY."""
+    from conftest import write_config
+
+    write_config(profile, before + mail_section(port) + after)
+    Path(profile.policy_file).write_text(MAIL_POLICY)
+
+
+class PinnedDaemons:
+    """start(moment): a daemon whose clock starts at `moment`, the one before it stopped first;
+    how the tests let time pass across restarts."""
+
+    def __init__(self, profile, monkeypatch):
+        self.profile, self.monkeypatch = profile, monkeypatch
+        self.daemons: list = []
+
+    def start(self, moment):
+        from conftest import DaemonProcess
+
+        from oxymus.time.clock import PIN_ENV
+
+        self.stop()
+        self.monkeypatch.setenv(PIN_ENV, moment.isoformat())
+        self.daemons.append(DaemonProcess(self.profile))
+        return self.daemons[-1].start(timeout=30)
+
+    def stop(self) -> None:
+        for d in self.daemons:
+            d.stop()
+
+
+@pytest.fixture
+def smtp():
+    """The test server, counting what it accepts (import this fixture into a test module to use it)."""
+    with Server(Inbox()) as server:
+        yield server

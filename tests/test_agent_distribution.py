@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, run_cli, wait_for, write_config
-from smtp_helpers import Inbox, Server
+from conftest import DaemonProcess, run_cli, wait_for
+from smtp_helpers import PinnedDaemons, mail_profile, smtp  # noqa: F401 - smtp: a fixture
 
 from oxymus.agents.distribution import DistributionSettings, message_id, read_subscribers, send_time
-from oxymus.time.clock import PIN_ENV
 
-POLICY = """\
-[settings]
-undo_grace = "0s"
-
-[[rule]]
-name = "no desktop notifications here"
-kind = "notify.*"
-outcome = "deny"
-"""
 T = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone.utc)
 SUBSCRIBERS = "# the newsletter\nana@readers.example\n\nbo@readers.example  # since May\nCy@Readers.example\nana@readers.example\nnot-an-address\n"
 
@@ -50,30 +39,15 @@ def test_the_send_time_is_the_next_send_at_after_publishing():
     assert message_id("P1", "Ana@x.org", "example.org") == message_id("P1", "ana@x.org", "example.org") != message_id("P2", "ana@x.org", "example.org")
 
 
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with Server(inbox) as server:
-        yield server
-
-
 @pytest.mark.slow
 def test_a_published_post_goes_to_three_subscribers_once_at_send_at(profile, monkeypatch, smtp, tmp_path):
     subs = tmp_path / "subscribers.txt"
     subs.write_text(SUBSCRIBERS)
-    write_config(profile, '[time]\nzone = "UTC"\n'
-                          f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\nfrom = "Ana Ruiz <ana@example.org>"\n'
-                          f'[agents.distribution]\nsubscribers = "{subs}"\nsend_at = "09:00"\nmessage_id_domain = "example.org"\n'
+    mail_profile(profile, smtp.port, before='[time]\nzone = "UTC"\n', after=
+                 f'[agents.distribution]\nsubscribers = "{subs}"\nsend_at = "09:00"\nmessage_id_domain = "example.org"\n'
                           'subject = "New post: {title}"\n')
-    Path(profile.policy_file).write_text(POLICY)
-    daemons: list[DaemonProcess] = []
-
-    def start(moment: dt.datetime) -> DaemonProcess:
-        for d in daemons:
-            d.stop()
-        monkeypatch.setenv(PIN_ENV, moment.isoformat())
-        daemons.append(DaemonProcess(profile).start(timeout=30))
-        return daemons[-1]
+    daemons = PinnedDaemons(profile, monkeypatch)
+    start = daemons.start
 
     def call(d: DaemonProcess, method: str, params: dict) -> dict:
         with d.client() as conn:
@@ -128,5 +102,4 @@ def test_a_published_post_goes_to_three_subscribers_once_at_send_at(profile, mon
         run_agent()
         assert len(emails(d)) == 3 and len(smtp.inbox.messages) == 3
     finally:
-        for d in daemons:
-            d.stop()
+        daemons.stop()

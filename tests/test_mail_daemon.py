@@ -9,42 +9,23 @@ without the fault: the message arrives exactly once either way.
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, wait_for, write_config
-from smtp_helpers import Inbox, Server
+from conftest import DaemonProcess, wait_for
+from smtp_helpers import mail_profile, smtp  # noqa: F401 - smtp: a fixture
 
 from oxymus.client.sync_client import DaemonUnavailable
 
 pytestmark = [pytest.mark.slow]
 
-POLICY = """\
-[settings]
-undo_grace = "0s"
-
-[[rule]]
-name = "no desktop notifications here"
-kind = "notify.*"
-outcome = "deny"
-"""
 
 PAYLOAD = {"to": ["bo@client.example"], "subject": "Workshop in March", "body": "Hi Bo,\n\nsee you then.\n"}
 SETTLE = 60.0
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with Server(inbox) as server:
-        yield server
-
-
-@pytest.fixture
 def started(profile, monkeypatch, smtp):
-    write_config(profile, f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
-                          f'from = "Ana Ruiz <ana@example.org>"\n')
-    Path(profile.policy_file).write_text(POLICY)
+    mail_profile(profile, smtp.port)
     daemons: list[DaemonProcess] = []
 
     def start(fault: str | None = None) -> DaemonProcess:

@@ -11,55 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
-from conftest import DaemonProcess, run_cli, wait_for, write_config
-from smtp_helpers import Inbox, Server
+from conftest import DaemonProcess, run_cli, wait_for
+from smtp_helpers import PinnedDaemons, mail_profile, smtp  # noqa: F401 - smtp: a fixture
 
-from oxymus.time.clock import PIN_ENV
 
 pytestmark = [pytest.mark.slow]
 
-POLICY = """\
-[settings]
-undo_grace = "0s"
-
-[[rule]]
-name = "no desktop notifications here"
-kind = "notify.*"
-outcome = "deny"
-"""
 T = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone.utc)
 SETTLE = 60.0
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with Server(inbox) as server:
-        yield server
-
-
-@pytest.fixture
 def at(profile, monkeypatch, smtp):
     """at(moment): a daemon whose clock starts at `moment` (the one before it is stopped first)."""
-    write_config(profile, f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
-                          f'from = "Ana Ruiz <ana@example.org>"\n')
-    Path(profile.policy_file).write_text(POLICY)
-    daemons: list[DaemonProcess] = []
-
-    def start(moment: dt.datetime) -> DaemonProcess:
-        for d in daemons:
-            d.stop()
-        monkeypatch.setenv(PIN_ENV, moment.isoformat())
-        d = DaemonProcess(profile)
-        daemons.append(d)
-        return d.start(timeout=30)
-
-    yield start
-    for d in daemons:
-        d.stop()
+    mail_profile(profile, smtp.port)
+    daemons = PinnedDaemons(profile, monkeypatch)
+    yield daemons.start
+    daemons.stop()
 
 
 def email(subject: str) -> dict:
