@@ -169,7 +169,7 @@ def test_the_cli_proposes_with_a_local_time(at, smtp):
 
 
 def test_the_tui_row_and_story_say_held_until():
-    from tui.widgets.approvals_views import status_text
+    from oxymus.tui.widgets.approvals_views import status_text
 
     from oxymus.actions.effects import Preview
     from oxymus.actions.explain import explain_text
