@@ -52,6 +52,7 @@ class RecordsScreen(SectionScreen):
     RecordsScreen .records-column Label {
         width: 1fr; height: 1; padding: 0 1; text-style: bold; background: $panel; text-wrap: nowrap; text-overflow: ellipsis;
     }
+    RecordsScreen #records-board.-tall .records-column Label { height: 2; padding: 0 0 0 1; text-wrap: wrap; text-overflow: fold; }
     RecordsScreen .records-column OptionList { height: 1fr; border: none; padding: 0; }
     RecordsScreen .records-column OptionList:focus { background-tint: $primary 10%; }
     RecordsScreen #records-empty { padding: 1 2; color: $text-muted; }
@@ -143,14 +144,17 @@ class RecordsScreen(SectionScreen):
             # The same kind: the columns stay (and the focus with them); only what they list changes.
             for column, status in zip(self.columns(), kind.statuses):
                 column.show(here[status.word])
-                column.parent.query_one(Label).update(f"{status.label} {len(here[status.word])}")
+                head = column.parent.query_one(Label)
+                head.head = f"{status.label} {len(here[status.word])}"
+                head.update(head.head)
         else:
             await board.remove_children()
             await board.mount_all([
-                Vertical(Label(f"{status.label} {len(here[status.word])}", markup=False),
+                Vertical(_head(f"{status.label} {len(here[status.word])}"),
                          StatusColumn(status.word, here[status.word], id=f"records-col-{status.word}"), classes="records-column")
                 for status in kind.statuses
             ])
+        self.call_after_refresh(self._fit_heads)
         # The board is all this section has to focus: the cursor is always on it.
         self._restore_cursor()
 
@@ -162,6 +166,16 @@ class RecordsScreen(SectionScreen):
         if self.broken:
             line += f" · {len(self.broken)} kind(s) not loaded"
         self.query_one("#records-kinds", Label).update(line)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_heads)
+
+    def _fit_heads(self) -> None:
+        """Column heads wrap onto a second line, all of them, when one would be cut ("proposal sent 1" at 80
+        columns): a cut status name is a guess for the reader, and heads of one height keep the lists level."""
+        board = self.query_one("#records-board", Horizontal)
+        heads = [h for h in board.query(".records-column > Label") if h.content_region.width]
+        board.set_class(any(len(getattr(h, "head", "")) > h.content_region.width for h in heads), "-tall")
 
     def _restore_cursor(self) -> None:
         target = next((r for r in self.records if r.id == self.selected), None)
@@ -210,3 +224,9 @@ class RecordsScreen(SectionScreen):
         if record is None:
             return
         move_on(self, record, self.kind)
+
+
+def _head(text: str) -> Label:
+    head = Label(text, markup=False)
+    head.head = text  # the whole text, to know whether it fits (the label's own may be cut)
+    return head
