@@ -71,7 +71,9 @@ def for_missed(count: int, titles: tuple[str, ...], screen_width: int = 80) -> s
     # Short: it sits over the day. Textual's toast is 60 columns, at most half the
     # screen, less its border and padding; a title gets one line of that.
     inner = min(60, screen_width // 2) - 4
-    head = f"{count} could not be shown (no desktop, no TUI open)"
+    head = f"{count} could not be shown"
+    why = " (no desktop, no TUI open)"
+    head += why if len(head + why) <= inner else ""  # a wrapped first line would push the titles down
     shown = [f"· {_cut(t, inner - 2)}" for t in titles[:2]]
     more = [f"  and {count - 2} more"] if count > 2 else []
     return "\n".join([head, *shown, *more, "R (review) shows them all"])
