@@ -108,3 +108,62 @@ async def test_the_board_moves_records_along_their_pipeline(daemon):
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and columns(app)["delivered"] == ["Shop rebuild"],
                     what="the board again")
+
+
+async def test_a_record_is_added_and_edited_from_the_board(daemon):
+    from textual.widgets import Input, TextArea
+
+    from oxymus.tui.screens.records_form import RecordEditScreen
+
+    app = create_app(daemon.paths, start_daemon=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+        await pilot.press("7")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and board(app).loaded and board(app).kind is not None,
+                    what="the records board")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, RecordEditScreen), what="the new lead dialog")
+        form = app.screen
+        assert str(form.query_one("#rform-heading").render()).startswith("New lead")
+        assert app.focused is form.query_one("#rform-f-name", Input), "the title field comes first"
+        await pilot.press(*"Jane Roe", "enter")
+        assert app.focused is form.query_one("#rform-f-email", Input), "Enter moves to the next field"
+        form.query_one("#rform-f-budget", Input).value = "lots"
+        await pilot.press("ctrl+s")
+        # The kind's schema, in the daemon, refuses the budget: the dialog stays, naming the field.
+        await until(pilot, lambda: "budget" in str(form.query_one("#rform-error").render()), what="the budget refused")
+        assert isinstance(app.screen, RecordEditScreen) and form.query_one("#rform-f-name", Input).value == "Jane Roe"
+        form.query_one("#rform-f-budget", Input).value = "5000"
+        form.query_one("#rform-f-email", Input).value = "jane@roe.test"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and columns(app).get("new") == ["Jane Roe"],
+                    what="Jane on the board")
+        assert cursor(app) == ("new", "Jane Roe"), "the cursor goes to the new record"
+        with daemon.client() as conn:
+            (jane,) = conn.call("records.list", {"kind": "lead"})["records"]
+        assert jane["fields"]["budget"] == 5000 and jane["fields"]["email"] == "jane@roe.test"
+
+        # e edits: the fields come back as typed; a cleared field is unset, a changed one set.
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, RecordEditScreen), what="the edit dialog")
+        form = app.screen
+        assert form.query_one("#rform-f-budget", Input).value == "5000"
+        form.query_one("#rform-f-budget", Input).value = ""
+        form.query_one("#rform-f-company", Input).value = "Roe & Co"
+        form.query_one("#rform-body", TextArea).text = "Met at the meetup."
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen), what="the board again")
+        with daemon.client() as conn:
+            detail = conn.call("records.get", {"id": jane["id"]})
+        record = detail["record"]
+        assert record["fields"].get("budget") is None and record["fields"]["company"] == "Roe & Co"
+        assert record["body"] == "Met at the meetup." and record["version"] == 2
+        assert detail["history"][-1]["note"] == "edited in the TUI"
+
+        # Nothing changed: Escape or a save without changes makes no new version.
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, RecordEditScreen), what="the edit dialog again")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen), what="the board")
+        with daemon.client() as conn:
+            assert conn.call("records.get", {"id": jane["id"]})["record"]["version"] == 2

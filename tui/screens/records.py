@@ -3,7 +3,8 @@
 `[` and `]` switch kinds; `left` and `right` move between columns, `up` and `down`
 within one. Enter opens the record under the cursor (screens/records_detail.py) with its
 fields, links, history and the actions and runs linked to it; `m` moves it on along its
-pipeline (where a person chooses, as for a lead whose proposal is out, `m` asks which).
+pipeline (where a person chooses, as for a lead whose proposal is out, `m` asks which);
+`a` adds a record of the kind shown and `e` edits the one under the cursor (screens/records_form.py).
 The cursor follows a moved record into its new column. The board is the `BOARD` query's
 answer (screens/records_link.py), reloaded after every record event, whoever made it.
 """
@@ -21,6 +22,7 @@ from oxymus.records.model import KindView, Record
 from oxymus.tui.link.messages import Connected
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.records_detail import RecordDetailScreen, move_on
+from oxymus.tui.screens.records_form import RecordEditScreen
 from oxymus.tui.screens.records_link import BOARD, KINDS, RecordKindsLoaded, RecordMoved, RecordsFailed, RecordsLoaded
 
 WAITING = "Waiting for the daemon…"
@@ -63,6 +65,8 @@ class RecordsScreen(SectionScreen):
         Binding("left", "column(-1)", "Column ◂", show=False, tooltip="The column to the left"),
         Binding("right", "column(1)", "Column ▸", show=False, tooltip="The column to the right"),
         Binding("m", "move", "Move on", tooltip="Move the record along its pipeline"),
+        Binding("a", "add", "Add", tooltip="Add a record of this kind"),
+        Binding("e", "edit", "Edit", tooltip="Edit the record's fields and notes"),
     ]
 
     def __init__(self) -> None:
@@ -133,7 +137,7 @@ class RecordsScreen(SectionScreen):
             empty.display = True
             return
         if not mine and self.loaded:
-            empty.update(f"No {kind.label.lower()} yet: `oxymus records add {kind.name} NAME` adds one.")
+            empty.update(f"No {kind.label.lower()} yet: a adds one (or `oxymus records add {kind.name} NAME`).")
         empty.display = not mine
         if self.selected not in {r.id for r in mine}:
             order = [s.word for s in kind.statuses]
@@ -224,6 +228,20 @@ class RecordsScreen(SectionScreen):
         if record is None:
             return
         move_on(self, record, self.kind)
+
+    def action_add(self) -> None:
+        if self.kind is not None:
+            self.app.push_screen(RecordEditScreen.add(self.kind), self._saved)
+
+    def action_edit(self) -> None:
+        record, kind = self.current(), self.kind
+        if record is not None and kind is not None:
+            self.app.push_screen(RecordEditScreen.edit(kind, record), self._saved)
+
+    def _saved(self, record: Record | None) -> None:
+        if record is not None:
+            self.selected = record.id  # the reload after the change brings the cursor to it
+            self.notify(f"{record.title}: saved (version {record.version})", title="Records", timeout=3, markup=False)
 
 
 def _head(text: str) -> Label:

@@ -1,6 +1,6 @@
 """One canonical record (Enter on the Records board): its fields, notes, links both ways, the
 actions and runs linked to it, and every version it has had; `m` moves it on along its
-pipeline, as on the board. Escape goes back. Reloaded whenever a record changes.
+pipeline, as on the board; `e` edits its fields and notes. Escape goes back. Reloaded whenever a record changes.
 
 `move_on` is the one way both screens move a record: the next status when there is one,
 a choice (MoveChoiceScreen) where the kind lets the person choose (won or lost).
@@ -138,6 +138,7 @@ class RecordDetailScreen(SectionScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("m", "move", "Move on", tooltip="Move the record along its pipeline"),
+        Binding("e", "edit", "Edit", tooltip="Edit the record's fields and notes"),
     ]
 
     def __init__(self, record_id: str, record: Record | None = None) -> None:
@@ -187,3 +188,14 @@ class RecordDetailScreen(SectionScreen):
     def action_move(self) -> None:
         if self.record is not None:
             move_on(self, self.record, self._kind())
+
+    def action_edit(self) -> None:
+        from oxymus.tui.screens.records_form import RecordEditScreen  # the dialog loads when first asked for
+
+        kind = self._kind()
+        if self.record is not None and kind is not None:
+            self.app.push_screen(RecordEditScreen.edit(kind, self.record), self._edited)
+
+    def _edited(self, record: Record | None) -> None:
+        if record is not None:
+            self.notify(f"{record.title}: saved (version {record.version})", title="Records", timeout=3, markup=False)
