@@ -257,6 +257,15 @@ class RunContext(RecordAndMailReads):
         log.info("agent %s: %s", self.agent.name, text)
 
 
+def collapsed(notes: list[str]) -> list[str]:
+    """Each note once, in first-said order, with how many times it was said ("(x50)"): fifty leads
+    without a [mail] section say the same thing fifty times, and the summary has 2,000 characters."""
+    counts: dict[str, int] = {}
+    for note in notes:
+        counts[note] = counts.get(note, 0) + 1
+    return [note if n == 1 else f"{note} (x{n})" for note, n in counts.items()]
+
+
 def _write_atomic(path: str, content: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     files.write_atomic(path, content.encode("utf-8"), mode=files.default_mode())
@@ -486,7 +495,7 @@ class AgentRuntime:
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             calls = llm.take_calls() if llm is not None and hasattr(llm, "take_calls") else []
-            notes = "; ".join(ctx.notes)
+            notes = "; ".join(collapsed(ctx.notes))
             finished = run.model_copy(update={
                 "finished_at": utc_iso(self.now()), "duration_ms": round((time.monotonic() - t0) * 1000, 1),
                 "outcome": outcome, "error": error, "summary": (summary + ("; " if summary and notes else "") + notes)[:2000],

@@ -67,3 +67,11 @@ def test_agents_run_by_hand_and_a_failing_one_leaves_the_daemon_up(profile):
         assert "LLM: LLM unavailable" in text and "planner: at 06:30 daily" in text
     finally:
         daemon.stop()
+
+
+def test_a_run_summary_says_a_repeated_note_once_with_its_count():
+    from oxymus.daemon.agents import collapsed
+
+    said = ["email.send not proposed: no [mail] section"] * 50 + ["x@y: its lead waits for approval", "email.send not proposed: no [mail] section"]
+    assert collapsed(said) == ["email.send not proposed: no [mail] section (x51)", "x@y: its lead waits for approval"]
+    assert collapsed(["a", "b"]) == ["a", "b"] and collapsed([]) == []

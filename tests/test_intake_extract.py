@@ -178,3 +178,32 @@ def test_quoted_text_and_signatures_are_split_off():
 def test_dates_relative_to_today(text, expect):
     dates = from_text(f"something {text}", today=TODAY).dates
     assert ((dates[0].start, dates[0].end) if dates else None) == expect
+
+
+def test_the_anchored_search_finds_what_a_full_scan_finds():
+    """Dates and amounts are looked for only near a month name or a digit; on texts made of the words
+    those patterns care about (and noise), that gives exactly the matches of scanning every position."""
+    import random
+    import re
+
+    from oxymus.agents import intake_extract as ie
+
+    words = ("in by early mid mid- late end of start beginning before after until during from for around the a "
+             "March march Mar. May may June sept. September Dec december 14 14th 3rd 2027 2026 5k 5,000 5 000 10-15k "
+             "€5k $ 5.000 EUR 3000 budget paying up to max about around € 12.5 million euros USD £ dollars people days "
+             "hello workshop, offer; call. x1 a5 2026-03-14 Q2 of").split(" ")
+    day_month = re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{ie._MONTH_RE}|"
+                           rf"{ie._MONTH_RE.replace('month', 'month2')}\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b)(?:,?\s+(?P<y>20\d\d))?", re.I)
+    lone = re.compile(rf"\b(?P<pre>in|by|early|mid|mid-|late|end of|start of|beginning of|before|after|until|during|from|"
+                      rf"for|around)?\s*{ie._MONTH_RE}\b(?:\s+(?P<y>20\d\d))?", re.I)
+    rng = random.Random(15)
+    for _ in range(3000):
+        text = "".join(rng.choice(words) + rng.choice((" ", " ", " ", "  ", "\n", ", ", "")) for _ in range(rng.randint(1, 30)))
+        for pattern, anchor, back in ((ie._BUDGET, ie._DIGITS, 40), (day_month, ie._MONTH_WORD, 12), (lone, ie._MONTH_WORD, 20)):
+            every = [(m.start(), m.end()) for m in pattern.finditer(text)]
+            got = [(m.start(), m.end()) for m in ie.anchored(pattern, anchor, text, back=back)]
+            assert set(got) <= set(every), (pattern.pattern[:30], text)
+            # Every match holding an anchor is found, but a month glued to a word ("formay": no anchor, no
+            # date), and what a full scan finds starting inside a number ("7 dollars" after "5 202" was taken).
+            want = [(s, e) for s, e in every if anchor.search(text, s, e) and not (s and text[s - 1:s + 1].isdigit())]
+            assert set(want) <= set(got), (pattern.pattern[:30], text)

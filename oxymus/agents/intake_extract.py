@@ -85,6 +85,39 @@ class LeadFacts(BaseModel):
     dates: list[DateFact] = Field(default_factory=list)
 
 
+# ------------------------------------------------------------------ anchored search
+
+
+def anchored(pattern: re.Pattern[str], anchor: re.Pattern[str], text: str, back: int, ahead: int = 48) -> list[re.Match[str]]:
+    """The matches of `pattern.finditer(text)` that hold an anchor (a month name at a word's start,
+    a digit), tried only near `anchor`'s hits: the anchor must start at most `back` characters
+    after the match starts and end at most `ahead` before it ends.
+
+    A pattern that opens with optional words ("in", "early", a currency) is tried by the
+    regex engine at every position of the text; most positions are nowhere near a month or
+    a number, and a long message made the date and budget patterns most of intake's time.
+    """
+    out: list[re.Match[str]] = []
+    last_end = 0
+    for hit in anchor.finditer(text):
+        if hit.start() < last_end:
+            continue  # inside a match already found
+        pos = max(last_end, hit.start() - back)
+        while pos > last_end and text[pos - 1].isalnum():
+            pos -= 1  # start at a word's or a number's start, as a scan from the left would
+        end = min(len(text), hit.end() + ahead)
+        while pos <= hit.start():
+            m = pattern.search(text, pos, end)
+            if m is None or m.start() > hit.start():
+                break
+            if m.end() > hit.start():
+                out.append(m)
+                last_end = m.end()
+                break
+            pos = max(m.end(), m.start() + 1)  # a match without this anchor ("formay"): not one the pattern is for
+    return out
+
+
 # ------------------------------------------------------------------ entry points
 
 
@@ -309,6 +342,9 @@ _BUDGET = re.compile(
     re.I)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _amount(number: str, mult: str) -> float | None:
     n = number.replace(" ", "").replace("’", "").replace("'", "")
     if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", n):
@@ -331,7 +367,7 @@ def _amount(number: str, mult: str) -> float | None:
 
 def _budget(text: str, where: Where) -> Money | None:
     best: Money | None = None
-    for m in _BUDGET.finditer(text):
+    for m in anchored(_BUDGET, _DIGITS, text, back=40):
         g = m.groupdict()
         for a, mult, b, nmult in (("a1", "m1", "b1", "n1"), ("a2", "m2", "b2", "n2"), ("a3", "m3", "b3", "n3")):
             if g[a]:
@@ -377,6 +413,10 @@ def _day(start: dt.date, conf: float, where: Where, ev: str) -> DateFact:
     return DateFact(start=start, end=start, precision="day", confidence=conf, where=where, evidence=ev)
 
 
+_WEEKDAY = re.compile(r"\b(?P<next>next |this |on |coming )?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                      re.I)
+_WEEKDAY_WORD = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day", re.I)
+_MONTH_WORD = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 _MONTH_RE = r"(?P<month>january|february|march|april|may|june|july|august|september|october|november|december|" \
             r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 
@@ -399,7 +439,7 @@ def _dates(text: str, today: dt.date, where: Where) -> list[DateFact]:
     # "March 14", "March 14th, 2027", "14 March", "14th of March 2027"
     day_month = re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH_RE}|{_MONTH_RE.replace('month', 'month2')}"
                            rf"\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b)(?:,?\s+(?P<y>20\d\d))?", re.I)
-    for m in day_month.finditer(text):
+    for m in anchored(day_month, _MONTH_WORD, text, back=12):
         month = MONTHS[(m["month"] or m["month2"]).lower().rstrip(".")]
         day = int(m["d1"] or m["d2"])
         year = int(m["y"]) if m["y"] else None
@@ -417,7 +457,7 @@ def _dates(text: str, today: dt.date, where: Where) -> list[DateFact]:
     # "in March", "early April", "March 2027", "by May": a lone month; lowercase only after a preposition
     lone = re.compile(rf"\b(?P<pre>in|by|early|mid|mid-|late|end of|start of|beginning of|before|after|until|during|from|for|around)?"
                       rf"\s*{_MONTH_RE}\b(?:\s+(?P<y>20\d\d))?", re.I)
-    for m in lone.finditer(text):
+    for m in anchored(lone, _MONTH_WORD, text, back=20):
         word = m["month"]
         month = MONTHS[word.lower().rstrip(".")]
         if not m["pre"] and not word[0].isupper():
@@ -433,24 +473,28 @@ def _dates(text: str, today: dt.date, where: Where) -> list[DateFact]:
         add(m, DateFact(start=dt.date(year, 3 * q - 2, 1), end=_month_end(year, 3 * q), precision="quarter",
                         confidence=0.75, where=where, evidence=m[0]))
     monday = today - dt.timedelta(days=today.weekday())
+    # (a word the pattern needs, the pattern, what a match means): a pattern whose word is not in
+    # the text is not run at all.
     relative = [
-        (r"\btoday\b", lambda m: _day(today, 0.8, where, m[0])),
-        (r"\btomorrow\b", lambda m: _day(today + dt.timedelta(days=1), 0.85, where, m[0])),
-        (r"\bday after tomorrow\b", lambda m: _day(today + dt.timedelta(days=2), 0.85, where, m[0])),
-        (r"\b(?:this|the current) week\b", lambda m: _week(monday, 0.75, where, m[0])),
-        (r"\bnext week\b", lambda m: _week(monday + dt.timedelta(days=7), 0.8, where, m[0])),
-        (r"\b(?:the )?week after next\b", lambda m: _week(monday + dt.timedelta(days=14), 0.8, where, m[0])),
-        (r"\bthis month\b", lambda m: _month(today.year, today.month, 0.75, where, m[0])),
-        (r"\bnext month\b", lambda m: _month(today.year + (today.month == 12), today.month % 12 + 1, 0.8, where, m[0])),
-        (r"\b(?:the )?end of (?:the|this) month\b", lambda m: _day(_month_end(today.year, today.month), 0.7, where, m[0])),
-        (r"\bin (?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few) (?P<u>days?|weeks?|months?)\b",
+        ("today", r"\btoday\b", lambda m: _day(today, 0.8, where, m[0])),
+        ("tomorrow", r"\btomorrow\b", lambda m: _day(today + dt.timedelta(days=1), 0.85, where, m[0])),
+        ("tomorrow", r"\bday after tomorrow\b", lambda m: _day(today + dt.timedelta(days=2), 0.85, where, m[0])),
+        ("week", r"\b(?:this|the current) week\b", lambda m: _week(monday, 0.75, where, m[0])),
+        ("week", r"\bnext week\b", lambda m: _week(monday + dt.timedelta(days=7), 0.8, where, m[0])),
+        ("week", r"\b(?:the )?week after next\b", lambda m: _week(monday + dt.timedelta(days=14), 0.8, where, m[0])),
+        ("month", r"\bthis month\b", lambda m: _month(today.year, today.month, 0.75, where, m[0])),
+        ("month", r"\bnext month\b", lambda m: _month(today.year + (today.month == 12), today.month % 12 + 1, 0.8, where, m[0])),
+        ("month", r"\b(?:the )?end of (?:the|this) month\b", lambda m: _day(_month_end(today.year, today.month), 0.7, where, m[0])),
+        ("in ", r"\bin (?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|a few) (?P<u>days?|weeks?|months?)\b",
          lambda m: _in(m, today, where)),
-        (r"\b(?P<next>next |this |on |coming )?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-         lambda m: _weekday(m, today, where)),
     ]
-    for pattern, make in relative:
-        for m in re.finditer(pattern, text, re.I):
-            add(m, make(m))
+    lowered = text.lower()
+    for word, pattern, make in relative:
+        if word in lowered:
+            for m in re.finditer(pattern, text, re.I):
+                add(m, make(m))
+    for m in anchored(_WEEKDAY, _WEEKDAY_WORD, text, back=8):
+        add(m, _weekday(m, today, where))
     return [fact for _, fact in sorted(found, key=lambda pair: pair[0])]
 
 
