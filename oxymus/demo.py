@@ -54,7 +54,8 @@ def seed_memory(paths: paths_mod.Paths) -> int:
     return added
 
 
-DEMO_AGENTS = ("triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
+# Intake first: the three lead emails become lead records before the others look at the day.
+DEMO_AGENTS = ("intake", "triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
 
 
 def run_agents(paths: paths_mod.Paths) -> list[str]:
@@ -136,7 +137,8 @@ file = {plans}
 repo = {blog}
 posts_dir = "content/posts"
 author = "Demo Person"
-"""
+
+{company}"""
 
 DEMO_PLANS = """\
 ---
@@ -284,24 +286,76 @@ def bills_toml(today) -> str:
     )
 
 
+def demo_files(paths: paths_mod.Paths) -> str:
+    """Where the demo's own files live: repos, calendar, notes, mail, drafts."""
+    return os.path.join(paths.home or paths.data_dir, "files")
+
+
+def seed_company(paths: paths_mod.Paths):
+    """The content consultancy (oxymus/demo_company): mail, notes, a draft, records and five months of history.
+    Before the daemon starts: it writes to the store directly."""
+    import datetime as dt
+
+    from oxymus import demo_company
+    from oxymus.profile.config import system_zone
+
+    places = demo_company.Places.under(demo_files(paths))
+    return demo_company.seed(paths.db_file, places, now=dt.datetime.now(dt.timezone.utc), zone=system_zone())
+
+
+def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list[str]:
+    """What the consultancy shows, once intake's leads are filed (its policy rule lets it; the executor
+    runs them a moment after the run), and where to look."""
+    import time
+
+    from oxymus import demo_company
+    from oxymus.client.sync_client import connect
+    from oxymus.demo_company import history, mail, notes, records
+
+    deadline = time.monotonic() + timeout
+    with connect(paths.socket, "oxymus-demo") as conn:
+        while True:
+            leads = [r for r in conn.call("records.list", {"kind": "lead"})["records"]
+                     if r["provenance"].get("note") != history.NOTE]
+            if len(leads) >= len(mail.LEAD_MAILS) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        waiting = conn.call("actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
+    replies = sum(1 for a in waiting if a["kind"] == "email.send")
+    files = demo_files(paths)
+    where = lambda p: os.path.relpath(p, files)  # noqa: E731
+    places = demo_company.Places.under(files)
+    names = ", ".join(sorted(r["fields"].get("name") or r["title"] for r in leads)) or "none yet"
+    return [
+        f"the consultancy (in {files}): {len(leads)} lead(s) filed by intake from the mail in {where(places.maildir)}: {names}.",
+        f"  {replies} reply draft(s) wait in 5 Approvals. The demo's mail server {demo_company.SMTP_HOST} does not "
+        "exist: an approved reply fails and says so, nothing leaves this machine.",
+        f"  7 Records: the leads, the client {records.CLIENT} and its project, a post idea and a draft "
+        f"({where(seeded.draft)}); {where(places.notes)} holds {len(notes.NOTES)} notes.",
+        "  Five months of past work are seeded (marked \"demo history\"): `oxymus metrics` shows their trends.",
+    ]
+
+
 def seed_sources(paths: paths_mod.Paths) -> None:
     """Real sources for the demo: repos, a calendar file and bills, written relative to today."""
     import datetime as dt
 
+    from oxymus import demo_company
     from oxymus.kernel import tomlfmt
     from oxymus.profile.config import system_zone
 
-    files = os.path.join(paths.home or paths.data_dir, "files")
+    files = demo_files(paths)
     today = dt.datetime.now(system_zone()).date()
     seed_repos(files)
     _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
     _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
     paths_in = {"code": "code", "ics": "cal/personal.ics", "plans": "notes/PLANS.md", "blog": "code/blog"}
-    _write(paths.config_file, DEMO_CONFIG.format(**{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
+    company = demo_company.config_toml(demo_company.Places.under(files))
+    _write(paths.config_file, DEMO_CONFIG.format(company=company, **{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
     if not os.path.exists(paths.policy_file):
         from oxymus.actions.policy import EXAMPLE
 
-        _write(paths.policy_file, EXAMPLE)
+        _write(paths.policy_file, EXAMPLE + demo_company.POLICY_RULE)
     plans_file = os.path.join(files, "notes", "PLANS.md")
     if not os.path.exists(plans_file):  # the demo's plans are the user's once written: never overwritten
         _write(plans_file, DEMO_PLANS)
@@ -315,6 +369,7 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     paths = paths_mod.resolve()
     added = seed(paths)
     seed_sources(paths)
+    company = seed_company(paths)
     print(f"demo profile: {home} ({added} sample captures added)")
     try:
         status = launcher.start(paths)
@@ -324,6 +379,7 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     print(wrapped([f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added); "
                    "the agents ran once:"]))
     print(wrapped(run_agents(paths)))
+    print(wrapped(company_lines(paths, company)))
     if not open_tui:
         print(f"try: OXYMUS_HOME={home} oxymus inbox")
         return 0

@@ -7,6 +7,7 @@ import os
 
 from conftest import run_cli
 from oxymus import demo
+from oxymus.demo_company import history, mail
 
 
 def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
@@ -23,6 +24,24 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES)
         assert [c["created_at"] for c in inbox] == sorted((c["created_at"] for c in inbox), reverse=True)
+        # The consultancy: intake filed the three lead emails as records (its policy rule lets it), each
+        # with a reply draft waiting; the client's project links it; five months of history are there.
+        records = json.loads(run_cli("records", "list", "--json", env=demo_env).stdout)["records"]
+        leads = [r for r in records if r["kind"] == "lead" and r["provenance"]["note"] != history.NOTE]
+        assert sorted(r["fields"]["email"] for r in leads) == sorted(m.address for m in mail.LEAD_MAILS)
+        assert all(r["status"] == "new" and r["provenance"]["source"] == "connector" for r in leads)
+        project = next(r for r in records if r["kind"] == "project" and r["provenance"]["note"] == "demo data")
+        client = next(r for r in records if r["kind"] == "client" and r["provenance"]["note"] == "demo data")
+        assert project["fields"]["client"] == client["id"]
+        posts = {r["status"]: r for r in records if r["kind"] == "post" and r["provenance"]["note"] == "demo data"}
+        assert set(posts) == {"idea", "draft"} and os.path.isfile(posts["draft"]["fields"]["path"])
+        replies = [a for a in json.loads(run_cli("approvals", "--json", env=demo_env).stdout) if a["kind"] == "email.send"]
+        assert sorted(a["proposer"]["name"] for a in replies) == ["intake"] * 3
+        out = " ".join(first.stdout.decode().split())  # lines wrap at the terminal's width
+        assert "3 lead(s) filed by intake" in out and "3 reply draft(s) wait in 5 Approvals" in out, out
+        metrics = json.loads(run_cli("metrics", "--json", env=demo_env).stdout)
+        handoffs = next(m for m in metrics["metrics"] if m["key"] == "handoffs.all")
+        assert sum(1 for v in handoffs["months"] if v["count"]) >= 4 and handoffs["improving"], handoffs
         # Refreshing adds nothing twice, and keeps what the user captured in the demo.
         assert run_cli("capture", "my own note in the demo", env=demo_env).returncode == 0
         again = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
@@ -30,6 +49,8 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
         assert "(0 memory records added)" in again.stdout.decode()
+        after = json.loads(run_cli("records", "list", "--json", env=demo_env).stdout)["records"]
+        assert sorted(r["id"] for r in after) == sorted(r["id"] for r in records), "no record twice, no lead twice"
         # Every agent ran: a day plan, triage suggestions, and the next post waiting to be published.
         assert "publisher: succeeded" in first.stdout.decode(), first.stdout.decode()
         plans_made = json.loads(run_cli("artifacts", "day_plan", "--json", env=demo_env).stdout)
