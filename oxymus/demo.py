@@ -327,12 +327,15 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list
     places = demo_company.Places.under(files)
     names = ", ".join(sorted(r["fields"].get("name") or r["title"] for r in leads)) or "none yet"
     return [
-        f"the consultancy (in {files}): {len(leads)} lead(s) filed by intake from the mail in {where(places.maildir)}: {names}.",
-        f"  {replies} reply draft(s) wait in 5 Approvals. The demo's mail server {demo_company.SMTP_HOST} does not "
-        "exist: an approved reply fails and says so, nothing leaves this machine.",
-        f"  7 Records: the leads, the client {records.CLIENT} and its project, a post idea and a draft "
-        f"({where(seeded.draft)}); {where(places.notes)} holds {len(notes.NOTES)} notes.",
-        "  Five months of past work are seeded (marked \"demo history\"): `oxymus metrics` shows their trends.",
+        f"the consultancy, its files in {files}:",
+        f"  intake filed {len(leads)} lead(s) from the mail in {where(places.maildir)} ({names}); "
+        f"{replies} reply draft(s) wait for your yes.",
+        f"  No mail leaves the demo: its SMTP host {demo_company.SMTP_HOST} does not exist, so an approved reply "
+        "is retried, then fails and says why.",
+        f"  Records: the client {records.CLIENT} and its project, the workshop as a product, a post idea, and a draft ({where(seeded.draft)}); "
+        f"{where(places.notes)}/ holds {len(notes.NOTES)} notes.",
+        "  Five months of past work, marked \"demo history\", give `oxymus metrics` its trends.",
+        "in the TUI: 7 Records, 5 Approvals, 8 Metrics.",
     ]
 
 
@@ -371,6 +374,8 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     seed_sources(paths)
     company = seed_company(paths)
     print(f"demo profile: {home} ({added} sample captures added)")
+    print(wrapped([f"the consultancy: {company.mails} lead email(s), {company.notes} note(s), {company.records} record(s) and "
+                   f"{company.history} past record(s) over five months added"]))
     try:
         status = launcher.start(paths)
     except launcher.StartFailed as exc:
@@ -381,7 +386,7 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     print(wrapped(run_agents(paths)))
     print(wrapped(company_lines(paths, company)))
     if not open_tui:
-        print(f"try: OXYMUS_HOME={home} oxymus inbox")
+        print(f"try: OXYMUS_HOME={home} oxymus inbox (or: records list, approvals, metrics)")
         return 0
     from oxymus.tui.app import run as run_tui
 

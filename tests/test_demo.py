@@ -38,7 +38,7 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         replies = [a for a in json.loads(run_cli("approvals", "--json", env=demo_env).stdout) if a["kind"] == "email.send"]
         assert sorted(a["proposer"]["name"] for a in replies) == ["intake"] * 3
         out = " ".join(first.stdout.decode().split())  # lines wrap at the terminal's width
-        assert "3 lead(s) filed by intake" in out and "3 reply draft(s) wait in 5 Approvals" in out, out
+        assert "intake filed 3 lead(s)" in out and "3 reply draft(s) wait for your yes" in out, out
         metrics = json.loads(run_cli("metrics", "--json", env=demo_env).stdout)
         handoffs = next(m for m in metrics["metrics"] if m["key"] == "handoffs.all")
         assert sum(1 for v in handoffs["months"] if v["count"]) >= 4 and handoffs["improving"], handoffs
@@ -49,6 +49,7 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
         assert "(0 memory records added)" in again.stdout.decode()
+        assert "0 lead email(s), 0 note(s), 0 record(s) and 0 past record(s)" in " ".join(again.stdout.decode().split())
         after = json.loads(run_cli("records", "list", "--json", env=demo_env).stdout)["records"]
         assert sorted(r["id"] for r in after) == sorted(r["id"] for r in records), "no record twice, no lead twice"
         # Every agent ran: a day plan, triage suggestions, and the next post waiting to be published.

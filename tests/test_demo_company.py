@@ -78,8 +78,8 @@ def test_records_link_and_are_marked_as_demo_data(seeded):
     db_file, _places, first = seeded
     records = _records(db_file)
     now = [r for r in records if r.provenance.note == "demo data"]
-    assert first.records == 4 and sorted((r.kind, r.status) for r in now) == [
-        ("client", "active"), ("post", "draft"), ("post", "idea"), ("project", "active")]
+    assert first.records == 5 and sorted((r.kind, r.status) for r in now) == [
+        ("client", "active"), ("post", "draft"), ("post", "idea"), ("product", "launched"), ("project", "active")]
     client = next(r for r in now if r.kind == "client")
     project = next(r for r in now if r.kind == "project")
     assert project.fields["client"] == client.id
@@ -90,6 +90,8 @@ def test_records_link_and_are_marked_as_demo_data(seeded):
     assert drafted.fields["path"] == first.draft and "/code/blog/" not in first.draft
     past = [r for r in records if r.provenance.note == history.NOTE]
     assert len(past) == first.history == 15 and {r.status for r in past} <= {"won", "lost", "distributed"}
+    # The client came in as a lead the demo's history won.
+    assert any(r.kind == "lead" and r.status == "won" and r.fields["company"] == client.title for r in past)
 
 
 def test_five_months_of_history_improve_and_are_consistent(seeded):

@@ -86,7 +86,7 @@ async def write(past: Backdated, now: dt.datetime, zone: dt.tzinfo) -> int:
             won = end - dt.timedelta(hours=6 * j)
             added_at = won - dt.timedelta(days=2, hours=plan.lead_reply_h[j])
             replied = added_at + dt.timedelta(hours=plan.lead_reply_h[j])
-            outcome = "lost" if (i + j) % 3 == 2 else "won"
+            outcome = "lost" if (i + j) % 3 == 1 else "won"  # Sofia Marin (Lumen Health) is won: she is the client now
             moves = [(replied, "qualified", ACTOR if plan.lead_manual >= 3 else "agent:intake"),
                      (replied + dt.timedelta(days=1), "proposal_sent", ACTOR), (won, outcome, ACTOR)]
             fields = {"name": name, "email": email, "company": company, "domain": email.split("@")[1], "need": need,

@@ -33,8 +33,8 @@ I lead the platform team at Northwind Analytics (about 30 engineers). Our design
 incident write-ups have become long and hard to read, and a colleague who attended your
 writing workshop last spring recommended you.
 
-Could you run a two-day workshop on technical writing for the team in March? We have a
-training budget of around 5k EUR for it. On-site in Hamburg would be ideal, remote also works.
+We would like to book a two-day workshop on technical writing for the team in March. We have
+a training budget of around 5k EUR for it. On-site in Hamburg would be ideal, remote also works.
 
 Best regards,
 Marta Keller
@@ -55,7 +55,7 @@ Founder, Brandt Cycles
 Hi there,
 
 I found your site through the post about plans that attach to something real. I am starting
-something new and might need help with content at some point. Could we have a chat?
+something new and wondered whether you could help with the writing side of it. Could we have a chat?
 
 Thanks,
 Priya

@@ -1,4 +1,5 @@
-"""The consultancy's current records: a client and its project (linked), a post idea and a post draft.
+"""The consultancy's current records: a client and its project (linked), its workshop as a product,
+a post idea and a post draft.
 
 Added through the store's record repository before the daemon starts, with provenance saying they
 are demo data; one already there (same kind and title, demo provenance) is not added again.
@@ -18,6 +19,7 @@ NOTE = "demo data"
 CLIENT = "Lumen Health"
 PROJECT = "Patient guides"
 IDEA = "How I run content retainers"
+PRODUCT = "Writing for engineers (two-day workshop)"
 
 
 async def _existing(store: "Store", kind: str) -> dict[str, str]:
@@ -43,6 +45,11 @@ async def seed_records(store: "Store", *, draft_path: str, draft_title: str, slu
                                             "due": (today + dt.timedelta(days=75)).isoformat()},
                                 body="Eight long-form patient guides, two a month; reviews on Thursdays.",
                                 provenance=prov, actor="demo")
+        added += 1
+    if PRODUCT not in await _existing(store, "product"):
+        await store.records.add("product", {"name": PRODUCT, "price": 4800}, status="launched",
+                                body="On-site or remote, up to 15 people; their own documents are the material. "
+                                     "See notes/workshops/.", provenance=prov, actor="demo")
         added += 1
     posts = await _existing(store, "post")
     if IDEA not in posts:
