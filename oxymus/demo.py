@@ -310,18 +310,24 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list
 
     from oxymus import demo_company
     from oxymus.client.sync_client import connect
-    from oxymus.demo_company import history, mail, notes, records
+    from oxymus.demo_company import mail, notes, records
+
+    def intake_leads(actions: list[dict]) -> list[dict]:
+        return [a for a in actions if a["kind"] == "record.create" and a["proposer"]["name"] == "intake"]
 
     deadline = time.monotonic() + timeout
     with connect(paths.socket, "oxymus-demo") as conn:
         while True:
             leads = [r for r in conn.call("records.list", {"kind": "lead"})["records"]
-                     if r["provenance"].get("note") != history.NOTE]
-            if len(leads) >= len(mail.LEAD_MAILS) or time.monotonic() > deadline:
+                     if r["provenance"].get("source") == "connector"]
+            # Done when nothing more will land by itself: no lead of intake's approved and not yet run.
+            on_the_way = intake_leads(conn.call("actions.list", {"status": ["approved", "executing"]})["actions"])
+            if not on_the_way or len(leads) >= len(mail.LEAD_MAILS) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         waiting = conn.call("actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
     replies = sum(1 for a in waiting if a["kind"] == "email.send")
+    held = len(intake_leads(waiting))
     files = demo_files(paths)
     where = lambda p: os.path.relpath(p, files)  # noqa: E731
     places = demo_company.Places.under(files)
@@ -329,7 +335,8 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list
     return [
         f"the consultancy, its files in {files}:",
         f"  intake filed {len(leads)} lead(s) from the mail in {where(places.maildir)} ({names}); "
-        f"{replies} reply draft(s) wait for your yes.",
+        f"{replies} reply draft(s) wait for your yes."
+        + (f" {held} more lead(s) wait for your yes too (policy.toml decides which may be filed alone)." if held else ""),
         f"  No mail leaves the demo: its SMTP host {demo_company.SMTP_HOST} does not exist, so an approved reply "
         "is retried, then fails and says why.",
         f"  Records: the client {records.CLIENT} and its project, the workshop as a product, a post idea, and a draft ({where(seeded.draft)}); "

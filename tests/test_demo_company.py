@@ -134,3 +134,28 @@ def test_a_second_seed_adds_nothing(seeded):
     assert (again.mails, again.notes, again.records, again.history) == (0, 0, 0, 0)
     assert len(_records(db_file)) == before and len(mailbox.Maildir(places.maildir, create=False)) == 3
     assert open(again.draft, encoding="utf-8").read().endswith("My own edit.\n"), "the person's draft is kept"
+
+
+def test_backdated_history_refuses_moments_it_cannot_place(tmp_path):
+    """A naive time, or a move before its record was added, is a clear error, not a silent wrong past."""
+    from oxymus.store.backdated import Backdated
+    from oxymus.time import clock
+
+    db_file = str(tmp_path / "oxymus.db")
+    db.connect(db_file).close()
+
+    async def go():
+        store = await Store.open(db_file)
+        try:
+            async with Backdated(store, note="test") as past:
+                with pytest.raises(ValueError, match="needs a zone"):
+                    await past.record("lead", {"name": "A"}, "new", dt.datetime(2026, 5, 1, 10))
+                with pytest.raises(ValueError, match="before it was added"):
+                    await past.record("lead", {"name": "B"}, "new", NOW, [(NOW - dt.timedelta(hours=1), "qualified", "demo")])
+                assert await store.records.list() == [], "nothing written"
+                await past.record("lead", {"name": "C"}, "new", NOW)
+                assert clock.now_ms() == int(NOW.timestamp() * 1000)
+            assert abs(clock.now_ms() - int(dt.datetime.now(dt.timezone.utc).timestamp() * 1000)) < 60_000, "the real clock is back"
+        finally:
+            await store.close()
+    asyncio.run(go())

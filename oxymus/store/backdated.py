@@ -60,12 +60,13 @@ class Backdated:
                      moves: list[tuple[dt.datetime, str, str]] = (), *, body: str = "", tags: list[str] | None = None,
                      source: str = "user") -> str:
         """A record added at `added` in `status` by the person; each move is (when, status, actor)."""
+        for when, _to, _actor in moves:  # checked first: a bad history writes nothing
+            if _ms(when) < _ms(added):
+                raise ValueError(f"{kind} {fields}: a move at {when.isoformat()} before it was added ({added.isoformat()})")
         self.at(added)
         record = await self.store.records.add(kind, fields, status=status, body=body, tags=tags, actor=self.actor,
                                               provenance=Provenance(source=source, note=self.note))
         for when, to, actor in moves:
-            if when < added:
-                raise ValueError(f"{kind} {record.title!r}: a move at {when.isoformat()} before it was added")
             self.at(when)
             await self.store.records.edit(record.id, status=to, actor=actor, note=self.note)
         return record.id
