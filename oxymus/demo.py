@@ -336,7 +336,8 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list
         f"the consultancy, its files in {files}:",
         f"  intake filed {len(leads)} lead(s) from the mail in {where(places.maildir)} ({names}); "
         f"{replies} reply draft(s) wait for your yes."
-        + (f" {held} more lead(s) wait for your yes too (policy.toml decides which may be filed alone)." if held else ""),
+        + (f" {held} lead(s) wait for your yes before they are filed (policy.toml says which intake may file alone)."
+           if held else ""),
         f"  No mail leaves the demo: its SMTP host {demo_company.SMTP_HOST} does not exist, so an approved reply "
         "is retried, then fails and says why.",
         f"  Records: the client {records.CLIENT} and its project, the workshop as a product, a post idea, and a draft ({where(seeded.draft)}); "
