@@ -75,3 +75,25 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
     finally:
         run_cli("down", env=demo_env)
     assert not (home / "data").exists(), "the demo never touches the other profile"
+
+
+def test_demo_says_when_its_policy_holds_the_leads(home):
+    """A demo profile whose policy.toml predates the intake rule: the leads wait for approval, and the
+    demo says so at once instead of waiting for records that will not come by themselves."""
+    from oxymus.actions.policy import EXAMPLE
+
+    demo_home = home / "demo-held"
+    (demo_home / "config").mkdir(parents=True)
+    (demo_home / "config" / "policy.toml").write_text(EXAMPLE)
+    env = {**os.environ}
+    env.pop("OXYMUS_HOME")
+    demo_env = {**env, "OXYMUS_HOME": str(demo_home)}
+    try:
+        done = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
+        assert done.returncode == 0, done.stderr
+        out = " ".join(done.stdout.decode().split())
+        assert "intake filed 0 lead(s)" in out and "3 lead(s) wait for your yes before they are filed" in out, out
+        waiting = json.loads(run_cli("approvals", "--json", env=demo_env).stdout)
+        assert sorted(a["kind"] for a in waiting if a["proposer"]["name"] == "intake") == ["email.send"] * 3 + ["record.create"] * 3
+    finally:
+        run_cli("down", env=demo_env)
