@@ -54,7 +54,8 @@ def seed_memory(paths: paths_mod.Paths) -> int:
     return added
 
 
-DEMO_AGENTS = ("triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
+# Intake first: the three lead emails become lead records before the others look at the day.
+DEMO_AGENTS = ("intake", "triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
 
 
 def run_agents(paths: paths_mod.Paths) -> list[str]:
@@ -136,7 +137,8 @@ file = {plans}
 repo = {blog}
 posts_dir = "content/posts"
 author = "Demo Person"
-"""
+
+{company}"""
 
 DEMO_PLANS = """\
 ---
@@ -284,24 +286,87 @@ def bills_toml(today) -> str:
     )
 
 
+def demo_files(paths: paths_mod.Paths) -> str:
+    """Where the demo's own files live: repos, calendar, notes, mail, drafts."""
+    return os.path.join(paths.home or paths.data_dir, "files")
+
+
+def seed_company(paths: paths_mod.Paths):
+    """The content consultancy (oxymus/demo_company): mail, notes, a draft, records and five months of history.
+    Before the daemon starts: it writes to the store directly."""
+    import datetime as dt
+
+    from oxymus import demo_company
+    from oxymus.profile.config import system_zone
+
+    places = demo_company.Places.under(demo_files(paths))
+    return demo_company.seed(paths.db_file, places, now=dt.datetime.now(dt.timezone.utc), zone=system_zone())
+
+
+def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list[str]:
+    """What the consultancy shows, once intake's leads are filed (its policy rule lets it; the executor
+    runs them a moment after the run), and where to look."""
+    import time
+
+    from oxymus import demo_company
+    from oxymus.client.sync_client import connect
+    from oxymus.demo_company import mail, notes, records
+
+    def intake_leads(actions: list[dict]) -> list[dict]:
+        return [a for a in actions if a["kind"] == "record.create" and a["proposer"]["name"] == "intake"]
+
+    deadline = time.monotonic() + timeout
+    with connect(paths.socket, "oxymus-demo") as conn:
+        while True:
+            leads = [r for r in conn.call("records.list", {"kind": "lead"})["records"]
+                     if r["provenance"].get("source") == "connector"]
+            # Done when nothing more will land by itself: no lead of intake's approved and not yet run.
+            on_the_way = intake_leads(conn.call("actions.list", {"status": ["approved", "executing"]})["actions"])
+            if not on_the_way or len(leads) >= len(mail.LEAD_MAILS) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        waiting = conn.call("actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
+    replies = sum(1 for a in waiting if a["kind"] == "email.send")
+    held = len(intake_leads(waiting))
+    files = demo_files(paths)
+    where = lambda p: os.path.relpath(p, files)  # noqa: E731
+    places = demo_company.Places.under(files)
+    names = ", ".join(sorted(r["fields"].get("name") or r["title"] for r in leads)) or "none yet"
+    return [
+        f"the consultancy, its files in {files}:",
+        f"  intake filed {len(leads)} lead(s) from the mail in {where(places.maildir)} ({names}); "
+        f"{replies} reply draft(s) wait for your yes."
+        + (f" {held} lead(s) wait for your yes before they are filed (policy.toml says which intake may file alone)."
+           if held else ""),
+        f"  No mail leaves the demo: its SMTP host {demo_company.SMTP_HOST} does not exist, so an approved reply "
+        "is retried, then fails and says why.",
+        f"  Records: the client {records.CLIENT} and its project, the workshop as a product, a post idea, and a draft ({where(seeded.draft)}); "
+        f"{where(places.notes)}/ holds {len(notes.NOTES)} notes.",
+        "  Five months of past work, marked \"demo history\", give `oxymus metrics` its trends.",
+        "in the TUI: 7 Records, 5 Approvals, 8 Metrics.",
+    ]
+
+
 def seed_sources(paths: paths_mod.Paths) -> None:
     """Real sources for the demo: repos, a calendar file and bills, written relative to today."""
     import datetime as dt
 
+    from oxymus import demo_company
     from oxymus.kernel import tomlfmt
     from oxymus.profile.config import system_zone
 
-    files = os.path.join(paths.home or paths.data_dir, "files")
+    files = demo_files(paths)
     today = dt.datetime.now(system_zone()).date()
     seed_repos(files)
     _write(os.path.join(files, "cal", "personal.ics"), calendar_ics(today))
     _write(os.path.join(paths.config_dir, "bills.toml"), bills_toml(today))
     paths_in = {"code": "code", "ics": "cal/personal.ics", "plans": "notes/PLANS.md", "blog": "code/blog"}
-    _write(paths.config_file, DEMO_CONFIG.format(**{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
+    company = demo_company.config_toml(demo_company.Places.under(files))
+    _write(paths.config_file, DEMO_CONFIG.format(company=company, **{k: tomlfmt.value(f"{files}/{rel}") for k, rel in paths_in.items()}))
     if not os.path.exists(paths.policy_file):
         from oxymus.actions.policy import EXAMPLE
 
-        _write(paths.policy_file, EXAMPLE)
+        _write(paths.policy_file, EXAMPLE + demo_company.POLICY_RULE)
     plans_file = os.path.join(files, "notes", "PLANS.md")
     if not os.path.exists(plans_file):  # the demo's plans are the user's once written: never overwritten
         _write(plans_file, DEMO_PLANS)
@@ -315,7 +380,10 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     paths = paths_mod.resolve()
     added = seed(paths)
     seed_sources(paths)
+    company = seed_company(paths)
     print(f"demo profile: {home} ({added} sample captures added)")
+    print(wrapped([f"the consultancy: {company.mails} lead email(s), {company.notes} note(s), {company.records} record(s) and "
+                   f"{company.history} past record(s) over five months added"]))
     try:
         status = launcher.start(paths)
     except launcher.StartFailed as exc:
@@ -324,8 +392,9 @@ def run(home: str | None = None, open_tui: bool = True) -> int:
     print(wrapped([f"daemon running, pid {status['pid']} ({seed_memory(paths)} memory records added); "
                    "the agents ran once:"]))
     print(wrapped(run_agents(paths)))
+    print(wrapped(company_lines(paths, company)))
     if not open_tui:
-        print(f"try: OXYMUS_HOME={home} oxymus inbox")
+        print(f"try: OXYMUS_HOME={home} oxymus inbox (or: records list, approvals, metrics)")
         return 0
     from oxymus.tui.app import run as run_tui
 

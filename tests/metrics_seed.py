@@ -1,5 +1,6 @@
 """Three months of history with known metrics, written through the real desk, executor and repos on
-an injected clock (the desk's, and `oxymus.time.clock.now_ms` for what the repos stamp themselves).
+an injected clock (the desk's, and the store's through `oxymus.store.backdated`, which the demo's
+seeded months use too: records, captures and runs are written by it here).
 
 The zone is Europe/Berlin and "now" 2026-10-20 12:00 UTC; months: 2026-08, 2026-09, 2026-10.
 `EXPECTED` in tests/test_metrics.py is worked out by hand from the steps below.
@@ -9,15 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from unittest import mock
 
 from test_actions_desk import REQUIRE, Harness
 
 from oxymus.actions.model import Proposer
-from oxymus.agents.base import AgentRun
-from oxymus.kernel.ulid import new_ulid
-from oxymus.sources.contract import utc_iso
-from oxymus.store.repos import CaptureRepo
+from oxymus.store.backdated import Backdated
 
 ZONE = "Europe/Berlin"
 NOW = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.timezone.utc)
@@ -31,9 +28,11 @@ def at(text: str) -> dt.datetime:
 class Seeder:
     def __init__(self, h: Harness):
         self.h = h
+        self.past = Backdated(h.store)
 
     def clock(self, when: str) -> None:
         self.h.clock = at(when)
+        self.past.at(at(when))
 
     async def action(self, proposed: str, *, by: Proposer = BOT, payload: dict | None = None, decide: str | None = None,
                      how: str = "approve", edit: dict | None = None, run: bool = True) -> str:
@@ -49,44 +48,32 @@ class Seeder:
         await self.h.desk.approve(action.id, payload=edit)
         if run:
             self.h.advance(20)  # past the undo grace
+            self.past.at(self.h.clock)
             await self.h.run_due()
         return action.id
 
     async def capture(self, created: str, triaged: str | None) -> str:
-        ms = int(at(created).timestamp() * 1000)
-        capture, _ = await self.h.store.captures.add("a thought", "cli", capture_id=new_ulid(ms))
-        if triaged:
-            self.clock(triaged)
-            await self.h.store.transaction(CaptureRepo.link_statements(capture.id, "memory", "M1", actor="user"))
-        return capture.id
+        return await self.past.capture("a thought", at(created), (at(triaged), "memory", "M1") if triaged else None)
 
     async def record(self, kind: str, fields: dict, status: str, added: str, moves: list[tuple[str, str, str]]) -> str:
         """Add at `added` as the person (actor oxymus-cli); each move is (when, status, actor)."""
-        self.clock(added)
-        record = await self.h.store.records.add(kind, fields, status=status, actor="oxymus-cli")
-        for when, to, actor in moves:
-            self.clock(when)
-            await self.h.store.records.edit(record.id, status=to, actor=actor)
-        return record.id
+        return await self.past.record(kind, fields, status, at(added), [(at(w), to, actor) for w, to, actor in moves])
 
     async def run(self, agent: str, finished: str, outcome: str) -> None:
-        run = AgentRun(id=new_ulid(), agent=agent, trigger="by hand", trace_id=new_ulid(), started_at=utc_iso(at(finished) - dt.timedelta(seconds=5)))
-        self.clock(finished)
-        await self.h.store.agents.start_run(run)
-        await self.h.store.agents.finish_run(run.model_copy(update={"finished_at": utc_iso(at(finished)), "outcome": outcome,
-                                                                    "duration_ms": 5000.0}))
+        await self.past.run(agent, at(finished), outcome)
 
 
 async def seed(directory: str | Path) -> None:
     """Write the history into `directory`/oxymus.db (a profile's data folder)."""
     h = Harness(Path(directory), notify=False, zone=ZONE)
-    with mock.patch("oxymus.time.clock.now_ms", lambda: int(h.clock.timestamp() * 1000)):
-        await h.open()
-        try:
-            h.write_policy(REQUIRE)
-            await _history(Seeder(h))
-        finally:
-            await h.close()
+    await h.open()
+    seeder = Seeder(h)
+    try:
+        h.write_policy(REQUIRE)
+        await _history(seeder)
+    finally:
+        seeder.past.close()
+        await h.close()
 
 
 async def _history(s: Seeder) -> None:

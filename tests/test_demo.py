@@ -7,6 +7,7 @@ import os
 
 from conftest import run_cli
 from oxymus import demo
+from oxymus.demo_company import history, mail
 
 
 def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
@@ -23,6 +24,24 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES)
         assert [c["created_at"] for c in inbox] == sorted((c["created_at"] for c in inbox), reverse=True)
+        # The consultancy: intake filed the three lead emails as records (its policy rule lets it), each
+        # with a reply draft waiting; the client's project links it; five months of history are there.
+        records = json.loads(run_cli("records", "list", "--json", env=demo_env).stdout)["records"]
+        leads = [r for r in records if r["kind"] == "lead" and r["provenance"]["note"] != history.NOTE]
+        assert sorted(r["fields"]["email"] for r in leads) == sorted(m.address for m in mail.LEAD_MAILS)
+        assert all(r["status"] == "new" and r["provenance"]["source"] == "connector" for r in leads)
+        project = next(r for r in records if r["kind"] == "project" and r["provenance"]["note"] == "demo data")
+        client = next(r for r in records if r["kind"] == "client" and r["provenance"]["note"] == "demo data")
+        assert project["fields"]["client"] == client["id"]
+        posts = {r["status"]: r for r in records if r["kind"] == "post" and r["provenance"]["note"] == "demo data"}
+        assert set(posts) == {"idea", "draft"} and os.path.isfile(posts["draft"]["fields"]["path"])
+        replies = [a for a in json.loads(run_cli("approvals", "--json", env=demo_env).stdout) if a["kind"] == "email.send"]
+        assert sorted(a["proposer"]["name"] for a in replies) == ["intake"] * 3
+        out = " ".join(first.stdout.decode().split())  # lines wrap at the terminal's width
+        assert "intake filed 3 lead(s)" in out and "3 reply draft(s) wait for your yes" in out, out
+        metrics = json.loads(run_cli("metrics", "--json", env=demo_env).stdout)
+        handoffs = next(m for m in metrics["metrics"] if m["key"] == "handoffs.all")
+        assert sum(1 for v in handoffs["months"] if v["count"]) >= 4 and handoffs["improving"], handoffs
         # Refreshing adds nothing twice, and keeps what the user captured in the demo.
         assert run_cli("capture", "my own note in the demo", env=demo_env).returncode == 0
         again = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
@@ -30,6 +49,9 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         inbox = json.loads(run_cli("inbox", "--json", env=demo_env).stdout)
         assert len(inbox) == len(demo.SAMPLE_CAPTURES) + 1
         assert "(0 memory records added)" in again.stdout.decode()
+        assert "0 lead email(s), 0 note(s), 0 record(s) and 0 past record(s)" in " ".join(again.stdout.decode().split())
+        after = json.loads(run_cli("records", "list", "--json", env=demo_env).stdout)["records"]
+        assert sorted(r["id"] for r in after) == sorted(r["id"] for r in records), "no record twice, no lead twice"
         # Every agent ran: a day plan, triage suggestions, and the next post waiting to be published.
         assert "publisher: succeeded" in first.stdout.decode(), first.stdout.decode()
         plans_made = json.loads(run_cli("artifacts", "day_plan", "--json", env=demo_env).stdout)
@@ -53,3 +75,25 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
     finally:
         run_cli("down", env=demo_env)
     assert not (home / "data").exists(), "the demo never touches the other profile"
+
+
+def test_demo_says_when_its_policy_holds_the_leads(home):
+    """A demo profile whose policy.toml predates the intake rule: the leads wait for approval, and the
+    demo says so at once instead of waiting for records that will not come by themselves."""
+    from oxymus.actions.policy import EXAMPLE
+
+    demo_home = home / "demo-held"
+    (demo_home / "config").mkdir(parents=True)
+    (demo_home / "config" / "policy.toml").write_text(EXAMPLE)
+    env = {**os.environ}
+    env.pop("OXYMUS_HOME")
+    demo_env = {**env, "OXYMUS_HOME": str(demo_home)}
+    try:
+        done = run_cli("demo", "--home", str(demo_home), "--no-tui", env=env)
+        assert done.returncode == 0, done.stderr
+        out = " ".join(done.stdout.decode().split())
+        assert "intake filed 0 lead(s)" in out and "3 lead(s) wait for your yes before they are filed" in out, out
+        waiting = json.loads(run_cli("approvals", "--json", env=demo_env).stdout)
+        assert sorted(a["kind"] for a in waiting if a["proposer"]["name"] == "intake") == ["email.send"] * 3 + ["record.create"] * 3
+    finally:
+        run_cli("down", env=demo_env)

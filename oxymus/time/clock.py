@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextvars import ContextVar
 from typing import Callable
+
+# Set only while history is written with its own dates (oxymus.metrics.seed_history): what the
+# store stamps then is that moment, in this task alone; everything else reads the real clock.
+_STAMP: ContextVar[int | None] = ContextVar("oxymus_clock_stamp", default=None)
 
 
 def iso_from_ms(ms: int) -> str:
@@ -13,7 +18,13 @@ def iso_from_ms(ms: int) -> str:
 
 
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    stamp = _STAMP.get()
+    return time.time_ns() // 1_000_000 if stamp is None else stamp
+
+
+def stamp_at(ms: int | None) -> None:
+    """From now on in this context (an asyncio task has its own), the store stamps `ms` (None: the real clock again)."""
+    _STAMP.set(ms)
 
 
 def now_iso() -> str:
