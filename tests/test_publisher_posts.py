@@ -17,13 +17,13 @@ from git_helpers import git, isolated_git  # noqa: F401
 from test_agent_publisher import blog, poll_git, push_elsewhere
 from wordpress_server import serve
 
-from oxymus.agents.publisher_posts import as_published, local_images
+from oxymus.agents.publisher_posts import as_published, front_matter_tags, local_images
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 TODAY = "2026-11-23"
 PLANS = "# Blog\n\n## Publishing order\n\n- [published 2026-10-01] Hello — hello\n- [draft] Why local-first — why-local-first\n"
-DRAFT = '---\ntitle: "Why local-first"\ndate: 2026-11-20\ndraft: true\n---\n\nYour files outlive every app.\n\n![the sync](<img/sync graph.png>)\n'
+DRAFT = '---\ntitle: "Why local-first"\ndate: 2026-11-20\ntags: [local-first, sync]\ndraft: true\n---\n\nYour files outlive every app.\n\n![the sync](<img/sync graph.png>)\n'
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
 
 
@@ -52,7 +52,9 @@ async def approve_all(w: AgentWorld, flow) -> None:
 
 
 def test_the_front_matter_is_kept_with_draft_false(tmp_path):
-    assert as_published(DRAFT).startswith('---\ntitle: "Why local-first"\ndate: 2026-11-20\ndraft: false\n---\n\nYour files')
+    assert as_published(DRAFT).startswith('---\ntitle: "Why local-first"\ndate: 2026-11-20\ntags: [local-first, sync]\ndraft: false\n---\n\nYour files')
+    assert front_matter_tags(DRAFT) == ["local-first", "sync"] and front_matter_tags('+++\ntags = ["a"]\n+++\n') == ["a"]
+    assert front_matter_tags("---\ntags: [unclosed\n---\n") == [] and front_matter_tags("no front matter") == []
     assert as_published("---\ntitle: x\n---\nbody\n") == "---\ntitle: x\ndraft: false\n---\nbody\n"
     assert as_published('+++\ntitle = "x"\ndraft = true\n+++\nbody\n') == '+++\ntitle = "x"\ndraft = false\n+++\nbody\n'
     assert as_published("no front matter\n") == "no front matter\n"
@@ -150,6 +152,7 @@ async def test_wordpress_publish_now_with_its_image(tmp_path):
             [live] = wp.state.posts.values()
             [media] = wp.state.media.values()
             assert live["status"] == "publish" and f'src="{media["source_url"]}"' in live["_content"]
+            assert sorted(wp.state.tags[i]["name"] for i in live["tags"]) == ["local-first", "sync"]
             done = await w.store.records.get(post.id)
             assert done.status == "published" and done.fields["url"] == f"{wp.url}/why-local-first/" == live["link"]
             assert f"- [published {TODAY}] Why local-first — why-local-first" in w.plans_path.read_text()
@@ -200,3 +203,17 @@ async def test_wordpress_down_for_good_takes_back_nothing_and_leaves_the_record_
             assert flow.status in ("failed", "compensated") and "500 internal_server_error" in flow.error
             assert (await w.store.records.get(post.id)).status == "edited" and wp.state.posts == {}
             assert f"[draft] Why local-first" in w.plans_path.read_text()
+
+
+async def test_wordpress_a_scheduled_post_checked_with_a_wrong_password_says_whose(tmp_path):
+    path = write_draft(tmp_path)
+    with serve() as wp:
+        wp.state.password = "another one"
+        async with wp_world(tmp_path, wp.url) as w:
+            past = w.now() - dt.timedelta(hours=1)
+            await w.store.records.add("post", {"title": "Why local-first", "slug": "why-local-first", "path": str(path),
+                                               "publish_at": past.isoformat()}, status="scheduled")
+            run = await w.run("publisher")
+            assert run.outcome == "succeeded" and run.actions == []
+            assert "cannot ask WordPress whether it is live" in run.summary and "refused user 'ana'" in run.summary
+            assert "oxymus secret set wordpress" in run.summary

@@ -20,6 +20,8 @@ What it speaks:
 - /posts/<id>: GET (`404 rest_post_invalid_id`), POST updates (`401 rest_cannot_edit`
   without auth), DELETE moves to the trash (again: `410 rest_already_trashed`),
   `?force=true` deletes ({"deleted": true, "previous": ...}).
+- /tags: GET lists (filter `slug`), POST creates ({name}; an existing one: `400 term_exists`
+  with its `term_id`); a post's `tags` are tag ids (an unknown one: `400 rest_invalid_param`).
 - /media: POST uploads the raw body (`Content-Disposition: attachment; filename=...`
   required: `400 rest_upload_no_content_disposition`; empty: `400 rest_upload_no_data`),
   `201` with id and source_url; GET lists (filter `slug`).
@@ -61,6 +63,7 @@ class WPState:
     url: str = ""
     posts: dict[int, dict[str, Any]] = field(default_factory=dict)
     media: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[int, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     faults: list[tuple[int, float]] = field(default_factory=list)  # (status or 0 for a hang, seconds)
@@ -164,6 +167,23 @@ class WPHandler(LoopbackHandler):
                         return self._send(*_err(410, "rest_already_trashed", "The post has already been trashed."))
                     post["status"] = "trash"
                     return self._send(200, _shown(post, True))
+            if path == "/tags" and method == "GET":
+                found = [g for g in st.tags.values() if "slug" not in query or g["slug"] in query["slug"].split(",")]
+                return self._send(200, found)
+            if path == "/tags" and method == "POST":
+                if not auth:
+                    return self._send(*_err(401, "rest_cannot_create", "Sorry, you are not allowed to create terms in this taxonomy."))
+                name = str(self._json(raw).get("name") or "").strip()
+                if not name:
+                    return self._send(*_err(400, "rest_missing_callback_param", "Missing parameter(s): name", params=["name"]))
+                slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+                same = next((g for g in st.tags.values() if g["slug"] == slug), None)
+                if same is not None:
+                    return self._send(*_err(400, "term_exists", "A term with the name provided already exists in this taxonomy.",
+                                            term_id=same["id"]))
+                tag = {"id": st._id(), "count": 0, "name": name, "slug": slug, "taxonomy": "post_tag", "link": f"{st.url}/tag/{slug}/"}
+                st.tags[tag["id"]] = tag
+                return self._send(201, tag)
             if path == "/media" and method == "POST":
                 if not auth:
                     return self._send(*_err(401, "rest_cannot_create", "Sorry, you are not allowed to upload media as this user."))
@@ -240,6 +260,11 @@ class WPHandler(LoopbackHandler):
             slug, n = f"{base}-{n}", n + 1
         post.update(slug=slug, status=status, date_gmt=when.isoformat(), date=when.isoformat(), modified_gmt=now.isoformat(),
                     link=f"{st.url}/{slug}/" if status == "publish" else f"{st.url}/?p={post['id']}")
+        if "tags" in body:
+            if not all(isinstance(i, int) and i in st.tags for i in body["tags"]):
+                return _err(400, "rest_invalid_param", "Invalid parameter(s): tags", params={"tags": "tags[0] is not of type integer."})
+            post["tags"] = list(body["tags"])
+        post.setdefault("tags", [])
         for key in ("title", "content", "excerpt"):
             if key in body:
                 value = body[key]

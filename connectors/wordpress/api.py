@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -22,8 +23,10 @@ ANY_STATUS = "publish,future,draft,pending,private"
 
 
 class WordPressError(Exception):
-    def __init__(self, status: int, message: str, code: str = "", retry_after: float | None = None, timed_out: bool = False):
+    def __init__(self, status: int, message: str, code: str = "", retry_after: float | None = None, timed_out: bool = False,
+                 term_id: int | None = None):
         super().__init__(message)
+        self.term_id = term_id
         self.status = status
         self.code = code
         self.message = message
@@ -89,6 +92,21 @@ class WordPressApi:
     def trash_post(self, post_id: int) -> dict[str, Any]:
         return self.request("DELETE", f"/posts/{post_id}")
 
+    # --- tags -------------------------------------------------------------------------
+
+    def tag_id(self, name: str) -> int:
+        """The id of the tag with this name, created when there is none."""
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        found = self.request("GET", "/tags", query={"slug": slug})
+        if isinstance(found, list) and found:
+            return int(found[0]["id"])
+        try:
+            return int(self.request("POST", "/tags", body={"name": name})["id"])
+        except WordPressError as exc:
+            if exc.code == "term_exists" and exc.term_id:  # made in between (or under another slug)
+                return exc.term_id
+            raise
+
     # --- media ------------------------------------------------------------------------
 
     def find_media(self, slug: str) -> dict[str, Any] | None:
@@ -107,11 +125,14 @@ def _error(exc: urllib.error.HTTPError) -> WordPressError:
         raw = exc.read()
     except OSError:
         raw = b""
-    code, message = "", ""
+    code, message, term_id = "", "", None
     try:
         body = json.loads(raw.decode("utf-8"))
         if isinstance(body, dict):
             code, message = str(body.get("code") or ""), str(body.get("message") or "")
+            data = body.get("data")
+            if isinstance(data, dict) and isinstance(data.get("term_id"), int):
+                term_id = data["term_id"]
     except (UnicodeDecodeError, ValueError):
         pass
     retry_after = None
@@ -119,4 +140,4 @@ def _error(exc: urllib.error.HTTPError) -> WordPressError:
     if given and given.strip().isdigit():
         retry_after = float(given.strip())
     said = f"{status} {code}: {message}" if code else f"{status} {exc.reason or ''}".strip()
-    return WordPressError(status, said, code=code, retry_after=retry_after)
+    return WordPressError(status, said, code=code, retry_after=retry_after, term_id=term_id)

@@ -54,6 +54,7 @@ class PublishPayload(BaseModel):
     status: Literal["publish", "future"] = Field(default="publish", description="publish now, or future: at date_gmt")
     date_gmt: dt.datetime | None = Field(default=None, description="when it is (or was) published, UTC; needed for future")
     excerpt: str | None = Field(default=None, max_length=5000, description="the excerpt")
+    tags: list[str] = Field(default_factory=list, max_length=50, description="tag names (made on the site when missing)")
     media: dict[str, str] = Field(default_factory=dict, max_length=100,
                                   description="local images: the src as the post writes it -> the file's absolute path")
     media_sha256: dict[str, str] | None = Field(default=None, description="pinned by prepare: each image's sha256")
@@ -158,7 +159,8 @@ class WordPressPublish(ActionSpec):
         site = (self.config.url if self.config and self.config.url else "WordPress")
         what = (f"schedule “{payload.title}” on {site} for {payload.when()} UTC" if payload.status == "future"
                 else f"publish “{payload.title}” on {site}")
-        lines = [f"slug: {payload.slug}", *(f"image: {src} ({path})" for src, path in payload.media.items()), ""]
+        lines = [f"slug: {payload.slug}", *([f"tags: {', '.join(payload.tags)}"] if payload.tags else []),
+                 *(f"image: {src} ({path})" for src, path in payload.media.items()), ""]
         body = payload.content_markdown if payload.content_markdown is not None else payload.content or ""
         return Preview(summary=what, format="text", body="\n".join(lines) + body[:4000])
 
@@ -198,13 +200,16 @@ class WordPressPublish(ActionSpec):
             fields["date_gmt"] = payload.when()
         if payload.excerpt is not None:
             fields["excerpt"] = payload.excerpt
+        if payload.tags:
+            fields["tags"] = [api.tag_id(name) for name in payload.tags]
         existing = api.find_post(payload.slug)
         if existing is None:
             post, created, before = api.create_post(fields), True, None
         else:
             before = str(existing.get("status") or "")
             same = (before == payload.status and _raw(existing.get("content")) == fields["content"]
-                    and _raw(existing.get("title")) == payload.title)
+                    and _raw(existing.get("title")) == payload.title
+                    and ("tags" not in fields or sorted(existing.get("tags") or []) == sorted(fields["tags"])))
             post, created = (existing, False) if same else (api.update_post(int(existing["id"]), fields), False)
             if same:
                 return _receipt(post, payload, urls, created=False, before=before, already=True)

@@ -1,5 +1,9 @@
 """The publisher: drafts the next post of the publishing order and asks to publish it.
 
+An `edited` post record comes first: it is published as one flow, to the git blog or to
+WordPress (`target`), as oxymus/agents/publisher_posts.py says; what follows is the run
+when no post record is edited (PLANS.md mode, git only).
+
 One run follows the flow a person would (by hand by default; `trigger.at` for a daily run):
 
 1. State. The blog repository (`repo`) must be one the git source watches (it has a
@@ -256,8 +260,9 @@ class Publisher(Agent):
         "The publisher turns the next entry of the publishing order in PLANS.md into a post in the blog's "
         "repository: it checks the repository, drafts the post with correct front matter and a complete body, "
         "marks the entry published, runs the blog's build, and asks the person once, with the diff, before "
-        "committing and pushing. As a writer it drafts in the person's voice from their own notes and memory, "
-        "plainly, without inventing facts, numbers, names or dates."
+        "committing and pushing. An edited post record it publishes as it stands, to the git blog or to WordPress, "
+        "in one flow with its PLANS.md mark and its record's move. As a writer it drafts in the person's voice from "
+        "their own notes and memory, plainly, without inventing facts, numbers, names or dates."
     )
     reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions", "records:post", "wordpress")
     proposes = ("git.commit", "plans.edit", "git.push", "record.update", "wordpress.publish")

@@ -82,6 +82,30 @@ def local_images(markdown: str, base: Path) -> tuple[dict[str, str], list[str]]:
     return found, missing
 
 
+def front_matter_tags(text: str) -> list[str]:
+    """The `tags` of the post's front matter (YAML between ---, TOML between +++); [] when none or unreadable."""
+    for fence in ("---", "+++"):
+        if text.startswith(fence + "\n"):
+            end = text.find("\n" + fence + "\n", len(fence))
+            head = text[len(fence) + 1:end + 1] if end != -1 else ""
+            try:
+                if fence == "---":
+                    import yaml
+
+                    meta = yaml.safe_load(head)
+                else:
+                    import tomllib
+
+                    meta = tomllib.loads(head)
+            except Exception:  # noqa: BLE001 - a front matter we cannot read gives no tags, not a failed run
+                return []
+            tags = meta.get("tags") if isinstance(meta, dict) else None
+            if isinstance(tags, str):
+                tags = [part.strip() for part in tags.split(",")]
+            return [str(tag).strip() for tag in tags or [] if str(tag).strip()] if isinstance(tags, list) else []
+    return []
+
+
 def _moment(value: Any) -> dt.datetime | None:
     if not value:
         return None
@@ -212,6 +236,12 @@ def _wordpress_steps(ctx: Any, s: Any, post: Any, text: str, path: Path, slug: s
     future = at is not None and at > ctx.now()
     publish: dict[str, Any] = {"title": post.title, "slug": slug, "content_markdown": body, "status": "future" if future else "publish",
                                "media": media}
+    tags: list[str] = []
+    for tag in [*s.tags, *front_matter_tags(text)]:
+        if tag.lower() not in (t.lower() for t in tags):
+            tags.append(tag)
+    if tags:
+        publish["tags"] = tags
     if future:
         publish["date_gmt"] = at.astimezone(dt.timezone.utc).isoformat()
     update: dict[str, Any] = {"id": post.id, "status": "scheduled" if future else "published", "note": "sent to WordPress"}
