@@ -125,6 +125,18 @@ async def test_git_a_refused_push_takes_everything_back_and_the_record_is_edited
         assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
 
 
+async def test_git_a_repository_with_uncommitted_changes_stops_the_run_and_proposes_nothing(tmp_path):
+    remote, repo = blog(tmp_path)
+    path = write_draft(tmp_path)
+    async with git_world(tmp_path, repo) as w:
+        (repo / "hugo.toml").write_text("title = 'Changed'\n")
+        await poll_git(w)
+        await edited_post(w, path)
+        run = await w.run("publisher")
+        assert run.outcome == "stopped" and run.actions == []
+        assert "1 uncommitted change to tracked files" in run.summary
+
+
 # ------------------------------------------------------------------ WordPress
 
 
@@ -217,3 +229,25 @@ async def test_wordpress_a_scheduled_post_checked_with_a_wrong_password_says_who
             assert run.outcome == "succeeded" and run.actions == []
             assert "cannot ask WordPress whether it is live" in run.summary and "refused user 'ana'" in run.summary
             assert "oxymus secret set wordpress" in run.summary
+
+
+async def test_wordpress_a_later_step_failing_moves_the_new_post_to_the_trash(tmp_path):
+    path = write_draft(tmp_path)
+    with serve() as wp:
+        async with wp_world(tmp_path, wp.url) as w:
+            wp.state.clock = w.now
+            post = await edited_post(w, path)
+            [flow] = await w.actions(await w.run("publisher"))
+            # The person edits PLANS.md after the proposal: the mark, pinned to what was read, cannot be applied.
+            w.plans_path.write_text(PLANS + "- [ ] Another post\n")
+            await w.reload_plans()
+            await approve_all(w, flow)
+
+            flow = await w.store.actions.get(flow.id)
+            assert flow.status == "compensated", flow.error
+            assert flow.error.startswith("step 2 (plans.edit) failed") and "taken back" in flow.error
+            publish, mark, update = [a for a in await w.store.actions.flow_actions(flow.id) if a.step]
+            assert (publish.status, mark.status, update.status) == ("compensated", "failed", "cancelled")
+            [live] = wp.state.posts.values()
+            assert live["status"] == "trash"  # made by this flow: trashed (WordPress keeps it 30 days), not deleted
+            assert (await w.store.records.get(post.id)).status == "edited"
