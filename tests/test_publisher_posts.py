@@ -251,3 +251,28 @@ async def test_wordpress_a_later_step_failing_moves_the_new_post_to_the_trash(tm
             [live] = wp.state.posts.values()
             assert live["status"] == "trash"  # made by this flow: trashed (WordPress keeps it 30 days), not deleted
             assert (await w.store.records.get(post.id)).status == "edited"
+
+
+async def test_wordpress_without_a_url_template_the_record_gets_the_link_wordpress_returned(tmp_path):
+    path = write_draft(tmp_path)
+    with serve() as wp:
+        config = (f'[wordpress]\nurl = "{wp.url}"\nuser = "ana"\npassword_command = "echo abcd EFGH 1234 ijkl MNOP 5678"\n\n'
+                  '[agents.publisher]\ntarget = "wordpress"\n')
+        async with AgentWorld(tmp_path / "world", config_toml=config, plans=PLANS, only=["publisher"]) as w:
+            wp.state.clock = w.now
+            post = await edited_post(w, path)
+            [flow] = await w.actions(await w.run("publisher"))
+            assert "fields" not in (await w.store.actions.flow_actions(flow.id))[2].payload or \
+                "url" not in (await w.store.actions.flow_actions(flow.id))[2].payload["fields"]
+            await approve_all(w, flow)
+            assert (await w.store.records.get(post.id)).fields.get("url") is None
+
+            run = await w.run("publisher")
+            [move] = await w.actions(run)
+            assert move.kind == "record.update" and move.payload["fields"] == {"url": f"{wp.url}/why-local-first/"}, run.summary
+            await w.desk.approve(move.id)
+            w.advance(seconds=30)
+            await w.execute_due()
+            assert (await w.store.records.get(post.id)).fields["url"] == f"{wp.url}/why-local-first/"
+            again = await w.run("publisher")
+            assert again.actions == []

@@ -16,7 +16,8 @@ file, absolute or ~/...), and proposes per post one flow, by `[agents.publisher]
 - wordpress: a `wordpress.publish` (its local images uploaded; `status: future` with
   `date_gmt` when the record's `publish_at` is still ahead), the PLANS.md mark, and a
   `record.update` to `scheduled` (publish_at ahead) or `published` (`url` from the
-  template when set).
+  template when set; with no template a later run proposes the link WordPress returned,
+  which is known only once the post is live).
 
 A scheduled post whose `publish_at` has passed is looked up on WordPress (`wordpress`
 read); once WordPress says `publish`, a `record.update` moves it to `published` with the
@@ -123,10 +124,11 @@ async def publish_records(name: str, ctx: Any, s: Any, check_git: Callable[[], A
     """Propose what the post records ask for; None when there is none to act on (PLANS.md mode goes on)."""
     edited = [p for p in await ctx.records("post", status="edited") if p.fields.get("path")]
     scheduled = await ctx.records("post", status="scheduled") if s.target == "wordpress" else []
-    if not edited and not scheduled:
-        return None
     mine = [a for a in await ctx.actions(None, 1000) if a.proposer.type == "agent" and a.proposer.name == name]
-    lines: list[str] = []
+    links = await _links(ctx, s, mine)
+    if not edited and not scheduled and not links:
+        return None
+    lines: list[str] = list(links)
     if edited and s.target == "git":
         await check_git()
     for post in edited:
@@ -257,6 +259,33 @@ def _wordpress_steps(ctx: Any, s: Any, post: Any, text: str, path: Path, slug: s
     steps.append(("record.update", update))
     what = f"schedule it on WordPress for {publish['date_gmt']}" if future else "publish it on WordPress"
     return steps, what + (f" with {len(media)} image(s)" if media else "")
+
+
+async def _links(ctx: Any, s: Any, mine: list[Any]) -> list[str]:
+    """Published to WordPress with no `url` template: the record gets the link WordPress returned
+    (known only once the post is live, so it is a move of its own, after the flow)."""
+    if s.target != "wordpress" or s.url:
+        return []
+    given = {}
+    for a in mine:
+        m = re.fullmatch(r"publisher:post:([^:]+):.*:step:1", a.idempotency_key)
+        if m and a.kind == "wordpress.publish" and a.status == "succeeded" and a.receipt and a.receipt.data.get("status") == "publish":
+            given[m.group(1)] = str(a.receipt.data.get("link") or "")
+    if not given:
+        return []
+    said = []
+    for post in await ctx.records("post", status="published"):
+        link = given.get(post.id)
+        key = f"publisher:post:{post.id}:link:{post.version}"
+        if not link or post.fields.get("url") == link or any(a.idempotency_key == key for a in mine):
+            continue
+        action = await ctx.propose("record.update", {"id": post.id, "fields": {"url": link}, "note": "its WordPress link"},
+                                   reason=f"WordPress published “{post.title}” at {link}",
+                                   inputs=[InputRef(kind="record", ref=post.id, note=f"post, published, version {post.version}")],
+                                   confidence=1.0, key=key)
+        if action is not None:
+            said.append(f"“{post.title}”: its WordPress link {link} set on the record (action {action.id})")
+    return said
 
 
 async def _check_live(ctx: Any, post: Any, mine: list[Any]) -> str | None:
