@@ -252,6 +252,15 @@ async def test_wordpress_a_later_step_failing_moves_the_new_post_to_the_trash(tm
             assert live["status"] == "trash"  # made by this flow: trashed (WordPress keeps it 30 days), not deleted
             assert (await w.store.records.get(post.id)).status == "edited"
 
+            # The record is edited again (a new version): the next run proposes it again, and it goes through.
+            run = await w.run("publisher")
+            [again] = [a for a in await w.actions(run) if a.kind == "flow"]
+            await approve_all(w, again)
+            assert (await w.store.actions.get(again.id)).status == "succeeded"
+            [new] = [p for p in wp.state.posts.values() if p["status"] == "publish"]
+            assert new["slug"] == "why-local-first" and new["id"] != live["id"]
+            assert (await w.store.records.get(post.id)).status == "published"
+
 
 async def test_wordpress_without_a_url_template_the_record_gets_the_link_wordpress_returned(tmp_path):
     path = write_draft(tmp_path)

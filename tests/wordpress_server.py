@@ -18,7 +18,8 @@ What it speaks:
   is published at once, as wp_insert_post does, and `publish` with a future date becomes
   `future`; a slug taken by another post gets `-2` appended, as WordPress does.
 - /posts/<id>: GET (`404 rest_post_invalid_id`), POST updates (`401 rest_cannot_edit`
-  without auth), DELETE moves to the trash (again: `410 rest_already_trashed`),
+  without auth), DELETE moves to the trash (its slug gets `__trashed`, as WordPress does;
+  again: `410 rest_already_trashed`),
   `?force=true` deletes ({"deleted": true, "previous": ...}).
 - /tags: GET lists (filter `slug`), POST creates ({name}; an existing one: `400 term_exists`
   with its `term_id`); a post's `tags` are tag ids (an unknown one: `400 rest_invalid_param`).
@@ -165,7 +166,8 @@ class WPHandler(LoopbackHandler):
                         return self._send(200, {"deleted": True, "previous": _shown(post, True)})
                     if post["status"] == "trash":
                         return self._send(*_err(410, "rest_already_trashed", "The post has already been trashed."))
-                    post["status"] = "trash"
+                    # wp_trash_post: the slug gets a __trashed suffix, so a new post can take the slug.
+                    post.update(status="trash", slug=post["slug"] + "__trashed")
                     return self._send(200, _shown(post, True))
             if path == "/tags" and method == "GET":
                 found = [g for g in st.tags.values() if "slug" not in query or g["slug"] in query["slug"].split(",")]

@@ -203,6 +203,8 @@ class WordPressPublish(ActionSpec):
         if payload.tags:
             fields["tags"] = [api.tag_id(name) for name in payload.tags]
         existing = api.find_post(payload.slug)
+        if existing is not None and "id" not in existing:
+            raise Permanent(f"WordPress at {api.url} answered the lookup of {payload.slug!r} without a post id")
         if existing is None:
             post, created, before = api.create_post(fields), True, None
         else:
@@ -257,8 +259,12 @@ def _raw(field: Any) -> str | None:
     return str(field.get("raw")) if isinstance(field, dict) and field.get("raw") is not None else None
 
 
-def _receipt(post: dict[str, Any], payload: PublishPayload, urls: dict[str, str], *, created: bool, before: str | None,
+def _receipt(post: Any, payload: PublishPayload, urls: dict[str, str], *, created: bool, before: str | None,
              already: bool) -> Receipt:
+    if not isinstance(post, dict) or "id" not in post:
+        # urllib turns a POST redirected (http -> https, say) into a GET, whose answer is a list.
+        raise Permanent(f"WordPress did not answer with the post for “{payload.title}”; is [wordpress] url the site's "
+                        "exact address (https, with or without www)?")
     link, status = str(post.get("link") or ""), str(post.get("status") or "")
     verb = f"scheduled for {post.get('date_gmt')} UTC" if status == "future" else status.replace("publish", "published")
     summary = f"“{payload.title}” {verb} at {link}" + (" (already so)" if already else "")
