@@ -39,3 +39,22 @@ class RecordAndMailReads:
         result = await asyncio.to_thread(reader, path, seen)
         self._ref("mail", path, f"{len(result.messages)} new of {result.files} messages")  # type: ignore[attr-defined]
         return result
+
+    async def wordpress_post(self, slug: str) -> dict[str, Any] | None:
+        """The post with this slug on the `[wordpress]` site as WordPress has it now; None if there is none.
+        Raises the connector's EffectError (Transient, Permanent) when WordPress cannot answer."""
+        self._check("wordpress")  # type: ignore[attr-defined]
+        desk = self.rt.desk  # type: ignore[attr-defined]
+        # [wordpress] is the connector's section; its config rides on its wordpress.publish spec.
+        spec = desk.specs.get("wordpress.publish") if desk is not None else None
+        config = getattr(spec, "config", None)
+        finder = getattr(connectors().get("wordpress"), "find_post", None)
+        if config is None or finder is None or not config.url or not config.user:
+            raise OutOfBounds("no WordPress site: set [wordpress] url and user in config.toml")
+        # The desk's context: the environment, [wordpress] password_command, then the keyring, as the action has it.
+        password = await asyncio.to_thread(desk.context().secret, config.secret_spec())
+        if not password:
+            raise OutOfBounds(f"no application password for [wordpress] user {config.user!r}: {config.secret_spec().ways()}")
+        found = await asyncio.to_thread(finder, config, password.strip(), slug)
+        self._ref("wordpress", f"{config.url} post {slug}", f"status {found.get('status')}" if found else "none")  # type: ignore[attr-defined]
+        return found

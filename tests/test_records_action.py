@@ -89,3 +89,27 @@ async def test_record_create_adds_once_with_provenance_and_links_and_refuses_bad
     assert (await run_it(world, update)).status == "succeeded"
     detail = await world.store.records.detail(record.id)
     assert {x.target_ref for x in detail.links} == {"<a1@park.test>", "<a2@park.test>"}
+
+
+async def test_an_update_is_taken_back_only_while_the_record_is_as_it_left_it(world):
+    post = await world.store.records.add("post", {"title": "Launch notes", "path": "/drafts/a.md"}, status="edited")
+    action, _ = await world.desk.propose("record.update", {"id": post.id, "status": "published",
+                                                          "fields": {"path": "/blog/a.md", "url": "https://x.example/a/"}},
+                                         proposer=EDITOR, reason="published")
+    done = await run_it(world, action)
+    spec = world.desk.spec("record.update")
+    back = await spec.compensate(spec.parse(done.payload), done.receipt, world.desk.context(done))
+    record = await world.store.records.get(post.id)
+    assert back.summary.endswith("back to edited") and record.status == "edited"
+    assert record.fields["path"] == "/drafts/a.md" and record.fields.get("url") is None
+    again = await spec.compensate(spec.parse(done.payload), done.receipt, world.desk.context(done))
+    assert again.already_done  # idempotent: a retry after a crash changes nothing
+
+    second, _ = await world.desk.propose("record.update", {"id": post.id, "status": "published"}, proposer=EDITOR, reason="again",
+                                         key="second")
+    second = await run_it(world, second)
+    await world.store.records.edit(post.id, fields={"url": "https://x.example/moved/"}, actor="user")  # the person edits it
+    from oxymus.actions.effects import Permanent
+
+    with pytest.raises(Permanent, match="changed after this update"):
+        await spec.compensate(spec.parse(second.payload), second.receipt, world.desk.context(second))

@@ -1,5 +1,9 @@
 """The publisher: drafts the next post of the publishing order and asks to publish it.
 
+An `edited` post record comes first: it is published as one flow, to the git blog or to
+WordPress (`target`), as oxymus/agents/publisher_posts.py says; what follows is the run
+when no post record is edited (PLANS.md mode, git only).
+
 One run follows the flow a person would (by hand by default; `trigger.at` for a daily run):
 
 1. State. The blog repository (`repo`) must be one the git source watches (it has a
@@ -70,7 +74,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from oxymus.actions.model import InputRef
-from oxymus.agents.base import Agent, AgentSettings, Finished, Trigger
+from oxymus.agents.base import Agent, AgentSettings, Finished, RecordPort, Trigger
 from oxymus.agents.confidence import Confidence, derive
 from oxymus.agents.publisher_draft import (
     Facts,
@@ -80,6 +84,8 @@ from oxymus.agents.publisher_draft import (
     front_matter,
     keywords,
     notes_under,
+    posts_path,
+    same_slug,
     slugify,
     strip_front_matter,
     template_body,
@@ -116,6 +122,14 @@ class PublisherSettings(AgentSettings):
     author: str | None = Field(default=None, description="the front matter's author (none: left out)",
                                   examples=["Ada Lovelace"])
     tags: list[str] = Field(default_factory=list, description="tags every post gets, before the ones taken from the plan")
+    target: Literal["git", "wordpress"] = Field(default="git", description="where an edited post record is published: git (the blog repository) or wordpress ([wordpress])")
+    url: str | None = Field(default=None, description="a published post's address, set on its record: {slug} {date} {year} {month} {day}",
+                            examples=["https://blog.example.org/posts/{slug}/"])
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return value if value is None or _template_names(value) is None else value
 
     @field_validator("repo")
     @classmethod
@@ -132,14 +146,7 @@ class PublisherSettings(AgentSettings):
     @field_validator("filename")
     @classmethod
     def _filename(cls, value: str) -> str:
-        try:
-            names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-        except ValueError as exc:
-            raise ValueError(f"{value!r}: {exc}") from None
-        unknown = names - FILENAME_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field {{{sorted(unknown)[0]}}} (use {', '.join('{' + f + '}' for f in sorted(FILENAME_FIELDS))})")
-        if "slug" not in names:
+        if "slug" not in _template_names(value):
             raise ValueError("the file name needs {slug}, so two posts cannot share it")
         return _relative(value, "filename")
 
@@ -160,6 +167,16 @@ class PublisherSettings(AgentSettings):
         if self.build is None:
             return None
         return shlex.split(self.build) if isinstance(self.build, str) else list(self.build)
+
+
+def _template_names(value: str) -> set[str]:
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+    if names - FILENAME_FIELDS:
+        raise ValueError(f"unknown field {{{sorted(names - FILENAME_FIELDS)[0]}}} (use {', '.join('{' + f + '}' for f in sorted(FILENAME_FIELDS))})")
+    return names
 
 
 def _relative(value: str, what: str, allow_dot: bool = False) -> str:
@@ -243,12 +260,15 @@ class Publisher(Agent):
         "The publisher turns the next entry of the publishing order in PLANS.md into a post in the blog's "
         "repository: it checks the repository, drafts the post with correct front matter and a complete body, "
         "marks the entry published, runs the blog's build, and asks the person once, with the diff, before "
-        "committing and pushing. As a writer it drafts in the person's voice from their own notes and memory, "
-        "plainly, without inventing facts, numbers, names or dates."
+        "committing and pushing. An edited post record it publishes as it stands, to the git blog or to WordPress, "
+        "in one flow with its PLANS.md mark and its record's move. As a writer it drafts in the person's voice from "
+        "their own notes and memory, plainly, without inventing facts, numbers, names or dates."
     )
-    reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions")
-    proposes = ("git.commit", "plans.edit", "git.push")
-    # Its work list is PLANS.md's publishing order, not post records: it consumes none yet.
+    reads = ("plans", "state:git.repo", "memory:hot", "memory:warm", "actions", "records:post", "wordpress")
+    proposes = ("git.commit", "plans.edit", "git.push", "record.update", "wordpress.publish")
+    # Its work lists: edited post records (oxymus/agents/publisher_posts.py), else PLANS.md's publishing order.
+    consumes = (RecordPort(kind="post", status="edited"),)
+    produces = (RecordPort(kind="post", status="scheduled"), RecordPort(kind="post", status="published"))
     validates = ("the blog builds with the draft",)
     trigger = Trigger()
     Settings = PublisherSettings
@@ -270,6 +290,16 @@ class Publisher(Agent):
 
     async def _run(self, ctx) -> str:
         s: PublisherSettings = ctx.settings  # type: ignore[assignment]
+        from oxymus.agents.publisher_posts import publish_records
+
+        async def check_git() -> None:
+            if not s.repo:
+                raise Blocked("no blog repository: set repo under [agents.publisher] (and list it in [git] repos)")
+            await self._check_repo(ctx, Path(os.path.realpath(os.path.expanduser(s.repo))), s)
+
+        done = await publish_records(self.name, ctx, s, check_git)
+        if done is not None or s.target != "git":
+            return done or "nothing to publish: no post record is edited or scheduled"
         if not s.repo:
             raise Stop("no blog repository: set repo under [agents.publisher] (and list it in [git] repos)")
         repo = Path(os.path.realpath(os.path.expanduser(s.repo)))
@@ -551,30 +581,6 @@ class Publisher(Agent):
             raise Stop(f"cannot add the draft in the scratch copy: {_why(added, 'git add')}")
         diff = await git(site, "diff", "--cached", "--no-ext-diff", "--", *names)
         return diff.out if diff.code == 0 else ""
-
-
-def posts_path(s: PublisherSettings, slug: str, day: dt.date) -> str:
-    name = s.filename.format(date=day.isoformat(), slug=slug, year=f"{day.year:04d}", month=f"{day.month:02d}", day=f"{day.day:02d}")
-    return os.path.normpath(os.path.join(s.posts_dir, name)).replace(os.sep, "/")
-
-
-def same_slug(folder: Path, s: PublisherSettings, slug: str) -> str | None:
-    """A post already under posts_dir for this slug, on any date: its path as `filename` would name it."""
-    if not folder.is_dir():
-        return None
-    pattern = ""
-    for literal, name, _, _ in string.Formatter().parse(s.filename):
-        pattern += re.escape(literal)
-        if name is not None:
-            pattern += {"date": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}", "month": r"\d{2}", "day": r"\d{2}"}.get(name, re.escape(slug))
-    wanted = re.compile(pattern)
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
-            if wanted.fullmatch(rel):
-                return rel
-    return None
 
 
 def _status(status: str) -> str:

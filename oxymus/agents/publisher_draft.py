@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -242,3 +245,27 @@ def strip_front_matter(text: str) -> str:
             if end != -1:
                 return text[end + len(fence) + 1:].lstrip("\n")
     return text
+
+
+def posts_path(s: Any, slug: str, day: dt.date) -> str:
+    name = s.filename.format(date=day.isoformat(), slug=slug, year=f"{day.year:04d}", month=f"{day.month:02d}", day=f"{day.day:02d}")
+    return os.path.normpath(os.path.join(s.posts_dir, name)).replace(os.sep, "/")
+
+
+def same_slug(folder: Path, s: Any, slug: str) -> str | None:
+    """A post already under posts_dir for this slug, on any date: its path as `filename` would name it."""
+    if not folder.is_dir():
+        return None
+    pattern = ""
+    for literal, name, _, _ in string.Formatter().parse(s.filename):
+        pattern += re.escape(literal)
+        if name is not None:
+            pattern += {"date": r"\d{4}-\d{2}-\d{2}", "year": r"\d{4}", "month": r"\d{2}", "day": r"\d{2}"}.get(name, re.escape(slug))
+    wanted = re.compile(pattern)
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+            if wanted.fullmatch(rel):
+                return rel
+    return None

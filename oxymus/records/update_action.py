@@ -111,4 +111,34 @@ class RecordUpdateSpec(ActionSpec):
         after = await local.record_edit(current.id, status=status, fields=fields, actor=ctx.proposer, note=payload.note,
                                         trace_id=ctx.trace_id or None, action_id=ctx.action_id or None)
         return Receipt(summary=describe(payload, current), ref=after.id,
-                       data={"id": after.id, "version": after.version, "status_before": current.status, "status": after.status})
+                       data={"id": after.id, "version": after.version, "status_before": current.status, "status": after.status,
+                             "fields_before": {k: current.fields.get(k) for k in fields}})
+
+    # A flow that moves a post to `published` and then fails its push puts the record back.
+    compensable = True
+
+    async def compensate(self, payload: RecordUpdatePayload, receipt: Receipt, ctx: ActionContext) -> Receipt:  # type: ignore[override]
+        """Put back the status and fields the update changed, only if the record is still as it left it."""
+        local = ctx.local
+        if local is None:
+            raise Permanent("record updates need the daemon")
+        data = receipt.data
+        current = await local.record_get(str(data.get("id") or payload.id))
+        if current is None:
+            raise Permanent(f"no record {payload.id} to take the update back from (was it purged?)")
+        if receipt.already_done or "version" not in data:
+            return Receipt(summary=f"record {current.id}: nothing to take back (the update changed nothing)", ref=current.id,
+                           already_done=True, data={"id": current.id, "version": current.version})
+        status = data.get("status_before") if data.get("status_before") != current.status else None
+        fields = dict(data.get("fields_before") or {})
+        if current.version != data["version"]:
+            if current.status == data.get("status_before") and all(current.fields.get(k) == v for k, v in fields.items()):
+                return Receipt(summary=f"record {current.id} was already put back", ref=current.id, already_done=True,
+                               data={"id": current.id, "version": current.version})
+            raise Permanent(f"record {current.id} ({_quote(current.title)}) changed after this update (version {data['version']}, "
+                            f"now {current.version}); put its status and fields back by hand")
+        after = await local.record_edit(current.id, status=status, fields=fields, actor=ctx.proposer,
+                                        note=f"taken back: {(payload.note or receipt.summary)[:150]}",
+                                        trace_id=ctx.trace_id or None, action_id=ctx.action_id or None)
+        return Receipt(summary=f"record {current.id}: back to {after.status}", ref=after.id,
+                       data={"id": after.id, "version": after.version, "status": after.status})
