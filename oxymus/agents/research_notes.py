@@ -6,9 +6,10 @@ never migrated: a missing, damaged or older-format file is simply built again.
 
 - Incremental: a file is read again only when its (size, mtime_ns) changed; files gone
   from the folders (or from folders no longer configured) leave the index.
-- One row per non-blank line, so a hit cites `folder/relative/path.md:LINE`. Each row also
-  carries its context (the file's name and the headings above the line) in a column that
-  weighs less, so "acme" finds the lines under `## Acme` and in `acme.md`.
+- One row per block of lines (a paragraph, a list; at most MAX_BLOCK_LINES), with its first
+  line's number, so a hit cites `folder/relative/path.md:LINE`: the block's lines that best
+  match (up to LINES_PER_BLOCK). Each row also carries its context (the file's name and the headings above it) in
+  a column that weighs less, so "acme" finds the lines under `## Acme` and in `acme.md`.
 - Citations name a file by its folder's name and its path inside it, never by the home
   path: a brief can be shown or sent without telling where the person's files are.
 - A file that is not UTF-8 is read with replacement characters, and one over the size
@@ -32,6 +33,8 @@ CONTEXT_WEIGHT = 0.4  # a word in the headings or the file name counts this much
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MAX_LINE_CHARS = 2000  # a longer line (a pasted blob) is cut in the index and in citations
+MAX_BLOCK_LINES = 8
+LINES_PER_BLOCK = 3  # a block that matches gives at most this many cited lines
 
 
 @dataclass
@@ -91,23 +94,56 @@ def match_expression(terms: list[str]) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in seen) or None
 
 
-def lines_of(text: str, stem: str) -> list[tuple[int, str, str]]:
-    """(line number, the line, its context) for each non-blank line that is not a heading; fenced
-    code is kept but its `#` lines are not headings."""
-    out = []
+def blocks_of(text: str, stem: str) -> list[tuple[int, list[str], str]]:
+    """(first line number, the lines, their context) for each block of consecutive non-blank lines
+    that are not headings, at most MAX_BLOCK_LINES long; fenced code is kept but its `#` lines are
+    not headings. A block is one row of the index (fewer rows: a faster index and search); a hit
+    cites its line that best matches the search."""
+    out: list[tuple[int, list[str], str]] = []
     headings: list[str] = []
+    context = stem
     fenced = False
+    block: list[str] = []
+    first = 0
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith("```") or stripped.startswith("~~~"):
+        head = stripped[:1]
+        if head in ("`", "~") and (stripped.startswith("```") or stripped.startswith("~~~")):
             fenced = not fenced
-        elif not fenced and (m := _HEADING.match(stripped)):
+        elif head == "#" and not fenced and (m := _HEADING.match(stripped)):
+            if block:
+                out.append((first, block, context))
+                block = []
             level = len(m.group(1))
             headings = headings[:level - 1] + [""] * max(0, level - 1 - len(headings)) + [m.group(2)]
+            context = " ".join([stem, *filter(None, headings)])
             continue  # a heading is context for the lines under it, not a fact of its own
-        if stripped:
-            out.append((number, stripped[:MAX_LINE_CHARS], " ".join([stem, *filter(None, headings)])))
+        if not stripped or len(block) >= MAX_BLOCK_LINES:
+            if block:
+                out.append((first, block, context))
+                block = []
+            if not stripped:
+                continue
+        if not block:
+            first = number
+        block.append(stripped[:MAX_LINE_CHARS])
+    if block:
+        out.append((first, block, context))
     return out
+
+
+def best_lines(lines: list[str], terms: list[str], context: str = "", most: int = LINES_PER_BLOCK) -> list[int]:
+    """Indexes of the block's lines with the most words starting like a search word (the index
+    stems them), best first (the earlier on a tie), at most `most`. When its context (headings,
+    file name) matches, the block is about the subject: its other lines follow, in order."""
+    keys = tuple({w[:max(3, len(w) - 2)] for t in terms for w in words(t)})
+    if not keys:
+        return list(range(min(most, len(lines))))
+    scores = [sum(1 for w in words(line) if w.startswith(keys)) for line in lines]
+    ranked = sorted((i for i, score in enumerate(scores) if score), key=lambda i: (-scores[i], i))
+    if any(w.startswith(keys) for w in words(context)):
+        ranked += [i for i, score in enumerate(scores) if not score]
+    return ranked[:most] or [0]
 
 
 class NotesIndex:
@@ -140,7 +176,7 @@ class NotesIndex:
             # The lines are kept in a plain table (by file: a changed file's lines are found by index)
             # and the FTS5 table reads them from there (external content).
             db.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL, "
-                       "text TEXT NOT NULL, context TEXT NOT NULL)")
+                       "text TEXT NOT NULL, context TEXT NOT NULL)")  # line: the block's first; text: its lines
             db.execute("CREATE INDEX rows_by_file ON rows(file)")
             db.execute(f"CREATE VIRTUAL TABLE lines USING fts5(text, context, content='rows', content_rowid='id', "
                        f"tokenize='{TOKENIZER}')")
@@ -239,11 +275,11 @@ class NotesIndex:
             text = raw.decode("utf-8", errors="replace")
             report.problems.append(f"{cite_name(root, rel)}: not UTF-8 (byte {exc.start}); read with replacement characters")
         stem = os.path.splitext(os.path.basename(rel))[0].replace("-", " ").replace("_", " ")
-        found = lines_of(text, stem)
+        found = blocks_of(text, stem)
         if not found:
             return
         first = (self.db.execute("SELECT coalesce(max(id), 0) FROM rows").fetchone()[0]) + 1
-        rows = [(first + i, fid, number, line, context) for i, (number, line, context) in enumerate(found)]
+        rows = [(first + i, fid, number, "\n".join(block), context) for i, (number, block, context) in enumerate(found)]
         self.db.executemany("INSERT INTO rows (id, file, line, text, context) VALUES (?, ?, ?, ?, ?)", rows)
         self.db.executemany("INSERT INTO lines (rowid, text, context) VALUES (?, ?, ?)", ((r[0], r[3], r[4]) for r in rows))
 
@@ -259,8 +295,13 @@ class NotesIndex:
             f"SELECT f.root, f.rel, r.line, r.text, r.context, bm25(lines, 1.0, {CONTEXT_WEIGHT}) AS rank "
             f"FROM lines JOIN rows r ON r.id = lines.rowid JOIN files f ON f.id = r.file "
             f"WHERE lines MATCH ? AND f.root IN ({marks}) ORDER BY rank LIMIT ?", (expr, *roots, limit)).fetchall()
-        return [NoteHit(cite=f"{cite_name(root, rel)}:{line}", path=os.path.join(root, *rel.split("/")), line=line,
-                        text=text, context=context, score=-rank) for root, rel, line, text, context, rank in rows]
+        hits = []
+        for root, rel, first, text, context, rank in rows:
+            block = text.split("\n")
+            for at in best_lines(block, terms, context):
+                hits.append(NoteHit(cite=f"{cite_name(root, rel)}:{first + at}", path=os.path.join(root, *rel.split("/")),
+                                    line=first + at, text=block[at], context=context, score=-rank))
+        return hits[:limit]
 
     def count(self) -> tuple[int, int]:
         """(files, lines) in the index."""
