@@ -282,6 +282,33 @@ async def test_an_llm_summary_with_too_few_true_sentences_falls_back(tmp_path, h
         assert "“Everything is fine.”: no citation" in brief.content
 
 
+def test_the_graph_shows_research_taking_post_ideas_and_producing_briefs(home):
+    r = run_cli("agents", "graph", "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    edges = json.loads(r.stdout)["edges"]
+    for port in ("post@idea", "lead@qualified", "project@active"):
+        assert {"source": f"record:{port}", "target": "agent:research", "kind": "consumes", "mode": "automatic"} in edges
+    assert {"source": "agent:research", "target": "record:post@brief", "kind": "produces", "mode": "automatic"} in edges
+    assert not [e for e in edges if e["source"] == "agent:research" and e["kind"] == "carries_out"], "no external side effect"
+
+
+def test_the_tui_record_page_shows_the_brief():
+    from oxymus.records.model import RecordBrief, RecordDetail
+    from oxymus.tui.screens.records_detail import detail_text
+
+    record = {"id": "01POST", "kind": "post", "status": "idea", "status_label": "idea", "title": "Design systems", "body": "",
+              "tags": [], "tier": "warm", "archived": False, "provenance": {"source": "user"}, "created_at": "2026-12-07T10:00:00Z",
+              "updated_at": "2026-12-07T10:00:00Z", "version": 2, "schema_version": 1, "fields": {"title": "Design systems"}}
+    brief = RecordBrief(artifact_id="01ART", agent="research", title="Brief: Design systems", created_at="2026-12-07T10:05:00Z",
+                        content="# Brief: Design systems\n\n## From the notes\n\n- Acme prefers Tuesdays. [notes/acme.md:8]\n",
+                        version=2, made_with="deterministic")
+    detail = RecordDetail.model_validate({"record": record, "history": [], "links": [], "linked_from": [], "next": ["brief"],
+                                          "brief": brief.model_dump()})
+    text = detail_text(detail, {}).plain
+    assert "Brief\n  by research" in text and "for version 2 · sources and facts" in text
+    assert "- Acme prefers Tuesdays. [notes/acme.md:8]" in text
+
+
 # ------------------------------------------------------------------ through a real daemon
 
 

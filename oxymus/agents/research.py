@@ -31,6 +31,7 @@ gets a brief once.
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from pydantic import Field
@@ -253,7 +254,12 @@ class Research(Agent):
     async def _notes(self, ctx: Any, s: ResearchSettings, folders: list[str], words: list[list[str]]) -> list[list[Any]]:
         if not folders or s.max_note_lines == 0:
             return [[] for _ in words]
-        result = await ctx.search_notes(folders, words, limit=s.max_note_lines, max_file_bytes=s.max_note_bytes)
+        try:
+            result = await ctx.search_notes(folders, words, limit=s.max_note_lines, max_file_bytes=s.max_note_bytes)
+        except (OSError, sqlite3.Error) as exc:
+            # The index is a derived file: without it the briefs go on from the other sources.
+            ctx.note(f"the notes index cannot be used ({exc}); briefs made without the notes")
+            return [[] for _ in words]
         for problem in result.report.problems[:20]:
             ctx.note(f"notes: {problem}")
         return result.hits
@@ -303,6 +309,8 @@ class Research(Agent):
                     r = hit.record
                     if r.id in cited or r.kind in MEMORY_KINDS_SKIPPED or r.archived:
                         continue
+                    if not content_words(f"{r.title} {r.body}") & set(terms):
+                        continue  # found by a prefix of the word only ("ana" in "analytics")
                     cited.add(r.id)
                     body = " ".join(r.body.split())
                     text = f"{r.kind.capitalize()} “{r.title}”" + (f": {hit.snippet or body[:200]}" if body else "")
