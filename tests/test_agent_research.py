@@ -158,13 +158,15 @@ async def seed(w: AgentWorld) -> dict:
     lead = await w.store.records.add("lead", {"name": "Ana Ruiz", "company": "Acme GmbH", "domain": "acme.test",
                                               "need": "a two-day workshop on design systems", "budget": 5000},
                                      status="qualified", body="Twelve people, in March.")
-    post = await w.store.records.add("post", {"title": "Design systems for small teams"}, body="From the Acme workshop.")
+    post = await w.store.records.add("post", {"title": "Design systems for small teams", "project": audit.id},
+                                     body="From the Acme workshop.")
+    earlier = await w.store.records.add("lead", {"name": "Carl Berg", "domain": "acme.test", "need": "a logo"}, status="lost")
     other = await w.store.records.add("lead", {"name": "Bo Lind", "need": "a website"}, status="new")
     pref = await w.store.memory.add(m.RecordFields(kind="preference", title="Workshops: at most twelve people", tier="hot",
                                                    body="A design workshop works best with twelve people or fewer."),
                                     m.Provenance())
     await w.store.memory.add(m.RecordFields(kind="fact", title="Leeks are in season", tier="hot"), m.Provenance())
-    return {"client": client, "audit": audit, "lead": lead, "post": post, "other": other, "pref": pref}
+    return {"client": client, "audit": audit, "lead": lead, "post": post, "other": other, "pref": pref, "earlier": earlier}
 
 
 def research_config(notes: Path) -> str:
@@ -177,11 +179,14 @@ def cites_in(brief: str) -> list[str]:
 
 async def test_a_brief_cites_real_records_and_lines_and_a_post_is_proposed_once(tmp_path, home):
     notes = notes_folder(tmp_path)
+    (notes / "old.md").write_bytes("Sp\xe4ter: the Acme workshop notes from 2019\n".encode("latin-1"))
     async with AgentWorld(tmp_path / "w", config_toml=research_config(notes), plans=PLANS, only=["research"]) as w:
         s = await seed(w)
         await w.reload_plans()
         run = await w.run("research")
         assert run.outcome == "succeeded", run.error
+        assert "notes: notes/old.md: not UTF-8 (byte 2); read with replacement characters" in run.summary
+        assert "[agents.research] notes: 'relative/x' is not absolute or ~/...; skipped" in run.summary
         briefs = {a.key: a for a in await w.artifacts("brief")}
         assert set(briefs) == {s["lead"].id, s["post"].id}  # a lead at qualified, a post at idea; not the new lead
         lead_brief = briefs[s["lead"].id]
@@ -203,6 +208,10 @@ async def test_a_brief_cites_real_records_and_lines_and_a_post_is_proposed_once(
                 assert line_of(tmp_path, cite) == fact, bullet  # the cited file, at the cited line, says it
         assert f"[rec {s['audit'].id}]" in content and "Project “Acme design audit” (paid; budget 8000)" in content
         assert f"Client: Acme GmbH (active; ana@acme.test) [rec {s['client'].id}]" in content
+        assert f"- Lead “Carl Berg” (lost; need a logo) [rec {s['earlier'].id}]" in content  # the same domain
+        assert f"- Post “Design systems for small teams” (idea) [rec {s['post'].id}]" in content  # the client's project's post
+        post_brief = briefs[s["post"].id].content  # a post's client: its project's
+        assert f"[rec {s['client'].id}]" in post_brief and f"[rec {s['audit'].id}]" in post_brief
         assert "- Grow the consulting side with design system workshops [PLANS.md:5]" in content
         assert "Ship the old site" not in content  # a done goal serves nothing
         assert "- Acme prefers workshops on Tuesdays. [notes/clients/acme.md:8]" in content

@@ -269,6 +269,10 @@ class NotesIndex:
         except OSError as exc:
             report.problems.append(f"{cite_name(root, rel)}: cannot be read ({exc.strerror})")
             return
+        if len(raw) > self.max_file_bytes:  # it grew since it was listed
+            report.problems.append(f"{cite_name(root, rel)}: skipped, it is over the limit of {self.max_file_bytes:,} bytes "
+                                   "([agents.research] max_note_bytes)")
+            return
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
