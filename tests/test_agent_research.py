@@ -18,7 +18,7 @@ from ollama_server import closed_url, ollama_server  # noqa: F401
 
 from oxymus.agents.llm import Llm
 from oxymus.agents.research import ResearchSettings, proposal_key
-from oxymus.agents.research_brief import Fact, check_summary, citations
+from oxymus.agents.research_brief import Fact, check_summary, citations, sentences
 from oxymus.agents.research_notes import NotesIndex
 from oxymus.memory import records as m
 from oxymus.profile.config import LlmConfig
@@ -145,6 +145,8 @@ def test_a_summary_keeps_only_sentences_whose_citations_hold():
                                              "shares no content word with what it cites", "no citation"]
     assert not check.used and "less than half" in check.why_not
     assert citations("x [rec A; notes/b.md:3] y [PLANS.md:4]") == ["rec A", "notes/b.md:3", "PLANS.md:4"]
+    assert sentences("Acme wants a workshop. [rec L1] [notes/a.md:2] They paid 8000 EUR.\n- A list item [rec L2]") == [
+        "Acme wants a workshop [rec L1] [notes/a.md:2].", "They paid 8000 EUR.", "A list item [rec L2]"]
 
 
 # ------------------------------------------------------------------ the agent in the runtime

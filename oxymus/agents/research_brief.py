@@ -41,7 +41,8 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d,.\s]*\d|\d")
 _CITE = re.compile(r"\[([^\[\]]{1,300})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*-])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*-])|\n+")
+_CITE_AFTER_END = re.compile(r"([.!?])((?:\s*\[[^\[\]]{1,300}\])+)")
 
 
 class Fact(BaseModel):
@@ -116,7 +117,9 @@ def without_citations(sentence: str) -> str:
 def sentences(text: str) -> list[str]:
     """A summary split into sentences; list markers and headings are not sentences of their own."""
     out = []
-    for piece in _SENTENCE_END.split(text.strip()):
+    # "It did. [rec A]" is "It did [rec A]." (a citation after the full stop belongs to that sentence).
+    text = _CITE_AFTER_END.sub(lambda m: m.group(2) + m.group(1), text.strip())
+    for piece in _SENTENCE_END.split(text):
         piece = re.sub(r"^\s*(?:[-*+]|\d+[.)]|#+)\s+", "", piece).strip()
         if piece and without_citations(piece):
             out.append(piece)
