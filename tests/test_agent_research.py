@@ -272,7 +272,11 @@ async def test_with_the_llm_down_the_brief_is_deterministic(tmp_path, home):
     llm = Llm(LlmConfig(host=closed_url(), model="llama3.2", timeout_s=2, connect_timeout_s=1))
     async with AgentWorld(tmp_path / "w", config_toml=research_config(notes), plans=PLANS, only=["research"], llm=llm) as w:
         s = await seed(w)
+        changes = w.bus.subscribe(["record.changed"], "test")
         run = await w.run("research")
+        said = [changes.queue.get_nowait()["data"] for _ in range(changes.queue.qsize())]
+        # The record's views (the TUI's record page) reload: its brief is part of what records.get answers.
+        assert {"id": s["lead"].id, "kind": "lead", "verb": "briefed"} in said
         assert run.outcome == "succeeded" and run.llm_available is False
         briefs = {a.key: a for a in await w.artifacts("brief")}
         brief = briefs[s["lead"].id]
