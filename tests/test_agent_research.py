@@ -103,6 +103,20 @@ def test_the_index_is_incremental_forgets_deleted_files_and_names_bad_ones(tmp_p
     index.close()
 
 
+def test_two_notes_folders_of_the_same_name_are_cited_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    work, home = tmp_path / "work" / "notes", tmp_path / "home" / "notes"
+    for folder in (work, home):
+        folder.mkdir(parents=True)
+        (folder / "acme.md").write_text(f"Acme, seen from {folder.parent.name}\n")
+    index = NotesIndex(str(tmp_path / "i.sqlite"))
+    index.update([str(work), str(home)])
+    assert sorted(h.cite for h in index.search(["acme"], roots=[str(work), str(home)])) == [
+        "~/home/notes/acme.md:1", "~/work/notes/acme.md:1"]
+    assert [h.cite for h in index.search(["acme"], roots=[str(work)])] == ["notes/acme.md:1"]
+    index.close()
+
+
 def test_a_damaged_index_file_is_rebuilt(tmp_path):
     notes = notes_folder(tmp_path)
     path = tmp_path / "notes.sqlite"

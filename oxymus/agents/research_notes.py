@@ -75,9 +75,14 @@ def search_notes(index_file: str, folders: list[str], searches: list[list[str]],
         index.close()
 
 
-def cite_name(root: str, rel: str) -> str:
-    """`notes/acme.md` for `acme.md` in the folder `~/notes`."""
-    return f"{os.path.basename(os.path.normpath(root)) or root}/{rel}"
+def cite_name(root: str, rel: str, roots: list[str] | None = None) -> str:
+    """`notes/acme.md` for `acme.md` in the folder `~/notes`; when two of `roots` share that
+    folder name, the folder ~-shortened instead (`~/work/notes/acme.md`), so a citation names one file."""
+    name = os.path.basename(os.path.normpath(root)) or root
+    if roots and sum(1 for r in roots if (os.path.basename(os.path.normpath(r)) or r) == name) > 1:
+        home = os.path.expanduser("~")
+        name = "~" + root[len(home):] if home not in ("", "/") and root.startswith(home + os.sep) else root
+    return f"{name}/{rel}"
 
 
 def words(text: str) -> list[str]:
@@ -303,7 +308,7 @@ class NotesIndex:
         for root, rel, first, text, context, rank in rows:
             block = text.split("\n")
             for at in best_lines(block, terms, context):
-                hits.append(NoteHit(cite=f"{cite_name(root, rel)}:{first + at}", path=os.path.join(root, *rel.split("/")),
+                hits.append(NoteHit(cite=f"{cite_name(root, rel, roots)}:{first + at}", path=os.path.join(root, *rel.split("/")),
                                     line=first + at, text=block[at], context=context, score=-rank))
         return hits[:limit]
 
