@@ -1,5 +1,6 @@
 """Reads of a run beyond the first agents' (a mixin of `RunContext`, kept apart so daemon/agents.py
-stays small): canonical records, and a Maildir read through the mail connector.
+stays small): canonical records, a Maildir read through the mail connector, and the notes
+folders through their index (a derived file in the runtime's cache folder).
 
 The Maildir reader is reached through the connector registry (`oxymus.plugins`), as
 everything of a connector is: the runtime asks the `mail` connector's `read_maildir`,
@@ -10,9 +11,11 @@ declaration (`records:KIND`, `mail`) and noted as a reference in the run.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from oxymus.agents.base import OutOfBounds
+from oxymus.agents import research_notes
 from oxymus.plugins import connectors
 
 
@@ -58,3 +61,13 @@ class RecordAndMailReads:
         found = await asyncio.to_thread(finder, config, password.strip(), slug)
         self._ref("wordpress", f"{config.url} post {slug}", f"status {found.get('status')}" if found else "none")  # type: ignore[attr-defined]
         return found
+    async def search_notes(self, folders: list[str], searches: list[list[str]], *, limit: int = 10,
+                           max_file_bytes: int = 2_000_000) -> research_notes.NotesResult:
+        """The notes index brought up to date with `folders` (absolute), then each search's best lines."""
+        self._check("notes")  # type: ignore[attr-defined]
+        path = os.path.join(self.rt.cache_dir, "notes-index.sqlite")  # type: ignore[attr-defined]
+        result = await asyncio.to_thread(research_notes.search_notes, path, folders, searches, limit=limit, max_file_bytes=max_file_bytes)
+        r = result.report
+        self._ref("notes", ", ".join(folders)[:500],  # type: ignore[attr-defined]
+                  f"{r.files} files: {r.indexed} indexed, {r.unchanged} unchanged, {r.removed} removed")
+        return result

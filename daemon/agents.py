@@ -275,7 +275,9 @@ class AgentRuntime:
     def __init__(self, store: Store, bus: EventBus, desk, *, zone, artifacts_dir: str, settings: dict[str, AgentSettings] | None = None,
                  keeper=None, coordinator=None, llm=None, now=None, only: list[str] | None = None,
                  hot_budget_words: int = 1500, scheduler: AsyncIOScheduler | None = None,
-                 progress_interval: float = INTERVAL_S):
+                 progress_interval: float = INTERVAL_S, cache_dir: str | None = None):
+        # Derived files agents rebuild at will (the research agent's notes index): beside the artifacts by default.
+        self.cache_dir = cache_dir or os.path.join(os.path.dirname(os.path.abspath(artifacts_dir)), "cache")
         self.hot_budget_words = hot_budget_words
         self.progress_interval = progress_interval  # seconds between two `agent.progress` events of a run
         self.store = store
@@ -318,6 +320,9 @@ class AgentRuntime:
                        content=content, data=data or {}, path=path, created_at=utc_iso(self.now()))
         await self.store.agents.save_artifact(art)
         self.bus.publish("artifact.saved", {"id": art.id, "agent": art.agent, "kind": kind, "key": key, "title": title})
+        if kind == "brief" and isinstance(data, dict) and data.get("record_kind"):
+            # A brief is shown with its record (records.get): views of the record reload as for a change.
+            self.bus.publish("record.changed", {"id": key, "kind": data["record_kind"], "verb": "briefed"})
         return art
 
     # --- lifecycle ------------------------------------------------------------------------

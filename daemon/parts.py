@@ -60,6 +60,7 @@ class Parts:
             store, bus, self.desk, zone=zone, artifacts_dir=os.path.join(paths.data_dir, "artifacts"),
             settings=agent_settings(config), keeper=self.keeper, coordinator=self.coordinator, llm=make_llm(config),
             hot_budget_words=config.memory.hot_budget_words, scheduler=self.scheduler, now=now,
+            cache_dir=os.path.join(paths.data_dir, "cache"),
         )
         backups = DailyBackups(paths.db_file, paths.backup_dir, config.backup.keep)
         self.service = Service(store, self.watcher, self.coordinator, paths.socket, stop, bus=bus,

@@ -57,7 +57,13 @@ class RecordHandlers:
     async def get(self, session: Session, p: p_.RecordIdParams) -> r.RecordDetail:
         await self._migrate_once()
         with _as_input_error():
-            return await self.store.records.detail(p.id)
+            detail = await self.store.records.detail(p.id)
+        return await self._with_brief(detail)
+
+    async def _with_brief(self, detail: r.RecordDetail) -> r.RecordDetail:
+        """The record's brief is an artifact keyed by its id (the research agent's): shown with the record."""
+        found = await self.store.agents.artifacts("brief", key=detail.record.id, limit=1)
+        return detail.model_copy(update={"brief": r.RecordBrief.of(found[0])}) if found else detail
 
     @rpc("records.add")
     async def add(self, session: Session, p: p_.RecordAddParams) -> r.Record:

@@ -34,9 +34,9 @@ def register(command) -> None:
     form.add_argument("--mermaid", action="store_true", help="print a Mermaid flowchart")
     form.add_argument("--json", action="store_true", help="print JSON")
 
-    p = command("artifacts", cmd_artifacts, "what agents made: day plans, weekly reviews, triage suggestions, digests")
-    p.add_argument("kind", nargs="?", help="e.g. day_plan, weekly_review")
-    p.add_argument("--key", help="e.g. a date (YYYY-MM-DD) for a day plan")
+    p = command("artifacts", cmd_artifacts, "what agents made: day plans, weekly reviews, triage suggestions, digests, briefs")
+    p.add_argument("kind", nargs="?", help="e.g. day_plan, weekly_review, brief")
+    p.add_argument("--key", help="e.g. a date (YYYY-MM-DD) for a day plan, a record's id for a brief")
     p.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
     p.add_argument("--full", action="store_true", help="print each one's whole content")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -132,6 +132,12 @@ def print_detail(detail: dict) -> None:
         print("moves on to: " + " or ".join(detail["next"]))
     if r["body"]:
         print("\n" + r["body"])
+    if detail.get("brief"):
+        b = detail["brief"]
+        made = {"llm": "an LLM summary checked against its citations", "deterministic": "the sources and facts"}.get(b["made_with"], "")
+        print(f"\nbrief ({b['agent']}, {local_time(b['created_at'])}" + (f", for version {b['version']}" if b.get("version") else "")
+              + (f"; {made}" if made else "") + f"; also `oxymus artifacts brief --key {r['id']} --full`):")
+        print("  " + b["content"].rstrip().replace("\n", "\n  "))
     if detail["links"] or detail["linked_from"]:
         print("\nlinks:")
     for link in detail["links"]:

@@ -155,6 +155,6 @@ EVENT_TOPICS: dict[str, str] = {
                            "desktop); a client that subscribes to it by name counts as one that shows it (the TUI: a toast and the bell)",
     "notifications.changed": "the number of missed notifications not yet seen changed (data: missed)",
     "daemon.stopping": "the daemon is shutting down; clients should reconnect later",
-    "record.changed": "a canonical record was added, edited or linked (data: id, kind, verb)",
+    "record.changed": "a canonical record was added, edited or linked, or got a brief (data: id, kind, verb)",
     "record.status": "a canonical record moved on its pipeline (data: id, kind, old, new, actor)",
 }

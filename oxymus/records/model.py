@@ -192,6 +192,26 @@ class Handoff(BaseModel):
     run_id: str | None = Field(default=None, description="the consumer's run, once started")
 
 
+class RecordBrief(BaseModel):
+    """The newest brief made for a record (an agent's artifact of kind `brief` keyed by the record's id)."""
+
+    artifact_id: str
+    agent: str
+    title: str
+    content: str
+    created_at: str
+    path: str | None = Field(default=None, description="the file it was also written to")
+    version: int | None = Field(default=None, description="the record's version it was made for")
+    made_with: str = Field(default="", description="llm (a checked summary) or deterministic (the sources, organised)")
+
+    @classmethod
+    def of(cls, artifact) -> "RecordBrief":
+        data = artifact.data or {}
+        return cls(artifact_id=artifact.id, agent=artifact.agent, title=artifact.title, content=artifact.content,
+                   created_at=artifact.created_at, path=artifact.path, version=data.get("version"),
+                   made_with=str(data.get("path") or ""))
+
+
 class RecordDetail(BaseModel):
     record: Record
     history: list[RecordVersion]
@@ -199,3 +219,4 @@ class RecordDetail(BaseModel):
     linked_from: list[RecordLink] = Field(description="other records linking to this one")
     next: list[str] = Field(description="the statuses it can move on to")
     handoffs: list[Handoff] = Field(default_factory=list, description="each status it reached: who moved it, who took it over")
+    brief: RecordBrief | None = Field(default=None, description="the newest brief an agent made for it (`oxymus artifacts brief --key ID`)")

@@ -102,6 +102,13 @@ def detail_text(detail: RecordDetail, labels: dict[str, str]) -> Text:
         out.append(shown + "\n")
     if r.body:
         out.append("\n" + r.body + "\n")
+    if detail.brief is not None:
+        b = detail.brief
+        how = {"llm": "LLM summary, citations checked", "deterministic": "sources and facts"}.get(b.made_with, b.made_with)
+        out.append("\nBrief\n", style="bold underline")
+        out.append(f"  by {b.agent}, {local_time(b.created_at)}" + (f", for version {b.version}" if b.version else "")
+                   + (f" · {how}" if how else "") + "\n", style="dim")
+        out.append(b.content.rstrip() + "\n")
     around = [x for x in detail.links if x.target_type in ("action", "run")]
     others = [x for x in detail.links if x.target_type not in ("action", "run")]
     if others or detail.linked_from:
