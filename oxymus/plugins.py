@@ -29,6 +29,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "steward": "oxymus.agents.steward:MemorySteward",
     "distribution": "oxymus.agents.distribution:Distribution",
     "intake": "oxymus.agents.intake:Intake",
+    "editor": "oxymus.agents.editor:Editor",
 }
 
 
