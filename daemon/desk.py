@@ -400,7 +400,7 @@ class ActionDesk:
 
     async def undo(self, text: str, *, via: str = "cli") -> Action:
         action = await self.find(text)
-        if take_back.undoable(self, action):
+        if await take_back.applies(self, action):
             # A done effect on the person's own files (a file patch): taken back by an action of its own.
             return await take_back.take_back(self, action, via=via)
         approvals = await self.repo.approvals(action.id)

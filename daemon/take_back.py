@@ -22,9 +22,12 @@ log = logging.getLogger("oxymus.daemon.take_back")
 UNDO_RULE = "built-in: the person takes back a done action"
 
 
-def undoable(desk, action: Action) -> bool:
+async def applies(desk, action: Action) -> bool:
+    """A done action of an undoable kind, or one already taken back by an undo (asked again: the same answer)."""
     spec = desk.specs.get(action.kind)
-    return action.status == "succeeded" and spec is not None and spec.undoable and spec.compensable
+    if spec is None or not (spec.undoable and spec.compensable):
+        return False
+    return action.status == "succeeded" or (action.status == "compensated" and await desk.repo.by_key(f"undo:{action.id}") is not None)
 
 
 async def take_back(desk, action: Action, *, via: str) -> Action:

@@ -487,10 +487,10 @@ def stub_reason(report: Report) -> str | None:
     holders = report.failed("placeholder")
     if holders:
         return f"it still has placeholder text ({holders[0].describe()})"
-    if report.words < STUB_MIN_WORDS or report.sentences < STUB_MIN_SENTENCES:
-        return f"{report.words} words in {report.sentences} sentence(s): a stub, not a draft"
     if template_shaped(report.text, report.title):
         return "it is the publisher's outline from notes (no LLM wrote it): write the post from it first"
+    if report.words < STUB_MIN_WORDS or report.sentences < STUB_MIN_SENTENCES:
+        return f"{report.words} words in {report.sentences} sentence(s): a stub, not a draft"
     return None
 
 

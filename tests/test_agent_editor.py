@@ -1,0 +1,238 @@
+"""The editor agent through a real daemon, on real draft files.
+
+A clean draft: `record.update` to edited, once per draft bytes. A draft with safe fixes: one
+flow (file.patch, then the move to edited); approved, the file is patched in place (mode
+kept) and the post is edited; `oxymus undo` on the patch puts the exact bytes back. A patch
+whose file changed after the proposal is refused as a conflict; a denied one is not proposed
+again for the same bytes. A stub (the publisher's no-LLM outline) is refused. With an LLM
+(the loopback fake Ollama), its suggestions are listed in the report and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import DaemonProcess, run_cli, start_daemon, wait_for
+from ollama_server import ollama_server  # noqa: F401
+from test_editor_checks import clean_text
+
+from oxymus.actions.effects import Permanent
+from oxymus.agents.publisher_draft import Facts, Note, front_matter, template_body
+from oxymus.daemon.local_effects import _regular_bytes
+
+pytestmark = pytest.mark.slow
+
+CONFIG = '[time]\nzone = "UTC"\n\n[agents.editor]\nmin_words = 100\nstyle = { "utilize" = "use" }\n'
+POLICY = '[settings]\nundo_grace = "0s"\n'
+
+
+def editor_daemon(profile, extra: str = "") -> DaemonProcess:
+    return start_daemon(profile, CONFIG + extra, POLICY)
+
+
+def draft(tmp_path: Path, text: str, name: str = "2026-12-01-static-sites.md") -> Path:
+    path = tmp_path / "blog" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    (path.parent / "chart.png").write_bytes(b"\x89PNG")
+    return path
+
+
+def add_post(path: Path | None, title: str = "Static sites") -> str:
+    args = ["records", "add", "post", title, "--status", "draft", "--json"]
+    if path is not None:
+        args += ["--set", f"path={path}"]
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr.decode()
+    return json.loads(r.stdout)["id"]
+
+
+def run_editor() -> dict:
+    r = run_cli("agents", "run", "editor", "--json", timeout=120)
+    return json.loads(r.stdout)
+
+
+def actions(d: DaemonProcess) -> list[dict]:
+    with d.client() as conn:
+        return conn.call("actions.list", {"limit": 200})["actions"]
+
+
+def editor_actions(d: DaemonProcess) -> list[dict]:
+    return [a for a in actions(d) if a["proposer"]["name"] == "editor" and a.get("flow_id") is None]
+
+
+def action(d: DaemonProcess, action_id: str) -> dict:
+    return next(a for a in actions(d) if a["id"] == action_id)
+
+
+def record(record_id: str) -> dict:
+    r = run_cli("records", "show", record_id, "--json")
+    assert r.returncode == 0, r.stderr.decode()
+    return json.loads(r.stdout)
+
+
+def status_of(record_id: str) -> str:
+    data = record(record_id)
+    return (data.get("record") or data)["status"]
+
+
+def reports() -> list[dict]:
+    r = run_cli("artifacts", "edit_report", "--json")
+    return json.loads(r.stdout)
+
+
+def approve(action_id: str) -> None:
+    r = run_cli("approve", action_id)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def test_a_clean_draft_is_proposed_as_edited_once_and_moves_when_approved(profile, tmp_path, monkeypatch):
+    monkeypatch.delenv("OXYMUS_AGENTS")  # this daemon's agent graph starts consumers
+    path = draft(tmp_path, clean_text())
+    d = editor_daemon(profile)
+    try:
+        post = add_post(path)
+        # The agent graph starts the editor when the post reaches draft; a run by hand finds it done.
+        wait_for(lambda: editor_actions(d), 30, interval=0.1, what="the editor's proposal")
+        run_editor()
+        proposed = editor_actions(d)
+        assert len(proposed) == 1, proposed
+        (update,) = proposed
+        assert update["kind"] == "record.update" and update["status"] == "awaiting_approval"
+        assert update["payload"]["status"] == "edited" and "all 6 checks passed" in update["payload"]["note"]
+        (report,) = reports()
+        assert report["data"]["outcome"].startswith("clean") and report["data"]["findings"] == []
+        assert "- links: passed" in report["content"] and "Flesch reading ease: " in report["content"]
+        approve(update["id"])
+        wait_for(lambda: status_of(post) == "edited", 30, interval=0.1, what="the post to be edited")
+    finally:
+        d.stop()
+
+
+def test_fixes_are_one_flow_that_patches_the_file_then_edits_the_post_and_undo_restores_the_bytes(profile, tmp_path):
+    text = clean_text().replace('slug: "static-sites"\n', "").replace("We moved the blog", "We utilize the blog", 1)
+    path = draft(tmp_path, text)
+    os.chmod(path, 0o640)
+    before = path.read_bytes()
+    d = editor_daemon(profile)
+    try:
+        post = add_post(path)
+        run_editor()
+        (flow,) = editor_actions(d)
+        assert flow["kind"] == "flow" and [s["kind"] for s in flow["payload"]["steps"]] == ["file.patch", "record.update"]
+        assert "-We utilize the blog" in flow["preview"]["body"] and "+We use the blog" in flow["preview"]["body"]
+        assert '+slug: "static-sites"' in flow["preview"]["body"]
+        assert path.read_bytes() == before  # nothing written before the person says yes
+
+        approve(flow["id"])
+        wait_for(lambda: action(d, flow["id"])["status"] == "succeeded", 30, interval=0.1, what="the flow to succeed")
+        patched = path.read_text()
+        assert "We use the blog" in patched and 'slug: "static-sites"' in patched and "utilize" not in patched
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+        assert status_of(post) == "edited"
+        assert not [f for f in os.listdir(path.parent) if f.endswith(".oxymus-tmp")]
+
+        step = next(a for a in actions(d) if a.get("flow_id") == flow["id"] and a["kind"] == "file.patch")
+        assert step["receipt"]["data"]["sha256_before"] != step["receipt"]["data"]["sha256_after"]
+        r = run_cli("undo", step["id"], "--json")
+        assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+        undo = json.loads(r.stdout)
+        assert undo["compensates"] == step["id"] and undo["kind"] == "file.patch"
+        wait_for(lambda: action(d, undo["id"])["status"] == "succeeded", 30, interval=0.1, what="the undo to run")
+        assert path.read_bytes() == before
+        assert action(d, step["id"])["status"] == "compensated"
+        # Asked again: the same undo, nothing more.
+        again = json.loads(run_cli("undo", step["id"], "--json").stdout)
+        assert again["id"] == undo["id"]
+    finally:
+        d.stop()
+
+
+def test_a_patch_is_refused_when_the_draft_changed_and_a_denied_one_is_not_proposed_again(profile, tmp_path):
+    # A fix it can make (the style term) and one it cannot (a link to nothing): the patch alone.
+    text = clean_text().replace("We moved the blog", "We utilize the blog", 1) + "\nSee [the notes](notes.md).\n"
+    path = draft(tmp_path, text)
+    d = editor_daemon(profile)
+    try:
+        post = add_post(path)
+        run_editor()
+        (patch,) = editor_actions(d)
+        assert patch["kind"] == "file.patch" and "notes.md" in patch["reason"] and "stays at draft" in patch["reason"]
+        path.write_text(text.replace("See [the notes]", "See [my notes]"))  # the person edits meanwhile
+        mine = path.read_bytes()
+        approve(patch["id"])
+        wait_for(lambda: action(d, patch["id"])["status"] == "failed", 30, interval=0.1, what="the patch to be refused")
+        assert "the draft changed since the editor read it" in action(d, patch["id"])["error"]
+        assert path.read_bytes() == mine and status_of(post) == "draft"
+
+        # The changed bytes get a proposal of their own; denied, it is not proposed again.
+        run_editor()
+        fresh = [a for a in editor_actions(d) if a["id"] != patch["id"]]
+        assert len(fresh) == 1 and fresh[0]["kind"] == "file.patch"
+        assert run_cli("deny", fresh[0]["id"]).returncode == 0
+        run = run_editor()
+        assert run["outcome"] == "succeeded" and len(editor_actions(d)) == 2, run
+    finally:
+        d.stop()
+
+
+def test_a_stub_is_refused_and_a_post_without_a_file_is_named(profile, tmp_path):
+    facts = Facts(title="Local-first notes", slug="local-first-notes", date=dt.date(2026, 12, 7),
+                  notes=[Note("Why: files outlive apps, and a folder of text is easy to back up and to search"),
+                         Note("What changed", ["sync moved to git", "the app became optional", "search is local now"]),
+                         Note("the tools are boring on purpose")],
+                  memory=[], goals=["Write about the tools behind the work"], tags=[])
+    path = draft(tmp_path, front_matter("yaml", facts, None) + "\n" + template_body(facts), "local-first-notes.md")
+    d = editor_daemon(profile, "enabled = false\n")  # by hand only: the run below is the one that decides
+    try:
+        add_post(path, "Local-first notes")
+        nowhere = add_post(None, "No file yet")
+        run = run_editor()
+        assert run["outcome"] == "stopped", run
+        assert "Local-first notes" in run["error"] and "refused" in run["error"] and "outline" in run["error"]
+        assert editor_actions(d) == []
+        (report,) = reports()
+        assert report["data"]["outcome"].startswith("refused")
+        history = json.loads(run_cli("agents", "history", "editor", "--json").stdout)
+        assert any(nowhere in json.dumps(h) and "no path field" in json.dumps(h) for h in history), history
+    finally:
+        d.stop()
+
+
+def test_with_an_llm_its_suggestions_are_listed_in_the_report_and_not_applied(profile, tmp_path, ollama_server):  # noqa: F811
+    ollama_server.state.answer_next({"suggestions": [{"line": 7, "text": "Open with the reader's problem, not the move."},
+                                                     {"line": 9999, "text": "a line that does not exist is dropped"}]})
+    path = draft(tmp_path, clean_text())
+    before = path.read_bytes()
+    d = editor_daemon(profile, f'enabled = false\n\n[llm]\nhost = "{ollama_server.url}"\nmodel = "llama3.2"\ntimeout_s = 10\n')
+    try:
+        add_post(path)
+        run = run_editor()
+        assert run["outcome"] == "succeeded", run
+        (report,) = reports()
+        assert report["data"]["suggestions"] == [{"line": 7, "text": "Open with the reader's problem, not the move."}]
+        assert "## Suggestions from the LLM (not applied)" in report["content"]
+        assert path.read_bytes() == before
+        assert [a["kind"] for a in editor_actions(d)] == ["record.update"]
+        assert any("numbered lines" in r.user_text for r in ollama_server.state.requests if r.path == "/api/chat")
+    finally:
+        d.stop()
+
+
+def test_the_file_effect_reads_only_regular_files(tmp_path):
+    target = tmp_path / "post.md"
+    target.write_text("x")
+    (tmp_path / "link.md").symlink_to(target)
+    with pytest.raises(Permanent, match="is a symlink"):
+        _regular_bytes(str(tmp_path / "link.md"))
+    os.mkfifo(tmp_path / "pipe.md")
+    with pytest.raises(Permanent, match="not a regular file"):
+        _regular_bytes(str(tmp_path / "pipe.md"))
+    with pytest.raises(Permanent, match="does not exist"):
+        _regular_bytes(str(tmp_path / "gone.md"))
+    assert _regular_bytes(str(target)) == b"x"
