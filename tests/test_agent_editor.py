@@ -236,3 +236,37 @@ def test_the_file_effect_reads_only_regular_files(tmp_path):
     with pytest.raises(Permanent, match="does not exist"):
         _regular_bytes(str(tmp_path / "gone.md"))
     assert _regular_bytes(str(target)) == b"x"
+
+
+async def test_the_file_effect_is_pinned_recognises_a_retry_and_restores_exact_bytes(tmp_path):
+    import hashlib
+
+    from oxymus.daemon.local_effects import DaemonLocalEffects
+    from oxymus.store.repos import Store
+
+    store = await Store.open(str(tmp_path / "oxymus.db"))
+    try:
+        local = DaemonLocalEffects(store, None, lambda: dt.datetime.now(dt.timezone.utc))
+        path = tmp_path / "post.md"
+        old = b"---\ntitle: x\n---\n\nWe utilize it.\r\n\xe2\x80\x94 a dash\n"
+        path.write_bytes(old)
+        new = old.replace(b"utilize", b"use")
+        sha = hashlib.sha256(old).hexdigest()
+        with pytest.raises(Permanent, match="the draft changed since the editor read it"):
+            await local.file_patch(str(path), expected_sha256="0" * 64, new=new, key="k1", actor="agent:editor")
+        assert path.read_bytes() == old
+        done = await local.file_patch(str(path), expected_sha256=sha, new=new, key="k1", actor="agent:editor")
+        assert path.read_bytes() == new and done["sha256_before"] == sha and "already_done" not in done
+        # A retry after a crash between the write and the receipt: found done, the previous bytes still known.
+        again = await local.file_patch(str(path), expected_sha256=sha, new=new, key="k1", actor="agent:editor")
+        assert again["already_done"] and again["before"] == done["before"]
+        # Taken back only while the file is as the patch left it.
+        path.write_bytes(new + b"more\n")
+        with pytest.raises(Permanent, match="changed since the patch"):
+            await local.file_restore(str(path), before=old, written_sha256=done["sha256_after"], actor="user")
+        path.write_bytes(new)
+        await local.file_restore(str(path), before=old, written_sha256=done["sha256_after"], actor="user")
+        assert path.read_bytes() == old
+        assert (await local.file_restore(str(path), before=old, written_sha256=done["sha256_after"], actor="user"))["already_done"]
+    finally:
+        await store.close()
