@@ -198,6 +198,7 @@ def test_a_stub_is_refused_and_a_post_without_a_file_is_named(profile, tmp_path)
         assert editor_actions(d) == []
         (report,) = reports()
         assert report["data"]["outcome"].startswith("refused")
+        assert run_editor()["outcome"] == "stopped"  # by hand: said again
         history = json.loads(run_cli("agents", "history", "editor", "--json").stdout)
         assert any(nowhere in json.dumps(h) and "no path field" in json.dumps(h) for h in history), history
     finally:

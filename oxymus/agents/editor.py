@@ -15,7 +15,8 @@ report, never applied.
 
 A stub is refused: fewer than 80 words or 4 sentences of prose (whatever `min_words`
 says), placeholder text (TODO, TBD, TK, lorem ipsum), or the publisher's outline made
-without an LLM (`publisher_draft.template_body`). The run ends `stopped` saying why.
+without an LLM (`publisher_draft.template_body`). The run ends `stopped` saying why;
+scheduled runs do not say it again for the same bytes (a run by hand does).
 
 Outcome, per draft:
 - clean: `record.update` to `edited`, with the checks' summary as its note;
@@ -189,6 +190,12 @@ class Editor(Agent):
             return None
         attempt = f":{len(earlier) + 1}" if earlier else ""
 
+        refused = await ctx.recall("refused") or {}
+        if refused.get(post.id) == sha and not str(ctx.trigger).startswith("by hand"):
+            # Said once (a stopped run is a problem the person hears about); the schedule does not repeat it.
+            ctx.note(f"{name}: this draft was refused before ({refused.get(post.id + ':why', 'a stub')}); edit the file")
+            return None
+
         report = await asyncio.to_thread(check, data, path, s.rules(), ctx.today())
         inputs = [InputRef(kind="record", ref=post.id, note=f"post, draft, version {post.version}"),
                   InputRef(kind="file", ref=str(raw), note=f"sha256 {sha[:16]}")]
@@ -196,6 +203,8 @@ class Editor(Agent):
         suggestions = [] if stub or report.text is None else await self._suggest(ctx, post.title, report)
         if stub:
             await self._report(ctx, post, raw, sha, report, suggestions, f"refused: {stub}")
+            await ctx.remember("refused", {**{k: v for k, v in refused.items() if not k.startswith(post.id)},
+                                           post.id: sha, f"{post.id}:why": stub})
             return "stub", f"{name} refused: {stub}; nothing proposed"
 
         fixes = [f.fix for f in report.fixable() if f.fix is not None]
