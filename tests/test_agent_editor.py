@@ -271,3 +271,20 @@ async def test_the_file_effect_is_pinned_recognises_a_retry_and_restores_exact_b
         assert (await local.file_restore(str(path), before=old, written_sha256=done["sha256_after"], actor="user"))["already_done"]
     finally:
         await store.close()
+
+
+async def test_a_refused_stub_is_said_once_on_the_schedule_and_again_by_hand_or_when_it_changes(tmp_path):
+    from agent_harness import AgentWorld
+
+    path = draft(tmp_path, '---\ntitle: "Short"\ndate: 2026-12-01\nslug: "short"\n---\n\nThis is a post. It is short.\n')
+    async with AgentWorld(tmp_path / "world", config_toml="[agents.editor]\nmin_words = 10\n", only=["editor"]) as w:
+        post = await w.store.records.add("post", {"title": "Short", "path": str(path)}, status="draft")
+        first = await w.run("editor", "every 30m")
+        assert first.outcome == "stopped" and "a stub" in (first.error or "") and first.actions == []
+        again = await w.run("editor", "every 30m")
+        assert again.outcome == "succeeded" and "refused before" in again.summary + json.dumps(again.model_dump())
+        assert (await w.run("editor")).outcome == "stopped"  # by hand: said again
+        path.write_text(clean_text("Short"))  # written properly now: checked afresh
+        fixed = await w.run("editor", "every 30m")
+        assert fixed.outcome == "succeeded" and [a.kind for a in await w.actions(fixed)] == ["record.update"]
+        assert (await w.actions(fixed))[0].payload["id"] == post.id
