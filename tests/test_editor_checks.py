@@ -137,8 +137,12 @@ def test_readability_is_textstats_flesch_score(tmp_path):
 
 def test_code_blocks_are_not_prose(tmp_path):
     code = "```python\n" + "\n".join(f"# TODO heading {i}\nprint('lorem ipsum')" for i in range(200)) + "\n```\n"
-    report = run(write(tmp_path, clean_text() + "\n" + code))
+    indented = "\n" + "".join(f"    utilize({i})  # TODO\n" for i in range(50)) + "\n~~~~\nutilize\n~~~~\n"
+    report = run(write(tmp_path, clean_text() + "\n" + code + indented), style={"utilize": "use"})
     assert report.findings == [] and report.words < 400
+    # Indented under a list item it is the item's text: prose.
+    listed = clean_text() + "\n- a point\n\n    We utilize more.\n"
+    assert [f.check for f in run(write(tmp_path, listed, "l.md"), style={"utilize": "use"}).findings] == ["style"]
 
 
 def test_a_draft_that_is_not_utf8_is_one_clear_finding(tmp_path):

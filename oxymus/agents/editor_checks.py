@@ -6,7 +6,7 @@ where code can fix it safely, a `Fix` (a replacement inside one line). `apply_fi
 makes the fixed text from those; `stub_reason` says why a draft is too thin to edit.
 
 Prose checks (style terms, placeholders, word counts, readability) never look inside
-fenced code blocks (``` or ~~~; indented code blocks are not told apart from prose), inline code, link and image URLs, autolinks or the front matter.
+code blocks (fenced, or indented four spaces after a blank line and not under a list item), inline code, link and image URLs, autolinks or the front matter.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ STUB_MIN_SENTENCES = 4
 LONG_POST_WORDS = 400  # a post this long needs at least one section heading
 PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bTK\b|\bFIXME\b|lorem ipsum|\[insert\b|<insert\b", re.IGNORECASE)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_INDENTED = re.compile(r"^(?: {4}|\t)")
+_IN_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s|^(?: {4}|\t)")  # a list item, or a line indented under one
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
 _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*(<[^>]*>|[^)\s]+)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)")
@@ -172,6 +174,8 @@ def split(text: str) -> tuple[Draft, list[Finding], dict[str, Any] | None, str |
                 meta = {}
     draft = Draft(lines=lines, body_start=body_start)
     fence_open: str | None = None
+    indented = False  # inside an indented code block
+    before = ""  # the last non-blank prose line: an indented line after a list item continues the item
     for i in range(body_start, len(lines)):
         m = _FENCE.match(lines[i])
         if fence_open is not None:
@@ -181,6 +185,13 @@ def split(text: str) -> tuple[Draft, list[Finding], dict[str, Any] | None, str |
         if m:
             fence_open = m.group(1)
             continue
+        line = lines[i]
+        if _INDENTED.match(line) and (indented or (i > body_start and not lines[i - 1].strip() and not _IN_LIST.match(before))):
+            indented = True
+            continue
+        if line.strip():
+            indented = False
+            before = line
         draft.prose.append(i)
         draft.masked[i] = _mask(lines[i])
     return draft, findings, meta, kind
