@@ -173,3 +173,17 @@ def test_stubs_two_sentences_placeholders_and_the_publishers_template(tmp_path):
     report = run(write(tmp_path, post, "d.md"), min_words=0)
     assert template_shaped(report.text, report.title)
     assert stub_reason(report) is not None
+
+
+def test_settings_refuse_a_relative_links_root_and_bounds_the_wrong_way_round():
+    import pytest
+    from pydantic import ValidationError
+
+    from oxymus.agents.editor import EditorSettings
+
+    with pytest.raises(ValidationError, match="relative"):
+        EditorSettings.model_validate({"links_root": "static"})
+    with pytest.raises(ValidationError, match="max_words 100 is under min_words 300"):
+        EditorSettings.model_validate({"max_words": 100})
+    s = EditorSettings.model_validate({"style": {"utilize": "use"}, "min_readability": None})
+    assert s.rules().style == {"utilize": "use"} and s.rules().min_readability is None
