@@ -174,6 +174,11 @@ def test_a_patch_is_refused_when_the_draft_changed_and_a_denied_one_is_not_propo
         run_editor()
         fresh = [a for a in editor_actions(d) if a["id"] != patch["id"]]
         assert len(fresh) == 1 and fresh[0]["kind"] == "file.patch"
+        # While it waits, a further change to the file is not proposed for: one open proposal per post.
+        path.write_text(path.read_text() + "\nOne more line.\n")
+        run_editor()
+        assert len(editor_actions(d)) == 2
+        path.write_bytes(mine)
         assert run_cli("deny", fresh[0]["id"]).returncode == 0
         run = run_editor()
         assert run["outcome"] == "succeeded" and len(editor_actions(d)) == 2, run

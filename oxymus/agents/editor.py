@@ -30,7 +30,8 @@ Outcome, per draft:
 Every run writes an `edit_report` per draft version (key `<record id>:<sha256 prefix>`).
 Idempotency: one proposal per (record, draft sha256), key `editor:<record id>:<sha256
 prefix>:...`; a denied one is not proposed again for the same bytes (an edited file has
-another hash); an expired one is proposed again.
+another hash); an expired one is proposed again. While a proposal for an earlier version
+of the file waits, a changed file is not proposed for (the note says which action waits).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from oxymus.agents.editor_checks import Report, Rules, apply_fixes, check, stub_
 
 MAX_DRAFT_BYTES = 1_000_000
 AGAIN = ("expired", "cancelled")  # proposed again for the same bytes; any other status is an answer
+WAITING = ("proposed", "awaiting_approval", "snoozed", "approved", "executing")  # one open proposal per post
 
 
 class EditorSettings(AgentSettings):
@@ -189,6 +191,11 @@ class Editor(Agent):
                      "it is checked again when the file changes")
             return None
         attempt = f":{len(earlier) + 1}" if earlier else ""
+        waiting = [a for k, a in mine.items() if k.startswith(f"editor:{post.id}:") and a.status in WAITING]
+        if waiting:
+            ctx.note(f"{name}: the file changed, but action {waiting[0].id} for an earlier version still waits; "
+                     "deny it to have this version checked")
+            return None
 
         refused = await ctx.recall("refused") or {}
         if refused.get(post.id) == sha and not str(ctx.trigger).startswith("by hand"):
