@@ -197,6 +197,7 @@ def test_a_stub_is_refused_and_a_post_without_a_file_is_named(profile, tmp_path)
     try:
         add_post(path, "Local-first notes")
         nowhere = add_post(None, "No file yet")
+        gone = add_post(tmp_path / "blog" / "gone.md", "Moved away")
         run = run_editor()
         assert run["outcome"] == "stopped", run
         assert "Local-first notes" in run["error"] and "refused" in run["error"] and "outline" in run["error"]
@@ -206,6 +207,7 @@ def test_a_stub_is_refused_and_a_post_without_a_file_is_named(profile, tmp_path)
         assert run_editor()["outcome"] == "stopped"  # by hand: said again
         history = json.loads(run_cli("agents", "history", "editor", "--json").stdout)
         assert any(nowhere in json.dumps(h) and "no path field" in json.dumps(h) for h in history), history
+        assert any(gone in json.dumps(h) and "gone.md cannot be read (No such file or directory)" in json.dumps(h) for h in history)
     finally:
         d.stop()
 
