@@ -23,6 +23,7 @@ from oxymus.actions import policy as pol
 from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
 from oxymus.actions.errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
 from oxymus.actions.model import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
+from oxymus.daemon import take_back
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.notices import Courier, claims, inserts, record_for
 from oxymus.daemon.wakeups import Wakeups
@@ -399,6 +400,9 @@ class ActionDesk:
 
     async def undo(self, text: str, *, via: str = "cli") -> Action:
         action = await self.find(text)
+        if await take_back.applies(self, action):
+            # A done effect on the person's own files (a file patch): taken back by an action of its own.
+            return await take_back.take_back(self, action, via=via)
         approvals = await self.repo.approvals(action.id)
         last = approvals[-1] if approvals else None
         grace = self.policy().undo_grace

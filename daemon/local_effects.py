@@ -3,18 +3,23 @@
 All are idempotent, so the executor can retry them after a crash: a payment is keyed
 by (bill, due date), a PLANS.md patch that is already in the file is recognised
 instead of being refused as a conflict or applied twice, and a memory update finds
-the record it made or the change it applied (oxymus/memory/update_action.py).
+the record it made or the change it applied (oxymus/memory/update_action.py), and a file patch
+already in the file is found by its hash (oxymus/actions/file_patch.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from typing import Any
 
 from oxymus import plans
+from oxymus.actions import file_patch
 from oxymus.actions.effects import Permanent
 from oxymus.client import wire
 from oxymus.daemon.plans import PlansKeeper, _read, journaled
+from oxymus.kernel import files
 from oxymus.kernel.ulid import new_ulid
 from oxymus.memory import records as mem
 from oxymus.plans.ids import normalise
@@ -291,3 +296,81 @@ class DaemonLocalEffects:
             await self.store.records.link(record_id, target_type, target_ref, relation, actor=actor)
         except rec.RecordError as exc:
             raise Permanent(str(exc)) from None
+
+    # --- the person's files (the file.patch action) -------------------------------------------
+
+    async def file_read(self, path: str) -> bytes:
+        """The bytes of a regular file (never through a symlink); Permanent naming the path otherwise."""
+        return await asyncio.to_thread(_regular_bytes, path)
+
+    async def file_patch(self, path: str, *, expected_sha256: str, new: bytes, key: str, actor: str,
+                         trace_id: str | None = None) -> dict[str, Any]:
+        """Replace the file's bytes with `new` if it still hashes to `expected_sha256`.
+
+        The previous bytes are journaled in the audit log (`file.patching`, under the action's
+        key) before the rename, so a retry after a crash that finds the patch already made still
+        returns them and the patch can still be taken back."""
+        new_sha = sha256(new)
+        old = await self.file_read(path)
+        now = sha256(old)
+        if now == new_sha:
+            done: dict[str, Any] = {"already_done": True, "path": path, "sha256_after": now}
+            for event in await self.store.audit.query(subject=path, verb="file.patching", limit=50):
+                if event.details.get("key") == key and event.details.get("sha256_after") == now:
+                    done.update(sha256_before=event.details["sha256_before"], before=event.details["before"])
+                    break
+            return done
+        if now != expected_sha256:
+            raise Permanent(f"{path}: the draft changed since the editor read it (sha256 {now[:12]}…, expected "
+                            f"{expected_sha256[:12]}…); nothing was written")
+        before = file_patch.encode(old)
+        await self.store.audit.append(actor=actor, verb="file.patching", subject=path, trace_id=trace_id or new_ulid(),
+                                      details={"key": key, "sha256_before": now, "sha256_after": new_sha, "before": before})
+        await asyncio.to_thread(_replace_if, path, new, now)
+        await self.store.audit.append(actor=actor, verb="file.patched", subject=path, trace_id=trace_id or new_ulid(),
+                                      details={"key": key, "sha256_before": now, "sha256_after": new_sha})
+        return {"path": path, "sha256_before": now, "sha256_after": new_sha, "before": before}
+
+    async def file_restore(self, path: str, *, before: bytes, written_sha256: str, actor: str,
+                           trace_id: str | None = None) -> dict[str, Any]:
+        """Put `before` back, only while the file still holds what the patch wrote (`written_sha256`)."""
+        old_sha = sha256(before)
+        current = await self.file_read(path)
+        now = sha256(current)
+        if now == old_sha:
+            return {"already_done": True, "path": path, "sha256_after": now}
+        if now != written_sha256:
+            raise Permanent(f"{path} changed since the patch; it was left as it is (undo the edit there by hand)")
+        await asyncio.to_thread(_replace_if, path, before, now)
+        await self.store.audit.append(actor=actor, verb="file.restored", subject=path, trace_id=trace_id or new_ulid(),
+                                      details={"sha256_before": now, "sha256_after": old_sha})
+        return {"path": path, "sha256_before": now, "sha256_after": old_sha}
+
+
+def _regular_bytes(path: str) -> bytes:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise Permanent(f"{path} does not exist") from None
+    except OSError as exc:
+        raise Permanent(f"{path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise Permanent(f"{path} is a symlink; Oxymus patches only regular files")
+    if not stat.S_ISREG(st.st_mode):
+        raise Permanent(f"{path} is not a regular file")
+    if st.st_size > file_patch.MAX_BYTES:
+        raise Permanent(f"{path} is {st.st_size} bytes, over the {file_patch.MAX_BYTES} a patch may touch")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise Permanent(f"{path}: {exc.strerror or exc}") from None
+
+
+def _replace_if(path: str, data: bytes, expected_sha256: str) -> None:
+    """Write atomically, keeping the mode; refused if the file moved on between the check and the rename."""
+    def still_same() -> None:
+        if sha256(_regular_bytes(path)) != expected_sha256:
+            raise Permanent(f"{path}: the draft changed while it was being patched; nothing was written")
+
+    files.write_atomic(path, data, before_replace=still_same)

@@ -1,7 +1,7 @@
 """Every action kind this installation can perform: the core's own and each connector's.
 
 Apart from the contract (oxymus/actions/effects.py) so that the contract does not import its
-own implementations (`plans.edit`, `memory.update`, `ui.theme`): this module sits above both.
+own implementations (`plans.edit`, `memory.update`, `ui.theme`, `file.patch`): this module sits above both.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
     `actions()` raises is left out (its kinds are then unknown and refused at
     proposal), so one bad plugin cannot stop the daemon.
     """
+    from oxymus.actions.file_patch import FilePatchSpec
     from oxymus.memory.update_action import MemoryUpdateSpec
     from oxymus.plans.edit_action import PlansEditSpec
     from oxymus.plugins import connectors
@@ -31,7 +32,7 @@ def action_specs(config: Any) -> dict[str, ActionSpec]:
 
     specs: dict[str, ActionSpec] = {PlansEditSpec.kind: PlansEditSpec(), MemoryUpdateSpec.kind: MemoryUpdateSpec(),
                                     ThemeSpec.kind: ThemeSpec(), RecordUpdateSpec.kind: RecordUpdateSpec(),
-                                    RecordCreateSpec.kind: RecordCreateSpec()}
+                                    RecordCreateSpec.kind: RecordCreateSpec(), FilePatchSpec.kind: FilePatchSpec()}
     for name, cls in connectors().items():
         make = getattr(cls, "actions", None)
         if make is None:

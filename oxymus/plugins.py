@@ -30,6 +30,7 @@ BUILTIN_AGENTS: dict[str, str] = {
     "distribution": "oxymus.agents.distribution:Distribution",
     "intake": "oxymus.agents.intake:Intake",
     "research": "oxymus.agents.research:Research",
+    "editor": "oxymus.agents.editor:Editor",
 }
 
 

@@ -36,7 +36,7 @@ def test_a_capture_triggers_triage_and_the_suggestion_reaches_the_inbox(profile,
         assert suggestion["to"] == "calendar_event" and suggestion["event"]["start"].endswith("T14:00:00+01:00")
         listed = cli_json("agents", "list")
         names = {a["name"]: a for a in listed["agents"]}
-        assert set(names) == {"planner", "triage", "sentinel", "publisher", "finance", "reflection", "steward", "distribution", "intake", "research"}
+        assert set(names) == {"planner", "triage", "sentinel", "publisher", "finance", "reflection", "steward", "distribution", "intake", "research", "editor"}
         assert names["planner"]["trigger"] == "at 06:30 daily" and names["planner"]["next_run"]
         assert names["sentinel"]["enabled"] is False and names["sentinel"]["next_run"] is None
         assert listed["llm"].startswith("LLM unavailable") and not listed["broken"]

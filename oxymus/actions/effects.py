@@ -173,6 +173,20 @@ class LocalEffects(Protocol):
         """Link the record to something (idempotent: an existing link stays as it is)."""
         ...
 
+    async def file_read(self, path: str) -> bytes:
+        """The bytes of a regular file (a symlink or anything else is refused: Permanent)."""
+        ...
+
+    async def file_patch(self, path: str, *, expected_sha256: str, new: bytes, key: str, actor: str,
+                         trace_id: str | None = None) -> dict[str, Any]:
+        """Write `new` atomically if the file hashes to `expected_sha256`; {'sha256_before', 'sha256_after', 'before' (base64)}."""
+        ...
+
+    async def file_restore(self, path: str, *, before: bytes, written_sha256: str, actor: str,
+                           trace_id: str | None = None) -> dict[str, Any]:
+        """Put `before` back, only while the file still hashes to `written_sha256`."""
+        ...
+
 
 class ActionContext(PollContext):
     """What prepare() and execute() may use: all a poll may (time, zone, secrets, paths), plus the action."""
@@ -257,6 +271,9 @@ class ActionSpec:
 
     # Whether compensate() can take the effect back; shown in a flow's preview.
     compensable: ClassVar[bool] = False
+    # Whether `oxymus undo` takes back a done action of this kind (through compensate()), not
+    # only a decision within the grace period: for effects on the person's own files.
+    undoable: ClassVar[bool] = False
 
     async def compensate(self, payload: BaseModel, receipt: Receipt, ctx: ActionContext) -> Receipt:
         """Take back the effect `receipt` proves (see the module docstring); the default cannot."""

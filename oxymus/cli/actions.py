@@ -44,7 +44,7 @@ def register(command) -> None:
     for name, handler, help in [
         ("approve", cmd_approve, "approve a waiting action (by id or a unique prefix); it runs after the undo grace period"),
         ("deny", cmd_deny, "deny a waiting action; it will not run"),
-        ("undo", cmd_undo, "take back your approval or denial within the grace period, before it runs"),
+        ("undo", cmd_undo, "take back your approval or denial within the grace period, before it runs; or a done file patch (its file restored)"),
         ("cancel", cmd_cancel, "cancel an approved action that has not run yet (one held until its time); it will not run"),
     ]:
         p = command(name, handler, help)
