@@ -55,7 +55,7 @@ def seed_memory(paths: paths_mod.Paths) -> int:
 
 
 # Intake first: the three lead emails become lead records before the others look at the day.
-DEMO_AGENTS = ("intake", "triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
+DEMO_AGENTS = ("intake", "research", "editor", "triage", "planner", "finance", "sentinel", "steward", "reflection", "publisher")
 
 
 def run_agents(paths: paths_mod.Paths) -> list[str]:
@@ -137,6 +137,7 @@ file = {plans}
 repo = {blog}
 posts_dir = "content/posts"
 author = "Demo Person"
+url = "https://demo-studio.example/posts/{{slug}}/"
 
 {company}"""
 
@@ -303,36 +304,49 @@ def seed_company(paths: paths_mod.Paths):
     return demo_company.seed(paths.db_file, places, now=dt.datetime.now(dt.timezone.utc), zone=system_zone())
 
 
-def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list[str]:
-    """What the consultancy shows, once intake's leads are filed (its policy rule lets it; the executor
-    runs them a moment after the run), and where to look."""
+def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 45.0) -> list[str]:
+    """What the consultancy shows once its walk-through has run, and where to look: intake's leads
+    filed, research's brief for the post idea, the editor's fixes to the draft (the demo's policy
+    lets those three happen by themselves; the executor runs them a moment after each run), and
+    the publisher's flow for the edited post, which the agent graph starts and which waits for you."""
     import time
 
     from oxymus import demo_company
     from oxymus.client.sync_client import connect
-    from oxymus.demo_company import mail, notes, records
+    from oxymus.demo_company import draft, mail, notes, records
 
-    def intake_leads(actions: list[dict]) -> list[dict]:
-        return [a for a in actions if a["kind"] == "record.create" and a["proposer"]["name"] == "intake"]
+    def mine(actions: list[dict], agent: str, kind: str | None = None) -> list[dict]:
+        return [a for a in actions if a["proposer"]["name"] == agent and (kind is None or a["kind"] == kind)]
+
+    def post(posts: list[dict], title: str) -> dict | None:
+        return next((r for r in posts if r["title"] == title), None)
 
     deadline = time.monotonic() + timeout
     with connect(paths.socket, "oxymus-demo") as conn:
         while True:
             leads = [r for r in conn.call("records.list", {"kind": "lead"})["records"]
                      if r["provenance"].get("source") == "connector"]
-            # Done when nothing more will land by itself: no lead of intake's approved and not yet run.
-            on_the_way = intake_leads(conn.call("actions.list", {"status": ["approved", "executing"]})["actions"])
-            if not on_the_way or len(leads) >= len(mail.LEAD_MAILS) or time.monotonic() > deadline:
+            posts = conn.call("records.list", {"kind": "post"})["records"]
+            moving = conn.call("actions.list", {"status": ["approved", "executing"]})["actions"]
+            waiting = conn.call("actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
+            idea, drafted = post(posts, records.IDEA), post(posts, draft.TITLE)
+            # Done when nothing more will land by itself: nothing of the walk-through approved and not yet
+            # run, and the edited draft's publish flow proposed (the agent graph starts the publisher).
+            publish = [a for a in mine(waiting, "publisher") if drafted and drafted["id"] in a["idempotency_key"]]
+            settled = not [a for a in moving if a["proposer"]["name"] in ("intake", "research", "editor", "publisher")]
+            draft_done = (drafted is None or publish or drafted["status"] not in ("draft", "edited")
+                          or (drafted["status"] == "draft" and mine(waiting, "editor")))
+            idea_done = idea is None or idea["status"] != "idea" or mine(waiting, "research")
+            if (settled and draft_done and idea_done) or time.monotonic() > deadline:
                 break
-            time.sleep(0.2)
-        waiting = conn.call("actions.list", {"status": ["awaiting_approval", "snoozed"]})["actions"]
-    replies = sum(1 for a in waiting if a["kind"] == "email.send")
-    held = len(intake_leads(waiting))
+            time.sleep(0.3)
+    replies = len(mine(waiting, "intake", "email.send"))
+    held = len(mine(waiting, "intake", "record.create"))
     files = demo_files(paths)
     where = lambda p: os.path.relpath(p, files)  # noqa: E731
     places = demo_company.Places.under(files)
     names = ", ".join(sorted(r["fields"].get("name") or r["title"] for r in leads)) or "none yet"
-    return [
+    lines = [
         f"the consultancy, its files in {files}:",
         f"  intake filed {len(leads)} lead(s) from the mail in {where(places.maildir)} ({names}); "
         f"{replies} reply draft(s) wait for your yes."
@@ -340,11 +354,29 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 15.0) -> list
            if held else ""),
         f"  No mail leaves the demo: its SMTP host {demo_company.SMTP_HOST} does not exist, so an approved reply "
         "is retried, then fails and says why.",
-        f"  Records: the client {records.CLIENT} and its project, the workshop as a product, a post idea, and a draft ({where(seeded.draft)}); "
+    ]
+    if idea is not None:
+        lines.append(f"  research: the post idea “{idea['title']}” is at {idea['status']}"
+                     + (f"; its brief cites the notes in {where(places.notes)}/ line by line: oxymus records show {idea['id'][:12]}"
+                        if idea["status"] != "idea" else " (its brief waits for your yes in Approvals)" if mine(waiting, "research")
+                        else ""))
+    if drafted is not None:
+        fixed = "the editor fixed the draft (a style term, a repeated title; oxymus undo gives the bytes back)"
+        lines.append(f"  editor: “{drafted['title']}” ({where(seeded.draft)}) is at {drafted['status']}"
+                     + (f": {fixed}" if drafted["status"] == "edited" else
+                        "; its fixes wait for your yes in Approvals" if mine(waiting, "editor") else ""))
+    if publish:
+        steps = publish[0]["payload"].get("steps") or []
+        kinds = " -> ".join(step.get("kind", "?") for step in steps) if steps else publish[0]["kind"]
+        lines.append(f"  publisher: one flow waits for your yes to publish it ({kinds}): 5 Approvals, or "
+                     f"oxymus approve {publish[0]['id'][:12]}")
+    lines += [
+        f"  Records: the client {records.CLIENT} and its project, the workshop as a product, the two posts; "
         f"{where(places.notes)}/ holds {len(notes.NOTES)} notes.",
         "  Five months of past work, marked \"demo history\", give `oxymus metrics` its trends.",
         "in the TUI: 7 Records, 5 Approvals, 8 Metrics.",
     ]
+    return lines
 
 
 def seed_sources(paths: paths_mod.Paths) -> None:

@@ -58,9 +58,13 @@ def notes_folder(root: Path) -> Path:
 
 
 def line_of(notes_parent: Path, cite: str) -> str:
-    """The text at a `folder/path.md:LINE` citation, read from the file itself."""
-    path, _, line = cite.rpartition(":")
-    return (notes_parent / path).read_text(encoding="utf-8", errors="replace").splitlines()[int(line) - 1]
+    """The text at a `folder/path.md:LINE` (or `:FIRST-LAST`) citation, read from the file itself."""
+    from oxymus.agents.research import note_text
+
+    path, _, where = cite.rpartition(":")
+    first, _, last = where.partition("-")
+    lines = (notes_parent / path).read_text(encoding="utf-8", errors="replace").splitlines()
+    return note_text(lines[int(first) - 1:int(last or first)])
 
 
 # ------------------------------------------------------------------ the notes index
@@ -230,7 +234,7 @@ async def test_a_brief_cites_real_records_and_lines_and_a_post_is_proposed_once(
         assert f"[rec {s['client'].id}]" in post_brief and f"[rec {s['audit'].id}]" in post_brief
         assert "- Grow the consulting side with design system workshops [PLANS.md:5]" in content
         assert "Ship the old site" not in content  # a done goal serves nothing
-        assert "- Acme prefers workshops on Tuesdays. [notes/clients/acme.md:8]" in content
+        assert "- They paid 8000 EUR for the audit, on time. Acme prefers workshops on Tuesdays. [notes/clients/acme.md:7-8]" in content
         assert f"[rec {s['pref'].id}]" in content and "Leeks" not in content
         assert "hidden" not in content and str(tmp_path) not in content, "no home path, no hidden folder"
 
@@ -363,7 +367,7 @@ def test_a_post_idea_starts_research_and_records_show_has_the_brief(profile, tmp
         shown = run_cli("records", "show", post["id"])
         out = shown.stdout.decode()
         assert shown.returncode == 0 and "brief (research" in out and "## From the notes" in out, out
-        assert "Acme prefers workshops on Tuesdays. [notes/clients/acme.md:8]" in out
+        assert "Acme prefers workshops on Tuesdays. [notes/clients/acme.md:7-8]" in out
         assert json.loads(run_cli("records", "show", post["id"], "--json").stdout)["brief"]["made_with"] == "deterministic"
         art = run_cli("artifacts", "brief", "--key", post["id"], "--full")
         assert "# Brief: Workshops for Acme" in art.stdout.decode()
@@ -373,3 +377,22 @@ def test_a_post_idea_starts_research_and_records_show_has_the_brief(profile, tmp
         assert re.search(r"brief\s+from research", graph), graph
     finally:
         d.stop()
+
+
+def test_wrapped_note_lines_are_one_fact_citing_their_range(tmp_path):
+    from oxymus.agents.research import merged_hits
+    from oxymus.agents.research_brief import cites_within
+    from oxymus.agents.research_notes import NoteHit
+
+    def hit(line: int, text: str, path: str = "/n/a.md") -> NoteHit:
+        return NoteHit(cite=f"notes/{path.rsplit('/', 1)[1]}:{line}", path=path, line=line, text=text, context="", score=1.0)
+
+    hits = [hit(4, "do not work: the first month is learning their voice."), hit(9, "- Editing only: 90 EUR an hour."),
+            hit(3, "- Retainers under three months"), hit(1, "# Other", "/n/b.md")]
+    assert [(c, t) for c, t, _s in merged_hits(hits)] == [
+        ("notes/a.md:3-4", "Retainers under three months do not work: the first month is learning their voice."),
+        ("notes/a.md:9", "Editing only: 90 EUR an hour."),
+        ("notes/b.md:1", "Other"),
+    ]
+    assert cites_within("notes/a.md:3-4") == ["notes/a.md:3-4", "notes/a.md:3", "notes/a.md:4"]
+    assert cites_within("rec 01J") == ["rec 01J"] and cites_within("notes/a.md:7") == ["notes/a.md:7"]

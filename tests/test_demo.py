@@ -33,8 +33,15 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         project = next(r for r in records if r["kind"] == "project" and r["provenance"]["note"] == "demo data")
         client = next(r for r in records if r["kind"] == "client" and r["provenance"]["note"] == "demo data")
         assert project["fields"]["client"] == client["id"]
+        # The walk-through: research briefed the idea, the editor fixed the draft and moved it to edited (the
+        # demo's policy lets both), and the agent graph started the publisher on it: its flow waits.
         posts = {r["status"]: r for r in records if r["kind"] == "post" and r["provenance"]["note"] == "demo data"}
-        assert set(posts) == {"idea", "draft"} and os.path.isfile(posts["draft"]["fields"]["path"])
+        assert set(posts) == {"brief", "edited"}, {k: v["title"] for k, v in posts.items()}
+        with open(posts["edited"]["fields"]["path"], encoding="utf-8") as fh:
+            fixed = fh.read()
+        assert "utilize" not in fixed and "Teams that use a table" in fixed, "the editor's patch was applied"
+        brief = run_cli("records", "show", posts["brief"]["id"], env=demo_env).stdout.decode()
+        assert "## From the notes" in brief and "[notes/topics/content-retainers.md:3-5]" in brief, brief
         replies = [a for a in json.loads(run_cli("approvals", "--json", env=demo_env).stdout) if a["kind"] == "email.send"]
         assert sorted(a["proposer"]["name"] for a in replies) == ["intake"] * 3
         out = " ".join(first.stdout.decode().split())  # lines wrap at the terminal's width
@@ -60,7 +67,10 @@ def test_demo_seeds_a_separate_profile_and_starts_its_daemon(home):
         assert any(c.get("suggestion") for c in suggested), suggested[:2]
         waiting = json.loads(run_cli("approvals", "--json", env=demo_env).stdout)
         publish = [a for a in waiting if a["kind"] == "flow" and a["proposer"]["name"] == "publisher"]
-        assert len(publish) == 1 and "push the commit made before it in this flow to origin/main" in publish[0]["preview"]["body"], waiting
+        # One flow: an edited post record comes before PLANS.md's publishing order.
+        assert len(publish) == 1 and "push the commit made before it in this flow to origin/main" in publish[0]["preview"]["body"]
+        assert posts["edited"]["id"] in publish[0]["idempotency_key"], publish[0]["idempotency_key"]
+        assert "publisher: one flow waits for your yes to publish it" in out, out
         budget = json.loads(run_cli("memory", "budget", "--json", env=demo_env).stdout)
         assert len(budget["records"]) == sum(1 for m in demo.SAMPLE_MEMORY if m[1] == "hot")
         plans = json.loads(run_cli("plans", "--json", env=demo_env).stdout)["document"]

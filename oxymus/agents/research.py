@@ -31,6 +31,7 @@ gets a brief once.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from typing import Any
 
@@ -41,7 +42,44 @@ from oxymus.agents.base import Agent, AgentSettings, RecordPort, Trigger
 from oxymus.agents.research_brief import BriefHead, Fact, check_summary, content_words, deterministic, summarised
 
 CONSUMED = {("post", "idea"), ("lead", "qualified"), ("project", "active")}
-MEMORY_KINDS_SKIPPED = {"lead", "client", "project", "product", "post"}  # canonical: gathered as records
+# Canonical kinds are gathered as records; a summary lists other records by id, which says nothing itself.
+MEMORY_KINDS_SKIPPED = {"lead", "client", "project", "product", "post", "summary"}
+# Words that alone do not make a goal about a record ("does not work" and "deep work").
+GENERIC_WORDS = frozenset("run work make get take time way thing use need want people good new first last next day week "
+                          "month year able own keep leave start end help".split())
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|#+\s+|>\s?)")
+
+
+def note_text(lines: list[str]) -> str:
+    """Cited note lines as one fact: list marks and heading hashes off, wrapped lines joined."""
+    return " ".join(_LIST_MARK.sub("", line).strip() for line in lines if line.strip())
+
+
+def merged_hits(hits: list[Any]) -> list[tuple[str, str, str]]:
+    """(cite, text, source text) per run of consecutive lines of one file, in the order their first line
+    ranked: a sentence wrapped over three lines is one fact (`notes/a.md:3-5`), not three halves."""
+    by_file: dict[str, list[Any]] = {}
+    for hit in hits:
+        by_file.setdefault(hit.path, []).append(hit)
+    runs: list[tuple[int, list[Any]]] = []
+    rank = {id(h): i for i, h in enumerate(hits)}
+    for group in by_file.values():
+        ordered = sorted({h.line: h for h in group}.values(), key=lambda h: h.line)
+        run: list[Any] = []
+        for hit in ordered:
+            if run and hit.line != run[-1].line + 1:
+                runs.append((min(rank[id(h)] for h in run), run))
+                run = []
+            run.append(hit)
+        if run:
+            runs.append((min(rank[id(h)] for h in run), run))
+    out = []
+    for _rank, run in sorted(runs, key=lambda r: r[0]):
+        name = run[0].cite.rpartition(":")[0]
+        where = f"{run[0].line}" if len(run) == 1 else f"{run[0].line}-{run[-1].line}"
+        text = note_text([h.text for h in run])
+        out.append((f"{name}:{where}", text, " ".join(f"{h.text} {h.context}" for h in run)))
+    return out
 
 
 class ResearchSettings(AgentSettings):
@@ -279,8 +317,9 @@ class Research(Agent):
                                   source_text=describe(other) + " " + other.body))
                 cited.add(other.id)
         facts += self._goals(record, terms, plans)
-        for hit in hits:
-            facts.append(Fact(section="notes", text=hit.text[:300], cite=hit.cite, source_text=f"{hit.text} {hit.context}"))
+        for cite, text, source in merged_hits(hits):
+            if text:
+                facts.append(Fact(section="notes", text=text[:400], cite=cite, source_text=source))
         facts += await self._memory(ctx, s, terms, cited)
         return _capped(facts, s.max_sources)
 
@@ -294,7 +333,7 @@ class Research(Agent):
             if goal.done:
                 continue
             shared = content_words(goal.text) & mine
-            if shared:
+            if shared - GENERIC_WORDS:
                 scored.append((-len(shared), goal.line, goal))
         return [Fact(section="goals", text=g.text, cite=f"{name}:{g.line}") for _n, _l, g in sorted(scored)[:5]]
 

@@ -152,12 +152,22 @@ def check_sentence(sentence: str, sources: dict[str, str]) -> Checked:
     return Checked(sentence=sentence, cites=[known[_normal_cite(c)] for c in cites], kept=True)
 
 
+def cites_within(cite: str) -> list[str]:
+    """A citation and, for a run of lines (`notes/a.md:3-5`), each of its lines: a summary may cite one."""
+    name, _, where = cite.rpartition(":")
+    first, dash, last = where.partition("-")
+    if not (name and dash and first.isdigit() and last.isdigit() and int(first) <= int(last) <= int(first) + 50):
+        return [cite]
+    return [cite, *(f"{name}:{n}" for n in range(int(first), int(last) + 1))]
+
+
 def check_summary(text: str, facts: list[Fact], *, min_sentences: int) -> SummaryCheck:
     """Each sentence of the LLM's `text` checked against the facts; `used` when at least
     `min_sentences` and at least half of them were kept."""
     sources: dict[str, str] = {}
     for fact in facts:
-        sources[fact.cite] = (sources.get(fact.cite, "") + " " + fact.evidence).strip()
+        for cite in cites_within(fact.cite):
+            sources[cite] = (sources.get(cite, "") + " " + fact.evidence).strip()
     checked = [check_sentence(s, sources) for s in sentences(text)]
     kept = [c for c in checked if c.kept]
     dropped = [c for c in checked if not c.kept]

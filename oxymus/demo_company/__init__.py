@@ -26,6 +26,31 @@ agent = "intake"
 match = { kind = "lead" }
 outcome = "allow"
 reason = "a lead record is mine and easy to change; the reply to the lead still waits for my yes"
+
+# The demo's walk-through goes from a post idea to a publish flow that waits for you; the steps
+# before it run by themselves here (each is easy to take back). Your own profile asks for each.
+[[rule]]
+name = "research moves a post idea to brief by itself"
+kind = "record.update"
+agent = "research"
+match = { status = "brief" }
+outcome = "allow"
+reason = "a brief only adds to the record; the brief is the research agent's, the post stays mine"
+
+[[rule]]
+name = "the editor's fixes to a draft apply by themselves"
+kind = "file.patch"
+agent = "editor"
+outcome = "allow"
+reason = "a style term or a repeated title; oxymus undo gives the exact bytes back"
+
+[[rule]]
+name = "the editor moves a checked draft to edited by itself"
+kind = "record.update"
+agent = "editor"
+match = { status = "edited" }
+outcome = "allow"
+reason = "the publish step after it still waits for my yes"
 """
 
 
@@ -42,12 +67,14 @@ class Places:
 
 
 def config_toml(places: Places) -> str:
-    """The demo config's mail and intake sections."""
+    """The demo config's mail, intake, research and editor sections."""
     from oxymus.kernel import tomlfmt
 
     return (f"[mail]\nmaildir = {tomlfmt.value(places.maildir)}\nsmtp_host = {tomlfmt.value(SMTP_HOST)}\n"
             f"from = {tomlfmt.value(MAIL_FROM)}\n\n"
-            f"[agents.intake]\nmaildir = {tomlfmt.value(places.maildir)}\nsignature = \"Demo Person\"\n")
+            f"[agents.intake]\nmaildir = {tomlfmt.value(places.maildir)}\nsignature = \"Demo Person\"\n\n"
+            f"[agents.research]\nnotes = {tomlfmt.value(places.notes)}\n\n"
+            f"[agents.editor]\nstyle = {{ \"utilize\" = \"use\", \"leverage\" = \"use\" }}\n")
 
 
 @dataclass(frozen=True)
