@@ -78,7 +78,7 @@ async def test_the_screen_shows_each_metric_with_its_sparkline_latest_value_chan
         # Nothing in October: the latest month with data is named; one item says so.
         assert shown["resolution.lead_first_reply"].split()[-9:] == ["·", "6.0", "h", "Sep", "↓", "75%", "better", "1",
                                                                      "item"]
-        assert shown["resolution.idea_published"].split()[4:] == ["·", "·", "·", "·", "█", "·", "31.0", "days", "Sep",
+        assert shown["resolution.idea_published"].split()[3:] == ["·", "·", "·", "·", "█", "·", "31.0", "days", "Sep",
                                                                   "–", "1", "item"]
         assert shown["resolution.approval_wait"].split()[-7:] == ["38", "min", "↓", "38%", "better", "2", "items"]
         # From 0 a percentage means nothing: the change in the metric's own unit.
@@ -98,6 +98,9 @@ async def test_the_screen_shows_each_metric_with_its_sparkline_latest_value_chan
         await pilot.press("j", "j")
         assert screen.table.current_row.key == "resolution.lead_first_reply"
         assert "first move out of “new”" in str(screen.query_one("#metrics-about", Static).render())
+        await pilot.press("j")
+        about = str(screen.query_one("#metrics-about", Static).render())
+        assert "No change shown: it is the first month with data." in about and "Sep's value is one item" in about
 
         # Enter shows the handoffs per flow, and folds them again.
         await pilot.press("g", "j", "enter")

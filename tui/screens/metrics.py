@@ -26,13 +26,13 @@ from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.metrics_link import MetricsFailed, MetricsLoaded, metrics_query
 from oxymus.tui.widgets import SectionBar
 from oxymus.tui.widgets.metrics_views import (
-    MetricsTable, about, by_month, group_of, has_data, head_line, month_name, packed, rows_for,
+    MetricsTable, about, by_month, group_of, has_data, head_line, month_name, packed, rows_for, spark_columns, trend_note,
 )
 
 WAITING = "Waiting for the daemon…"
 MONTHS = (3, 6, 12)
 DEFAULT_MONTHS = 6
-LEGEND = "Bars: one a month, oldest left, from 0 to the row's highest · no data that month · green better, red worse"
+LEGEND = "One bar per month, oldest left (“·”: no data) · green: better, red: worse"
 
 
 class MetricsScreen(SectionScreen):
@@ -40,7 +40,7 @@ class MetricsScreen(SectionScreen):
     AUTO_FOCUS = "#metrics-table"
     DEFAULT_CSS = """
     MetricsScreen #metrics-title { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    MetricsScreen #metrics-head { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    MetricsScreen #metrics-head { height: 1; padding: 0 0; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     MetricsScreen #metrics-table { height: 1fr; }
     MetricsScreen #metrics-about { height: auto; max-height: 5; padding: 0 1; background: $panel; }
     MetricsScreen #metrics-legend { height: auto; padding: 0 1; color: $text-muted; }
@@ -72,6 +72,10 @@ class MetricsScreen(SectionScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self._render_result()
+
+    def on_resize(self) -> None:
+        if self.result is not None:  # the sparklines' width and the panel's lines follow the terminal's
+            self.call_after_refresh(self._render_result)
 
     @property
     def table(self) -> MetricsTable:
@@ -145,8 +149,9 @@ class MetricsScreen(SectionScreen):
                          "The metrics count what has ended: actions approved, denied or run, records at the end of "
                          "their pipeline, captures triaged, agent runs finished. m shows more months.")
             return
-        self.query_one("#metrics-head", Label).update(head_line(result))
-        self.table.show(rows_for(result, self.expanded), result.months[-1])
+        columns = spark_columns(self.size.width)
+        self.query_one("#metrics-head", Label).update(head_line(result, columns))
+        self.table.show(rows_for(result, self.expanded), result.months[-1], columns)
         if self.is_active and self.focused is None:
             self.table.focus()  # hidden until now, it could not take the focus when the screen opened
         self._render_about()
@@ -172,6 +177,9 @@ class MetricsScreen(SectionScreen):
             return
         width = max(20, (box.content_region.width or self.size.width - 2))
         text = Text(about(row), style="bold" if row.metric is None else "")
+        note = trend_note(row.metric) if row.metric is not None else ""
+        if note:
+            text.append(" " + note)
         if row.metric is not None:
             text.append("\n" + packed(by_month(row.metric), width, prefix="By month, value (items): "), style="dim")
         box.update(text)

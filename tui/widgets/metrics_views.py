@@ -19,7 +19,9 @@ from oxymus.tui.widgets.nav_table import NavTable
 
 BARS = "▁▂▃▄▅▆▇█"
 GAP = "·"
-SPARK = 12  # columns of a sparkline whatever the months: 12 x 1, 6 x 2, 3 x 4
+SPARK = 12  # columns of a sparkline whatever the months: 12 x 1, 6 x 2, 3 x 4 (WIDE_SPARK on a wide terminal)
+WIDE_SPARK = 36
+WIDE = 120  # columns from which the sparklines are WIDE_SPARK wide
 LABEL, VALUE, CHANGE, ITEMS = 22, 14, 14, 8
 GUTTER = "  "
 HEAD = "§"  # row keys of family headings start with it (they are not metrics)
@@ -40,7 +42,7 @@ FAMILY_ABOUT = {
 }
 LABELS = {
     "resolution.lead_first_reply": "Lead → first reply",
-    "resolution.idea_published": "Post idea → published",
+    "resolution.idea_published": "Idea → published",
     "resolution.capture_triaged": "Capture → triaged",
     "resolution.approval_wait": "Waiting for approval",
     "errors.runs": "Failed agent runs",
@@ -49,7 +51,7 @@ LABELS = {
 ABOUT = {
     "handoffs.all": "Manual handoffs per finished item: every action and record flow together.",
     "resolution.lead_first_reply": "From a lead's arrival to its first move out of “new” (your first reply).",
-    "resolution.idea_published": "From a post recorded as an idea to its first “published”.",
+    "resolution.idea_published": "From a post recorded as an idea to its first “published” (a post begun as a draft is not counted).",
     "resolution.capture_triaged": "From a capture to its triage (into memory, a plan, an action, or archived).",
     "resolution.approval_wait": "From a proposal that needs you to your approve or deny (snoozed still waits).",
     "errors.runs": "Agent runs that failed, per 100 runs that ended.",
@@ -144,13 +146,17 @@ def month_name(key: str) -> str:
     return dt.date(int(key[:4]), int(key[5:7]), 1).strftime("%b")
 
 
-def spark_width(months: int) -> int:
-    return max(1, SPARK // max(1, months))
+def spark_columns(screen_width: int) -> int:
+    return WIDE_SPARK if screen_width >= WIDE else SPARK
 
 
-def sparkline(metric: Metric) -> Text:
+def spark_width(months: int, columns: int = SPARK) -> int:
+    return max(1, columns // max(1, months))
+
+
+def sparkline(metric: Metric, columns: int = SPARK) -> Text:
     """One bar per month (oldest left), scaled from 0 to the row's highest; a month with no data is a gap."""
-    width = spark_width(len(metric.months))
+    width = spark_width(len(metric.months), columns)
     top = max((v.value for v in metric.months if v.value is not None), default=0.0)
     out = Text()
     for v in metric.months:
@@ -162,9 +168,9 @@ def sparkline(metric: Metric) -> Text:
     return out
 
 
-def months_head(months: list[str]) -> str:
+def months_head(months: list[str], columns: int = SPARK) -> str:
     """The sparkline column's heading: each month under its bars ("Aug Sep Oct ", "M J J A S O ", "NDJFMAMJJASO")."""
-    width = spark_width(len(months))
+    width = spark_width(len(months), columns)
     names = [month_name(m) for m in months]
     return "".join((n if width >= 4 else n[0]).ljust(width) for n in names)
 
@@ -197,7 +203,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def line(row: Row, current: str) -> Text:
+def line(row: Row, current: str, columns: int = SPARK) -> Text:
     """A row as one line of fixed-width parts; `current` is this month (an older latest month is named)."""
     if row.metric is None:
         return Text(" " + row.label, style="bold")
@@ -206,7 +212,9 @@ def line(row: Row, current: str) -> Text:
     out = Text(" " + mark + "  " * row.depth)
     out.append(_cut(row.label, LABEL - 2 * row.depth - 2).ljust(LABEL - 2 * row.depth - 2))
     out.append(GUTTER)
-    out.append_text(sparkline(metric))
+    spark = sparkline(metric, columns)
+    spark.pad_right(max(0, columns - spark.cell_len))
+    out.append_text(spark)
     out.append(GUTTER)
     last = latest(metric)
     if last is None:
@@ -226,11 +234,11 @@ def line(row: Row, current: str) -> Text:
     return out
 
 
-def head_line(result: MetricsResult) -> Text:
+def head_line(result: MetricsResult, columns: int = SPARK) -> Text:
     """The column headings, over the rows' parts."""
     out = Text(" " + "  " + "Metric".ljust(LABEL - 2), style="bold")
     out.append(GUTTER)
-    out.append(months_head(result.months).ljust(SPARK), style="bold")
+    out.append(months_head(result.months, columns).ljust(columns), style="bold")
     for title, width in (("Latest", VALUE), ("vs month before", CHANGE), ("Items", ITEMS)):
         out.append(GUTTER)
         out.append(title.ljust(width), style="bold")
@@ -278,14 +286,33 @@ def about(row: Row) -> str:
     return metric.label.strip()
 
 
+def trend_note(metric: Metric) -> str:
+    """Why a row shows no change, or that its value stands on one item."""
+    last = latest(metric)
+    if last is None:
+        return "Nothing ended in these months."
+    notes = []
+    if metric.trend is None:
+        at = metric.months.index(last)
+        notes.append("No change shown: it is the first month with data." if at == 0 or not any(
+            v.value is not None for v in metric.months[:at]) else f"No change shown: {month_name(metric.months[at - 1].month)} has no data.")
+    if last.count == 1:
+        notes.append(f"{month_name(last.month)}'s value is one item: read it as an anecdote, not a trend.")
+    return " ".join(notes)
+
+
 class MetricsTable(NavTable):
     """The metrics, one line each under their family's heading; keyed by metric key (HEAD + family for headings)."""
+
+    DEFAULT_CSS = "MetricsTable { scrollbar-size-vertical: 1; }"
 
     BINDINGS = [Binding("enter", "select_cursor", "Expand/fold",
                         tooltip="Expand or fold a row's parts: handoffs per flow, an agent's four outcomes")]
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, show_header=False, **kwargs)
+        # No cell padding and a thin scrollbar: the line lays out its own gutters, and at 80 columns with a
+        # scrollbar the items column must still fit.
+        super().__init__(cursor_type="row", zebra_stripes=False, show_header=False, cell_padding=0, **kwargs)
         self.rows_shown: list[Row] = []
 
     def on_mount(self) -> None:
@@ -298,13 +325,13 @@ class MetricsTable(NavTable):
             return None
         return self.rows_shown[self.cursor_row]
 
-    def show(self, rows: list[Row], current: str) -> None:
+    def show(self, rows: list[Row], current: str, columns: int = SPARK) -> None:
         """Replace the lines, keeping the cursor on the same row key when it is still there."""
         keep = self.current_row.key if self.current_row is not None else None
         self.clear()
         self.rows_shown = rows
         for row in rows:
-            self.add_row(line(row, current), key=row.key)
+            self.add_row(line(row, current, columns), key=row.key)
         keys = [r.key for r in rows]
         if keep in keys:
             self.move_cursor(row=keys.index(keep), animate=False)
