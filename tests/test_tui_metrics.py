@@ -207,3 +207,22 @@ async def test_without_a_daemon_it_waits_like_every_section(profile):
                     and "unreachable" in app.screen.status_bar.text, what="the unreachable daemon")
         assert label(app, "#metrics-empty") == "Waiting for the daemon…"
         assert app.screen.result is None and not app.screen.table.display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 34)])
+def test_snapshot_metrics(seeded, size, snap_compare):
+    """The seeded months (the daemon's clock pinned, so "computed 14:00" too), the flows expanded, the
+    cursor on the approval wait; at 80x24 and at a width where the sparklines widen."""
+    app = create_app(seeded.paths, start_daemon=False)
+
+    async def run_before(pilot):
+        screen = await open_metrics(pilot)
+        await until(pilot, lambda: "Connected" in screen.status_bar.text, what="the status line")
+        await pilot.press("enter")
+        await until(pilot, lambda: "handoffs.test.do" in lines(app), what="the flows")
+        for _ in range(8):
+            await pilot.press("j")
+        assert screen.table.current_row.key == "resolution.approval_wait"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -53,7 +53,7 @@ ABOUT = {
     "resolution.lead_first_reply": "From a lead's arrival to its first move out of “new” (your first reply).",
     "resolution.idea_published": "From a post recorded as an idea to its first “published” (a post begun as a draft is not counted).",
     "resolution.capture_triaged": "From a capture to its triage (into memory, a plan, an action, or archived).",
-    "resolution.approval_wait": "From a proposal that needs you to your approve or deny (snoozed still waits).",
+    "resolution.approval_wait": "From a proposal that needs you to your approval or denial (a snoozed one still waits).",
     "errors.runs": "Agent runs that failed, per 100 runs that ended.",
     "errors.actions": "Actions that failed, per 100 that ran.",
 }
