@@ -307,7 +307,7 @@ class MetricsTable(NavTable):
     DEFAULT_CSS = "MetricsTable { scrollbar-size-vertical: 1; }"
 
     BINDINGS = [Binding("enter", "select_cursor", "Expand/fold",
-                        tooltip="Expand or fold a row's parts: handoffs per flow, an agent's four outcomes")]
+                        tooltip="Expand or fold: handoffs per flow, an agent's outcomes")]
 
     def __init__(self, **kwargs) -> None:
         # No cell padding and a thin scrollbar: the line lays out its own gutters, and at 80 columns with a
