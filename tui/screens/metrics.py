@@ -58,6 +58,8 @@ class MetricsScreen(SectionScreen):
         self.error: str | None = None
         self.refreshing = True  # until the first answer
         self.expanded: set[str] = set()
+        # The query asks for the months this screen shows, so it is made per screen (one per app: a mode's
+        # screen is built once) rather than declared on the class.
         self.metrics_query = metrics_query(lambda: self.months)
         self.LIVE = (self.metrics_query,)
 
