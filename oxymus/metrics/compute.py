@@ -29,17 +29,17 @@ def _final_statuses() -> dict[str, set[str]]:
 def handoff_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     overall = Ratio()
     per_flow: dict[str, Ratio] = defaultdict(Ratio)
+    # Summed per flow and month by SQLite: Python gets a row per (flow, month), not one per action.
+    bucket, params = months.sql("a.updated_at")
     rows = db.execute(
-        f"SELECT a.kind, a.updated_at, json_extract(a.proposer, '$.type'), "
-        f"(SELECT count(*) FROM action_approvals p WHERE p.action_id = a.id) FROM actions a "
+        f"SELECT a.kind, {bucket}, sum((SELECT count(*) FROM action_approvals p WHERE p.action_id = a.id) "
+        f"+ coalesce(json_extract(a.proposer, '$.type') = 'user', 0)), count(*) FROM actions a "
         f"WHERE a.flow_id IS NULL AND a.compensates IS NULL AND a.status IN ({', '.join('?' * len(FINISHED))}) "
-        f"AND a.updated_at >= ? AND a.updated_at < ?", (*FINISHED, months.lo, months.hi),
+        f"AND a.updated_at >= ? AND a.updated_at < ? GROUP BY 1, 2", (*params, *FINISHED, months.lo, months.hi),
     ).fetchall()
-    for kind, at, proposer_type, decisions in rows:
-        month = months.of(at)
-        touches = decisions + (1 if proposer_type == "user" else 0)
-        overall.add(month, touches)
-        per_flow[kind].add(month, touches)
+    for kind, month, touches, finished in rows:
+        overall.add(month, touches, finished)
+        per_flow[kind].add(month, touches, finished)
     # A record's flow: the person's status moves over its life, counted when it reaches a final status.
     finals = _final_statuses()
     manual: dict[str, int] = defaultdict(int)
@@ -113,17 +113,19 @@ def resolution_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
 
 def error_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     runs, actions = Ratio(100.0), Ratio(100.0)
-    for outcome, at in db.execute(
-        "SELECT outcome, finished_at FROM agent_runs WHERE outcome IN ('succeeded', 'failed', 'stopped') "
-        "AND finished_at >= ? AND finished_at < ?", (months.lo, months.hi),
+    bucket, params = months.sql("finished_at")
+    for month, failed, ended in db.execute(
+        f"SELECT {bucket}, sum(outcome = 'failed'), count(*) FROM agent_runs WHERE outcome IN ('succeeded', 'failed', 'stopped') "
+        f"AND finished_at >= ? AND finished_at < ? GROUP BY 1", (*params, months.lo, months.hi),
     ):
-        runs.add(months.of(at), outcome == "failed")
-    for status, at in db.execute(
+        runs.add(month, failed, ended)
+    bucket, params = months.sql("updated_at")
+    for month, failed, ran in db.execute(
         # Each effect that ran once: a flow's steps and compensations, not the flow that carries them.
-        "SELECT status, updated_at FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') AND kind != 'flow' "
-        "AND updated_at >= ? AND updated_at < ?", (months.lo, months.hi),
+        f"SELECT {bucket}, sum(status = 'failed'), count(*) FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') "
+        f"AND kind != 'flow' AND updated_at >= ? AND updated_at < ? GROUP BY 1", (*params, months.lo, months.hi),
     ):
-        actions.add(months.of(at), status == "failed")
+        actions.add(month, failed, ran)
     return [
         metric("errors.runs", "errors", "failed runs/100", "per_100", "lower", runs.values(months)),
         metric("errors.actions", "errors", "failed acts/100", "per_100", "lower", actions.values(months)),
@@ -143,19 +145,20 @@ def agent_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     rows = db.execute(
         f"SELECT json_extract(a.proposer, '$.name'), "
         f"CASE f.decision WHEN 'denied' THEN 'denied' WHEN 'approved' THEN (CASE WHEN e.action_id IS NULL THEN 'unchanged' "
-        f"ELSE 'edited' END) ELSE (CASE WHEN a.status = 'expired' THEN 'expired' END) END, {bucket} "
+        f"ELSE 'edited' END) ELSE (CASE WHEN a.status = 'expired' THEN 'expired' END) END, {bucket}, count(*) "
         f"FROM actions a "
         f"LEFT JOIN (SELECT action_id, max(seq) AS last FROM action_approvals WHERE decision IN ('approved', 'denied') "
         f"GROUP BY action_id) l ON l.action_id = a.id LEFT JOIN action_approvals f ON f.seq = l.last "
         f"LEFT JOIN (SELECT DISTINCT action_id FROM action_approvals WHERE decision = 'edited') e ON e.action_id = a.id "
         f"WHERE a.flow_id IS NULL AND json_extract(a.proposer, '$.type') = 'agent' "
-        f"AND json_extract(a.decision, '$.outcome') = 'require_approval' AND a.updated_at >= ?", (*params, months.lo),
+        f"AND json_extract(a.decision, '$.outcome') = 'require_approval' AND a.updated_at >= ? GROUP BY 1, 2, 3",
+        (*params, months.lo),
     ).fetchall()
-    for agent, outcome, month in rows:
+    for agent, outcome, month, n in rows:
         if outcome is None:
             continue  # still waiting
         for o in OUTCOMES:
-            shares[agent][o].add(month, o == outcome)
+            shares[agent][o].add(month, n if o == outcome else 0, n)
     out = []
     for agent in sorted(shares):
         for o in OUTCOMES:
