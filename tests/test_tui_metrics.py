@@ -140,6 +140,12 @@ async def test_m_cycles_the_months_and_keeps_the_last_figures_while_computing(se
         assert lines(app)["handoffs.all"].split()[3:6] == ["███", "▆▆▆", "▆▆▆"]
         await pilot.press("m")
         await until(pilot, lambda: len(screen.result.months) == 6, what="6 months again")
+        # r computes again at once (the same figures: nothing changed).
+        ticket, shown = app.connection.live.ticket(screen.metrics_query), lines(app)
+        await pilot.press("r")
+        assert app.connection.live.ticket(screen.metrics_query) == ticket + 1
+        await until(pilot, lambda: not screen.refreshing, what="the new answer")
+        assert lines(app) == shown and "computing" not in label(app, "#metrics-title")
 
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
