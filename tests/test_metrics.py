@@ -136,3 +136,29 @@ def test_a_record_move_is_manual_only_when_a_client_made_it_directly():
     assert is_manual("oxymus-cli") and is_manual("oxymus-tui")
     assert not is_manual("agent:intake")
     assert not is_manual("user")  # the person's record.update action: counted with that action
+
+
+def test_sqlite_finds_the_same_month_as_python_at_every_bound():
+    """Months.sql (SQLite's bucketing of big reads) agrees with Months.of, a millisecond either side of each
+    month's first instant in the zone, and outside the window."""
+    import datetime as dt
+
+    from oxymus.metrics.buckets import Months, hours_between, hours_sql
+
+    window = Months(NOW, ZoneInfo(ZONE), 4)
+    probes = []
+    for bound in window.bounds:
+        at = dt.datetime.fromisoformat(bound)
+        for d in (-1, 0, 1):
+            when = at + dt.timedelta(milliseconds=d)
+            probes.append(when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z")
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (ts TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(p,) for p in probes])
+    expr, params = window.sql("ts")
+    found = dict(conn.execute(f"SELECT ts, {expr} FROM t", params).fetchall())
+    assert found == {p: window.of(p) for p in probes}
+    assert found[window.lo] == window.keys[0] and found[window.hi] is None
+    start, end = "2026-08-31T21:00:00.000Z", "2026-09-01T22:30:15.250Z"
+    hours = conn.execute(f"SELECT {hours_sql(repr(start), repr(end))}").fetchone()[0]
+    assert abs(hours - hours_between(start, end)) < 1e-6

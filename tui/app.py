@@ -69,6 +69,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("approvals", "5", "Approvals", "oxymus.tui.screens.approvals:ApprovalsScreen"),
     Section("activity", "6", "Activity", "oxymus.tui.screens.activity:ActivityScreen"),
     Section("records", "7", "Records", "oxymus.tui.screens.records:RecordsScreen"),
+    Section("metrics", "8", "Metrics", "oxymus.tui.screens.metrics:MetricsScreen"),
 )
 REVIEW = "oxymus.tui.screens.review:ReviewScreen"
 WEEKLY = "oxymus.tui.screens.weekly:WeeklyReviewScreen"

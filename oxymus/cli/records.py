@@ -103,7 +103,11 @@ def cmd_records_list(args) -> int:
 
 
 def _target(link: dict, ref: str) -> str:
+    from oxymus.kernel.textfmt import local_time
+
     label = f" — {link['label']}" if link.get("label") else ""
+    if link.get("starts_at"):  # a calendar event, as last polled
+        label += f" at {local_time(link['starts_at'])}"
     status = f" [{link['status']}]" if link.get("status") else ""
     return f"{ref}{label}{status}"
 

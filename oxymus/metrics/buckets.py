@@ -7,7 +7,6 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 from statistics import median
-from typing import Iterable
 
 from oxymus.metrics.models import Metric, MonthValue, Trend
 
@@ -36,6 +35,15 @@ class Months:
         self.lo = self.bounds[0]
         self.hi = self.bounds[-1]
 
+    def sql(self, column: str) -> tuple[str, tuple[str, ...]]:
+        """An SQL expression (and its parameters) giving the month key of `column` (a stored UTC time), NULL outside
+        the window: the same bisection as `of`, done by SQLite so a big read hands back keys, not times to parse."""
+        whens = " ".join(f"WHEN {column} < ? THEN ?" for _ in self.keys)
+        params: list[str] = [self.lo]
+        for bound, key in zip(self.bounds[1:], self.keys):
+            params += [bound, key]
+        return f"(CASE WHEN {column} < ? THEN NULL {whens} ELSE NULL END)", tuple(params)
+
     def of(self, ts: str | None) -> str | None:
         """The month `ts` falls in, or None outside the window."""
         if not ts or not (self.lo <= ts < self.hi):
@@ -45,6 +53,11 @@ class Months:
 
 def _iso(when: dt.datetime) -> str:
     return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def hours_sql(start: str, end: str) -> str:
+    """An SQL expression for the hours from `start` to `end` (stored UTC times; julianday reads their `Z`)."""
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
 
 
 def hours_between(start: str, end: str) -> float:

@@ -11,7 +11,7 @@ import datetime as dt
 import sqlite3
 from collections import defaultdict
 
-from oxymus.metrics.buckets import Durations, Months, Ratio, hours_between, metric
+from oxymus.metrics.buckets import Durations, Months, Ratio, hours_between, hours_sql, metric
 from oxymus.metrics.handoffs import record_moves
 from oxymus.metrics.models import Metric, MetricsResult
 
@@ -29,17 +29,17 @@ def _final_statuses() -> dict[str, set[str]]:
 def handoff_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     overall = Ratio()
     per_flow: dict[str, Ratio] = defaultdict(Ratio)
+    # Summed per flow and month by SQLite: Python gets a row per (flow, month), not one per action.
+    bucket, params = months.sql("a.updated_at")
     rows = db.execute(
-        f"SELECT a.kind, a.updated_at, json_extract(a.proposer, '$.type'), "
-        f"(SELECT count(*) FROM action_approvals p WHERE p.action_id = a.id) FROM actions a "
+        f"SELECT a.kind, {bucket}, sum((SELECT count(*) FROM action_approvals p WHERE p.action_id = a.id) "
+        f"+ coalesce(json_extract(a.proposer, '$.type') = 'user', 0)), count(*) FROM actions a "
         f"WHERE a.flow_id IS NULL AND a.compensates IS NULL AND a.status IN ({', '.join('?' * len(FINISHED))}) "
-        f"AND a.updated_at >= ? AND a.updated_at < ?", (*FINISHED, months.lo, months.hi),
+        f"AND a.updated_at >= ? AND a.updated_at < ? GROUP BY 1, 2", (*params, *FINISHED, months.lo, months.hi),
     ).fetchall()
-    for kind, at, proposer_type, decisions in rows:
-        month = months.of(at)
-        touches = decisions + (1 if proposer_type == "user" else 0)
-        overall.add(month, touches)
-        per_flow[kind].add(month, touches)
+    for kind, month, touches, finished in rows:
+        overall.add(month, touches, finished)
+        per_flow[kind].add(month, touches, finished)
     # A record's flow: the person's status moves over its life, counted when it reaches a final status.
     finals = _final_statuses()
     manual: dict[str, int] = defaultdict(int)
@@ -85,18 +85,24 @@ def resolution_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
         lead.add(months.of(ended), hours_between(began, ended))
     for began, ended in _first_status_times(db, "post", "idea", "published", months.hi):
         post.add(months.of(ended), hours_between(began, ended))
-    for began, ended in db.execute(
-        "SELECT c.created_at, min(a.ts) FROM audit_log a JOIN captures c ON c.id = a.subject "
-        "WHERE a.verb = 'capture.triaged' AND a.ts >= ? AND a.ts < ? GROUP BY c.id", (months.lo, months.hi),
+    # Tens of thousands of rows at 100k audit lines: SQLite buckets them and computes the hours, so Python parses
+    # no time (the first triage per capture is found before the join, once per capture rather than per line).
+    bucket, params = months.sql("f.first")
+    for month, hours in db.execute(
+        f"SELECT {bucket}, {hours_sql('c.created_at', 'f.first')} FROM (SELECT subject, min(ts) AS first FROM audit_log "
+        f"WHERE verb = 'capture.triaged' AND ts >= ? AND ts < ? GROUP BY subject) f JOIN captures c ON c.id = f.subject",
+        (*params, months.lo, months.hi),
     ):
-        capture.add(months.of(ended), hours_between(began, ended))
+        capture.add(month, hours)
     # Waiting for the person: from the proposal to their first approve or deny (a snooze is still waiting).
-    for began, ended in db.execute(
-        "SELECT a.created_at, (SELECT min(p.at) FROM action_approvals p WHERE p.action_id = a.id AND p.decision IN ('approved', 'denied')) AS decided "
-        "FROM actions a WHERE a.flow_id IS NULL AND json_extract(a.decision, '$.outcome') = 'require_approval' "
-        "AND a.updated_at >= ? AND decided >= ? AND decided < ?", (months.lo, months.lo, months.hi),
+    bucket, params = months.sql("d.decided")
+    for month, hours in db.execute(
+        f"SELECT {bucket}, {hours_sql('a.created_at', 'd.decided')} FROM actions a JOIN (SELECT action_id, min(at) AS decided "
+        f"FROM action_approvals WHERE decision IN ('approved', 'denied') GROUP BY action_id) d ON d.action_id = a.id "
+        f"WHERE a.flow_id IS NULL AND json_extract(a.decision, '$.outcome') = 'require_approval' "
+        f"AND a.updated_at >= ? AND d.decided >= ? AND d.decided < ?", (*params, months.lo, months.lo, months.hi),
     ):
-        approval.add(months.of(ended), hours_between(began, ended))
+        approval.add(month, hours)
     return [
         metric("resolution.lead_first_reply", "resolution", "lead→reply", "hours", "lower", lead.values(months)),
         metric("resolution.idea_published", "resolution", "idea→published", "hours", "lower", post.values(months)),
@@ -107,17 +113,19 @@ def resolution_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
 
 def error_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     runs, actions = Ratio(100.0), Ratio(100.0)
-    for outcome, at in db.execute(
-        "SELECT outcome, finished_at FROM agent_runs WHERE outcome IN ('succeeded', 'failed', 'stopped') "
-        "AND finished_at >= ? AND finished_at < ?", (months.lo, months.hi),
+    bucket, params = months.sql("finished_at")
+    for month, failed, ended in db.execute(
+        f"SELECT {bucket}, sum(outcome = 'failed'), count(*) FROM agent_runs WHERE outcome IN ('succeeded', 'failed', 'stopped') "
+        f"AND finished_at >= ? AND finished_at < ? GROUP BY 1", (*params, months.lo, months.hi),
     ):
-        runs.add(months.of(at), outcome == "failed")
-    for status, at in db.execute(
+        runs.add(month, failed, ended)
+    bucket, params = months.sql("updated_at")
+    for month, failed, ran in db.execute(
         # Each effect that ran once: a flow's steps and compensations, not the flow that carries them.
-        "SELECT status, updated_at FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') AND kind != 'flow' "
-        "AND updated_at >= ? AND updated_at < ?", (months.lo, months.hi),
+        f"SELECT {bucket}, sum(status = 'failed'), count(*) FROM actions WHERE status IN ('succeeded', 'failed', 'compensated') "
+        f"AND kind != 'flow' AND updated_at >= ? AND updated_at < ? GROUP BY 1", (*params, months.lo, months.hi),
     ):
-        actions.add(months.of(at), status == "failed")
+        actions.add(month, failed, ran)
     return [
         metric("errors.runs", "errors", "failed runs/100", "per_100", "lower", runs.values(months)),
         metric("errors.actions", "errors", "failed acts/100", "per_100", "lower", actions.values(months)),
@@ -131,24 +139,26 @@ SHORT = {"unchanged": "as-is", "edited": "edited", "denied": "denied", "expired"
 def agent_metrics(db: sqlite3.Connection, months: Months) -> list[Metric]:
     """Per agent, of its proposals that waited for the person and were settled in the month: the share of each outcome."""
     shares: dict[str, dict[str, Ratio]] = defaultdict(lambda: {o: Ratio(100.0) for o in OUTCOMES})
+    # The person's last approve or deny settles it (edited on the way: "edited"); unsettled and expired: "expired".
+    # One join over the decisions aggregated per action, not a subquery per action, and SQLite finds the month.
+    bucket, params = months.sql("CASE WHEN f.decision IS NOT NULL THEN f.at ELSE a.expires_at END")
     rows = db.execute(
-        "SELECT json_extract(a.proposer, '$.name'), a.status, a.expires_at, "
-        "(SELECT group_concat(p.decision || '@' || p.at, ' ') FROM action_approvals p WHERE p.action_id = a.id) "
-        "FROM actions a WHERE a.flow_id IS NULL AND json_extract(a.proposer, '$.type') = 'agent' "
-        "AND json_extract(a.decision, '$.outcome') = 'require_approval' AND a.updated_at >= ?", (months.lo,),
+        f"SELECT json_extract(a.proposer, '$.name'), "
+        f"CASE f.decision WHEN 'denied' THEN 'denied' WHEN 'approved' THEN (CASE WHEN e.action_id IS NULL THEN 'unchanged' "
+        f"ELSE 'edited' END) ELSE (CASE WHEN a.status = 'expired' THEN 'expired' END) END, {bucket}, count(*) "
+        f"FROM actions a "
+        f"LEFT JOIN (SELECT action_id, max(seq) AS last FROM action_approvals WHERE decision IN ('approved', 'denied') "
+        f"GROUP BY action_id) l ON l.action_id = a.id LEFT JOIN action_approvals f ON f.seq = l.last "
+        f"LEFT JOIN (SELECT DISTINCT action_id FROM action_approvals WHERE decision = 'edited') e ON e.action_id = a.id "
+        f"WHERE a.flow_id IS NULL AND json_extract(a.proposer, '$.type') = 'agent' "
+        f"AND json_extract(a.decision, '$.outcome') = 'require_approval' AND a.updated_at >= ? GROUP BY 1, 2, 3",
+        (*params, months.lo),
     ).fetchall()
-    for agent, status, expires_at, decisions in rows:
-        marks = [d.split("@", 1) for d in (decisions or "").split()]
-        final = next(((d, at) for d, at in reversed(marks) if d in ("approved", "denied")), None)
-        if final is not None:
-            outcome = "denied" if final[0] == "denied" else ("edited" if any(d == "edited" for d, _ in marks) else "unchanged")
-            month = months.of(final[1])
-        elif status == "expired":
-            outcome, month = "expired", months.of(expires_at)
-        else:
+    for agent, outcome, month, n in rows:
+        if outcome is None:
             continue  # still waiting
         for o in OUTCOMES:
-            shares[agent][o].add(month, o == outcome)
+            shares[agent][o].add(month, n if o == outcome else 0, n)
     out = []
     for agent in sorted(shares):
         for o in OUTCOMES:

@@ -173,7 +173,9 @@ class RecordLink(BaseModel):
     created_at: str
     actor: str
     label: str | None = Field(default=None, description="what the target is, when known (a record's title, an action's summary)")
-    status: str | None = Field(default=None, description="the target's status, when it has one")
+    status: str | None = Field(default=None, description="the target's status, when it has one (a calendar event no longer "
+                                                         "in the polled calendars: gone)")
+    starts_at: str | None = Field(default=None, description="a calendar event's start (UTC; its next occurrence), from the state")
 
 
 class Handoff(BaseModel):

@@ -18,6 +18,8 @@ the queries listen to, and hands them the connection:
   with `replay_failure`, a failure since then);
 - with `stale`, a standing query runs again when its answer went stale (the link asks
   `recheck(now)` now and then: the day, after midnight);
+- `hold(query)` while its screen is out of sight: its events no longer run it (a costly
+  answer nobody sees), and `release(query)` runs it once if one came meanwhile;
 - a failure posts `failed(reason, params)` when given (and is logged); asked while
   not connected, `failed(NOT_CONNECTED, params)` unless `offline_quiet`.
 
@@ -143,6 +145,7 @@ class LiveQueries:
         self._tickets: dict[str, int] = {}
         self._debouncers: dict[str, Debouncer] = {}
         self._shown: dict[str, Callable[[], Message]] = {}
+        self._held: dict[str, bool] = {}  # queries whose screen is out of sight -> whether an event came since
 
     def declare(self, *queries: LiveQuery) -> None:
         for query in queries:
@@ -253,6 +256,9 @@ class LiveQueries:
         for query in list(self.queries.values()):
             if not query.standing or not query.matches(event):
                 continue
+            if query.name in self._held:
+                self._held[query.name] = True
+                continue
             if query.debounce <= 0:
                 self._start(query, {}, asked=False)
                 continue
@@ -261,6 +267,19 @@ class LiveQueries:
                 debouncer = self._debouncers[query.name] = Debouncer(query.debounce, lambda q=query: self.run(q),
                                                                      name=f"live-{query.name}")
             debouncer()
+
+    def hold(self, query: LiveQuery) -> None:
+        """Its screen went out of sight: its events only mark it for `release` from now on."""
+        self._held.setdefault(query.name, False)
+
+    def release(self, query: LiveQuery) -> None:
+        """Its screen is in sight again: one run now if an event came while it was held."""
+        if self._held.pop(query.name, False):
+            self._start(query, {}, asked=False)
+
+    def held(self, query: LiveQuery) -> bool | None:
+        """None: not held; False: held, no event since; True: held, and an event came (it runs on release)."""
+        return self._held.get(query.name)
 
     def stop(self) -> None:
         """The link is down: no reload waiting runs. What was shown stays (and is replayed)."""

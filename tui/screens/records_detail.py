@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from oxymus.kernel.textfmt import local_time
 from oxymus.records.model import KindView, Record, RecordDetail, RecordLink
-from oxymus.tui.link.messages import Connected
+from oxymus.tui.link.messages import Connected, TodayLoaded
 from oxymus.tui.screens.base import SectionScreen
 from oxymus.tui.screens.records_link import DETAIL, KINDS, MOVE, RecordDetailLoaded, RecordsFailed, RecordsLoaded
 
@@ -76,6 +76,8 @@ class MoveChoiceScreen(ModalScreen[str | None]):
 def _link_line(link: RecordLink, ref: str, arrow: str, kind: str) -> Text:
     line = Text(f"  {link.relation} {arrow} {kind} ", style="dim")
     line.append(link.label or ref)
+    if link.starts_at:  # a calendar event, as last polled
+        line.append(f"  {local_time(link.starts_at, '%a %Y-%m-%d %H:%M')}")
     if link.status:
         line.append(f"  [{link.status.replace('_', ' ')}]", style="italic")
     return line
@@ -161,6 +163,11 @@ class RecordDetailScreen(SectionScreen):
     @on(Connected)
     def _connected(self, _message: Connected) -> None:
         self.oxymus.connection.live.ask(DETAIL, id=self.record_id)
+
+    def on_today_loaded(self, _message: TodayLoaded) -> None:
+        # The day reloads after every poll that changed the state: a linked event may have moved or gone.
+        if self.detail is not None and any(x.target_type == "calendar" for x in self.detail.links):
+            self.oxymus.connection.live.ask(DETAIL, id=self.record_id)
 
     def on_records_loaded(self, _message: RecordsLoaded) -> None:
         # The board's reload says some record changed: this one's links or history may have.
