@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from email.utils import parseaddr
 from typing import Any
 
 from oxymus.agents.base import OutOfBounds
@@ -30,16 +31,20 @@ class RecordAndMailReads:
         """New messages in the Maildir at `path` (default: `[mail] maildir`) since `seen` (the state a
         previous read returned); None when no Maildir is set anywhere."""
         self._check("mail")  # type: ignore[attr-defined]
+        # [mail] is the mail connector's section; its config rides on its email.send spec (as calendars() finds CalDAV's).
+        spec = self.rt.desk.specs.get("email.send") if self.rt.desk is not None else None  # type: ignore[attr-defined]
+        config = getattr(spec, "config", None)
         if not path:
-            # [mail] is the mail connector's section; its config rides on its email.send spec (as calendars() finds CalDAV's).
-            spec = self.rt.desk.specs.get("email.send") if self.rt.desk is not None else None  # type: ignore[attr-defined]
-            path = getattr(getattr(spec, "config", None), "maildir", None)
+            path = getattr(config, "maildir", None)
             if not path:
                 return None
         reader = getattr(connectors().get("mail"), "read_maildir", None)
         if reader is None:
             raise OutOfBounds("no mail connector with a Maildir reader is installed")
         result = await asyncio.to_thread(reader, path, seen)
+        if (sender := getattr(config, "sender", None)) and "own" in type(result).model_fields:
+            # The person's own mail (a sent copy, a note to self) is no lead: the reader says whose address is theirs.
+            result = result.model_copy(update={"own": parseaddr(sender)[1].lower() or None})
         self._ref("mail", path, f"{len(result.messages)} new of {result.files} messages")  # type: ignore[attr-defined]
         return result
 

@@ -190,3 +190,20 @@ def test_not_a_maildir_is_a_clear_error(tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(maildir.MaildirError, match=r"not a Maildir \(it has no new/ folder\)"):
         maildir.scan(tmp_path / "plain")
+
+
+def test_a_message_says_why_a_machine_or_a_list_sent_it():
+    from oxymus.connectors.mail.maildir import parse
+
+    def why(extra: str, sender: str = "Ana <ana@acme.test>") -> str:
+        raw = f"From: {sender}\r\nTo: me@x.test\r\nSubject: hi\r\nMessage-ID: <a@b>\r\n{extra}\r\nhello\r\n"
+        return parse(raw.encode()).automated
+
+    assert why("") == ""
+    assert why("Precedence: bulk\r\n") == "bulk mail (Precedence: bulk)"
+    assert why("Auto-Submitted: auto-generated; type=x\r\n") == "sent automatically (Auto-Submitted: auto-generated)"
+    assert why("Auto-Submitted: no\r\n") == ""
+    assert why("List-Id: Design <design.lists.test>\r\n") == "a mailing list (List-Id)"
+    assert why("", "MAILER-DAEMON@mx.test") == "from a no-reply address (MAILER-DAEMON@mx.test)"
+    assert why("", "Shop <noreply+orders@shop.test>") == "from a no-reply address (noreply+orders@shop.test)"
+    assert why("", "Nora <nora@shop.test>") == "", "a name that starts like a robot's is a person's"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oxymus.connectors.mail.mailtext import addresses, body, header, header_map, message_ids
+from oxymus.connectors.mail.mailtext import addresses, automated, body, header, header_map, message_ids
 from oxymus.kernel import files
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # read this much of a message at most; the text body comes first in practice
@@ -69,6 +69,7 @@ class MailMessage(BaseModel):
     body: str = ""
     body_truncated: bool = False
     body_from_html: bool = False
+    automated: str = Field(default="", description="why a machine or a list sent it (List-Id, Auto-Submitted, ...); empty for a person's mail")
 
 
 class Skipped(BaseModel):
@@ -90,6 +91,7 @@ class ScanResult(BaseModel):
     skipped: list[Skipped] = Field(default_factory=list)
     state: ScanState
     files: int = Field(default=0, description="message files in new/ and cur/")
+    own: str | None = Field(default=None, description="the person's own address ([mail] from), when the reader knows it")
 
 
 def _list(root: Path) -> list[tuple[str, str]]:
@@ -180,6 +182,7 @@ def parse(raw: bytes, *, key: str = "", file: str = "", parser: BytesParser | No
         subject=subject, date=_date(date_raw),
         in_reply_to=message_ids(header(fields, "In-Reply-To")), references=message_ids(header(fields, "References")),
         body=text, body_truncated=cut, body_from_html=from_html,
+        automated=automated(fields, senders[0][1] if senders else None),
     )
 
 

@@ -196,3 +196,26 @@ def html_to_text(html: str) -> str:
     text = "".join(parser.out).replace("\xa0", " ")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?)(?:[+\-._].*)?$", re.I)
+
+
+def automated(fields: dict[str, str], sender: str | None) -> str:
+    """Why this message was sent by a machine or to a list (RFC 3834, RFC 2369, RFC 2919), or "" for a person's mail.
+
+    A list post, a newsletter, an auto-reply or a bounce is no lead and no one to answer: a reply
+    to it would reach a list, a robot, or start an auto-reply loop."""
+    if fields.get("list-id"):
+        return "a mailing list (List-Id)"
+    if fields.get("list-unsubscribe"):
+        return "a newsletter (List-Unsubscribe)"
+    auto = (fields.get("auto-submitted") or "").strip().lower()
+    if auto and not auto.startswith("no"):
+        return f"sent automatically (Auto-Submitted: {auto.split(';')[0]})"
+    precedence = (fields.get("precedence") or "").strip().lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"bulk mail (Precedence: {precedence})"
+    if sender and _NO_REPLY.match(sender.split("@", 1)[0]):
+        return f"from a no-reply address ({sender})"
+    return ""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from oxymus.agents.intake_extract import FREE_MAIL, LeadFacts, TextFact, from_em
 LEAD_CAPTURE = re.compile(r"^\s*(?:lead|prospect|inquiry|enquiry)\s*[:\-]", re.I)
 STATE_KEY = "maildir_seen"
 CAPTURES_KEY = "captures_seen"
+MAX_LINKS = 100  # links one record.create or record.update carries (its payload's bound)
 WAITING = ["proposed", "awaiting_approval", "approved", "executing", "snoozed"]
 
 
@@ -169,8 +171,17 @@ class Intake(Agent):
             if type(exc).__name__ == "MaildirError":
                 return Finished.stopped(f"{exc}: set [agents.intake] maildir (or [mail] maildir) to a Maildir folder")
             raise
+        skipped: list[str] = []
+        own = getattr(scan, "own", None)
         for msg in scan.messages if scan is not None else []:
+            why = getattr(msg, "automated", "") or ("your own address" if own and msg.sender and msg.sender.email.lower() == own else "")
+            if why:
+                # Seen, never a lead: a list, a robot or the person themself is no one to win or answer.
+                skipped.append(why)
+                continue
             items.append(self._from_mail(msg, ctx))
+        for why, n in Counter(w.split(" (")[0] for w in skipped).most_common():
+            ctx.note(f"{n} message(s) not read as leads: {why}")
         done_captures: list[str] = list(await ctx.recall(CAPTURES_KEY) or [])
         for capture in await ctx.captures("open"):
             if capture.id not in done_captures and LEAD_CAPTURE.match(capture.text):
@@ -202,6 +213,8 @@ class Intake(Agent):
                  f"{drafts} reply draft(s)"]
         if deferred:
             parts.append(f"{len(deferred)} waiting for their lead's approval")
+        if skipped:
+            parts.append(f"{len(skipped)} from lists, robots or yourself skipped")
         return ", ".join(parts)
 
     # --- reading ------------------------------------------------------------------------
@@ -276,15 +289,20 @@ class Intake(Agent):
 
     # --- proposing ------------------------------------------------------------------------
 
+    def _linked(self, items: list[Item]) -> list[Item]:
+        """The items a proposal links and cites: all of them, or the first and the latest when a lead's
+        mail is more than a proposal holds (a first run over years of one company's mail)."""
+        return items if len(items) <= MAX_LINKS else [items[0], *items[-(MAX_LINKS - 1):]]
+
     def _links(self, items: list[Item]) -> list[dict[str, str]]:
-        return [{"target_type": i.kind, "target_ref": i.ref, "relation": "from"} for i in items]
+        return [{"target_type": i.kind, "target_ref": i.ref, "relation": "from"} for i in self._linked(items)]
 
     def _confidence(self, facts: LeadFacts) -> float:
         found = [x.confidence for x in (facts.who, facts.company, facts.need, facts.budget) if x is not None]
         return round(sum(found) / len(found), 2) if found else 0.3
 
     def _inputs(self, items: list[Item]) -> list[InputRef]:
-        return [InputRef(kind=i.kind, ref=i.ref, note=(i.subject or i.text)[:200]) for i in items]
+        return [InputRef(kind=i.kind, ref=i.ref, note=(i.subject or i.text)[:200]) for i in self._linked(items)]
 
     async def _create(self, ctx, lead: Lead) -> int:
         first = lead.items[0]
@@ -292,8 +310,10 @@ class Intake(Agent):
         for later in lead.items[1:]:  # a later message fills what the first did not say
             for k, v in lead_fields(later.facts, later.day, "").items():
                 fields.setdefault(k, v)
-        body = "\n\n".join(b for b in (describe_facts(i.facts) for i in lead.items) if b)
-        payload = {"kind": "lead", "fields": fields, "body": body, "links": self._links(lead.items),
+        body = "\n\n".join(dict.fromkeys(b for b in (describe_facts(i.facts) for i in lead.items) if b))
+        if len(lead.items) > MAX_LINKS:
+            body = (f"{len(lead.items)} messages; linked: the first and the latest {MAX_LINKS - 1}.\n\n" + body).strip()
+        payload = {"kind": "lead", "fields": fields, "body": body[:100_000], "links": self._links(lead.items),
                    "source": "connector" if first.kind == "email" else "capture", "ref": first.ref,
                    "note": f"intake: {first.subject or first.text}"[:500]}
         action = await ctx.propose("record.create", payload, reason=f"a new lead from {first.kind} {first.ref}",
