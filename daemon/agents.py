@@ -481,7 +481,8 @@ class AgentRuntime:
         t0 = time.monotonic()
         outcome, error, summary = "succeeded", None, ""
         try:
-            result = await asyncio.wait_for(agent.run(ctx), RUN_TIMEOUT)
+            async with self.desk.asking_once(agent.name):
+                result = await asyncio.wait_for(agent.run(ctx), RUN_TIMEOUT)
             if isinstance(result, Finished):
                 outcome, summary = result.outcome, result.summary
                 if outcome in PROBLEM_OUTCOMES:

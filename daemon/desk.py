@@ -9,10 +9,12 @@ is durable (committed) before the reply that tells the client it is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,9 @@ from oxymus.store.repos import Store
 log = logging.getLogger("oxymus.daemon.desk")
 
 NOTIFY = "notify.send"
+# Set while an agent runs: its requests are asked for in one notification when it ends, not one each.
+_GATHERED: contextvars.ContextVar[list[Action] | None] = contextvars.ContextVar("oxymus_asks_gathered", default=None)
+ASK_LISTED = 5  # requests a gathered notification names; the rest are counted
 
 
 def payload_error(kind: str, exc: ValidationError) -> str:
@@ -294,9 +299,43 @@ class ActionDesk:
             log.exception("could not notify (%s)", reason)
             return None
 
+    @contextlib.asynccontextmanager
+    async def asking_once(self, by: str) -> AsyncIterator[None]:
+        """Requests proposed inside are asked for together when it ends: an intake run over a
+        year of mail proposes a hundred, and a hundred desktop notifications is noise no one reads.
+        One request keeps its own notification with Approve/Deny buttons."""
+        gathered: list[Action] = []
+        token = _GATHERED.set(gathered)
+        try:
+            yield
+        finally:
+            _GATHERED.reset(token)
+            await asyncio.shield(self._ask_all(gathered, by))
+
+    async def _ask_all(self, gathered: list[Action], by: str) -> None:
+        waiting = [a for a in [await self.repo.get(g.id) for g in gathered] if a is not None and a.status == "awaiting_approval"]
+        if len(waiting) <= 1:
+            for action in waiting:
+                await self._ask(action)
+            return
+        lines = [f"- {a.preview.summary}"[:160] for a in waiting[:ASK_LISTED]]
+        if len(waiting) > ASK_LISTED:
+            lines.append(f"and {len(waiting) - ASK_LISTED} more")
+        await self.notify_person(
+            {"title": f"Approve? {len(waiting)} requests from {by}"[:200],
+             "body": ("\n".join(lines) + "\n\nThe TUI's Approvals (5) or `oxymus approvals` shows them.")[:1000],
+             "urgency": "normal", "kind": "approval",
+             "facts": [f"approval:{a.id}:{a.updated_at}" for a in waiting]},
+            by="approvals", reason=f"{len(waiting)} requests from {by} wait for your decision",
+            key=f"ask:{waiting[0].id}:{len(waiting)}", trace_id=waiting[0].trace_id,
+        )
+
     async def _ask(self, action: Action) -> None:
         """Tell the person a decision is waiting, with Approve/Deny buttons."""
         if action.kind == NOTIFY and action.proposer.type == "system":
+            return
+        if (gathered := _GATHERED.get()) is not None:
+            gathered.append(action)
             return
         await self.notify_person(
             {"title": f"Approve? {action.preview.summary}"[:200],

@@ -25,12 +25,15 @@ from oxymus.profile.config import LlmConfig
 NOW = dt.datetime(2026, 2, 10, 9, 0, tzinfo=dt.timezone.utc)
 
 
-def mail(box: mailbox.Maildir, msgid: str, sender: str, subject: str, body: str, *, refs: str | None = None) -> None:
+def mail(box: mailbox.Maildir, msgid: str, sender: str, subject: str, body: str, *, refs: str | None = None,
+         headers: dict[str, str] | None = None) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, "Me <me@studio.example>", subject
     msg["Message-ID"], msg["Date"] = msgid, format_datetime(NOW - dt.timedelta(hours=1))
     if refs:
         msg["References"] = refs
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body)
     box.add(msg)
 
@@ -114,6 +117,66 @@ async def test_three_emails_two_leads_links_one_draft_each_and_nothing_reread(tm
             assert update.kind == "record.update" and update.payload["id"] == ana.id
             assert update.payload["links"] == [{"target_type": "email", "target_ref": "<m4@acme.test>", "relation": "from"}]
     assert {k: v for k, v in files_under(path).items() if k in before} == before, "the Maildir is never changed"
+
+
+async def test_lists_robots_and_your_own_mail_are_seen_but_never_leads(tmp_path, home):
+    path, box = maildir(tmp_path)
+    ask = "Hello, we would like a workshop in May. Budget 4k EUR.\n\nLea"
+    mail(box, "<l1@lists.test>", "Lea Berg <lea@lists.test>", "[design] workshop?", ask, headers={"List-Id": "<design.lists.test>"})
+    mail(box, "<l2@news.test>", "News <hello@news.test>", "Our May issue", ask, headers={"List-Unsubscribe": "<mailto:u@news.test>"})
+    mail(box, "<l3@away.test>", "Kai Ost <kai@away.test>", "Out of office", ask, headers={"Auto-Submitted": "auto-replied"})
+    mail(box, "<l4@shop.test>", "Shop <no-reply@shop.test>", "Your order", ask)
+    mail(box, "<l5@studio.example>", "Me <me@studio.example>", "note to self", ask)
+    mail(box, "<l6@real.test>", "Lea Berg <lea@real.test>", "Workshop in May", ask,
+         headers={"Auto-Submitted": "no"})  # "no" is a person's mail, as RFC 3834 says
+    async with AgentWorld(tmp_path / "w", config_toml=config(path), only=["intake"], now=NOW) as w:
+        run = await w.run("intake")
+        assert run.outcome == "succeeded", run.error
+        [create] = [a for a in await w.actions(run) if a.kind == "record.create"]
+        assert create.payload["ref"] == "<l6@real.test>"
+        assert "5 from lists, robots or yourself skipped" in run.summary
+        notes = run.summary
+        for why in ("a mailing list", "a newsletter", "sent automatically", "from a no-reply address", "your own address"):
+            assert f"1 message(s) not read as leads: {why}" in notes
+        assert (await w.run("intake")).summary.startswith("0 new"), "skipped mail is seen: not read again"
+
+
+async def test_a_company_with_more_mail_than_a_proposal_holds_is_one_lead_linking_first_and_latest(tmp_path, home):
+    path, box = maildir(tmp_path)
+    for i in range(130):
+        mail(box, f"<c{i:03d}@big.test>", "Ana Ruiz <ana@big.test>", f"Project note {i}",
+             "Hello, about the workshop we want in June. Budget 9k EUR.\n\nAna")
+    async with AgentWorld(tmp_path / "w", config_toml=config(path), only=["intake"], now=NOW) as w:
+        run = await w.run("intake")
+        assert run.outcome == "succeeded", run.error
+        [create] = [a for a in await w.actions(run) if a.kind == "record.create"]
+        refs = [link["target_ref"] for link in create.payload["links"]]
+        assert len(refs) == 100 and len(create.inputs) == 100
+        assert refs[0] == create.payload["ref"] and len(set(refs)) == 100  # the first, then the latest 99 read
+        assert create.payload["body"].startswith("130 messages; linked: the first and the latest 99.")
+        assert create.payload["body"].count("Budget: 9000") == 1, "the same facts are said once"
+
+
+async def test_a_run_asks_once_for_all_its_requests_and_one_request_keeps_its_buttons(tmp_path, home):
+    path, box = maildir(tmp_path)
+    for i in range(7):
+        mail(box, f"<n{i}@co{i}.test>", f"Person {i} <p{i}@co{i}.test>", f"Workshop {i}", "We would like a workshop in May.\n\nP")
+    async with AgentWorld(tmp_path / "w", config_toml=config(path), only=["intake"], now=NOW) as w:
+        run = await w.run("intake")
+        waiting = await w.actions(run, ["awaiting_approval"])
+        assert len(waiting) == 14  # a lead and a reply draft for each
+        [ask] = [a for a in await w.actions(statuses=None) if a.kind == "notify.send"]
+        assert ask.payload["title"] == "Approve? 14 requests from intake"
+        assert ask.payload["body"].count("\n- ") == 4 and "and 9 more" in ask.payload["body"], ask.payload["body"]
+        assert "decides" not in ask.payload or ask.payload["decides"] is None, "no Approve button decides fourteen at once"
+        assert sorted(ask.payload["facts"]) == sorted(f"approval:{a.id}:{a.updated_at}" for a in waiting)
+
+        await w.capture("lead: Acme wants a talk in June")
+        single = await w.run("intake")
+        [lead] = await w.actions(single)
+        asks = [a for a in await w.actions(statuses=None) if a.kind == "notify.send" and a.id != ask.id]
+        assert [a.payload["decides"] for a in asks] == [lead.id]
+        assert [b["id"] for b in asks[0].payload["buttons"]] == ["approve", "deny"]
 
 
 async def test_a_lead_capture_becomes_a_lead(tmp_path, home):
