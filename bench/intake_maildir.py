@@ -46,7 +46,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 def config(box: str) -> str:
     # No trigger of its own: the bench runs it; nothing else is configured, so nothing else polls.
-    return f"[agents.intake]\nmaildir = \"{box}\"\ntrigger = {{}}\n"
+    # [mail] so each new lead's reply draft is proposed as in use; drafts wait for approval, nothing is sent.
+    return (f"[agents.intake]\nmaildir = \"{box}\"\ntrigger = {{}}\n"
+            "[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = 2525\nsecurity = \"none\"\nfrom = \"Me <me@studio.example>\"\n")
 
 
 def intake_round(box: str) -> dict[str, float | int]:
@@ -65,8 +67,11 @@ def intake_round(box: str) -> dict[str, float | int]:
                 if run["outcome"] != "succeeded":
                     raise BenchError(f"intake {name}: {run['outcome']}: {run.get('error') or run.get('summary')}")
                 out[f"{name}_summary"] = run["summary"]
-            proposed = conn.call("actions.list", {"limit": 5000})
-            out["proposals"] = len(proposed["actions"]) if isinstance(proposed, dict) else len(proposed)
+            waiting = conn.call("actions.list", {"limit": 5000, "status": ["awaiting_approval"]})
+            out["proposals"] = len(waiting["actions"]) if isinstance(waiting, dict) else len(waiting)
+            if not out["proposals"]:
+                # A figure for a run that proposed nothing measures a failure, not intake.
+                raise BenchError(f"intake proposed nothing: {out['first_summary']}")
     return out
 
 
