@@ -42,6 +42,7 @@ NOTIFY = "notify.send"
 # Set while an agent runs: its requests are asked for in one notification when it ends, not one each.
 _GATHERED: contextvars.ContextVar[list[Action] | None] = contextvars.ContextVar("oxymus_asks_gathered", default=None)
 ASK_LISTED = 5  # requests a gathered notification names; the rest are counted
+ASK_FACTS = 50  # facts a notify.send payload holds: a gathered notification's are its first requests'
 
 
 def payload_error(kind: str, exc: ValidationError) -> str:
@@ -325,7 +326,7 @@ class ActionDesk:
             {"title": f"Approve? {len(waiting)} requests from {by}"[:200],
              "body": ("\n".join(lines) + "\n\nThe TUI's Approvals (5) or `oxymus approvals` shows them.")[:1000],
              "urgency": "normal", "kind": "approval",
-             "facts": [f"approval:{a.id}:{a.updated_at}" for a in waiting]},
+             "facts": [f"approval:{a.id}:{a.updated_at}" for a in waiting[:ASK_FACTS]]},
             by="approvals", reason=f"{len(waiting)} requests from {by} wait for your decision",
             key=f"ask:{waiting[0].id}:{len(waiting)}", trace_id=waiting[0].trace_id,
         )
