@@ -167,3 +167,24 @@ async def test_a_record_is_added_and_edited_from_the_board(daemon):
         await until(pilot, lambda: isinstance(app.screen, RecordsScreen), what="the board")
         with daemon.client() as conn:
             assert conn.call("records.get", {"id": jane["id"]})["record"]["version"] == 2
+
+
+async def test_at_80_columns_no_head_of_the_posts_board_is_cut_inside_a_word(daemon):
+    with daemon.client() as conn:
+        add(conn, "post", "distributed", title="Writing incident reports people learn from")
+    app = create_app(daemon.paths, start_daemon=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.connected, what="the TUI to connect")
+        await pilot.press("7")
+        await until(pilot, lambda: isinstance(app.screen, RecordsScreen) and board(app).loaded and board(app).columns(),
+                    what="the records board")
+        for _ in range(4):
+            await pilot.press("right_square_bracket")
+        await until(pilot, lambda: list(columns(app))[-1:] == ["distributed"], what="the posts board")
+        await pilot.pause()
+        heads = list(board(app).query(".records-column > Label"))
+        assert len(heads) == 7
+        for head in heads:
+            longest = max(len(word) for word in head.head.split())
+            assert longest <= head.content_region.width, f"{head.head!r} in {head.content_region.width} columns"
+        assert heads[-1].head == "distributed 1"

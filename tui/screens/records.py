@@ -153,11 +153,16 @@ class RecordsScreen(SectionScreen):
                 head.update(head.head)
         else:
             await board.remove_children()
-            await board.mount_all([
+            columns = [
                 Vertical(_head(f"{status.label} {len(here[status.word])}"),
                          StatusColumn(status.word, here[status.word], id=f"records-col-{status.word}"), classes="records-column")
                 for status in kind.statuses
-            ])
+            ]
+            for column, status in zip(columns, kind.statuses):
+                # A head wraps at spaces, never inside a word ("distribute/d"): the longest word, its count,
+                # the padding and the border always fit; the narrower columns give way.
+                column.styles.min_width = max(9, max(len(w) for w in f"{status.label} 000".split()) + 2)
+            await board.mount_all(columns)
         self.call_after_refresh(self._fit_heads)
         # The board is all this section has to focus: the cursor is always on it.
         self._restore_cursor()
