@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -40,7 +41,15 @@ log = logging.getLogger("oxymus.daemon.desk")
 
 NOTIFY = "notify.send"
 # Set while an agent runs: its requests are asked for in one notification when it ends, not one each.
-_GATHERED: contextvars.ContextVar[list[Action] | None] = contextvars.ContextVar("oxymus_asks_gathered", default=None)
+_GATHERED: contextvars.ContextVar["_Gathering | None"] = contextvars.ContextVar("oxymus_asks_gathered", default=None)
+
+
+@dataclasses.dataclass
+class _Gathering:
+    actions: list[Action] = dataclasses.field(default_factory=list)
+    open: bool = True
+
+
 ASK_LISTED = 5  # requests a gathered notification names; the rest are counted
 ASK_FACTS = 50  # facts a notify.send payload holds: a gathered notification's are its first requests'
 
@@ -305,13 +314,15 @@ class ActionDesk:
         """Requests proposed inside are asked for together when it ends: an intake run over a
         year of mail proposes a hundred, and a hundred desktop notifications is noise no one reads.
         One request keeps its own notification with Approve/Deny buttons."""
-        gathered: list[Action] = []
-        token = _GATHERED.set(gathered)
+        gathering = _Gathering()
+        token = _GATHERED.set(gathering)
         try:
             yield
         finally:
             _GATHERED.reset(token)
-            await asyncio.shield(self._ask_all(gathered, by))
+            # A task started inside (it copied the context) and asking later finds it closed: it asks alone.
+            gathering.open = False
+            await asyncio.shield(self._ask_all(gathering.actions, by))
 
     async def _ask_all(self, gathered: list[Action], by: str) -> None:
         waiting = [a for a in [await self.repo.get(g.id) for g in gathered] if a is not None and a.status == "awaiting_approval"]
@@ -335,8 +346,8 @@ class ActionDesk:
         """Tell the person a decision is waiting, with Approve/Deny buttons."""
         if action.kind == NOTIFY and action.proposer.type == "system":
             return
-        if (gathered := _GATHERED.get()) is not None:
-            gathered.append(action)
+        if (gathering := _GATHERED.get()) is not None and gathering.open:
+            gathering.actions.append(action)
             return
         await self.notify_person(
             {"title": f"Approve? {action.preview.summary}"[:200],

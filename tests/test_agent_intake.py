@@ -267,3 +267,25 @@ async def test_without_its_own_maildir_it_reads_the_mail_sections(tmp_path, home
         assert "email.send not proposed" in run.summary  # no SMTP server set: no draft, and the run says so
     async with AgentWorld(tmp_path / "none", only=["intake"], now=NOW) as w:
         assert (await w.run("intake")).summary.startswith("0 new")  # no Maildir anywhere: captures only
+
+
+async def test_a_request_made_after_a_run_by_a_task_it_started_is_asked_alone(tmp_path, home):
+    from oxymus.actions.model import Proposer
+
+    async with AgentWorld(tmp_path, only=["intake"], now=NOW) as w:
+        later = asyncio.Event()
+        tasks = []
+
+        async def after():  # started inside the gathering, so it holds its context
+            await later.wait()
+            action, _ = await w.desk.propose("record.create", {"kind": "lead", "fields": {"name": "Late Lead"}},
+                                             proposer=Proposer(type="agent", name="intake"), reason="late")
+            return action
+
+        async with w.desk.asking_once("intake"):
+            tasks.append(asyncio.get_running_loop().create_task(after()))
+        later.set()
+        action = await tasks[0]
+        assert action.status == "awaiting_approval"
+        asks = [a for a in await w.actions(statuses=None) if a.kind == "notify.send"]
+        assert [a.payload.get("decides") for a in asks] == [action.id], "asked at once, not lost in a closed gathering"
