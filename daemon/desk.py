@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -26,7 +24,7 @@ from oxymus.actions import policy as pol
 from oxymus.actions.effects import ActionContext, ActionInvalid, ActionSpec, LocalEffects, Prepared
 from oxymus.actions.errors import ActionError, ActionNotFound, CannotDecide, InvalidProposal, UnknownKind
 from oxymus.actions.model import FINAL, FLOW, OPEN, Action, Approval, Decision, InputRef, PauseState, Proposer
-from oxymus.daemon import take_back
+from oxymus.daemon import asks, take_back
 from oxymus.daemon.events import EventBus
 from oxymus.daemon.notices import Courier, claims, inserts, record_for
 from oxymus.daemon.wakeups import Wakeups
@@ -40,18 +38,6 @@ from oxymus.store.repos import Store
 log = logging.getLogger("oxymus.daemon.desk")
 
 NOTIFY = "notify.send"
-# Set while an agent runs: its requests are asked for in one notification when it ends, not one each.
-_GATHERED: contextvars.ContextVar["_Gathering | None"] = contextvars.ContextVar("oxymus_asks_gathered", default=None)
-
-
-@dataclasses.dataclass
-class _Gathering:
-    actions: list[Action] = dataclasses.field(default_factory=list)
-    open: bool = True
-
-
-ASK_LISTED = 5  # requests a gathered notification names; the rest are counted
-ASK_FACTS = 50  # facts a notify.send payload holds: a gathered notification's are its first requests'
 
 
 def payload_error(kind: str, exc: ValidationError) -> str:
@@ -311,52 +297,27 @@ class ActionDesk:
 
     @contextlib.asynccontextmanager
     async def asking_once(self, by: str) -> AsyncIterator[None]:
-        """Requests proposed inside are asked for together when it ends: an intake run over a
-        year of mail proposes a hundred, and a hundred desktop notifications is noise no one reads.
-        One request keeps its own notification with Approve/Deny buttons."""
-        gathering = _Gathering()
-        token = _GATHERED.set(gathering)
+        """Requests proposed inside are asked for in one notification when it ends (daemon/asks.py)."""
+        gathering, token = asks.start()
         try:
             yield
         finally:
-            _GATHERED.reset(token)
-            # A task started inside (it copied the context) and asking later finds it closed: it asks alone.
-            gathering.open = False
-            await asyncio.shield(self._ask_all(gathering.actions, by))
+            await asyncio.shield(self._ask_all(asks.end(gathering, token), by))
 
     async def _ask_all(self, gathered: list[Action], by: str) -> None:
         waiting = [a for a in [await self.repo.get(g.id) for g in gathered] if a is not None and a.status == "awaiting_approval"]
-        if len(waiting) <= 1:
-            for action in waiting:
-                await self._ask(action)
-            return
-        lines = [f"- {a.preview.summary}"[:160] for a in waiting[:ASK_LISTED]]
-        if len(waiting) > ASK_LISTED:
-            lines.append(f"and {len(waiting) - ASK_LISTED} more")
-        await self.notify_person(
-            {"title": f"Approve? {len(waiting)} requests from {by}"[:200],
-             "body": ("\n".join(lines) + "\n\nThe TUI's Approvals (5) or `oxymus approvals` shows them.")[:1000],
-             "urgency": "normal", "kind": "approval",
-             "facts": [f"approval:{a.id}:{a.updated_at}" for a in waiting[:ASK_FACTS]]},
-            by="approvals", reason=f"{len(waiting)} requests from {by} wait for your decision",
-            key=f"ask:{waiting[0].id}:{len(waiting)}", trace_id=waiting[0].trace_id,
-        )
+        if len(waiting) == 1:
+            await self._ask(waiting[0])
+        elif waiting:
+            payload, reason, key = asks.together(waiting, by)
+            await self.notify_person(payload, by="approvals", reason=reason, key=key, trace_id=waiting[0].trace_id)
 
     async def _ask(self, action: Action) -> None:
         """Tell the person a decision is waiting, with Approve/Deny buttons."""
-        if action.kind == NOTIFY and action.proposer.type == "system":
+        if (action.kind == NOTIFY and action.proposer.type == "system") or asks.gathered(action):
             return
-        if (gathering := _GATHERED.get()) is not None and gathering.open:
-            gathering.actions.append(action)
-            return
-        await self.notify_person(
-            {"title": f"Approve? {action.preview.summary}"[:200],
-             "body": (action.reason or action.preview.body)[:1000], "urgency": "normal",
-             "buttons": [{"id": "approve", "label": "Approve"}, {"id": "deny", "label": "Deny"}], "decides": action.id,
-             "kind": "approval", "facts": [f"approval:{action.id}:{action.updated_at}"]},
-            by="approvals", reason=f"action {action.id} waits for your decision",
-            key=f"ask:{action.id}:{action.updated_at}", trace_id=action.trace_id,
-        )
+        payload, reason, key = asks.one(action)
+        await self.notify_person(payload, by="approvals", reason=reason, key=key, trace_id=action.trace_id)
 
     # --- decisions ----------------------------------------------------------------------
 

@@ -71,8 +71,16 @@ def run_agents(paths: paths_mod.Paths) -> list[str]:
             except wire.RpcError as exc:
                 lines.append(f"  {name}: {exc.message}")
                 continue
-            lines.append(f"  {name}: {run['outcome']}: {(run['error'] or run['summary'])[:110]}")
+            lines.append(f"  {name}: {run['outcome']}: {said(run['error'] or run['summary'], 220)}")
     return lines
+
+
+def said(text: str, limit: int) -> str:
+    """`text` up to `limit` characters, cut at a word with an ellipsis when longer: never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(";,") + " …"
 
 
 def wrapped(lines: list[str]) -> str:
@@ -313,7 +321,7 @@ def company_lines(paths: paths_mod.Paths, seeded, timeout: float = 45.0) -> list
 
     from oxymus import demo_company
     from oxymus.client.sync_client import connect
-    from oxymus.demo_company import draft, mail, notes, records
+    from oxymus.demo_company import draft, notes, records
 
     def mine(actions: list[dict], agent: str, kind: str | None = None) -> list[dict]:
         return [a for a in actions if a["proposer"]["name"] == agent and (kind is None or a["kind"] == kind)]

@@ -67,7 +67,7 @@ def install(world, agent):
 
 
 async def test_a_run_is_recorded_with_inputs_artifacts_and_actions(world):
-    agent = install(world, Reader())
+    install(world, Reader())
     await world.state("calendar.personal", [world.item("calendar.personal", "calendar.event", "e1", starts=world.local(0, 9), ends=world.local(0, 10))])
     run = await world.run("reader")
     assert run.outcome == "succeeded" and run.summary == "1 events" and run.duration_ms is not None

@@ -121,7 +121,7 @@ async def write(past: Backdated, now: dt.datetime, zone: dt.tzinfo) -> int:
                           how="deny" if i == 0 else "approve", error="the plans file changed meanwhile" if plan.failed_action else None,
                           reason=NOTE)
         spacing = dt.timedelta(hours=4 if i == MONTHS - 1 else 24)  # the current month is only days old
-        for day in range(20):
+        for day in reversed(range(20)):  # oldest first: a history lists runs in the order they were stored
             when = end - spacing * day - dt.timedelta(hours=1)
             agent = ("intake", "planner", "triage", "publisher")[day % 4]
             failed = day < plan.failed_runs

@@ -217,7 +217,7 @@ class InboxScreen(SectionScreen):
             self.total = message.total
         if message.direction in ("end", "top"):
             table.captures = {}
-            dropped = table.page(message.captures, MOST, keep_oldest=True)
+            table.page(message.captures, MOST, keep_oldest=True)
             self.at_head, self.at_end = message.newer == 0, message.direction == "end" or len(message.captures) < message.limit
             table.move_cursor(row=table.row_count - 1 if message.direction == "end" else 0, animate=False)
         elif message.direction == "down":
