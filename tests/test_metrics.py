@@ -106,6 +106,15 @@ def test_the_table_fits_80_columns_for_six_months(db):
     assert next(line for line in lines if line.startswith("bot as-is%")).split()[-2:] == ["↑", "+67pt"]
 
 
+def test_a_long_agent_name_is_never_cut_to_a_guess(db):
+    result = compute(db, now=NOW, zone=ZoneInfo(ZONE), months=6)
+    last = result.metrics[-1].key
+    longer = result.model_copy(update={"metrics": [m.model_copy(update={"label": "publisher expired%"}) if m.key == last else m
+                                                   for m in result.metrics]})
+    lines = render(longer).splitlines()
+    assert any(line.startswith("publisher expired% ") for line in lines) and max(len(line) for line in lines) <= 80
+
+
 def test_headlines_quote_the_change_for_the_weekly_review(result):
     lines = headline(result, ("handoffs.all", "resolution.approval_wait", "errors.actions", "resolution.idea_published"))
     assert lines == [

@@ -6,7 +6,8 @@ import datetime as dt
 
 from oxymus.metrics.models import Metric, MetricsResult
 
-LABEL = 16
+LABEL = 16  # the label column's least width; it grows to the longest label up to MAX_LABEL
+MAX_LABEL = 28
 CELL = 6
 ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 # What the weekly review quotes: one per family that moves week to week.
@@ -46,19 +47,21 @@ def month_label(key: str) -> str:
     return month.strftime("%b") if month.month != 1 else month.strftime("%b%y")
 
 
-def _row(label: str, cells: list[str], tail: str) -> str:
-    label = label if len(label) <= LABEL else label[: LABEL - 1] + "…"
-    return f"{label:<{LABEL}}" + "".join(f"{c:>{CELL + 1}}" for c in cells) + ("  " + tail if tail else "")
+def _row(label: str, cells: list[str], tail: str, width: int = LABEL) -> str:
+    label = label if len(label) <= width else label[: width - 1] + "…"
+    return f"{label:<{width}}" + "".join(f"{c:>{CELL + 1}}" for c in cells) + ("  " + tail if tail else "")
 
 
 def render(result: MetricsResult) -> str:
-    lines = [_row("", [month_label(k) for k in result.months], "trend")]
+    # As wide as the longest label ("publisher expired%"), so no agent's row is cut to a guess.
+    width = max([LABEL, *(min(MAX_LABEL, len(m.label)) for m in result.metrics)])
+    lines = [_row("", [month_label(k) for k in result.months], "trend", width)]
     family = None
     for metric in result.metrics:
         if metric.family != family:
             family = metric.family
             lines.append(FAMILIES[family])
-        lines.append(_row(metric.label, [cell(v.value, metric.unit) for v in metric.months], change(metric)))
+        lines.append(_row(metric.label, [cell(v.value, metric.unit) for v in metric.months], change(metric), width))
     lines.append("- no data; h hours, d days; trend: latest month with data vs the one before")
     return "\n".join(line.rstrip() for line in lines)
 
