@@ -269,8 +269,8 @@ class Research(Agent):
                 made += 1
                 if record.kind == "post":
                     proposed += await self._propose(ctx, record, art, data)
-        parts = [f"{len(candidates)} post idea(s), qualified lead(s) and active project(s)", f"{made} brief(s) made ({with_llm} with the LLM)",
-                 f"{proposed} post(s) proposed for brief"]
+        parts = [f"{len(candidates)} record(s) needing a brief", f"{made} brief(s) made ({with_llm} with the LLM)",
+                 f"{proposed} post(s) proposed to move to brief"]
         if skipped:
             parts.append(f"{skipped} already briefed or waiting")
         if waiting:
