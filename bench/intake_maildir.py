@@ -18,6 +18,10 @@ pointing at it and the daemon's own schedules off, then:
   this process (the least any reader does);
 - `notmuch new` on a fresh database, and with nothing new, when `notmuch` is installed.
 
+While the first run works, a second connection calls `status` every 20 ms (someone opening
+the TUI meanwhile), timed, against the same calls before the run: no request may wait
+behind the intake.
+
 Figures are wall time of the request (the agent's whole run, answered when stored) and,
 for the daemon, the CPU it spent (utime+stime from /proc); stdlib and notmuch are CPU
 time of this process and its children. Ratios are over the stdlib median.
@@ -32,13 +36,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from _daemon import BenchDaemon  # noqa: E402
-from _stats import BenchError, emit, run_main  # noqa: E402
+from _stats import BenchError, emit, percentile, run_main  # noqa: E402
 from maildir_scan import build, stdlib_scan, timed  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -51,17 +58,56 @@ def config(box: str) -> str:
             "[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = 2525\nsecurity = \"none\"\nfrom = \"Me <me@studio.example>\"\n")
 
 
+def probe(socket: str, work: Callable[[], None], calls: int = 0) -> tuple[list[float], None]:
+    """Seconds of each `status` call from a connection of its own, one every 20 ms, while `work()`
+    runs in a thread (or `calls` of them when there is no work): what a second client waits."""
+    from oxymus.client.sync_client import connect
+
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the bench's thread
+            failed.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    times: list[float] = []
+    with connect(socket, "oxymus-bench-probe", timeout=900) as conn:
+        while (len(times) < calls) if calls else not done.is_set():
+            t0 = time.perf_counter()
+            conn.call("status")
+            times.append(time.perf_counter() - t0)
+            time.sleep(0.02)
+    worker.join()
+    if failed:
+        raise failed[0]
+    return times, None
+
+
 def intake_round(box: str) -> dict[str, float | int]:
     from oxymus.client.sync_client import connect
 
-    out: dict[str, float | int] = {}
+    out: dict[str, Any] = {}
     with BenchDaemon(config=config(box), prefix="oxi-") as daemon:
         daemon.settle(quiet_s=1.0)
         with connect(daemon.paths.socket, "oxymus-bench", timeout=900) as conn:
+            out["status_floor"] = probe(daemon.paths.socket, lambda: None, calls=100)[0]
             for name in ("first", "again"):
                 ticks = daemon.cpu_ticks()
                 t0 = time.perf_counter()
-                run = conn.call("agents.run", {"name": "intake"})
+                if name == "first":
+                    # Someone opening the TUI meanwhile: `status` every 20 ms, timed, until the run answers.
+                    answer: dict[str, Any] = {}
+                    out["status_during"], _ = probe(daemon.paths.socket,
+                                                    lambda: answer.update(run=conn.call("agents.run", {"name": "intake"})))
+                    run = answer["run"]
+                else:
+                    run = conn.call("agents.run", {"name": "intake"})
                 out[f"{name}_wall"] = time.perf_counter() - t0
                 out[f"{name}_cpu"] = (daemon.cpu_ticks() - ticks) / TICK
                 if run["outcome"] != "succeeded":
@@ -93,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             rows["notmuch_new"], rows["notmuch_rescan"] = [], []
         summaries: list[str] = []
         proposals = 0
+        status: dict[str, list[float]] = {"floor": [], "during": []}
         for r in range(args.rounds):
             t, n = timed(lambda: stdlib_scan(box))
             assert n == args.messages, n
@@ -104,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             rows["intake_again_cpu"].append(float(got["again_cpu"]))
             summaries = [str(got["first_summary"]), str(got["again_summary"])]
             proposals = int(got["proposals"])
+            status["floor"] += got["status_floor"]
+            status["during"] += got["status_during"]
             if notmuch:
                 db = os.path.join(tmp, f"notmuch-{r}")
                 os.makedirs(db)
@@ -117,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(os.path.join(box, ".notmuch"), ignore_errors=True)
         base = statistics.median(rows["stdlib"])
         report = {"messages": args.messages, "rounds": args.rounds, "notmuch": notmuch is not None,
-                  "first_run": summaries[0], "again_run": summaries[1], "proposals": proposals, "rows": {}}
+                  "first_run": summaries[0], "again_run": summaries[1], "proposals": proposals, "rows": {},
+                  "status_ms": {k: {"n": len(v), "p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000,
+                                    "max": max(v) * 1000} for k, v in status.items()}}
         lines = [f"intake over a Maildir of {args.messages:,} messages, {args.rounds} rounds; ratio = median / stdlib median",
                  f"{'measure':<34}{'median ms':>11}{'min ms':>10}{'max ms':>10}{'ratio':>8}"]
         labels = {"stdlib": "stdlib mailbox scan (CPU)", "intake_first": "intake, first run (wall)",
@@ -129,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             report["rows"][name] = {"median_s": med, "min_s": min(values), "max_s": max(values), "ratio": med / base}
             lines.append(f"{labels[name]:<34}{med * 1000:>11.1f}{min(values) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
                          f"{med / base:>8.2f}")
+        for k, v in report["status_ms"].items():
+            what = "nothing else running" if k == "floor" else "during the first run"
+            lines.append(f"`status` from a second client, {what}: p50 {v['p50']:.1f} ms, p99 {v['p99']:.1f} ms, "
+                         f"max {v['max']:.1f} ms ({v['n']} calls)")
         lines.append(f"first run: {summaries[0]}")
         lines.append(f"again: {summaries[1]}")
         lines.append(f"proposals stored: {proposals}")
