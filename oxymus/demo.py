@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 
 from oxymus.profile import paths as paths_mod
 
@@ -71,22 +72,13 @@ def run_agents(paths: paths_mod.Paths) -> list[str]:
             except wire.RpcError as exc:
                 lines.append(f"  {name}: {exc.message}")
                 continue
-            lines.append(f"  {name}: {run['outcome']}: {said(run['error'] or run['summary'], 220)}")
+            lines.append(f"  {name}: {run['outcome']}: {textwrap.shorten(run['error'] or run['summary'], 220, placeholder=' …')}")
     return lines
-
-
-def said(text: str, limit: int) -> str:
-    """`text` up to `limit` characters, cut at a word with an ellipsis when longer: never mid-word."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(";,") + " …"
 
 
 def wrapped(lines: list[str]) -> str:
     """Lines wrapped at words to the terminal, continuations indented: a terminal cuts mid-word."""
     import shutil
-    import textwrap
 
     width = max(40, shutil.get_terminal_size().columns)
     return "\n".join(textwrap.fill(line, width, subsequent_indent="      ", break_on_hyphens=False) for line in lines)
