@@ -48,3 +48,5 @@ async def test_a_toast_never_covers_the_cursor_row_of_the_focused_table(long_inb
         on_top = {app.get_widget_at(x, row.y)[0] for x in range(row.x, row.right)}  # what the screen shows there
         covering = [w for w in on_top if w is not table and table not in w.ancestors]  # its scrollbar is the table's
         assert covering == [], f"cursor row {row} is under {covering}"
+        # Flush with the screen's right edge: no column of the screen under it shows beside it.
+        assert {t.region.right for t in shown_toasts(app)} == {size[0]}
