@@ -76,7 +76,7 @@ def for_missed(count: int, titles: tuple[str, ...], screen_width: int = 80) -> s
     head += why if len(head + why) <= inner else ""  # a wrapped first line would push the titles down
     shown = [f"· {_cut(t, inner - 2)}" for t in titles[:2]]
     more = [f"  and {count - 2} more"] if count > 2 else []
-    return "\n".join([head, *shown, *more, "R (review) shows them all"])
+    return "\n".join([head, *shown, *more, "R: the morning review lists them all"])
 
 
 def _cut(text: str, width: int) -> str:
