@@ -94,6 +94,23 @@ async def test_approvals_by_is_whole_at_200_columns(profile):
         d.stop()
 
 
+async def test_approvals_by_says_the_agents_name_when_its_label_would_be_cut(profile):
+    d = start_daemon(profile)
+    try:
+        with d.client() as conn:
+            for name in ("intake", "reflection", "publisher"):
+                conn.call("actions.propose", {"kind": "plans.edit", "payload": {"op": "add_action", "text": f"from {name}"},
+                                              "reason": "test", "proposer": {"type": "agent", "name": name}})
+        app = create_app(d.paths, start_daemon=False)
+        async with app.run_test(size=SMALL) as pilot:
+            screen = await open_approvals(pilot, 3)
+            column = screen.table.get_column_index("by")
+            assert sorted(str(screen.table.get_row_at(i)[column]) for i in range(3)) == ["intake", "publisher", "reflection"]
+            assert not any("agent:" in line for line in drawn(app)[:5])
+    finally:
+        d.stop()
+
+
 async def test_ages_tick_as_the_apps_clock_advances(waiting_daemon):
     propose(waiting_daemon, "Buy milk")
     now = [__import__("time").time()]
