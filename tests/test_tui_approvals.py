@@ -405,3 +405,18 @@ def test_snapshot_approvals_with_a_diff_selected(utc, daemon, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=run_before)
+
+
+def test_a_messages_long_line_wraps_under_itself_in_the_preview():
+    from rich.console import Console
+
+    from oxymus.actions.effects import Preview
+    from oxymus.tui.widgets.approvals_views import preview_text
+
+    preview = Preview(summary="email ana@acme.test: Re: Workshop", format="message",
+                      body="To: Ana <ana@acme.test>\n\nThank you for getting in touch about a two-day workshop on writing.\n")
+    console = Console(width=40, record=True, color_system=None)
+    console.print(preview_text(preview))
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines[:3] == ["email ana@acme.test: Re: Workshop", "Message:", "  To: Ana <ana@acme.test>"]
+    assert lines[4:] == ["  Thank you for getting in touch about a", "  two-day workshop on writing."], lines

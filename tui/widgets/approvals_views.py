@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 
 from oxymus.actions.effects import Preview
@@ -62,7 +64,7 @@ def age_text(action: Action, now: float) -> Text:
     return Text(duration(max(seconds_since(action.created_at, now), 0)), style="dim")
 
 
-def preview_text(preview: Preview) -> Text:
+def preview_text(preview: Preview) -> RenderableType:
     """The preview as the person should read it: a diff with +/- coloured, a message or event as written."""
     out = Text(preview.summary + "\n", style="bold")
     body = preview.body.rstrip("\n")
@@ -84,8 +86,9 @@ def preview_text(preview: Preview) -> Text:
         return out
     label = {"message": "Message", "event": "Event"}.get(preview.format)
     if label:
-        out.append(f"{label}:\n", style="dim")
-        return out.append("\n".join("  " + line for line in body.splitlines()))
+        out.append(f"{label}:", style="dim")
+        # Indented as a block, so a long line wraps under itself, not at the pane's edge.
+        return Group(out, Padding(Text(body), (0, 0, 0, 2)))
     return out.append(body)
 
 
