@@ -167,16 +167,23 @@ async def test_weekday_triggers_and_settings_override(world):
 async def test_runs_of_one_agent_do_not_overlap(world):
     import asyncio
 
+    release = asyncio.Event()
+
     class Slow(Reader):
         name = "slow"
 
         async def run(self, ctx) -> str:
             self.runs += 1
-            await asyncio.sleep(0.2)
+            await release.wait()  # busy until the test says: the second trigger arrives meanwhile
             return "slept"
 
+    async def release_once_running() -> None:
+        while agent.runs == 0:
+            await asyncio.sleep(0)
+        release.set()
+
     agent = install(world, Slow())
-    first, second = await asyncio.gather(world.run("slow"), world.run("slow"))
+    first, second, _ = await asyncio.gather(world.run("slow"), world.run("slow"), release_once_running())
     assert agent.runs == 1 and first.id == second.id
 
 
