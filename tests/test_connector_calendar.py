@@ -934,3 +934,49 @@ async def test_caldav_rate_limit_and_timeout_are_unavailable(tmp_path, feeds):
     finally:
         feeds.release.set()
     assert str(err.value) == f"calendar.work: cannot reach {feeds.url('/dav-slow/')}: timed out after 0.3 s"
+
+
+def test_caldav_clients_made_at_once_in_threads_never_see_a_half_built_feature_tree():
+    """A poll and an approved event at the daemon's start make their caldav clients in two threads at once.
+
+    caldav fills its class-level feature tree lazily and publishes it empty first; the
+    crash test once saw the executor's client fail with `KeyError: 'http'` that way.
+    Each round forgets what caldav cached, then lets eight threads make a client and
+    ask a feature at the same instant, with the interpreter switching threads as often
+    as it can: every client must come up, on every round.
+    """
+    import sys
+
+    from caldav.compatibility_hints import FeatureSet
+
+    from oxymus.connectors.calendar import dav
+
+    port = free_port()  # nothing listens: the clients are made, no request is answered
+    errors: list[str] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(30):
+            if "_feature_tree" in vars(FeatureSet):
+                del FeatureSet._feature_tree
+            for feature in FeatureSet.FEATURES.values():
+                feature.pop("subfeatures", None)
+            dav._caldav_warm = False
+            start = threading.Barrier(8)
+
+            def client() -> None:
+                start.wait()
+                try:
+                    with dav.session(f"http://127.0.0.1:{port}/", "u", "p", timeout=1) as c:
+                        c.features.is_supported("http.multiplexing")
+                except Exception as e:  # noqa: BLE001 - the test counts every kind
+                    errors.append(repr(e))
+
+            threads = [threading.Thread(target=client) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []

@@ -147,7 +147,7 @@ def wait_succeeded(d: DaemonProcess, ids: list[str], timeout: float = SETTLE) ->
         if bad:
             with d.client() as conn:
                 errors = {i: conn.call("actions.get", {"id": i})["action"]["error"] for i in bad}
-            raise AssertionError(f"actions ended badly: {bad}: {errors}")
+            raise AssertionError(f"actions ended badly: {bad}: {errors}\n{d.stderr[-4000:]}")
         return len(now) == len(ids) and all(s == "succeeded" for s in now.values())
 
     wait_for(done, timeout, interval=0.05, what=f"{len(ids)} actions to succeed")

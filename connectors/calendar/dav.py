@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,10 +152,37 @@ def delete_event_once(
         return DavDeleted(name, deleted=True)
 
 
+_caldav_ready = threading.Lock()
+_caldav_warm = False
+
+
+def _caldav() -> Any:
+    """The caldav module, with its class-level feature cache built once, under a lock.
+
+    caldav builds `FeatureSet`'s feature tree lazily and publishes the empty dict before
+    filling it, so two clients made at once in two threads (a poll and an approved event
+    at the daemon's start) could see half a tree and fail with `KeyError: 'http'`. Every
+    caldav client here is made through `session()`, so building the tree here first makes
+    the rest of caldav's lookups reads.
+    """
+    global _caldav_warm
+    import caldav
+
+    if not _caldav_warm:
+        with _caldav_ready:
+            if not _caldav_warm:
+                from caldav.compatibility_hints import FeatureSet
+
+                for name in FeatureSet.FEATURES:
+                    FeatureSet.find_feature(name)
+                _caldav_warm = True
+    return caldav
+
+
 @contextlib.contextmanager
 def session(url: str, username: str, password: str, *, timeout: float) -> Iterator[Any]:
     """A `caldav.DAVClient` for the account; caldav and network failures inside the block become `DavError`."""
-    import caldav
+    caldav = _caldav()
     from caldav.lib import error as caldav_error
     from lxml import etree
 
