@@ -72,9 +72,12 @@ class BenchDaemon:
         return pid
 
     def cpu_ticks(self) -> int:
-        with open(f"/proc/{self.pid()}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
+        return _ticks(self.pid())[0]
+
+    def tree_cpu_ticks(self) -> int:
+        """The daemon's CPU with its worker processes' (alive, or ended and reaped): what the work cost the machine."""
+        own, reaped = _ticks(self.pid())
+        return own + reaped + sum(_ticks(child)[0] for child in _descendants(self.pid()))
 
     def settle(self, quiet_s: float = 2.0, deadline_s: float = 600.0) -> float:
         """Wait until the daemon's start-up work (backups, memory upkeep, first polls, agents' catch-up)
@@ -131,3 +134,30 @@ class BenchDaemon:
                 self.proc.wait(timeout=PROC_TIMEOUT)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _ticks(pid: int) -> tuple[int, int]:
+    """(utime + stime, cutime + cstime) of `pid`, in clock ticks; (0, 0) when it has ended."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0, 0
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def _descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                children = [int(c) for c in fh.read().split()]
+        except FileNotFoundError:
+            continue
+        for child in children:
+            out += [child, *_descendants(child)]
+    return out

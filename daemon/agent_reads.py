@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 from email.utils import parseaddr
+from collections.abc import Callable
 from typing import Any
 
 from oxymus.agents.base import OutOfBounds
 from oxymus.agents import research_notes
+from oxymus.kernel.cpu_pool import breathe
 from oxymus.plugins import connectors
+
+DIGEST_CHUNK = 100  # digests per pickle: one chunk's `loads` is a few milliseconds of the loop
 
 
 class RecordAndMailReads:
@@ -27,9 +32,13 @@ class RecordAndMailReads:
         self._ref("records", kind + (f"@{status}" if status else ""), f"{len(found)} records")  # type: ignore[attr-defined]
         return found
 
-    async def maildir(self, path: str | None, seen: dict[str, Any] | None) -> Any:
-        """New messages in the Maildir at `path` (default: `[mail] maildir`) since `seen` (the state a
-        previous read returned); None when no Maildir is set anywhere."""
+    async def maildir(self, path: str | None, seen: dict[str, Any] | None, digest: Callable[..., Any], *args: Any) -> Any:
+        """The new messages in the Maildir at `path` (default: `[mail] maildir`) since `seen` (the state a
+        previous read returned), as (the read without its messages, [digest(message, own, *args) for each]);
+        `own` is the person's address from `[mail] from`, lowercased, or None. None when no Maildir is set.
+
+        The read and the digests run in the runtime's worker process: a first read is seconds of parsing
+        (and the agent's picking apart of each message), and only what the digest keeps comes back."""
         self._check("mail")  # type: ignore[attr-defined]
         # [mail] is the mail connector's section; its config rides on its email.send spec (as calendars() finds CalDAV's).
         spec = self.rt.desk.specs.get("email.send") if self.rt.desk is not None else None  # type: ignore[attr-defined]
@@ -41,12 +50,12 @@ class RecordAndMailReads:
         reader = getattr(connectors().get("mail"), "read_maildir", None)
         if reader is None:
             raise OutOfBounds("no mail connector with a Maildir reader is installed")
-        result = await asyncio.to_thread(reader, path, seen)
-        if (sender := getattr(config, "sender", None)) and "own" in type(result).model_fields:
-            # The person's own mail (a sent copy, a note to self) is no lead: the reader says whose address is theirs.
-            result = result.model_copy(update={"own": parseaddr(sender)[1].lower() or None})
-        self._ref("mail", path, f"{len(result.messages)} new of {result.files} messages")  # type: ignore[attr-defined]
-        return result
+        # The person's own mail (a sent copy, a note to self) is no lead: the reader is told whose address is theirs.
+        sender = getattr(config, "sender", None)
+        own = (parseaddr(sender)[1].lower() or None) if sender else None
+        result, new, chunks = await self.rt.cpu.run(read_digested, reader, path, seen, own, digest, args)  # type: ignore[attr-defined]
+        self._ref("mail", path, f"{new} new of {result.files} messages")  # type: ignore[attr-defined]
+        return result, await unpickled(chunks)
 
     async def wordpress_post(self, slug: str) -> dict[str, Any] | None:
         """The post with this slug on the `[wordpress]` site as WordPress has it now; None if there is none.
@@ -76,3 +85,25 @@ class RecordAndMailReads:
         self._ref("notes", ", ".join(folders)[:500],  # type: ignore[attr-defined]
                   f"{r.files} files: {r.indexed} indexed, {r.unchanged} unchanged, {r.removed} removed")
         return result
+
+
+def read_digested(reader: Callable[..., Any], path: str, seen: dict[str, Any] | None, own: str | None,
+                  digest: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, int, list[bytes]]:
+    """In the worker process: the read (`own` set), how many messages were new, and their digests pickled
+    in chunks of `DIGEST_CHUNK`; the messages themselves never travel back."""
+    result = reader(path, seen)
+    if own and "own" in type(result).model_fields:
+        result = result.model_copy(update={"own": own})
+    digests = [digest(m, own, *args) for m in result.messages]
+    chunks = [pickle.dumps(digests[i:i + DIGEST_CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
+              for i in range(0, len(digests), DIGEST_CHUNK)]
+    return result.model_copy(update={"messages": []}), len(result.messages), chunks
+
+
+async def unpickled(chunks: list[bytes]) -> list[Any]:
+    """The digests back, a chunk at a time: 10,000 in one `loads` held the loop for half a second."""
+    out: list[Any] = []
+    for chunk in chunks:
+        out += pickle.loads(chunk)  # our own worker's bytes, made just now
+        await breathe()
+    return out

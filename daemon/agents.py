@@ -40,6 +40,7 @@ from oxymus.daemon.events import EventBus
 from oxymus.daemon.scheduling import SharedJobs
 from oxymus.daemon.tasks import cancel
 from oxymus.kernel import files
+from oxymus.kernel.cpu_pool import CpuPool
 from oxymus.kernel.debounce import Debouncer
 from oxymus.kernel.ulid import new_ulid
 from oxymus.models import AuditEvent, Capture
@@ -279,6 +280,7 @@ class AgentRuntime:
         # Derived files agents rebuild at will (the research agent's notes index): beside the artifacts by default.
         self.cache_dir = cache_dir or os.path.join(os.path.dirname(os.path.abspath(artifacts_dir)), "cache")
         self.hot_budget_words = hot_budget_words
+        self.cpu = CpuPool()  # agents' seconds of pure-Python work, in a process of its own (ctx.maildir)
         self.progress_interval = progress_interval  # seconds between two `agent.progress` events of a run
         self.store = store
         self.bus = bus
@@ -368,6 +370,7 @@ class AgentRuntime:
 
     async def stop(self) -> None:
         self.jobs.end()
+        self.cpu.close()
         if self.status_starts is not None:
             await self.status_starts.stop()
         if self._subscriber is not None:

@@ -74,6 +74,7 @@ async def test_three_emails_two_leads_links_one_draft_each_and_nothing_reread(tm
         async with AgentWorld(tmp_path / "w", config_toml=config(path, smtp.port), only=["intake"], now=NOW) as w:
             run = await w.run("intake")
             assert run.outcome == "succeeded", run.error
+            assert w.runtime.cpu.started == 1, "the Maildir is read in the runtime's worker process"
             proposed = await w.actions(run)
             creates = [a for a in proposed if a.kind == "record.create"]
             replies = [a for a in proposed if a.kind == "email.send"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -211,7 +212,8 @@ class AgentContext(Protocol):
     async def paused(self) -> Any: ...  # the PauseState while automation is paused ("not today"), else None
     async def hot_budget(self) -> Any: ...  # memory.BudgetReport against [memory] hot_budget_words (reads memory:hot)
     async def records(self, kind: str, *, status: str | None = None, limit: int = 500) -> list[Any]: ...  # reads records:KIND
-    async def maildir(self, path: str | None, seen: dict[str, Any] | None) -> Any: ...  # reads mail; ScanResult, None: no Maildir
+    async def maildir(self, path: str | None, seen: dict[str, Any] | None, digest: Callable[..., Any], *args: Any) -> Any: ...
+    # reads mail in the worker process: (ScanResult without its messages, [digest(message, own, *args) for each]); None: no Maildir
     async def wordpress_post(self, slug: str) -> dict[str, Any] | None: ...  # reads wordpress: the post as the [wordpress] site has it
     async def search_notes(self, folders: list[str], searches: list[list[str]], *, limit: int = 10,
                            max_file_bytes: int = 2_000_000) -> Any: ...  # reads notes; research_notes.NotesResult
