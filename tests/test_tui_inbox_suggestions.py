@@ -140,3 +140,23 @@ async def test_suggestions_arrive_live_and_m_p_x_still_choose(daemon):
     with daemon.client() as c:
         assert c.call("inbox.list", {"status": "archived"})["captures"][0]["text"] in (SURE, "asdf")
         assert len(c.call("inbox.list", {"status": "archived"})["captures"]) == 2
+
+
+async def test_at_80_columns_the_row_says_the_suggestions_kind_and_the_pane_says_it_whole(daemon):
+    """A title cut to a dozen letters ("next action “Buy o…") says less than its kind; the capture gets the room."""
+    long = "ask the landlord about the heating before the cold weekend and the bill"
+    with daemon.client() as c:
+        for text in (SURE, UNSURE, long):
+            c.call("capture.add", {"text": text})
+        c.call("agents.run", {"name": "triage"})
+    app = create_app(daemon.paths, start_daemon=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_inbox(pilot, 3)
+        await until(pilot, lambda: len(cells(app)[SURE]) == 3, what="the suggestion column")
+        assert cells(app)[SURE][2] == "★ next action 0.80"
+        assert cells(app)[UNSURE][2] == "· memory fact 0.35"
+        assert all("…" not in row[2] for row in cells(app).values()), cells(app)
+        assert long[:40] in next(t for t in cells(app) if t.startswith(long[:20])), "the capture has the room the titles left"
+        await select(pilot, SURE)
+        await until(pilot, lambda: line(app).startswith("★ Suggested (0.80): next action “Buy oat milk” in Next actions"),
+                    what="the whole suggestion below the table")

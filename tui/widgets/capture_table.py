@@ -36,10 +36,22 @@ def suggestion_cell(suggestion, width: int) -> Text:
         return Text("")
     tail = f" {suggestion.confidence:.2f}"
     if suggestion.stale:
-        return Text(one_line(f"{SHOWN} {suggestion.label}", max(4, width - 7)) + " (stale)", style="dim strike")
+        room = max(4, width - 8)
+        label = suggestion.label if len(suggestion.label) + 2 <= room else kind_of(suggestion.label)
+        return Text(one_line(f"{SHOWN} {label}", room) + " (stale)", style="dim strike")
     mark = PRESELECTED if suggestion.preselected else SHOWN
-    body = one_line(f"{mark} {suggestion.label}", max(4, width - len(tail)))
+    room = max(4, width - len(tail))
+    label = suggestion.label if len(suggestion.label) + 2 <= room else kind_of(suggestion.label)
+    body = one_line(f"{mark} {label}", room)
     return Text(body + tail, style="bold" if suggestion.preselected else "dim")
+
+
+def kind_of(label: str) -> str:
+    """What a suggestion makes of the capture (`next action`, `memory fact`), without the title it quotes.
+
+    A title cut to a dozen letters says less than the kind alone, and the highlighted
+    capture's suggestion is shown whole in the pane below the table."""
+    return label.split(" \u201c", 1)[0]
 
 
 def suggestion_text(suggestion) -> Text:
@@ -203,8 +215,15 @@ class CaptureTable(NavTable):
         texts = [" ".join(c.text.split()) for c in self.captures.values()] + [" ".join(t.split()) for t in self.pending.values()]
         columns = [Column("when", when, when), Column("text", max([len(t) for t in texts] + [7]), TEXT_LEAST, flex=3)]
         if self._with_suggestions:
-            labels = [len(s.label) + (15 if s.stale else 7) for cid, s in self.suggestions.items() if cid in self.captures]
+            shown = [s for cid, s in self.suggestions.items() if cid in self.captures]
+            labels = [len(s.label) + (15 if s.stale else 7) for s in shown]
             columns.append(Column("suggestion", max(labels + [10]), SUGGESTION_LEAST, flex=2))
+            widths = fit(width, columns)
+            if widths["suggestion"] >= max(labels + [10]):
+                return widths
+            # Too narrow for the titles: the column says each suggestion's kind, and the capture gets the room.
+            kinds = [len(kind_of(s.label)) + (15 if s.stale else 7) for s in shown]
+            columns[-1] = Column("suggestion", max(kinds + [10]), max(kinds + [10]))
         return fit(width, columns)
 
     def _wanted_text_width(self) -> int:
