@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,31 @@ async def test_an_idle_worker_is_stopped_and_started_again_when_work_comes():
     second = await pool.run(pid)
     assert second != first and pool.started == 2
     pool.close()
+
+
+def test_a_worker_whose_daemon_is_killed_outright_exits_by_itself(tmp_path):
+    """SIGKILL gives the daemon no shutdown: its worker must not wait for work forever beside nothing."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "daemon.py"
+    script.write_text(
+        "import asyncio, os, sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from oxymus.kernel.cpu_pool import CpuPool\n"
+        "from test_cpu_pool import pid\n"
+        "async def main():\n"
+        "    print(await CpuPool().run(pid), flush=True)\n"
+        "    time.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        assert not gone(worker)
+        proc.kill()
+        proc.wait(10)
+        wait_for(lambda: gone(worker), 10, what="the orphaned worker to exit")
+    finally:
+        proc.kill()
+        proc.stdout.close()

@@ -12,7 +12,7 @@ a module-level function and its arguments, pickled to our own child and back: th
 user and our own code on both ends, no trust boundary in between. A worker that dies
 fails its call with `WorkerDied` and the next call starts a fresh one; a caller that is
 cancelled (a run's timeout, the daemon stopping) kills the worker, so no work runs on
-after its caller has gone.
+after its caller has gone, and a worker whose daemon was killed outright exits within a second.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,7 +51,8 @@ class CpuPool:
             self._idle.cancel()
             self._idle = None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_end_with, initargs=(os.getpid(),))
             self.started += 1
         pool = self._pool
         self._busy += 1
@@ -81,6 +85,18 @@ class CpuPool:
             if proc.is_alive():
                 proc.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _end_with(parent: int) -> None:
+    """In the worker: exit when the daemon is gone. A daemon killed outright (SIGKILL, out of memory) never
+    says so, and the worker holds both ends of its own call queue, so it would wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-the-daemon", daemon=True).start()
 
 
 async def breathe() -> None:
