@@ -87,3 +87,21 @@ async def test_a_tui_attached_shows_a_notification_as_a_toast_with_the_bell(no_b
         assert rang == [1]
         assert any("room 3 | Standup in 5 minutes" in t for t in toasts(app))
         await until(pilot, lambda: state_of(d, action_id) == ("delivered", "shown"), what="recorded as shown in a TUI")
+
+        # The morning review lists what was missed: the toast saying so goes, the fresh one stays.
+        await pilot.press("R")
+        await until(pilot, lambda: type(app.screen).__name__ == "ReviewScreen", what="the morning review")
+        await until(pilot, lambda: not any("could not be shown" in t for t in toasts(app)), what="the missed toast gone")
+        assert any("Standup in 5 minutes" in t for t in toasts(app))
+
+
+async def test_a_tui_opened_on_the_morning_review_shows_no_missed_toast_over_it(no_bus_daemon):
+    d = no_bus_daemon
+    earlier = notify(d, "Missed while nobody looked", kind="bill")
+    wait_for(lambda: state_of(d, earlier)[0] == "missed", what="the notification to be missed")
+    app = create_app(d.paths, start_daemon=False, review=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(pilot, lambda: app.connection.connected and type(app.screen).__name__ == "ReviewScreen", what="the review")
+        await until(pilot, lambda: app._missed_told == 1, what="the missed count")
+        await pilot.pause()
+        assert not any("could not be shown" in t for t in toasts(app)), toasts(app)

@@ -31,6 +31,7 @@ from typing import Callable
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import DataTable
@@ -100,6 +101,7 @@ class OxymusApp(App[int]):
         self.clock = clock
         self._quit_anyway = False  # set once the person was told captures would be lost
         self._missed_told = 0  # missed notifications the person was last told of (a toast only when there are more)
+        self._missed_toast: Notification | None = None  # taken down when the morning review, which lists them, opens
         self.theme = theme  # `[ui] theme` (validated against Textual's themes when the config was read)
         self._theme_problem = theme_problem
         self._saved_theme = theme  # what config.toml says (or will once the daemon saved it)
@@ -130,10 +132,19 @@ class OxymusApp(App[int]):
         self.bell()
 
     def on_missed_counted(self, message: MissedCounted) -> None:
-        if message.missed > self._missed_told:
-            self.notify(toasts.for_missed(message.missed, message.titles, self.size.width), title="Missed notifications", severity="warning",
-                        timeout=20, markup=False)
+        on = type(self.screen)
+        if message.missed > self._missed_told and f"{on.__module__}:{on.__qualname__}" != REVIEW:  # never imports it
+            self._missed_toast = Notification(toasts.for_missed(message.missed, message.titles, self.size.width),
+                                              title="Missed notifications", severity="warning", timeout=20)
+            self.post_message(Notify(self._missed_toast))
+            self._place_toasts()
         self._missed_told = message.missed
+
+    def _take_down_missed_toast(self) -> None:
+        """The morning review lists the missed notifications: the toast saying so would only cover its keys."""
+        if self._missed_toast is not None:
+            self._unnotify(self._missed_toast)  # as Textual's own toast does when clicked
+            self._missed_toast = None
 
     @on(DataTable.RowHighlighted)
     @on(events.DescendantFocus)
@@ -148,6 +159,7 @@ class OxymusApp(App[int]):
     def action_review(self) -> None:
         """`R` and the palette's "Morning review": today's review, at the step where it was left."""
         review = screen_class(REVIEW)
+        self._take_down_missed_toast()
         if not isinstance(self.screen, review):
             self.push_screen(review())
 
