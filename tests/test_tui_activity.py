@@ -233,3 +233,17 @@ def test_snapshot_activity(utc, daemon, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SNAP_SIZE, run_before=run_before)
+
+
+def test_an_actor_too_long_for_its_column_loses_its_kind_before_a_letter_of_its_name():
+    """At 80 columns "agent:distribution" in 14 cells read "agent:distrib…": the name says who it was."""
+    from oxymus.kernel.textfmt import who
+    from oxymus.tui.widgets.activity_views import event_cells
+
+    event = AuditEvent(seq=1, ts="2026-12-07T10:00:00+00:00", actor="agent:distribution", verb="agent.started",
+                       subject="r1", trace_id="t1")
+    widths = {"time": 8, "actor": 14, "verb": 20, "note": 20}
+    assert str(event_cells(event, widths)["actor"]) == "distribution"
+    assert str(event_cells(event, {**widths, "actor": 18})["actor"]) == "agent:distribution"
+    assert who("agent:a-very-long-agent-name", 10) == "a-very-lo…"
+    assert who("user", 2) == "u…"

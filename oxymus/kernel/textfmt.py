@@ -18,6 +18,14 @@ def one_line(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
 
 
+def who(label: str, width: int) -> str:
+    """An actor ("agent:intake", "system:approvals") in `width` columns: without its "kind:" part when the
+    whole would be cut ("intake" says more than "agent:inta…"), cut only when even the name is too long."""
+    if len(label) <= width:
+        return label
+    return one_line(label.split(":", 1)[-1], width)
+
+
 def duration(seconds: float) -> str:
     s = int(seconds)
     if s < 60:

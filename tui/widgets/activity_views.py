@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.message import Message
 
 from oxymus.actions.explain import event_note, local
-from oxymus.kernel.textfmt import one_line
+from oxymus.kernel.textfmt import one_line, who
 from oxymus.models import PROBLEM_VERBS, AuditEvent
 from oxymus.tui.widgets.columns import Column, fit
 from oxymus.tui.widgets.nav_table import NavTable
@@ -109,7 +109,7 @@ def event_cells(event: AuditEvent, widths: dict[str, int], folded: bool = False)
     """One event's cells by column key (`folded`: one of a fold's runs, shown under it)."""
     return {
         "time": Stamp(local(event.ts, None, time_format(widths["time"])), event.seq or 0, style="dim"),
-        "actor": Text(one_line(event.actor, widths["actor"]), style="dim" if folded else ""),
+        "actor": Text(who(event.actor, widths["actor"]), style="dim" if folded else ""),
         "verb": Text(one_line(("  " if folded else "") + event.verb, widths["verb"]),
                      style="dim" if folded else verb_style(event.verb)),
         "subject": Text(short_subject(event.subject)),
@@ -123,7 +123,7 @@ def fold_cells(fold: Fold, widths: dict[str, int]) -> dict[str, Text]:
     note = "Enter folds them" if fold.expanded else "Enter shows them"
     return {
         "time": Stamp(local(newest.ts, None, time_format(widths["time"])), fold.seq, style="dim"),
-        "actor": Text(one_line(fold.actor, widths["actor"]), style="dim"),
+        "actor": Text(who(fold.actor, widths["actor"]), style="dim"),
         "verb": Text(one_line(f"{mark} {fold.runs} quiet runs", widths["verb"]), style="dim bold"),
         "subject": Text(""),
         "note": Text(one_line(note, widths["note"]), style="dim italic"),

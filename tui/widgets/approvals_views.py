@@ -16,7 +16,7 @@ from rich.text import Text
 from oxymus.actions.effects import Preview
 from oxymus.actions.explain import explain_text
 from oxymus.actions.model import Action, ActionDetail
-from oxymus.kernel.textfmt import duration, one_line
+from oxymus.kernel.textfmt import duration, one_line, who
 from oxymus.tui.widgets.columns import Column, fit
 from oxymus.tui.widgets.nav_table import NavTable
 from oxymus.tui.widgets.status_bar import local_when
@@ -56,8 +56,7 @@ def status_text(action: Action, now: float, pending: str | None = None) -> Text:
 def by_text(action: Action, width: int) -> str:
     """Who proposed it in `width` columns: "agent:intake", or "intake" when the whole label would be cut
     ("agent:inta…" at 80 columns); the preview below says "Proposed by agent:intake"."""
-    label = action.proposer.label()
-    return label if len(label) <= width else action.proposer.name
+    return who(action.proposer.label(), width)
 
 
 def age_text(action: Action, now: float) -> Text:
