@@ -25,7 +25,8 @@ from oxymus.tui.screens.line_input import LineInputScreen
 from oxymus.tui.screens.record_form import RecordFormScreen
 from oxymus.tui.screens.review_steps import StepPane
 from oxymus.tui.widgets.approvals_views import ApprovalsTable, preview_text
-from oxymus.tui.widgets.capture_table import suggestion_text
+from oxymus.tui.widgets.capture_table import kind_of, suggestion_text
+from oxymus.tui.widgets.columns import Column, fit
 from oxymus.tui.widgets.review_views import MARKS
 
 DEFAULT_SNOOZE = "1h"
@@ -61,8 +62,18 @@ class InboxPane(StepPane):
         row = table.cursor_row
         table.clear(columns=True)
         width = self.size.width or 80
-        capture_w = max(16, min(40, width // 3))
-        what_w = max(16, width - capture_w - 2 - 8 - 2)  # three columns with a cell of padding each side; a scrollbar
+        labels = {e.capture.id: self._label(e) for e in self.entries}
+        texts = [" ".join(e.capture.text.split()) for e in self.entries]
+        columns = [Column("mark", 2, 2), Column("capture", max([len(t) for t in texts] + [7]), 16, flex=1),
+                   Column("what", max([len(w) for w in labels.values()] + [10]), 16, flex=1)]
+        widths = fit(width, columns)
+        if widths["what"] < columns[-1].want:
+            # Too narrow for the titles (the capture again, in quotes): each suggestion's kind, whole; the
+            # highlighted one is whole in the pane below, and the captures get the room.
+            labels = {e.capture.id: self._label(e, short=True) for e in self.entries}
+            columns[-1] = Column("what", max([len(w) for w in labels.values()] + [10]), 16)
+            widths = fit(width, columns)
+        capture_w, what_w = widths["capture"], widths["what"]
         table.add_column("", width=2)
         table.add_column("Capture", width=capture_w)
         table.add_column("Suggestion", width=what_w)
@@ -73,7 +84,7 @@ class InboxPane(StepPane):
                 mark = MARKS.get(decided, decided)
             else:
                 mark = "★" if entry.offered and s is not None and s.preselected else ("·" if entry.offered else "")
-            what = s.label if (s is not None and entry.offered) else (entry.why_not or "")
+            what = labels[entry.capture.id]
             table.add_row(mark, one_line(entry.capture.text, capture_w), Text(one_line(what, what_w), style="" if entry.offered else "dim"),
                           key=entry.capture.id)
         if self.entries:
@@ -84,6 +95,13 @@ class InboxPane(StepPane):
                 + (f", {ready} ★ ready: Enter accepts them" if ready else "")) if self.entries else "The inbox is empty. Enter moves on."
         self.query_one("#inbox-review-head", Static).update(Text(head, style="bold"))
         self._detail()
+
+    @staticmethod
+    def _label(entry: InboxEntry, short: bool = False) -> str:
+        s = entry.suggestion
+        if s is None or not entry.offered:
+            return entry.why_not or ""
+        return kind_of(s.label) if short else s.label
 
     def _ready(self) -> list[InboxEntry]:
         return [e for e in self.entries if e.offered and e.suggestion is not None and e.suggestion.preselected
