@@ -338,3 +338,12 @@ async def test_one_search_is_out_at_a_time_and_the_newest_text_follows(daemon):
         await until(pilot, lambda: titles(app) == ["Sourdough"], what="the newest text's answer")
         assert app.connection.live.ticket(SEARCH) == before + 2, "only the newest text was sent after it"
         assert not screen._in_flight and not screen._pending
+
+
+def test_a_records_from_column_says_email_for_a_message_id_not_the_end_of_a_mail_servers_name():
+    from oxymus.tui.widgets.memory_views import short_ref
+
+    assert short_ref("<CAF7x2k1.workshop.4711@mail.gmail.com>") == "· email"
+    assert short_ref("01JD4KQXAB12CD34EF56GH78JK") == "01JD4KQX…"
+    assert short_ref("/home/me/notes/pricing/rates-2026.md") == "…rates-2026.md"
+    assert short_ref("PLANS.md") == "PLANS.md"

@@ -21,11 +21,14 @@ _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 
 def short_ref(ref: str | None) -> str:
-    """A provenance reference short enough for a column: a ULID's first 8 characters, else its end."""
+    """A provenance reference short enough for a column: a ULID's first 8 characters, "· email" for a
+    Message-ID (its end is a mail server's name: "…il.gmail.com>" says nothing), else its end (a file's name)."""
     if not ref:
         return ""
     if _ULID.match(ref):
         return ref[:8] + "…"
+    if ref.startswith("<") and ref.endswith(">") and "@" in ref:
+        return "· email"
     return ref if len(ref) <= 14 else "…" + ref[-13:]
 
 
