@@ -50,7 +50,7 @@ class RecordAndMailReads:
         reader = getattr(connectors().get("mail"), "read_maildir", None)
         if reader is None:
             raise OutOfBounds("no mail connector with a Maildir reader is installed")
-        # The person's own mail (a sent copy, a note to self) is no lead: the reader is told whose address is theirs.
+        # The person's own mail (a sent copy, a note to self) is no lead: the digest is told whose address is theirs.
         sender = getattr(config, "sender", None)
         own = (parseaddr(sender)[1].lower() or None) if sender else None
         result, new, chunks = await self.rt.cpu.run(read_digested, reader, path, seen, own, digest, args)  # type: ignore[attr-defined]
@@ -89,11 +89,9 @@ class RecordAndMailReads:
 
 def read_digested(reader: Callable[..., Any], path: str, seen: dict[str, Any] | None, own: str | None,
                   digest: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, int, list[bytes]]:
-    """In the worker process: the read (`own` set), how many messages were new, and their digests pickled
-    in chunks of `DIGEST_CHUNK`; the messages themselves never travel back."""
+    """In the worker process: the read, how many messages were new, and their digests pickled in chunks
+    of `DIGEST_CHUNK`; the messages themselves never travel back."""
     result = reader(path, seen)
-    if own and "own" in type(result).model_fields:
-        result = result.model_copy(update={"own": own})
     digests = [digest(m, own, *args) for m in result.messages]
     chunks = [pickle.dumps(digests[i:i + DIGEST_CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
               for i in range(0, len(digests), DIGEST_CHUNK)]

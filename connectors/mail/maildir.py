@@ -91,7 +91,6 @@ class ScanResult(BaseModel):
     skipped: list[Skipped] = Field(default_factory=list)
     state: ScanState
     files: int = Field(default=0, description="message files in new/ and cur/")
-    own: str | None = Field(default=None, description="the person's own address ([mail] from), when the reader knows it")
 
 
 def _list(root: Path) -> list[tuple[str, str]]:

@@ -53,12 +53,6 @@ def status_text(action: Action, now: float, pending: str | None = None) -> Text:
     return Text("")
 
 
-def by_text(action: Action, width: int) -> str:
-    """Who proposed it in `width` columns: "agent:intake", or "intake" when the whole label would be cut
-    ("agent:inta…" at 80 columns); the preview below says "Proposed by agent:intake"."""
-    return who(action.proposer.label(), width)
-
-
 def age_text(action: Action, now: float) -> Text:
     return Text(duration(max(seconds_since(action.created_at, now), 0)), style="dim")
 
@@ -160,7 +154,8 @@ class ApprovalsTable(NavTable):
             cells = {
                 "risk": risk_text(action.risk), "kind": Text(one_line(action.kind, widths.get("kind", 0)), style=dim),
                 "summary": Text(one_line(action.preview.summary, widths["summary"]), style=dim),
-                "by": Text(one_line(by_text(action, widths["by"]), widths["by"]), style=dim),
+                # "intake" where "agent:intake" would be cut; the preview below says "Proposed by agent:intake".
+                "by": Text(who(action.proposer.label(), widths["by"]), style=dim),
                 "age": age_text(action, self.now), "status": status_text(action, self.now, pending),
             }
             self.add_row(*(cells[key] for key in titles if key in widths), key=action.id)

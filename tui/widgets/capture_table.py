@@ -37,13 +37,16 @@ def suggestion_cell(suggestion, width: int) -> Text:
     tail = f" {suggestion.confidence:.2f}"
     if suggestion.stale:
         room = max(4, width - 8)
-        label = suggestion.label if len(suggestion.label) + 2 <= room else kind_of(suggestion.label)
-        return Text(one_line(f"{SHOWN} {label}", room) + " (stale)", style="dim strike")
+        return Text(one_line(f"{SHOWN} {_fitting(suggestion.label, room)}", room) + " (stale)", style="dim strike")
     mark = PRESELECTED if suggestion.preselected else SHOWN
     room = max(4, width - len(tail))
-    label = suggestion.label if len(suggestion.label) + 2 <= room else kind_of(suggestion.label)
-    body = one_line(f"{mark} {label}", room)
+    body = one_line(f"{mark} {_fitting(suggestion.label, room)}", room)
     return Text(body + tail, style="bold" if suggestion.preselected else "dim")
+
+
+def _fitting(label: str, room: int) -> str:
+    """The label whole when it fits beside its mark in `room` cells, else its kind alone."""
+    return label if len(label) + 2 <= room else kind_of(label)
 
 
 def kind_of(label: str) -> str:
