@@ -50,3 +50,18 @@ async def test_a_toast_never_covers_the_cursor_row_of_the_focused_table(long_inb
         assert covering == [], f"cursor row {row} is under {covering}"
         # Flush with the screen's right edge: no column of the screen under it shows beside it.
         assert {t.region.right for t in shown_toasts(app)} == {size[0]}
+
+
+def test_the_missed_toast_is_three_lines_on_a_small_screen_and_names_more_on_a_tall_one():
+    titles = ("Approve? 3 requests from intake", "Overdue: Domain renewal oxymus.dev 12.00 EUR (due Fri 4 Dec)")
+    title, text = toasts.for_missed(5, titles, 80, 24)
+    assert title == "5 missed notifications"
+    assert text.splitlines() == ["· Approve? 3 requests from intake", "and 4 more · R: the morning review"]
+    assert all(len(line) <= 36 for line in text.splitlines())
+    assert toasts.for_missed(1, titles[:1], 80, 24) == ("1 missed notification",
+                                                         "· Approve? 3 requests from intake\nR: the morning review lists it")
+    title, text = toasts.for_missed(5, titles, 200, 60)
+    assert title == "Missed notifications"
+    assert text.splitlines() == ["5 could not be shown (no desktop, no TUI open)", "· Approve? 3 requests from intake",
+                                 "· Overdue: Domain renewal oxymus.dev 12.00 EUR (due Fri…", "  and 3 more",
+                                 "R: the morning review lists them all"]

@@ -134,8 +134,8 @@ class OxymusApp(App[int]):
     def on_missed_counted(self, message: MissedCounted) -> None:
         on = type(self.screen)
         if message.missed > self._missed_told and f"{on.__module__}:{on.__qualname__}" != REVIEW:  # never imports it
-            self._missed_toast = Notification(toasts.for_missed(message.missed, message.titles, self.size.width),
-                                              title="Missed notifications", severity="warning", timeout=20)
+            title, text = toasts.for_missed(message.missed, message.titles, self.size.width, self.size.height)
+            self._missed_toast = Notification(text, title=title, severity="warning", timeout=20)
             self.post_message(Notify(self._missed_toast))
             self._place_toasts()
         self._missed_told = message.missed

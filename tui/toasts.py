@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from oxymus.tui.link.messages import NotificationPosted
 
 TOP = 1  # the section bar: toasts go under it
+COMPACT_BELOW = 32  # screen rows under which the missed-notifications toast is cut to three lines
 BOTTOM = 0  # the footer: a toast may cover its keys for a moment (the status bar above it says what waits)
 
 
@@ -66,17 +67,22 @@ def for_notification(n: "NotificationPosted") -> tuple[str, str, str, float]:
     return "\n".join(lines) or n.title, n.title, severity, 20.0 if n.urgency == "critical" or n.decides else 8.0
 
 
-def for_missed(count: int, titles: tuple[str, ...], screen_width: int = 80) -> str:
-    """The toast at connect when notifications reached neither the desktop nor a TUI."""
+def for_missed(count: int, titles: tuple[str, ...], screen_width: int = 80, screen_height: int = 40) -> tuple[str, str]:
+    """The toast at connect when notifications reached neither the desktop nor a TUI: (title, text)."""
     # Short: it sits over the day. Textual's toast is 60 columns, at most half the
     # screen, less its border and padding; a title gets one line of that.
     inner = min(60, screen_width // 2) - 4
+    if screen_height < COMPACT_BELOW:
+        # Three lines, not six: on a small screen it covers the rows the person came to read for its 20 s.
+        head = f"{count} missed notification{'s' if count != 1 else ''}"
+        rest = f"and {count - 1} more · R: the morning review" if count > 1 else "R: the morning review lists it"
+        return head, "\n".join([f"· {_cut(titles[0], inner - 2)}" if titles else "", rest]).strip()
     head = f"{count} could not be shown"
     why = " (no desktop, no TUI open)"
     head += why if len(head + why) <= inner else ""  # a wrapped first line would push the titles down
     shown = [f"· {_cut(t, inner - 2)}" for t in titles[:2]]
     more = [f"  and {count - 2} more"] if count > 2 else []
-    return "\n".join([head, *shown, *more, "R: the morning review lists them all"])
+    return "Missed notifications", "\n".join([head, *shown, *more, "R: the morning review lists them all"])
 
 
 def _cut(text: str, width: int) -> str:
