@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,10 @@ def dies() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def sleeps_after_saying_who(path: str) -> None:
+def runs_until_killed(path: str) -> None:
     with open(path, "w") as fh:
         fh.write(str(os.getpid()))
-    time.sleep(60)
+    signal.pause()  # work that never ends by itself: only a kill stops it
 
 
 def gone(p: int) -> bool:
@@ -71,7 +70,7 @@ async def test_a_worker_that_dies_fails_its_call_clearly_and_the_next_call_gets_
 async def test_a_caller_that_gives_up_takes_the_work_down_with_it(tmp_path):
     pool = CpuPool()
     said = tmp_path / "pid"
-    task = asyncio.create_task(pool.run(sleeps_after_saying_who, str(said)))
+    task = asyncio.create_task(pool.run(runs_until_killed, str(said)))
     await asyncio.to_thread(wait_for, lambda: said.exists() and said.read_text(), 30, what="the work to start")
     worker = int(said.read_text())
     task.cancel()
@@ -98,13 +97,13 @@ def test_a_worker_whose_daemon_is_killed_outright_exits_by_itself(tmp_path):
 
     script = tmp_path / "daemon.py"
     script.write_text(
-        "import asyncio, os, sys, time\n"
+        "import asyncio, os, signal, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from oxymus.kernel.cpu_pool import CpuPool\n"
         "from test_cpu_pool import pid\n"
         "async def main():\n"
         "    print(await CpuPool().run(pid), flush=True)\n"
-        "    time.sleep(60)\n"
+        "    signal.pause()\n"
         "if __name__ == '__main__':\n"
         "    asyncio.run(main())\n")
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
