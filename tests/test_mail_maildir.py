@@ -207,3 +207,16 @@ def test_a_message_says_why_a_machine_or_a_list_sent_it():
     assert why("", "MAILER-DAEMON@mx.test") == "from a no-reply address (MAILER-DAEMON@mx.test)"
     assert why("", "Shop <noreply+orders@shop.test>") == "from a no-reply address (noreply+orders@shop.test)"
     assert why("", "Nora <nora@shop.test>") == "", "a name that starts like a robot's is a person's"
+
+
+def test_messages_come_oldest_delivery_first_whatever_the_folder_and_however_the_numbers_are_written(box):
+    """Python's `mailbox` writes microseconds and counters unpadded (M99999 is older than M100000, Q9 than Q10),
+    and a message the mail client has seen moves from new/ to cur/: neither may reorder a lead's mail."""
+    root, _ = box
+    delivered = [("cur", "1796648121.M5P7Q1.host:2,S"), ("new", "1796648122.M99999P7Q9.host"),
+                 ("cur", "1796648122.M99999P7Q10.host:2,S"), ("new", "1796648122.M100000P7Q11.host"),
+                 ("new", "1796648123.M1P7Q12.host")]
+    for i, (folder, name) in reversed(list(enumerate(delivered))):
+        (root / folder / name).write_bytes(msg(subject=f"number {i}", message_id=f"<n{i}@acme.io>").as_bytes())
+    result = maildir.scan(root)
+    assert [m.subject for m in result.messages] == [f"number {i}" for i in range(len(delivered))]

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
@@ -93,8 +94,21 @@ class ScanResult(BaseModel):
     files: int = Field(default=0, description="message files in new/ and cur/")
 
 
+_DELIVERED = re.compile(r"^(\d+)(?:\.(?:[^.]*?M(\d+))?(?:[^.]*?Q(\d+))?)?")
+
+
+def delivery_order(name: str) -> tuple[int, int, int, str]:
+    """A Maildir file name's sort key by delivery time: `1700000000.M5P12Q9.host` is second 1700000000,
+    microsecond 5, the delivering process's 9th message. As text, M99999 sorts after M100000 and Q9 after
+    Q10: Python's `mailbox` and others write these numbers unpadded. Names without them sort by the rest."""
+    m = _DELIVERED.match(name)
+    if m is None:
+        return (0, 0, 0, name)
+    return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0), name)
+
+
 def _list(root: Path) -> list[tuple[str, str]]:
-    """(folder/name, unique key) of every message file, new/ first; MaildirError if it is no Maildir."""
+    """(folder/name, unique key) of every message file, in no order; MaildirError if it is no Maildir."""
     out: list[tuple[str, str]] = []
     if not root.is_dir():
         raise MaildirError(f"{root}: no such folder" if not root.exists() else f"{root}: not a folder")
@@ -106,7 +120,6 @@ def _list(root: Path) -> list[tuple[str, str]]:
             raise MaildirError(f"{root}: not a Maildir (it has no {folder}/ folder)") from None
         except OSError as exc:
             raise MaildirError(f"{root / folder}: cannot list: {exc.strerror}") from None
-        names.sort()  # a Maildir name starts with the delivery time: this is oldest first
         out.extend((f"{folder}/{name}", name.split(":", 1)[0]) for name in names)
     return out
 
@@ -121,9 +134,10 @@ def scan(path: str | os.PathLike[str], state: ScanState | None = None) -> ScanRe
     present = {key for _, key in listed}
     result = ScanResult(state=seen, files=len(listed))
     parser = BytesParser(policy=compat32)
-    for rel, key in listed:
-        if key in seen.keys:
-            continue
+    # Oldest delivery first, across new/ and cur/ (a mail client moves what it has shown to cur/: the folder
+    # says nothing of age); only the unseen are sorted, so a rescan with nothing new stays a listing.
+    unseen = sorted(((rel, key) for rel, key in listed if key not in seen.keys), key=lambda entry: delivery_order(entry[1]))
+    for rel, key in unseen:
         try:
             with open(root / rel, "rb") as fh:
                 raw = fh.read(MAX_MESSAGE_BYTES)
